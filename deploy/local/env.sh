@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The environment the platform's services get locally: where Kafka, PostgreSQL, Redis and moto
+# are. Sourced by the scripts and by the tests' process launcher (tests/support/platform.py).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+export NOTIFY_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
+export NOTIFY_DATABASE_URL="${NOTIFY_DATABASE_URL:-postgresql+psycopg://notify@127.0.0.1:$PG_PORT/notify}"
+export NOTIFY_REDIS_URL="${NOTIFY_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+export NOTIFY_AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export NOTIFY_AWS_REGION="eu-west-2"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+export NOTIFY_API_BASE_URL="http://127.0.0.1:6011"
+export NOTIFY_SCHEMAS_DIR="$ROOT/schemas"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs whatever the local platform needs and is missing: Debian packages (PostgreSQL, Redis,
+# Java 17, Maven), uv and the Python workspace, and Apache Kafka's jars from Maven Central.
+# Idempotent: a second run only checks.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+apt_updated=0
+apt_install() {
+  local sudo=""; [[ $EUID -eq 0 ]] || sudo="sudo"
+  if (( ! apt_updated )); then step "apt-get update"; $sudo apt-get update -qq; apt_updated=1; fi
+  step "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+step "system packages"
+missing=()
+[[ -n "$PG_BIN" && -x "$PG_BIN/initdb" ]] || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  apt_install "${missing[@]}"
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  # The Debian packages start system-wide services; ours run as separate instances, so leave theirs be.
+fi
+ok "PostgreSQL ($PG_BIN), Redis, Java, Maven present"
+
+step "uv and the Python workspace"
+if ! command -v uv >/dev/null; then
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+(cd "$ROOT" && uv sync --frozen --all-packages --quiet)
+ok "Python environment in $ROOT/.venv ($(uv --version))"
+
+step "Apache Kafka $KAFKA_VERSION jars"
+KAFKA_LIBS="$STATE/kafka/libs-$KAFKA_VERSION"
+if [[ ! -f "$KAFKA_LIBS/.complete" ]]; then
+  mkdir -p "$KAFKA_LIBS"
+  # -B prints each download on its own line: that is the progress of a cold fetch.
+  mvn -B -ntp -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" | grep -E 'Copying|BUILD|ERROR' | sed 's/^/    /' || true
+  ls "$KAFKA_LIBS"/kafka_2.13-*.jar >/dev/null 2>&1 || die "Kafka jars were not fetched (see above)"
+  touch "$KAFKA_LIBS/.complete"
+fi
+ok "$(ls "$KAFKA_LIBS"/*.jar | wc -l) jars in $KAFKA_LIBS"

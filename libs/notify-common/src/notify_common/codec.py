@@ -1,0 +1,210 @@
+"""The wire format of every event: Avro single-object encoding, with the schemas of ``schemas/``.
+
+A message is ``C3 01``, then the 8-byte little-endian CRC-64-AVRO fingerprint of the writer
+schema's Parsing Canonical Form, then the Avro binary body (see docs/events.md). The decoder knows
+every current schema and every archived one in ``schemas/history/`` by fingerprint, and resolves
+an archived writer schema to the current one, so old messages on a topic still decode after a
+compatible schema change.
+
+Schemas are found in ``$NOTIFY_SCHEMAS_DIR`` if set, else in the ``schemas/`` directory of the
+nearest ancestor of this file (the repository root in a checkout), else of the working directory.
+They are parsed once, on first use.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, cast, get_type_hints
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+from notify_common.events import EVENT_TYPES, Event
+
+MAGIC = b"\xc3\x01"
+HEADER_LENGTH = len(MAGIC) + 8
+SCHEMAS_DIR_ENV = "NOTIFY_SCHEMAS_DIR"
+
+
+class UnknownSchemaError(ValueError):
+    """The bytes are not single-object encoded, or their writer schema is not one we know."""
+
+
+def schema_fingerprint(schema: dict[str, Any]) -> bytes:
+    """The 8-byte little-endian CRC-64-AVRO fingerprint of a schema's Parsing Canonical Form."""
+    # fastavro prints the 64-bit CRC as hex of its little-endian bytes, the order the spec wants.
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+
+
+def find_schemas_dir() -> Path:
+    """Where the ``.avsc`` files are: ``$NOTIFY_SCHEMAS_DIR``, or ``schemas/`` of an ancestor."""
+    configured = os.environ.get(SCHEMAS_DIR_ENV)
+    if configured:
+        path = Path(configured)
+        if not path.is_dir():
+            raise FileNotFoundError(f"{SCHEMAS_DIR_ENV}={configured} is not a directory")
+        return path
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for directory in (start, *start.parents):
+            candidate = directory / "schemas"
+            if candidate.is_dir() and any(candidate.glob("*.avsc")):
+                return candidate
+    raise FileNotFoundError(f"no schemas/ directory found; set {SCHEMAS_DIR_ENV} to the event schemas")
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    """How to turn one event type into bytes."""
+
+    header: bytes
+    schema: dict[str, Any]
+    names: tuple[str, ...]
+    values: Callable[[Event], Any]
+    timestamps: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """How to turn the body written with one known writer schema into an event."""
+
+    event_type: type[Event]
+    writer_schema: dict[str, Any]
+    reader_schema: dict[str, Any] | None  # None when the writer schema is the current one
+    conversions: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+def _conversions(event_type: type[Event]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Fields whose decoded Avro value needs turning into its Python type (enums, arrays)."""
+    hints = get_type_hints(event_type)
+    result: list[tuple[str, Callable[[Any], Any]]] = []
+    for f in fields(event_type):
+        hint = hints[f.name]
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            result.append((f.name, hint))
+        elif getattr(hint, "__origin__", None) is tuple:
+            result.append((f.name, tuple))
+    return tuple(result)
+
+
+def _timestamps(event_type: type[Event]) -> tuple[str, ...]:
+    hints = get_type_hints(event_type)
+    return tuple(f.name for f in fields(event_type) if datetime in (hints[f.name], *_args(hints[f.name])))
+
+
+def _args(hint: Any) -> tuple[Any, ...]:
+    return tuple(getattr(hint, "__args__", ()))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as file:
+        raw: dict[str, Any] = json.load(file)
+    return raw
+
+
+def _parse(raw: dict[str, Any]) -> dict[str, Any]:
+    # Each file gets its own names: Channel is declared (identically) in more than one schema.
+    return cast(dict[str, Any], parse_schema(raw, named_schemas={}))
+
+
+def _short_name(raw: dict[str, Any]) -> str:
+    return str(raw["name"]).rsplit(".", 1)[-1]
+
+
+class EventCodec:
+    """Encodes and decodes events with the schemas of one directory."""
+
+    def __init__(self, schemas_dir: Path, event_types: Iterable[type[Event]] = EVENT_TYPES) -> None:
+        self.schemas_dir = schemas_dir
+        self._writers: dict[type[Event], _Writer] = {}
+        self._readers: dict[bytes, _Reader] = {}
+        current: dict[str, tuple[type[Event], dict[str, Any]]] = {}
+        for event_type in event_types:
+            raw = _load(schemas_dir / f"{event_type.schema_name}.avsc")
+            schema = _parse(raw)
+            names = tuple(f.name for f in fields(event_type))
+            header = MAGIC + schema_fingerprint(raw)
+            self._writers[event_type] = _Writer(
+                header, schema, names, attrgetter(*names), _timestamps(event_type)
+            )
+            conversions = _conversions(event_type)
+            self._readers[header[2:]] = _Reader(event_type, schema, None, conversions)
+            current[_short_name(raw)] = (event_type, schema)
+        history = schemas_dir / "history"
+        for path in sorted(history.glob("*.avsc")) if history.is_dir() else ():
+            raw = _load(path)
+            key = schema_fingerprint(raw)
+            if key in self._readers:
+                continue  # the archived copy of a current schema
+            if _short_name(raw) not in current:
+                raise ValueError(f"{path} archives {raw['name']}, which is no current event")
+            event_type, reader_schema = current[_short_name(raw)]
+            self._readers[key] = _Reader(event_type, _parse(raw), reader_schema, _conversions(event_type))
+
+    def fingerprint_of(self, event_type: type[Event]) -> bytes:
+        """The fingerprint the current schema of ``event_type`` is written with."""
+        return self._writers[event_type].header[2:]
+
+    def encode(self, event: Event) -> bytes:
+        writer = self._writers.get(type(event))
+        if writer is None:
+            raise TypeError(f"{type(event).__name__} is not an event type of this codec")
+        for name in writer.timestamps:
+            value = getattr(event, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{type(event).__name__}.{name} must be timezone-aware")
+        buffer = io.BytesIO()
+        buffer.write(writer.header)
+        schemaless_writer(buffer, writer.schema, dict(zip(writer.names, writer.values(event), strict=True)))
+        return buffer.getvalue()
+
+    def _reader(self, data: bytes) -> _Reader:
+        if data[:2] != MAGIC or len(data) < HEADER_LENGTH:
+            raise UnknownSchemaError("not an Avro single-object encoded message")
+        reader = self._readers.get(bytes(data[2:HEADER_LENGTH]))
+        if reader is None:
+            raise UnknownSchemaError(f"unknown schema fingerprint {bytes(data[2:HEADER_LENGTH]).hex()}")
+        return reader
+
+    def decode(self, data: bytes) -> Event:
+        reader = self._reader(data)
+        buffer = io.BytesIO(data)
+        buffer.seek(HEADER_LENGTH)
+        record = cast(dict[str, Any], schemaless_reader(buffer, reader.writer_schema, reader.reader_schema))
+        if buffer.tell() != len(data):
+            raise ValueError(f"{len(data) - buffer.tell()} bytes left over after the message body")
+        for name, convert in reader.conversions:
+            record[name] = convert(record[name])
+        return reader.event_type(**record)
+
+    def event_type_name(self, data: bytes) -> str:
+        return self._reader(data).event_type.schema_name
+
+
+@cache
+def default_codec() -> EventCodec:
+    """The codec over the platform's schemas, built on first use."""
+    return EventCodec(find_schemas_dir())
+
+
+def encode(event: Event) -> bytes:
+    """The single-object encoding of ``event`` with its current schema."""
+    return default_codec().encode(event)
+
+
+def decode(data: bytes) -> Event:
+    """The event in ``data``, written with a current or an archived schema."""
+    return default_codec().decode(data)
+
+
+def event_type_name(data: bytes) -> str:
+    """The event type (e.g. ``"SmsRequested"``) of a message, from its fingerprint alone."""
+    return default_codec().event_type_name(data)

@@ -1,0 +1,26 @@
+"""The platform's own error tree. Adapters translate library errors (aiokafka, boto3, httpx,
+psycopg) into these once, at the boundary, so handlers decide on retry by type alone.
+
+    NotifyError
+    ├── RetryableError        worth trying again later (timeouts, 5xx, connection refused)
+    │   └── ThrottledError    the other side asked us to slow down (429, SES throttling)
+    └── PermanentError        trying again cannot help (4xx other than 429, bad data)
+"""
+
+from __future__ import annotations
+
+
+class NotifyError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+
+class RetryableError(NotifyError):
+    """A failure that may succeed if tried again after a delay."""
+
+
+class ThrottledError(RetryableError):
+    """The provider or dependency asked us to slow down."""
+
+
+class PermanentError(NotifyError):
+    """A failure that will not go away by retrying."""

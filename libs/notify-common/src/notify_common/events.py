@@ -1,0 +1,301 @@
+"""The platform's events: one immutable dataclass per Avro schema in ``schemas/``.
+
+Every event starts with the envelope of :class:`Event` (event id, notification id, service id,
+occurred-at, correlation id), in the same order as the fields of its ``.avsc`` file; the contract
+tests hold the classes and the schemas to each other. Timestamps are timezone-aware UTC datetimes.
+Enum fields are ``StrEnum`` members whose values are exactly the Avro symbols, so they compare
+equal to the plain strings. The wire format is ``notify_common.codec``; docs/events.md describes it.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar
+
+
+def new_event_id() -> str:
+    """A fresh random event id (UUID4, as a string)."""
+    return str(uuid.uuid4())
+
+
+def now() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class Channel(enum.StrEnum):
+    """Avro ``Channel``: a closed set, a new channel would bring its own events."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+class FailureKind(enum.StrEnum):
+    """Avro ``FailureKind``: the Notify failure statuses. Unknown symbols read as technical_failure."""
+
+    TECHNICAL_FAILURE = "technical_failure"
+    TEMPORARY_FAILURE = "temporary_failure"
+    PERMANENT_FAILURE = "permanent_failure"
+    VALIDATION_FAILED = "validation_failed"
+    VIRUS_SCAN_FAILED = "virus_scan_failed"
+    RETURNED_LETTER = "returned_letter"
+    CANCELLED = "cancelled"
+
+
+class JobStatus(enum.StrEnum):
+    """Avro ``JobStatus``: the Notify job statuses. Unknown symbols read as error."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    SENDING_LIMITS_EXCEEDED = "sending_limits_exceeded"
+    SCHEDULED = "scheduled"
+    ERROR = "error"
+
+
+class CallbackType(enum.StrEnum):
+    """Avro ``CallbackType``: what a service callback reports. A closed set."""
+
+    DELIVERY_STATUS = "delivery_status"
+    COMPLAINT = "complaint"
+    INBOUND_SMS = "inbound_sms"
+    RETURNED_LETTER = "returned_letter"
+
+
+class CallbackOutcome(enum.StrEnum):
+    """Avro ``CallbackOutcome``: how one callback attempt ended. A closed set."""
+
+    SUCCEEDED = "succeeded"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """The envelope every event starts with. Not an event itself."""
+
+    schema_name: ClassVar[str]
+
+    event_id: str = field(default_factory=new_event_id)
+    notification_id: str | None = None
+    service_id: str
+    occurred_at: datetime = field(default_factory=now)
+    correlation_id: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        """The Kafka key: the notification id, so one notification's events stay in order."""
+        return self.notification_id if self.notification_id is not None else self.event_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationRequested(Event):
+    """The fields every ``*Requested`` event shares. Not an event itself."""
+
+    template_id: str
+    template_version: int
+    key_type: str
+    api_key_id: str | None = None
+    job_id: str | None = None
+    job_row_number: int | None = None
+    client_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmsRequested(NotificationRequested):
+    schema_name: ClassVar[str] = "SmsRequested"
+
+    phone_number: str
+    international: bool
+    sender: str
+    body: str
+    fragment_count: int
+    rate_multiplier: int = 1
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailRequested(NotificationRequested):
+    schema_name: ClassVar[str] = "EmailRequested"
+
+    email_address: str
+    subject: str
+    body: str
+    from_name: str
+    reply_to: str | None = None
+    one_click_unsubscribe_url: str | None = None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LetterRequested(NotificationRequested):
+    schema_name: ClassVar[str] = "LetterRequested"
+
+    address_lines: tuple[str, ...]
+    postage: str
+    subject: str
+    body: str
+    precompiled: bool = False
+    pdf_key: str | None = None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationSentToProvider(Event):
+    schema_name: ClassVar[str] = "NotificationSentToProvider"
+
+    channel: Channel
+    provider: str
+    provider_reference: str | None = None
+    sent_at: datetime
+    billable_units: int = 0
+    international: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationPending(Event):
+    schema_name: ClassVar[str] = "NotificationPending"
+
+    provider: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationDelivered(Event):
+    schema_name: ClassVar[str] = "NotificationDelivered"
+
+    provider: str
+    provider_reference: str | None = None
+    delivered_at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationFailed(Event):
+    """Also how a timeout is recorded: temporary_failure with reason "timeout"."""
+
+    schema_name: ClassVar[str] = "NotificationFailed"
+
+    failure_kind: FailureKind
+    provider: str | None = None
+    reason: str | None = None
+    failed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComplaintReceived(Event):
+    schema_name: ClassVar[str] = "ComplaintReceived"
+
+    complaint_id: str
+    complaint_type: str | None = None
+    feedback_id: str | None = None
+    complained_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRequested(Event):
+    schema_name: ClassVar[str] = "JobRequested"
+
+    job_id: str
+    template_id: str
+    template_version: int
+    channel: Channel
+    key_type: str
+    bucket: str
+    object_key: str
+    original_file_name: str
+    row_count: int
+    scheduled_for: datetime | None = None
+    created_by: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.job_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobStatusChanged(Event):
+    schema_name: ClassVar[str] = "JobStatusChanged"
+
+    job_id: str
+    status: JobStatus
+    reason: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.job_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobProgressed(Event):
+    schema_name: ClassVar[str] = "JobProgressed"
+
+    job_id: str
+    rows_emitted: int
+    row_count: int
+
+    @property
+    def partition_key(self) -> str:
+        return self.job_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundSmsReceived(Event):
+    schema_name: ClassVar[str] = "InboundSmsReceived"
+
+    inbound_sms_id: str
+    user_number: str
+    notify_number: str
+    content: str
+    provider: str
+    provider_reference: str | None = None
+    received_at: datetime
+
+    @property
+    def partition_key(self) -> str:
+        return self.inbound_sms_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackAttempted(Event):
+    """One call to a service's callback URL. Never carries the URL or the bearer token."""
+
+    schema_name: ClassVar[str] = "CallbackAttempted"
+
+    callback_type: CallbackType
+    attempt: int
+    outcome: CallbackOutcome
+    status_code: int | None = None
+    duration_ms: int
+    reason: str | None = None
+    inbound_sms_id: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        if self.notification_id is not None:
+            return self.notification_id
+        return self.inbound_sms_id if self.inbound_sms_id is not None else self.event_id
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SmsRequested,
+    EmailRequested,
+    LetterRequested,
+    NotificationSentToProvider,
+    NotificationPending,
+    NotificationDelivered,
+    NotificationFailed,
+    ComplaintReceived,
+    JobRequested,
+    JobStatusChanged,
+    JobProgressed,
+    InboundSmsReceived,
+    CallbackAttempted,
+)
+
+EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}

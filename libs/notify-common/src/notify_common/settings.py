@@ -1,0 +1,77 @@
+"""Configuration shared by every service, read once from the environment (prefix ``NOTIFY_``).
+
+Services build their settings in ``main()`` and pass them down; nothing reads the environment at
+import time. ``redacted()`` is what gets logged at start: secrets never appear in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "local-development-only-secret-key-change-me"  # noqa: S105 - refused outside dev
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service has: where Kafka, PostgreSQL, Redis and AWS are, and how to log."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    environment: str = "development"
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    # Prepended to every topic name; lets test runs and several local stacks share one broker.
+    kafka_topic_prefix: str = ""
+    kafka_topic_replication_factor: int = 1
+    kafka_provision_topics: bool = True
+
+    database_url: SecretStr = SecretStr("postgresql+psycopg://notify@127.0.0.1:15432/notify")
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:16379/0")
+
+    aws_region: str = "eu-west-2"
+    aws_endpoint_url: str | None = None
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    api_base_url: str = "http://127.0.0.1:6011"
+    shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+
+    @field_validator("kafka_security_protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        allowed = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
+        if value.upper() not in allowed:
+            raise ValueError(f"must be one of {sorted(allowed)}")
+        return value.upper()
+
+    def check_production_ready(self) -> None:
+        """Refuse placeholder secrets anywhere but a developer's machine."""
+        if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise ValueError("NOTIFY_SECRET_KEY must be set to a real secret outside development")
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict safe to log: secrets and credentials in URLs are masked."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                out[name] = _mask_url(value.get_secret_value()) if name.endswith("_url") else "***"
+            else:
+                out[name] = value
+        return out
+
+
+def _mask_url(url: str) -> str:
+    """Keep scheme, host and path of a URL; drop any user and password."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"

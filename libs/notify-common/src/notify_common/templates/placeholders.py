@@ -1,0 +1,133 @@
+"""Placeholders in template text: finding them, matching them to personalisation, filling them in.
+
+A placeholder is ``((name))``; ``((name??text))`` is optional content, shown when the value is a
+yes-like word. Names match ignoring case, spaces, ``_`` and ``-`` (so ``((First Name))`` takes
+``first_name``). A value of ``None`` counts as missing; extra personalisation keys are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+PLACEHOLDER_PATTERN = re.compile(r"\({2}([^()]+)\){2}")
+OPTIONAL_CONTENT_SEPARATOR = "??"
+
+# Values that switch optional content on (compared case-insensitively).
+_YES_WORDS = frozenset({"yes", "y", "true", "t", "1", "include", "show"})
+_IGNORED_IN_NAMES = str.maketrans("", "", " _-")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """One ``((...))`` occurrence: its name and, for optional content, the text it may show."""
+
+    name: str
+    optional_text: str | None = None
+
+    @classmethod
+    def from_body(cls, body: str) -> Placeholder:
+        name, separator, text = body.partition(OPTIONAL_CONTENT_SEPARATOR)
+        return cls(name=name.strip(), optional_text=text if separator else None)
+
+    @property
+    def key(self) -> str:
+        return normalise_placeholder(self.name)
+
+
+def normalise_placeholder(name: str) -> str:
+    """The form names are compared in: lower case, without spaces, ``_`` or ``-``."""
+    return name.translate(_IGNORED_IN_NAMES).lower()
+
+
+def placeholders(text: str) -> list[str]:
+    """Placeholder names as written, in order of first appearance, one per normalised name."""
+    seen: set[str] = set()
+    names: list[str] = []
+    for match in PLACEHOLDER_PATTERN.finditer(text):
+        placeholder = Placeholder.from_body(match.group(1))
+        if placeholder.key not in seen:
+            seen.add(placeholder.key)
+            names.append(placeholder.name)
+    return names
+
+
+def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, object]) -> list[str]:
+    """Names (as written in the template) that have no value, for "Missing personalisation: a, b"."""
+    values = InsensitiveValues(personalisation)
+    seen: set[str] = set()
+    missing: list[str] = []
+    for text in texts:
+        for name in placeholders(text):
+            key = normalise_placeholder(name)
+            if key not in seen:
+                seen.add(key)
+                if values.get(name) is None:
+                    missing.append(name)
+    return missing
+
+
+class InsensitiveValues:
+    """Personalisation looked up by normalised name; a later key wins over an earlier look-alike."""
+
+    def __init__(self, personalisation: Mapping[str, object]) -> None:
+        self._values = {normalise_placeholder(key): value for key, value in personalisation.items()}
+
+    def get(self, name: str) -> object | None:
+        return self._values.get(normalise_placeholder(name))
+
+
+def is_yes(value: object) -> bool:
+    """Whether a value switches optional content on: yes, y, true, t, 1, include or show."""
+    return str(value).strip().lower() in _YES_WORDS
+
+
+def list_items(value: object) -> list[str] | None:
+    """The items of a list value, with None and empty items dropped; None if it is not a list."""
+    if not isinstance(value, list | tuple):
+        return None
+    return [str(item) for item in value if item is not None and str(item) != ""]
+
+
+def join_with_and(items: Sequence[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b and c"``, as lists read in text messages and subjects."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def as_markdown_list(items: Sequence[str]) -> str:
+    """``["a", "b"]`` → ``"\\n\\n* a\\n* b"``, as lists read in emails and letters."""
+    if not items:
+        return ""
+    return "\n\n" + "\n".join(f"* {item}" for item in items)
+
+
+def fill_placeholders(
+    text: str,
+    personalisation: Mapping[str, object],
+    *,
+    format_list: Callable[[Sequence[str]], str],
+    format_value: Callable[[str], str] = str,
+) -> str:
+    """Replace every placeholder that has a value; leave the ones without a value as written.
+
+    ``format_list`` renders list values; ``format_value`` transforms each plain string value (and
+    each list item before ``format_list``), for instance to escape it.
+    """
+    values = InsensitiveValues(personalisation)
+
+    def replace(match: re.Match[str]) -> str:
+        placeholder = Placeholder.from_body(match.group(1))
+        value = values.get(placeholder.name)
+        if value is None:
+            return match.group(0)
+        if placeholder.optional_text is not None:
+            return placeholder.optional_text if is_yes(value) else ""
+        items = list_items(value)
+        if items is not None:
+            return format_list([format_value(item) for item in items])
+        return format_value(str(value))
+
+    return PLACEHOLDER_PATTERN.sub(replace, text)

@@ -1,0 +1,96 @@
+"""Authentication exactly as GOV.UK Notify does it (reference §2).
+
+``Authorization: Bearer <JWT>``, HS256, claims ``iss`` (the service id) and ``iat`` within ±30 s.
+The token is checked against every key of the service until one verifies; the messages and status
+codes are Notify's, word for word.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from notify_api_gateway.errors import auth_error
+from notify_api_gateway.repository import ApiKey, Service
+
+CLOCK_SKEW_SECONDS = 30
+DOCS_AUTH_URL = "https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header"
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    service: Service
+    api_key: ApiKey
+
+
+def bearer_token(header: str | None) -> str:
+    if not header:
+        raise auth_error("Unauthorized: authentication token must be provided", 401)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise auth_error("Unauthorized: authentication bearer scheme must be used", 401)
+    return token.strip()
+
+
+def unverified_issuer(token: str) -> str:
+    try:
+        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise auth_error(
+            f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}"
+        ) from None
+    issuer = claims.get("iss")
+    if not issuer:
+        raise auth_error("Invalid token: iss field not provided")
+    try:
+        uuid.UUID(str(issuer))
+    except ValueError:
+        raise auth_error("Invalid token: service id is not the right data type") from None
+    return str(issuer)
+
+
+def check_algorithm(token: str) -> None:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise auth_error(
+            f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}"
+        ) from None
+    if header.get("alg") != "HS256":
+        raise auth_error("Invalid token: algorithm used is not HS256")
+
+
+def verify_with_keys(token: str, keys: list[tuple[ApiKey, str]], now: float | None = None) -> ApiKey:
+    """Find the key (with its plaintext secret) that signed ``token``; check revocation and iat."""
+    check_algorithm(token)
+    for key, secret in keys:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, secret, algorithms=["HS256"], options={"verify_iat": False, "require": ["iat"]}
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.MissingRequiredClaimError:
+            raise auth_error(
+                f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}"
+            ) from None
+        except jwt.PyJWTError:
+            raise auth_error(
+                f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}"
+            ) from None
+        if key.revoked:
+            raise auth_error("Invalid token: API key revoked")
+        check_issued_at(claims.get("iat"), time.time() if now is None else now)
+        return key
+    raise auth_error("Invalid token: API key not found")
+
+
+def check_issued_at(iat: object, now: float) -> None:
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise auth_error(f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}")
+    if now > iat + CLOCK_SKEW_SECONDS or iat > now + CLOCK_SKEW_SECONDS:
+        raise auth_error("Error: Your system clock must be accurate to within 30 seconds")

@@ -1,0 +1,79 @@
+"""Errors in Notify's v2 envelope: ``{"status_code": N, "errors": [{"error": Name, "message": ...}]}``.
+
+Every error the API returns goes through ``ApiError`` so the shape and status codes match GOV.UK
+Notify exactly; anything unexpected becomes a 500 in the same shape (and is logged without data).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status_code: int, error: str, messages: str | Sequence[str]) -> None:
+        super().__init__(messages)
+        self.status_code = status_code
+        self.error = error
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+
+    def body(self) -> dict[str, object]:
+        return {
+            "status_code": self.status_code,
+            "errors": [{"error": self.error, "message": m} for m in self.messages],
+        }
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequestError", message)
+
+
+def validation_error(messages: str | Sequence[str]) -> ApiError:
+    return ApiError(400, "ValidationError", messages)
+
+
+def auth_error(message: str, status_code: int = 403) -> ApiError:
+    return ApiError(status_code, "AuthError", message)
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "NoResultFound", "No result found")
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            err = ApiError(404, "ResourceNotFound", "Resource not found")
+        elif exc.status_code == 405:
+            err = ApiError(405, "MethodNotAllowed", "Method not allowed")
+        else:
+            err = ApiError(exc.status_code, "HTTPError", str(exc.detail))
+        return JSONResponse(err.body(), status_code=err.status_code)
+
+    async def on_request_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        messages = [f"{'.'.join(str(p) for p in e['loc'][1:])} {e['msg']}".strip() for e in exc.errors()]
+        err = validation_error(messages or ["Invalid request"])
+        return JSONResponse(err.body(), status_code=400)
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
+        err = ApiError(500, type(exc).__name__, "Internal server error")
+        return JSONResponse(err.body(), status_code=500)
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,1 @@
+"""The letter-sender service."""
