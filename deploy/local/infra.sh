@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts (or stops) the backing services of the local platform as this project's own processes:
 # Apache Kafka (KRaft, from Maven Central jars), PostgreSQL and Redis (Debian packages) and moto's
-# server (SES, SNS, S3). State, logs and pid files live under .local/. Usage: infra.sh start|stop|status
+# server (SES, SNS, S3). State, logs and pid files live under .local/.
+# Usage: infra.sh start|stop|status|running [component ...]   (components: kafka postgres redis moto)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_LIBS="$STATE/kafka/libs-$KAFKA_VERSION"
@@ -71,25 +72,41 @@ start_moto() {
 
 kafka_ready() { port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOGS/kafka.log"; }
 
-case "${1:-start}" in
+stop_postgres() {
+  if is_running postgres; then
+    as_service_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null && ok "stopped PostgreSQL"
+  fi
+  rm -f "$RUN/postgres.pid"
+}
+
+ALL=(kafka postgres redis moto)
+action="${1:-start}"; shift || true
+components=("$@"); ((${#components[@]})) || components=("${ALL[@]}")
+
+case "$action" in
   start)
-    start_kafka; start_postgres; start_redis; start_moto
-    wait_for "PostgreSQL" 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
-    wait_for "moto" 30 port_open "$MOTO_PORT"
-    wait_for "Kafka" 90 kafka_ready
+    for c in "${components[@]}"; do "start_$c"; done
+    for c in "${components[@]}"; do
+      case "$c" in
+        postgres) wait_for "PostgreSQL" 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ;;
+        moto) wait_for "moto" 30 port_open "$MOTO_PORT" ;;
+        kafka) wait_for "Kafka" 90 kafka_ready ;;
+        redis) wait_for "Redis" 10 port_open "$REDIS_PORT" ;;
+      esac
+    done
     ;;
   stop)
-    stop_pid moto; stop_pid redis
-    if is_running postgres; then
-      as_service_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null && ok "stopped PostgreSQL"
-      rm -f "$RUN/postgres.pid"
-    fi
-    stop_pid kafka
+    for c in "${components[@]}"; do
+      if [[ $c == postgres ]]; then stop_postgres; else stop_pid "$c"; fi
+    done
+    ;;
+  running)  # prints the components that are running now
+    for c in "${components[@]}"; do is_running "$c" && echo "$c"; done; true
     ;;
   status)
-    for p in kafka postgres redis moto; do
+    for p in "${components[@]}"; do
       if is_running "$p"; then ok "$p running (pid $(cat "$RUN/$p.pid"))"; else warn "$p not running"; fi
     done
     ;;
-  *) die "usage: infra.sh start|stop|status" ;;
+  *) die "usage: infra.sh start|stop|status|running [kafka|postgres|redis|moto ...]" ;;
 esac

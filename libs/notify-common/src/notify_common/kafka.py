@@ -53,15 +53,6 @@ def connection_options(settings: CommonSettings) -> dict[str, Any]:
     return opts
 
 
-def event_key(event: Event) -> bytes:
-    """The partitioning key: the notification id, else the job or inbound message id."""
-    for name in ("notification_id", "job_id", "inbound_sms_id"):
-        value = getattr(event, name, None)
-        if value:
-            return str(value).encode()
-    return event.event_id.encode()
-
-
 class TopicNames:
     """Maps the declared (logical) topic names to the physical ones, by the configured prefix."""
 
@@ -106,7 +97,7 @@ class EventProducer:
             await self._producer.send(
                 self.names.physical(topic),
                 value=codec.encode(event),
-                key=event_key(event),
+                key=event.partition_key.encode(),
                 headers=[(H_EVENT_TYPE, type(event).__name__.encode())],
             )
             for topic, event in items

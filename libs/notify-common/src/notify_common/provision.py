@@ -37,6 +37,7 @@ async def provision_topics(settings: CommonSettings) -> list[str]:
         ]
         if missing:
             await admin.create_topics(missing)
+            await _wait_for_leaders(admin, [t.name for t in missing])
         present = [p for p in wanted if p in existing]
         if present:
             described = await admin.describe_topics(present)
@@ -50,6 +51,19 @@ async def provision_topics(settings: CommonSettings) -> list[str]:
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], limit_s: float = 30.0) -> None:
+    """New topics refuse writes until each partition has a leader; wait for that."""
+    async with asyncio.timeout(limit_s):
+        while True:
+            described = await admin.describe_topics(names)
+            if all(
+                d["error_code"] == 0 and d["partitions"] and all(p["leader"] >= 0 for p in d["partitions"])
+                for d in described
+            ):
+                return
+            await asyncio.sleep(0.1)
 
 
 def main() -> int:

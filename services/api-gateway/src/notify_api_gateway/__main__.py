@@ -1,26 +1,22 @@
-"""Entry point: ``notify-api-gateway`` serves the public API with uvicorn."""
+"""Entry point: ``notify-api-gateway`` serves the public API."""
 
 from __future__ import annotations
 
-import uvicorn
-
 from notify_api_gateway.app import create_app
 from notify_api_gateway.settings import ApiSettings
-from notify_common.logs import configure_logging
+from notify_common.http import serve_http
 
 
 def main() -> int:
     settings = ApiSettings()
-    configure_logging("api-gateway", settings.log_level)
-    uvicorn.run(
+    return serve_http(
+        "api-gateway",
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        log_level=settings.log_level,
+        grace_seconds=settings.shutdown_grace_seconds,
     )
-    return 0
 
 
 if __name__ == "__main__":

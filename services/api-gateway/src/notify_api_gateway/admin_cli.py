@@ -20,10 +20,16 @@ from notify_common.secrets import SecretBox
 DEMO_SERVICE = "Demo service"
 DEMO_TEMPLATES = {
     "sms": ("Demo text message", None, "Hello ((name)), this is your first message from the platform."),
-    "email": ("Demo email", "Hello ((name))",
-              "# Welcome\n\nHello ((name)),\n\nThis is your first email from the platform.\n\n* it works\n"),
-    "letter": ("Demo letter", "Your first letter",
-               "Dear ((name)),\n\nThis is your first letter from the platform."),
+    "email": (
+        "Demo email",
+        "Hello ((name))",
+        "# Welcome\n\nHello ((name)),\n\nThis is your first email from the platform.\n\n* it works\n",
+    ),
+    "letter": (
+        "Demo letter",
+        "Your first letter",
+        "Dear ((name)),\n\nThis is your first letter from the platform.",
+    ),
 }
 
 
@@ -31,7 +37,7 @@ def store(settings: ApiSettings) -> AdminStore:
     return AdminStore(create_engine(settings, pool_size=1), SecretBox(settings.secret_key.get_secret_value()))
 
 
-async def demo(settings: ApiSettings, env_file: Path) -> dict[str, str]:
+async def demo(settings: ApiSettings) -> dict[str, str]:
     admin = store(settings)
     try:
         service_id = await admin.service_id_by_name(DEMO_SERVICE)
@@ -47,15 +53,25 @@ async def demo(settings: ApiSettings, env_file: Path) -> dict[str, str]:
             template_id = await admin.template_id_by_name(service_id, name)
             if template_id is None:
                 template_id = await admin.create_template(
-                    service_id, name=name, template_type=channel, content=content, subject=subject,
-                    postage="second" if channel == "letter" else None, created_by="notify-admin demo")
+                    service_id,
+                    name=name,
+                    template_type=channel,
+                    content=content,
+                    subject=subject,
+                    postage="second" if channel == "letter" else None,
+                    created_by="notify-admin demo",
+                )
             env[f"NOTIFY_{channel.upper()}_TEMPLATE_ID"] = template_id
     finally:
         await admin.engine.dispose()
-    env_file.parent.mkdir(parents=True, exist_ok=True)
-    env_file.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()))
-    env_file.chmod(0o600)
     return env
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> None:
+    """Shell syntax, readable by the owner only: it holds API keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()))
+    path.chmod(0o600)
 
 
 async def create_key(settings: ApiSettings, service_id: str, name: str, key_type: str) -> str:
@@ -78,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = ApiSettings()
     if args.command == "demo":
-        env = asyncio.run(demo(settings, args.env_file))
+        env = asyncio.run(demo(settings))
+        write_env_file(args.env_file, env)
         print(f"demo service {env['NOTIFY_SERVICE_ID']}: credentials written to {args.env_file}")
     elif args.command == "create-api-key":
         print(asyncio.run(create_key(settings, args.service_id, args.name, args.type)))

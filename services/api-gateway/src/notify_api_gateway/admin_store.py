@@ -40,15 +40,25 @@ class AdminStore:
             row = (await conn.execute(select(services.c.id).where(services.c.name == name))).first()
         return str(row[0]) if row else None
 
-    async def create_service(self, name: str, *, live: bool, email_from: str,
-                             permissions: tuple[str, ...] = ("sms", "email", "letter", "international_sms"),
-                             ) -> str:
+    async def create_service(
+        self,
+        name: str,
+        *,
+        live: bool,
+        email_from: str,
+        permissions: tuple[str, ...] = ("sms", "email", "letter", "international_sms"),
+    ) -> str:
         service_id = str(uuid.uuid4())
         async with self.engine.begin() as conn:
-            await conn.execute(insert(services).values(
-                id=service_id, name=name, restricted=not live, email_from=email_from,
-                permissions=list(permissions),
-            ))
+            await conn.execute(
+                insert(services).values(
+                    id=service_id,
+                    name=name,
+                    restricted=not live,
+                    email_from=email_from,
+                    permissions=list(permissions),
+                )
+            )
         return service_id
 
     async def create_api_key(self, service_id: str, name: str, key_type: str) -> CreatedKey:
@@ -56,38 +66,74 @@ class AdminStore:
             raise ValueError(f"key type must be one of {', '.join(KEY_TYPES)}")
         key_id, secret = str(uuid.uuid4()), str(uuid.uuid4())
         async with self.engine.begin() as conn:
-            await conn.execute(insert(api_keys).values(
-                id=key_id, service_id=service_id, name=name, key_type=key_type, secret=self._box.seal(secret),
-            ))
+            await conn.execute(
+                insert(api_keys).values(
+                    id=key_id,
+                    service_id=service_id,
+                    name=name,
+                    key_type=key_type,
+                    secret=self._box.seal(secret),
+                )
+            )
         return CreatedKey(id=key_id, key_type=key_type, combined=combined_key(name, service_id, secret))
 
-    async def create_template(self, service_id: str, *, name: str, template_type: str, content: str,
-                              subject: str | None = None, postage: str | None = None,
-                              created_by: str | None = None) -> str:
+    async def create_template(
+        self,
+        service_id: str,
+        *,
+        name: str,
+        template_type: str,
+        content: str,
+        subject: str | None = None,
+        postage: str | None = None,
+        created_by: str | None = None,
+    ) -> str:
         if template_type not in TEMPLATE_TYPES:
             raise ValueError(f"template type must be one of {', '.join(TEMPLATE_TYPES)}")
         template_id = str(uuid.uuid4())
-        values = {"id": template_id, "service_id": service_id, "version": 1, "name": name,
-                  "template_type": template_type, "content": content, "subject": subject,
-                  "postage": postage if template_type == "letter" else None, "created_by": created_by}
+        values = {
+            "id": template_id,
+            "service_id": service_id,
+            "version": 1,
+            "name": name,
+            "template_type": template_type,
+            "content": content,
+            "subject": subject,
+            "postage": postage if template_type == "letter" else None,
+            "created_by": created_by,
+        }
         async with self.engine.begin() as conn:
             await conn.execute(insert(templates).values(**values))
-            await conn.execute(insert(template_versions).values(
-                **{k: v for k, v in values.items() if k != "version"}, version=1))
+            await conn.execute(
+                insert(template_versions).values(
+                    **{k: v for k, v in values.items() if k != "version"}, version=1
+                )
+            )
         return template_id
 
     async def template_id_by_name(self, service_id: str, name: str) -> str | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(templates.c.id).where(
-                and_(templates.c.service_id == service_id, templates.c.name == name)))).first()
+            row = (
+                await conn.execute(
+                    select(templates.c.id).where(
+                        and_(templates.c.service_id == service_id, templates.c.name == name)
+                    )
+                )
+            ).first()
         return str(row[0]) if row else None
 
     async def add_team_member(self, service_id: str, email_address: str, mobile_number: str | None) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(insert(team_members).values(
-                service_id=service_id, email_address=email_address, mobile_number=mobile_number))
+            await conn.execute(
+                insert(team_members).values(
+                    service_id=service_id, email_address=email_address, mobile_number=mobile_number
+                )
+            )
 
     async def add_to_guest_list(self, service_id: str, recipient_type: str, recipient: str) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(insert(guest_list).values(
-                service_id=service_id, recipient_type=recipient_type, recipient=recipient))
+            await conn.execute(
+                insert(guest_list).values(
+                    service_id=service_id, recipient_type=recipient_type, recipient=recipient
+                )
+            )

@@ -47,22 +47,26 @@ ON CONFLICT (id) DO UPDATE SET
     rate_multiplier = EXCLUDED.rate_multiplier, created_at = EXCLUDED.created_at
 """)
 
-UPSERT_STATUS = text("""
+# The status and what belongs to it (completion time, failure reason) change only when the new
+# status ranks higher; facts that any event may bring first (sent_at, provider, billable units)
+# are kept from whichever event brought them.
+UPSERT_STATUS = text(
+    """
 INSERT INTO notifications (id, service_id, status, sent_at, sent_by, billable_units, updated_at,
     completed_at, failure_reason, last_event_at)
 VALUES (:id, :service_id, :status, :sent_at, :sent_by, :billable_units, :occurred_at,
     :completed_at, :failure_reason, :occurred_at)
 ON CONFLICT (id) DO UPDATE SET
-    status = EXCLUDED.status,
+    status = CASE WHEN ADVANCES THEN EXCLUDED.status ELSE notifications.status END,
+    completed_at = CASE WHEN ADVANCES THEN EXCLUDED.completed_at ELSE notifications.completed_at END,
+    failure_reason = CASE WHEN ADVANCES THEN EXCLUDED.failure_reason ELSE notifications.failure_reason END,
+    updated_at = GREATEST(notifications.updated_at, EXCLUDED.updated_at),
     sent_at = COALESCE(notifications.sent_at, EXCLUDED.sent_at),
-    sent_by = COALESCE(EXCLUDED.sent_by, notifications.sent_by),
+    sent_by = COALESCE(notifications.sent_by, EXCLUDED.sent_by),
     billable_units = GREATEST(notifications.billable_units, EXCLUDED.billable_units),
-    updated_at = EXCLUDED.updated_at,
-    completed_at = COALESCE(EXCLUDED.completed_at, notifications.completed_at),
-    failure_reason = COALESCE(EXCLUDED.failure_reason, notifications.failure_reason),
-    last_event_at = EXCLUDED.last_event_at
-WHERE notify_status_rank(EXCLUDED.status) > notify_status_rank(notifications.status)
-""")
+    last_event_at = GREATEST(notifications.last_event_at, EXCLUDED.last_event_at)
+""".replace("ADVANCES", "notify_status_rank(EXCLUDED.status) > notify_status_rank(notifications.status)")
+)
 
 
 def requested_row(event: SmsRequested | EmailRequested | LetterRequested) -> dict[str, Any]:

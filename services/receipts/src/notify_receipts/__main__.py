@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-
-from notify_common.logs import configure_logging
+from notify_common.http import serve_http
 from notify_common.settings import CommonSettings
 from notify_receipts.app import create_app
 
@@ -15,16 +13,14 @@ class ReceiptsSettings(CommonSettings):
 
 def main() -> int:
     settings = ReceiptsSettings()
-    configure_logging("receipts", settings.log_level)
-    uvicorn.run(
+    return serve_http(
+        "receipts",
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        log_level=settings.log_level,
+        grace_seconds=settings.shutdown_grace_seconds,
     )
-    return 0
 
 
 if __name__ == "__main__":

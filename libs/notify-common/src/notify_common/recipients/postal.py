@@ -28,7 +28,7 @@ MIN_LINES = 3
 MAX_LINES = 7
 INVALID_FIRST_CHARACTERS = tuple('@()=[]"\\/,<>~')
 
-# Royal Mail postcode areas (the letters that start a UK postcode), plus GIR for GIR 0AA.
+# Royal Mail postcode areas: the letters that start a UK postcode.
 # fmt: off
 _POSTCODE_AREAS = (
     "AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB",

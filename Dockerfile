@@ -1,0 +1,76 @@
+# syntax=docker/dockerfile:1.7
+#
+# One Dockerfile for every service of the platform; pick the service with a build argument:
+#
+#   docker build --build-arg SERVICE=sms-sender -t registry.example.org/notify/notify-sms-sender:0.1.0 .
+#
+# SERVICE is a directory under services/ (api-gateway, job-splitter, sms-sender, email-sender,
+# letter-sender, receipts, projector, callbacks, provider-simulator). The image holds only that
+# service's distribution (notify-<service>), the shared library and their locked dependencies,
+# installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and writes nothing
+# outside /tmp, so it runs under a read-only root filesystem.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS build
+ARG SERVICE
+# The uv that wrote uv.lock; installed from PyPI so the build needs no other registry.
+ARG UV_VERSION=0.13.9
+
+RUN if [ -z "${SERVICE}" ]; then echo "build with --build-arg SERVICE=<service>" >&2; exit 1; fi
+
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+RUN pip install "uv==${UV_VERSION}"
+
+WORKDIR /src
+# The workspace: every member's pyproject.toml is needed to read the lock, the sources of the
+# shared library and of this service to install them.
+COPY pyproject.toml uv.lock ./
+COPY libs/ libs/
+COPY services/ services/
+
+# --frozen: install exactly what uv.lock says, never re-resolve. --no-editable: the packages are
+# copied into the environment, so /src can be left behind.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    test -d "services/${SERVICE}" || { echo "no such service: services/${SERVICE}" >&2; exit 1; } && \
+    uv sync --frozen --no-dev --no-editable --package "notify-${SERVICE}" && \
+    test -x "/app/.venv/bin/notify-${SERVICE}" && \
+    ln -s "notify-${SERVICE}" /app/.venv/bin/notify-service
+
+# ---------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE
+
+LABEL org.opencontainers.image.title="notify-${SERVICE}" \
+      org.opencontainers.image.description="The ${SERVICE} service of the notification platform"
+
+RUN groupadd --system --gid 10001 notify && \
+    useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin notify
+
+COPY --from=build /app/.venv /app/.venv
+COPY schemas/ /app/schemas/
+
+# NOTIFY_HTTP_HOST/PORT: listen on every interface, on the port the chart probes.
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    NOTIFY_SERVICE=${SERVICE} \
+    NOTIFY_SCHEMAS_DIR=/app/schemas \
+    NOTIFY_HTTP_HOST=0.0.0.0 \
+    NOTIFY_HTTP_PORT=8080
+
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080
+# notify-service links to this image's console script, notify-${SERVICE}. Exec form: the service
+# is PID 1 and gets SIGTERM itself, to finish its batch and commit before stopping.
+CMD ["notify-service"]

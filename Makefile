@@ -1,0 +1,32 @@
+# The platform's entry points. Each works on a fresh Debian machine: it installs what is missing.
+.PHONY: up down test lint bench status help
+
+help:
+	@echo "make up      install what is missing and run the whole platform locally"
+	@echo "make down    stop everything 'make up' started"
+	@echo "make test    start what the tests need and run every test suite"
+	@echo "make lint    ruff and mypy --strict"
+	@echo "make bench   run the benchmarks in bench/ (results in docs/benchmarks.md)"
+	@echo "make status  show what is running"
+
+up:
+	@bash deploy/local/up.sh
+
+down:
+	@bash deploy/local/down.sh
+
+test:
+	@bash deploy/local/test.sh
+
+lint:
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy $(foreach d,$(wildcard libs/*/src/* services/*/src/*),-p $(notdir $(d)))
+	uv run mypy tests bench
+
+bench:
+	@bash bench/run.sh
+
+status:
+	@bash deploy/local/infra.sh status
+	@bash deploy/local/services.sh status

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: installs and starts what the tests need (Kafka, PostgreSQL, Redis, moto, helm), runs
+# the linters and every test suite, and stops the backing services it started (and only those).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+"$ROOT/deploy/local/install.sh"
+if [[ -x "$ROOT/deploy/helm/install-helm.sh" ]]; then "$ROOT/deploy/helm/install-helm.sh"; fi
+
+mapfile -t already < <("$ROOT/deploy/local/infra.sh" running)
+to_stop=()
+for c in kafka postgres redis moto; do
+  [[ " ${already[*]} " == *" $c "* ]] || to_stop+=("$c")
+done
+cleanup() { ((${#to_stop[@]})) && "$ROOT/deploy/local/infra.sh" stop "${to_stop[@]}"; true; }
+trap cleanup EXIT
+"$ROOT/deploy/local/infra.sh" start
+
+cd "$ROOT"
+step "lint: ruff and mypy --strict"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy $(for d in libs/*/src/* services/*/src/*; do printf -- '-p %s ' "$(basename "$d")"; done)
+.venv/bin/mypy tests bench
+
+step "tests: unit, contract, integration, end-to-end"
+# pytest exits 5 when it collected no test: that fails this script like any other failure.
+NOTIFY_LOCAL_PG_PORT="$PG_PORT" .venv/bin/pytest "$@"

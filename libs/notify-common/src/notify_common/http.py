@@ -1,0 +1,43 @@
+"""Runs an ASGI app with uvicorn so that SIGTERM means a graceful stop and exit code 0.
+
+uvicorn re-raises the signal it caught after shutting down, which makes a clean stop look like a
+kill to Kubernetes and to our tests; this server stops on the signal and returns normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Generator
+from typing import Any
+
+import uvicorn
+
+from notify_common.logs import configure_logging
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        from notify_common.runtime import install_stop_signals
+
+        def stop() -> None:
+            self.should_exit = True
+
+        install_stop_signals(stop)
+        yield
+
+
+def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
+    configure_logging(name, log_level)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(grace_seconds),
+        lifespan="on",
+    )
+    asyncio.run(_Server(config).serve())
+    return 0

@@ -1,0 +1,73 @@
+"""Starts the whole platform (all nine services, as real processes) against the test run's
+database and topics, on ports of its own so a platform started with ``make up`` is not disturbed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from notify_api_gateway.admin_cli import demo
+from notify_api_gateway.settings import ApiSettings
+from tests.support import env
+from tests.support.processes import ServiceProcess
+
+PORTS = {
+    "provider-simulator": 7013,
+    "receipts": 7012,
+    "projector": 7024,
+    "sms-sender": 7021,
+    "email-sender": 7022,
+    "letter-sender": 7023,
+    "callbacks": 7025,
+    "job-splitter": 7026,
+    "api-gateway": 7011,
+}
+
+
+@dataclass
+class Platform:
+    services: dict[str, ServiceProcess]
+    credentials: dict[str, str]
+
+    @property
+    def api_url(self) -> str:
+        return self.services["api-gateway"].url
+
+    @property
+    def simulator_url(self) -> str:
+        return self.services["provider-simulator"].url
+
+
+@pytest.fixture(scope="package")
+def platform(
+    database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    logs = Path(tmp_path_factory.mktemp("service-logs"))
+    receipts = f"http://127.0.0.1:{PORTS['receipts']}"
+    extra = {
+        "NOTIFY_MMG_URL": f"http://127.0.0.1:{PORTS['provider-simulator']}/mmg",
+        "NOTIFY_MMG_RECEIPT_URL": f"{receipts}/notifications/sms/mmg",
+        "NOTIFY_SIMULATOR_MMG_RECEIPT_URL": f"{receipts}/notifications/sms/mmg",
+        "NOTIFY_SIMULATOR_FIRETEXT_RECEIPT_URL": f"{receipts}/notifications/sms/firetext",
+        "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
+        "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
+        "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{PORTS['api-gateway']}",
+    }
+    services = {
+        name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in PORTS.items()
+    }
+    settings = ApiSettings(database_url=env.DATABASE_URL, api_base_url=extra["NOTIFY_API_BASE_URL"])
+    credentials = asyncio.run(demo(settings))
+    try:
+        for service in services.values():
+            service.start()
+        for service in services.values():
+            service.wait_ready()
+        yield Platform(services=services, credentials=credentials)
+    finally:
+        for service in services.values():
+            service.kill()

@@ -1,0 +1,188 @@
+"""The Kafka wrappers against the real broker: batches, commits after handling, retries with
+backoff through the retry topic, and dead-lettering of what cannot be handled."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer
+
+from notify_common import topics
+from notify_common.errors import PermanentError, RetryableError
+from notify_common.events import NotificationPending
+from notify_common.kafka import BatchConsumer, EventProducer, Received, RetryPolicy, connection_options
+from notify_common.settings import CommonSettings
+
+GROUP = topics.GROUP_CALLBACKS  # any declared group; its topics live under the test's own prefix
+
+
+def pending(n: int = 0) -> NotificationPending:
+    return NotificationPending(
+        notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), provider="mmg", detail=f"event {n}"
+    )
+
+
+async def consume_until(
+    settings: CommonSettings,
+    producer: EventProducer,
+    handler: Callable[[Sequence[Received]], Awaitable[None]],
+    done: Callable[[], bool],
+    retry: RetryPolicy | None = None,
+    timeout: float = 30,
+) -> None:
+    consumer = BatchConsumer(
+        settings,
+        group=GROUP,
+        topics=[topics.NOTIFICATION_STATUS],
+        handler=handler,
+        producer=producer,
+        retry=retry,
+        poll_timeout_ms=100,
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while not done():
+                await asyncio.sleep(0.05)
+    finally:
+        consumer.request_stop()
+        await task
+
+
+async def read_dead_letters(
+    settings: CommonSettings, expected: int
+) -> list[tuple[bytes | None, dict[str, str]]]:
+    consumer = AIOKafkaConsumer(
+        settings.kafka_topic_prefix + topics.dead_letter_topic(GROUP),
+        auto_offset_reset="earliest",
+        **connection_options(settings),
+    )
+    await consumer.start()
+    out: list[tuple[bytes | None, dict[str, str]]] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(out) < expected:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    out += [(r.value, {k: bytes(v).decode() for k, v in r.headers}) for r in records]
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def test_events_are_handled_in_batches_and_committed_offsets_are_not_read_again(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    first = [pending(i) for i in range(50)]
+    await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in first)
+    seen: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        seen.extend(batch)
+
+    await consume_until(kafka, producer, handle, lambda: len(seen) >= 50)
+    assert {r.event for r in seen} == set(first)
+    assert all(r.topic == topics.NOTIFICATION_STATUS for r in seen)
+
+    later = pending(99)
+    await producer.publish(topics.NOTIFICATION_STATUS, later)
+    again: list[Received] = []
+
+    async def handle_again(batch: Sequence[Received]) -> None:
+        again.extend(batch)
+
+    await consume_until(kafka, producer, handle_again, lambda: len(again) >= 1)
+    await asyncio.sleep(0.5)
+    assert [r.event for r in again] == [later]
+
+
+async def test_a_retryable_failure_comes_back_through_the_retry_topic_and_then_succeeds(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    flaky, steady = pending(1), pending(2)
+    await producer.publish_many([(topics.NOTIFICATION_STATUS, flaky), (topics.NOTIFICATION_STATUS, steady)])
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        # Fails whenever the flaky record is read from its original topic, so only the retry works.
+        if any(item.event == flaky and item.attempt == 0 for item in batch):
+            raise RetryableError("provider timed out")
+        handled.extend(batch)
+
+    await consume_until(
+        kafka,
+        producer,
+        handle,
+        lambda: any(r.event == flaky for r in handled),
+        retry=RetryPolicy(base_delay_s=0.5),
+    )
+    retried = [r for r in handled if r.event == flaky]
+    assert len(retried) == 1
+    assert retried[0].attempt == 1
+    assert retried[0].topic == topics.NOTIFICATION_STATUS  # the original topic, not the retry topic
+    assert [r.event for r in handled].count(steady) == 1
+
+
+async def test_a_record_that_keeps_failing_is_dead_lettered_after_its_attempts(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    doomed, fine = pending(1), pending(2)
+    await producer.publish_many([(topics.NOTIFICATION_STATUS, doomed), (topics.NOTIFICATION_STATUS, fine)])
+    attempts: list[int] = []
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        for item in batch:
+            if item.event == doomed:
+                attempts.append(item.attempt)
+                raise RetryableError("still down")
+        handled.extend(batch)
+
+    await consume_until(
+        kafka, producer, handle, lambda: 2 in attempts, retry=RetryPolicy(max_attempts=3, base_delay_s=0.2)
+    )
+    dead = await read_dead_letters(kafka, 1)
+    assert sorted(set(attempts)) == [0, 1, 2]
+    assert dead[0][1]["retry-attempt"] == "3"
+    assert dead[0][1]["error"] == "RetryableError"
+    assert dead[0][1]["original-topic"] == topics.NOTIFICATION_STATUS
+    assert [r.event for r in handled] == [fine]
+
+
+async def test_a_permanent_failure_goes_straight_to_the_dead_letter_topic(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    bad = pending(1)
+    await producer.publish(topics.NOTIFICATION_STATUS, bad)
+    calls = 0
+
+    async def handle(batch: Sequence[Received]) -> None:
+        nonlocal calls
+        calls += 1
+        raise PermanentError("cannot ever work")
+
+    await consume_until(kafka, producer, handle, lambda: calls >= 1)
+    dead = await read_dead_letters(kafka, 1)
+    assert dead[0][1]["retry-attempt"] == "1"
+    assert dead[0][1]["error"] == "PermanentError"
+    await asyncio.sleep(0.5)
+    assert calls == 1
+
+
+async def test_an_undecodable_record_is_dead_lettered_and_does_not_block_the_partition(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    await producer.send_raw(topics.NOTIFICATION_STATUS, b"not avro at all", b"k", [])
+    good = pending(1)
+    await producer.publish(topics.NOTIFICATION_STATUS, good)
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        handled.extend(batch)
+
+    await consume_until(kafka, producer, handle, lambda: len(handled) >= 1)
+    dead = await read_dead_letters(kafka, 1)
+    assert dead[0][0] == b"not avro at all"
+    assert [r.event for r in handled] == [good]
