@@ -47,15 +47,13 @@ def platform(
     database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     logs = Path(tmp_path_factory.mktemp("service-logs"))
-    receipts = f"http://127.0.0.1:{PORTS['receipts']}"
+    # Every service finds the others through these base URLs (see notify_common.settings).
     extra = {
-        "NOTIFY_MMG_URL": f"http://127.0.0.1:{PORTS['provider-simulator']}/mmg",
-        "NOTIFY_MMG_RECEIPT_URL": f"{receipts}/notifications/sms/mmg",
-        "NOTIFY_SIMULATOR_MMG_RECEIPT_URL": f"{receipts}/notifications/sms/mmg",
-        "NOTIFY_SIMULATOR_FIRETEXT_RECEIPT_URL": f"{receipts}/notifications/sms/firetext",
+        "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{PORTS['api-gateway']}",
+        "NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{PORTS['receipts']}",
+        "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{PORTS['provider-simulator']}",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
-        "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{PORTS['api-gateway']}",
     }
     services = {
         name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in PORTS.items()

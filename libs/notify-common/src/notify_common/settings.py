@@ -43,6 +43,10 @@ class CommonSettings(BaseSettings):
 
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     api_base_url: str = "http://127.0.0.1:6011"
+    # Where the platform's own HTTP services are; provider adapters derive their URLs from these
+    # unless a real provider's URL is configured.
+    receipts_url: str = "http://127.0.0.1:6012"
+    simulator_url: str = "http://127.0.0.1:6013"
     shutdown_grace_seconds: float = Field(default=25.0, ge=0)
 
     @field_validator("kafka_security_protocol")

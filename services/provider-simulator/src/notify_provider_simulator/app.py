@@ -139,7 +139,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             "substatus": substatus,
             "deliverytime": now().strftime("%Y-%m-%d %H:%M:%S"),
         }
-        delurl = str(body.get("delurl") or settings.simulator_mmg_receipt_url)
+        delurl = str(body.get("delurl") or f"{settings.receipts_url}/notifications/sms/mmg")
         s.accept("mmg", reference, recipient, content, str(body.get("sender", "")), (delurl, receipt, True))
         return JSONResponse({"Reference": reference})
 
@@ -160,7 +160,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             "code": code,
             "time": now().strftime("%Y-%m-%d %H:%M:%S"),
         }
-        url = str(form.get("receipt") or settings.simulator_firetext_receipt_url)
+        url = str(form.get("receipt") or f"{settings.receipts_url}/notifications/sms/firetext")
         s.accept("firetext", reference, recipient, content, str(form.get("from", "")), (url, receipt, False))
         return JSONResponse({"code": 0, "description": "SMS successfully queued"})
 

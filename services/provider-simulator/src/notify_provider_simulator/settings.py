@@ -15,5 +15,5 @@ class SimulatorSettings(BaseSettings):
     simulator_receipt_delay_ms_max: int = 1000
     simulator_timeout_seconds: float = 30.0
     simulator_slow_seconds: float = 3.0
-    simulator_mmg_receipt_url: str = "http://127.0.0.1:6012/notifications/sms/mmg"
-    simulator_firetext_receipt_url: str = "http://127.0.0.1:6012/notifications/sms/firetext"
+    # Where receipts go when a send names no receipt URL of its own.
+    receipts_url: str = "http://127.0.0.1:6012"

@@ -24,10 +24,10 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     )
     provider = MmgProvider(
         client,
-        settings.mmg_url,
+        settings.mmg_endpoint(),
         settings.mmg_username,
         settings.mmg_password.get_secret_value(),
-        settings.mmg_receipt_url,
+        settings.mmg_receipt_endpoint(),
     )
     sender = SmsSender(engine, producer, provider)
 

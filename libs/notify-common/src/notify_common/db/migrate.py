@@ -26,7 +26,7 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     engine = create_engine(database_url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
@@ -39,7 +39,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    upgrade(CommonSettings().database_url.get_secret_value(), args[0] if args else "head")
+    upgrade(CommonSettings().database_url.get_secret_value(), args[0] if args else "heads")
     print("database schema is up to date")
     return 0
 
