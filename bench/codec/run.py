@@ -1,0 +1,60 @@
+"""Benchmark: Avro events encoded and decoded per second on one core.
+
+Run: ``make bench`` or ``.venv/bin/python bench/codec/run.py [--events N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+
+from rich.progress import Progress
+
+from notify_common import codec
+from notify_common.events import Event, SmsRequested, now
+
+
+def sample(n: int) -> list[Event]:
+    created = now()
+    return [
+        SmsRequested(
+            notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), template_id=str(uuid.uuid4()),
+            template_version=3, key_type="normal", api_key_id=str(uuid.uuid4()), job_id=None, job_row_number=None,
+            client_reference=f"ref-{i}", phone_number="447700900123", international=False, sender="GOVUK",
+            body="Your appointment is at 10:30 on Monday. Reply STOP to opt out.", fragment_count=1,
+            rate_multiplier=1, created_at=created,
+        )
+        for i in range(n)
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    events = sample(args.events)
+    chunk = max(1, args.events // 20)
+    with Progress() as progress:
+        task = progress.add_task("encode", total=args.events)
+        start = time.perf_counter()
+        encoded: list[bytes] = []
+        for i in range(0, args.events, chunk):
+            encoded += [codec.encode(e) for e in events[i : i + chunk]]
+            progress.advance(task, len(events[i : i + chunk]))
+        encode_s = time.perf_counter() - start
+        task = progress.add_task("decode", total=args.events)
+        start = time.perf_counter()
+        for i in range(0, args.events, chunk):
+            for data in encoded[i : i + chunk]:
+                codec.decode(data)
+            progress.advance(task, len(encoded[i : i + chunk]))
+        decode_s = time.perf_counter() - start
+    size = sum(map(len, encoded)) / len(encoded)
+    print(f"codec: {args.events} SmsRequested events, {size:.0f} bytes each")
+    print(f"codec: encode {args.events / encode_s:,.0f} events/s, decode {args.events / decode_s:,.0f} events/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
