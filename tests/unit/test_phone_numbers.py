@@ -10,7 +10,9 @@ from notify_common.recipients import (
     InvalidPhoneError,
     InvalidRecipientError,
     PhoneErrorCode,
+    format_phone_number_human_readable,
     is_simulated_recipient,
+    is_uk_landline,
     normalise_phone_number,
     outcome_for_test_key,
     validate_phone_number,
@@ -204,10 +206,18 @@ def test_international_refusal_is_its_own_error_so_the_api_can_report_a_bad_requ
     [
         ("0770090012345", PhoneErrorCode.TOO_LONG, "Mobile number is too long"),
         ("0770", PhoneErrorCode.TOO_SHORT, "Mobile number is too short"),
-        ("07700 9001a3", PhoneErrorCode.UNKNOWN_CHARACTER, "Mobile numbers can only include: 0 1 2 3 4 5 6 7 8 9 ( ) + -"),
-        ("+800 1234 5678", PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE, "Country code not found - double check the mobile number you entered"),
+        (
+            "07700 9001a3",
+            PhoneErrorCode.UNKNOWN_CHARACTER,
+            "Mobile numbers can only include: 0 1 2 3 4 5 6 7 8 9 ( ) + -",
+        ),
+        (
+            "+800 1234 5678",
+            PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE,
+            "Country code not found - double check the mobile number you entered",
+        ),
     ],
-)  # fmt: skip
+)
 def test_errors_also_carry_a_code_and_the_ui_wording(
     number: str, code: PhoneErrorCode, ui_message: str
 ) -> None:
@@ -258,3 +268,26 @@ def test_smoke_test_numbers_are_simulated_in_any_format(recipient: str, simulate
 )
 def test_test_key_numbers_choose_the_final_status(recipient: str, outcome: str | None) -> None:
     assert outcome_for_test_key(recipient) == outcome
+
+
+@pytest.mark.parametrize(
+    ("number", "readable"),
+    [
+        ("447700900123", "07700 900123"),
+        ("+44 20 7946 0000", "020 7946 0000"),
+        ("+33612345678", "+33 6 12 34 56 78"),
+        ("12025550123", "+1 202-555-0123"),
+    ],
+)
+def test_numbers_format_for_people_nationally_in_the_uk_and_internationally_elsewhere(
+    number: str, readable: str
+) -> None:
+    assert format_phone_number_human_readable(number) == readable
+
+
+@pytest.mark.parametrize(
+    ("number", "landline"),
+    [("020 7946 0000", True), ("0300 123 4567", True), ("07700900123", False), ("+33 1 23 45 67 89", False)],
+)
+def test_uk_landlines_are_recognised(number: str, landline: bool) -> None:
+    assert is_uk_landline(number) is landline

@@ -11,6 +11,12 @@ from notify_common.recipients import (
     validate_postal_address,
 )
 
+FIRST_TWO_LINES = "The first 2 lines of the address must both include at least one alphanumeric character"
+BAD_FIRST_CHARACTER = (
+    "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"
+)
+POSTCODE_OR_COUNTRY = "Last line of address must be a real UK postcode or another country"
+
 
 @pytest.mark.parametrize(
     ("lines", "normalised", "postcode"),
@@ -18,16 +24,32 @@ from notify_common.recipients import (
         (["1 High Street", "London", "SW1A 1AA"], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
         (["1 High Street", "London", "sw1a1aa"], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
         (["1 High Street", "London", " s w 1 a 1 a a "], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
-        (["1 High Street", "London", "SW1A 1AA", "United Kingdom"], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
-        (["1 High Street", "Leeds", "LS1 1AA", "England", "UK"], ("1 High Street", "Leeds", "LS1 1AA"), "LS1 1AA"),
-        (["  1   High Street, ", "London ,", "", "SW1A 1AA"], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
-        (["Flat 1 , 2 High St", "London", "SW1A 1AA"], ("Flat 1, 2 High St", "London", "SW1A 1AA"), "SW1A 1AA"),
+        (
+            ["1 High Street", "London", "SW1A 1AA", "United Kingdom"],
+            ("1 High Street", "London", "SW1A 1AA"),
+            "SW1A 1AA",
+        ),
+        (
+            ["1 High Street", "Leeds", "LS1 1AA", "England", "UK"],
+            ("1 High Street", "Leeds", "LS1 1AA"),
+            "LS1 1AA",
+        ),
+        (
+            ["  1   High Street, ", "London ,", "", "SW1A 1AA"],
+            ("1 High Street", "London", "SW1A 1AA"),
+            "SW1A 1AA",
+        ),
+        (
+            ["Flat 1 , 2 High St", "London", "SW1A 1AA"],
+            ("Flat 1, 2 High St", "London", "SW1A 1AA"),
+            "SW1A 1AA",
+        ),
         (["1 High Street\nLondon", "SW1A 1AA"], ("1 High Street", "London", "SW1A 1AA"), "SW1A 1AA"),
         (["1 Rue", "St Helier", "JE2 3AB", "Jersey"], ("1 Rue", "St Helier", "JE2 3AB"), "JE2 3AB"),
         (["Santa", "North Pole", "xm4 5hq"], None, None),
         (["A", "B", "C", "D", "E", "F", "M1 1AE"], ("A", "B", "C", "D", "E", "F", "M1 1AE"), "M1 1AE"),
     ],
-)  # fmt: skip
+)
 def test_uk_addresses_are_normalised_with_a_formatted_postcode(
     lines: list[str], normalised: tuple[str, ...] | None, postcode: str | None
 ) -> None:
@@ -79,9 +101,13 @@ def test_international_addresses_end_with_the_canonical_country_and_its_postage_
         (["Cpl A Smith", "Unit 1", "BFPO 1234"], ("Cpl A Smith", "Unit 1", "BFPO 1234"), None),
         (["Cpl A Smith", "Unit 1", "bfpo  1234"], ("Cpl A Smith", "Unit 1", "BFPO 1234"), None),
         (["Cpl A Smith", "Unit 1", "BFPO c/o 567"], ("Cpl A Smith", "Unit 1", "BFPO 567"), None),
-        (["Cpl A Smith", "Unit 1", "BF1 4AA", "BFPO 1234"], ("Cpl A Smith", "Unit 1", "BF1 4AA", "BFPO 1234"), "BF1 4AA"),
+        (
+            ["Cpl A Smith", "Unit 1", "BF1 4AA", "BFPO 1234"],
+            ("Cpl A Smith", "Unit 1", "BF1 4AA", "BFPO 1234"),
+            "BF1 4AA",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bfpo_addresses_end_with_a_standard_bfpo_line(
     lines: list[str], normalised: tuple[str, ...], postcode: str | None
 ) -> None:
@@ -100,24 +126,28 @@ def test_bfpo_addresses_end_with_a_standard_bfpo_line(
         (["1 High Street", "London", "United Kingdom"], False, "Address must be at least 3 lines"),
         (["", "  ", ","], False, "Address must be at least 3 lines"),
         ([*"ABCDEFG", "SW1A 1AA"], False, "Address must be no more than 7 lines"),
-        (["...", "London", "SW1A 1AA"], False, "The first 2 lines of the address must both include at least one alphanumeric character"),
-        (["1 High Street", "--", "SW1A 1AA"], False, "The first 2 lines of the address must both include at least one alphanumeric character"),
-        (["Cpl A Smith", "Unit 1", "BFPO 1234", "France"], True, "The last line of a BFPO address must not be a country."),
+        (["...", "London", "SW1A 1AA"], False, FIRST_TWO_LINES),
+        (["1 High Street", "--", "SW1A 1AA"], False, FIRST_TWO_LINES),
+        (
+            ["Cpl A Smith", "Unit 1", "BFPO 1234", "France"],
+            True,
+            "The last line of a BFPO address must not be a country.",
+        ),
         (["1 High Street", "London", "Not a postcode"], False, "Must be a real UK postcode"),
         (["1 High Street", "London", "SW1A 1AAA"], False, "Must be a real UK postcode"),
         (["1 Rue de Rivoli", "75001 Paris", "France"], False, "Must be a real UK postcode"),
-        (["1 High Street", "London", "Not a postcode"], True, "Last line of address must be a real UK postcode or another country"),
-        (["@1 High Street", "London", "SW1A 1AA"], False, "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"),
-        (["1 High Street", "London", "(Flat 2)", "SW1A 1AA"], False, "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"),
-        (["1 High Street", "London", '"Rose Cottage"', "SW1A 1AA"], False, "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"),
-        (["1 High Street", "London", "=SUM(A1)", "SW1A 1AA"], False, "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"),
-        (["1 High Street", "London", "~home", "SW1A 1AA"], False, "Address lines must not start with any of the following characters: @ ( ) = [ ] ” \\ / , < >"),
+        (["1 High Street", "London", "Not a postcode"], True, POSTCODE_OR_COUNTRY),
+        (["@1 High Street", "London", "SW1A 1AA"], False, BAD_FIRST_CHARACTER),
+        (["1 High Street", "London", "(Flat 2)", "SW1A 1AA"], False, BAD_FIRST_CHARACTER),
+        (["1 High Street", "London", '"Rose Cottage"', "SW1A 1AA"], False, BAD_FIRST_CHARACTER),
+        (["1 High Street", "London", "=SUM(A1)", "SW1A 1AA"], False, BAD_FIRST_CHARACTER),
+        (["1 High Street", "London", "~home", "SW1A 1AA"], False, BAD_FIRST_CHARACTER),
         (["A Person", "NFA", "London", "SW1A 1AA"], False, "Must be a real address"),
         (["A Person", "nfa", "London", "SW1A 1AA"], False, "Must be a real address"),
         (["A Person", "No Fixed Abode", "London", "SW1A 1AA"], False, "Must be a real address"),
         (["A Person", "no fixed address", "SW1A 1AA"], False, "Must be a real address"),
     ],
-)  # fmt: skip
+)
 def test_each_refusal_carries_the_api_message(
     lines: list[str], allow_international: bool, message: str
 ) -> None:
@@ -135,7 +165,12 @@ def test_each_refusal_carries_the_api_message(
             ["A Person", "1 High Street", "SW1A 1AA"],
         ),
         (
-            {"Address Line 1": "A Person", "ADDRESS-LINE-2": "1 High St", "addressline3": "London", "Post_Code": "N1 1AA"},
+            {
+                "Address Line 1": "A Person",
+                "ADDRESS-LINE-2": "1 High St",
+                "addressline3": "London",
+                "Post_Code": "N1 1AA",
+            },
             ["A Person", "1 High St", "London", "N1 1AA"],
         ),
         (
@@ -152,7 +187,7 @@ def test_each_refusal_carries_the_api_message(
         ),
         ({}, []),
     ],
-)  # fmt: skip
+)
 def test_address_lines_come_from_personalisation_keys_matched_loosely(
     personalisation: dict[str, object], lines: list[str]
 ) -> None:

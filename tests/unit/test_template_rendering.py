@@ -26,11 +26,11 @@ from notify_common.templates import (
         ("Hello ((name))", {"name": "Ann"}, "Hello Ann"),
         ("Hello ((First Name))", {"first_name": "Ann"}, "Hello Ann"),
         ("Your items: ((items)).", {"items": ["tea", "milk", "bread"]}, "Your items: tea, milk and bread."),
-        ("Hi ((name))", {"name": "“Ann” – Łucja 😀"}, 'Hi "Ann" - Lucja ?'),
+        ("Hi ((name))", {"name": "“Ann” – Łucja 😀"}, 'Hi "Ann" - Lucja?'),
         ("Hi ((name))", {"name": "Ann\u00a0\u00a0Smith\u200b"}, "Hi Ann Smith"),
         ("  Hello   ((name)) ,  bye  ", {"name": "Ann"}, "Hello Ann, bye"),
         ("Line one\n\n\n\nLine two", {}, "Line one\n\nLine two"),
-        ("Emoji in the template 🎉 too", {}, "Emoji in the template ? too"),
+        ("Emoji in the template 🎉 too", {}, "Emoji in the template? too"),
         ("((vip??You are a VIP. ))Thanks", {"vip": "yes"}, "You are a VIP. Thanks"),
         ("((vip??You are a VIP. ))Thanks", {"vip": "no"}, "Thanks"),
     ],
@@ -154,7 +154,10 @@ def test_limits_can_be_checked_separately_for_previews() -> None:
         ("> not inset", "<p>&gt; not inset</p>"),
         ("Above\n\n---\n\nBelow", "<p>Above</p>\n<hr />\n<p>Below</p>"),
         ("[GOV.UK](https://www.gov.uk)", '<p><a href="https://www.gov.uk">GOV.UK</a></p>'),
-        ("See https://www.gov.uk/apply.", '<p>See <a href="https://www.gov.uk/apply">https://www.gov.uk/apply</a>.</p>'),
+        (
+            "See https://www.gov.uk/apply.",
+            '<p>See <a href="https://www.gov.uk/apply">https://www.gov.uk/apply</a>.</p>',
+        ),
         ("[bad](javascript:alert(1))", '<p><a href="#harmful-link">bad</a></p>'),
         ("Line one\nLine two", "<p>Line one<br />\nLine two</p>"),
         ("Para one\n\nPara two", "<p>Para one</p>\n<p>Para two</p>"),
@@ -165,7 +168,7 @@ def test_limits_can_be_checked_separately_for_previews() -> None:
         ("It's 9 - 5", "<p>It’s 9 – 5</p>"),
         ('"Quoted"', "<p>“Quoted”</p>"),
     ],
-)  # fmt: skip
+)
 def test_each_construct_of_the_email_markdown_subset_renders_to_html(body: str, html: str) -> None:
     assert render_email("Subject", body, {}).html == html
 
@@ -195,7 +198,7 @@ def test_each_construct_of_the_email_markdown_subset_renders_to_plain_text(body:
     ("value", "escaped"),
     [
         ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-        ("<a href='https://evil.example'>click</a>", "&lt;a href=’https://evil.example’&gt;click&lt;/a&gt;"),
+        ("<a href='#'>click</a>", "&lt;a href=’#’&gt;click&lt;/a&gt;"),
         ("Tom & Jerry", "Tom &amp; Jerry"),
         ("&amp;", "&amp;amp;"),
         ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
@@ -207,6 +210,13 @@ def test_personalisation_is_html_escaped_in_the_html_body(value: str, escaped: s
     assert rendered.html == f"<p>Dear {escaped}</p>"
     assert "<script" not in rendered.html
     assert "<img" not in rendered.html
+
+
+def test_a_url_in_personalisation_cannot_break_out_of_the_link_it_becomes() -> None:
+    rendered = render_email("Subject", "Go to ((url))", {"url": 'https://evil.example/"><script>x</script>'})
+
+    assert "<script" not in rendered.html
+    assert rendered.html.startswith('<p>Go to <a href="https://evil.example/%22%3E">')
 
 
 def test_personalisation_in_link_text_is_escaped_too() -> None:

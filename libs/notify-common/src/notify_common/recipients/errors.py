@@ -74,7 +74,7 @@ class InvalidPhoneError(InvalidRecipientError):
     default_message = LEGACY_V2_API_PHONE_MESSAGES[PhoneErrorCode.INVALID_NUMBER]
 
     def __init__(
-        self, code: PhoneErrorCode = PhoneErrorCode.INVALID_NUMBER, message: str | None = None
+        self, message: str | None = None, *, code: PhoneErrorCode = PhoneErrorCode.INVALID_NUMBER
     ) -> None:
         self.code = code
         super().__init__(message or LEGACY_V2_API_PHONE_MESSAGES[code])
@@ -95,7 +95,7 @@ class InternationalNotAllowedError(InvalidPhoneError):
     """
 
     def __init__(self) -> None:
-        super().__init__(PhoneErrorCode.NOT_A_UK_MOBILE, INTERNATIONAL_NOT_ALLOWED_MESSAGE)
+        super().__init__(INTERNATIONAL_NOT_ALLOWED_MESSAGE, code=PhoneErrorCode.NOT_A_UK_MOBILE)
 
 
 # Letter address messages (reference §1.4 "Letter address").

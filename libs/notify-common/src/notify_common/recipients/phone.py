@@ -82,7 +82,7 @@ def validate_phone_number(
         raise InternationalNotAllowedError()
     landline = is_uk and phonenumbers.number_type(parsed) in _LANDLINE_TYPES
     if landline and not allow_landline:
-        raise InvalidPhoneError(PhoneErrorCode.NOT_A_UK_MOBILE)
+        raise InvalidPhoneError(code=PhoneErrorCode.NOT_A_UK_MOBILE)
 
     prefix = _billing_prefix(parsed)
     rate = INTERNATIONAL_RATES[prefix]
@@ -135,9 +135,9 @@ def _parse_leniently(number: str) -> phonenumbers.PhoneNumber:
 def _parse(number: str) -> phonenumbers.PhoneNumber:
     text = "".join(" " if char.isspace() or char in _OBSCURE_WHITESPACE else char for char in number)
     if not _ALLOWED_CHARACTERS.fullmatch(text):
-        raise InvalidPhoneError(PhoneErrorCode.UNKNOWN_CHARACTER)
+        raise InvalidPhoneError(code=PhoneErrorCode.UNKNOWN_CHARACTER)
     if not text.strip():
-        raise InvalidPhoneError(PhoneErrorCode.TOO_SHORT)
+        raise InvalidPhoneError(code=PhoneErrorCode.TOO_SHORT)
     parsed = _parse_with_library(text, region="GB")
     _raise_unless_supported_country(parsed)
 
@@ -145,7 +145,7 @@ def _parse(number: str) -> phonenumbers.PhoneNumber:
     if reason != ValidationResult.IS_POSSIBLE:
         forced = _as_forced_international(text)
         if forced is None:
-            raise InvalidPhoneError(_REASON_TO_CODE.get(reason, PhoneErrorCode.INVALID_NUMBER))
+            raise InvalidPhoneError(code=_REASON_TO_CODE.get(reason, PhoneErrorCode.INVALID_NUMBER))
         _raise_unless_supported_country(forced)
         parsed = forced
 
@@ -153,13 +153,13 @@ def _parse(number: str) -> phonenumbers.PhoneNumber:
         return parsed
     # Premium rate, toll-free, VoIP, pagers and unassigned ranges all land here.
     if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) not in _ALLOWED_TYPES:
-        raise InvalidPhoneError(PhoneErrorCode.INVALID_NUMBER)
+        raise InvalidPhoneError(code=PhoneErrorCode.INVALID_NUMBER)
     return parsed
 
 
 def _raise_unless_supported_country(parsed: phonenumbers.PhoneNumber) -> None:
     if _billing_prefix(parsed) not in INTERNATIONAL_RATES:
-        raise InvalidPhoneError(PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE)
+        raise InvalidPhoneError(code=PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE)
 
 
 def _parse_with_library(text: str, *, region: str | None) -> phonenumbers.PhoneNumber:
@@ -167,12 +167,12 @@ def _parse_with_library(text: str, *, region: str | None) -> phonenumbers.PhoneN
         return phonenumbers.parse(text, region)
     except NumberParseException as error:
         if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-            raise InvalidPhoneError(PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE) from error
+            raise InvalidPhoneError(code=PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE) from error
         if error.error_type == NumberParseException.TOO_LONG:
-            raise InvalidPhoneError(PhoneErrorCode.TOO_LONG) from error
+            raise InvalidPhoneError(code=PhoneErrorCode.TOO_LONG) from error
         if error.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
-            raise InvalidPhoneError(PhoneErrorCode.TOO_SHORT) from error
-        raise InvalidPhoneError(PhoneErrorCode.INVALID_NUMBER) from error
+            raise InvalidPhoneError(code=PhoneErrorCode.TOO_SHORT) from error
+        raise InvalidPhoneError(code=PhoneErrorCode.INVALID_NUMBER) from error
 
 
 def _as_forced_international(text: str) -> phonenumbers.PhoneNumber | None:

@@ -29,7 +29,7 @@ _SPACED_HYPHEN = re.compile(r"(?:(?<=\s)|^)--?(?=\s|$)")
 _OPENING_DOUBLE_QUOTE = re.compile(r'(^|(?<=[\s(\[{]))"')
 _OPENING_SINGLE_QUOTE = re.compile(r"(^|(?<=[\s(\[{]))'")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
-_EMAIL_ADDRESS_WITH_CURLY_APOSTROPHE = re.compile(r"[^\s@<>()\[\]]*’[^\s@<>()\[\]]*@[^\s@<>()\[\]]+")
+_WORD = re.compile(r"\S+")
 
 
 # No code blocks, setext headings, reference links or raw HTML blocks.
@@ -55,8 +55,14 @@ def nice_typography(text: str) -> str:
     text = _SPACED_HYPHEN.sub("–", text)
     text = _OPENING_DOUBLE_QUOTE.sub("“", text).replace('"', "”")
     text = _OPENING_SINGLE_QUOTE.sub("‘", text).replace("'", "’")
+    if "@" not in text:
+        return text
     # An apostrophe in an email address must stay straight, or the address stops working.
-    return _EMAIL_ADDRESS_WITH_CURLY_APOSTROPHE.sub(lambda match: match.group(0).replace("’", "'"), text)
+    return _WORD.sub(_straighten_email_address, text)
+
+
+def _straighten_email_address(word: re.Match[str]) -> str:
+    return word.group(0).replace("’", "'") if "@" in word.group(0) else word.group(0)
 
 
 def _prepare(markdown_text: str) -> str:
