@@ -58,6 +58,15 @@ stop_pid() {
   rm -f "$pidfile"
 }
 
+# stop_pids NAME...: TERM them all at once, then wait for each (a parallel stop_pid).
+stop_pids() {
+  local name
+  for name in "$@"; do
+    [[ -f "$RUN/$name.pid" ]] && kill -TERM "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+  done
+  for name in "$@"; do stop_pid "$name"; done
+}
+
 # as_service_user CMD...: PostgreSQL refuses to run as root, so run it as the postgres user then.
 as_service_user() {
   if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi

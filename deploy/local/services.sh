@@ -30,7 +30,7 @@ case "${1:-start}" in
     done
     ;;
   stop)
-    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do stop_pid "${SERVICES[$i]%%:*}"; done
+    stop_pids "${SERVICES[@]%%:*}"
     ;;
   status)
     for entry in "${SERVICES[@]}"; do
