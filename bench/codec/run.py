@@ -19,11 +19,22 @@ def sample(n: int) -> list[Event]:
     created = now()
     return [
         SmsRequested(
-            notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), template_id=str(uuid.uuid4()),
-            template_version=3, key_type="normal", api_key_id=str(uuid.uuid4()), job_id=None, job_row_number=None,
-            client_reference=f"ref-{i}", phone_number="447700900123", international=False, sender="GOVUK",
-            body="Your appointment is at 10:30 on Monday. Reply STOP to opt out.", fragment_count=1,
-            rate_multiplier=1, created_at=created,
+            notification_id=str(uuid.uuid4()),
+            service_id=str(uuid.uuid4()),
+            template_id=str(uuid.uuid4()),
+            template_version=3,
+            key_type="normal",
+            api_key_id=str(uuid.uuid4()),
+            job_id=None,
+            job_row_number=None,
+            client_reference=f"ref-{i}",
+            phone_number="447700900123",
+            international=False,
+            sender="GOVUK",
+            body="Your appointment is at 10:30 on Monday. Reply STOP to opt out.",
+            fragment_count=1,
+            rate_multiplier=1,
+            created_at=created,
         )
         for i in range(n)
     ]
@@ -52,7 +63,9 @@ def main() -> int:
         decode_s = time.perf_counter() - start
     size = sum(map(len, encoded)) / len(encoded)
     print(f"codec: {args.events} SmsRequested events, {size:.0f} bytes each")
-    print(f"codec: encode {args.events / encode_s:,.0f} events/s, decode {args.events / decode_s:,.0f} events/s")
+    print(
+        f"codec: encode {args.events / encode_s:,.0f} events/s, decode {args.events / decode_s:,.0f} events/s"
+    )
     return 0
 
 

@@ -1,14 +1,24 @@
-"""Entry point: ``notify-api-gateway`` serves the public API."""
+"""Entry point: ``notify-api-gateway`` serves the public API.
+
+With ``NOTIFY_HTTP_WORKERS`` above 1, that many processes serve the same port (``SO_REUSEPORT``; the
+kernel spreads connections across them), each with its own Kafka producer, pools and scheduler loop.
+SIGTERM to the parent stops every worker gracefully.
+"""
 
 from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+from types import FrameType
 
 from notify_api_gateway.app import create_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common.http import serve_http
 
 
-def main() -> int:
-    settings = ApiSettings()
+def _serve(settings: ApiSettings) -> int:
     return serve_http(
         "api-gateway",
         create_app(settings),
@@ -19,5 +29,51 @@ def main() -> int:
     )
 
 
+def _worker(settings: ApiSettings) -> None:
+    # uvicorn binds with SO_REUSEADDR only; a socket bound here with SO_REUSEPORT lets N processes
+    # share the port, and uvicorn adopts it through its file descriptor.
+    import asyncio
+
+    import uvicorn
+
+    from notify_common.http import _Server
+    from notify_common.logs import configure_logging
+
+    configure_logging("api-gateway", settings.log_level)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((settings.http_host, settings.http_port))
+    config = uvicorn.Config(
+        create_app(settings),
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        lifespan="on",
+    )
+    asyncio.run(_Server(config).serve(sockets=[sock]))
+
+
+def main() -> int:
+    settings = ApiSettings()
+    if settings.http_workers == 1:
+        return _serve(settings)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(settings,)) for _ in range(settings.http_workers)]
+    for worker in workers:
+        worker.start()
+
+    def stop(signum: int, _: FrameType | None) -> None:
+        for worker in workers:
+            if worker.pid is not None and worker.is_alive():
+                worker.terminate()  # SIGTERM: each worker stops gracefully
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.join()
+    return 0 if all(w.exitcode == 0 for w in workers) else 1
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shlex
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-from notify_api_gateway.admin_store import AdminStore
+from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.secrets import SecretBox
@@ -74,31 +77,158 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-async def create_key(settings: ApiSettings, service_id: str, name: str, key_type: str) -> str:
+async def run_admin(settings: ApiSettings, call: Callable[[AdminStore], Awaitable[Any]]) -> Any:
     admin = store(settings)
     try:
-        return (await admin.create_api_key(service_id, name, key_type)).combined
+        return await call(admin)
     finally:
         await admin.engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="notify-admin", description=__doc__.split("\n")[0])
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notify-admin", description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="set up the demo service and write its credentials")
-    p_demo.add_argument("--env-file", type=Path, default=Path(".local/demo.env"))
-    p_key = sub.add_parser("create-api-key", help="create an API key and print it (shown once)")
-    p_key.add_argument("--service-id", required=True)
-    p_key.add_argument("--name", required=True)
-    p_key.add_argument("--type", choices=("normal", "team", "test"), default="normal")
-    args = parser.parse_args(argv)
+    p = sub.add_parser("demo", help="set up the demo service and write its credentials")
+    p.add_argument("--env-file", type=Path, default=Path(".local/demo.env"))
+    p = sub.add_parser("create-service", help="create a service (trial unless --live); prints its id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--email-from", required=True)
+    p.add_argument("--live", action="store_true")
+    p.add_argument("--permissions", default="sms,email,letter")
+    p = sub.add_parser("set-live", help="take a service live (or back to trial with --trial)")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--trial", action="store_true")
+    p = sub.add_parser("set-limits", help="rate limit and daily limits of a service")
+    p.add_argument("--service-id", required=True)
+    for name in ("rate-limit", "sms-message-limit", "email-message-limit", "letter-message-limit"):
+        p.add_argument(f"--{name}", type=int)
+    p.add_argument("--international-sms-message-limit", type=int)
+    p = sub.add_parser("set-retention", help="days notifications are kept, per type")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--type", choices=("sms", "email", "letter"), required=True)
+    p.add_argument("--days", type=int, required=True)
+    p = sub.add_parser("create-api-key", help="create an API key and print it (shown once)")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--type", choices=("normal", "team", "test"), default="normal")
+    p = sub.add_parser("revoke-api-key", help="revoke an API key")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--key-id", required=True)
+    p = sub.add_parser("create-template", help="create a template; prints its id")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--type", choices=("sms", "email", "letter"), required=True)
+    p.add_argument("--content", required=True)
+    p.add_argument("--subject")
+    p.add_argument("--postage", choices=("first", "second", "economy"))
+    p = sub.add_parser("update-template", help="change a template (a new version); prints the version")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--template-id", required=True)
+    p.add_argument("--name")
+    p.add_argument("--content")
+    p.add_argument("--subject")
+    p = sub.add_parser("archive-template", help="archive (soft-delete) a template")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--template-id", required=True)
+    p = sub.add_parser("add-team-member", help="add a team member")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--mobile")
+    p = sub.add_parser("set-guest-list", help="replace the guest list (at most 5 of each)")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--email", action="append", default=[])
+    p.add_argument("--mobile", action="append", default=[])
+    p = sub.add_parser("add-sender", help="an SMS sender id, email reply-to or letter contact block")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--kind", choices=("sms_sender", "email_reply_to", "letter_contact"), required=True)
+    p.add_argument("--value", required=True)
+    p.add_argument("--default", action="store_true")
+    p = sub.add_parser("set-callback", help="a callback URL and its bearer token")
+    p.add_argument("--service-id", required=True)
+    p.add_argument(
+        "--type", choices=("delivery_status", "complaint", "inbound_sms", "returned_letter"), required=True
+    )
+    p.add_argument("--url", required=True)
+    p.add_argument("--bearer-token", required=True)
+    p = sub.add_parser("add-inbound-number", help="an inbound number, optionally for a service")
+    p.add_argument("--number", required=True)
+    p.add_argument("--provider", required=True)
+    p.add_argument("--service-id")
+    return parser
+
+
+def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]:
+    c = args.command
+    if c == "create-service":
+        return lambda a: a.create_service(
+            args.name,
+            live=args.live,
+            email_from=args.email_from,
+            permissions=tuple(args.permissions.split(",")),
+        )
+    if c == "set-live":
+        return lambda a: a.update_service(args.service_id, {"live": not args.trial})
+    if c == "set-limits":
+        names = ("rate_limit", "sms_message_limit", "email_message_limit", "letter_message_limit")
+        changes = {n: getattr(args, n) for n in (*names, "international_sms_message_limit")}
+        return lambda a: a.update_service(
+            args.service_id, {k: v for k, v in changes.items() if v is not None}
+        )
+    if c == "set-retention":
+        return lambda a: a.set_retention(args.service_id, args.type, args.days)
+    if c == "create-api-key":
+        return lambda a: _combined(a.create_api_key(args.service_id, args.name, args.type))
+    if c == "revoke-api-key":
+        return lambda a: a.revoke_api_key(args.service_id, args.key_id)
+    if c == "create-template":
+        return lambda a: a.create_template(
+            args.service_id,
+            name=args.name,
+            template_type=args.type,
+            content=args.content,
+            subject=args.subject,
+            postage=args.postage,
+            created_by="notify-admin",
+        )
+    if c == "update-template":
+        changes = {
+            k: getattr(args, k) for k in ("name", "content", "subject") if getattr(args, k) is not None
+        }
+        return lambda a: a.update_template(args.service_id, args.template_id, changes)
+    if c == "archive-template":
+        return lambda a: a.archive_template(args.service_id, args.template_id)
+    if c == "add-team-member":
+        return lambda a: a.add_team_member(args.service_id, args.email, args.mobile)
+    if c == "set-guest-list":
+        return lambda a: a.set_guest_list(args.service_id, args.email, args.mobile)
+    if c == "add-sender":
+        return lambda a: a.add_identity(args.service_id, args.kind, args.value, is_default=args.default)
+    if c == "set-callback":
+        return lambda a: a.set_callback(args.service_id, args.type, args.url, args.bearer_token)
+    if c == "add-inbound-number":
+        return lambda a: a.add_inbound_number(args.number, args.provider, args.service_id)
+    raise SystemExit(f"unknown command {c}")
+
+
+async def _combined(created: Awaitable[CreatedKey]) -> str:
+    return (await created).combined
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     settings = ApiSettings()
     if args.command == "demo":
         env = asyncio.run(demo(settings))
         write_env_file(args.env_file, env)
         print(f"demo service {env['NOTIFY_SERVICE_ID']}: credentials written to {args.env_file}")
-    elif args.command == "create-api-key":
-        print(asyncio.run(create_key(settings, args.service_id, args.name, args.type)))
+        return 0
+    try:
+        result = asyncio.run(run_admin(settings, _command(args)))
+    except AdminError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if result is not None:
+        print(result if isinstance(result, str | int) else json.dumps(result, indent=2, default=str))
     return 0
 
 

@@ -1,25 +1,76 @@
-"""The api-gateway application: builds the FastAPI app and owns its resources' lifetime."""
+"""The api-gateway application: the composition root. Builds the FastAPI app, creates its resources
+(PostgreSQL engine, Kafka producer, Redis, S3) at start-up and owns their lifetime, and runs the
+scheduler loop that publishes notifications held for their ``scheduled_for`` time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 from sqlalchemy import text
 
+from notify_api_gateway.admin.routes import router as admin_router
+from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
 from notify_api_gateway.errors import register_error_handlers
+from notify_api_gateway.idempotency import IdempotencyKeys
+from notify_api_gateway.letters import LetterStore
+from notify_api_gateway.notification_reads import NotificationReads
+from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
-from notify_api_gateway.routes import notifications
+from notify_api_gateway.routes import bulk, inbound, jobs, notifications, reads, templates
+from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer
+from notify_common.ratelimit import Limiter
 from notify_common.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+GOV.UK Notify's v2 API, wire-compatible with its official clients: point them at this base URL.
+Authenticate with `Authorization: Bearer <JWT>` (HS256, claims `iss` = service id and `iat`, signed
+with the API key's secret). Beyond Notify: `Idempotency-Key` on POST, `scheduled_for` honoured,
+`POST /v2/notifications/bulk`, `Retry-After` on 429, and an admin API under `/admin` with its own token.
+"""
+
+
+def keep_phone_patterns_compiled() -> None:
+    """phonenumbers compiles its metadata patterns through ``re``, whose cache (512 entries) the
+    rest of a busy process keeps evicting; then every number costs milliseconds of recompiling.
+    The library can keep its own compiled patterns instead."""
+    from phonenumbers import re_util
+
+    enable = getattr(re_util, "enable_pattern_cache", None)
+    if enable is not None:
+        enable()
+
+
+def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
+    keep_phone_patterns_compiled()
+    engine = create_engine(settings, pool_size=settings.db_pool_size)
+    producer = EventProducer(settings, client_id="api-gateway")
+    redis = Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
+    box = SecretBox(settings.secret_key.get_secret_value())
+    state = AppState(
+        settings=settings,
+        repository=Repository(engine, box, settings.config_cache_seconds),
+        producer=producer,
+        reads=NotificationReads(engine),
+        limiter=Limiter(redis),
+        recent=RecentNotifications(redis, settings.recent_notification_seconds),
+        idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
+        scheduler=Scheduler(engine, producer),
+        letters=LetterStore(settings),
+    )
+    return state, redis
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -27,24 +78,44 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.check_production_ready()
         log.info("starting", extra={"settings": settings.redacted()})
-        engine = create_engine(settings)
-        producer = EventProducer(settings, client_id="api-gateway")
-        await producer.start()
-        app.state.notify = AppState(
-            settings=settings,
-            repository=Repository(engine, SecretBox(settings.secret_key.get_secret_value())),
-            producer=producer,
+        state, redis = build_state(settings)
+        await state.producer.start()
+        app.state.notify = state
+        app.state.jobs = jobs.JobsApi(settings)
+        app.state.admin_store = AdminStore(
+            state.repository.engine, SecretBox(settings.secret_key.get_secret_value())
+        )
+        stop = asyncio.Event()
+        scheduler = (
+            asyncio.create_task(state.scheduler.run(settings.scheduler_interval_seconds, stop))
+            if settings.scheduler_enabled
+            else None
         )
         try:
             yield
         finally:
-            await producer.stop()
-            await engine.dispose()
+            stop.set()
+            if scheduler is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
+            await state.producer.stop()
+            await redis.aclose()  # type: ignore[attr-defined]
+            await state.repository.engine.dispose()
             log.info("stopped cleanly")
 
-    app = FastAPI(title="Notify API", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Notify API",
+        version="2",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     register_error_handlers(app)
-    app.include_router(notifications.router)
+    for module in (notifications, bulk, reads, templates, inbound, jobs):
+        app.include_router(module.router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

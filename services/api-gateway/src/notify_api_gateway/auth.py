@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 
 from notify_api_gateway.errors import auth_error
-from notify_api_gateway.repository import ApiKey, Service
+from notify_api_gateway.repository import ApiKey, Service, ServiceConfig
 
 CLOCK_SKEW_SECONDS = 30
 DOCS_AUTH_URL = "https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header"
@@ -25,6 +25,7 @@ DOCS_AUTH_URL = "https://docs.notifications.service.gov.uk/rest-api.html#authori
 class Authenticated:
     service: Service
     api_key: ApiKey
+    config: ServiceConfig | None = None
 
 
 def bearer_token(header: str | None) -> str:

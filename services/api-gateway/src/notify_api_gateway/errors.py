@@ -18,11 +18,19 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, error: str, messages: str | Sequence[str]) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        messages: str | Sequence[str],
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(messages)
         self.status_code = status_code
         self.error = error
         self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.headers = headers or {}
 
     def body(self) -> dict[str, object]:
         return {
@@ -47,10 +55,33 @@ def not_found() -> ApiError:
     return ApiError(404, "NoResultFound", "No result found")
 
 
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "BadRequestError", message)
+
+
+def rate_limited(key_type: str, rate_limit: int, retry_after: int) -> ApiError:
+    shown = "LIVE" if key_type == "normal" else key_type.upper()
+    return ApiError(
+        429,
+        "RateLimitError",
+        f"Exceeded rate limit for key type {shown} of {rate_limit} requests per 60 seconds",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def over_daily_limit(limit_name: str, limit: int, retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "TooManyRequestsError",
+        f"Exceeded send limits ({limit_name}: {limit}) for today",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
     async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
     async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -1,11 +1,15 @@
-"""Turns projected rows into Notify's v2 JSON shapes (reference §1.3)."""
+"""Turns rows into Notify's v2 JSON shapes (reference §1.3): notifications, templates, received
+text messages. Pure functions of their arguments."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from notify_api_gateway.repository import Template
 from notify_common import statuses
+from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SMS_RATE = 0.0227  # pounds per fragment; cost data is indicative, as in Notify
@@ -15,23 +19,49 @@ LETTER_STATUS_FOR_API = {
     statuses.DELIVERED: "received",
     statuses.RETURNED_LETTER: "received",
 }
+LONDON = ZoneInfo("Europe/London")
+PRINT_DEADLINE = time(17, 30)
+# Working days from despatch to earliest delivery, per postage.
+DELIVERY_DAYS = {"first": 1, "second": 2, "economy": 3, "europe": 3, "rest-of-world": 6}
 
 
 def fmt(value: datetime | None) -> str | None:
-    return value.strftime(DATETIME_FORMAT) if value is not None else None
+    return value.astimezone(UTC).strftime(DATETIME_FORMAT) if value is not None else None
 
 
 def template_uri(url_root: str, template_id: str) -> str:
     return f"{url_root}/v2/template/{template_id}"
 
 
+def _add_working_days(day: date, n: int) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def estimated_delivery(created_at: datetime, postage: str | None) -> datetime:
+    """Letters are printed at 17:30 London time on working days and despatched the next working
+    day; the estimate is the earliest delivery day for the postage (bank holidays not counted)."""
+    local = created_at.astimezone(LONDON)
+    print_day = local.date()
+    if local.time() >= PRINT_DEADLINE or print_day.weekday() >= 5:
+        print_day = _add_working_days(print_day, 1)
+    despatch = _add_working_days(print_day, 1)
+    delivery = _add_working_days(despatch, DELIVERY_DAYS.get(postage or "second", 2))
+    return datetime.combine(delivery, time(16, 0), tzinfo=UTC)
+
+
 def notification(row: dict[str, Any], url_root: str) -> dict[str, Any]:
+    """One notification, from a projection row (or a row of the same shape from the caches)."""
     kind = row["notification_type"]
     status = row["status"]
     if kind == "letter":
         status = LETTER_STATUS_FOR_API.get(status, status)
     address = list(row.get("address") or [])
     lines = {f"line_{i}": (address[i - 1] if i <= len(address) - 1 else None) for i in range(1, 7)}
+    created_at = row["created_at"]
     body: dict[str, Any] = {
         "id": str(row["id"]),
         "reference": row["client_reference"],
@@ -48,28 +78,58 @@ def notification(row: dict[str, Any], url_root: str) -> dict[str, Any]:
         },
         "body": row["body"],
         "subject": row["subject"] if kind != "sms" else None,
-        "created_at": fmt(row["created_at"]),
+        "created_at": fmt(created_at),
         "created_by_name": None,
-        "sent_at": fmt(row["sent_at"]),
-        "completed_at": fmt(row["completed_at"]),
-        "scheduled_for": None,
+        "sent_at": fmt(row.get("sent_at")),
+        "completed_at": fmt(row.get("completed_at")),
+        "scheduled_for": fmt(row.get("scheduled_for")),
         "postage": row["postage"] if kind == "letter" else None,
-        "one_click_unsubscribe_url": None,
-        "is_cost_data_ready": kind != "letter" or row["billable_units"] > 0,
+        "one_click_unsubscribe_url": row.get("one_click_unsubscribe_url"),
+        "is_cost_data_ready": kind != "letter" or (row.get("billable_units") or 0) > 0,
     }
+    units = row.get("billable_units") or 0
     if kind == "sms":
-        units = row["billable_units"]
+        multiplier = row.get("rate_multiplier") or 1
         body["cost_details"] = {
             "billable_sms_fragments": units,
-            "international_rate_multiplier": row["rate_multiplier"],
+            "international_rate_multiplier": multiplier,
             "sms_rate": SMS_RATE,
         }
-        body["cost_in_pounds"] = round(units * row["rate_multiplier"] * SMS_RATE, 4)
+        body["cost_in_pounds"] = round(units * multiplier * SMS_RATE, 4)
     elif kind == "letter":
-        body["cost_details"] = {"billable_sheets_of_paper": row["billable_units"], "postage": row["postage"]}
+        body["cost_details"] = {"billable_sheets_of_paper": units, "postage": row["postage"]}
         body["cost_in_pounds"] = None
-        body["estimated_delivery"] = None
+        body["estimated_delivery"] = fmt(estimated_delivery(created_at, row["postage"]))
     else:
         body["cost_details"] = {}
         body["cost_in_pounds"] = 0.0
     return body
+
+
+def template(t: Template) -> dict[str, Any]:
+    names = placeholders(f"{t.subject or ''} {t.content}" if t.template_type != "sms" else t.content)
+    return {
+        "id": t.id,
+        "type": t.template_type,
+        "created_at": fmt(t.created_at),
+        "updated_at": fmt(t.updated_at),
+        "created_by": t.created_by,
+        "version": t.version,
+        "body": t.content,
+        "subject": t.subject if t.template_type != "sms" else None,
+        "name": t.name,
+        "personalisation": {name: {"required": True} for name in names},
+        "postage": t.postage if t.template_type == "letter" else None,
+        "letter_contact_block": t.letter_contact_block if t.template_type == "letter" else None,
+    }
+
+
+def received_text(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "user_number": row["user_number"],
+        "notify_number": row["notify_number"],
+        "created_at": fmt(row["created_at"]),
+        "service_id": str(row["service_id"]),
+        "content": row["content"],
+    }

@@ -1,21 +1,41 @@
-"""Reads the configuration data the API needs (services, API keys, templates) and the notification
-projection, from PostgreSQL. Services with their keys are cached for a few seconds, so the hot
-path costs no query while a revoked key still stops working within the cache lifetime."""
+"""Reads the configuration data the API needs from PostgreSQL: a service with its keys, sender
+identities, team and guest list, limits and retention (one ``ServiceConfig``), and templates.
+
+Configuration is cached in the process for ``config_cache_seconds`` (5 s by default), so the hot
+path costs no query while a revoked key or an edited template still takes effect within seconds.
+Template versions never change once written, so they are cached for longer.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_common.db.tables import api_keys, notifications, services, template_versions, templates
+from notify_common.db.tables import (
+    api_keys,
+    guest_list,
+    services,
+    team_members,
+    template_versions,
+    templates,
+)
+from notify_common.db.tables_api import (
+    service_data_retention,
+    service_email_reply_to,
+    service_letter_contacts,
+    service_sms_senders,
+)
+from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
 
 CACHE_SECONDS = 5.0
+VERSION_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -29,6 +49,10 @@ class Service:
     sms_sender: str
     permissions: tuple[str, ...]
     rate_limit: int
+    sms_message_limit: int = 250_000
+    email_message_limit: int = 250_000
+    letter_message_limit: int = 20_000
+    international_sms_message_limit: int = 100
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,22 @@ class ApiKey:
     name: str
     key_type: str
     revoked: bool
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Everything about a service a send needs, loaded together and cached together."""
+
+    service: Service
+    keys: list[tuple[ApiKey, str]]
+    sms_senders: dict[str, str] = field(default_factory=dict)  # id -> sender
+    default_sms_sender: str = "GOVUK"
+    reply_tos: dict[str, str] = field(default_factory=dict)  # id -> email address
+    default_reply_to: str | None = None
+    letter_contact_block: str | None = None
+    allowed_emails: frozenset[str] = frozenset()
+    allowed_mobiles: frozenset[str] = frozenset()
+    retention_days: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,81 +98,184 @@ class Template:
 
 
 class Repository:
-    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+    def __init__(self, engine: AsyncEngine, box: SecretBox, cache_seconds: float = CACHE_SECONDS) -> None:
         self.engine = engine
         self._box = box
-        self._cache: dict[str, tuple[float, Service | None, list[tuple[ApiKey, str]]]] = {}
+        self._cache_seconds = cache_seconds
+        self._configs: dict[str, tuple[float, ServiceConfig | None]] = {}
+        self._templates: dict[tuple[str, str], tuple[float, Template | None]] = {}
+        self._versions: dict[tuple[str, str, int], Template] = {}
+        self._loading: dict[str, asyncio.Future[ServiceConfig | None]] = {}
+        self._loading_templates: dict[tuple[str, str], asyncio.Future[Template | None]] = {}
+
+    async def service_config(self, service_id: str) -> ServiceConfig | None:
+        hit = self._configs.get(service_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        # One load per service at a time: concurrent requests wait for it instead of stampeding.
+        loading = self._loading.get(service_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_config(service_id))
+            self._loading[service_id] = loading
+            try:
+                config = await loading
+                self._configs[service_id] = (time.monotonic() + self._cache_seconds, config)
+            finally:
+                self._loading.pop(service_id, None)
+            return config
+        return await asyncio.shield(loading)
 
     async def service_with_keys(self, service_id: str) -> tuple[Service | None, list[tuple[ApiKey, str]]]:
-        hit = self._cache.get(service_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1], hit[2]
+        config = await self.service_config(service_id)
+        return (config.service, config.keys) if config else (None, [])
+
+    def forget(self, service_id: str) -> None:
+        """Drop a service's cached configuration (after the admin API changed it)."""
+        self._configs.pop(service_id, None)
+        for key in [k for k in self._templates if k[0] == service_id]:
+            self._templates.pop(key, None)
+
+    async def _load_config(self, service_id: str) -> ServiceConfig | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(services).where(services.c.id == service_id))).mappings().first()
-            key_rows = (
-                (await conn.execute(select(api_keys).where(api_keys.c.service_id == service_id)))
-                .mappings()
-                .all()
-                if row
-                else []
-            )
-        service = _service(row) if row else None
-        keys = [
-            (
-                ApiKey(
-                    id=str(k["id"]),
-                    service_id=service_id,
-                    name=k["name"],
-                    key_type=k["key_type"],
-                    revoked=k["expiry_date"] is not None,
-                ),
-                self._box.open(k["secret"]),
-            )
-            for k in key_rows
-        ]
-        self._cache[service_id] = (time.monotonic() + CACHE_SECONDS, service, keys)
-        return service, keys
+            if row is None:
+                return None
+            key_rows = (await conn.execute(select(api_keys).where(api_keys.c.service_id == service_id))).all()
+            senders = (
+                await conn.execute(
+                    select(service_sms_senders).where(
+                        and_(service_sms_senders.c.service_id == service_id, ~service_sms_senders.c.archived)
+                    )
+                )
+            ).all()
+            reply_tos = (
+                await conn.execute(
+                    select(service_email_reply_to).where(
+                        and_(
+                            service_email_reply_to.c.service_id == service_id,
+                            ~service_email_reply_to.c.archived,
+                        )
+                    )
+                )
+            ).all()
+            contacts = (
+                await conn.execute(
+                    select(service_letter_contacts).where(
+                        and_(
+                            service_letter_contacts.c.service_id == service_id,
+                            ~service_letter_contacts.c.archived,
+                            service_letter_contacts.c.is_default,
+                        )
+                    )
+                )
+            ).all()
+            members = (
+                await conn.execute(select(team_members).where(team_members.c.service_id == service_id))
+            ).all()
+            guests = (
+                await conn.execute(select(guest_list).where(guest_list.c.service_id == service_id))
+            ).all()
+            retention = (
+                await conn.execute(
+                    select(service_data_retention).where(service_data_retention.c.service_id == service_id)
+                )
+            ).all()
+        service = _service(row)
+        default_sender = next((s.sms_sender for s in senders if s.is_default), service.sms_sender)
+        emails = {m.email_address.strip().lower() for m in members}
+        emails |= {g.recipient.strip().lower() for g in guests if g.recipient_type == "email"}
+        mobiles = {_phone(m.mobile_number) for m in members if m.mobile_number}
+        mobiles |= {_phone(g.recipient) for g in guests if g.recipient_type == "mobile"}
+        return ServiceConfig(
+            service=service,
+            keys=[
+                (
+                    ApiKey(
+                        id=str(k.id),
+                        service_id=service_id,
+                        name=k.name,
+                        key_type=k.key_type,
+                        revoked=k.expiry_date is not None,
+                    ),
+                    self._box.open(k.secret),
+                )
+                for k in key_rows
+            ],
+            sms_senders={str(s.id): s.sms_sender for s in senders},
+            default_sms_sender=default_sender,
+            reply_tos={str(r.id): r.email_address for r in reply_tos},
+            default_reply_to=next((r.email_address for r in reply_tos if r.is_default), None),
+            letter_contact_block=contacts[0].contact_block if contacts else None,
+            allowed_emails=frozenset(emails),
+            allowed_mobiles=frozenset(m for m in mobiles if m),
+            retention_days={r.notification_type: r.days_of_retention for r in retention},
+        )
 
     async def template(
         self, service_id: str, template_id: str, version: int | None = None
     ) -> Template | None:
-        async with self.engine.connect() as conn:
-            if version is None:
-                query = select(templates).where(
-                    and_(templates.c.id == template_id, templates.c.service_id == service_id)
-                )
-                row = (await conn.execute(query)).mappings().first()
-                return _template(row, archived=bool(row["archived"])) if row else None
-            query = select(template_versions).where(
-                and_(
-                    template_versions.c.id == template_id,
-                    template_versions.c.version == version,
-                    template_versions.c.service_id == service_id,
-                )
-            )
-            row = (await conn.execute(query)).mappings().first()
-            return _template(row, archived=False) if row else None
+        if version is not None:
+            return await self._template_version(service_id, template_id, version)
+        key = (service_id, template_id)
+        hit = self._templates.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        loading = self._loading_templates.get(key)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        loading = asyncio.ensure_future(self._load_template(service_id, template_id))
+        self._loading_templates[key] = loading
+        try:
+            found = await loading
+            self._templates[key] = (time.monotonic() + self._cache_seconds, found)
+        finally:
+            self._loading_templates.pop(key, None)
+        return found
 
-    async def notification(
-        self, service_id: str, notification_id: str, key_type: str
-    ) -> dict[str, Any] | None:
-        """One projected notification, visible only to the key type that sent it (test vs others)."""
-        same_visibility = (
-            (notifications.c.key_type == "test")
-            if key_type == "test"
-            else (notifications.c.key_type != "test")
+    async def _load_template(self, service_id: str, template_id: str) -> Template | None:
+        query = select(templates).where(
+            and_(templates.c.id == template_id, templates.c.service_id == service_id)
         )
-        query = select(notifications).where(
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _template(row, archived=bool(row["archived"])) if row else None
+
+    async def _template_version(self, service_id: str, template_id: str, version: int) -> Template | None:
+        key = (service_id, template_id, version)
+        if key in self._versions:
+            return self._versions[key]
+        query = select(template_versions).where(
             and_(
-                notifications.c.id == notification_id,
-                notifications.c.service_id == service_id,
-                notifications.c.created_at.is_not(None),
-                same_visibility,
+                template_versions.c.id == template_id,
+                template_versions.c.version == version,
+                template_versions.c.service_id == service_id,
             )
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        if row is None:
+            return None
+        found = _template(row, archived=False)
+        if len(self._versions) >= VERSION_CACHE_SIZE:
+            self._versions.clear()
+        self._versions[key] = found
+        return found
+
+    async def templates(self, service_id: str, template_type: str | None) -> list[Template]:
+        """The latest version of every template of the service that is not archived."""
+        query = select(templates).where(and_(templates.c.service_id == service_id, ~templates.c.archived))
+        if template_type:
+            query = query.where(templates.c.template_type == template_type)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(templates.c.name))).mappings().all()
+        return [_template(r, archived=False) for r in rows]
+
+
+def _phone(number: str) -> str:
+    try:
+        return normalise_phone_number(number)
+    except InvalidRecipientError:
+        return ""
 
 
 def _service(row: Any) -> Service:
@@ -146,6 +289,10 @@ def _service(row: Any) -> Service:
         sms_sender=row["sms_sender"],
         permissions=tuple(row["permissions"]),
         rate_limit=row["rate_limit"],
+        sms_message_limit=row["sms_message_limit"],
+        email_message_limit=row["email_message_limit"],
+        letter_message_limit=row["letter_message_limit"],
+        international_sms_message_limit=row["international_sms_message_limit"],
     )
 
 
@@ -165,34 +312,3 @@ def _template(row: Any, *, archived: bool) -> Template:
         created_by=row["created_by"],
         letter_contact_block=row["letter_contact_block"],
     )
-
-
-async def recipient_allowed(
-    engine: AsyncEngine, service_id: str, recipient_type: str, normalised: str
-) -> bool:
-    """Whether ``normalised`` is a team member's or on the guest list (for team keys and trial mode)."""
-    from notify_common.db.tables import guest_list, team_members
-
-    column = team_members.c.email_address if recipient_type == "email" else team_members.c.mobile_number
-    async with engine.connect() as conn:
-        member = await conn.execute(
-            select(column).where(and_(team_members.c.service_id == service_id, column.is_not(None)))
-        )
-        guests = await conn.execute(
-            select(guest_list.c.recipient).where(
-                and_(guest_list.c.service_id == service_id, guest_list.c.recipient_type == recipient_type)
-            )
-        )
-        known = [r[0] for r in member] + [r[0] for r in guests]
-    return any(_same_recipient(recipient_type, k, normalised) for k in known)
-
-
-def _same_recipient(recipient_type: str, known: str, normalised: str) -> bool:
-    if recipient_type == "email":
-        return known.strip().lower() == normalised.lower()
-    from notify_common.recipients import InvalidRecipientError, validate_phone_number
-
-    try:
-        return validate_phone_number(known, allow_international=True).normalised == normalised
-    except InvalidRecipientError:
-        return False

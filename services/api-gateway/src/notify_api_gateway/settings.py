@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from notify_common.settings import CommonSettings
+from pydantic import Field, SecretStr
+
+from notify_common.jobs.settings import JobsSettings
 
 
-class ApiSettings(CommonSettings):
+class ApiSettings(JobsSettings):
     http_port: int = 6011
+    # Processes serving the same port (SO_REUSEPORT); each has its own producer and pools.
+    http_workers: int = Field(default=1, ge=1, le=64)
     # Where Notify's clients are told a notification lives; defaults to the base URL.
     public_url_root: str | None = None
     email_domain: str = "notifications.service.gov.uk"
+    # Bearer token of the admin API (/admin/...). Unset: the admin API refuses every request.
+    admin_api_token: SecretStr | None = None
+    # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
+    letters_bucket: str = "notify-letters"
+    # How long configuration (services, keys, templates) is cached in each process.
+    config_cache_seconds: float = Field(default=5.0, ge=0)
+    # How long an accepted notification is served from Redis while the projection catches up.
+    recent_notification_seconds: int = Field(default=600, ge=1)
+    idempotency_seconds: int = Field(default=86_400, ge=60)
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    scheduler_enabled: bool = True
+    # Days a notification stays listable when the service sets no retention of its own.
+    default_retention_days: int = Field(default=7, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    bulk_max_rows: int = Field(default=50_000, ge=1)

@@ -42,8 +42,21 @@ class ScheduleError(ValueError):
     pass
 
 
-@format_checker.checks("datetime_within_next_day", raises=ScheduleError)
-def _within_next_day(value: object) -> bool:
+class PostageError(ValueError):
+    pass
+
+
+POSTAGE_TYPES = ("first", "second", "economy")
+
+
+@format_checker.checks("postage", raises=PostageError)
+def _postage(value: object) -> bool:
+    if isinstance(value, str) and value not in POSTAGE_TYPES:
+        raise PostageError("invalid. It must be either first, second or economy.")
+    return True
+
+
+def _check_schedule(value: object, horizon: timedelta, too_far: str) -> bool:
     if not isinstance(value, str):
         return True
     try:
@@ -58,55 +71,20 @@ def _within_next_day(value: object) -> bool:
     now = datetime.now(UTC)
     if when < now - timedelta(minutes=1):
         raise ScheduleError("datetime can not be in the past")
-    if when > now + timedelta(hours=24):
-        raise ScheduleError("datetime can only be 24 hours in the future")
+    if when > now + horizon:
+        raise ScheduleError(too_far)
     return True
 
 
-def uuid_field() -> dict[str, Any]:
-    return {"type": "string", "format": "validate_uuid", "validationMessage": "is not a valid UUID"}
+@format_checker.checks("datetime_within_next_day", raises=ScheduleError)
+def _within_next_day(value: object) -> bool:
+    return _check_schedule(value, timedelta(hours=24), "datetime can only be 24 hours in the future")
 
 
-_personalisation = {"type": "object"}
-_reference = {"type": "string", "maxLength": 1000}
-_scheduled_for = {"type": ["string", "null"], "format": "datetime_within_next_day"}
+@format_checker.checks("datetime_within_next_week", raises=ScheduleError)
+def _within_next_week(value: object) -> bool:
+    return _check_schedule(value, timedelta(days=7), "datetime can only be 7 days in the future")
 
-POST_SMS = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "properties": {
-        "phone_number": {"type": "string", "format": "phone_number"},
-        "template_id": uuid_field(),
-        "personalisation": _personalisation,
-        "reference": _reference,
-        "sms_sender_id": uuid_field(),
-        "scheduled_for": _scheduled_for,
-    },
-    "required": ["phone_number", "template_id"],
-    "additionalProperties": False,
-}
-
-POST_EMAIL = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "properties": {
-        "email_address": {"type": "string", "format": "email_address"},
-        "template_id": uuid_field(),
-        "personalisation": _personalisation,
-        "reference": _reference,
-        "email_reply_to_id": uuid_field(),
-        "one_click_unsubscribe_url": {
-            "type": "string",
-            "format": "uri",
-            "pattern": "^https.*",
-            "validationMessage": "is not a valid https url",
-        },
-        "sanitise_content_for": {"type": ["array", "null"]},
-        "scheduled_for": _scheduled_for,
-    },
-    "required": ["email_address", "template_id"],
-    "additionalProperties": False,
-}
 
 _VALIDATORS: dict[int, Draft7Validator] = {}
 
@@ -123,7 +101,7 @@ def _message(error: ValidationError) -> str:
     cause = error.cause
     if isinstance(cause, InvalidRecipientError):
         text = f"{field} {cause.message}"
-    elif isinstance(cause, ScheduleError):
+    elif isinstance(cause, ScheduleError | PostageError):
         text = f"{field} {cause}"
     elif field is not None and isinstance(error.schema, dict) and error.schema.get("validationMessage"):
         text = f"{field} {error.schema['validationMessage']}"
@@ -146,3 +124,22 @@ def validate(body: object, schema: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(messages)
     assert isinstance(body, dict)
     return body
+
+
+def query_dict(items: list[tuple[str, str]], array_fields: tuple[str, ...]) -> dict[str, Any]:
+    """A query string as the schemas see it: repeatable fields as lists, the rest as their first value."""
+    out: dict[str, Any] = {}
+    for key, value in items:
+        if key in array_fields:
+            out.setdefault(key, []).append(value)
+        else:
+            out.setdefault(key, value)
+    return out
+
+
+def parse_scheduled_for(value: str | None) -> datetime | None:
+    """The UTC time of an already validated ``scheduled_for``."""
+    if not value:
+        return None
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)

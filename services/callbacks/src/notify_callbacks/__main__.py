@@ -1,19 +1,57 @@
-"""Entry point: ``notify-callbacks``. Its handling arrives with a later issue; until then it starts,
-connects, serves /healthz and /readyz and stops cleanly, without consuming (see runtime.serve_idle)."""
+"""Entry point: ``notify-callbacks`` calls services' callback URLs for delivery statuses,
+complaints, returned letters and inbound texts, with retries and signatures (docs/lifecycle.md)."""
 
 from __future__ import annotations
 
+import httpx
+
+from notify_callbacks.delivery import CallbackClient
+from notify_callbacks.handler import CallbackHandler
+from notify_callbacks.settings import CallbacksSettings
+from notify_callbacks.store import CallbackStore
 from notify_common import topics
-from notify_common.runtime import run_idle
+from notify_common.db import create_engine
+from notify_common.kafka import EventProducer, RetryPolicy
+from notify_common.runtime import ConsumerApp, run_consumer
+from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 
+# Kafka-level attempts: the callback attempts plus room for waiting on the projection.
+EXTRA_ROUNDS = 5
 
-class Settings(CommonSettings):
-    http_port: int = 6025
+
+def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
+    assert isinstance(settings, CallbacksSettings)
+    engine = create_engine(settings, pool_size=10)
+    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+    handler = CallbackHandler(
+        CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value())),
+        CallbackClient(client, settings.callback_timeout_seconds),
+        producer,
+        max_attempts=settings.callback_max_attempts,
+        projection_wait_seconds=settings.callback_projection_wait_seconds,
+    )
+
+    async def stop() -> None:
+        await client.aclose()
+        await engine.dispose()
+
+    return ConsumerApp(
+        group=topics.GROUP_CALLBACKS,
+        topics=topics.topics_read_by(topics.GROUP_CALLBACKS),
+        handler=handler.handle,
+        on_stop=stop,
+        retry=RetryPolicy(
+            max_attempts=settings.callback_max_attempts + EXTRA_ROUNDS,
+            base_delay_s=settings.callback_retry_base_seconds,
+            max_delay_s=settings.callback_retry_max_seconds,
+        ),
+        max_records=200,
+    )
 
 
 def main() -> int:
-    return run_idle("callbacks", Settings(), topics.GROUP_CALLBACKS)
+    return run_consumer("callbacks", CallbacksSettings(), build)
 
 
 if __name__ == "__main__":

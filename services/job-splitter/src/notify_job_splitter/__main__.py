@@ -1,19 +1,82 @@
-"""Entry point: ``notify-job-splitter``. Its handling arrives with a later issue; until then it starts,
-connects, serves /healthz and /readyz and stops cleanly, without consuming (see runtime.serve_idle)."""
+"""Entry point: ``notify-job-splitter`` turns CSV jobs into notifications on the bulk lanes.
+
+Two loops share one process: the consumer folds the ``notify.jobs`` topic into the job store in
+PostgreSQL (new jobs, cancellations, and its own progress read back), and the scheduler starts due
+jobs from that store and splits them (see scheduler.py and splitting.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
 from notify_common import topics
-from notify_common.runtime import run_idle
+from notify_common.db import create_engine
+from notify_common.errors import RetryableError
+from notify_common.jobs.files import JobFiles
+from notify_common.jobs.store import apply_event
+from notify_common.kafka import EventProducer, Received
+from notify_common.ratelimit import Limiter
+from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.settings import CommonSettings
+from notify_job_splitter.scheduler import Scheduler
+from notify_job_splitter.settings import JobSplitterSettings
+from notify_job_splitter.splitting import JobSplit
 
 
-class Settings(CommonSettings):
-    http_port: int = 6026
+def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
+    assert isinstance(common, JobSplitterSettings)
+    settings = common
+    # One connection per job being split holds its lock; a few more for the consumer and polls.
+    engine = create_engine(settings, pool_size=settings.split_max_concurrent_jobs + 3)
+    redis: Redis[bytes] = Redis.from_url(settings.redis_url.get_secret_value())
+    stopping = asyncio.Event()
+    split = JobSplit(settings, producer, JobFiles(settings, settings.jobs_bucket), Limiter(redis), stopping)
+    scheduler = Scheduler(settings, engine, split, stopping)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        try:
+            async with engine.begin() as conn:
+                for received in batch:
+                    await apply_event(conn, received.event)
+        except (SQLAlchemyError, OSError) as exc:
+            raise RetryableError(f"job store unavailable: {type(exc).__name__}") from exc
+
+    async def start() -> None:
+        tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
+
+    async def stop() -> None:
+        await scheduler.stop()
+        for task in tasks:
+            await task
+        await redis.aclose()  # type: ignore[attr-defined]
+        await engine.dispose()
+
+    async def ready() -> bool:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        stale = time.monotonic() - scheduler.last_tick_monotonic > 30
+        return not stale and all(not t.done() for t in tasks)
+
+    return ConsumerApp(
+        group=topics.GROUP_JOB_SPLITTER,
+        topics=topics.topics_read_by(topics.GROUP_JOB_SPLITTER),
+        handler=handle,
+        on_start=start,
+        on_stop=stop,
+        ready=ready,
+        max_records=500,
+    )
 
 
 def main() -> int:
-    return run_idle("job-splitter", Settings(), topics.GROUP_JOB_SPLITTER)
+    return run_consumer("job-splitter", JobSplitterSettings(), build)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,10 @@
-"""Entry point: ``notify-receipts`` serves the providers' receipt endpoints."""
+"""Entry point: ``notify-receipts`` serves the providers' receipt and inbound-text endpoints."""
 
 from __future__ import annotations
 
 from notify_common.http import serve_http
-from notify_common.settings import CommonSettings
 from notify_receipts.app import create_app
-
-
-class ReceiptsSettings(CommonSettings):
-    http_port: int = 6012
+from notify_receipts.settings import ReceiptsSettings
 
 
 def main() -> int:

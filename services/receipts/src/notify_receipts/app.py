@@ -1,59 +1,44 @@
-"""The receipts service: turns providers' delivery receipts into lifecycle events on Kafka.
+"""The receipts service: turns what providers post (delivery receipts, SES events through SNS,
+print-job statuses, inbound text messages) into lifecycle events on Kafka.
 
-Endpoints answer 200 only after the event is acknowledged by Kafka, so a provider retries any
-receipt we could not record. Receipts carry the notification id (our provider reference)."""
+Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provider retries anything
+we could not record. SMS and letter receipts carry our notification id as their reference; SES
+events carry SES's MessageId, which is resolved through the ``provider_references`` projection
+(waiting briefly for a send event the receipt overtook; see docs/lifecycle.md).
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl
 
+import httpx
+import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.security.utils import get_authorization_scheme_param
+from prometheus_client import Counter
 
 from notify_common import topics
-from notify_common.events import (
-    Event,
-    FailureKind,
-    NotificationDelivered,
-    NotificationFailed,
-    NotificationPending,
-    now,
-)
+from notify_common.db import create_engine
+from notify_common.events import Event, now
 from notify_common.kafka import EventProducer
-from notify_common.settings import CommonSettings
-from notify_receipts.codes import DELIVERED, PENDING, firetext_outcome, mmg_outcome
+from notify_receipts import domain
+from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
+from notify_receipts.lookups import Lookups
+from notify_receipts.settings import ReceiptsSettings
+from notify_receipts.sns import CertificateSource, HttpCertificateSource, InvalidSnsMessage, SnsVerifier
 
 log = logging.getLogger(__name__)
-
-
-def receipt_event(notification_id: str, provider: str, outcome: str, detail: str | None) -> Event:
-    """The lifecycle event for a receipt. A receipt names only the notification (our reference),
-    so the envelope carries the nil UUID as service id; the projector keys on the notification."""
-    unknown_service = "00000000-0000-0000-0000-000000000000"
-    if outcome == DELIVERED:
-        return NotificationDelivered(
-            notification_id=notification_id,
-            service_id=unknown_service,
-            provider=provider,
-            provider_reference=notification_id,
-            delivered_at=now(),
-            detail=detail,
-        )
-    if outcome == PENDING:
-        return NotificationPending(
-            notification_id=notification_id, service_id=unknown_service, provider=provider, detail=detail
-        )
-    return NotificationFailed(
-        notification_id=notification_id,
-        service_id=unknown_service,
-        failure_kind=FailureKind(outcome),
-        provider=provider,
-        reason=detail,
-        failed_at=now(),
-    )
+UNRESOLVED = Counter(
+    "notify_receipts_unresolved_total", "SES receipts given up on: reference never projected"
+)
 
 
 def _valid_id(value: str) -> bool:
@@ -64,20 +49,56 @@ def _valid_id(value: str) -> bool:
     return True
 
 
-def create_app(settings: CommonSettings) -> FastAPI:
+async def _form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (what Firetext posts), last value per name."""
+    return {
+        k: v for k, v in parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    }
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"result": "error", "message": message}, status)
+
+
+def _basic_auth_ok(request: Request, username: str | None, password: str | None) -> bool:
+    """True when no credentials are configured, or the request carries exactly them."""
+    if username is None:
+        return True
+    import base64
+
+    scheme, value = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, _, secret = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        return False
+    return hmac.compare_digest(user, username) and hmac.compare_digest(secret, password or "")
+
+
+def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = EventProducer(settings, client_id="receipts")
+        engine = create_engine(settings, pool_size=4)
+        client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer
+        app.state.lookups = Lookups(engine)
+        app.state.client = client
+        app.state.sns = SnsVerifier(
+            certificates or HttpCertificateSource(client), settings.sns_trusted_url_pattern
+        )
         yield
         await producer.stop()
+        await client.aclose()
+        await engine.dispose()
 
     app = FastAPI(title="Receipts", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    async def record(request: Request, event: Event) -> JSONResponse:
+    async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
-        await producer.publish(topics.NOTIFICATION_STATUS, event)
+        await producer.publish(topic, event)
         return JSONResponse({"result": "success"})
 
     @app.post("/notifications/sms/mmg")
@@ -86,24 +107,157 @@ def create_app(settings: CommonSettings) -> FastAPI:
             body = await request.json()
             cid, status = str(body["CID"]), str(body["status"])
         except (ValueError, KeyError, TypeError):
-            return JSONResponse({"result": "error", "message": "MMG callback failed: invalid body"}, 400)
+            return _error("MMG callback failed: invalid body")
         if not _valid_id(cid):
-            return JSONResponse({"result": "error", "message": "MMG callback with invalid reference"}, 400)
+            return _error("MMG callback with invalid reference")
         substatus = body.get("substatus")
         detail = f"mmg status {status}" + (f"/{substatus}" if substatus is not None else "")
-        return await record(request, receipt_event(cid, "mmg", mmg_outcome(status), detail))
+        event = domain.receipt_event(cid, "mmg", mmg_outcome(status), detail)
+        return await record(request, topics.NOTIFICATION_STATUS, event)
 
     @app.post("/notifications/sms/firetext")
     async def firetext(request: Request) -> JSONResponse:
-        form = await request.form()
-        reference, status = str(form.get("reference", "")), str(form.get("status", ""))
+        form = await _form(request)
+        reference, status = form.get("reference", ""), form.get("status", "")
         if not status or not _valid_id(reference):
-            return JSONResponse({"result": "error", "message": "Firetext callback failed: invalid body"}, 400)
+            return _error("Firetext callback failed: invalid body")
         code = form.get("code")
-        outcome = firetext_outcome(status, str(code) if code is not None else None)
-        return await record(
-            request, receipt_event(reference, "firetext", outcome, f"firetext status {status}")
+        outcome = firetext_outcome(status, code)
+        detail = f"firetext status {status}" + (f"/{code}" if code else "")
+        event = domain.receipt_event(reference, "firetext", outcome, detail)
+        return await record(request, topics.NOTIFICATION_STATUS, event)
+
+    @app.post("/notifications/email/ses")
+    async def ses(request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+            message = await request.app.state.sns.verify(body)
+        except (ValueError, InvalidSnsMessage) as exc:
+            log.warning("SNS message refused", extra={"error": str(exc)})
+            return _error("invalid SNS message", 403 if isinstance(exc, InvalidSnsMessage) else 400)
+        allowed = settings.topic_arns()
+        if allowed and message.topic_arn not in allowed:
+            return _error("SNS topic not accepted", 403)
+        if message.type == "SubscriptionConfirmation":
+            return await _confirm(request, message.subscribe_url)
+        if message.type != "Notification":
+            return JSONResponse({"result": "success"})
+        try:
+            parsed = domain.parse_ses(orjson.loads(message.message))
+        except (ValueError, TypeError):
+            return _error("SNS notification is not an SES event")
+        if parsed.outcome is None:
+            return JSONResponse({"result": "ignored"})
+        lookups: Lookups = request.app.state.lookups
+        resolved = await lookups.resolve(parsed.message_id, settings.ses_resolve_wait_seconds)
+        if resolved is None:
+            return _unresolved(parsed)
+        event = domain.ses_event(parsed, *resolved)
+        assert event is not None
+        return await record(request, topics.NOTIFICATION_STATUS, event)
+
+    def _unresolved(parsed: domain.SesEvent) -> Response:
+        ids = {"provider_reference": parsed.message_id, "ses_event": parsed.event_type}
+        sent = parsed.mail_sent_at or now()
+        if now() - sent > timedelta(seconds=settings.ses_receipt_max_age_seconds):
+            UNRESOLVED.inc()
+            log.error("SES receipt for an unknown message given up", extra=ids)
+            return JSONResponse({"result": "unknown reference"})
+        log.warning("SES receipt for a message not projected yet; SNS will redeliver", extra=ids)
+        return _error("reference not known yet", 503)
+
+    async def _confirm(request: Request, url: str | None) -> Response:
+        verifier: SnsVerifier = request.app.state.sns
+        if url is None or not verifier.trusted(url):
+            return _error("untrusted SubscribeURL", 403)
+        client: httpx.AsyncClient = request.app.state.client
+        try:
+            (await client.get(url, timeout=5.0)).raise_for_status()
+        except httpx.HTTPError:
+            return _error("subscription could not be confirmed", 502)
+        log.info("SNS subscription confirmed")
+        return JSONResponse({"result": "confirmed"})
+
+    @app.post("/notifications/letter/status")
+    async def letter_status(request: Request) -> JSONResponse:
+        expected = settings.letter_callback_token
+        token = request.query_params.get("token", "")
+        if expected is not None and not hmac.compare_digest(token, expected.get_secret_value()):
+            return _error("invalid token", 403)
+        try:
+            body = await request.json()
+            data: dict[str, Any] = body["data"]
+            job_id, job_status = str(data["jobId"]), str(data["jobStatus"])
+        except (ValueError, KeyError, TypeError):
+            return _error("letter callback failed: invalid body")
+        outcome = print_outcome(job_status)
+        if not _valid_id(job_id) or outcome is None:
+            return _error("letter callback with invalid reference or status")
+        event = domain.receipt_event(job_id, "dvla", outcome, f"print job {job_status.lower()}")
+        return await record(request, topics.NOTIFICATION_STATUS, event)
+
+    @app.post("/notifications/letter/returned")
+    async def letters_returned(request: Request) -> JSONResponse:
+        expected = settings.letter_callback_token
+        token = request.query_params.get("token", "")
+        if expected is not None and not hmac.compare_digest(token, expected.get_secret_value()):
+            return _error("invalid token", 403)
+        try:
+            references = [str(r) for r in (await request.json())["references"]]
+        except (ValueError, KeyError, TypeError):
+            return _error("returned letters: invalid body")
+        if not references or not all(_valid_id(r) for r in references):
+            return _error("returned letters: invalid references")
+        producer: EventProducer = request.app.state.producer
+        await producer.publish_many(
+            (topics.NOTIFICATION_STATUS, domain.receipt_event(r, "dvla", "returned_letter", "returned"))
+            for r in references
         )
+        return JSONResponse({"result": "success", "count": len(references)})
+
+    @app.post("/notifications/sms/receive/mmg")
+    async def mmg_inbound(request: Request) -> JSONResponse:
+        password = settings.mmg_inbound_password
+        if not _basic_auth_ok(
+            request, settings.mmg_inbound_username, password.get_secret_value() if password else None
+        ):
+            return _error("unauthorised", 401)
+        try:
+            text = domain.parse_mmg_inbound(await request.json())
+        except (ValueError, KeyError, TypeError):
+            return _error("MMG inbound: invalid body")
+        return await _inbound(request, text)
+
+    @app.post("/notifications/sms/receive/firetext")
+    async def firetext_inbound(request: Request) -> JSONResponse:
+        password = settings.firetext_inbound_password
+        if not _basic_auth_ok(
+            request, settings.firetext_inbound_username, password.get_secret_value() if password else None
+        ):
+            return _error("unauthorised", 401)
+        try:
+            text = domain.parse_firetext_inbound(await _form(request))
+        except KeyError:
+            return _error("Firetext inbound: invalid body")
+        return await _inbound(request, text)
+
+    async def _inbound(request: Request, text: domain.InboundText) -> JSONResponse:
+        lookups: Lookups = request.app.state.lookups
+        service_id = await lookups.inbound_service(
+            text.notify_number, domain.local_format(text.notify_number)
+        )
+        if service_id is None:
+            # Acknowledged, as in Notify: the provider must not keep retrying a number we don't own.
+            log.warning("inbound text for an unknown number dropped", extra={"provider": text.provider})
+            return JSONResponse({"status": "ok"})
+        event = domain.inbound_event(text, service_id)
+        await request.app.state.producer.publish(topics.INBOUND_SMS, event)
+        log.info(
+            "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}
+        )
+        return JSONResponse({"status": "ok"})
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

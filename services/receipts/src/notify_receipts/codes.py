@@ -1,4 +1,4 @@
-"""Provider receipt codes mapped to Notify statuses, as data (reference §3.1)."""
+"""Provider receipt codes mapped to Notify statuses, as data (reference §3.1, §3.2)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ PERMANENT = "permanent_failure"
 TEMPORARY = "temporary_failure"
 PENDING = "pending"
 TECHNICAL = "technical_failure"
+RETURNED = "returned_letter"
+COMPLAINT = "complaint"
 
 # MMG: the ``status`` field decides.
 MMG_STATUS = {"3": DELIVERED, "2": PERMANENT, "5": PERMANENT, "4": TEMPORARY}
@@ -15,6 +17,14 @@ MMG_STATUS = {"3": DELIVERED, "2": PERMANENT, "5": PERMANENT, "4": TEMPORARY}
 FIRETEXT_STATUS = {"0": DELIVERED, "1": PERMANENT, "2": PENDING}
 FIRETEXT_PERMANENT_CODES = frozenset({"101", "201", "301", "401"})
 FIRETEXT_TEMPORARY_CODES = frozenset({"000", "102", "103", "104", "302", "900"})
+
+# SES (through SNS): the event type decides; for bounces the bounce type does. Anything but a
+# permanent bounce is soft ("Transient", "Undetermined").
+SES_EVENT = {"Delivery": DELIVERED, "Bounce": TEMPORARY, "Complaint": COMPLAINT}
+SES_BOUNCE_TYPE = {"Permanent": PERMANENT}
+
+# The print provider (DVLA-style print job status).
+PRINT_JOB_STATUS = {"DESPATCHED": DELIVERED, "REJECTED": TECHNICAL}
 
 
 def mmg_outcome(status: str) -> str:
@@ -27,3 +37,15 @@ def firetext_outcome(status: str, code: str | None) -> str:
     if outcome == PERMANENT and code is not None and code.strip() in FIRETEXT_TEMPORARY_CODES:
         return TEMPORARY
     return outcome
+
+
+def ses_outcome(event_type: str, bounce_type: str | None) -> str | None:
+    """The outcome of an SES event; None for event types that change nothing (Send, Open...)."""
+    outcome = SES_EVENT.get(event_type)
+    if outcome == TEMPORARY:
+        return SES_BOUNCE_TYPE.get(bounce_type or "", TEMPORARY)
+    return outcome
+
+
+def print_outcome(job_status: str) -> str | None:
+    return PRINT_JOB_STATUS.get(job_status.strip().upper())

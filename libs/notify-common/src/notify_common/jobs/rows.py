@@ -1,0 +1,216 @@
+"""One CSV row → one notification-requested event, or the reasons the row cannot be sent.
+
+The validation at upload and the job-splitter both go through ``RowRenderer``, so a file that
+validated renders the same way when it is split. Notification ids are derived from the job id and
+the row's index (``notification_id_for``): splitting a row twice gives the same notification, which
+the senders' claims and the projector's upserts already treat as one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypedDict
+
+from notify_common.events import (
+    Channel,
+    EmailRequested,
+    LetterRequested,
+    NotificationRequested,
+    SmsRequested,
+    new_event_id,
+)
+from notify_common.jobs.csvfile import (
+    EMAIL_COLUMN,
+    PHONE_COLUMN,
+    REFERENCE_COLUMN,
+    CsvRow,
+    RecipientsCsv,
+    heading_key,
+)
+from notify_common.jobs.model import REFERENCE_MAX_LENGTH, JobTemplate, SendingService
+from notify_common.recipients import (
+    InvalidPhoneError,
+    InvalidRecipientError,
+    address_lines_from_personalisation,
+    validate_email_address,
+    validate_phone_number,
+    validate_postal_address,
+)
+from notify_common.templates import (
+    MessageEmptyError,
+    MessageTooLongError,
+    missing_personalisation,
+    render_email,
+    render_letter,
+    render_sms,
+)
+
+# Fixed forever: changing it would give every job row a new notification id.
+JOB_ROW_NAMESPACE = uuid.UUID("6a0b3c9e-3f4d-5b8e-9c1a-2d7e4f6a8b10")
+
+TRIAL_MODE = "Can’t send to this recipient when service is in trial mode"
+TEAM_KEY = "Can’t send to this recipient using a team-only API key"
+
+
+def notification_id_for(job_id: str, index: int) -> str:
+    """The notification id of a job's row: the same every time the row is split."""
+    return str(uuid.uuid5(JOB_ROW_NAMESPACE, f"{job_id}/{index}"))
+
+
+class _Common(TypedDict):
+    event_id: str
+    notification_id: str
+    service_id: str
+    occurred_at: datetime
+    correlation_id: str | None
+    template_id: str
+    template_version: int
+    key_type: str
+    job_id: str
+    job_row_number: int
+    client_reference: str | None
+    created_at: datetime
+
+
+class RowInvalid(ValueError):
+    """A row that cannot be sent; ``messages`` says why, in the words the error report uses."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("; ".join(messages))
+
+
+class RowRenderer:
+    """Renders the rows of one file for one service, template version and key type."""
+
+    def __init__(
+        self, service: SendingService, template: JobTemplate, key_type: str, csv: RecipientsCsv
+    ) -> None:
+        self.service = service
+        self.template = template
+        self.key_type = key_type
+        self._reference_heading = csv.heading_for(heading_key(REFERENCE_COLUMN))
+        self._phone_heading = csv.heading_for(heading_key(PHONE_COLUMN))
+        self._email_heading = csv.heading_for(heading_key(EMAIL_COLUMN))
+        self._checks_allowed = key_type == "team" or (key_type != "test" and service.restricted)
+
+    def event(
+        self, row: CsvRow, *, job_id: str, created_at: datetime, correlation_id: str | None = None
+    ) -> NotificationRequested:
+        """The requested event for ``row``, or ``RowInvalid`` with every problem found in it."""
+        problems: list[str] = []
+        personalisation: Mapping[str, object] = row.cells
+        missing = missing_personalisation(self.template.texts, personalisation)
+        problems.extend(f"Missing {name}" for name in missing)
+        reference = row.cells.get(self._reference_heading) if self._reference_heading else None
+        if reference is not None and len(reference) > REFERENCE_MAX_LENGTH:
+            problems.append(f"Reference must be {REFERENCE_MAX_LENGTH:,} characters or fewer")
+        common = _Common(
+            event_id=new_event_id(),
+            notification_id=notification_id_for(job_id, row.index),
+            service_id=self.service.id,
+            occurred_at=created_at,
+            correlation_id=correlation_id,
+            template_id=self.template.id,
+            template_version=self.template.version,
+            key_type=self.key_type,
+            job_id=job_id,
+            job_row_number=row.index,
+            client_reference=reference,
+            created_at=created_at,
+        )
+        channel = self.template.channel
+        try:
+            if channel == Channel.SMS:
+                return self._sms(row, personalisation, problems, common)
+            if channel == Channel.EMAIL:
+                return self._email(row, personalisation, problems, common)
+            return self._letter(personalisation, problems, common)
+        except (MessageTooLongError, MessageEmptyError) as exc:
+            problems.append(exc.message)
+            raise RowInvalid(problems) from None
+
+    def _allowed(self, normalised: str, problems: list[str]) -> None:
+        if self._checks_allowed and normalised not in self.service.allowed_recipients:
+            problems.append(TEAM_KEY if self.key_type == "team" else TRIAL_MODE)
+
+    def _sms(
+        self, row: CsvRow, values: Mapping[str, object], problems: list[str], common: _Common
+    ) -> SmsRequested:
+        raw = row.cells.get(self._phone_heading) if self._phone_heading else None
+        phone = None
+        if raw is None:
+            problems.append("Missing phone number")
+        else:
+            try:
+                phone = validate_phone_number(
+                    raw,
+                    allow_international=self.service.may("international_sms"),
+                    allow_landline=self.service.may("sms_to_uk_landlines"),
+                )
+                self._allowed(phone.normalised, problems)
+            except InvalidPhoneError as exc:
+                problems.append(exc.ui_message)
+        if problems or phone is None:
+            raise RowInvalid(problems)
+        service = self.service
+        rendered = render_sms(
+            self.template.content, values, prefix=service.name if service.prefix_sms else None
+        )
+        return SmsRequested(
+            **common,
+            phone_number=phone.normalised,
+            international=phone.international,
+            sender=service.sms_sender,
+            body=rendered.body,
+            fragment_count=rendered.fragment_count,
+            rate_multiplier=phone.rate_multiplier,
+        )
+
+    def _email(
+        self, row: CsvRow, values: Mapping[str, object], problems: list[str], common: _Common
+    ) -> EmailRequested:
+        raw = row.cells.get(self._email_heading) if self._email_heading else None
+        address = None
+        if raw is None:
+            problems.append("Missing email address")
+        else:
+            try:
+                address = validate_email_address(raw)
+                self._allowed(address, problems)
+            except InvalidRecipientError as exc:
+                problems.append(exc.message)
+        if problems or address is None:
+            raise RowInvalid(problems)
+        rendered = render_email(self.template.subject or "", self.template.content, values)
+        return EmailRequested(
+            **common,
+            email_address=address,
+            subject=rendered.subject,
+            body=rendered.body,
+            from_name=self.service.name,
+            reply_to=self.service.reply_to,
+        )
+
+    def _letter(self, values: Mapping[str, object], problems: list[str], common: _Common) -> LetterRequested:
+        lines = address_lines_from_personalisation(values)
+        address = None
+        try:
+            address = validate_postal_address(
+                lines, allow_international=self.service.may("international_letters")
+            )
+        except InvalidRecipientError as exc:
+            problems.append(exc.message)
+        if problems or address is None:
+            raise RowInvalid(problems)
+        rendered = render_letter(self.template.subject or "", self.template.content, values)
+        postage = address.postage_zone if address.international else (self.template.postage or "second")
+        return LetterRequested(
+            **common,
+            address_lines=address.lines,
+            postage=str(postage),
+            subject=rendered.subject,
+            body=rendered.body,
+        )

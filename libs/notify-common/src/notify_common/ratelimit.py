@@ -1,0 +1,164 @@
+"""Limits counted in Redis on the hot path (reference §7), never by counting notifications.
+
+* **Rate limit**: a token bucket per service and key type, refilled at ``rate_limit / 60`` tokens a
+  second up to ``min(ceil(rate_limit / 3) + 1, 1000)`` (3,000 a minute with a burst of 1,000 by
+  default). One atomic Lua script, timed by the Redis server's clock so every API replica agrees.
+* **Daily limits**: a counter per service, channel and UTC day (international SMS also counts on
+  its own counter), checked and incremented atomically for all the counters a send touches; test
+  keys count on counters of their own. A send that is refused after counting gives its count back.
+
+Keys carry the service id as a hash tag (``{...}``), so a service's keys live in one cluster slot.
+If Redis cannot be reached, the request is allowed (as Notify does) and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+DAY_SECONDS = 86_400
+MAX_BURST = 1000
+
+_BUCKET_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil or ts == nil then
+  tokens = capacity
+  ts = now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
+return {allowed, tostring(wait)}
+"""
+
+_DAILY_SCRIPT = """
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('GET', key) or '0')
+  if current + tonumber(ARGV[2 * i]) > tonumber(ARGV[2 * i + 1]) then
+    return i
+  end
+end
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[2 * i])
+  if redis.call('INCRBY', key, n) == n then
+    redis.call('EXPIRE', key, ttl)
+  end
+end
+return 0
+"""
+
+
+def bucket_capacity(rate_limit: int) -> int:
+    return min(math.ceil(rate_limit / 3) + 1, MAX_BURST)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class DailyLimit:
+    """One counter a send touches: ``name`` is Notify's limit name (sms, email, letter,
+    international_sms)."""
+
+    name: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class DailyDecision:
+    allowed: bool
+    exceeded: DailyLimit | None = None
+    retry_after_seconds: int = 0
+
+
+def seconds_until_utc_midnight(now: datetime | None = None) -> int:
+    moment = now or datetime.now(UTC)
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - moment).total_seconds()))
+
+
+class Limiter:
+    def __init__(self, redis: Redis[bytes]) -> None:
+        self._redis = redis
+        self._bucket = redis.register_script(_BUCKET_SCRIPT)
+        self._daily = redis.register_script(_DAILY_SCRIPT)
+
+    @staticmethod
+    def bucket_key(service_id: str, key_type: str) -> str:
+        return f"rate:{{{service_id}}}:tokens:{key_type}"
+
+    @staticmethod
+    def daily_key(service_id: str, name: str, key_type: str, day: str) -> str:
+        lane = "test:" if key_type == "test" else ""
+        return f"daily:{{{service_id}}}:{lane}{name}:{day}"
+
+    async def take_token(self, service_id: str, key_type: str, rate_limit: int) -> RateDecision:
+        rate = rate_limit / 60
+        try:
+            allowed, wait = await self._bucket(
+                keys=[self.bucket_key(service_id, key_type)], args=[rate, bucket_capacity(rate_limit)]
+            )
+        except RedisError as exc:
+            log.warning("rate limit not checked: redis unavailable", extra={"error": type(exc).__name__})
+            return RateDecision(True)
+        if int(allowed) == 1:
+            return RateDecision(True)
+        return RateDecision(False, max(1, math.ceil(float(wait))))
+
+    async def count_daily(
+        self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None
+    ) -> DailyDecision:
+        """Count sends against daily limits (``(limit, how many)``), all or none."""
+        if not counts:
+            return DailyDecision(True)
+        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        keys = [self.daily_key(service_id, lim.name, key_type, today) for lim, _ in counts]
+        args: list[int] = [DAY_SECONDS]
+        for lim, n in counts:
+            args += [n, lim.limit]
+        try:
+            refused = int(await self._daily(keys=keys, args=args))
+        except RedisError as exc:
+            log.warning("daily limit not checked: redis unavailable", extra={"error": type(exc).__name__})
+            return DailyDecision(True)
+        if refused == 0:
+            return DailyDecision(True)
+        return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
+
+    async def give_back_daily(
+        self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None
+    ) -> None:
+        """Undo ``count_daily`` for sends that were not accepted after all."""
+        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for lim, n in counts:
+                    pipe.decrby(self.daily_key(service_id, lim.name, key_type, today), n)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("daily count not given back", extra={"error": type(exc).__name__})

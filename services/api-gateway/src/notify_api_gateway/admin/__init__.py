@@ -1,0 +1,1 @@
+"""The admin API: configuration data, behind its own bearer token."""

@@ -1,0 +1,321 @@
+"""The admin API under ``/admin``: configuration data, with its own authentication.
+
+Every request carries ``Authorization: Bearer <NOTIFY_ADMIN_API_TOKEN>`` (compared in constant
+time); service API keys are never accepted here. With no token configured, every request is refused.
+Request bodies are pydantic models; answers are ``{"data": ...}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, IntegrityError
+
+from notify_api_gateway.admin_store import AdminError, AdminStore
+from notify_api_gateway.dependencies import AppState, State
+from notify_api_gateway.errors import ApiError
+
+KeyType = Literal["normal", "team", "test"]
+TemplateType = Literal["sms", "email", "letter"]
+Postage = Literal["first", "second", "economy"]
+
+
+def admin_store(request: Request, state: State) -> AdminStore:
+    token = state.settings.admin_api_token
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if (
+        token is None
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    ):
+        raise ApiError(401, "AuthError", "Unauthorized: admin token required")
+    store = request.app.state.admin_store
+    assert isinstance(store, AdminStore)
+    return store
+
+
+Admin = Annotated[AdminStore, Depends(admin_store)]
+router = APIRouter(prefix="/admin", tags=["Admin"])
+
+
+async def run(state: AppState, service_id: str | None, call: Any) -> dict[str, Any]:
+    try:
+        result = await call
+    except AdminError as exc:
+        raise ApiError(exc.status_code, "AdminError", exc.message) from None
+    except (DataError, IntegrityError):
+        # e.g. an id that is not a UUID, or a row another one depends on
+        raise ApiError(400, "AdminError", "Invalid identifier or value") from None
+    if service_id is not None:
+        state.repository.forget(service_id)
+    return {"data": result}
+
+
+class NewService(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    email_from: str = Field(min_length=1, max_length=255, pattern=r"^[a-z0-9.\-_]+$")
+    live: bool = False
+    permissions: list[str] = ["sms", "email", "letter"]
+    prefix_sms: bool | None = None
+    sms_sender: str | None = Field(default=None, max_length=11)
+    rate_limit: int | None = Field(default=None, ge=1)
+    sms_message_limit: int | None = Field(default=None, ge=0)
+    email_message_limit: int | None = Field(default=None, ge=0)
+    letter_message_limit: int | None = Field(default=None, ge=0)
+    international_sms_message_limit: int | None = Field(default=None, ge=0)
+
+
+class ServiceChanges(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    live: bool | None = None
+    active: bool | None = None
+    permissions: list[str] | None = None
+    prefix_sms: bool | None = None
+    sms_sender: str | None = Field(default=None, max_length=11)
+    rate_limit: int | None = Field(default=None, ge=1)
+    sms_message_limit: int | None = Field(default=None, ge=0)
+    email_message_limit: int | None = Field(default=None, ge=0)
+    letter_message_limit: int | None = Field(default=None, ge=0)
+    international_sms_message_limit: int | None = Field(default=None, ge=0)
+
+
+class Retention(BaseModel):
+    days_of_retention: int
+
+
+class NewKey(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    key_type: KeyType
+
+
+class NewTemplate(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    template_type: TemplateType
+    content: str
+    subject: str | None = None
+    postage: Postage | None = None
+    letter_contact_block: str | None = None
+    created_by: str | None = None
+
+
+class TemplateChanges(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    content: str | None = None
+    subject: str | None = None
+    postage: Postage | None = None
+    letter_contact_block: str | None = None
+    created_by: str | None = None
+
+
+class TeamMember(BaseModel):
+    email_address: str
+    mobile_number: str | None = None
+    name: str | None = None
+
+
+class GuestList(BaseModel):
+    email_addresses: list[str] = []
+    phone_numbers: list[str] = []
+
+
+class Identity(BaseModel):
+    value: str = Field(min_length=1)
+    is_default: bool = False
+
+
+class Callback(BaseModel):
+    url: str
+    bearer_token: str
+
+
+class InboundNumber(BaseModel):
+    number: str = Field(min_length=1, max_length=64)
+    provider: str = Field(min_length=1, max_length=64)
+    service_id: str | None = None
+
+
+@router.post("/services", status_code=201)
+async def create_service(body: NewService, admin: Admin, state: State) -> dict[str, Any]:
+    extra = body.model_dump(exclude={"name", "email_from", "live", "permissions"}, exclude_none=True)
+    created = await run(
+        state,
+        None,
+        admin.create_service(
+            body.name,
+            live=body.live,
+            email_from=body.email_from,
+            permissions=tuple(body.permissions),
+            **extra,
+        ),
+    )
+    return await run(state, None, admin.service(created["data"]))
+
+
+@router.get("/services")
+async def list_services(admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.services())
+
+
+@router.get("/services/{service_id}")
+async def get_service(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.service(service_id))
+
+
+@router.patch("/services/{service_id}")
+async def update_service(service_id: str, body: ServiceChanges, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, service_id, admin.update_service(service_id, body.model_dump(exclude_none=True)))
+
+
+@router.put("/services/{service_id}/data-retention/{notification_type}")
+async def set_retention(
+    service_id: str, notification_type: str, body: Retention, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(
+        state, service_id, admin.set_retention(service_id, notification_type, body.days_of_retention)
+    )
+
+
+@router.post("/services/{service_id}/api-keys", status_code=201)
+async def create_key(service_id: str, body: NewKey, admin: Admin, state: State) -> dict[str, Any]:
+    """The combined key is in the answer once and never again."""
+    result = await run(state, service_id, admin.create_api_key(service_id, body.name, body.key_type))
+    key = result["data"]
+    return {"data": {"id": key.id, "key_type": key.key_type, "key": key.combined}}
+
+
+@router.get("/services/{service_id}/api-keys")
+async def list_keys(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.api_keys(service_id))
+
+
+@router.post("/services/{service_id}/api-keys/{key_id}/revoke")
+async def revoke_key(service_id: str, key_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, service_id, admin.revoke_api_key(service_id, key_id))
+
+
+@router.post("/services/{service_id}/templates", status_code=201)
+async def create_template(service_id: str, body: NewTemplate, admin: Admin, state: State) -> dict[str, Any]:
+    result = await run(state, service_id, admin.create_template(service_id, **body.model_dump()))
+    return {"data": {"id": result["data"], "version": 1}}
+
+
+@router.patch("/services/{service_id}/templates/{template_id}")
+async def update_template(
+    service_id: str, template_id: str, body: TemplateChanges, admin: Admin, state: State
+) -> dict[str, Any]:
+    result = await run(
+        state, service_id, admin.update_template(service_id, template_id, body.model_dump(exclude_none=True))
+    )
+    return {"data": {"id": template_id, "version": result["data"]}}
+
+
+@router.post("/services/{service_id}/templates/{template_id}/archive")
+async def archive_template(service_id: str, template_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, service_id, admin.archive_template(service_id, template_id))
+
+
+@router.get("/services/{service_id}/templates/{template_id}/versions")
+async def template_versions(service_id: str, template_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.template_versions(service_id, template_id))
+
+
+@router.post("/services/{service_id}/team-members", status_code=201)
+async def add_team_member(service_id: str, body: TeamMember, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(
+        state,
+        service_id,
+        admin.add_team_member(service_id, body.email_address, body.mobile_number, body.name),
+    )
+
+
+@router.get("/services/{service_id}/team-members")
+async def team(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.team(service_id))
+
+
+@router.delete("/services/{service_id}/team-members/{email_address}")
+async def remove_team_member(
+    service_id: str, email_address: str, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(state, service_id, admin.remove_team_member(service_id, email_address))
+
+
+@router.put("/services/{service_id}/guest-list")
+async def set_guest_list(service_id: str, body: GuestList, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(
+        state, service_id, admin.set_guest_list(service_id, body.email_addresses, body.phone_numbers)
+    )
+
+
+@router.get("/services/{service_id}/guest-list")
+async def guest_list(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.guest_list(service_id))
+
+
+IdentityKind = Literal["sms-senders", "email-reply-to", "letter-contacts"]
+_KINDS = {
+    "sms-senders": "sms_sender",
+    "email-reply-to": "email_reply_to",
+    "letter-contacts": "letter_contact",
+}
+
+
+@router.post("/services/{service_id}/senders/{kind}", status_code=201)
+async def add_identity(
+    service_id: str, kind: IdentityKind, body: Identity, admin: Admin, state: State
+) -> dict[str, Any]:
+    """An SMS sender id, an email reply-to address or a letter contact block."""
+    result = await run(
+        state,
+        service_id,
+        admin.add_identity(service_id, _KINDS[kind], body.value, is_default=body.is_default),
+    )
+    return {"data": {"id": result["data"]}}
+
+
+@router.get("/services/{service_id}/senders/{kind}")
+async def identities(service_id: str, kind: IdentityKind, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.identities(service_id, _KINDS[kind]))
+
+
+@router.put("/services/{service_id}/callbacks/{callback_type}")
+async def set_callback(
+    service_id: str, callback_type: str, body: Callback, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(
+        state, service_id, admin.set_callback(service_id, callback_type, body.url, body.bearer_token)
+    )
+
+
+@router.delete("/services/{service_id}/callbacks/{callback_type}")
+async def remove_callback(service_id: str, callback_type: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, service_id, admin.remove_callback(service_id, callback_type))
+
+
+@router.get("/services/{service_id}/callbacks")
+async def callbacks(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.callbacks(service_id))
+
+
+@router.post("/inbound-numbers", status_code=201)
+async def add_inbound_number(body: InboundNumber, admin: Admin, state: State) -> dict[str, Any]:
+    result = await run(
+        state, body.service_id, admin.add_inbound_number(body.number, body.provider, body.service_id)
+    )
+    return {"data": {"id": result["data"]}}
+
+
+@router.get("/inbound-numbers")
+async def list_inbound_numbers(admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, admin.inbound_numbers())
+
+
+@router.post("/services/{service_id}/inbound-number/{number_id}")
+async def assign_inbound_number(
+    service_id: str, number_id: str, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(state, service_id, admin.assign_inbound_number(service_id, number_id))

@@ -1,0 +1,171 @@
+"""Reads of what has been sent: the ``notifications`` projection, notifications still held for
+their ``scheduled_for`` time, and received text messages (``inbound_sms``).
+
+Every read is scoped to the caller's service and to its key type's visibility: notifications sent
+with a test key are seen only with a test key, and the others only with a live or team key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify_common import statuses
+from notify_common.db.tables import notifications
+from notify_common.db.tables_api import inbound_sms, scheduled_notifications
+
+PAGE_SIZE = 250
+
+FAILED_STATUSES = (
+    statuses.TECHNICAL_FAILURE,
+    statuses.TEMPORARY_FAILURE,
+    statuses.PERMANENT_FAILURE,
+    statuses.VALIDATION_FAILED,
+    statuses.VIRUS_SCAN_FAILED,
+    statuses.RETURNED_LETTER,
+)
+# The public words that stand for several internal statuses (Notify's ``substitute_status``).
+STATUS_SUBSTITUTES: dict[str, tuple[str, ...]] = {
+    "accepted": (statuses.CREATED, statuses.SENDING),
+    "received": (statuses.DELIVERED, statuses.RETURNED_LETTER),
+    "failed": ("failed", *FAILED_STATUSES),
+}
+
+
+def internal_statuses(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        for status in STATUS_SUBSTITUTES.get(word, (word,)):
+            if status not in out:
+                out.append(status)
+    return out
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    template_types: list[str]
+    statuses: list[str]  # public words, as given
+    reference: str | None
+    older_than: str | None
+    include_jobs: bool
+
+
+def _visible_to(key_type: str) -> ColumnElement[bool]:
+    if key_type == "test":
+        return notifications.c.key_type == "test"
+    return or_(notifications.c.key_type != "test", notifications.c.key_type.is_(None))
+
+
+class NotificationReads:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def notification(
+        self, service_id: str, notification_id: str, key_type: str
+    ) -> dict[str, Any] | None:
+        query = select(notifications).where(
+            and_(
+                notifications.c.id == notification_id,
+                notifications.c.service_id == service_id,
+                notifications.c.created_at.is_not(None),
+                _visible_to(key_type),
+            )
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def scheduled(self, service_id: str, notification_id: str, key_type: str) -> dict[str, Any] | None:
+        """What GET shows for a notification still held for its time (or just released)."""
+        query = select(scheduled_notifications.c.presented, scheduled_notifications.c.key_type).where(
+            and_(
+                scheduled_notifications.c.id == notification_id,
+                scheduled_notifications.c.service_id == service_id,
+            )
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or (row.key_type == "test") != (key_type == "test"):
+            return None
+        presented: dict[str, Any] = row.presented
+        return presented
+
+    async def page(
+        self, service_id: str, key_type: str, filters: ListFilter, retention_days: int
+    ) -> list[dict[str, Any]]:
+        conditions = [
+            notifications.c.service_id == service_id,
+            notifications.c.created_at.is_not(None),
+            notifications.c.created_at >= datetime.now(UTC) - timedelta(days=retention_days),
+            _visible_to(key_type),
+        ]
+        if filters.template_types:
+            conditions.append(notifications.c.notification_type.in_(filters.template_types))
+        if filters.statuses:
+            conditions.append(notifications.c.status.in_(internal_statuses(filters.statuses)))
+        if filters.reference is not None:
+            conditions.append(notifications.c.client_reference == filters.reference)
+        if not filters.include_jobs:
+            conditions.append(notifications.c.job_id.is_(None))
+        async with self.engine.connect() as conn:
+            if filters.older_than is not None:
+                pivot = (
+                    await conn.execute(
+                        select(notifications.c.created_at).where(
+                            and_(
+                                notifications.c.id == filters.older_than,
+                                notifications.c.service_id == service_id,
+                                notifications.c.created_at.is_not(None),
+                            )
+                        )
+                    )
+                ).first()
+                if pivot is None:
+                    return []
+                conditions.append(
+                    tuple_(notifications.c.created_at, notifications.c.id)
+                    < tuple_(literal(pivot.created_at), literal(filters.older_than, notifications.c.id.type))
+                )
+            query = (
+                select(notifications)
+                .where(and_(*conditions))
+                .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+                .limit(PAGE_SIZE)
+            )
+            rows = (await conn.execute(query)).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def received_texts(
+        self, service_id: str, older_than: str | None, retention_days: int
+    ) -> list[dict[str, Any]]:
+        conditions = [
+            inbound_sms.c.service_id == service_id,
+            inbound_sms.c.created_at >= datetime.now(UTC) - timedelta(days=retention_days),
+        ]
+        async with self.engine.connect() as conn:
+            if older_than is not None:
+                pivot = (
+                    await conn.execute(
+                        select(inbound_sms.c.created_at).where(
+                            and_(inbound_sms.c.id == older_than, inbound_sms.c.service_id == service_id)
+                        )
+                    )
+                ).first()
+                if pivot is None:
+                    return []
+                conditions.append(
+                    tuple_(inbound_sms.c.created_at, inbound_sms.c.id)
+                    < tuple_(literal(pivot.created_at), literal(older_than, inbound_sms.c.id.type))
+                )
+            query = (
+                select(inbound_sms)
+                .where(and_(*conditions))
+                .order_by(inbound_sms.c.created_at.desc(), inbound_sms.c.id.desc())
+                .limit(PAGE_SIZE)
+            )
+            rows = (await conn.execute(query)).mappings().all()
+        return [dict(r) for r in rows]

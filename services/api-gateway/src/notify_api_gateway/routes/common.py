@@ -1,0 +1,142 @@
+"""What every send route shares: reading the body, the rate limit, Idempotency-Key handling, and
+accepting a prepared send (daily limit, then published and acknowledged, or held for its time)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
+
+from notify_api_gateway.auth import Authenticated
+from notify_api_gateway.dependencies import AppState
+from notify_api_gateway.errors import ApiError, bad_request, over_daily_limit, rate_limited
+from notify_api_gateway.idempotency import check_key, fingerprint
+from notify_api_gateway.sending import PreparedSend, SendContext
+from notify_common.ratelimit import DailyLimit
+
+log = logging.getLogger(__name__)
+# A scheduled_for this close to now is sent straight away.
+SCHEDULE_THRESHOLD = timedelta(seconds=5)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise bad_request("Invalid JSON supplied in POST data") from None
+
+
+def url_root(state: AppState, request: Request) -> str:
+    return (state.settings.public_url_root or str(request.base_url)).rstrip("/")
+
+
+def context(
+    state: AppState, request: Request, scheduled_for: datetime | None = None, **kw: Any
+) -> SendContext:
+    return SendContext(
+        notification_id=str(uuid.uuid4()),
+        created_at=datetime.now(UTC),
+        url_root=url_root(state, request),
+        email_domain=state.settings.email_domain,
+        correlation_id=request.headers.get("x-request-id"),
+        scheduled_for=scheduled_for,
+        **kw,
+    )
+
+
+async def enforce_rate_limit(state: AppState, caller: Authenticated) -> None:
+    service, key_type = caller.service, caller.api_key.key_type
+    decision = await state.limiter.take_token(service.id, key_type, service.rate_limit)
+    if not decision.allowed:
+        raise rate_limited(key_type, service.rate_limit, decision.retry_after_seconds)
+
+
+def daily_counts(sends: list[PreparedSend]) -> list[tuple[DailyLimit, int]]:
+    totals: dict[DailyLimit, int] = {}
+    for send in sends:
+        for limit in send.daily_limits:
+            totals[limit] = totals.get(limit, 0) + 1
+    return list(totals.items())
+
+
+async def accept(state: AppState, caller: Authenticated, send: PreparedSend) -> None:
+    """Make one prepared send durable before the 201: published and acknowledged, or held."""
+    await accept_many(state, caller, [send], scheduled_for=send.row.get("scheduled_for"), bulk=False)
+
+
+async def accept_many(
+    state: AppState,
+    caller: Authenticated,
+    sends: list[PreparedSend],
+    *,
+    scheduled_for: datetime | None,
+    bulk: bool,
+) -> None:
+    """Count the sends against the daily limits (429 when over), then make them durable."""
+    real = [s for s in sends if not s.simulated]
+    if not real:
+        return
+    service_id, key_type = caller.service.id, caller.api_key.key_type
+    counts = daily_counts(real)
+    decision = await state.limiter.count_daily(service_id, key_type, counts)
+    if not decision.allowed:
+        assert decision.exceeded is not None
+        raise over_daily_limit(decision.exceeded.name, decision.exceeded.limit, decision.retry_after_seconds)
+    try:
+        if scheduled_for is not None and scheduled_for > datetime.now(UTC) + SCHEDULE_THRESHOLD:
+            await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
+        else:
+            await asyncio.gather(
+                state.recent.remember([s.row for s in real]),
+                state.producer.publish_many([(s.topic(bulk=bulk), s.event) for s in real]),
+            )
+    except BaseException:
+        await state.limiter.give_back_daily(service_id, key_type, counts)
+        raise
+
+
+async def idempotent(
+    request: Request,
+    state: AppState,
+    caller: Authenticated,
+    raw: bytes,
+    run: Callable[[], Awaitable[JSONResponse]],
+) -> Response:
+    """Run ``run`` under the request's Idempotency-Key, if it has one."""
+    header = request.headers.get("idempotency-key")
+    if header is None:
+        return await run()
+    key = check_key(header)
+    print_ = fingerprint(request.method, request.url.path, raw)
+    keys, service_id = state.idempotency, caller.service.id
+    try:
+        replay = await keys.begin(service_id, key, print_)
+    except RedisError:
+        raise ApiError(
+            503, "ServiceUnavailableError", "Idempotency-Key cannot be checked right now"
+        ) from None
+    if replay is not None:
+        return JSONResponse(
+            replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        response = await run()
+    except BaseException:
+        try:
+            await keys.release(service_id, key)
+        except RedisError:
+            log.warning("idempotency key not released")
+        raise
+    try:
+        await keys.complete(service_id, key, print_, response.status_code, orjson.loads(response.body))
+    except RedisError:
+        log.warning("idempotency response not stored")
+    return response

@@ -1,0 +1,193 @@
+"""CSV jobs over the API (beyond GOV.UK Notify's v2 API, which offers bulk sending only in its web
+interface, reference §8 and §14), authenticated with a service's API key:
+
+* ``POST /v2/jobs?template_id=...[&scheduled_for=...][&file_name=...]`` with the CSV as the body
+  (``Content-Type: text/csv``): checked, stored in S3 and handed to the job-splitter. 201 with the
+  job; 400 with every file problem and the first 20 bad rows ("Row 3: ...") and nothing is sent.
+* ``GET /v2/jobs/{job_id}``: its status, rows handed to the bulk lane, and notification statuses.
+* ``POST /v2/jobs/{job_id}/cancel``: cancels a scheduled job; it then sends nothing.
+
+The work is done by ``notify_common.jobs`` (``submit_job``, ``cancel_job``); this module only
+speaks HTTP. The upload is spooled to a temporary file, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from notify_api_gateway.dependencies import Caller, State
+from notify_api_gateway.errors import ApiError, bad_request, not_found
+from notify_common.errors import RetryableError
+from notify_common.jobs.files import JobFiles
+from notify_common.jobs.settings import JobsSettings
+from notify_common.jobs.store import StoredJob, get_job
+from notify_common.jobs.submit import JobNotCancellable, JobNotFound, JobRejected, cancel_job, submit_job
+from notify_common.jobs.validation import too_big_message
+
+router = APIRouter(tags=["Jobs"])
+
+SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
+# Notify's words for job statuses (the events use underscores).
+STATUS_WORDS = {"in_progress": "in progress", "sending_limits_exceeded": "sending limits exceeded"}
+
+JOB_STATISTICS = text("""
+SELECT status, count(*) AS count FROM notifications
+WHERE service_id = :service_id AND job_id = :job_id AND created_at IS NOT NULL
+GROUP BY status ORDER BY status
+""")
+
+
+class JobsApi:
+    """What the job endpoints need beyond the app state: settings and the CSV bucket."""
+
+    def __init__(self, settings: JobsSettings) -> None:
+        self.settings = settings
+        self.files = JobFiles(settings, settings.jobs_bucket)
+
+
+def get_jobs_api(request: Request) -> JobsApi:
+    """``app.state.jobs`` when the app set it up at start; otherwise built once from the environment."""
+    jobs = getattr(request.app.state, "jobs", None)
+    if not isinstance(jobs, JobsApi):
+        jobs = JobsApi(JobsSettings())
+        request.app.state.jobs = jobs
+    return jobs
+
+
+Jobs = Annotated[JobsApi, Depends(get_jobs_api)]
+
+
+def job_json(job: StoredJob, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": job.job_id,
+        "service": job.service_id,
+        "template": job.template_id,
+        "template_version": job.template_version,
+        "template_type": job.channel,
+        "original_file_name": job.original_file_name,
+        "notification_count": job.row_count,
+        "rows_emitted": job.next_row,
+        "job_status": STATUS_WORDS.get(job.status, job.status),
+        "reason": job.reason,
+        "scheduled_for": iso(job.scheduled_for),
+        "created_at": iso(job.requested_at),
+        "processing_started": iso(job.started_at),
+        "processing_finished": iso(job.finished_at),
+        "created_by": job.created_by,
+        "statistics": statistics or [],
+    }
+
+
+def parse_scheduled_for(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request("scheduled_for is not a valid ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        raise bad_request("scheduled_for must include a timezone, for example 2026-01-31T09:00:00Z")
+    return parsed
+
+
+def check_job_id(job_id: str) -> None:
+    try:
+        uuid.UUID(job_id)
+    except ValueError:
+        raise ApiError(400, "ValidationError", "job_id is not a valid UUID") from None
+
+
+@router.post("/v2/jobs", status_code=201)
+async def create_job(
+    request: Request,
+    state: State,
+    caller: Caller,
+    jobs: Jobs,
+    template_id: Annotated[str, Query()],
+    file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
+    scheduled_for: Annotated[str | None, Query()] = None,
+) -> JSONResponse:
+    limits = jobs.settings.csv_limits()
+    when = parse_scheduled_for(scheduled_for)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise ApiError(413, "BadRequestError", too_big_message(limits))
+            spooled.write(chunk)
+        spooled.seek(0)
+        try:
+            job = await submit_job(
+                engine=state.repository.engine,
+                producer=state.producer,
+                files=jobs.files,
+                service_id=caller.service.id,
+                template_id=template_id,
+                csv=spooled,  # type: ignore[arg-type]
+                original_file_name=file_name,
+                key_type=caller.api_key.key_type,
+                scheduled_for=when,
+                created_by=f"api key {caller.api_key.id}",
+                limits=limits,
+                correlation_id=request.headers.get("x-request-id"),
+            )
+        except JobRejected as exc:
+            raise ApiError(exc.status_code, "BadRequestError", exc.messages) from None
+        except RetryableError as exc:  # S3 or Kafka unreachable: the client may try again
+            raise ApiError(503, "ServiceUnavailable", "The file could not be stored, try again") from exc
+    return JSONResponse(
+        status_code=201,
+        content={
+            "data": {
+                "id": job.job_id,
+                "template": job.template_id,
+                "template_version": job.template_version,
+                "template_type": job.channel,
+                "original_file_name": job.original_file_name,
+                "notification_count": job.row_count,
+                "job_status": job.status,
+                "scheduled_for": job.scheduled_for.isoformat() if job.scheduled_for else None,
+            }
+        },
+    )
+
+
+@router.get("/v2/jobs/{job_id}")
+async def read_job(job_id: str, state: State, caller: Caller) -> JSONResponse:
+    check_job_id(job_id)
+    async with state.repository.engine.connect() as conn:
+        job = await get_job(conn, job_id)
+        if job is None or job.service_id != caller.service.id:
+            raise not_found()
+        rows = (await conn.execute(JOB_STATISTICS, {"service_id": job.service_id, "job_id": job_id})).all()
+    statistics = [{"status": str(r[0]), "count": int(r[1])} for r in rows]
+    return JSONResponse({"data": job_json(job, statistics)})
+
+
+@router.post("/v2/jobs/{job_id}/cancel")
+async def cancel(job_id: str, request: Request, state: State, caller: Caller) -> JSONResponse:
+    check_job_id(job_id)
+    try:
+        job = await cancel_job(
+            engine=state.repository.engine,
+            producer=state.producer,
+            service_id=caller.service.id,
+            job_id=job_id,
+            correlation_id=request.headers.get("x-request-id"),
+        )
+    except JobNotFound:
+        raise not_found() from None
+    except JobNotCancellable as exc:
+        raise bad_request(str(exc)) from None
+    return JSONResponse({"data": job_json(job)})

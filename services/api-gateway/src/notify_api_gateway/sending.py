@@ -1,0 +1,384 @@
+"""Deciding a send: from a validated request, the caller and the template, either a refusal (an
+``ApiError`` with Notify's message, in Notify's order of checks) or a ``PreparedSend`` holding the
+event to publish, the 201 body, the row GET shows until the projection has it, and the daily
+limits to count. Pure: no I/O, so every rule is unit-tested without a database or a broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from notify_api_gateway.auth import Authenticated
+from notify_api_gateway.errors import ApiError, bad_request, forbidden, validation_error
+from notify_api_gateway.presenters import fmt, template_uri
+from notify_api_gateway.repository import Template
+from notify_api_gateway.sanitise import sanitise_personalisation
+from notify_common import topics
+from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
+from notify_common.ratelimit import DailyLimit
+from notify_common.recipients import (
+    SIMULATED_EMAIL_ADDRESSES,
+    SIMULATED_SMS_NUMBERS,
+    InvalidRecipientError,
+    validate_email_address,
+    validate_phone_number,
+    validate_postal_address,
+)
+from notify_common.templates import (
+    MessageEmptyError,
+    MessageTooLongError,
+    missing_personalisation,
+    render_email,
+    render_letter,
+    render_sms,
+)
+
+CHANNEL_WORDS = {"sms": "text messages", "email": "emails", "letter": "letters"}
+TRIAL_MODE_MESSAGE = (
+    "Can’t send to this recipient when service is in trial mode – see "
+    "https://www.notifications.service.gov.uk/trial-mode"
+)
+TEAM_KEY_MESSAGE = "Can’t send to this recipient using a team-only API key"
+# What a test key may send per day while its service is in trial mode: the live defaults.
+SIMULATED_PHONES = frozenset(n.lstrip("+") for n in SIMULATED_SMS_NUMBERS)
+SIMULATED_EMAILS = frozenset(SIMULATED_EMAIL_ADDRESSES)
+LIVE_DEFAULT_LIMITS = {"sms": 250_000, "email": 250_000, "letter": 20_000, "international_sms": 100}
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """Everything about the request that is not its body."""
+
+    notification_id: str
+    created_at: datetime
+    url_root: str
+    email_domain: str
+    correlation_id: str | None = None
+    scheduled_for: datetime | None = None
+    job_id: str | None = None
+    job_row_number: int | None = None
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    notification_id: str
+    channel: str
+    event: NotificationRequested
+    response: dict[str, Any]
+    row: dict[str, Any]
+    daily_limits: list[DailyLimit] = field(default_factory=list)
+    simulated: bool = False
+
+    def topic(self, *, bulk: bool = False) -> str:
+        return topics.requested_topic(self.channel, bulk=bulk)
+
+
+def check_channel_permission(caller: Authenticated, channel: str) -> None:
+    if channel not in caller.service.permissions:
+        raise bad_request(f"Service is not allowed to send {CHANNEL_WORDS[channel]}")
+
+
+def check_template(template: Template | None, channel: str) -> Template:
+    if template is None:
+        raise bad_request("Template not found")
+    if template.archived:
+        raise bad_request("Template has been deleted")
+    if template.template_type != channel:
+        raise bad_request(f"{template.template_type} template is not suitable for {channel} notification")
+    return template
+
+
+def check_personalisation(texts: list[str], personalisation: Mapping[str, object], channel: str) -> None:
+    if any(isinstance(v, dict) and "file" in v for v in personalisation.values()):
+        raise bad_request("Can only send a file by email")
+    missing = missing_personalisation(texts, personalisation)
+    if missing:
+        raise bad_request(f"Missing personalisation: {', '.join(missing)}")
+
+
+def check_recipient_allowed(caller: Authenticated, recipient_type: str, normalised: str) -> None:
+    key_type = caller.api_key.key_type
+    if key_type == "test" or (key_type == "normal" and not caller.service.restricted):
+        return
+    config = caller.config
+    allowed = (
+        (config.allowed_emails if recipient_type == "email" else config.allowed_mobiles)
+        if config
+        else frozenset()
+    )
+    if normalised in allowed:
+        return
+    if key_type == "team":
+        raise bad_request(TEAM_KEY_MESSAGE)
+    raise bad_request(TRIAL_MODE_MESSAGE)
+
+
+def daily_limits(caller: Authenticated, channel: str, *, international: bool = False) -> list[DailyLimit]:
+    service = caller.service
+    configured = {
+        "sms": service.sms_message_limit,
+        "email": service.email_message_limit,
+        "letter": service.letter_message_limit,
+        "international_sms": service.international_sms_message_limit,
+    }
+    if caller.api_key.key_type == "test" and service.restricted:
+        configured = dict(LIVE_DEFAULT_LIMITS)
+    names = [channel, "international_sms"] if international else [channel]
+    return [DailyLimit(name, configured[name]) for name in names]
+
+
+def _envelope(
+    caller: Authenticated, template: Template, body: Mapping[str, Any], ctx: SendContext
+) -> dict[str, Any]:
+    return {
+        "notification_id": ctx.notification_id,
+        "service_id": caller.service.id,
+        "occurred_at": ctx.created_at,
+        "correlation_id": ctx.correlation_id,
+        "template_id": template.id,
+        "template_version": template.version,
+        "key_type": caller.api_key.key_type,
+        "api_key_id": caller.api_key.id,
+        "job_id": ctx.job_id,
+        "job_row_number": ctx.job_row_number,
+        "client_reference": body.get("reference"),
+        "created_at": ctx.created_at,
+    }
+
+
+def _response(
+    template: Template, body: Mapping[str, Any], ctx: SendContext, content: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": ctx.notification_id,
+        "reference": body.get("reference"),
+        "uri": f"{ctx.url_root}/v2/notifications/{ctx.notification_id}",
+        "template": {
+            "id": template.id,
+            "version": template.version,
+            "uri": template_uri(ctx.url_root, template.id),
+        },
+        "scheduled_for": fmt(ctx.scheduled_for),
+        "content": content,
+    }
+
+
+def _row(
+    caller: Authenticated, template: Template, request: Mapping[str, Any], ctx: SendContext, **kw: Any
+) -> dict[str, Any]:
+    return {
+        "id": ctx.notification_id,
+        "service_id": caller.service.id,
+        "template_id": template.id,
+        "template_version": template.version,
+        "key_type": caller.api_key.key_type,
+        "job_id": ctx.job_id,
+        "client_reference": request.get("reference"),
+        "status": "created",
+        "created_at": ctx.created_at,
+        "scheduled_for": ctx.scheduled_for,
+        "address": None,
+        "subject": None,
+        "postage": None,
+        "billable_units": 0,
+        "rate_multiplier": 1,
+        **kw,
+    }
+
+
+def _render_failure(exc: MessageTooLongError | MessageEmptyError) -> ApiError:
+    return bad_request(exc.message)
+
+
+def prepare_sms(
+    caller: Authenticated, template: Template | None, body: Mapping[str, Any], ctx: SendContext
+) -> PreparedSend:
+    check_channel_permission(caller, "sms")
+    template = check_template(template, "sms")
+    personalisation: dict[str, Any] = body.get("personalisation") or {}
+    check_personalisation([template.content], personalisation, "sms")
+    service = caller.service
+    try:
+        rendered = render_sms(
+            template.content, personalisation, prefix=service.name if service.prefix_sms else None
+        )
+    except (MessageTooLongError, MessageEmptyError) as exc:
+        raise _render_failure(exc) from None
+    sender = caller.config.default_sms_sender if caller.config else service.sms_sender
+    sender_id = body.get("sms_sender_id")
+    if sender_id is not None:
+        known = caller.config.sms_senders if caller.config else {}
+        if sender_id not in known:
+            raise bad_request(
+                f"sms_sender_id {sender_id} does not exist in database for service id {service.id}"
+            )
+        sender = known[sender_id]
+    try:
+        phone = validate_phone_number(
+            body["phone_number"],
+            allow_international="international_sms" in service.permissions,
+            allow_landline="sms_to_uk_landlines" in service.permissions,
+        )
+    except InvalidRecipientError as exc:
+        raise bad_request(exc.message) from None
+    simulated = phone.normalised in SIMULATED_PHONES
+    if not simulated:
+        check_recipient_allowed(caller, "mobile", phone.normalised)
+    event = SmsRequested(
+        **_envelope(caller, template, body, ctx),
+        phone_number=phone.normalised,
+        international=phone.international,
+        sender=sender,
+        body=rendered.body,
+        fragment_count=rendered.fragment_count,
+        rate_multiplier=phone.rate_multiplier,
+    )
+    return PreparedSend(
+        notification_id=ctx.notification_id,
+        channel="sms",
+        event=event,
+        response=_response(template, body, ctx, {"body": rendered.body, "from_number": sender}),
+        row=_row(
+            caller,
+            template,
+            body,
+            ctx,
+            notification_type="sms",
+            recipient=phone.normalised,
+            body=rendered.body,
+            billable_units=rendered.fragment_count,
+            rate_multiplier=phone.rate_multiplier,
+        ),
+        daily_limits=daily_limits(caller, "sms", international=phone.international),
+        simulated=simulated,
+    )
+
+
+def prepare_email(
+    caller: Authenticated, template: Template | None, body: Mapping[str, Any], ctx: SendContext
+) -> PreparedSend:
+    check_channel_permission(caller, "email")
+    template = check_template(template, "email")
+    given: dict[str, Any] = body.get("personalisation") or {}
+    if any(isinstance(v, dict) and "file" in v for v in given.values()):
+        if "upload_document" not in caller.service.permissions:
+            raise bad_request("Service is not allowed to send documents")
+        raise bad_request("Sending files by email is not available on this platform yet")
+    personalisation, sanitised = sanitise_personalisation(given, body.get("sanitise_content_for"))
+    check_personalisation([template.subject or "", template.content], personalisation, "email")
+    try:
+        rendered = render_email(template.subject or "", template.content, personalisation)
+    except (MessageTooLongError, MessageEmptyError) as exc:
+        raise _render_failure(exc) from None
+    service = caller.service
+    reply_to = caller.config.default_reply_to if caller.config else None
+    reply_to_id = body.get("email_reply_to_id")
+    if reply_to_id is not None:
+        known = caller.config.reply_tos if caller.config else {}
+        if reply_to_id not in known:
+            raise bad_request(
+                f"email_reply_to_id {reply_to_id} does not exist in database for service id {service.id}"
+            )
+        reply_to = known[reply_to_id]
+    try:
+        address = validate_email_address(body["email_address"])
+    except InvalidRecipientError as exc:
+        raise validation_error(f"email_address {exc.message}") from None
+    simulated = address in SIMULATED_EMAILS
+    if not simulated:
+        check_recipient_allowed(caller, "email", address)
+    unsubscribe = body.get("one_click_unsubscribe_url")
+    event = EmailRequested(
+        **_envelope(caller, template, body, ctx),
+        email_address=address,
+        subject=rendered.subject,
+        body=rendered.body,
+        from_name=service.name,
+        reply_to=reply_to,
+        one_click_unsubscribe_url=unsubscribe,
+    )
+    response = _response(
+        template,
+        body,
+        ctx,
+        {
+            "from_email": f"{service.email_from}@{ctx.email_domain}",
+            "body": rendered.body,
+            "subject": rendered.subject,
+            "one_click_unsubscribe_url": unsubscribe,
+        },
+    )
+    response["sanitised_content"] = sanitised
+    return PreparedSend(
+        notification_id=ctx.notification_id,
+        channel="email",
+        event=event,
+        response=response,
+        row=_row(
+            caller,
+            template,
+            body,
+            ctx,
+            notification_type="email",
+            recipient=address,
+            body=rendered.body,
+            subject=rendered.subject,
+            one_click_unsubscribe_url=unsubscribe,
+        ),
+        daily_limits=daily_limits(caller, "email"),
+        simulated=simulated,
+    )
+
+
+def check_can_send_letters(caller: Authenticated) -> None:
+    check_channel_permission(caller, "letter")
+    if caller.api_key.key_type == "team":
+        raise forbidden("Cannot send letters with a team api key")
+    if caller.service.restricted and caller.api_key.key_type != "test":
+        raise forbidden("Cannot send letters when service is in trial mode")
+
+
+def prepare_letter(
+    caller: Authenticated, template: Template | None, body: Mapping[str, Any], ctx: SendContext
+) -> PreparedSend:
+    check_can_send_letters(caller)
+    template = check_template(template, "letter")
+    personalisation: dict[str, Any] = body["personalisation"]
+    check_personalisation([template.subject or "", template.content], personalisation, "letter")
+    rendered = render_letter(template.subject or "", template.content, personalisation)
+    try:
+        address = validate_postal_address(
+            list(rendered.address), allow_international="international_letters" in caller.service.permissions
+        )
+    except InvalidRecipientError as exc:
+        raise validation_error(exc.message) from None
+    postage = address.postage_zone if address.international else (template.postage or "second")
+    event = LetterRequested(
+        **_envelope(caller, template, body, ctx),
+        address_lines=address.lines,
+        postage=postage,
+        subject=rendered.subject,
+        body=rendered.body,
+    )
+    return PreparedSend(
+        notification_id=ctx.notification_id,
+        channel="letter",
+        event=event,
+        response=_response(template, body, ctx, {"body": rendered.body, "subject": rendered.subject}),
+        row=_row(
+            caller,
+            template,
+            body,
+            ctx,
+            notification_type="letter",
+            recipient=None,
+            address=list(address.lines),
+            body=rendered.body,
+            subject=rendered.subject,
+            postage=postage,
+        ),
+        daily_limits=daily_limits(caller, "letter"),
+    )

@@ -1,0 +1,52 @@
+"""What the receipts service reads from PostgreSQL: provider references (projected by the
+projector from ``NotificationSentToProvider``) and the inbound numbers of services."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify_common.errors import RetryableError
+
+RESOLVE = text("SELECT notification_id, service_id FROM provider_references WHERE reference = :ref")
+INBOUND_NUMBER = text(
+    "SELECT service_id FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
+    "AND service_id IS NOT NULL LIMIT 1"
+)
+
+
+class Lookups:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def reference(self, reference: str) -> tuple[str, str] | None:
+        try:
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(RESOLVE, {"ref": reference})).first()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return (str(row[0]), str(row[1])) if row else None
+
+    async def resolve(self, reference: str, wait_seconds: float) -> tuple[str, str] | None:
+        """The notification a provider reference belongs to, waiting up to ``wait_seconds`` for
+        its send event to be projected (a receipt may overtake it)."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            found = await self.reference(reference)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(0.1)
+
+    async def inbound_service(self, e164: str, local: str) -> str | None:
+        try:
+            async with self._engine.connect() as conn:
+                row = (
+                    await conn.execute(INBOUND_NUMBER, {"e164": e164, "local": local, "plus": "+" + e164})
+                ).first()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return str(row[0]) if row else None

@@ -1,0 +1,252 @@
+"""The pure send decisions: Notify's checks in Notify's order, what is published, what is counted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from notify_api_gateway.auth import Authenticated
+from notify_api_gateway.errors import ApiError
+from notify_api_gateway.repository import ApiKey, Service, ServiceConfig, Template
+from notify_api_gateway.sending import SendContext, daily_limits, prepare_email, prepare_letter, prepare_sms
+from notify_common.events import EmailRequested, LetterRequested, SmsRequested
+from notify_common.ratelimit import DailyLimit
+
+SERVICE_ID = str(uuid.uuid4())
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def caller(
+    key_type: str = "normal",
+    *,
+    restricted: bool = False,
+    permissions: tuple[str, ...] = ("sms", "email", "letter"),
+    **config: Any,
+) -> Authenticated:
+    service = Service(
+        id=SERVICE_ID,
+        name="Council",
+        active=True,
+        restricted=restricted,
+        email_from="council",
+        prefix_sms=True,
+        sms_sender="GOVUK",
+        permissions=permissions,
+        rate_limit=3000,
+        sms_message_limit=10,
+    )
+    key = ApiKey(id=str(uuid.uuid4()), service_id=SERVICE_ID, name="k", key_type=key_type, revoked=False)
+    return Authenticated(
+        service=service, api_key=key, config=ServiceConfig(service=service, keys=[], **config)
+    )
+
+
+def template(
+    kind: str, content: str = "Hi ((name))", subject: str | None = "About ((name))", **kw: Any
+) -> Template:
+    return Template(
+        id=str(uuid.uuid4()),
+        service_id=SERVICE_ID,
+        version=3,
+        name="t",
+        template_type=kind,
+        subject=subject if kind != "sms" else None,
+        content=content,
+        postage=kw.get("postage"),
+        archived=kw.get("archived", False),
+        created_at=NOW,
+        updated_at=None,
+        created_by=None,
+        letter_contact_block=None,
+    )
+
+
+def ctx(**kw: Any) -> SendContext:
+    return SendContext(
+        notification_id=str(uuid.uuid4()),
+        created_at=NOW,
+        url_root="https://api.test",
+        email_domain="mail.test",
+        **kw,
+    )
+
+
+def refusal(call: Any) -> tuple[int, str, str]:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value.status_code, caught.value.error, caught.value.messages[0]
+
+
+def test_a_text_message_is_rendered_with_the_prefix_and_normalised_recipient() -> None:
+    t = template("sms")
+    send = prepare_sms(
+        caller(),
+        t,
+        {"phone_number": "07700 900123", "template_id": t.id, "personalisation": {"Name": "Ada"}},
+        ctx(),
+    )
+    assert isinstance(send.event, SmsRequested)
+    assert send.event.phone_number == "447700900123"
+    assert send.event.template_version == 3
+    assert send.response["content"] == {"body": "Council: Hi Ada", "from_number": "GOVUK"}
+    assert send.response["template"]["uri"] == f"https://api.test/v2/template/{t.id}"
+    assert send.row["status"] == "created"
+    assert send.daily_limits == [DailyLimit("sms", 10)]
+    assert not send.simulated
+
+
+def test_an_international_text_counts_against_both_limits() -> None:
+    t = template("sms")
+    send = prepare_sms(
+        caller(permissions=("sms", "international_sms")),
+        t,
+        {"phone_number": "+33612345678", "template_id": t.id, "personalisation": {"name": "a"}},
+        ctx(),
+    )
+    assert [lim.name for lim in send.daily_limits] == ["sms", "international_sms"]
+
+
+def test_smoke_test_numbers_are_simulated() -> None:
+    t = template("sms")
+    assert prepare_sms(
+        caller(),
+        t,
+        {"phone_number": "+447700900111", "template_id": t.id, "personalisation": {"name": "a"}},
+        ctx(),
+    ).simulated
+
+
+@pytest.mark.parametrize(
+    ("the_caller", "the_template", "personalisation", "expected"),
+    [
+        (
+            caller(permissions=("email",)),
+            template("sms"),
+            {"name": "a"},
+            "Service is not allowed to send text messages",
+        ),
+        (caller(), None, {"name": "a"}, "Template not found"),
+        (caller(), template("sms", archived=True), {"name": "a"}, "Template has been deleted"),
+        (caller(), template("email"), {"name": "a"}, "email template is not suitable for sms notification"),
+        (caller(), template("sms"), {}, "Missing personalisation: name"),
+        (caller(), template("sms"), {"name": None}, "Missing personalisation: name"),
+        (caller(), template("sms", content="((name))"), {"name": " "}, "Your message is empty."),
+        (caller(), template("sms"), {"name": {"file": "abc"}}, "Can only send a file by email"),
+        (
+            caller("team"),
+            template("sms"),
+            {"name": "a"},
+            "Can’t send to this recipient using a team-only API key",
+        ),
+        (
+            caller(restricted=True),
+            template("sms"),
+            {"name": "a"},
+            "Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode",
+        ),
+    ],
+)
+def test_text_message_refusals(
+    the_caller: Authenticated, the_template: Template | None, personalisation: dict[str, Any], expected: str
+) -> None:
+    body = {
+        "phone_number": "07700900123",
+        "template_id": str(uuid.uuid4()),
+        "personalisation": personalisation,
+    }
+    assert refusal(lambda: prepare_sms(the_caller, the_template, body, ctx())) == (
+        400,
+        "BadRequestError",
+        expected,
+    )
+
+
+def test_team_keys_may_send_to_the_guest_list_and_test_keys_to_anyone() -> None:
+    t = template("sms")
+    body = {"phone_number": "07700900123", "template_id": t.id, "personalisation": {"name": "a"}}
+    assert (
+        prepare_sms(
+            caller("team", allowed_mobiles=frozenset({"447700900123"})), t, body, ctx()
+        ).event.key_type
+        == "team"
+    )
+    assert prepare_sms(caller("test", restricted=True), t, body, ctx()).event.key_type == "test"
+
+
+def test_a_test_key_on_a_trial_service_counts_against_the_live_defaults() -> None:
+    assert daily_limits(caller("test", restricted=True), "sms") == [DailyLimit("sms", 250_000)]
+
+
+def test_an_email_uses_the_reply_to_and_reports_sanitising() -> None:
+    reply_to_id = str(uuid.uuid4())
+    t = template("email")
+    body = {
+        "email_address": "A@Example.com",
+        "template_id": t.id,
+        "personalisation": {"name": "see x.com"},
+        "sanitise_content_for": ["name"],
+        "email_reply_to_id": reply_to_id,
+    }
+    send = prepare_email(caller(reply_tos={reply_to_id: "reply@council.gov.uk"}), t, body, ctx())
+    assert isinstance(send.event, EmailRequested)
+    assert send.event.reply_to == "reply@council.gov.uk"
+    assert send.event.email_address == "a@example.com"
+    assert send.response["content"]["from_email"] == "council@mail.test"
+    assert send.response["sanitised_content"] == {
+        "name": {"unsanitised": "see x.com", "sanitised": "see x\\. com"}
+    }
+
+
+def test_an_unknown_reply_to_is_refused() -> None:
+    t = template("email")
+    missing = str(uuid.uuid4())
+    body = {
+        "email_address": "a@b.com",
+        "template_id": t.id,
+        "personalisation": {"name": "a"},
+        "email_reply_to_id": missing,
+    }
+    assert refusal(lambda: prepare_email(caller(), t, body, ctx()))[2] == (
+        f"email_reply_to_id {missing} does not exist in database for service id {SERVICE_ID}"
+    )
+
+
+def test_a_letter_takes_its_address_and_postage() -> None:
+    t = template("letter", postage="first")
+    personalisation = {
+        "name": "Ada",
+        "address line 1": "Ada",
+        "address_line_2": "1 Road",
+        "postcode": "sw1a 1aa",
+    }
+    send = prepare_letter(caller(), t, {"template_id": t.id, "personalisation": personalisation}, ctx())
+    assert isinstance(send.event, LetterRequested)
+    assert send.event.address_lines == ("Ada", "1 Road", "SW1A 1AA")
+    assert send.event.postage == "first"
+    assert send.response["content"] == {"body": "Hi Ada", "subject": "About Ada"}
+
+
+@pytest.mark.parametrize(
+    ("the_caller", "expected"),
+    [
+        (caller("team"), (403, "BadRequestError", "Cannot send letters with a team api key")),
+        (
+            caller(restricted=True),
+            (403, "BadRequestError", "Cannot send letters when service is in trial mode"),
+        ),
+        (caller(permissions=("sms",)), (400, "BadRequestError", "Service is not allowed to send letters")),
+    ],
+)
+def test_letter_refusals(the_caller: Authenticated, expected: tuple[int, str, str]) -> None:
+    t = template("letter")
+    assert (
+        refusal(
+            lambda: prepare_letter(
+                the_caller, t, {"template_id": t.id, "personalisation": {"name": "a"}}, ctx()
+            )
+        )
+        == expected
+    )
