@@ -1,9 +1,10 @@
 """Starts the whole platform (all nine services, as real processes) against the test run's
-database and topics, on ports of its own so a platform started with ``make up`` is not disturbed."""
+database and topics, on free ports of its own so a platform started with ``make up`` is not disturbed."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,17 +16,32 @@ from notify_api_gateway.settings import ApiSettings
 from tests.support import env
 from tests.support.processes import ServiceProcess
 
-PORTS = {
-    "provider-simulator": 7013,
-    "receipts": 7012,
-    "projector": 7024,
-    "sms-sender": 7021,
-    "email-sender": 7022,
-    "letter-sender": 7023,
-    "callbacks": 7025,
-    "job-splitter": 7026,
-    "api-gateway": 7011,
-}
+SERVICES = (
+    "provider-simulator",
+    "receipts",
+    "projector",
+    "sms-sender",
+    "email-sender",
+    "letter-sender",
+    "callbacks",
+    "job-splitter",
+    "api-gateway",
+)
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free right now on loopback, so several test runs can share the machine."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+PORTS = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
 
 
 @dataclass
