@@ -1,167 +1,219 @@
-"""Folds lifecycle events into the ``notifications`` view in PostgreSQL.
+"""Folds a batch of lifecycle events into the PostgreSQL views, in one transaction.
 
-Every write is an idempotent upsert guarded by ``notify_status_rank``, so a batch may be replayed,
-duplicated or reordered and the view still ends in the same state: a status only ever moves
-forward, the first final status wins, and a request event arriving after its status events fills
-in the request's columns without touching the status.
+Per batch: the events are folded into one patch per notification and per job (``evolve``); the
+touched notification rows are locked and read, patched with one set-based ``UPDATE`` that returns
+the new rows, and the difference of their contributions (``contributions``) is added to the job
+progress counts and the daily facts. Inbound texts, complaints, callback attempts and provider
+references are inserted once. Every step is idempotent and independent of event order, so a batch
+may be replayed, duplicated or reordered and the views still end in the same state; the consumer
+commits its offsets only after this transaction commits.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_common import statuses
 from notify_common.events import (
-    EmailRequested,
+    CallbackAttempted,
+    ComplaintReceived,
     Event,
-    LetterRequested,
-    NotificationDelivered,
-    NotificationFailed,
-    NotificationPending,
+    InboundSmsReceived,
     NotificationSentToProvider,
-    SmsRequested,
 )
-
-UPSERT_REQUESTED = text("""
-INSERT INTO notifications (id, service_id, template_id, template_version, notification_type, key_type,
-    api_key_id, job_id, job_row_number, recipient, address, client_reference, status, body, subject,
-    postage, international, billable_units, rate_multiplier, created_at, last_event_at)
-VALUES (:id, :service_id, :template_id, :template_version, :notification_type, :key_type, :api_key_id,
-    :job_id, :job_row_number, :recipient, CAST(:address AS jsonb), :client_reference, 'created', :body,
-    :subject, :postage, :international, :billable_units, :rate_multiplier, :created_at, :occurred_at)
-ON CONFLICT (id) DO UPDATE SET
-    service_id = EXCLUDED.service_id, template_id = EXCLUDED.template_id,
-    template_version = EXCLUDED.template_version,
-    notification_type = EXCLUDED.notification_type, key_type = EXCLUDED.key_type,
-    api_key_id = EXCLUDED.api_key_id, job_id = EXCLUDED.job_id, job_row_number = EXCLUDED.job_row_number,
-    recipient = EXCLUDED.recipient, address = EXCLUDED.address,
-    client_reference = EXCLUDED.client_reference, body = EXCLUDED.body, subject = EXCLUDED.subject,
-    postage = EXCLUDED.postage, international = EXCLUDED.international,
-    billable_units = GREATEST(notifications.billable_units, EXCLUDED.billable_units),
-    rate_multiplier = EXCLUDED.rate_multiplier, created_at = EXCLUDED.created_at
-""")
-
-# The status and what belongs to it (completion time, failure reason) change only when the new
-# status ranks higher; facts that any event may bring first (sent_at, provider, billable units)
-# are kept from whichever event brought them.
-UPSERT_STATUS = text(
-    """
-INSERT INTO notifications (id, service_id, status, sent_at, sent_by, billable_units, updated_at,
-    completed_at, failure_reason, last_event_at)
-VALUES (:id, :service_id, :status, :sent_at, :sent_by, :billable_units, :occurred_at,
-    :completed_at, :failure_reason, :occurred_at)
-ON CONFLICT (id) DO UPDATE SET
-    status = CASE WHEN ADVANCES THEN EXCLUDED.status ELSE notifications.status END,
-    completed_at = CASE WHEN ADVANCES THEN EXCLUDED.completed_at ELSE notifications.completed_at END,
-    failure_reason = CASE WHEN ADVANCES THEN EXCLUDED.failure_reason ELSE notifications.failure_reason END,
-    updated_at = GREATEST(notifications.updated_at, EXCLUDED.updated_at),
-    sent_at = COALESCE(notifications.sent_at, EXCLUDED.sent_at),
-    sent_by = COALESCE(notifications.sent_by, EXCLUDED.sent_by),
-    billable_units = GREATEST(notifications.billable_units, EXCLUDED.billable_units),
-    last_event_at = GREATEST(notifications.last_event_at, EXCLUDED.last_event_at)
-""".replace("ADVANCES", "notify_status_rank(EXCLUDED.status) > notify_status_rank(notifications.status)")
+from notify_projector import sql
+from notify_projector.contributions import deltas
+from notify_projector.evolve import (
+    NIL_ID,
+    JobPatch,
+    NotificationPatch,
+    fold,
+    job_patch,
+    notification_patch,
 )
 
 
-def requested_row(event: SmsRequested | EmailRequested | LetterRequested) -> dict[str, Any]:
-    common: dict[str, Any] = {
-        "id": event.notification_id,
-        "service_id": event.service_id,
-        "template_id": event.template_id,
-        "template_version": event.template_version,
-        "key_type": event.key_type,
-        "api_key_id": event.api_key_id,
-        "job_id": event.job_id,
-        "job_row_number": event.job_row_number,
-        "client_reference": event.client_reference,
-        "body": event.body,
-        "created_at": event.created_at,
-        "occurred_at": event.occurred_at,
-        "address": None,
-        "subject": None,
-        "postage": None,
-        "international": False,
-        "billable_units": 0,
-        "rate_multiplier": 1,
-    }
-    if isinstance(event, SmsRequested):
-        common.update(
-            notification_type="sms",
-            recipient=event.phone_number,
-            international=event.international,
-            billable_units=event.fragment_count,
-            rate_multiplier=event.rate_multiplier,
-        )
-    elif isinstance(event, EmailRequested):
-        common.update(notification_type="email", recipient=event.email_address, subject=event.subject)
-    else:
-        common.update(
-            notification_type="letter",
-            recipient=None,
-            subject=event.subject,
-            postage=event.postage,
-            address=orjson.dumps(list(event.address_lines)).decode(),
-        )
-    return common
+def _notification_row(patch: NotificationPatch) -> dict[str, Any]:
+    request = patch.request or {}
+    row = {name: request.get(name) for name, _ in sql.REQUEST_COLS}
+    if not request:
+        row.update(international=False, rate_multiplier=1)
+    row.update(
+        id=patch.id,
+        service_id=patch.service_id,
+        status=patch.status,
+        status_at=patch.status_at,
+        completed_at=patch.completed_at,
+        failure_reason=patch.failure_reason,
+        sent_at=patch.sent_at,
+        sent_by=patch.sent_by,
+        billable_units=patch.billable_units,
+        updated_at=patch.updated_at,
+        last_event_at=patch.last_event_at,
+    )
+    return row
 
 
-def status_row(event: Event) -> dict[str, Any] | None:
-    base: dict[str, Any] = {
-        "id": event.notification_id,
-        "service_id": event.service_id,
-        "occurred_at": event.occurred_at,
-        "sent_at": None,
-        "sent_by": None,
-        "billable_units": 0,
-        "completed_at": None,
-        "failure_reason": None,
+def _job_row(patch: JobPatch) -> dict[str, Any]:
+    request = patch.request or {}
+    return {
+        "id": patch.id,
+        "service_id": patch.service_id if patch.service_id != NIL_ID else None,
+        "template_id": request.get("template_id"),
+        "template_version": request.get("template_version"),
+        "original_file_name": request.get("original_file_name"),
+        "created_by": request.get("created_by"),
+        "notification_count": request.get("notification_count", 0),
+        "scheduled_for": request.get("scheduled_for"),
+        "created_at": request.get("created_at"),
+        "job_status": patch.status,
+        "job_status_at": patch.status_at,
+        "rows_emitted": patch.rows_emitted,
+        "processing_started": patch.processing_started,
+        "processing_finished": patch.processing_finished,
+        "updated_at": patch.updated_at,
     }
-    if isinstance(event, NotificationSentToProvider):
-        status = statuses.SENT if event.international else statuses.SENDING
-        base.update(
-            status=status,
-            sent_at=event.sent_at,
-            sent_by=event.provider,
-            billable_units=event.billable_units,
-            completed_at=event.sent_at if status == statuses.SENT else None,
+
+
+def once_rows(events: Sequence[Event]) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, dict[str, dict[str, Any]]] = {"inbound": {}, "complaints": {}, "attempts": {}, "refs": {}}
+    for e in events:
+        if isinstance(e, InboundSmsReceived):
+            rows["inbound"].setdefault(
+                e.inbound_sms_id,
+                {
+                    "id": e.inbound_sms_id,
+                    "service_id": e.service_id,
+                    "user_number": e.user_number,
+                    "notify_number": e.notify_number,
+                    "content": e.content,
+                    "provider": e.provider,
+                    "provider_reference": e.provider_reference,
+                    "created_at": e.received_at,
+                },
+            )
+        elif isinstance(e, ComplaintReceived):
+            rows["complaints"].setdefault(
+                e.complaint_id,
+                {
+                    "id": e.complaint_id,
+                    "notification_id": e.notification_id,
+                    "service_id": e.service_id,
+                    "feedback_id": e.feedback_id,
+                    "complaint_type": e.complaint_type,
+                    "complaint_date": e.complained_at,
+                    "created_at": e.occurred_at,
+                },
+            )
+        elif isinstance(e, CallbackAttempted):
+            rows["attempts"].setdefault(
+                e.event_id,
+                {
+                    "event_id": e.event_id,
+                    "service_id": e.service_id,
+                    "notification_id": e.notification_id,
+                    "inbound_sms_id": e.inbound_sms_id,
+                    "callback_type": str(e.callback_type),
+                    "attempt": e.attempt,
+                    "outcome": str(e.outcome),
+                    "status_code": e.status_code,
+                    "duration_ms": e.duration_ms,
+                    "reason": e.reason,
+                    "occurred_at": e.occurred_at,
+                },
+            )
+        elif (
+            isinstance(e, NotificationSentToProvider)
+            and e.provider_reference
+            and e.provider_reference != e.notification_id
+        ):
+            rows["refs"].setdefault(
+                e.provider_reference,
+                {
+                    "reference": e.provider_reference,
+                    "provider": e.provider,
+                    "notification_id": e.notification_id,
+                    "service_id": e.service_id,
+                },
+            )
+    return {name: [by_id[k] for k in sorted(by_id)] for name, by_id in rows.items()}
+
+
+async def _apply_aggregates(conn: AsyncConnection, totals: Mapping[str, Mapping[Any, list[int]]]) -> None:
+    for aggregate, by_key in totals.items():
+        if not by_key:
+            continue
+        table, keys, values, zero = sql.AGGREGATES[aggregate]
+        ordered = sorted(by_key.items(), key=lambda item: tuple(str(k) for k in item[0]))
+        rows = [
+            {
+                **dict(zip((n for n, _ in keys), key, strict=True)),
+                **dict(zip((n for n, _ in values), counts, strict=True)),
+            }
+            for key, counts in ordered
+        ]
+        await conn.execute(sql.increment(table, keys, values), sql.arrays((*keys, *values), rows))
+        shrinking = [row for row, (_, counts) in zip(rows, ordered, strict=True) if min(counts) < 0]
+        if zero is not None and shrinking:
+            await conn.execute(sql.delete_empty(table, keys, zero), sql.arrays(keys, shrinking))
+
+
+async def apply(conn: AsyncConnection, events: Sequence[Event]) -> int:
+    """Project ``events`` inside the caller's transaction; returns how many rows were patched."""
+    patched = 0
+    notification_patches = fold([notification_patch(e) for e in events])
+    if notification_patches:
+        rows = [_notification_row(notification_patches[k]) for k in sorted(notification_patches)]
+        await conn.execute(sql.INSERT_PLACEHOLDERS, sql.arrays(sql.NOTIFICATION_COLS[:2], rows))
+        before = (await conn.execute(sql.LOCK_BEFORE, {"id": [r["id"] for r in rows]})).mappings().all()
+        after = (
+            (await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.arrays(sql.NOTIFICATION_COLS, rows)))
+            .mappings()
+            .all()
         )
-    elif isinstance(event, NotificationPending):
-        base.update(status=statuses.PENDING, sent_by=event.provider)
-    elif isinstance(event, NotificationDelivered):
-        base.update(status=statuses.DELIVERED, sent_by=event.provider, completed_at=event.delivered_at)
-    elif isinstance(event, NotificationFailed):
-        base.update(
-            status=statuses.FAILURE_KIND_TO_STATUS[str(event.failure_kind)],
-            sent_by=event.provider,
-            completed_at=event.failed_at,
-            failure_reason=event.reason,
-        )
-    else:
-        return None
-    return base
+        await _apply_aggregates(conn, deltas(before, after))
+        patched += len(rows)
+    patched += await apply_jobs(conn, events)
+    patched += await insert_once(conn, once_rows(events))
+    return patched
+
+
+async def apply_jobs(conn: AsyncConnection, events: Sequence[Event]) -> int:
+    """Upsert the jobs the job events of ``events`` patch (not their notification counts)."""
+    job_patches = fold([job_patch(e) for e in events])
+    if not job_patches:
+        return 0
+    jobs = [_job_row(job_patches[k]) for k in sorted(job_patches)]
+    await conn.execute(sql.UPSERT_JOBS, sql.arrays(sql.JOB_COLS, jobs))
+    return len(jobs)
+
+
+async def insert_once(conn: AsyncConnection, once: Mapping[str, Sequence[Mapping[str, Any]]]) -> int:
+    """Insert the rows recorded once (``once_rows``: inbound, complaints, attempts, refs)."""
+    inserted = 0
+    for name, statement, cols in (
+        ("inbound", sql.INSERT_INBOUND, sql.INBOUND_COLS),
+        ("complaints", sql.INSERT_COMPLAINTS, sql.COMPLAINT_COLS),
+        ("attempts", sql.INSERT_ATTEMPTS, sql.ATTEMPT_COLS),
+        ("refs", sql.INSERT_REFERENCES, sql.REFERENCE_COLS),
+    ):
+        rows = once.get(name)
+        if rows:
+            await conn.execute(statement, sql.arrays(cols, rows))
+            inserted += len(rows)
+    return inserted
+
+
+# Taken shared by every projection batch and exclusively by the rebuild's swap, so the swap
+# happens between batches (see rebuild.py).
+PROJECTION_LOCK = 0x50524F4A  # "PROJ"
 
 
 async def project(engine: AsyncEngine, events: Sequence[Event]) -> int:
-    """Apply a batch of events in one transaction; returns how many rows statements were run."""
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for event in events:
-        if isinstance(event, SmsRequested | EmailRequested | LetterRequested):
-            grouped["requested"].append(requested_row(event))
-        else:
-            row = status_row(event)
-            if row is not None:
-                grouped["status"].append(row)
-    if not grouped:
-        return 0
+    """Apply a batch of events to the live views in one transaction."""
     async with engine.begin() as conn:
-        if grouped["requested"]:
-            await conn.execute(UPSERT_REQUESTED, grouped["requested"])
-        if grouped["status"]:
-            await conn.execute(UPSERT_STATUS, grouped["status"])
-    return sum(len(v) for v in grouped.values())
+        await conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": PROJECTION_LOCK})
+        return await apply(conn, events)
