@@ -43,4 +43,19 @@ def test_the_exported_document_lists_every_topic_with_its_config() -> None:
 
 def test_topic_config_carries_retention_and_cleanup_policy() -> None:
     config = topics.TOPICS_BY_NAME[topics.NOTIFICATION_STATUS].config()
-    assert config == {"retention.ms": "-1", "cleanup.policy": "delete"}
+    assert config == {"retention.ms": str(92 * topics.DAY_MS), "cleanup.policy": "delete"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *(n for lanes in topics.REQUESTED_TOPICS.values() for n in lanes),
+        topics.NOTIFICATION_STATUS,
+        topics.INBOUND_SMS,
+    ],
+)
+def test_topics_carrying_personal_data_are_not_kept_longer_than_the_longest_service_retention(
+    name: str,
+) -> None:
+    # 90 days is the longest retention a service can choose; 2 days of margin for the retention task.
+    assert topics.TOPICS_BY_NAME[name].retention_ms == 92 * topics.DAY_MS

@@ -5,19 +5,14 @@ live projector keeps running; every view ends identical, row for row, to the liv
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from pydantic import SecretStr
-from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
 from notify_common.db import create_engine
-from notify_common.db.migrate import upgrade
 from notify_common.db.tables_lifecycle import PROJECTION_TABLES
 from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
@@ -25,22 +20,6 @@ from notify_projector.projection import project
 from notify_projector.rebuild import rebuild
 from tests.integration.lifecycle.fixtures import eventually, running_consumer
 from tests.integration.lifecycle.streams import lifecycle_stream
-from tests.support import env
-
-
-@pytest.fixture
-async def own_database(kafka: CommonSettings) -> AsyncIterator[CommonSettings]:
-    """A database of this test's own: the rebuild replaces whole tables."""
-    name = f"{env.TEST_DB}_rebuild_{uuid.uuid4().hex[:6]}"
-    admin = create_sync_engine(env.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = env.PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    await asyncio.to_thread(upgrade, url)
-    yield kafka.model_copy(update={"database_url": SecretStr(url)})
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:

@@ -1,5 +1,7 @@
 """Creates the declared topics (``notify_common.topics``) that do not exist yet, with their
-partitions and configs, and grows partition counts that are below the declaration.
+partitions and configs, grows partition counts that are below the declaration, and sets the
+declared configs (retention) on existing topics whose configs differ from the declaration, so a
+shortened retention (personal data, docs/lifecycle.md) also reaches topics made before it.
 Run as ``python -m notify_common.provision``; the local platform does so at start."""
 
 from __future__ import annotations
@@ -8,11 +10,12 @@ import asyncio
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from notify_common.kafka import TopicNames, connection_options
 from notify_common.logs import configure_logging
 from notify_common.settings import CommonSettings
-from notify_common.topics import TOPICS
+from notify_common.topics import TOPICS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,74 @@ async def provision_topics(settings: CommonSettings) -> list[str]:
             }
             if grow:
                 await admin.create_partitions(grow)
+            await align_configs(admin, {p: wanted[p] for p in present})
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+# DescribeConfigs' config_source for a config set on the topic itself (not a broker default).
+_TOPIC_CONFIG_SOURCE = 1
+
+
+async def topic_configs(
+    admin: AIOKafkaAdminClient, names: list[str]
+) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per topic: every config set on the topic itself, as (value, sensitive)."""
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+    out: dict[str, dict[str, tuple[str, bool]]] = {}
+    for response in responses:
+        for resource in response.to_object()["resources"]:
+            if resource["error_code"] != 0:
+                raise RuntimeError(
+                    f"describe configs of {resource['resource_name']}: {resource['error_message']}"
+                )
+            out[resource["resource_name"]] = {
+                entry["config_names"]: (entry["config_value"], entry["is_sensitive"])
+                for entry in resource["config_entries"]
+                if entry["config_source"] == _TOPIC_CONFIG_SOURCE
+            }
+    return out
+
+
+async def align_configs(admin: AIOKafkaAdminClient, declared: dict[str, Topic]) -> list[str]:
+    """Set the declared configs on existing topics whose own configs differ; returns their names.
+
+    AlterConfigs (aiokafka has no incremental variant) replaces every config set on the topic, so
+    the topic's other configs (an operator's ``max.message.bytes``, say) are sent along unchanged."""
+    if not declared:
+        return []
+    current = await topic_configs(admin, list(declared))
+    changes: list[ConfigResource] = []
+    for name, topic in declared.items():
+        own = current.get(name, {})
+        wanted = topic.config()
+        if all(own.get(key, ("", False))[0] == value for key, value in wanted.items()):
+            continue
+        if any(sensitive for _, sensitive in own.values()):
+            log.warning("topic config not aligned: it has sensitive configs", extra={"topic": name})
+            continue
+        changes.append(
+            ConfigResource(
+                ConfigResourceType.TOPIC, name, configs={**{k: v for k, (v, _) in own.items()}, **wanted}
+            )
+        )
+        log.info(
+            "topic config aligned with the declaration",
+            extra={
+                "topic": name,
+                "retention_ms": wanted["retention.ms"],
+                "was": own.get("retention.ms", ("", 0))[0],
+            },
+        )
+    if changes:
+        for response in await admin.alter_configs(changes):
+            for resource in response.to_object()["resources"]:
+                if resource["error_code"] != 0:
+                    raise RuntimeError(
+                        f"alter configs of {resource['resource_name']}: {resource['error_message']}"
+                    )
+    return [c.name for c in changes]
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], limit_s: float = 30.0) -> None:

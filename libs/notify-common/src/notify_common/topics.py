@@ -57,6 +57,13 @@ CALLBACK_OUTCOMES = "notify.callback-outcomes"
 
 FOREVER = -1
 REQUEST_RETENTION = 7 * DAY_MS
+# The request topics, the status topic and the inbound topic carry personal data (recipients,
+# content, the public's numbers and texts). The views delete it after the service's retention
+# (at most 90 days, docs/lifecycle.md); the log must not keep it longer, so these topics keep
+# records for the maximum service retention plus a 2-day margin (London days, late receipts).
+# A rebuild therefore replays only this window; it keeps the anonymised facts of older days.
+MAX_SERVICE_RETENTION_DAYS = 90
+PERSONAL_DATA_RETENTION = (MAX_SERVICE_RETENTION_DAYS + 2) * DAY_MS
 
 
 def _retry(group: str) -> str:
@@ -83,49 +90,49 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
     Topic(
         SMS_REQUESTED,
         6,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "SMS notifications accepted by the API, priority lane",
         consumer_groups=(GROUP_SMS_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         SMS_REQUESTED_BULK,
         6,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "SMS notifications from CSV jobs, bulk lane",
         consumer_groups=(GROUP_SMS_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         EMAIL_REQUESTED,
         6,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "Email notifications accepted by the API, priority lane",
         consumer_groups=(GROUP_EMAIL_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         EMAIL_REQUESTED_BULK,
         6,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "Email notifications from CSV jobs, bulk lane",
         consumer_groups=(GROUP_EMAIL_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         LETTER_REQUESTED,
         3,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "Letter notifications accepted by the API",
         consumer_groups=(GROUP_LETTER_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         LETTER_REQUESTED_BULK,
         3,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "Letter notifications from CSV jobs",
         consumer_groups=(GROUP_LETTER_SENDER, GROUP_PROJECTOR),
     ),
     Topic(
         NOTIFICATION_STATUS,
         6,
-        FOREVER,
+        PERSONAL_DATA_RETENTION,
         "Lifecycle events after the request: sent to provider, delivered, failed, timed out",
         consumer_groups=_LIFECYCLE_READERS,
     ),
@@ -137,7 +144,11 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         consumer_groups=(GROUP_JOB_SPLITTER, GROUP_PROJECTOR),
     ),
     Topic(
-        INBOUND_SMS, 3, FOREVER, "Text messages received from the public", consumer_groups=_LIFECYCLE_READERS
+        INBOUND_SMS,
+        3,
+        PERSONAL_DATA_RETENTION,
+        "Text messages received from the public",
+        consumer_groups=_LIFECYCLE_READERS,
     ),
     Topic(
         CALLBACK_OUTCOMES,

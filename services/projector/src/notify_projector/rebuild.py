@@ -6,7 +6,9 @@ swap them in while the API keeps serving.
    offset at the start into the shadow, in bulk by worker processes (``bulk.py``: staging tables
    merged once, job counts and facts computed once).
 3. The secondary indexes are built, then a catch-up pass replays what arrived meanwhile with the
-   projection's own ``apply``.
+   projection's own ``apply``; retention is applied to the shadow, and what the log no longer
+   holds (facts and job counts of days before the replay's horizon, complaints and callback
+   attempts whose events left the log) is taken from the live tables (``horizon.py``).
 4. The swap transaction takes the projection lock exclusively (live projector batches hold it
    shared, so the swap falls between two of them), replays the last few records, and moves the
    live tables out and the shadow ones in. Readers wait for that commit (milliseconds); the live
@@ -23,6 +25,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -35,6 +38,7 @@ from notify_common.events import Event
 from notify_common.kafka import TopicNames, connection_options
 from notify_common.settings import CommonSettings
 from notify_projector import bulk
+from notify_projector.horizon import preserve_before, replay_horizon
 from notify_projector.periodic import purge
 from notify_projector.projection import PROJECTION_LOCK, apply
 from notify_projector.shadow import create_secondary_indexes, create_shadow, drop_schema, swap, use_schema
@@ -49,6 +53,9 @@ class RebuildReport:
     events: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, in order
+    # The first day the replay held completely (None: the log held everything); earlier days'
+    # facts and job counts were kept from the live tables.
+    horizon: date | None = None
     _mark: float = field(default_factory=time.monotonic, repr=False)
 
     def phase_done(self, name: str) -> None:
@@ -206,6 +213,7 @@ async def rebuild(
         # Replay: bulk-loaded by worker processes, merged set-based (bulk.py).
         ends = await replayer.end_offsets()
         begins = await replayer.beginning_offsets()
+        report.horizon = await replay_horizon(settings, begins, ends)
         shares = bulk.share_out({tp: (begins[tp], end) for tp, end in ends.items()}, max(1, workers))
         report.events += await _replay(settings, shares, batch_size, db)
         report.phase_done("load")
@@ -230,6 +238,11 @@ async def rebuild(
             while await purge(conn, retention_days, 50_000) == 50_000:
                 pass
         report.phase_done("retention")
+        # What the log no longer holds: facts and job counts before the horizon, and the like.
+        async with db.begin() as conn:
+            kept = await preserve_before(conn, SHADOW, report.horizon)
+        log.info("rebuild kept from the live tables", extra={"horizon": str(report.horizon), **kept})
+        report.phase_done("preserve")
         async with db.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PROJECTION_LOCK})
             async for batch in replayer.stream(await replayer.end_offsets()):
