@@ -52,6 +52,11 @@ ARG SERVICE
 LABEL org.opencontainers.image.title="notify-${SERVICE}" \
       org.opencontainers.image.description="The ${SERVICE} service of the notification platform"
 
+# DejaVu fonts let the letter-sender print Welsh and other text beyond Latin-1.
+RUN if [ "${SERVICE}" = "letter-sender" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && \
+      rm -rf /var/lib/apt/lists/*; \
+    fi
 RUN groupadd --system --gid 10001 notify && \
     useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin notify

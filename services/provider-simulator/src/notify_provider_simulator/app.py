@@ -15,8 +15,10 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
-import httpx
+import aiohttp
+import boto3
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -27,6 +29,7 @@ from notify_provider_simulator.outcomes import (
     now,
     outcome_for,
 )
+from notify_provider_simulator.printer import Printer
 from notify_provider_simulator.settings import SimulatorSettings
 
 log = logging.getLogger(__name__)
@@ -34,21 +37,32 @@ FAULT_MODES = ("none", "errors", "timeouts", "slow", "throttle")
 
 
 class Simulator:
-    def __init__(self, settings: SimulatorSettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: SimulatorSettings, client: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.client = client
         self.messages: dict[str, SimulatedMessage] = {}
-        self.fault = "none"
+        # Fault mode per provider ("mmg", "firetext"); "*" applies to every provider without its own.
+        self.faults: dict[str, str] = {"*": "none"}
+        self.send_attempts = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def fault_response(self) -> Response | None:
-        if self.fault == "errors":
+    @property
+    def fault(self) -> str:
+        return self.faults["*"]
+
+    def fault_for(self, provider: str) -> str:
+        return self.faults.get(provider, self.faults["*"])
+
+    async def fault_response(self, provider: str) -> Response | None:
+        self.send_attempts += 1
+        fault = self.fault_for(provider)
+        if fault == "errors":
             return JSONResponse({"error": "simulated failure"}, status_code=500)
-        if self.fault == "throttle":
+        if fault == "throttle":
             return JSONResponse({"error": "slow down"}, status_code=429)
-        if self.fault == "timeouts":
+        if fault == "timeouts":
             await asyncio.sleep(self.settings.simulator_timeout_seconds)
-        elif self.fault == "slow":
+        elif fault == "slow":
             await asyncio.sleep(self.settings.simulator_slow_seconds)
         return None
 
@@ -75,6 +89,8 @@ class Simulator:
             received_at=now(),
         )
         self.messages[reference] = message
+        if not self.settings.simulator_send_receipts:
+            return message
         task = asyncio.create_task(self._send_receipt(message, *receipt))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -87,15 +103,14 @@ class Simulator:
         await asyncio.sleep(random.uniform(low, high) / 1000)
         for attempt in range(5):
             try:
-                if as_json:
-                    response = await self.client.post(url, json=body)
-                else:
-                    response = await self.client.post(url, data=body)
-                message.receipt_status = response.status_code
-                if response.status_code < 500:
+                request = self.client.post(url, json=body) if as_json else self.client.post(url, data=body)
+                async with request as response:
+                    await response.read()
+                    message.receipt_status = response.status
+                if message.receipt_status < 500:
                     message.receipt_sent_at = now()
                     return
-            except httpx.HTTPError:
+            except (aiohttp.ClientError, TimeoutError):
                 message.receipt_status = None
             await asyncio.sleep(0.5 * 2**attempt)
         log.warning("receipt could not be delivered", extra={"reference": message.reference})
@@ -103,14 +118,28 @@ class Simulator:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        await self.client.aclose()
+        await self.client.close()
 
 
 def create_app(settings: SimulatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.sim = Simulator(settings, httpx.AsyncClient(timeout=10))
+        # aiohttp: posting thousands of receipts a second with httpx starves this process's loop.
+        receipts_client = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(total=10)
+        )
+        app.state.sim = Simulator(settings, receipts_client)
+        app.state.printer = None
+        task: asyncio.Task[None] | None = None
+        if settings.simulator_printer:
+            s3 = boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+            app.state.printer = Printer(
+                s3, settings.letters_print_bucket, settings.simulator_print_poll_seconds
+            )
+            task = asyncio.create_task(app.state.printer.run())
         yield
+        if task is not None:
+            task.cancel()
         await app.state.sim.close()
 
     app = FastAPI(title="Provider simulator", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -123,7 +152,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     @app.post("/mmg")
     async def mmg(request: Request) -> Response:
         s = sim(request)
-        fault = await s.fault_response()
+        fault = await s.fault_response("mmg")
         if fault is not None:
             return fault
         try:
@@ -146,10 +175,11 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     @app.post("/firetext")
     async def firetext(request: Request) -> Response:
         s = sim(request)
-        fault = await s.fault_response()
+        fault = await s.fault_response("firetext")
         if fault is not None:
             return fault
-        form = await request.form()
+        # Parsed by hand: a urlencoded body needs no multipart library.
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
         reference, recipient, content = (str(form.get(k, "")) for k in ("reference", "to", "message"))
         if not (reference and recipient and content):
             return JSONResponse({"code": 1, "description": "Invalid request"}, status_code=400)
@@ -185,14 +215,62 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             }
         )
 
+    @app.get("/api/letters")
+    async def letters(request: Request) -> JSONResponse:
+        printer: Printer | None = request.app.state.printer
+        printed = printer.printed.values() if printer is not None else []
+        return JSONResponse(
+            {
+                "letters": [
+                    {
+                        "notification_id": p.notification_id,
+                        "postage": p.postage,
+                        "pages": p.pages,
+                        "printed_at": p.printed_at.isoformat(),
+                    }
+                    for p in printed
+                ]
+            }
+        )
+
+    @app.get("/api/stats")
+    async def stats(request: Request) -> JSONResponse:
+        s = sim(request)
+        by_provider: dict[str, int] = {}
+        for m in s.messages.values():
+            by_provider[m.provider] = by_provider.get(m.provider, 0) + 1
+        return JSONResponse(
+            {
+                "messages": len(s.messages),
+                "duplicates": sum(m.duplicates for m in s.messages.values()),
+                "send_attempts": s.send_attempts,
+                "by_provider": by_provider,
+                "faults": s.faults,
+            }
+        )
+
+    @app.delete("/api/messages")
+    async def forget(request: Request) -> JSONResponse:
+        s = sim(request)
+        s.messages.clear()
+        s.send_attempts = 0
+        return JSONResponse({"messages": 0})
+
     @app.put("/api/fault")
     async def set_fault(request: Request) -> JSONResponse:
+        """Body ``{"mode": "errors"}`` for every provider, or with ``"provider": "mmg"`` for one."""
         body = await request.json()
         mode = body.get("mode") if isinstance(body, dict) else None
+        provider = body.get("provider") if isinstance(body, dict) else None
         if mode not in FAULT_MODES:
             return JSONResponse({"error": f"mode must be one of {', '.join(FAULT_MODES)}"}, status_code=400)
-        sim(request).fault = mode
-        return JSONResponse({"mode": mode})
+        if provider not in (None, "mmg", "firetext"):
+            return JSONResponse({"error": "provider must be mmg or firetext"}, status_code=400)
+        faults = sim(request).faults
+        if provider is None:
+            faults.clear()
+        faults[provider or "*"] = mode
+        return JSONResponse({"mode": mode, "provider": provider})
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -211,13 +289,28 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             f"<td>{m.outcome}</td><td>{'yes' if m.receipt_sent_at else 'not yet'}</td></tr>"
             for m in sorted(s.messages.values(), key=lambda m: m.received_at, reverse=True)[:200]
         )
+        printer: Printer | None = request.app.state.printer
+        printed = (
+            sorted(printer.printed.values(), key=lambda p: p.printed_at, reverse=True) if printer else []
+        )
+        letters = (
+            f"<h2>Letters printed</h2><p>{len(printed)} letters.</p><table><tr><th>Time</th>"
+            "<th>Notification</th><th>Postage</th><th>Pages</th></tr>"
+            + "".join(
+                f"<tr><td>{p.printed_at.strftime('%H:%M:%S')}</td><td>{html.escape(p.notification_id)}</td>"
+                f"<td>{html.escape(p.postage)}</td><td>{p.pages}</td></tr>"
+                for p in printed[:200]
+            )
+            + "</table>"
+        )
         return HTMLResponse(
             "<!doctype html><html lang=en><head><meta charset=utf-8><meta http-equiv=refresh content=3>"
             "<title>Provider simulator</title><style>body{font-family:sans-serif;margin:2em}"
             "td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>"
-            f"<h1>Provider simulator</h1><p>{len(s.messages)} messages received. Fault mode: {s.fault}.</p>"
+            f"<h1>Provider simulator</h1><p>{len(s.messages)} messages received. "
+            f"Fault mode: {html.escape(', '.join(f'{k}={v}' for k, v in s.faults.items()))}.</p>"
             "<table><tr><th>Time</th><th>Provider</th><th>To</th><th>Message</th><th>Outcome</th>"
-            f"<th>Receipt sent</th></tr>{rows}</table></body></html>"
+            f"<th>Receipt sent</th></tr>{rows}</table>{letters}</body></html>"
         )
 
     return app

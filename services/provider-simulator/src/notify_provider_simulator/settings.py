@@ -15,5 +15,13 @@ class SimulatorSettings(BaseSettings):
     simulator_receipt_delay_ms_max: int = 1000
     simulator_timeout_seconds: float = 30.0
     simulator_slow_seconds: float = 3.0
+    # Off only for benchmarks that measure the hand-over alone.
+    simulator_send_receipts: bool = True
+    # The print provider's drop (the letter-sender's NOTIFY_LETTERS_PRINT_BUCKET), read through S3.
+    simulator_printer: bool = True
+    simulator_print_poll_seconds: float = 2.0
+    letters_print_bucket: str = "notify-letters-print"
+    aws_region: str = "eu-west-2"
+    aws_endpoint_url: str | None = None
     # Where receipts go when a send names no receipt URL of its own.
     receipts_url: str = "http://127.0.0.1:6012"

@@ -1,153 +1,204 @@
-"""Sends requested SMS exactly once.
+"""Sends requested text messages: at most once to a provider per notification, never dropped.
 
-Before calling a provider the sender claims the notification in PostgreSQL (an upsert on
-``send_claims``). A claim already marked ``sent`` means an earlier attempt succeeded but may have
-died before its event was written, so the event is written again and the provider is not called.
-A claim without an outcome means an earlier attempt died mid-call: the provider is called again
-with the same reference (the notification id), which providers use to drop duplicates.
+For each batch read from Kafka the sender
+
+1. picks a provider for every request (weighted, see routing.py) and claims the whole batch in one
+   statement (claims.py), before any provider call;
+2. calls the providers concurrently, at most ``concurrency`` calls in flight, with the notification
+   id as the provider reference; test-key messages go to research mode instead (research.py);
+3. writes each outcome back to its claim as soon as it is known (grouped into few statements);
+4. publishes the batch's lifecycle events at once and sends what must be tried again to the retry
+   topic; only then does the consumer commit the batch's offsets.
+
+A process killed anywhere in this leaves claims that tell the next attempt what to do: announce a
+decided outcome again, wait for a live lease, or send again to the same provider and reference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from notify_common import topics
-from notify_common.errors import PermanentError
+from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import (
     Channel,
+    Event,
     FailureKind,
     NotificationFailed,
     NotificationSentToProvider,
     SmsRequested,
-    new_event_id,
     now,
 )
 from notify_common.kafka import EventProducer, Received
-from notify_sms_sender.providers import SmsMessage, SmsProvider
+from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_retries import Rescheduler, Retry
+from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
+from notify_sms_sender.router import ProviderRouter
 
 log = logging.getLogger(__name__)
-
-CLAIM = text("""
-INSERT INTO send_claims (notification_id, channel) VALUES (:id, 'sms')
-ON CONFLICT (notification_id) DO UPDATE SET attempts = send_claims.attempts + 1
-RETURNING outcome, provider, provider_reference, sent_at, attempts
-""")
-MARK = text("""
-UPDATE send_claims SET outcome = :outcome, provider = :provider, provider_reference = :reference,
-    sent_at = :sent_at WHERE notification_id = :id
-""")
+TEST_KEY = "test"
 
 
-def required_id(request: SmsRequested) -> str:
-    if request.notification_id is None:
-        raise PermanentError("SmsRequested without a notification id")
-    return request.notification_id
+@dataclass(frozen=True)
+class _Outcome:
+    event: Event | None = None
+    retry: Retry | None = None
 
 
 class SmsSender:
     def __init__(
-        self, engine: AsyncEngine, producer: EventProducer, provider: SmsProvider, concurrency: int = 32
+        self,
+        claims: ClaimStore,
+        producer: EventProducer,
+        providers: Mapping[str, SmsProvider],
+        router: ProviderRouter,
+        rescheduler: Rescheduler,
+        *,
+        research: Mapping[str, SmsProvider] | None = None,
+        concurrency: int = 200,
     ) -> None:
-        self._engine, self._producer, self._provider = engine, producer, provider
+        self._claims, self._settler = claims, Settler(claims)
+        self._producer, self._providers, self._router = producer, providers, router
+        self._rescheduler = rescheduler
+        self._research = research or {}
         self._slots = asyncio.Semaphore(concurrency)
 
     async def handle(self, batch: Sequence[Received]) -> None:
-        """Send a batch concurrently; if any fails the consumer retries records one by one, and
-        the claims make the ones already sent harmless."""
-        await asyncio.gather(*(self._bounded(i.event) for i in batch if isinstance(i.event, SmsRequested)))
+        items: dict[str, Received] = {}
+        for item in batch:
+            event = item.event
+            if not isinstance(event, SmsRequested):
+                continue
+            if event.notification_id is None:
+                raise PermanentError("SmsRequested without a notification id")
+            items.setdefault(event.notification_id, item)
+        if not items:
+            return
+        claims = await self._claims.claim({nid: self._router.choose() for nid in items})
+        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid]) for nid in items))
+        events = [o.event for o in outcomes if o.event is not None]
+        retries = [o.retry for o in outcomes if o.retry is not None]
+        await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+        await self._rescheduler.send(retries)
 
-    async def _bounded(self, request: SmsRequested) -> None:
+    async def _act(self, item: Received, claim: Claim) -> _Outcome:
+        request = item.event
+        assert isinstance(request, SmsRequested)
+        if claim.state == "sent":
+            provider, sent_at = claim.provider or "unknown", claim.sent_at or now()
+            return _Outcome(event=sent_event(request, provider, claim.reference, sent_at))
+        if claim.state == "failed":
+            kind = FailureKind(claim.failure_kind or FailureKind.TECHNICAL_FAILURE)
+            return _Outcome(event=failed_event(request, kind, claim.provider, claim.failure_reason))
+        if claim.state == "busy":
+            return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
         async with self._slots:
-            await self.send_one(request)
+            return await self._send(item, request, claim)
 
-    async def send_one(self, request: SmsRequested) -> None:
-        notification_id = required_id(request)
-        ids = {"notification_id": notification_id, "service_id": request.service_id}
-        async with self._engine.begin() as conn:
-            claim = (await conn.execute(CLAIM, {"id": notification_id})).mappings().one()
-        if claim["outcome"] == "sent":
-            log.info("already sent, re-announcing", extra=ids)
-            await self._announce_sent(
-                request, claim["provider"], claim["provider_reference"], claim["sent_at"]
-            )
-            return
-        if claim["outcome"] == "failed":
-            log.info("already failed for good, skipping", extra=ids)
-            return
+    def _provider_for(self, request: SmsRequested, claimed: str | None) -> SmsProvider:
+        name = claimed if claimed is not None and claimed in self._providers else next(iter(self._providers))
+        if request.key_type == TEST_KEY:
+            research = self._research.get(name) or next(iter(self._research.values()), None)
+            if research is None:
+                raise PermanentError("no research mode provider for a test key")
+            return research
+        return self._providers[name]
+
+    async def _send(self, item: Received, request: SmsRequested, claim: Claim) -> _Outcome:
+        nid = claim.notification_id
+        provider = self._provider_for(request, claim.provider)
+        ids = {"notification_id": nid, "service_id": request.service_id, "provider": provider.name}
         message = SmsMessage(
-            notification_id=notification_id,
+            notification_id=nid,
             to=request.phone_number,
             content=request.body,
             sender=request.sender,
             international=request.international,
         )
         try:
-            reference = await self._provider.send(message)
+            reference = await provider.send(message)
         except PermanentError as exc:
-            await self._mark(notification_id, "failed", self._provider.name, None, None)
-            await self._producer.publish(
-                topics.NOTIFICATION_STATUS,
-                NotificationFailed(
-                    event_id=new_event_id(),
-                    notification_id=notification_id,
-                    service_id=request.service_id,
-                    occurred_at=now(),
-                    correlation_id=request.correlation_id,
-                    failure_kind=FailureKind.TECHNICAL_FAILURE,
-                    provider=self._provider.name,
-                    reason=str(exc),
-                    failed_at=now(),
-                ),
-            )
-            log.warning("provider refused message", extra={**ids, "provider": self._provider.name})
-            return
+            log.warning("provider refused message", extra={**ids, "error": type(exc).__name__})
+            return await self._fail(request, provider.name, str(exc))
+        except ThrottledError:
+            self._router.throttled(provider.name)
+            await self._settler.settle(Settlement(nid, None))
+            retry = self._rescheduler.after_throttling(item)
+            if retry is not None:
+                return _Outcome(retry=retry)
+            return await self._retry_or_fail(item, request, provider.name, "throttled for too long")
+        except Exception as exc:
+            if not isinstance(exc, RetryableError):
+                log.exception("unexpected error from provider", extra=ids)
+            if request.key_type != TEST_KEY:
+                self._router.failed(provider.name)
+            # After a timeout the provider may have the message: keep it pinned for the retry.
+            pinned = provider.name if isinstance(exc, ProviderTimeoutError) else None
+            await self._settler.settle(Settlement(nid, None, provider=pinned))
+            log.warning("provider call failed", extra={**ids, "error": type(exc).__name__})
+            return await self._retry_or_fail(item, request, provider.name, str(exc) or type(exc).__name__)
         sent_at = now()
-        await self._mark(notification_id, "sent", self._provider.name, reference, sent_at)
-        await self._announce_sent(request, self._provider.name, reference, sent_at)
-        log.info("sent to provider", extra={**ids, "provider": self._provider.name})
-
-    async def _mark(
-        self,
-        notification_id: str,
-        outcome: str,
-        provider: str,
-        reference: str | None,
-        sent_at: datetime | None,
-    ) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                MARK,
-                {
-                    "id": notification_id,
-                    "outcome": outcome,
-                    "provider": provider,
-                    "reference": reference,
-                    "sent_at": sent_at,
-                },
-            )
-
-    async def _announce_sent(
-        self, request: SmsRequested, provider: str, reference: str | None, sent_at: datetime
-    ) -> None:
-        await self._producer.publish(
-            topics.NOTIFICATION_STATUS,
-            NotificationSentToProvider(
-                event_id=new_event_id(),
-                notification_id=request.notification_id,
-                service_id=request.service_id,
-                occurred_at=now(),
-                correlation_id=request.correlation_id,
-                channel=Channel.SMS,
-                provider=provider,
-                provider_reference=reference,
-                sent_at=sent_at,
-                billable_units=request.fragment_count,
-                international=request.international,
-            ),
+        await self._settler.settle(
+            Settlement(nid, "sent", provider=provider.name, reference=reference, sent_at=sent_at)
         )
+        if request.key_type != TEST_KEY:
+            self._router.sent(nid, provider.name)
+        return _Outcome(event=sent_event(request, provider.name, reference, sent_at))
+
+    async def _retry_or_fail(
+        self, item: Received, request: SmsRequested, provider: str, reason: str
+    ) -> _Outcome:
+        if self._rescheduler.budget_left(item):
+            return _Outcome(retry=self._rescheduler.after_failure(item, reason[:200]))
+        log.error(
+            "retries exhausted, technical failure",
+            extra={"notification_id": request.notification_id, "attempt": item.attempt + 1},
+        )
+        return await self._fail(request, provider, f"retries exhausted: {reason}"[:500])
+
+    async def _fail(self, request: SmsRequested, provider: str, reason: str) -> _Outcome:
+        assert request.notification_id is not None
+        await self._settler.settle(
+            Settlement(
+                request.notification_id,
+                "failed",
+                provider=provider,
+                failure_kind=FailureKind.TECHNICAL_FAILURE,
+                failure_reason=reason,
+            )
+        )
+        return _Outcome(event=failed_event(request, FailureKind.TECHNICAL_FAILURE, provider, reason))
+
+
+def sent_event(
+    request: SmsRequested, provider: str, reference: str | None, sent_at: datetime
+) -> NotificationSentToProvider:
+    return NotificationSentToProvider(
+        notification_id=request.notification_id,
+        service_id=request.service_id,
+        correlation_id=request.correlation_id,
+        channel=Channel.SMS,
+        provider=provider,
+        provider_reference=reference,
+        sent_at=sent_at,
+        billable_units=request.fragment_count,
+        international=request.international,
+    )
+
+
+def failed_event(
+    request: SmsRequested, kind: FailureKind, provider: str | None, reason: str | None
+) -> NotificationFailed:
+    return NotificationFailed(
+        notification_id=request.notification_id,
+        service_id=request.service_id,
+        correlation_id=request.correlation_id,
+        failure_kind=kind,
+        provider=provider,
+        reason=reason,
+        failed_at=now(),
+    )

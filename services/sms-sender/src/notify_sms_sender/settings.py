@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from notify_common.settings import CommonSettings
 
 
 class SmsSenderSettings(CommonSettings):
     http_port: int = 6021
+
+    # Resting share of traffic per provider (Notify: mmg 51, firetext 49). A provider with weight 0
+    # is configured but gets traffic only if an operator moves weight to it. Names: mmg, firetext, sns.
+    sms_provider_weights: str = "mmg:51,firetext:49"
+
     # Unset: the provider simulator at ``simulator_url`` and our receipts service at ``receipts_url``.
     mmg_url: str | None = None
     mmg_username: str = "notify"
     mmg_password: SecretStr = SecretStr("local-simulator")
     mmg_receipt_url: str | None = None
+    firetext_url: str | None = None
+    firetext_api_key: SecretStr = SecretStr("local-simulator")
+    firetext_international_api_key: SecretStr = SecretStr("local-simulator-international")
+    firetext_receipt_url: str | None = None
+
+    provider_timeout_seconds: float = 10.0
+    # Provider calls in flight at once, per instance.
+    sms_concurrency: int = Field(default=200, ge=1)
+    sms_batch_size: int = Field(default=500, ge=1)
+    # How long a claim protects a send in progress; longer than any provider call can take.
+    sms_claim_lease_seconds: float = 30.0
+    # Retry budget: attempts in all, and the backoff between them; then technical-failure.
+    sms_max_attempts: int = Field(default=12, ge=1)
+    sms_retry_base_delay_seconds: float = 1.0
+    sms_retry_max_delay_seconds: float = 300.0
+    sms_throttle_delay_seconds: float = 1.0
+    # Watch receipts on the status topic to move traffic off a provider that delivers slowly.
+    sms_watch_receipts: bool = True
+    sms_slow_delivery_seconds: float = 300.0
 
     def mmg_endpoint(self) -> str:
         return self.mmg_url or f"{self.simulator_url}/mmg"
@@ -21,4 +45,8 @@ class SmsSenderSettings(CommonSettings):
     def mmg_receipt_endpoint(self) -> str:
         return self.mmg_receipt_url or f"{self.receipts_url}/notifications/sms/mmg"
 
-    provider_timeout_seconds: float = 10.0
+    def firetext_endpoint(self) -> str:
+        return self.firetext_url or f"{self.simulator_url}/firetext"
+
+    def firetext_receipt_endpoint(self) -> str:
+        return self.firetext_receipt_url or f"{self.receipts_url}/notifications/sms/firetext"

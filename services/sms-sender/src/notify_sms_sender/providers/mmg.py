@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import httpx
+import base64
 
-from notify_common.errors import PermanentError, RetryableError, ThrottledError
+import aiohttp
+
 from notify_sms_sender.providers import SmsMessage
+from notify_sms_sender.providers.http_errors import post
 
 
 class MmgProvider:
     name = "mmg"
 
     def __init__(
-        self, client: httpx.AsyncClient, url: str, username: str, password: str, receipt_url: str
+        self, client: aiohttp.ClientSession, url: str, username: str, password: str, receipt_url: str
     ) -> None:
         self._client, self._url, self._receipt_url = client, url, receipt_url
-        self._auth = httpx.BasicAuth(username, password)
+        credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}"}
 
     async def send(self, message: SmsMessage) -> str:
         payload = {
@@ -27,16 +30,8 @@ class MmgProvider:
             "multi": True,
             "delurl": self._receipt_url,
         }
-        try:
-            response = await self._client.post(self._url, json=payload, auth=self._auth)
-        except httpx.TimeoutException as exc:
-            raise RetryableError("mmg timed out") from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(f"mmg unreachable: {type(exc).__name__}") from exc
-        if response.status_code == 429:
-            raise ThrottledError("mmg throttled the request")
-        if response.status_code >= 500:
-            raise RetryableError(f"mmg answered {response.status_code}")
-        if response.status_code >= 400:
-            raise PermanentError(f"mmg refused the message with {response.status_code}")
+        await post(self._client, self.name, self._url, json=payload, headers=self._headers)
         return message.notification_id
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,197 @@
+"""Claims in PostgreSQL (``send_claims``): the durable record that lets a sender call a provider at
+most once per notification however often Kafka redelivers the request (docs/adr/0003).
+
+A batch of requests is claimed in one statement. A claim is one of:
+
+* ``acquired``: ours to send, until ``lease_s`` from now. ``provider`` is the one to use: the one
+  proposed, or the one an earlier attempt used if that attempt's outcome is unknown (it timed out,
+  or the process died mid-call), so the retry reaches the same provider with the same reference
+  and that provider can drop the duplicate;
+* ``busy``: another attempt holds an unexpired lease; look again in ``retry_in_s``;
+* ``sent`` or ``failed``: decided earlier; announce that decision again (its event may have been
+  lost with the process that made it) and call no provider.
+
+Outcomes are written back by :class:`Settler`, which groups the writes of concurrent sends into
+one statement at a time (a group commit), so no send waits on a round trip of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify_common.errors import RetryableError
+
+ClaimState = Literal["acquired", "busy", "sent", "failed"]
+
+CLAIM = text("""
+WITH input AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:providers AS text[])) AS t(id, provider)
+), claimed AS (
+    INSERT INTO send_claims AS c (notification_id, channel, provider, claimed_at, attempts)
+    SELECT id, :channel, provider, now(), 1 FROM input
+    ON CONFLICT (notification_id) DO UPDATE
+        SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider)
+        WHERE c.outcome IS NULL AND c.claimed_at < now() - make_interval(secs => :lease)
+    RETURNING c.notification_id, c.provider
+)
+SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired,
+    COALESCE(cl.provider, s.provider) AS provider, s.outcome, s.provider_reference, s.sent_at,
+    s.failure_kind, s.failure_reason,
+    EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in
+FROM input i
+LEFT JOIN claimed cl ON cl.notification_id = i.id
+LEFT JOIN send_claims s ON s.notification_id = i.id
+""")
+
+# Writes back what happened; only to claims still undecided, so a late writer whose lease expired
+# cannot undo the outcome recorded by the attempt that took over. An undecided outcome releases
+# the lease at once so the retry need not wait for it.
+SETTLE = text("""
+UPDATE send_claims AS c SET
+    outcome = v.outcome, provider = v.provider, provider_reference = v.reference, sent_at = v.sent_at,
+    failure_kind = v.failure_kind, failure_reason = v.failure_reason,
+    claimed_at = CASE WHEN v.outcome IS NULL THEN TIMESTAMPTZ 'epoch' ELSE c.claimed_at END
+FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS text[]),
+    CAST(:references AS text[]), CAST(:sent_ats AS timestamptz[]), CAST(:failure_kinds AS text[]),
+    CAST(:failure_reasons AS text[]))
+    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason)
+WHERE c.notification_id = v.id AND c.outcome IS NULL
+""")
+
+
+@dataclass(frozen=True)
+class Claim:
+    notification_id: str
+    state: ClaimState
+    provider: str | None = None
+    reference: str | None = None
+    sent_at: datetime | None = None
+    failure_kind: str | None = None
+    failure_reason: str | None = None
+    retry_in_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What became of an acquired claim. ``outcome`` None releases it for a retry; ``provider``
+    stays set only when the retry must go to the same provider."""
+
+    notification_id: str
+    outcome: Literal["sent", "failed"] | None
+    provider: str | None = None
+    reference: str | None = None
+    sent_at: datetime | None = None
+    failure_kind: str | None = None
+    failure_reason: str | None = None
+
+
+T = TypeVar("T")
+
+
+async def _translated(work: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await work()
+    except (OperationalError, InterfaceError, OSError) as exc:
+        raise RetryableError(f"claims database unavailable: {type(exc).__name__}") from exc
+
+
+class ClaimStore:
+    def __init__(self, engine: AsyncEngine, channel: str, lease_s: float = 30.0) -> None:
+        self._engine, self._channel, self._lease_s = engine, channel, lease_s
+
+    async def claim(self, proposals: Mapping[str, str | None]) -> dict[str, Claim]:
+        """Claim every notification id of ``proposals`` (id → proposed provider) at once."""
+        if not proposals:
+            return {}
+        ids = sorted(proposals)  # one lock order for every instance
+        params = {
+            "ids": ids,
+            "providers": [proposals[i] for i in ids],
+            "channel": self._channel,
+            "lease": self._lease_s,
+        }
+
+        async def run() -> dict[str, Claim]:
+            async with self._engine.begin() as conn:
+                rows = (await conn.execute(CLAIM, params)).mappings().all()
+            return {str(r["notification_id"]): _claim(dict(r)) for r in rows}
+
+        return await _translated(run)
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        if not settlements:
+            return
+        params = {
+            "ids": [s.notification_id for s in settlements],
+            "outcomes": [s.outcome for s in settlements],
+            "providers": [s.provider for s in settlements],
+            "references": [s.reference for s in settlements],
+            "sent_ats": [s.sent_at for s in settlements],
+            "failure_kinds": [s.failure_kind for s in settlements],
+            "failure_reasons": [s.failure_reason for s in settlements],
+        }
+
+        async def run() -> None:
+            async with self._engine.begin() as conn:
+                await conn.execute(SETTLE, params)
+
+        await _translated(run)
+
+
+def _claim(row: Mapping[str, Any]) -> Claim:
+    nid = str(row["notification_id"])
+    provider = row["provider"] if isinstance(row["provider"], str) else None
+    if row["acquired"]:
+        return Claim(nid, "acquired", provider=provider)
+    if row["outcome"] in ("sent", "failed"):
+        sent_at = row["sent_at"] if isinstance(row["sent_at"], datetime) else None
+        return Claim(
+            nid,
+            "sent" if row["outcome"] == "sent" else "failed",
+            provider=provider,
+            reference=str(row["provider_reference"]) if row["provider_reference"] is not None else None,
+            sent_at=sent_at,
+            failure_kind=str(row["failure_kind"]) if row["failure_kind"] is not None else None,
+            failure_reason=str(row["failure_reason"]) if row["failure_reason"] is not None else None,
+        )
+    retry_in = row["retry_in"]
+    return Claim(nid, "busy", provider=provider, retry_in_s=max(0.0, float(str(retry_in or 0))))
+
+
+class Settler:
+    """Group commit for settlements: each caller waits until its own settlement is durable, and
+    whatever arrives while one write is in progress goes in the next."""
+
+    def __init__(self, store: ClaimStore) -> None:
+        self._store = store
+        self._queue: list[tuple[Settlement, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def settle(self, settlement: Settlement) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((settlement, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await future
+
+    async def _write(self) -> None:
+        while self._queue:
+            items, self._queue = self._queue, []
+            try:
+                await self._store.settle([s for s, _ in items])
+            except Exception as exc:
+                for _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in items:
+                    if not future.done():
+                        future.set_result(None)

@@ -1,0 +1,127 @@
+"""Templated letters rendered to A4 PDF with fpdf2 (pure: text in, bytes out).
+
+Layout, after the window-envelope letters Notify prints: the contact block top right, the address
+block where the envelope window is (24 mm from the left, 50 mm from the top), the date, the heading,
+then the body, with "Page n of m" on every page. The body is the letter Markdown subset: "#"
+headings, "*"/"-"/"•" bullets, "---" rules and paragraphs; each newline is a line break.
+
+DejaVu Sans is used when installed (it covers Welsh and other non-Latin-1 text); otherwise the
+built-in Helvetica, with characters it cannot show replaced by "?".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+MAX_PAGES = 10
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_BULLET = re.compile(r"^\s*[*\-•]\s+")
+
+
+@dataclass(frozen=True)
+class LetterContent:
+    address_lines: tuple[str, ...]
+    heading: str
+    body: str
+    contact_block: str | None = None
+    letter_date: date | None = None
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+    @property
+    def sheets(self) -> int:
+        """Printed double-sided: what a letter is billed by."""
+        return (self.pages + 1) // 2
+
+
+class _Letter(FPDF):
+    font_name = "Helvetica"
+
+    def block(self, width: float, height: float, text: str, align: str = "L") -> None:
+        """A paragraph; the next one starts at the left margin below it."""
+        self.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font(self.font_name, size=9)
+        self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def _document() -> _Letter:
+    pdf = _Letter(format="A4", unit="mm")
+    if (FONT_DIR / "DejaVuSans.ttf").exists():
+        pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        pdf.font_name = "DejaVu"
+    pdf.set_margins(left=24, top=20, right=20)
+    pdf.set_auto_page_break(auto=True, margin=22)
+    pdf.alias_nb_pages()
+    pdf.set_title("Letter")
+    pdf.set_creator("notify letter-sender")
+    return pdf
+
+
+def _text(pdf: _Letter, value: str) -> str:
+    if pdf.font_name == "Helvetica":
+        return value.encode("latin-1", "replace").decode("latin-1")
+    return value
+
+
+def render_letter(content: LetterContent) -> RenderedPdf:
+    pdf = _document()
+    pdf.add_page()
+    font = pdf.font_name
+    if content.contact_block:
+        pdf.set_font(font, size=10)
+        pdf.set_xy(125, 20)
+        pdf.block(65, 5, _text(pdf, content.contact_block.strip()), align="R")
+    pdf.set_font(font, size=11)
+    pdf.set_xy(24, 50)
+    pdf.block(90, 5, _text(pdf, "\n".join(content.address_lines)))
+    pdf.set_xy(125, 90)
+    when = content.letter_date or date.today()
+    pdf.cell(65, 5, when.strftime("%-d %B %Y"), align="R")
+    pdf.set_xy(24, 105)
+    pdf.set_font(font, "B", size=14)
+    pdf.block(0, 7, _text(pdf, content.heading))
+    pdf.ln(4)
+    _body(pdf, content.body)
+    return RenderedPdf(bytes(pdf.output()), pdf.page_no())
+
+
+def _body(pdf: _Letter, body: str) -> None:
+    font = pdf.font_name
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = [line.rstrip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if lines[0].startswith("#"):
+            pdf.set_font(font, "B", size=12)
+            pdf.block(0, 6, _text(pdf, lines[0].lstrip("#").strip()))
+            lines = lines[1:]
+        pdf.set_font(font, size=11)
+        for line in lines:
+            if re.fullmatch(r"-{3,}", line.strip()):
+                y = pdf.get_y() + 2
+                pdf.line(24, y, 190, y)
+                pdf.ln(4)
+            elif _BULLET.match(line):
+                pdf.set_x(28)
+                pdf.block(
+                    0,
+                    5.5,
+                    _text(pdf, "•  " if font != "Helvetica" else "-  ") + _text(pdf, _BULLET.sub("", line)),
+                )
+            else:
+                pdf.block(0, 5.5, _text(pdf, line))
+        pdf.ln(3)

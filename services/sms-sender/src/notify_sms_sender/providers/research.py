@@ -1,0 +1,58 @@
+"""Research mode: how test-key messages are "sent". They never reach a real provider; instead the
+receipt a provider would send is posted straight to our own receipts service, in the dialect of
+the provider chosen for the message (MMG JSON or Firetext form), so the whole receipt and callback
+pipeline runs (reference §2). The outcome depends on the recipient: 07700900002 permanent
+failure, 07700900003 temporary failure, anything else delivered.
+
+The receipt is posted during the "send", so it is durable like any send: a failed post is retried
+through the retry topic, and the projector's monotonic status makes an early receipt harmless.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiohttp
+
+from notify_common.recipients.simulated import outcome_for_test_key
+from notify_sms_sender.providers import SmsMessage
+from notify_sms_sender.providers.http_errors import post
+
+# The receipt each provider would send for each outcome (the inverse of the receipts service's tables).
+MMG_RECEIPT = {
+    "delivered": ("3", "2"),
+    "permanent-failure": ("5", "2"),
+    "temporary-failure": ("4", "6"),
+}
+FIRETEXT_RECEIPT = {
+    "delivered": ("0", "000"),
+    "permanent-failure": ("1", "101"),
+    "temporary-failure": ("1", "102"),
+}
+
+
+class ResearchModeProvider:
+    """Plays the provider ``name`` for test keys by posting its receipt to ``receipts_url``."""
+
+    def __init__(self, name: str, client: aiohttp.ClientSession, receipts_url: str) -> None:
+        if name not in ("mmg", "firetext"):
+            raise ValueError(f"no research mode receipts for provider {name}")
+        self.name = name
+        self._client, self._receipts_url = client, receipts_url.rstrip("/")
+
+    async def send(self, message: SmsMessage) -> str:
+        outcome = outcome_for_test_key(message.to) or "delivered"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        url = f"{self._receipts_url}/notifications/sms/{self.name}"
+        if self.name == "mmg":
+            status, substatus = MMG_RECEIPT[outcome]
+            body = {"status": status, "CID": message.notification_id, "substatus": substatus}
+            await post(self._client, "receipts", url, json={**body, "deliverytime": stamp})
+        else:
+            status, code = FIRETEXT_RECEIPT[outcome]
+            form = {"status": status, "reference": message.notification_id, "code": code, "time": stamp}
+            await post(self._client, "receipts", url, data=form)
+        return message.notification_id
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,170 @@
+"""Crash test: text messages are requested and the sms-sender is killed with SIGKILL three times
+while sending, and restarted each time. Afterwards the provider simulator holds every
+notification exactly once (by notification id) and every notification has a final status in the
+projection. Runs the real executables: provider simulator, receipts, projector and sms-sender.
+
+The test sends 5,000 messages to keep the suite's time modest on a shared 2-core machine (about
+35 s); ``bench/send/run.sh`` runs the same test with the 10,000 of the issue
+(``NOTIFY_CRASH_TEST_MESSAGES=10000``, about a minute)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, TextClause, create_engine, text
+
+from notify_common import topics
+from notify_common.events import SmsRequested, now
+from notify_common.kafka import EventProducer
+from notify_common.provision import provision_topics
+from notify_common.settings import CommonSettings
+from tests.conftest import _delete_topics
+from tests.integration.senders.support import free_port
+from tests.support import env
+from tests.support.processes import ServiceProcess
+
+MESSAGES = int(os.environ.get("NOTIFY_CRASH_TEST_MESSAGES", "5000"))
+# The sender is killed when the simulator has this share of the messages (not a multiple of the
+# batch size, so the kill lands while a batch is being sent).
+KILL_AT = tuple(int(MESSAGES * share) for share in (0.17, 0.43, 0.69))
+PORTS = {name: free_port() for name in ("provider-simulator", "receipts", "projector", "sms-sender")}
+
+
+@pytest.fixture(scope="module")
+def prefix(settings: CommonSettings) -> Iterator[CommonSettings]:
+    isolated = settings.model_copy(
+        update={"kafka_topic_prefix": f"{settings.kafka_topic_prefix}crash{uuid.uuid4().hex[:6]}."}
+    )
+    asyncio.run(provision_topics(isolated))
+    yield isolated
+    asyncio.run(_delete_topics(isolated))
+
+
+@pytest.fixture(scope="module")
+def services(
+    database: str, prefix: CommonSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, ServiceProcess]]:
+    logs = Path(tmp_path_factory.mktemp("crash-logs"))
+    service_env = env.service_env(
+        NOTIFY_KAFKA_TOPIC_PREFIX=prefix.kafka_topic_prefix,
+        NOTIFY_RECEIPTS_URL=f"http://127.0.0.1:{PORTS['receipts']}",
+        NOTIFY_SIMULATOR_URL=f"http://127.0.0.1:{PORTS['provider-simulator']}",
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN="20",
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX="100",
+        NOTIFY_SIMULATOR_PRINTER="false",
+        # A killed sender's claims are taken over after this long.
+        NOTIFY_SMS_CLAIM_LEASE_SECONDS="3",
+        NOTIFY_PROVIDER_TIMEOUT_SECONDS="2",
+        NOTIFY_SMS_WATCH_RECEIPTS="false",
+    )
+    processes = {name: ServiceProcess(name, port, service_env, logs) for name, port in PORTS.items()}
+    try:
+        for name in ("provider-simulator", "receipts", "projector"):
+            processes[name].start()
+        for name in ("provider-simulator", "receipts", "projector"):
+            processes[name].wait_ready()
+        yield processes
+    finally:
+        for process in processes.values():
+            process.kill()
+
+
+def request() -> SmsRequested:
+    return SmsRequested(
+        notification_id=str(uuid.uuid4()),
+        service_id="8b3c8e1e-7d2a-4c55-9e43-2a4f4d8a0c11",
+        template_id="5d1f4b0a-0f4e-4d8e-9a51-7c2f0e6b9a10",
+        template_version=1,
+        key_type="normal",
+        phone_number="447700900123",
+        international=False,
+        sender="GOVUK",
+        body="Your reference is 1234",
+        fragment_count=1,
+        created_at=now(),
+    )
+
+
+async def publish(settings: CommonSettings, requests: list[SmsRequested]) -> None:
+    producer = EventProducer(settings, client_id="crash-test")
+    await producer.start()
+    try:
+        for i in range(0, len(requests), 1_000):
+            await producer.publish_many((topics.SMS_REQUESTED, r) for r in requests[i : i + 1_000])
+    finally:
+        await producer.stop()
+
+
+STATUSES = text(
+    "SELECT status, count(*) FROM notifications WHERE id = ANY(CAST(:ids AS uuid[])) GROUP BY status"
+)
+CLAIMS = text(
+    "SELECT outcome, count(*) FROM send_claims WHERE notification_id = ANY(CAST(:ids AS uuid[])) "
+    "GROUP BY outcome"
+)
+
+
+def counts(engine: Engine, query: TextClause, ids: list[str | None]) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {str(key): int(n) for key, n in conn.execute(query, {"ids": ids}).all()}
+
+
+def simulator_count(url: str) -> int:
+    count: int = httpx.get(f"{url}/api/stats", timeout=30).json()["messages"]
+    return count
+
+
+def test_killing_the_sms_sender_three_times_loses_nothing_and_sends_nothing_twice(
+    prefix: CommonSettings, services: dict[str, ServiceProcess], database: str
+) -> None:
+    simulator, sender = services["provider-simulator"], services["sms-sender"]
+    requests = [request() for _ in range(MESSAGES)]
+    asyncio.run(publish(prefix, requests))
+    sender.start()
+    kills = []
+    for threshold in KILL_AT:
+        deadline = time.monotonic() + 120
+        while (count := simulator_count(simulator.url)) < threshold:
+            assert time.monotonic() < deadline, f"sending stalled at {count}"
+            time.sleep(0.05)
+        sender.kill()  # SIGKILL: no chance to finish the batch or commit
+        kills.append(count)
+        sender.start()
+    assert all(count < MESSAGES for count in kills), f"every kill must land while sending: {kills}"
+
+    deadline = time.monotonic() + 60 + MESSAGES / 50
+    while (count := simulator_count(simulator.url)) < MESSAGES:
+        assert time.monotonic() < deadline, f"only {count} of {MESSAGES} reached the provider"
+        time.sleep(0.5)
+    messages = httpx.get(f"{simulator.url}/api/messages", timeout=30).json()["messages"]
+    references = [m["reference"] for m in messages]
+    assert len(references) == MESSAGES
+    assert set(references) == {r.notification_id for r in requests}
+
+    ids = [r.notification_id for r in requests]
+    engine = create_engine(database)
+    statuses: dict[str, int] = {}
+    deadline = time.monotonic() + 60 + MESSAGES / 50
+    try:
+        while time.monotonic() < deadline:
+            statuses = counts(engine, STATUSES, ids)
+            if statuses.get("delivered") == MESSAGES:
+                break
+            time.sleep(1)
+        claims = counts(engine, CLAIMS, ids)
+    finally:
+        engine.dispose()
+    assert statuses == {"delivered": MESSAGES}
+    assert claims == {"sent": MESSAGES}
+    # The only repeats a provider can see are the calls in flight at a kill, resent with the same
+    # reference after the lease; the simulator (like a real provider) drops them by reference.
+    stats = httpx.get(f"{simulator.url}/api/stats", timeout=10).json()
+    print(f"kills at {kills}; repeated hand-overs dropped by reference: {stats['duplicates']}")
+    assert stats["duplicates"] <= len(KILL_AT) * 500  # a killed sender holds one batch (500) at most

@@ -1,0 +1,221 @@
+"""The sms-sender's claims and retries against the real PostgreSQL and Kafka, with fake providers:
+a redelivered request never reaches a provider twice; failures retry through the retry topic, with
+throttling and busy claims not spending the budget, and an exhausted budget ends in
+technical-failure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify_common import topics
+from notify_common.errors import PermanentError, RetryableError, ThrottledError
+from notify_common.events import NotificationFailed, NotificationSentToProvider
+from notify_common.kafka import EventProducer, RetryPolicy
+from notify_common.send_claims import ClaimStore
+from notify_common.send_retries import Rescheduler
+from notify_common.settings import CommonSettings
+from notify_sms_sender.delivery_times import DeliveryTimes
+from notify_sms_sender.providers import FakeSmsProvider, ProviderTimeoutError, SmsProvider
+from notify_sms_sender.router import ProviderRouter
+from notify_sms_sender.routing import ProviderBalancer
+from notify_sms_sender.sending import SmsSender
+from tests.integration.senders.support import ident, read_topic, received, sms_request
+
+RETRY_TOPIC = topics.retry_topic(topics.GROUP_SMS_SENDER)
+
+
+def sender(
+    engine: AsyncEngine,
+    producer: EventProducer,
+    *providers: FakeSmsProvider,
+    max_attempts: int = 5,
+    lease_s: float = 30.0,
+    research: FakeSmsProvider | None = None,
+) -> SmsSender:
+    weights = {p.name: 100 // len(providers) for p in providers}
+    router = ProviderRouter(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
+    by_name: dict[str, SmsProvider] = {p.name: p for p in providers}
+    return SmsSender(
+        ClaimStore(engine, "sms", lease_s=lease_s),
+        producer,
+        by_name,
+        router,
+        Rescheduler(producer, topics.GROUP_SMS_SENDER, RetryPolicy(max_attempts=max_attempts)),
+        research={p: research for p in by_name} if research is not None else None,
+    )
+
+
+async def test_a_request_handled_twice_reaches_the_provider_once_and_is_announced_each_time(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg")
+    sms_sender = sender(engine, producer, provider)
+    sms = sms_request()
+    await sms_sender.handle([received(sms)])
+    await sms_sender.handle([received(sms)])  # redelivered after a crash before the offset commit
+    assert [m.notification_id for m in provider.sent] == [sms.notification_id]
+    events = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)]
+    assert len(events) == 2
+    assert all(isinstance(e, NotificationSentToProvider) for e in events)
+    first, second = events
+    assert isinstance(first, NotificationSentToProvider)
+    assert isinstance(second, NotificationSentToProvider)
+    assert (first.provider, first.provider_reference, first.billable_units) == ("mmg", sms.notification_id, 1)
+    assert second.sent_at == first.sent_at
+
+
+async def test_a_batch_with_the_same_request_twice_sends_it_once(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg")
+    sms = sms_request()
+    others = [sms_request() for _ in range(20)]
+    await sender(engine, producer, provider).handle(
+        [received(sms), *(received(o) for o in others), received(sms)]
+    )
+    assert sorted(m.notification_id for m in provider.sent) == sorted(
+        [ident(sms), *(ident(o) for o in others)]
+    )
+
+
+async def test_a_provider_that_refuses_for_good_gives_technical_failure_announced_again_on_redelivery(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg", fail_with=PermanentError("mmg refused the message with 400"))
+    sms_sender = sender(engine, producer, provider)
+    sms = sms_request()
+    await sms_sender.handle([received(sms)])
+    provider.fail_with = None
+    await sms_sender.handle([received(sms)])
+    assert provider.sent == []
+    assert provider.calls == 1
+    events = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)]
+    assert len(events) == 2
+    for event in events:
+        assert isinstance(event, NotificationFailed)
+        assert event.failure_kind == "technical_failure"
+        assert event.reason == "mmg refused the message with 400"
+
+
+async def test_a_retryable_error_sends_the_request_to_the_retry_topic_spending_one_attempt(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg", fail_next=[RetryableError("mmg answered 500")])
+    sms_sender = sender(engine, producer, provider)
+    sms = sms_request()
+    await sms_sender.handle([received(sms)])
+    [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
+    assert retry.event == sms
+    assert retry.headers["retry-attempt"] == "1"
+    assert retry.headers["original-topic"] == "notify.sms.requested"
+    # The retry is not kept waiting for the claim: the failed attempt released it.
+    await sms_sender.handle([received(sms, attempt=1)])
+    assert [m.notification_id for m in provider.sent] == [sms.notification_id]
+
+
+async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5xx_to_the_current_choice(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    timed_out, refused = sms_request(), sms_request()
+    mmg = FakeSmsProvider(
+        "mmg", fail_next=[ProviderTimeoutError("mmg timed out"), RetryableError("mmg answered 502")]
+    )
+    firetext = FakeSmsProvider("firetext")
+    sms_sender = sender(engine, producer, mmg, firetext)
+    balancer = sms_sender._router.balancer
+    balancer.current = {"mmg": 100, "firetext": 0}
+    await sms_sender.handle([received(timed_out)])
+    await sms_sender.handle([received(refused)])
+    balancer.current = {"mmg": 0, "firetext": 100}
+    await sms_sender.handle([received(timed_out, attempt=1), received(refused, attempt=1)])
+    # mmg may have taken the timed-out message: only mmg can drop the duplicate by its reference.
+    assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
+    assert [m.notification_id for m in firetext.sent] == [refused.notification_id]
+    async with engine.connect() as conn:
+        attempts = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT attempts FROM send_claims WHERE notification_id = ANY(CAST(:ids AS uuid[]))"
+                    ),
+                    {"ids": [timed_out.notification_id, refused.notification_id]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert attempts == [2, 2]
+
+
+async def test_throttling_retries_later_without_spending_the_budget(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg", fail_with=ThrottledError("mmg throttled the request"))
+    sms_sender = sender(engine, producer, provider, max_attempts=1)
+    sms = sms_request()
+    await sms_sender.handle([received(sms)])
+    [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
+    assert retry.headers["retry-attempt"] == "0"
+    assert retry.headers["throttled-count"] == "1"
+    assert retry.headers["error"] == "ThrottledError"
+    assert await read_topic(kafka, topics.NOTIFICATION_STATUS, 0) == []
+
+
+async def test_an_exhausted_retry_budget_ends_in_technical_failure(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider = FakeSmsProvider("mmg", fail_with=RetryableError("mmg answered 503"))
+    sms_sender = sender(engine, producer, provider, max_attempts=3)
+    sms = sms_request()
+    await sms_sender.handle([received(sms, attempt=2)])  # the third and last attempt
+    [failed] = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 1)]
+    assert isinstance(failed, NotificationFailed)
+    assert failed.failure_kind == "technical_failure"
+    assert failed.reason == "retries exhausted: mmg answered 503"
+    assert await read_topic(kafka, RETRY_TOPIC, 0) == []
+
+
+async def test_a_claim_held_by_a_live_attempt_is_retried_after_its_lease_without_a_send(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    sms = sms_request()
+    claims = ClaimStore(engine, "sms", lease_s=30)
+    [claim] = (await claims.claim({ident(sms): "mmg"})).values()
+    assert claim.state == "acquired"
+    provider = FakeSmsProvider("mmg")
+    await sender(engine, producer, provider, max_attempts=1).handle([received(sms)])
+    assert provider.calls == 0
+    [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
+    assert retry.headers["retry-attempt"] == "0"
+    assert retry.headers["error"] == "ClaimBusy"
+    assert 25_000 < int(retry.headers["retry-not-before-ms"]) - int(1000 * time.time()) <= 30_000
+
+
+async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_to_the_same_provider(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    sms = sms_request()
+    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(sms): "firetext"})
+    mmg, firetext = FakeSmsProvider("mmg"), FakeSmsProvider("firetext")
+    await asyncio.sleep(0.3)
+    await sender(engine, producer, mmg, firetext, lease_s=0.2).handle([received(sms)])
+    assert [m.notification_id for m in firetext.sent] == [sms.notification_id]
+    assert mmg.calls == 0
+
+
+async def test_test_key_messages_go_to_research_mode_and_never_to_a_provider(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    provider, research = FakeSmsProvider("mmg"), FakeSmsProvider("mmg")
+    sms = sms_request(key_type="test")
+    await sender(engine, producer, provider, research=research).handle([received(sms)])
+    assert provider.calls == 0
+    assert [m.notification_id for m in research.sent] == [sms.notification_id]
+    [sent] = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 1)]
+    assert isinstance(sent, NotificationSentToProvider)
+    assert sent.provider == "mmg"

@@ -1,0 +1,72 @@
+"""The provider simulator's HTTP behaviour: MMG and Firetext styles, duplicates dropped by
+reference, per-provider fault modes, and the research-mode receipt tables agreeing with the
+receipts service's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from notify_provider_simulator.app import create_app
+from notify_provider_simulator.settings import SimulatorSettings
+from notify_receipts.codes import firetext_outcome, mmg_outcome
+from notify_sms_sender.providers.research import FIRETEXT_RECEIPT, MMG_RECEIPT
+
+
+@pytest.fixture
+def simulator() -> Iterator[TestClient]:
+    settings = SimulatorSettings(simulator_send_receipts=False, simulator_printer=False)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def mmg(reference: str, to: str = "447700900123") -> dict[str, object]:
+    return {"reqType": "BULK", "MSISDN": to, "msg": "Hi", "sender": "GOVUK", "cid": reference, "multi": True}
+
+
+def test_an_mmg_send_is_accepted_once_and_a_repeat_is_counted_as_a_duplicate(simulator: TestClient) -> None:
+    reference = str(uuid.uuid4())
+    assert simulator.post("/mmg", json=mmg(reference)).json() == {"Reference": reference}
+    assert simulator.post("/mmg", json=mmg(reference)).status_code == 200
+    stats = simulator.get("/api/stats").json()
+    assert (stats["messages"], stats["duplicates"], stats["send_attempts"]) == (1, 1, 2)
+
+
+def test_a_firetext_form_send_is_accepted_and_a_bad_one_refused(simulator: TestClient) -> None:
+    form = {
+        "apiKey": "k",
+        "from": "GOVUK",
+        "to": "447700900123",
+        "message": "Hi £5 & more",
+        "reference": "r-1",
+    }
+    assert simulator.post("/firetext", data=form).json()["code"] == 0
+    [message] = simulator.get("/api/messages").json()["messages"]
+    assert (message["provider"], message["content"], message["sender"]) == (
+        "firetext",
+        "Hi £5 & more",
+        "GOVUK",
+    )
+    assert simulator.post("/firetext", data={**form, "message": ""}).status_code == 400
+
+
+def test_a_fault_for_one_provider_leaves_the_other_working(simulator: TestClient) -> None:
+    assert simulator.put("/api/fault", json={"mode": "errors", "provider": "mmg"}).status_code == 200
+    assert simulator.post("/mmg", json=mmg(str(uuid.uuid4()))).status_code == 500
+    form = {"to": "447700900123", "message": "Hi", "reference": str(uuid.uuid4())}
+    assert simulator.post("/firetext", data=form).status_code == 200
+    simulator.put("/api/fault", json={"mode": "throttle"})
+    assert simulator.post("/firetext", data={**form, "reference": "x"}).status_code == 429
+    assert simulator.put("/api/fault", json={"mode": "melting"}).status_code == 400
+
+
+@pytest.mark.parametrize("outcome", ["delivered", "permanent-failure", "temporary-failure"])
+def test_research_mode_receipts_mean_what_the_receipts_service_reads_them_as(outcome: str) -> None:
+    expected = outcome.replace("-", "_")
+    status, _ = MMG_RECEIPT[outcome]
+    assert mmg_outcome(status) == expected
+    status, code = FIRETEXT_RECEIPT[outcome]
+    assert firetext_outcome(status, code) == expected
