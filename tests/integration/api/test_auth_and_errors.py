@@ -380,3 +380,19 @@ def test_list_filters_are_validated(sandbox: Sandbox) -> None:
     assert error(sandbox.get("/v2/notifications", older_than="x"))[2] == "older_than is not a valid UUID"
     status = error(sandbox.get("/v2/notifications", status="elephant"))[2]
     assert status.startswith("status elephant is not one of [cancelled, created, sending")
+
+
+@pytest.mark.parametrize("template_id", ["", "not-a-uuid"])
+def test_a_job_upload_with_a_template_id_that_is_not_a_uuid_is_a_400_not_a_500(
+    sandbox: Sandbox, template_id: str
+) -> None:
+    response = httpx.post(
+        f"{sandbox.url}/v2/jobs",
+        params={"template_id": template_id},
+        content=b"phone number\n07700900123\n",
+        headers=sandbox.headers(),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"error": "ValidationError", "message": "template_id is not a valid UUID"}
+    ]

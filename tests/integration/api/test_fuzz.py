@@ -52,7 +52,7 @@ def test_no_generated_request_gets_a_server_error(public_api: Any, fuzz_sandbox:
 
 text = st.text(max_size=60)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3),
     max_leaves=8,
 )

@@ -6,6 +6,8 @@
 * **Daily limits**: a counter per service, channel and UTC day (international SMS also counts on
   its own counter), checked and incremented atomically for all the counters a send touches; test
   keys count on counters of their own. A send that is refused after counting gives its count back.
+* ``admit`` does both, and stores the send's read-your-writes row, in one script: one round trip
+  per send on the hot path.
 
 Keys carry the service id as a hash tag (``{...}``), so a service's keys live in one cluster slot.
 If Redis cannot be reached, the request is allowed (as Notify does) and a warning is logged.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +29,9 @@ log = logging.getLogger(__name__)
 DAY_SECONDS = 86_400
 MAX_BURST = 1000
 
-_BUCKET_SCRIPT = """
+# The token bucket, as Lua shared by the scripts below: takes a token from KEYS[1] if it can, leaving
+# ``allowed`` (1 or 0) and ``wait`` (seconds until a token is due) set.
+_BUCKET_LUA = """
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -49,8 +54,9 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
-return {allowed, tostring(wait)}
 """
+
+_BUCKET_SCRIPT = _BUCKET_LUA + "return {allowed, tostring(wait)}\n"
 
 _DAILY_SCRIPT = """
 local ttl = tonumber(ARGV[1])
@@ -68,6 +74,38 @@ for i, key in ipairs(KEYS) do
 end
 return 0
 """
+
+# A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
+# all or none, as _DAILY_SCRIPT), then values stored with a TTL (the remaining keys). Each step runs
+# only if the one before allowed the send. ARGV: rate, capacity, day ttl, nd, (n, limit) per
+# counter, store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based)}.
+_ADMIT_SCRIPT = (
+    _BUCKET_LUA
+    + """
+if allowed == 0 then
+  return {0, tostring(wait), 0}
+end
+local day_ttl = tonumber(ARGV[3])
+local nd = tonumber(ARGV[4])
+for i = 1, nd do
+  local current = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
+  if current + tonumber(ARGV[3 + 2 * i]) > tonumber(ARGV[4 + 2 * i]) then
+    return {1, '0', i}
+  end
+end
+for i = 1, nd do
+  local n = tonumber(ARGV[3 + 2 * i])
+  if redis.call('INCRBY', KEYS[1 + i], n) == n then
+    redis.call('EXPIRE', KEYS[1 + i], day_ttl)
+  end
+end
+local store_ttl = tonumber(ARGV[5 + 2 * nd])
+for i = 2 + nd, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[4 + 2 * nd + i - nd], 'EX', store_ttl)
+end
+return {1, '0', 0}
+"""
+)
 
 
 def bucket_capacity(rate_limit: int) -> int:
@@ -102,11 +140,24 @@ def seconds_until_utc_midnight(now: datetime | None = None) -> int:
     return max(1, math.ceil((midnight - moment).total_seconds()))
 
 
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of ``Limiter.admit``: the rate limit first, then (if it allowed) the daily limits."""
+
+    rate: RateDecision
+    daily: DailyDecision
+
+    @property
+    def allowed(self) -> bool:
+        return self.rate.allowed and self.daily.allowed
+
+
 class Limiter:
     def __init__(self, redis: Redis[bytes]) -> None:
         self._redis = redis
         self._bucket = redis.register_script(_BUCKET_SCRIPT)
         self._daily = redis.register_script(_DAILY_SCRIPT)
+        self._admit = redis.register_script(_ADMIT_SCRIPT)
 
     @staticmethod
     def bucket_key(service_id: str, key_type: str) -> str:
@@ -149,6 +200,48 @@ class Limiter:
         if refused == 0:
             return DailyDecision(True)
         return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
+
+    async def admit(
+        self,
+        service_id: str,
+        key_type: str,
+        rate_limit: int,
+        counts: list[tuple[DailyLimit, int]],
+        *,
+        store: Sequence[tuple[str, bytes]] = (),
+        store_seconds: int = 0,
+        day: str | None = None,
+    ) -> Admission:
+        """``take_token``, then ``count_daily``, then store ``store`` (key, value) for
+        ``store_seconds``, atomically and in one round trip; each step only if the one before allowed
+        it. Keys to store should carry the ``{service_id}`` hash tag (one cluster slot)."""
+        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        keys = [self.bucket_key(service_id, key_type)]
+        keys += [self.daily_key(service_id, lim.name, key_type, today) for lim, _ in counts]
+        keys += [key for key, _ in store]
+        args: list[float | int | bytes] = [
+            rate_limit / 60,
+            bucket_capacity(rate_limit),
+            DAY_SECONDS,
+            len(counts),
+        ]
+        for lim, n in counts:
+            args += [n, lim.limit]
+        args.append(store_seconds)
+        args += [value for _, value in store]
+        try:
+            allowed, wait, refused = await self._admit(keys=keys, args=args)
+        except RedisError as exc:
+            log.warning("limits not checked: redis unavailable", extra={"error": type(exc).__name__})
+            return Admission(RateDecision(True), DailyDecision(True))
+        if int(allowed) != 1:
+            return Admission(RateDecision(False, max(1, math.ceil(float(wait)))), DailyDecision(True))
+        if int(refused) == 0:
+            return Admission(RateDecision(True), DailyDecision(True))
+        return Admission(
+            RateDecision(True),
+            DailyDecision(False, counts[int(refused) - 1][0], seconds_until_utc_midnight()),
+        )
 
     async def give_back_daily(
         self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None

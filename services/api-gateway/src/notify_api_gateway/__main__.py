@@ -18,7 +18,18 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common.http import serve_http
 
 
+def _use_uvloop() -> None:
+    """Serve on uvloop (uvicorn[standard] installs it): ``asyncio.run`` below, in ``serve_http`` and
+    in each worker, then makes uvloop's event loop, which roughly halves the cost of socket I/O."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
+        return
+    uvloop.install()
+
+
 def _serve(settings: ApiSettings) -> int:
+    _use_uvloop()
     return serve_http(
         "api-gateway",
         create_app(settings),
@@ -40,6 +51,7 @@ def _worker(settings: ApiSettings) -> None:
     from notify_common.logs import configure_logging
 
     configure_logging("api-gateway", settings.log_level)
+    _use_uvloop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey
+from notify_api_gateway.legacy.store import IssuedToken, LegacyStore
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.secrets import SecretBox
@@ -154,6 +155,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--number", required=True)
     p.add_argument("--provider", required=True)
     p.add_argument("--service-id")
+    p = sub.add_parser("set-legacy-api", help="turn the alpha and/or beta API on or off for a service")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--alpha", choices=("on", "off"))
+    p.add_argument("--beta", choices=("on", "off"))
+    p = sub.add_parser("create-alpha-token", help="an alpha API bearer token; printed once")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--type", choices=("normal", "team", "test"), default="normal")
+    p = sub.add_parser("revoke-alpha-token", help="revoke an alpha API bearer token")
+    p.add_argument("--service-id", required=True)
+    p.add_argument("--token-id", required=True)
     return parser
 
 
@@ -207,7 +219,23 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
         return lambda a: a.set_callback(args.service_id, args.type, args.url, args.bearer_token)
     if c == "add-inbound-number":
         return lambda a: a.add_inbound_number(args.number, args.provider, args.service_id)
+    if c in ("set-legacy-api", "create-alpha-token", "revoke-alpha-token"):
+        return _legacy_command(args)
     raise SystemExit(f"unknown command {c}")
+
+
+def _legacy_command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]:
+    c = args.command
+    if c == "set-legacy-api":
+        alpha, beta = ({"on": True, "off": False}.get(v) for v in (args.alpha, args.beta))
+        return lambda a: LegacyStore(a.engine).set_switches(args.service_id, alpha=alpha, beta=beta)
+    if c == "create-alpha-token":
+        return lambda a: _token(LegacyStore(a.engine).issue_token(args.service_id, args.name, args.type))
+    return lambda a: LegacyStore(a.engine).revoke_token(args.service_id, args.token_id)
+
+
+async def _token(issued: Awaitable[IssuedToken]) -> str:
+    return (await issued).token
 
 
 async def _combined(created: Awaitable[CreatedKey]) -> str:

@@ -24,7 +24,16 @@ from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
-from notify_api_gateway.routes import bulk, inbound, jobs, notifications, reads, templates
+from notify_api_gateway.routes import (
+    bulk,
+    inbound,
+    jobs,
+    legacy_alpha,
+    legacy_beta,
+    notifications,
+    reads,
+    templates,
+)
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
@@ -116,6 +125,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for module in (notifications, bulk, reads, templates, inbound, jobs):
         app.include_router(module.router)
     app.include_router(admin_router)
+    app.include_router(legacy_alpha.router)
+    app.include_router(legacy_beta.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

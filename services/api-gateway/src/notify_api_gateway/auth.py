@@ -3,6 +3,11 @@
 ``Authorization: Bearer <JWT>``, HS256, claims ``iss`` (the service id) and ``iat`` within ±30 s.
 The token is checked against every key of the service until one verifies; the messages and status
 codes are Notify's, word for word.
+
+A token that verified is remembered (``VerifiedTokens``, keyed by the token string): the same token
+sent again skips decoding and the HMAC, but is still refused if its key has since been revoked or
+removed, or once its ``iat`` is outside the ±30 s window. Tokens with ``exp`` or ``nbf`` claims,
+whose validity PyJWT re-checks with the clock, are not remembered.
 """
 
 from __future__ import annotations
@@ -67,6 +72,13 @@ def check_algorithm(token: str) -> None:
 
 def verify_with_keys(token: str, keys: list[tuple[ApiKey, str]], now: float | None = None) -> ApiKey:
     """Find the key (with its plaintext secret) that signed ``token``; check revocation and iat."""
+    return verify_token(token, keys, now)[0]
+
+
+def verify_token(
+    token: str, keys: list[tuple[ApiKey, str]], now: float | None = None
+) -> tuple[ApiKey, str, dict[str, Any]]:
+    """``verify_with_keys``, returning the key, its secret and the token's claims."""
     check_algorithm(token)
     for key, secret in keys:
         try:
@@ -86,7 +98,7 @@ def verify_with_keys(token: str, keys: list[tuple[ApiKey, str]], now: float | No
         if key.revoked:
             raise auth_error("Invalid token: API key revoked")
         check_issued_at(claims.get("iat"), time.time() if now is None else now)
-        return key
+        return key, secret, claims
     raise auth_error("Invalid token: API key not found")
 
 
@@ -95,3 +107,47 @@ def check_issued_at(iat: object, now: float) -> None:
         raise auth_error(f"Invalid token: make sure your API token matches the example at {DOCS_AUTH_URL}")
     if now > iat + CLOCK_SKEW_SECONDS or iat > now + CLOCK_SKEW_SECONDS:
         raise auth_error("Error: Your system clock must be accurate to within 30 seconds")
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    service_id: str
+    key_id: str
+    secret: str
+    iat: float
+
+
+class VerifiedTokens:
+    """Tokens that verified, by token string (oldest forgotten first beyond ``size``)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._tokens: dict[str, VerifiedToken] = {}
+
+    def get(self, token: str) -> VerifiedToken | None:
+        return self._tokens.get(token)
+
+    def remember(self, token: str, service_id: str, key: ApiKey, secret: str, claims: dict[str, Any]) -> None:
+        iat = claims.get("iat")
+        if "exp" in claims or "nbf" in claims or not isinstance(iat, int | float) or isinstance(iat, bool):
+            return
+        if len(self._tokens) >= self._size:
+            del self._tokens[next(iter(self._tokens))]
+        self._tokens[token] = VerifiedToken(service_id, key.id, secret, iat)
+
+    def forget(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+
+def verify_remembered(
+    known: VerifiedToken, keys: list[tuple[ApiKey, str]], now: float | None = None
+) -> ApiKey | None:
+    """What ``verify_with_keys`` decides for a token that verified before with ``known``'s key: that
+    key (revocation and iat checked again), or None if the key is gone (verify from scratch)."""
+    for key, secret in keys:
+        if key.id == known.key_id and secret == known.secret:
+            if key.revoked:
+                raise auth_error("Invalid token: API key revoked")
+            check_issued_at(known.iat, time.time() if now is None else now)
+            return key
+    return None

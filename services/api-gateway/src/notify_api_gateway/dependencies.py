@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from notify_api_gateway.auth import Authenticated, bearer_token, unverified_issuer, verify_with_keys
+from notify_api_gateway.auth import (
+    Authenticated,
+    VerifiedTokens,
+    bearer_token,
+    unverified_issuer,
+    verify_remembered,
+    verify_token,
+)
 from notify_api_gateway.errors import auth_error
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.letters import LetterStore
@@ -33,7 +40,8 @@ class AppState:
     letters: LetterStore
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request.
     state = request.app.state.notify
     assert isinstance(state, AppState)
     return state
@@ -42,9 +50,14 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
+# Tokens this process has verified (see ``auth``): clients reuse a token for many requests.
+verified_tokens = VerifiedTokens()
+
+
 async def authenticate(request: Request, state: State) -> Authenticated:
     token = bearer_token(request.headers.get("authorization"))
-    service_id = unverified_issuer(token)
+    known = verified_tokens.get(token)
+    service_id = known.service_id if known is not None else unverified_issuer(token)
     config = await state.repository.service_config(service_id)
     if config is None:
         raise auth_error("Invalid token: service not found")
@@ -52,7 +65,13 @@ async def authenticate(request: Request, state: State) -> Authenticated:
         raise auth_error("Invalid token: service is archived")
     if not config.keys:
         raise auth_error("Invalid token: service has no API keys")
-    key = verify_with_keys(token, config.keys)
+    if known is not None:
+        remembered = verify_remembered(known, config.keys)
+        if remembered is not None:
+            return Authenticated(service=config.service, api_key=remembered, config=config)
+        verified_tokens.forget(token)
+    key, secret, claims = verify_token(token, config.keys)
+    verified_tokens.remember(token, service_id, key, secret, claims)
     return Authenticated(service=config.service, api_key=key, config=config)
 
 

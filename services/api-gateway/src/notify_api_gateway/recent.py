@@ -2,7 +2,9 @@
 straight after the 201 finds it (status ``created``) even while the projector lags behind.
 
 The row is written before the event is published, so it exists by the time the client learns the
-id; GET prefers the projection, which is always at least as far along.
+id; GET prefers the projection, which is always at least as far along. On the send path it is
+written by the limiter's one script per send (``entries`` gives it the keys and values); keys carry
+the service id as a hash tag so they share that script's cluster slot.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ log = logging.getLogger(__name__)
 _DATETIME_FIELDS = ("created_at", "scheduled_for", "sent_at", "completed_at")
 
 
-def _key(notification_id: str) -> str:
-    return f"recent:{notification_id}"
+def _key(service_id: str, notification_id: str) -> str:
+    return f"recent:{{{service_id}}}:{notification_id}"
 
 
 def encode_row(row: dict[str, Any]) -> bytes:
@@ -47,11 +49,20 @@ class RecentNotifications:
         self._redis = redis
         self._ttl = ttl_seconds
 
+    @property
+    def ttl_seconds(self) -> int:
+        return self._ttl
+
+    @staticmethod
+    def entries(rows: list[dict[str, Any]]) -> list[tuple[str, bytes]]:
+        """The Redis keys and values ``remember`` would write, for a caller that writes them itself."""
+        return [(_key(row["service_id"], row["id"]), encode_row(row)) for row in rows]
+
     async def remember(self, rows: list[dict[str, Any]]) -> None:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for row in rows:
-                    pipe.set(_key(row["id"]), encode_row(row), ex=self._ttl)
+                for key, value in self.entries(rows):
+                    pipe.set(key, value, ex=self._ttl)
                 await pipe.execute()
         except RedisError as exc:
             # The notification is still accepted; only the read-your-writes window is lost.
@@ -59,7 +70,7 @@ class RecentNotifications:
 
     async def recall(self, service_id: str, notification_id: str, key_type: str) -> dict[str, Any] | None:
         try:
-            raw = await self._redis.get(_key(notification_id))
+            raw = await self._redis.get(_key(service_id, notification_id))
         except RedisError:
             return None
         if raw is None:

@@ -16,6 +16,7 @@ from notify_api_gateway.errors import ApiError, bad_request, forbidden, validati
 from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
+from notify_api_gateway.validation import checked_phone_number
 from notify_common import topics
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.ratelimit import DailyLimit
@@ -24,7 +25,6 @@ from notify_common.recipients import (
     SIMULATED_SMS_NUMBERS,
     InvalidRecipientError,
     validate_email_address,
-    validate_phone_number,
     validate_postal_address,
 )
 from notify_common.templates import (
@@ -217,7 +217,7 @@ def prepare_sms(
             )
         sender = known[sender_id]
     try:
-        phone = validate_phone_number(
+        phone = checked_phone_number(
             body["phone_number"],
             allow_international="international_sms" in service.permissions,
             allow_landline="sms_to_uk_landlines" in service.permissions,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from notify_api_gateway.admin_store import AdminError, AdminStore
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError
+from notify_api_gateway.legacy.store import LegacyStore
 
 KeyType = Literal["normal", "team", "test"]
 TemplateType = Literal["sms", "email", "letter"]
@@ -319,3 +320,61 @@ async def assign_inbound_number(
     service_id: str, number_id: str, admin: Admin, state: State
 ) -> dict[str, Any]:
     return await run(state, service_id, admin.assign_inbound_number(service_id, number_id))
+
+
+# ---- the earlier API generations (docs/legacy-alpha.md, docs/legacy-beta.md) -----------------
+
+
+class LegacySwitches(BaseModel):
+    alpha: bool | None = None
+    beta: bool | None = None
+
+
+class NewAlphaToken(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    key_type: KeyType = "normal"
+
+
+def _legacy(request: Request, admin: AdminStore) -> LegacyStore:
+    """The adapters' own store if this process made one (so its cache is dropped), else a new one."""
+    legacy = getattr(request.app.state, "legacy", None)
+    return legacy if isinstance(legacy, LegacyStore) else LegacyStore(admin.engine)
+
+
+@router.get("/services/{service_id}/legacy-apis")
+async def legacy_switches(service_id: str, request: Request, admin: Admin, state: State) -> dict[str, Any]:
+    """Whether the alpha and beta APIs answer for this service (both off unless turned on)."""
+    return await run(state, None, _legacy(request, admin).described_switches(service_id))
+
+
+@router.put("/services/{service_id}/legacy-apis")
+async def set_legacy_switches(
+    service_id: str, body: LegacySwitches, request: Request, admin: Admin, state: State
+) -> dict[str, Any]:
+    """Turn the alpha and/or beta API on or off for this service."""
+    return await run(
+        state, None, _legacy(request, admin).set_switches(service_id, alpha=body.alpha, beta=body.beta)
+    )
+
+
+@router.post("/services/{service_id}/alpha-tokens", status_code=201)
+async def create_alpha_token(
+    service_id: str, body: NewAlphaToken, request: Request, admin: Admin, state: State
+) -> dict[str, Any]:
+    """A plain bearer token for the alpha API, in the answer once and never again (only its
+    SHA-256 digest is kept)."""
+    result = await run(state, None, _legacy(request, admin).issue_token(service_id, body.name, body.key_type))
+    issued = result["data"]
+    return {"data": {"id": issued.id, "key_type": body.key_type, "token": issued.token}}
+
+
+@router.get("/services/{service_id}/alpha-tokens")
+async def alpha_tokens(service_id: str, request: Request, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state, None, _legacy(request, admin).tokens(service_id))
+
+
+@router.post("/services/{service_id}/alpha-tokens/{token_id}/revoke")
+async def revoke_alpha_token(
+    service_id: str, token_id: str, request: Request, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(state, None, _legacy(request, admin).revoke_token(service_id, token_id))

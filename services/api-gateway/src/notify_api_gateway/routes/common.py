@@ -1,5 +1,10 @@
 """What every send route shares: reading the body, the rate limit, Idempotency-Key handling, and
-accepting a prepared send (daily limit, then published and acknowledged, or held for its time)."""
+accepting a prepared send (daily limit, then published and acknowledged, or held for its time).
+
+The hot path (``accept(..., take_token=True)``) takes the rate-limit token, counts the daily limits
+and stores the read-your-writes row in one Redis round trip, after the request has been checked; a
+request refused before that takes its token with ``enforce_rate_limit`` on the way out, so a caller
+over its rate limit still gets the 429 first, exactly as if the token had been taken up front."""
 
 from __future__ import annotations
 
@@ -25,6 +30,14 @@ from notify_common.ratelimit import DailyLimit
 log = logging.getLogger(__name__)
 # A scheduled_for this close to now is sent straight away.
 SCHEDULE_THRESHOLD = timedelta(seconds=5)
+
+
+class OrjsonResponse(JSONResponse):
+    """A JSONResponse rendered by orjson: the same bytes as ``JSONResponse`` for these bodies
+    (compact separators, UTF-8 unescaped, keys in order), several times faster."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -67,9 +80,13 @@ def daily_counts(sends: list[PreparedSend]) -> list[tuple[DailyLimit, int]]:
     return list(totals.items())
 
 
-async def accept(state: AppState, caller: Authenticated, send: PreparedSend) -> None:
+async def accept(
+    state: AppState, caller: Authenticated, send: PreparedSend, *, take_token: bool = False
+) -> None:
     """Make one prepared send durable before the 201: published and acknowledged, or held."""
-    await accept_many(state, caller, [send], scheduled_for=send.row.get("scheduled_for"), bulk=False)
+    await accept_many(
+        state, caller, [send], scheduled_for=send.row.get("scheduled_for"), bulk=False, take_token=take_token
+    )
 
 
 async def accept_many(
@@ -79,9 +96,14 @@ async def accept_many(
     *,
     scheduled_for: datetime | None,
     bulk: bool,
+    take_token: bool = False,
 ) -> None:
-    """Count the sends against the daily limits (429 when over), then make them durable."""
+    """Count the sends against the daily limits (429 when over), then make them durable. With
+    ``take_token`` the rate-limit token is taken first, in the same Redis round trip."""
     real = [s for s in sends if not s.simulated]
+    if take_token:
+        await _admit_and_publish(state, caller, real, scheduled_for=scheduled_for, bulk=bulk)
+        return
     if not real:
         return
     service_id, key_type = caller.service.id, caller.api_key.key_type
@@ -91,7 +113,8 @@ async def accept_many(
         assert decision.exceeded is not None
         raise over_daily_limit(decision.exceeded.name, decision.exceeded.limit, decision.retry_after_seconds)
     try:
-        if scheduled_for is not None and scheduled_for > datetime.now(UTC) + SCHEDULE_THRESHOLD:
+        if _held(scheduled_for):
+            assert scheduled_for is not None
             await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
         else:
             await asyncio.gather(
@@ -100,6 +123,49 @@ async def accept_many(
             )
     except BaseException:
         await state.limiter.give_back_daily(service_id, key_type, counts)
+        raise
+
+
+def _held(scheduled_for: datetime | None) -> bool:
+    return scheduled_for is not None and scheduled_for > datetime.now(UTC) + SCHEDULE_THRESHOLD
+
+
+async def _admit_and_publish(
+    state: AppState,
+    caller: Authenticated,
+    real: list[PreparedSend],
+    *,
+    scheduled_for: datetime | None,
+    bulk: bool,
+) -> None:
+    service, key_type = caller.service, caller.api_key.key_type
+    counts = daily_counts(real)
+    held = _held(scheduled_for)
+    rows = [] if held else [s.row for s in real]
+    admission = await state.limiter.admit(
+        service.id,
+        key_type,
+        service.rate_limit,
+        counts,
+        store=state.recent.entries(rows),
+        store_seconds=state.recent.ttl_seconds,
+    )
+    if not admission.rate.allowed:
+        raise rate_limited(key_type, service.rate_limit, admission.rate.retry_after_seconds)
+    if not admission.daily.allowed:
+        exceeded = admission.daily.exceeded
+        assert exceeded is not None
+        raise over_daily_limit(exceeded.name, exceeded.limit, admission.daily.retry_after_seconds)
+    if not real:
+        return
+    try:
+        if held:
+            assert scheduled_for is not None
+            await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
+        else:
+            await state.producer.publish_many([(s.topic(bulk=bulk), s.event) for s in real])
+    except BaseException:
+        await state.limiter.give_back_daily(service.id, key_type, counts)
         raise
 
 

@@ -100,11 +100,15 @@ def parse_scheduled_for(value: str | None) -> datetime | None:
     return parsed
 
 
-def check_job_id(job_id: str) -> None:
+def check_uuid(name: str, value: str) -> None:
     try:
-        uuid.UUID(job_id)
+        uuid.UUID(value)
     except ValueError:
-        raise ApiError(400, "ValidationError", "job_id is not a valid UUID") from None
+        raise ApiError(400, "ValidationError", f"{name} is not a valid UUID") from None
+
+
+def check_job_id(job_id: str) -> None:
+    check_uuid("job_id", job_id)
 
 
 @router.post("/v2/jobs", status_code=201)
@@ -117,6 +121,7 @@ async def create_job(
     file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
     scheduled_for: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
+    check_uuid("template_id", template_id)
     limits = jobs.settings.csv_limits()
     when = parse_scheduled_for(scheduled_for)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:

@@ -1,0 +1,73 @@
+"""Who is calling the alpha or the beta API, as the same ``Authenticated`` caller v2 sends take,
+with each generation's errors. Both refuse a service whose switch for that generation is off.
+
+* alpha: ``Authorization: Bearer <token>``, a plain token issued by the admin API, looked up by
+  its SHA-256 digest; it acts as an API key of the type it was issued with.
+* beta: a request-signing JWT (``signing``) verified against the service's v2 API keys.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from notify_api_gateway.auth import Authenticated, bearer_token, unverified_issuer
+from notify_api_gateway.dependencies import AppState, State
+from notify_api_gateway.errors import ApiError
+from notify_api_gateway.legacy import alpha, beta
+from notify_api_gateway.legacy.signing import SignedRequest, SigningError, verify
+from notify_api_gateway.legacy.store import LegacyStore
+from notify_api_gateway.repository import ApiKey
+
+
+def get_legacy(request: Request, state: State) -> LegacyStore:
+    """``app.state.legacy``, made on first use with the configuration cache's lifetime."""
+    legacy = getattr(request.app.state, "legacy", None)
+    if not isinstance(legacy, LegacyStore):
+        legacy = LegacyStore(state.repository.engine, state.settings.config_cache_seconds)
+        request.app.state.legacy = legacy
+    return legacy
+
+
+Legacy = Annotated[LegacyStore, Depends(get_legacy)]
+
+
+async def alpha_caller(request: Request, state: AppState, legacy: LegacyStore) -> Authenticated:
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise alpha.AlphaError(401, alpha.MISSING_TOKEN)
+    token = await legacy.token(given.strip())
+    if token is None or token.revoked:
+        raise alpha.AlphaError(403, alpha.INVALID_TOKEN)
+    config = await state.repository.service_config(token.service_id)
+    if config is None or not config.service.active:
+        raise alpha.AlphaError(403, alpha.INVALID_TOKEN)
+    if not (await legacy.switches(token.service_id)).alpha:
+        raise alpha.AlphaError(403, alpha.NOT_ENABLED)
+    key = ApiKey(
+        id=token.id, service_id=token.service_id, name=token.name, key_type=token.key_type, revoked=False
+    )
+    return Authenticated(service=config.service, api_key=key, config=config)
+
+
+async def beta_caller(request: Request, state: AppState, legacy: LegacyStore, body: bytes) -> Authenticated:
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        service_id = unverified_issuer(token)
+    except ApiError as exc:
+        raise beta.from_api_error(exc) from None
+    config = await state.repository.service_config(service_id)
+    if config is None:
+        raise beta.BetaError(403, "Invalid token: service not found")
+    if not config.service.active:
+        raise beta.BetaError(403, "Invalid token: service is archived")
+    signed = SignedRequest(method=request.method, path=request.url.path, body=body)
+    try:
+        key = verify(token, config.keys, signed)
+    except SigningError as exc:
+        raise beta.BetaError(403, exc.message) from None
+    if not (await legacy.switches(service_id)).beta:
+        raise beta.BetaError(403, beta.NOT_ENABLED)
+    return Authenticated(service=config.service, api_key=key, config=config)

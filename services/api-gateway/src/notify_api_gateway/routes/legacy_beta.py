@@ -1,0 +1,106 @@
+"""The beta API (docs/legacy-beta.md): ``POST /notifications/{sms,email}``, ``GET /notifications``
+and ``GET /notifications/{id}``, authenticated with request-signing tokens (``legacy.signing``).
+
+A thin adapter: a send is the v2 send of the same template (``sending.prepare_sms`` /
+``prepare_email``, the rate and daily limits, publishing); reads are v2's reads of the same
+projection, in the beta's shape and status words. Left out of the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from notify_api_gateway.auth import Authenticated
+from notify_api_gateway.dependencies import AppState, State
+from notify_api_gateway.errors import ApiError
+from notify_api_gateway.legacy import beta
+from notify_api_gateway.legacy.callers import Legacy, beta_caller
+from notify_api_gateway.legacy.reads import page
+from notify_api_gateway.legacy.store import LegacyStore
+from notify_api_gateway.routes.common import accept, context, enforce_rate_limit
+from notify_api_gateway.routes.reads import find_notification
+from notify_api_gateway.sending import prepare_email, prepare_sms
+
+router = APIRouter(include_in_schema=False)
+MAX_PAGE = 100_000
+Handler = Callable[[Authenticated, bytes], Awaitable[JSONResponse]]
+
+
+async def _answer(request: Request, state: AppState, legacy: LegacyStore, handle: Handler) -> JSONResponse:
+    try:
+        raw = await request.body()
+        caller = await beta_caller(request, state, legacy, raw)
+        return await handle(caller, raw)
+    except ApiError as exc:
+        error = beta.from_api_error(exc)
+    except beta.BetaError as exc:
+        error = exc
+    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
+
+
+def _sender(request: Request, state: AppState, channel: str) -> Handler:
+    async def send(caller: Authenticated, raw: bytes) -> JSONResponse:
+        await enforce_rate_limit(state, caller)
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise beta.BetaError(400, {"body": ["Invalid JSON."]}) from None
+        body = beta.to_v2_body(parsed, channel)
+        template = await state.repository.template(caller.service.id, body["template_id"])
+        prepare = prepare_sms if channel == "sms" else prepare_email
+        prepared = prepare(caller, template, body, context(state, request))
+        await accept(state, caller, prepared)
+        return JSONResponse({"data": {"notification": {"id": prepared.notification_id}}}, status_code=201)
+
+    return send
+
+
+@router.post("/notifications/sms")
+async def post_sms(request: Request, state: State, legacy: Legacy) -> JSONResponse:
+    return await _answer(request, state, legacy, _sender(request, state, "sms"))
+
+
+@router.post("/notifications/email")
+async def post_email(request: Request, state: State, legacy: Legacy) -> JSONResponse:
+    return await _answer(request, state, legacy, _sender(request, state, "email"))
+
+
+@router.get("/notifications/{notification_id}")
+async def get_notification(
+    notification_id: str, request: Request, state: State, legacy: Legacy
+) -> JSONResponse:
+    async def read(caller: Authenticated, _: bytes) -> JSONResponse:
+        try:
+            wanted = str(uuid.UUID(notification_id))
+        except ValueError:
+            raise beta.not_found() from None
+        row = await find_notification(state, caller, wanted)
+        if row is None:
+            raise beta.not_found()
+        return JSONResponse({"data": beta.notification(row)})
+
+    return await _answer(request, state, legacy, read)
+
+
+@router.get("/notifications")
+async def list_notifications(request: Request, state: State, legacy: Legacy) -> JSONResponse:
+    async def read(caller: Authenticated, _: bytes) -> JSONResponse:
+        given = request.query_params.get("page", "1")
+        if not given.isdigit() or not 1 <= int(given) <= MAX_PAGE:
+            raise beta.BetaError(400, {"page": ["Not a valid page number."]})
+        config = caller.config
+        retention = max(
+            (config.retention_days.values() if config else []),
+            default=state.settings.default_retention_days,
+        )
+        rows = await page(
+            state.repository.engine, caller.service.id, caller.api_key.key_type, int(given), retention
+        )
+        return JSONResponse({"data": [beta.notification(r) for r in rows]})
+
+    return await _answer(request, state, legacy, read)

@@ -1,0 +1,115 @@
+"""The ingest fast paths decide exactly as the slow paths they stand in for: the compiled schema
+checks as jsonschema, the once-per-request phone parse as ``validate_phone_number``, and a remembered
+token as a fresh verification."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from notify_api_gateway import validation
+from notify_api_gateway.auth import VerifiedTokens, verify_remembered, verify_token
+from notify_api_gateway.errors import ApiError
+from notify_api_gateway.repository import ApiKey
+from notify_api_gateway.schemas import POST_BULK, POST_EMAIL, POST_LETTER, POST_SMS
+from notify_common.recipients import InvalidRecipientError, validate_phone_number
+
+TEMPLATE = str(uuid.uuid4())
+BODIES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "personalisation": {"a": 1}}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": "not-a-uuid"}),
+    (POST_SMS, {"phone_number": "01632 960 001", "template_id": TEMPLATE}),
+    (POST_SMS, {"phone_number": 7700900123, "template_id": TEMPLATE}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "extra": 1}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "reference": "x" * 1001}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "reference": None}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "scheduled_for": None}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "scheduled_for": "2001-01-01"}),
+    (POST_SMS, {"phone_number": "07700900123", "template_id": TEMPLATE, "personalisation": []}),
+    (POST_SMS, {"template_id": TEMPLATE}),
+    (POST_EMAIL, {"email_address": "a@example.gov.uk", "template_id": TEMPLATE}),
+    (POST_EMAIL, {"email_address": "not an email", "template_id": TEMPLATE}),
+    (POST_EMAIL, {"email_address": "a@example.gov.uk", "template_id": TEMPLATE, "sanitise_content_for": [1]}),
+    (
+        POST_EMAIL,
+        {
+            "email_address": "a@example.gov.uk",
+            "template_id": TEMPLATE,
+            "one_click_unsubscribe_url": "http://x",
+        },
+    ),
+    (POST_LETTER, {"template_id": TEMPLATE, "personalisation": {}}),
+    (POST_LETTER, {"template_id": TEMPLATE}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number"], ["07700900123"]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number"], [True]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "", "rows": [["phone number"]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "csv": "phone number\n07700900123"}),
+]
+
+
+def _slow_errors(body: dict[str, Any], schema: dict[str, Any]) -> bool:
+    return any(True for _ in validation._validator(schema).iter_errors(body))
+
+
+@pytest.mark.parametrize(("schema", "body"), BODIES)
+def test_the_compiled_schema_checks_agree_with_jsonschema(
+    schema: dict[str, Any], body: dict[str, Any]
+) -> None:
+    fast = validation._fast(schema)
+    assert fast is not None
+    assert fast(body) is not _slow_errors(body, schema)
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["07700900123", "+447700900123", "01632960001", "+12025550123", "+33612345678", "0900 123", "abc"],
+)
+@pytest.mark.parametrize("international", [True, False])
+@pytest.mark.parametrize("landline", [True, False])
+def test_a_phone_number_checked_once_per_request_decides_as_validate_phone_number(
+    number: str, international: bool, landline: bool
+) -> None:
+    def outcome(check: Any) -> object:
+        try:
+            return check(number, allow_international=international, allow_landline=landline)
+        except InvalidRecipientError as exc:
+            return (type(exc), exc.message)
+
+    validation._PHONES.clear()
+    assert outcome(validation.checked_phone_number) == outcome(validate_phone_number)
+    assert outcome(validation.checked_phone_number) == outcome(validate_phone_number)  # from the cache
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_revoked_or_its_iat_too_old() -> None:
+    service_id, secret = str(uuid.uuid4()), str(uuid.uuid4())
+    key = ApiKey(id=str(uuid.uuid4()), service_id=service_id, name="k", key_type="normal", revoked=False)
+    now = time.time()
+    token = jwt.encode({"iss": service_id, "iat": int(now)}, secret, "HS256")
+    found, used, claims = verify_token(token, [(key, secret)], now=now)
+    tokens = VerifiedTokens()
+    tokens.remember(token, service_id, found, used, claims)
+    known = tokens.get(token)
+    assert known is not None
+    assert verify_remembered(known, [(key, secret)], now=now) is key
+    revoked = ApiKey(id=key.id, service_id=service_id, name="k", key_type="normal", revoked=True)
+    with pytest.raises(ApiError, match="revoked"):
+        verify_remembered(known, [(revoked, secret)], now=now)
+    with pytest.raises(ApiError, match="30 seconds"):
+        verify_remembered(known, [(key, secret)], now=now + 31)
+    assert verify_remembered(known, [], now=now) is None
+
+
+def test_a_token_with_an_expiry_is_never_remembered() -> None:
+    service_id, secret = str(uuid.uuid4()), str(uuid.uuid4())
+    key = ApiKey(id=str(uuid.uuid4()), service_id=service_id, name="k", key_type="normal", revoked=False)
+    now = int(time.time())
+    token = jwt.encode({"iss": service_id, "iat": now, "exp": now + 5}, secret, "HS256")
+    found, used, claims = verify_token(token, [(key, secret)])
+    tokens = VerifiedTokens()
+    tokens.remember(token, service_id, found, used, claims)
+    assert tokens.get(token) is None
