@@ -4,7 +4,6 @@ receipts → Kafka → projector → PostgreSQL, and the client's GET sees it de
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -13,23 +12,7 @@ from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from tests.e2e.conftest import Platform
-
-
-def wait_for_status(
-    client: NotificationsAPIClient, notification_id: str, wanted: str, timeout: float = 30.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            last = client.get_notification_by_id(notification_id)
-            if last["status"] == wanted:
-                return last
-        except HTTPError as exc:
-            if exc.status_code != 404:  # not projected yet is fine; anything else is not
-                raise
-        time.sleep(0.2)
-    raise AssertionError(f"status never became {wanted}; last seen {last.get('status')}")
+from tests.support.statuses import wait_for_status
 
 
 def simulator_messages(platform: Platform, reference: str) -> list[dict[str, Any]]:

@@ -26,8 +26,8 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import text
 
 from tests.e2e.conftest import Platform
-from tests.e2e.test_walking_skeleton import wait_for_status
 from tests.support import env
+from tests.support.statuses import wait_for_status
 
 TEMPORARY_FAILURE_NUMBER = "07700900003"  # the simulator answers with a temporary failure
 DELIVERED_NUMBER = "07700900123"

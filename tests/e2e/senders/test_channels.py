@@ -6,33 +6,14 @@ by the API, printed by the simulated print provider and read back as received.""
 from __future__ import annotations
 
 import email
-import time
-from typing import Any
 
 import httpx
 import pytest
-from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from tests.e2e.conftest import Platform
 from tests.support import env
-
-
-def wait_for_status(
-    client: NotificationsAPIClient, notification_id: str, wanted: str, timeout: float = 60.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            last = client.get_notification_by_id(notification_id)
-            if last["status"] == wanted:
-                return last
-        except HTTPError as exc:
-            if exc.status_code != 404:
-                raise
-        time.sleep(0.3)
-    raise AssertionError(f"status never became {wanted}; last seen {last.get('status')}")
+from tests.support.statuses import wait_for_status
 
 
 @pytest.fixture
@@ -54,7 +35,7 @@ def test_an_email_is_handed_to_ses_once_with_the_services_name_and_reads_back_de
         personalisation={"name": "Ada"},
         one_click_unsubscribe_url="https://example.gov.uk/unsubscribe?u=1",
     )
-    notification = wait_for_status(live, sent["id"], "delivered")
+    notification = wait_for_status(live, sent["id"], "delivered", timeout=60.0)
     assert notification["sent_at"] is not None
     data = httpx.get(f"{env.MOTO_URL}/moto-api/data.json", timeout=30).json()
     raws = [email.message_from_string(m["raw_data"]) for m in data["ses"].get("RawMessage", [])]
@@ -72,7 +53,10 @@ def test_a_test_key_text_message_reaches_no_provider_and_ends_as_its_number_says
         template_id=platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
         personalisation={"name": "Test"},
     )
-    assert wait_for_status(test_key, sent["id"], "permanent-failure")["status"] == "permanent-failure"
+    assert (
+        wait_for_status(test_key, sent["id"], "permanent-failure", timeout=60.0)["status"]
+        == "permanent-failure"
+    )
     messages = httpx.get(f"{platform.simulator_url}/api/messages", timeout=10).json()["messages"]
     assert all(m["reference"] != sent["id"] for m in messages)
 
