@@ -19,7 +19,7 @@ import jwt
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 
-from notify_api_gateway.app import create_app
+from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common import codec
 from notify_common.events import Event
@@ -58,7 +58,12 @@ def free_port() -> int:
 def running_api(settings: ApiSettings) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        create_asgi_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -13,7 +13,7 @@ import socket
 import sys
 from types import FrameType
 
-from notify_api_gateway.app import create_app
+from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common.http import serve_http
 
@@ -32,7 +32,7 @@ def _serve(settings: ApiSettings) -> int:
     _use_uvloop()
     return serve_http(
         "api-gateway",
-        create_app(settings),
+        create_asgi_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,
@@ -57,7 +57,7 @@ def _worker(settings: ApiSettings) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((settings.http_host, settings.http_port))
     config = uvicorn.Config(
-        create_app(settings),
+        create_asgi_app(settings),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

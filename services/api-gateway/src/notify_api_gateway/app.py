@@ -15,10 +15,12 @@ from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from notify_api_gateway import redis_client
 from notify_api_gateway.admin.routes import router as admin_router
 from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
 from notify_api_gateway.errors import register_error_handlers
+from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.notification_reads import NotificationReads
@@ -66,14 +68,14 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
     keep_phone_patterns_compiled()
     engine = create_engine(settings, pool_size=settings.db_pool_size)
     producer = EventProducer(settings, client_id="api-gateway")
-    redis = Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
+    redis = redis_client.connect(settings.redis_url.get_secret_value(), timeout=2)
     box = SecretBox(settings.secret_key.get_secret_value())
     state = AppState(
         settings=settings,
         repository=Repository(engine, box, settings.config_cache_seconds),
         producer=producer,
         reads=NotificationReads(engine),
-        limiter=Limiter(redis),
+        limiter=Limiter(redis, coalesce=True),
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         scheduler=Scheduler(engine, producer),
@@ -143,3 +145,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         return JSONResponse({"status": "ready"})
 
     return app
+
+
+def create_asgi_app(settings: ApiSettings) -> HotRoutes:
+    """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost)."""
+    return HotRoutes(create_app(settings))

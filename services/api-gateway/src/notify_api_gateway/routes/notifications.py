@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -109,6 +110,11 @@ async def post_email(request: Request) -> Response:
     """Send an email."""
     state = await get_state(request)
     return await _send(request, state, await authenticate(request, state), POST_EMAIL, "email")
+
+
+def hot_routes() -> dict[str, Callable[[Request], Awaitable[Response]]]:
+    """The routes ``fastpath.HotRoutes`` serves without the framework's routing (same handlers)."""
+    return {"/v2/notifications/sms": post_sms, "/v2/notifications/email": post_email}
 
 
 @router.post(

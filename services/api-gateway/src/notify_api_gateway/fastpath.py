@@ -1,0 +1,65 @@
+"""The busiest routes, served without the framework's routing.
+
+``POST /v2/notifications/sms`` and ``/email`` are most of the API's traffic. Through FastAPI each
+request also passes its middleware stack, route matching over every registered route, dependency
+solving and exception-handler lookup, which together cost more CPU than the send itself (profiled
+with py-spy under ``bench/ingest``). ``HotRoutes`` wraps the FastAPI app and answers exactly those
+two routes itself, calling the same handler code (``routes.notifications.send_message``), with the
+same error envelope for refusals and for anything unexpected; every other request, the lifespan
+and the OpenAPI description are FastAPI's as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from notify_api_gateway.errors import ApiError
+
+log = logging.getLogger(__name__)
+JSON = (b"content-type", b"application/json")
+
+
+class HotRoutes:
+    """ASGI app: the hot send routes directly, everything else through ``app``."""
+
+    def __init__(self, app: FastAPI) -> None:
+        from notify_api_gateway.routes.notifications import hot_routes
+
+        self.app = app
+        self.routes = hot_routes()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.routes.get(scope["path"])
+            if handler is not None:
+                scope["app"] = self.app
+                await self._serve(handler, Request(scope, receive), send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, handler: Any, request: Request, send: Send) -> None:
+        try:
+            response = await handler(request)
+            status, body, headers = response.status_code, response.body, response.raw_headers
+        except ApiError as exc:
+            status, body = exc.status_code, orjson.dumps(exc.body())
+            headers = _headers(body, exc.headers)
+        except Exception as exc:  # the same 500 as the app's catch-all handler, without data
+            log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
+            err = ApiError(500, type(exc).__name__, "Internal server error")
+            status, body = 500, orjson.dumps(err.body())
+            headers = _headers(body, {})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _headers(body: bytes, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    headers = [(b"content-length", str(len(body)).encode()), JSON]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+    return headers

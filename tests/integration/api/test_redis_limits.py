@@ -1,0 +1,73 @@
+"""The API's Redis client and limiter on the real Redis: admissions made together in one pipeline
+decide exactly as one-by-one admissions would, survive a flushed script cache, fail open when Redis
+is unreachable, and every command is bounded by the client's deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from notify_api_gateway import redis_client
+from notify_common.ratelimit import DailyLimit, Limiter
+from tests.support import env
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _admit_all(limiter: Limiter, service_id: str, n: int, daily: int) -> list[bool]:
+    limits = [(DailyLimit("sms", daily), 1)]
+    admissions = await asyncio.gather(
+        *(limiter.admit(service_id, "normal", 60_000, limits) for _ in range(n))
+    )
+    return [a.allowed for a in admissions]
+
+
+async def test_coalesced_admissions_count_exactly_like_single_ones() -> None:
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    together, alone = Limiter(client, coalesce=True), Limiter(client)
+    try:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        allowed_together = await _admit_all(together, first, 40, daily=25)
+        allowed_alone = [(await _admit_all(alone, second, 1, daily=25))[0] for _ in range(40)]
+        assert sum(allowed_together) == sum(allowed_alone) == 25
+        day_keys = await client.keys(f"daily:{{{first}}}:sms:*")
+        assert [int(await client.get(k) or 0) for k in day_keys] == [25]
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_coalesced_admissions_reload_a_flushed_script() -> None:
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    limiter = Limiter(client, coalesce=True)
+    try:
+        assert all(await _admit_all(limiter, str(uuid.uuid4()), 5, daily=100))
+        await client.script_flush()
+        assert all(await _admit_all(limiter, str(uuid.uuid4()), 5, daily=100))
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_coalesced_admissions_fail_open_without_redis() -> None:
+    client = redis_client.connect("redis://127.0.0.1:1/0", timeout=0.5)
+    limiter = Limiter(client, coalesce=True)
+    try:
+        assert await _admit_all(limiter, str(uuid.uuid4()), 3, daily=1) == [True, True, True]
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_commands_past_the_deadline_time_out_and_the_client_recovers() -> None:
+    client = redis_client.connect(env.REDIS_URL, timeout=0.3)
+    try:
+        with pytest.raises(RedisTimeoutError):
+            await client.blpop([f"never-{uuid.uuid4()}"], timeout=2)
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.blpop([f"never-{uuid.uuid4()}"], timeout=2)
+            with pytest.raises(RedisTimeoutError):
+                await pipe.execute()
+        assert await client.ping()
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
