@@ -16,7 +16,7 @@ import redis
 from notify_api_gateway.idempotency import IdempotencyKeys, fingerprint
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
-from notify_common.events import EmailRequested, LetterRequested, SmsRequested
+from notify_common.events import EmailRequested, JobRequested, LetterRequested, SmsRequested
 from tests.integration.api.harness import Sandbox, admin, events_on, make_sandbox
 from tests.support import env
 
@@ -192,7 +192,7 @@ def test_scheduled_for_is_honoured(sandbox: Sandbox, gateway_settings: ApiSettin
     assert datetime.now(UTC) >= when
 
 
-def test_a_bulk_job_goes_to_the_bulk_lane_with_its_job_id(
+def test_a_bulk_send_becomes_a_job_whose_file_is_stored(
     sandbox: Sandbox, gateway_settings: ApiSettings
 ) -> None:
     rows = [["Phone number", "name", "code", "reference"]] + [
@@ -205,8 +205,70 @@ def test_a_bulk_job_goes_to_the_bulk_lane_with_its_job_id(
     job = response.json()["data"]
     assert job["notification_count"] == 20
     assert job["original_file_name"] == "job.csv"
+    assert job["job_status"] == "pending"
+    requested = _job_requested(gateway_settings, job["id"])
+    assert requested.row_count == 20
+    assert requested.template_id == sandbox.templates["sms"]
+    stored = _s3_text(gateway_settings, requested.bucket, requested.object_key)
+    assert stored.splitlines() == [",".join(row) for row in rows]
+
+
+def test_a_bulk_send_with_a_sender_goes_to_the_bulk_lane_with_its_job_id(
+    api_url: str, sandbox: Sandbox, gateway_settings: ApiSettings
+) -> None:
+    sender = admin(
+        api_url, "POST", f"/services/{sandbox.service_id}/senders/sms-senders", {"value": "BULKCO"}
+    )["id"]
+    rows = [["Phone number", "name", "code"]] + [
+        [f"07700 900{n:03d}", f"n{n}", str(n)] for n in range(10, 30)
+    ]
+    response = sandbox.post(
+        "/v2/notifications/bulk",
+        {"template_id": sandbox.templates["sms"], "name": "job.csv", "rows": rows, "reply_to_id": sender},
+    )
+    assert response.status_code == 201
+    job = response.json()["data"]
+    assert job["sender_id"] == sender
     consumer_ids = _ids_on_topic(gateway_settings, topics.SMS_REQUESTED_BULK, job["id"])
     assert len(consumer_ids) == 20
+
+
+def _job_requested(settings: ApiSettings, job_id: str) -> JobRequested:
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    from notify_common import codec
+
+    async def read() -> JobRequested:
+        consumer = AIOKafkaConsumer(
+            settings.kafka_topic_prefix + topics.JOBS,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=None,
+        )
+        await consumer.start()
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        event = codec.decode(record.value)
+                        if isinstance(event, JobRequested) and event.job_id == job_id:
+                            return event
+        finally:
+            await consumer.stop()
+        raise AssertionError("no JobRequested event for the job")
+
+    return asyncio.run(read())
+
+
+def _s3_text(settings: ApiSettings, bucket: str, key: str) -> str:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=settings.aws_endpoint_url, region_name="eu-west-2")
+    body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body.decode()
 
 
 def _ids_on_topic(settings: ApiSettings, topic: str, job_id: str) -> set[int]:
@@ -248,7 +310,10 @@ def test_a_bulk_job_with_a_bad_row_sends_nothing_and_says_which_row(sandbox: San
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"error": "ValidationError", "message": "Row 2 - Must not contain letters or symbols"}
+        {
+            "error": "ValidationError",
+            "message": "Row 3: Mobile numbers can only include: 0 1 2 3 4 5 6 7 8 9 ( ) + -",
+        }
     ]
 
 

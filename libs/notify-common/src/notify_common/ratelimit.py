@@ -320,6 +320,16 @@ class Limiter:
                 pipe.execute_command("EVALSHA", self._admit_script.sha, len(keys), *keys, *args)
             return list(await pipe.execute(raise_on_error=False))
 
+    async def used_today(self, service_id: str, key_type: str, name: str) -> int | None:
+        """How many sends ``name`` (sms, email, ...) has counted today; None if Redis cannot say."""
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        try:
+            raw = await self._redis.get(self.daily_key(service_id, name, key_type, today))
+        except RedisError as exc:
+            log.warning("daily count not read: redis unavailable", extra={"error": type(exc).__name__})
+            return None
+        return int(raw or 0)
+
     async def give_back_daily(
         self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None
     ) -> None:

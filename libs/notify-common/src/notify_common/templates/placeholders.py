@@ -7,6 +7,8 @@ yes-like word. Names match ignoring case, spaces, ``_`` and ``-`` (so ``((First 
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,12 @@ def normalise_placeholder(name: str) -> str:
 
 def placeholders(text: str) -> list[str]:
     """Placeholder names as written, in order of first appearance, one per normalised name."""
+    return list(_placeholders(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholders(text: str) -> tuple[str, ...]:
+    # Cached: the same template text is checked for every send and every row of a job.
     seen: set[str] = set()
     names: list[str] = []
     for match in PLACEHOLDER_PATTERN.finditer(text):
@@ -50,7 +58,7 @@ def placeholders(text: str) -> list[str]:
         if placeholder.key not in seen:
             seen.add(placeholder.key)
             names.append(placeholder.name)
-    return names
+    return tuple(names)
 
 
 def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, object]) -> list[str]:
@@ -59,7 +67,7 @@ def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, 
     seen: set[str] = set()
     missing: list[str] = []
     for text in texts:
-        for name in placeholders(text):
+        for name in _placeholders(text):
             key = normalise_placeholder(name)
             if key not in seen:
                 seen.add(key)

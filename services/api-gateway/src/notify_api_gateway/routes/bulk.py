@@ -1,10 +1,16 @@
 """POST /v2/notifications/bulk (beyond GOV.UK Notify, shaped as GC Notify's, reference §13).
 
 ``{"template_id", "name", "rows": [[header...], [row...], ...]}`` or ``"csv": "<text>"`` becomes a
-job: every row is checked exactly as a single send would be (all or nothing; up to 20 row errors are
-reported), counted against the daily limits as a whole, and published to the channel's **bulk**
-lane with the job id and row number, so a big job never queues in front of one-off sends. With
-``scheduled_for`` (up to 7 days ahead) the rows are held and published at that time.
+job, as in GC Notify: the rows are checked as a CSV upload is (all or nothing; the first 20 row
+errors are reported), the daily limit is checked for the whole job, the file is stored in S3 and the
+job handed to the job-splitter (``notify_common.jobs.submit_job``), which sends the rows through the
+channel's **bulk** lane, resumably, so a big job never queues in front of one-off sends. The job is
+then visible at ``GET /v2/jobs/{id}`` and, while scheduled, cancellable. The 201 comes once the file
+is stored and the job's events acknowledged.
+
+With ``reply_to_id`` (a sender other than the service's default), rows are instead checked one by
+one exactly as single sends and published straight to the bulk lane with the job id and row number
+(jobs carry no per-job sender yet).
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from notify_api_gateway.dependencies import Caller, State
+from notify_api_gateway.auth import Authenticated
+from notify_api_gateway.dependencies import AppState, Caller, State
 from notify_api_gateway.errors import ApiError, bad_request, validation_error
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import fmt
+from notify_api_gateway.repository import Template
 from notify_api_gateway.routes.common import accept_many, enforce_rate_limit, idempotent, parse_json, url_root
+from notify_api_gateway.routes.jobs import get_jobs_api
 from notify_api_gateway.schemas import POST_BULK
 from notify_api_gateway.sending import (
     PreparedSend,
@@ -31,11 +40,15 @@ from notify_api_gateway.sending import (
     check_can_send_letters,
     check_channel_permission,
     check_template,
+    daily_limits,
     prepare_email,
     prepare_letter,
     prepare_sms,
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
+from notify_common.errors import RetryableError
+from notify_common.jobs.model import CsvLimits
+from notify_common.jobs.submit import JobRejected, submit_job
 
 router = APIRouter(tags=["Send"])
 MAX_ROW_ERRORS = 20
@@ -114,6 +127,8 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
             check_can_send_letters(caller)
         check_template(template, channel)
         scheduled_for = parse_scheduled_for(body.get("scheduled_for"))
+        if not body.get("reply_to_id"):
+            return await _submit_as_job(request, state, caller, body, table, template, scheduled_for)
         job_id = str(uuid.uuid4())
         created_at = datetime.now(UTC)
         root = url_root(state, request)
@@ -164,3 +179,63 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
         return JSONResponse({"data": data}, status_code=201)
 
     return await idempotent(request, state, caller, raw, run)
+
+
+def _csv_bytes(table: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    return out.getvalue().encode()
+
+
+async def _submit_as_job(
+    request: Request,
+    state: AppState,
+    caller: Authenticated,
+    body: dict[str, Any],
+    table: list[list[str]],
+    template: Template,
+    scheduled_for: datetime | None,
+) -> JSONResponse:
+    [daily] = daily_limits(caller, template.template_type)
+    used = await state.limiter.used_today(caller.service.id, caller.api_key.key_type, daily.name)
+    jobs = get_jobs_api(request)
+    try:
+        job = await submit_job(
+            engine=state.repository.engine,
+            producer=state.producer,
+            files=jobs.files,
+            service_id=caller.service.id,
+            template_id=template.id,
+            csv=_csv_bytes(table),
+            original_file_name=body["name"],
+            key_type=caller.api_key.key_type,
+            scheduled_for=scheduled_for,
+            created_by=f"api key {caller.api_key.id}",
+            limits=CsvLimits(max_rows=state.settings.bulk_max_rows, max_bytes=state.settings.jobs_max_bytes),
+            remaining_daily_allowance=None if used is None else max(0, daily.limit - used),
+            correlation_id=request.headers.get("x-request-id"),
+        )
+    except JobRejected as exc:
+        if exc.report is not None:
+            raise validation_error(exc.messages[: MAX_ROW_ERRORS + 1]) from None
+        raise ApiError(exc.status_code, "BadRequestError", exc.messages) from None
+    except RetryableError as exc:  # S3 or Kafka unreachable: the client may try again
+        raise ApiError(503, "ServiceUnavailable", "The rows could not be stored, try again") from exc
+    data = {
+        "id": job.job_id,
+        "job_status": job.status,
+        "notification_count": job.row_count,
+        "original_file_name": job.original_file_name,
+        "template": job.template_id,
+        "template_version": job.template_version,
+        "service": caller.service.id,
+        "created_at": fmt(datetime.now(UTC)),
+        "scheduled_for": fmt(scheduled_for),
+        "api_key": {
+            "id": caller.api_key.id,
+            "key_type": caller.api_key.key_type,
+            "name": caller.api_key.name,
+        },
+        "sender_id": None,
+    }
+    return JSONResponse({"data": data}, status_code=201)

@@ -117,8 +117,10 @@ async def accept_many(
             assert scheduled_for is not None
             await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
         else:
+            # A job's notifications are found through the job (their ids are not returned), so
+            # only single sends keep a read-your-writes row.
             await asyncio.gather(
-                state.recent.remember([s.row for s in real]),
+                state.recent.remember([] if bulk else [s.row for s in real]),
                 state.producer.publish_many([(s.topic(bulk=bulk), s.event) for s in real]),
             )
     except BaseException:
