@@ -50,5 +50,5 @@ echo "bulk: 5 x POST /v2/notifications/bulk of 20,000 rows each (bulk lane, acke
 import redis, os
 r = redis.Redis.from_url(os.environ["NOTIFY_REDIS_URL"])
 keys = r.keys("daily:{${BENCH_SERVICE_ID}}:sms:*")
-print("accepted (daily counter, = 201s):", sum(int(r.get(k)) for k in keys))
+print("single sends accepted (daily counter, = their 201s):", sum(int(r.get(k)) for k in keys))
 PY
