@@ -8,7 +8,6 @@ yes-like word. Names match ignoring case, spaces, ``_`` and ``-`` (so ``((First 
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
