@@ -10,7 +10,6 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aiohttp
 import boto3
 import httpx
 import pytest
@@ -20,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed
-from notify_common.kafka import BatchConsumer, EventProducer, RetryPolicy
+from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
 from notify_sms_sender.delivery_times import DeliveryTimes
+from notify_sms_sender.lanes import Lane
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
 from notify_sms_sender.providers.firetext import FiretextProvider
+from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.research import ResearchModeProvider
@@ -70,17 +71,17 @@ async def client(simulator: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
+async def session() -> AsyncIterator[HttpClient]:
     """The providers' transport, as the sender builds it, with a short timeout."""
     async with http_session(concurrency=50, timeout_s=1.0, connect_timeout_s=1.0) as providers_session:
         yield providers_session
 
 
-def mmg(session: aiohttp.ClientSession, simulator: str) -> MmgProvider:
+def mmg(session: HttpClient, simulator: str) -> MmgProvider:
     return MmgProvider(session, f"{simulator}/mmg", "notify", "secret", "http://127.0.0.1:1/receipts")
 
 
-def firetext(session: aiohttp.ClientSession, simulator: str) -> FiretextProvider:
+def firetext(session: HttpClient, simulator: str) -> FiretextProvider:
     return FiretextProvider(
         session, f"{simulator}/firetext", "key", "intl-key", "http://127.0.0.1:1/receipts"
     )
@@ -103,7 +104,7 @@ async def messages(client: httpx.AsyncClient, simulator: str) -> list[dict[str, 
 
 @pytest.mark.parametrize("provider_name", ["mmg", "firetext"])
 async def test_each_http_provider_hands_the_message_over_with_the_notification_id_as_reference(
-    client: httpx.AsyncClient, session: aiohttp.ClientSession, simulator: str, provider_name: str
+    client: httpx.AsyncClient, session: HttpClient, simulator: str, provider_name: str
 ) -> None:
     provider = mmg(session, simulator) if provider_name == "mmg" else firetext(session, simulator)
     sms = message(content="Your code is 123456")
@@ -125,7 +126,7 @@ async def test_each_http_provider_hands_the_message_over_with_the_notification_i
 @pytest.mark.parametrize("provider_name", ["mmg", "firetext"])
 async def test_each_http_provider_reports_the_simulators_faults_as_the_right_error(
     client: httpx.AsyncClient,
-    session: aiohttp.ClientSession,
+    session: HttpClient,
     simulator: str,
     provider_name: str,
     mode: str,
@@ -139,14 +140,14 @@ async def test_each_http_provider_reports_the_simulators_faults_as_the_right_err
 
 
 async def test_a_request_the_provider_refuses_is_a_permanent_error(
-    client: httpx.AsyncClient, session: aiohttp.ClientSession, simulator: str
+    client: httpx.AsyncClient, session: HttpClient, simulator: str
 ) -> None:
     with pytest.raises(PermanentError, match="400"):
         await firetext(session, simulator).send(message(content=""))
 
 
 async def test_a_provider_that_cannot_be_reached_is_a_retryable_error_not_an_ambiguous_one(
-    session: aiohttp.ClientSession,
+    session: HttpClient,
 ) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -213,7 +214,7 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
     kafka: CommonSettings,
     producer: EventProducer,
     client: httpx.AsyncClient,
-    session: aiohttp.ClientSession,
+    session: HttpClient,
     simulator: str,
 ) -> None:
     await client.put(f"{simulator}/api/fault", json={"mode": "errors", "provider": "mmg"})
@@ -238,14 +239,18 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
         router,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, policy),
     )
-    consumer = BatchConsumer(
+    # The priority lane as the sms-sender runs it: many batches in flight, retries through the
+    # retry topic, not-yet-due retries pausing their partition.
+    consumer = Lane(
         kafka,
+        name="priority",
         group=topics.GROUP_SMS_SENDER,
-        topics=topics.topics_read_by(topics.GROUP_SMS_SENDER),
-        handler=sender.handle,
+        topics=[topics.SMS_REQUESTED, topics.retry_topic(topics.GROUP_SMS_SENDER)],
+        handler=sender.lane(50),
         producer=producer,
         retry=policy,
         max_records=50,
+        max_in_flight=100,
     )
     requests = [sms_request() for _ in range(200)]
     await producer.publish_many((topics.SMS_REQUESTED, r) for r in requests)

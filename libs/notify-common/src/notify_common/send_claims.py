@@ -18,14 +18,17 @@ one statement at a time (a group commit), so no send waits on a round trip of it
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common.errors import RetryableError
 
@@ -67,6 +70,20 @@ WHERE c.notification_id = v.id AND c.outcome IS NULL
 """)
 
 
+# The same statements for psycopg itself: on this hot path SQLAlchemy's statement handling cost
+# more than the driver's (the engine still provides the pool and the autocommit setting).
+CLAIM_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", CLAIM.text)
+SETTLE_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", SETTLE.text)
+
+
+async def _psycopg(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under ``conn`` (the platform's engines all use psycopg 3)."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    if not isinstance(driver, psycopg.AsyncConnection):
+        raise TypeError(f"claims need a psycopg engine, not {type(driver).__name__}")
+    return driver
+
+
 @dataclass(frozen=True)
 class Claim:
     notification_id: str
@@ -94,18 +111,28 @@ class Settlement:
 
 
 T = TypeVar("T")
+_UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
 
 async def _translated(work: Callable[[], Awaitable[T]]) -> T:
     try:
         return await work()
-    except (OperationalError, InterfaceError, OSError) as exc:
+    except (
+        OperationalError,
+        InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        OSError,
+    ) as exc:
         raise RetryableError(f"claims database unavailable: {type(exc).__name__}") from exc
 
 
 class ClaimStore:
     def __init__(self, engine: AsyncEngine, channel: str, lease_s: float = 30.0) -> None:
         self._engine, self._channel, self._lease_s = engine, channel, lease_s
+        # Each write is one statement, atomic on its own: autocommit spares a BEGIN and a COMMIT
+        # round trip per statement (same pool as ``engine``).
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def claim(self, proposals: Mapping[str, str | None]) -> dict[str, Claim]:
         """Claim every notification id of ``proposals`` (id → proposed provider) at once."""
@@ -120,9 +147,11 @@ class ClaimStore:
         }
 
         async def run() -> dict[str, Claim]:
-            async with self._engine.begin() as conn:
-                rows = (await conn.execute(CLAIM, params)).mappings().all()
-            return {str(r["notification_id"]): _claim(dict(r)) for r in rows}
+            async with self._autocommit.connect() as conn:
+                cursor = (await _psycopg(conn)).cursor(row_factory=dict_row)
+                await cursor.execute(CLAIM_PSYCOPG, params)
+                rows = await cursor.fetchall()
+            return {str(r["notification_id"]): _claim(r) for r in rows}
 
         return await _translated(run)
 
@@ -140,8 +169,8 @@ class ClaimStore:
         }
 
         async def run() -> None:
-            async with self._engine.begin() as conn:
-                await conn.execute(SETTLE, params)
+            async with self._autocommit.connect() as conn:
+                await (await _psycopg(conn)).execute(SETTLE_PSYCOPG, params)
 
         await _translated(run)
 
@@ -168,22 +197,42 @@ def _claim(row: Mapping[str, Any]) -> Claim:
 
 class Settler:
     """Group commit for settlements: each caller waits until its own settlement is durable, and
-    whatever arrives while one write is in progress goes in the next."""
+    whatever arrives while one write is in progress goes in the next.
 
-    def __init__(self, store: ClaimStore) -> None:
+    With ``linger_s`` a write first waits that long (or until ``max_rows`` are queued) for more
+    settlements to join it: fewer, larger statements for a little more latency before each
+    caller's settlement is durable (the provider call has already been made by then)."""
+
+    def __init__(self, store: ClaimStore, *, linger_s: float = 0.0, max_rows: int = 1_000) -> None:
         self._store = store
+        self._linger_s, self._max_rows = linger_s, max_rows
         self._queue: list[tuple[Settlement, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._full: asyncio.Event | None = None
 
     async def settle(self, settlement: Settlement) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((settlement, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
+        elif self._full is not None and len(self._queue) >= self._max_rows:
+            self._full.set()
         await future
+
+    async def _linger(self) -> None:
+        if self._linger_s <= 0 or len(self._queue) >= self._max_rows:
+            return
+        self._full = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._full.wait(), timeout=self._linger_s)
+        except TimeoutError:
+            pass
+        finally:
+            self._full = None
 
     async def _write(self) -> None:
         while self._queue:
+            await self._linger()
             items, self._queue = self._queue, []
             try:
                 await self._store.settle([s for s, _ in items])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uvloop
+
 from notify_common.http import serve_http
 from notify_provider_simulator.app import create_app
 from notify_provider_simulator.settings import SimulatorSettings
 
 
 def main() -> int:
+    # uvloop (a dependency of uvicorn[standard]) for the event loop of serve_http's asyncio.run.
+    uvloop.install()
     settings = SimulatorSettings()
     return serve_http(
         "provider-simulator",

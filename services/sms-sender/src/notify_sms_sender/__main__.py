@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-import aiohttp
 import boto3
+import uvloop
 from botocore.config import Config
 from sqlalchemy import text
 
 from notify_common import topics
 from notify_common.db import create_engine
+from notify_common.health import HealthServer
 from notify_common.kafka import EventProducer, RetryPolicy
-from notify_common.runtime import ConsumerApp, run_consumer
+from notify_common.logs import configure_logging
+from notify_common.provision import provision_topics
+from notify_common.runtime import install_stop_signals
 from notify_common.send_claims import ClaimStore
 from notify_common.send_retries import Rescheduler
-from notify_common.settings import CommonSettings
 from notify_sms_sender.delivery_times import DeliveryTimes
+from notify_sms_sender.lanes import Lane
 from notify_sms_sender.providers import SmsProvider
 from notify_sms_sender.providers.firetext import FiretextProvider
+from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.research import ResearchModeProvider
@@ -30,8 +38,10 @@ from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
 from notify_sms_sender.weights import WeightStore
 
+log = logging.getLogger(__name__)
 
-def build_providers(settings: SmsSenderSettings, client: aiohttp.ClientSession) -> dict[str, SmsProvider]:
+
+def build_providers(settings: SmsSenderSettings, client: HttpClient) -> dict[str, SmsProvider]:
     available: dict[str, SmsProvider] = {}
     names = parse_weights(settings.sms_provider_weights)
     if "mmg" in names:
@@ -69,11 +79,23 @@ def build_providers(settings: SmsSenderSettings, client: aiohttp.ClientSession) 
     return available
 
 
-def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
-    assert isinstance(common, SmsSenderSettings)
-    settings = common
+@dataclass
+class SmsSenderApp:
+    """What the composition root wires up: the sender, its lanes' handlers, start and stop."""
+
+    sender: SmsSender
+    policy: RetryPolicy
+    start: Callable[[], Awaitable[None]]
+    ready: Callable[[], Awaitable[bool]]
+    stop: Callable[[], Awaitable[None]]
+
+
+def build(settings: SmsSenderSettings, producer: EventProducer) -> SmsSenderApp:
     engine = create_engine(settings, pool_size=4)
-    client = http_session(settings.sms_concurrency, settings.provider_timeout_seconds)
+    # One pool of connections per provider, enough for both lanes' calls at once.
+    client = http_session(
+        settings.sms_concurrency + settings.sms_bulk_concurrency, settings.provider_timeout_seconds
+    )
     providers = build_providers(settings, client)
     research = {
         name: ResearchModeProvider(name, client, settings.receipts_url) for name in ("mmg", "firetext")
@@ -97,6 +119,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         rescheduler,
         research=research,
         concurrency=settings.sms_concurrency,
+        settle_linger_s=settings.sms_settle_linger_seconds,
     )
     background: list[asyncio.Task[None]] = []
 
@@ -121,20 +144,85 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         await client.close()
         await engine.dispose()
 
-    return ConsumerApp(
-        group=topics.GROUP_SMS_SENDER,
-        topics=topics.topics_read_by(topics.GROUP_SMS_SENDER),
-        handler=sender.handle,
-        on_start=start,
-        ready=ready,
-        on_stop=stop,
-        retry=policy,
-        max_records=settings.sms_batch_size,
+    return SmsSenderApp(sender, policy, start, ready, stop)
+
+
+def lanes(settings: SmsSenderSettings, app: SmsSenderApp, producer: EventProducer) -> tuple[Lane, Lane]:
+    """The priority lane (priority requests and every retry) and the bulk lane, which yields to it."""
+    common = {
+        "group": topics.GROUP_SMS_SENDER,
+        "producer": producer,
+        "retry": app.policy,
+        "max_records": settings.sms_batch_size,
+        "max_in_flight": settings.sms_max_in_flight,
+    }
+    priority = Lane(
+        settings,
+        name="priority",
+        topics=[topics.SMS_REQUESTED, topics.retry_topic(topics.GROUP_SMS_SENDER)],
+        handler=app.sender.lane(settings.sms_concurrency),
+        **common,  # type: ignore[arg-type]
     )
+    bulk = Lane(
+        settings,
+        name="bulk",
+        topics=[topics.SMS_REQUESTED_BULK],
+        handler=app.sender.lane(settings.sms_bulk_concurrency),
+        yield_to=priority,
+        **common,  # type: ignore[arg-type]
+    )
+    return priority, bulk
+
+
+async def serve(settings: SmsSenderSettings) -> None:
+    settings.check_production_ready()
+    log.info("starting", extra={"settings": settings.redacted()})
+    if settings.kafka_provision_topics:
+        await provision_topics(settings)
+    producer = EventProducer(settings, client_id="sms-sender")
+    await producer.start()
+    app = build(settings, producer)
+    priority, bulk = lanes(settings, app, producer)
+
+    async def ready() -> bool:
+        now = time.monotonic()
+        polled = all(now - lane.last_poll_monotonic < 30 for lane in (priority, bulk))
+        return priority.assigned and polled and await app.ready()
+
+    health = HealthServer(settings.http_host, settings.http_port, ready)
+    await app.start()
+    await priority.start()
+    await bulk.start()
+    await health.start()
+
+    def stop() -> None:
+        priority.request_stop()
+        bulk.request_stop()
+
+    install_stop_signals(stop)
+    log.info("consuming", extra={"group": topics.GROUP_SMS_SENDER, "port": settings.http_port})
+    running = [asyncio.create_task(lane.run()) for lane in (priority, bulk)]
+    try:
+        await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        stop()  # one lane failed (or both stopped): the other finishes its batches and stops too
+        outcomes = await asyncio.gather(*running, return_exceptions=True)
+        await health.stop()
+        await app.stop()
+        await producer.stop()
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures:
+        raise failures[0]
+    log.info("stopped cleanly", extra={"handled": priority.handled + bulk.handled})
 
 
 def main() -> int:
-    return run_consumer("sms-sender", SmsSenderSettings(), build)
+    settings = SmsSenderSettings()
+    configure_logging("sms-sender", settings.log_level)
+    # uvloop roughly halves the cost of the socket I/O that most of a send is.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(settings))
+    return 0
 
 
 if __name__ == "__main__":

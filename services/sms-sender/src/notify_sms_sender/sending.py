@@ -33,7 +33,7 @@ from notify_common.events import (
     SmsRequested,
     now,
 )
-from notify_common.kafka import EventProducer, Received
+from notify_common.kafka import EventProducer, Handler, Received
 from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
 from notify_common.send_retries import Rescheduler, Retry
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
@@ -60,14 +60,28 @@ class SmsSender:
         *,
         research: Mapping[str, SmsProvider] | None = None,
         concurrency: int = 200,
+        settle_linger_s: float = 0.0,
     ) -> None:
-        self._claims, self._settler = claims, Settler(claims)
+        self._claims, self._settler = claims, Settler(claims, linger_s=settle_linger_s)
         self._producer, self._providers, self._router = producer, providers, router
         self._rescheduler = rescheduler
         self._research = research or {}
         self._slots = asyncio.Semaphore(concurrency)
 
+    def lane(self, concurrency: int) -> Handler:
+        """A handler with provider-call slots of its own, for one fairness lane: a lane's calls
+        never wait for another lane's to finish."""
+        slots = asyncio.Semaphore(concurrency)
+
+        async def handle(batch: Sequence[Received]) -> None:
+            await self._handle(batch, slots)
+
+        return handle
+
     async def handle(self, batch: Sequence[Received]) -> None:
+        await self._handle(batch, self._slots)
+
+    async def _handle(self, batch: Sequence[Received], slots: asyncio.Semaphore) -> None:
         items: dict[str, Received] = {}
         for item in batch:
             event = item.event
@@ -79,13 +93,13 @@ class SmsSender:
         if not items:
             return
         claims = await self._claims.claim({nid: self._router.choose() for nid in items})
-        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid]) for nid in items))
+        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid], slots) for nid in items))
         events = [o.event for o in outcomes if o.event is not None]
         retries = [o.retry for o in outcomes if o.retry is not None]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send(retries)
 
-    async def _act(self, item: Received, claim: Claim) -> _Outcome:
+    async def _act(self, item: Received, claim: Claim, slots: asyncio.Semaphore) -> _Outcome:
         request = item.event
         assert isinstance(request, SmsRequested)
         if claim.state == "sent":
@@ -96,7 +110,7 @@ class SmsSender:
             return _Outcome(event=failed_event(request, kind, claim.provider, claim.failure_reason))
         if claim.state == "busy":
             return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
-        async with self._slots:
+        async with slots:
             return await self._send(item, request, claim)
 
     def _provider_for(self, request: SmsRequested, claimed: str | None) -> SmsProvider:

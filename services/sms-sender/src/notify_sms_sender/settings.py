@@ -25,9 +25,14 @@ class SmsSenderSettings(CommonSettings):
     firetext_receipt_url: str | None = None
 
     provider_timeout_seconds: float = 10.0
-    # Provider calls in flight at once, per instance.
+    # Provider calls in flight at once, per instance: priority lane, and bulk lane on top.
     sms_concurrency: int = Field(default=200, ge=1)
+    sms_bulk_concurrency: int = Field(default=100, ge=1)
+    # Records per batch read, and records read but not yet finished, per lane.
     sms_batch_size: int = Field(default=500, ge=1)
+    sms_max_in_flight: int = Field(default=1_000, ge=1)
+    # How long an outcome waits for others to share its write to the claims table.
+    sms_settle_linger_seconds: float = Field(default=0.01, ge=0)
     # How long a claim protects a send in progress; longer than any provider call can take.
     sms_claim_lease_seconds: float = 30.0
     # Retry budget: attempts in all, and the backoff between them; then technical-failure.

@@ -4,12 +4,12 @@ International messages use Firetext's separate international API key."""
 from __future__ import annotations
 
 import json
-
-import aiohttp
+from urllib.parse import urlencode
 
 from notify_common.errors import PermanentError
 from notify_sms_sender.providers import SmsMessage
-from notify_sms_sender.providers.http_errors import post
+from notify_sms_sender.providers.http_client import HttpClient
+from notify_sms_sender.providers.http_errors import FORM, post
 
 
 class FiretextProvider:
@@ -17,25 +17,29 @@ class FiretextProvider:
 
     def __init__(
         self,
-        client: aiohttp.ClientSession,
+        client: HttpClient,
         url: str,
         api_key: str,
         international_api_key: str,
         receipt_url: str,
     ) -> None:
         self._client, self._url, self._receipt_url = client, url, receipt_url
-        self._api_key, self._international_api_key = api_key, international_api_key
+        # The fields that never change, encoded once: "apiKey=...&" (home, international), "&receipt=...".
+        self._keys = {
+            False: urlencode({"apiKey": api_key}) + "&",
+            True: urlencode({"apiKey": international_api_key}) + "&",
+        }
+        self._tail = "&" + urlencode({"receipt": receipt_url})
 
     async def send(self, message: SmsMessage) -> str:
         form = {
-            "apiKey": self._international_api_key if message.international else self._api_key,
             "from": message.sender,
             "to": message.to,
             "message": message.content,
             "reference": message.notification_id,
-            "receipt": self._receipt_url,
         }
-        answer = await post(self._client, self.name, self._url, data=form)
+        body = (self._keys[message.international] + urlencode(form) + self._tail).encode()
+        answer = await post(self._client, self.name, self._url, body, FORM)
         try:
             code = int(json.loads(answer.body).get("code", 0))
         except (ValueError, AttributeError):

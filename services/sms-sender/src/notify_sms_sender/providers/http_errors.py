@@ -1,44 +1,38 @@
-"""The HTTP SMS providers' transport: one aiohttp session, and how its answers and failures map
-onto the error tree. (aiohttp rather than httpx: on this hot path it costs a tenth of the CPU per
-request, which is most of a sender's work; see docs/benchmarks-send.md.)"""
+"""The HTTP SMS providers' transport: one pooled keep-alive client (http_client.py), and how its
+answers and failures map onto the error tree. (Neither httpx nor aiohttp: on this hot path their
+per-request machinery was most of a sender's CPU; see docs/benchmarks-send.md.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
-
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_sms_sender.providers import ProviderTimeoutError
+from notify_sms_sender.providers.http_client import ConnectFailed, HttpClient, HttpClientError, Response
+
+JSON = b"application/json"
+FORM = b"application/x-www-form-urlencoded"
 
 
-def session(concurrency: int, timeout_s: float, connect_timeout_s: float = 5.0) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency),
-        timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=connect_timeout_s),
-        raise_for_status=False,
-    )
+def session(concurrency: int, timeout_s: float, connect_timeout_s: float = 5.0) -> HttpClient:
+    """The providers' client: ``concurrency`` connections per provider, answers within ``timeout_s``."""
+    return HttpClient(limit=concurrency, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s)
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: bytes
+Answer = Response
 
 
-async def post(session: aiohttp.ClientSession, provider: str, url: str, **kwargs: Any) -> Answer:
+async def post(
+    client: HttpClient, provider: str, url: str, body: bytes, content_type: bytes, headers: bytes = b""
+) -> Response:
     """POST and classify the outcome; returns only a 2xx answer."""
     try:
-        async with session.post(url, **kwargs) as response:
-            answer = Answer(response.status, await response.read())
-    except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
+        answer = await client.post(url, body, content_type, headers)
+    except ConnectFailed as exc:
         # Nothing reached the provider: safe to send elsewhere.
-        raise RetryableError(f"{provider} could not be reached: {type(exc).__name__}") from exc
-    except (TimeoutError, aiohttp.ServerDisconnectedError) as exc:
+        raise RetryableError(f"{provider} could not be reached: {exc}") from exc
+    except HttpClientError as exc:
         # The request may have been taken: only this provider can tell a repeat by its reference.
         raise ProviderTimeoutError(f"{provider} timed out") from exc
-    except aiohttp.ClientError as exc:
+    except OSError as exc:
         raise RetryableError(f"{provider} unreachable: {type(exc).__name__}") from exc
     if answer.status == 429:
         raise ThrottledError(f"{provider} throttled the request")

@@ -10,13 +10,14 @@ through the retry topic, and the projector's monotonic status makes an early rec
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-
-import aiohttp
+from urllib.parse import urlencode
 
 from notify_common.recipients.simulated import outcome_for_test_key
 from notify_sms_sender.providers import SmsMessage
-from notify_sms_sender.providers.http_errors import post
+from notify_sms_sender.providers.http_client import HttpClient
+from notify_sms_sender.providers.http_errors import FORM, JSON, post
 
 # The receipt each provider would send for each outcome (the inverse of the receipts service's tables).
 MMG_RECEIPT = {
@@ -34,7 +35,7 @@ FIRETEXT_RECEIPT = {
 class ResearchModeProvider:
     """Plays the provider ``name`` for test keys by posting its receipt to ``receipts_url``."""
 
-    def __init__(self, name: str, client: aiohttp.ClientSession, receipts_url: str) -> None:
+    def __init__(self, name: str, client: HttpClient, receipts_url: str) -> None:
         if name not in ("mmg", "firetext"):
             raise ValueError(f"no research mode receipts for provider {name}")
         self.name = name
@@ -47,11 +48,13 @@ class ResearchModeProvider:
         if self.name == "mmg":
             status, substatus = MMG_RECEIPT[outcome]
             body = {"status": status, "CID": message.notification_id, "substatus": substatus}
-            await post(self._client, "receipts", url, json={**body, "deliverytime": stamp})
+            await post(
+                self._client, "receipts", url, json.dumps({**body, "deliverytime": stamp}).encode(), JSON
+            )
         else:
             status, code = FIRETEXT_RECEIPT[outcome]
             form = {"status": status, "reference": message.notification_id, "code": code, "time": stamp}
-            await post(self._client, "receipts", url, data=form)
+            await post(self._client, "receipts", url, urlencode(form).encode(), FORM)
         return message.notification_id
 
     async def close(self) -> None:

@@ -1,0 +1,355 @@
+"""The sms-sender's consumers: one per fairness lane (docs/adr/0002), each with many batches in
+flight, so a message is sent as soon as it is read and a bulk backlog never stands in front of a
+priority message.
+
+* The **priority** lane reads ``notify.sms.requested`` and the group's retry topic; the **bulk**
+  lane reads ``notify.sms.requested.bulk``. Both are members of the ``sms-sender`` group (one
+  consumer each, so a fetch of bulk records never holds up a fetch of priority ones), and each has
+  its own provider-call slots.
+* A lane hands a batch to its handler as soon as ``getmany`` returns it and reads on while it is
+  being sent, up to ``max_in_flight`` records; so a message's hand-over waits for its own claim
+  and call, not for the previous batch to be published and committed.
+* Bulk yields: while the priority lane is busy (at least half its window in flight) the bulk lane
+  stops taking new records, so all the process's CPU goes to priority work until it catches up.
+* Offsets are committed in order: a partition's offset advances only past batches whose handler
+  has returned (claims settled, events published), in a commit every ``commit_interval_s``; on a
+  rebalance a revoked partition's batches are finished and committed before it is given up; on
+  stop (SIGTERM) everything in flight is finished and committed.
+
+Failures are handled as ``notify_common.kafka.BatchConsumer`` does (same headers): a batch whose
+handler raises is retried record by record, a record failing with ``RetryableError`` goes to the
+retry topic with backoff and otherwise to the dead-letter topic; retry records not yet due pause
+their partition until they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from notify_common import codec
+from notify_common.errors import RetryableError
+from notify_common.kafka import (
+    H_ATTEMPT,
+    H_ERROR,
+    H_EVENT_TYPE,
+    H_NOT_BEFORE,
+    H_ORIGINAL_TOPIC,
+    EventProducer,
+    Handler,
+    Received,
+    RetryPolicy,
+    TopicNames,
+    connection_options,
+)
+from notify_common.settings import CommonSettings
+from notify_common.topics import dead_letter_topic, retry_topic
+
+log = logging.getLogger(__name__)
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+def _header(record: Record, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode()
+    return None
+
+
+@dataclass(eq=False)
+class _Batch:
+    ends: dict[TopicPartition, int]  # next offset to commit per partition, once done
+    done: bool = False
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Lane:
+    """One consumer of the group reading one lane's topics; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        name: str,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: EventProducer,
+        retry: RetryPolicy,
+        max_records: int = 500,
+        max_in_flight: int = 1_000,
+        poll_timeout_ms: int = 200,
+        fetch_max_wait_ms: int = 100,
+        commit_interval_s: float = 0.2,
+        yield_to: Lane | None = None,
+    ) -> None:
+        self.name, self.group = name, group
+        self.names = TopicNames(settings.kafka_topic_prefix)
+        self._retry_physical = self.names.physical(retry_topic(group))
+        self._retry_topic, self._dlq_topic = retry_topic(group), dead_letter_topic(group)
+        self._handler, self._producer, self._retry = handler, producer, retry
+        self._max_records, self._max_in_flight = max_records, max_in_flight
+        self._poll_timeout_ms, self._commit_interval_s = poll_timeout_ms, commit_interval_s
+        self._yield_to = yield_to
+        self._consumer = AIOKafkaConsumer(
+            group_id=settings.kafka_topic_prefix + group,
+            client_id=f"{group}-{name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=300_000,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+            # A fetch in flight holds up the next fetch of a partition just drained: keep it short.
+            fetch_max_wait_ms=fetch_max_wait_ms,
+            **connection_options(settings),
+        )
+        self._topics = sorted(self.names.physical(t) for t in topics)
+        self._stopping = asyncio.Event()
+        self._paused_until: dict[TopicPartition, float] = {}
+        self._pending: dict[TopicPartition, collections.deque[_Batch]] = {}
+        self._to_commit: dict[TopicPartition, int] = {}
+        self._batches: set[_Batch] = set()
+        self._room = asyncio.Event()
+        self._failure: BaseException | None = None
+        self.in_flight = 0
+        self.handled = 0
+        self.last_poll_monotonic = 0.0
+
+    @property
+    def assigned(self) -> bool:
+        return bool(self._consumer.assignment())
+
+    @property
+    def busy(self) -> bool:
+        """At least half the window in flight: a lane that others should yield to."""
+        return self.in_flight * 2 >= self._max_in_flight
+
+    async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=_Listener(self))
+        await self._consumer.start()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        self._room.set()
+
+    async def run(self) -> None:
+        """Poll and dispatch until asked to stop; then finish what is in flight, commit, leave."""
+        committer = asyncio.create_task(self._commit_periodically())
+        try:
+            while not self._stopping.is_set():
+                self.last_poll_monotonic = time.monotonic()
+                room = self._max_in_flight - self.in_flight
+                if room <= 0 or (self._yield_to is not None and self._yield_to.busy):
+                    self._room.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), timeout=0.05)
+                    continue
+                self._resume_due_partitions()
+                batches = await self._consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=min(self._max_records, room)
+                )
+                if batches:
+                    await self._dispatch(batches)
+        finally:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            await self._finish(None)
+            await self._consumer.stop()
+        if self._failure is not None:
+            raise self._failure
+
+    async def _dispatch(self, batches: dict[TopicPartition, list[Record]]) -> None:
+        ready: list[Received] = []
+        ends: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            for record in records:
+                if tp.topic == self._retry_physical:
+                    due = int(_header(record, H_NOT_BEFORE) or 0) / 1000
+                    if due > time.time():
+                        # Not due yet: rewind, pause the partition until then, and leave the rest
+                        # of this partition's records to be fetched again.
+                        self._consumer.seek(tp, record.offset)
+                        self._consumer.pause(tp)
+                        self._paused_until[tp] = time.monotonic() + (due - time.time())
+                        break
+                received = await self._decode(record)
+                if received is not None:
+                    ready.append(received)
+                ends[tp] = record.offset + 1
+        if not ends:
+            return
+        batch = _Batch(ends)
+        for tp in ends:
+            self._pending.setdefault(tp, collections.deque()).append(batch)
+        self._batches.add(batch)
+        self.in_flight += len(ready)
+        batch.task = asyncio.create_task(self._run_batch(batch, ready))
+
+    async def _run_batch(self, batch: _Batch, ready: list[Received]) -> None:
+        try:
+            if ready:
+                await self._handle(ready)
+        except BaseException as exc:
+            # Not even routed to the retry topic (Kafka down?): never commit past this batch; stop
+            # the lane, so the process exits and its records are read again after the restart.
+            if self._failure is None:
+                self._failure = exc
+            self.request_stop()
+            return
+        finally:
+            self.in_flight -= len(ready)
+            self._room.set()
+            self._batches.discard(batch)
+        self.handled += len(ready)
+        batch.done = True
+        for tp in batch.ends:
+            queue = self._pending.get(tp)
+            while queue and queue[0].done:
+                self._to_commit[tp] = queue.popleft().ends[tp]
+
+    async def _handle(self, ready: list[Received]) -> None:
+        try:
+            await self._handler(ready)
+            return
+        except Exception as exc:
+            if len(ready) == 1:
+                await self._route_failure(ready[0], exc)
+                return
+            log.warning(
+                "batch failed, handling one record at a time",
+                extra={"group": self.group, "lane": self.name, "records": len(ready)},
+            )
+        for item in ready:
+            try:
+                await self._handler([item])
+            except Exception as exc:
+                await self._route_failure(item, exc)
+
+    async def _decode(self, record: Record) -> Received | None:
+        try:
+            event = codec.decode(record.value or b"")
+        except ValueError as exc:
+            log.error(
+                "undecodable record sent to dead-letter topic",
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "error": type(exc).__name__,
+                },
+            )
+            await self._producer.send_raw(
+                self._dlq_topic,
+                record.value,
+                record.key,
+                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
+            )
+            return None
+        original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
+        attempt = _header(record, H_ATTEMPT) if record.headers else None
+        return Received(
+            topic=original or self.names.logical(record.topic),
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            event=event,
+            attempt=int(attempt or 0),
+            raw=record,
+        )
+
+    async def _route_failure(self, item: Received, exc: Exception) -> None:
+        attempt = item.attempt + 1
+        ids = {
+            "group": self.group,
+            "topic": item.topic,
+            "partition": item.partition,
+            "offset": item.offset,
+            "notification_id": item.event.notification_id,
+            "error": type(exc).__name__,
+            "attempt": attempt,
+        }
+        value = item.raw.value if item.raw is not None else codec.encode(item.event)
+        headers = [
+            (H_ORIGINAL_TOPIC, item.topic.encode()),
+            (H_ATTEMPT, str(attempt).encode()),
+            (H_ERROR, type(exc).__name__.encode()),
+            (H_EVENT_TYPE, type(item.event).__name__.encode()),
+        ]
+        if isinstance(exc, RetryableError) and attempt < self._retry.max_attempts:
+            not_before = time.time() + self._retry.delay(attempt)
+            headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
+            log.warning("record failed, scheduled for retry", extra=ids)
+            await self._producer.send_raw(self._retry_topic, value, item.key, headers)
+        else:
+            log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
+            await self._producer.send_raw(self._dlq_topic, value, item.key, headers)
+
+    def _resume_due_partitions(self) -> None:
+        if not self._paused_until:
+            return
+        now = time.monotonic()
+        for tp, until in list(self._paused_until.items()):
+            if until <= now:
+                if tp in self._consumer.assignment():
+                    self._consumer.resume(tp)
+                del self._paused_until[tp]
+
+    async def _commit_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._commit_interval_s)
+            await self._commit(None)
+
+    async def _commit(self, only: set[TopicPartition] | None) -> None:
+        if only is None:
+            offsets, self._to_commit = self._to_commit, {}
+        else:
+            offsets = {tp: o for tp, o in self._to_commit.items() if tp in only}
+            for tp in offsets:
+                del self._to_commit[tp]
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # The records are handled again after the rebalance; their claims make that harmless.
+            log.warning(
+                "offset commit failed",
+                extra={"group": self.group, "lane": self.name, "error": type(exc).__name__},
+            )
+
+    async def _finish(self, partitions: set[TopicPartition] | None) -> None:
+        """Wait for the batches holding ``partitions`` (all if None), then commit them."""
+        waiting = [
+            b.task
+            for b in list(self._batches)
+            if b.task is not None and (partitions is None or partitions & b.ends.keys())
+        ]
+        if waiting:
+            await asyncio.wait(waiting)
+        await self._commit(partitions)
+        for tp in partitions if partitions is not None else list(self._pending):
+            self._pending.pop(tp, None)
+            self._paused_until.pop(tp, None)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, lane: Lane) -> None:
+        self._lane = lane
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._lane._finish(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None
