@@ -2,6 +2,7 @@
 
 ``notify-admin demo --env-file .local/demo.env`` sets up (idempotently) a live demo service with a
 key of each type and one template per channel, and writes them in shell syntax.
+``notify-admin send-csv FILE --template ID --service ID`` sends a CSV job and shows its progress.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey
 from notify_api_gateway.legacy.store import IssuedToken, LegacyStore
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
+from notify_common.jobs.direct import DirectJobs
+from notify_common.jobs.sendfile import SendOptions, send_file
 from notify_common.secrets import SecretBox
 
 DEMO_SERVICE = "Demo service"
@@ -166,7 +171,41 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revoke-alpha-token", help="revoke an alpha API bearer token")
     p.add_argument("--service-id", required=True)
     p.add_argument("--token-id", required=True)
+    _send_csv_parser(sub)
     return parser
+
+
+def _send_csv_parser(sub: Any) -> None:
+    p = sub.add_parser("send-csv", help="send a CSV file as a job, with progress bars and a summary")
+    p.add_argument("file", type=Path, help="a UTF-8 CSV: a recipient column and one column per placeholder")
+    p.add_argument("--template", required=True, help="template id")
+    p.add_argument("--service", "--service-id", dest="service_id", required=True, help="service id")
+    p.add_argument("--schedule", "--scheduled-for", dest="scheduled_for", help="ISO 8601, up to 7 days ahead")
+    p.add_argument("--wait-scheduled", action="store_true", help="watch a scheduled job until it is done")
+    p.add_argument("--no-wait", action="store_true", help="stop once the file is accepted")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds to watch (default 900)")
+    p.add_argument("--poll-interval", type=float, default=1.0)
+
+
+def send_csv(settings: ApiSettings, args: argparse.Namespace, console: Console | None = None) -> int:
+    """Exit status: 0 sent (or accepted when not watching), 1 refused or failed, 3 still going."""
+    options = SendOptions(
+        file=args.file,
+        template=args.template,
+        scheduled_for=args.scheduled_for,
+        wait_scheduled=args.wait_scheduled,
+        no_wait=args.no_wait,
+        timeout=args.timeout,
+        poll_interval=args.poll_interval,
+    )
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 1
+    backend = DirectJobs(settings, args.service_id, created_by="notify-admin")
+    try:
+        return send_file(backend, options, console or Console())
+    finally:
+        backend.close()
 
 
 def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]:
@@ -250,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         write_env_file(args.env_file, env)
         print(f"demo service {env['NOTIFY_SERVICE_ID']}: credentials written to {args.env_file}")
         return 0
+    if args.command == "send-csv":
+        return send_csv(settings, args)
     try:
         result = asyncio.run(run_admin(settings, _command(args)))
     except AdminError as exc:

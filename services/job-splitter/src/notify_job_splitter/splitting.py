@@ -1,11 +1,13 @@
 """Splits one job: streams its CSV from S3 and publishes a requested event per row to the bulk lane.
 
-Rows go out in batches; after Kafka has acknowledged a batch, the checkpoint (``next_row``) is
-written on the connection that holds the job's lock, then ``JobProgressed`` is published. A crash
-at any point therefore resumes from the last checkpoint: rows after it are published again with
-the same notification ids (derived from job id and row index), which the senders' claims turn
-into no-ops. The CSV is read and rendered in a worker thread, one batch at a time, so memory stays
-flat whatever the file size and the event loop keeps serving Kafka and health checks.
+Rows go out in batches; after Kafka has acknowledged a batch (and every batch before it), the
+checkpoint (``next_row``) is written on the connection that holds the job's lock, then
+``JobProgressed`` is published. A crash at any point therefore resumes from the last checkpoint:
+rows after it (at most ``MAX_BATCHES_IN_FLIGHT`` batches) are published again with the same
+notification ids (derived from job id and row index), which the senders' claims turn into no-ops.
+The CSV is read and rendered in a worker thread, one batch at a time, while the batch before it is
+in flight, so memory stays flat whatever the file size and the event loop keeps serving Kafka and
+health checks.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +33,15 @@ from notify_common.ratelimit import DailyLimit, Limiter
 from notify_job_splitter.settings import JobSplitterSettings
 
 log = logging.getLogger(__name__)
+
+
+# Batches rendered ahead of the last checkpoint: at most this many are published again after a crash.
+MAX_BATCHES_IN_FLIGHT = 2
+
+
+@dataclass
+class _Progress:
+    next_row: int  # the last checkpoint written
 
 
 @dataclass
@@ -150,34 +162,64 @@ class JobSplit:
     async def _split_rows(
         self, conn: AsyncConnection, job: StoredJob, service: SendingService, template: JobTemplate
     ) -> tuple[int, int, bool]:
+        """Render batch k+1 (in a thread) while batch k is in flight to Kafka and checkpointed.
+
+        Each batch's delivery is a task that publishes its rows, then waits for the previous
+        batch's delivery, then checkpoints: checkpoints are written in order, each only once every
+        row before it is acknowledged, and the connection is used by one task at a time.
+        """
         topic = topics.requested_topic(job.channel, bulk=True)
         size = self._settings.split_batch_size
         rate = self._settings.split_rows_per_second
+        progress = _Progress(job.next_row)
+        in_flight: deque[asyncio.Task[None]] = deque()
         stream = await self._files.open_stream(job.object_key, job.bucket)
         try:
             csv = await asyncio.to_thread(RecipientsCsv.from_binary, stream)
             context = RenderingContext(job, RowRenderer(service, template, job.key_type, csv))
             rows = csv.rows()
-            next_row, skipped = job.next_row, 0
+            read_to, skipped, exhausted = job.next_row, 0, False
             started, done = time.monotonic(), 0
-            while not self._stopping.is_set():
-                batch = await asyncio.to_thread(next_batch, rows, context, next_row, size)
-                if batch.events:
-                    await self._producer.publish_many((topic, event) for event in batch.events)
-                if batch.next_row > next_row:
-                    await set_progress(conn, job.job_id, batch.next_row)
-                    await conn.commit()
-                    await self._producer.publish(topics.JOBS, self._progressed(job, batch.next_row))
-                    done += batch.next_row - next_row
-                    next_row = batch.next_row
+            while not self._stopping.is_set() and not exhausted:
+                batch = await asyncio.to_thread(next_batch, rows, context, read_to, size)
+                previous = in_flight[-1] if in_flight else None
+                in_flight.append(
+                    asyncio.create_task(self._deliver(conn, job, topic, batch, previous, progress))
+                )
+                while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
+                    await in_flight.popleft()
+                done += batch.next_row - read_to
+                read_to, exhausted = batch.next_row, batch.exhausted
                 skipped += batch.skipped
-                if batch.exhausted:
-                    return next_row, skipped, True
                 if rate > 0:
                     await asyncio.sleep(max(0.0, started + done / rate - time.monotonic()))
-            return next_row, skipped, False
+            while in_flight:
+                await in_flight.popleft()
+            return progress.next_row, skipped, exhausted
         finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
             await asyncio.to_thread(stream.close)
+
+    async def _deliver(
+        self,
+        conn: AsyncConnection,
+        job: StoredJob,
+        topic: str,
+        batch: Batch,
+        previous: asyncio.Task[None] | None,
+        progress: _Progress,
+    ) -> None:
+        if batch.events:
+            await self._producer.publish_many((topic, event) for event in batch.events)
+        if previous is not None:
+            await previous
+        if batch.next_row > progress.next_row:
+            await set_progress(conn, job.job_id, batch.next_row)
+            await conn.commit()
+            progress.next_row = batch.next_row
+            await self._producer.publish(topics.JOBS, self._progressed(job, batch.next_row))
 
     async def _count_daily_limits(self, job: StoredJob, service: SendingService) -> str | None:
         """Count the whole job against the daily limits, all or none; the reason if it does not fit."""

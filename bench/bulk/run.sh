@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# bench/bulk: a 100,000-row SMS CSV from upload until every row has been handed to the provider
+# simulator, with single API texts from another service at 20/s meanwhile (their p50/p99 from 201
+# to the simulator). NOTIFY_BULK_ROWS=1000000 runs the 1,000,000-row file instead (the splitter's
+# peak RSS is reported; single texts are off). Figures in docs/benchmarks-bulk.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+bash deploy/local/infra.sh start >/dev/null
+.venv/bin/python bench/bulk/run.py "$@"
