@@ -20,6 +20,8 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)  # letters in Welsh
+command -v npm >/dev/null || missing+=(npm)  # the admin console's GOV.UK Frontend and axe-core
+[[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation)  # the admin console's browser tests
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
@@ -34,6 +36,10 @@ if ! command -v uv >/dev/null; then
 fi
 (cd "$ROOT" && uv sync --frozen --all-packages --quiet)
 ok "Python environment in $ROOT/.venv ($(uv --version))"
+
+step "admin console assets (GOV.UK Frontend, axe-core) from npm"
+"$ROOT/services/admin-console/install-assets.sh"
+ok "built into services/admin-console/src/notify_admin_console/static"
 
 step "Apache Kafka $KAFKA_VERSION jars"
 KAFKA_LIBS="$STATE/kafka/libs-$KAFKA_VERSION"

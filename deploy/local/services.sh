@@ -6,8 +6,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # name:port, in start order (the simulator and receipts first, so senders find them).
 SERVICES=(
   provider-simulator:6013 receipts:6012 projector:6024 sms-sender:6021 email-sender:6022
-  letter-sender:6023 callbacks:6025 job-splitter:6026 api-gateway:6011
+  letter-sender:6023 callbacks:6025 job-splitter:6026 api-gateway:6011 admin-console:6027
 )
+
+# The admin API's bearer token, shared by the api-gateway and the admin console; made once.
+TOKEN_FILE="$STATE/admin-api-token"
+[[ -f "$TOKEN_FILE" ]] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$TOKEN_FILE")
+export NOTIFY_ADMIN_API_TOKEN="${NOTIFY_ADMIN_API_TOKEN:-$(cat "$TOKEN_FILE")}"
 
 healthy() { curl -fsS "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
 
@@ -28,6 +33,17 @@ case "${1:-start}" in
     for entry in "${SERVICES[@]}"; do
       wait_for "${entry%%:*}" 60 healthy "${entry##*:}"
     done
+    step "admin console"
+    if [[ ! -f "$STATE/console.env" ]]; then
+      password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+      NOTIFY_CONSOLE_PASSWORD="$password" "$ROOT/.venv/bin/notify-admin-console" create-user --exist-ok \
+        --platform-admin --email admin@example.gov.uk --name "Platform admin" --mobile 07700900000 >/dev/null
+      (umask 077; printf 'CONSOLE_URL=http://127.0.0.1:6027\nCONSOLE_EMAIL=admin@example.gov.uk\nCONSOLE_PASSWORD=%s\n' \
+        "$password" > "$STATE/console.env")
+    fi
+    ok "http://127.0.0.1:6027/ : sign in with the email and password in .local/console.env;"
+    ok "the text message code arrives at the provider simulator, http://127.0.0.1:6013/"
+    ok "more people: .venv/bin/notify-admin-console create-user --help (or invite them from the console)"
     ;;
   stop)
     stop_pids "${SERVICES[@]%%:*}"

@@ -41,6 +41,7 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+ADMIN_API_TOKEN = f"e2e-admin-token-{env.RUN_ID}"
 PORTS = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
 
 
@@ -70,6 +71,8 @@ def platform(
         "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{PORTS['provider-simulator']}",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
+        # The admin API (used by the admin console's tests) answers only with this token.
+        "NOTIFY_ADMIN_API_TOKEN": ADMIN_API_TOKEN,
     }
     services = {
         name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in PORTS.items()

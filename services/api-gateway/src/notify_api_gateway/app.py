@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from notify_api_gateway import redis_client
+from notify_api_gateway.admin.console_routes import router as console_admin_router
 from notify_api_gateway.admin.routes import router as admin_router
 from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
@@ -127,6 +128,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for module in (notifications, bulk, reads, templates, inbound, jobs):
         app.include_router(module.router)
     app.include_router(admin_router)
+    app.include_router(console_admin_router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 

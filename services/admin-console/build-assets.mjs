@@ -1,0 +1,23 @@
+// Copies GOV.UK Frontend's built CSS, JavaScript, fonts and images from node_modules into the
+// package's static folder (git-ignored), where the console serves them. Run after `npm ci`
+// (deploy/local/install.sh does both). No bundler: the dist files are used as published.
+import { cpSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "node_modules", "govuk-frontend", "dist", "govuk");
+const out = join(here, "src", "notify_admin_console", "static");
+
+if (!existsSync(dist)) {
+  console.error(`govuk-frontend is not installed (${dist} missing): run npm ci first`);
+  process.exit(1);
+}
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+for (const file of ["govuk-frontend.min.css", "govuk-frontend.min.js"]) {
+  cpSync(join(dist, file), join(out, file));
+  console.log(`  copied ${file}`);
+}
+cpSync(join(dist, "assets"), join(out, "assets"), { recursive: true });
+console.log("  copied assets (fonts, images, manifest)");

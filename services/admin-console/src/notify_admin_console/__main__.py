@@ -1,0 +1,89 @@
+"""Entry point: ``notify-admin-console`` serves the console; ``notify-admin-console create-user``
+makes an account (the first platform admin, for example) through the admin API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+import httpx
+
+from notify_admin_console.api import AdminApi, AdminApiError
+from notify_admin_console.app import create_app
+from notify_admin_console.security import PERMISSIONS
+from notify_admin_console.settings import ConsoleSettings
+from notify_common.http import serve_http
+
+
+async def create_user(settings: ConsoleSettings, args: argparse.Namespace, password: str) -> str:
+    assert settings.admin_api_token is not None
+    async with httpx.AsyncClient(base_url=settings.api_base_url, timeout=30) as client:
+        api = AdminApi(client, settings.admin_api_token.get_secret_value())
+        body = {
+            "name": args.name,
+            "email_address": args.email,
+            "mobile_number": args.mobile,
+            "password": password,
+            "auth_type": args.auth_type,
+            "platform_admin": args.platform_admin,
+        }
+        try:
+            user_id = (await api.post("/admin/console/users", body))["id"]
+        except AdminApiError as exc:
+            if exc.status_code != 409 or not args.exist_ok:
+                raise
+            print(f"{args.email} already has an account")
+            return ""
+        for service_id in args.service_id or []:
+            await api.call(
+                "PUT",
+                f"/admin/console/services/{service_id}/users/{user_id}",
+                json={"permissions": list(PERMISSIONS)},
+            )
+        return str(user_id)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    settings = ConsoleSettings()
+    if not args_in:
+        return serve_http(
+            "admin-console",
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level,
+            grace_seconds=5,
+        )
+    parser = argparse.ArgumentParser(prog="notify-admin-console")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "create-user", help="create a console account (password from NOTIFY_CONSOLE_PASSWORD or a prompt)"
+    )
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--mobile")
+    p.add_argument("--auth-type", choices=["sms_auth", "email_auth"], default="sms_auth")
+    p.add_argument("--platform-admin", action="store_true")
+    p.add_argument("--service-id", action="append", help="make them a member with every permission")
+    p.add_argument("--exist-ok", action="store_true")
+    args = parser.parse_args(args_in)
+    import os
+
+    password = os.environ.get("NOTIFY_CONSOLE_PASSWORD") or getpass.getpass(
+        "Password (8 or more characters): "
+    )
+    try:
+        user_id = asyncio.run(create_user(settings, args, password))
+    except AdminApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if user_id:
+        print(user_id)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,265 @@
+"""Signing in (email and password, then a code by text message or email, or from an authenticator
+app), signing out, invitations, and the person's own account and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from notify_admin_console.api import AdminApiError
+from notify_admin_console.security import PUBLIC, SIGNED_IN, rule, start_session
+from notify_admin_console.web import api, flash, form, page, redirect, user
+
+router = APIRouter()
+CODE_TYPES = {"sms_auth": "sms", "email_auth": "email", "totp": "totp"}
+
+
+async def platform(request: Request) -> dict[str, Any]:
+    """The platform's own service that sends codes and invitations (asked for once per process)."""
+    found = getattr(request.app.state, "platform", None)
+    if not isinstance(found, dict):
+        found = await api(request).post("/admin/console/platform")
+        request.app.state.platform = found
+    return found
+
+
+async def send_code(request: Request, person: dict[str, Any]) -> None:
+    code_type = CODE_TYPES[person["auth_type"]]
+    if code_type == "totp":
+        return
+    issued = await api(request).post(f"/admin/console/users/{person['id']}/codes", {"code_type": code_type})
+    notify = await platform(request)
+    if code_type == "sms":
+        body = {"phone_number": issued["to"], "template_id": notify["templates"]["sms_code"]}
+    else:
+        body = {"email_address": issued["to"], "template_id": notify["templates"]["email_code"]}
+    body["personalisation"] = {"code": issued["code"]}
+    await api(request).send(notify["key"], code_type, body)
+
+
+def safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/") and not value.startswith("//") else "/your-services"
+
+
+@router.get("/", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def index(request: Request) -> RedirectResponse:
+    return redirect("/your-services" if request.session.get("user_id") else "/sign-in")
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def sign_in(request: Request, next: str | None = None) -> HTMLResponse:
+    expired = bool(request.session.pop("expired", False))
+    return await page(request, "sign_in.html", next=next or "", expired=expired, errors={}, values={})
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def sign_in_post(request: Request) -> Any:
+    values = await form(request)
+    errors: dict[str, str] = {}
+    if not values.get("email_address"):
+        errors["email_address"] = "Enter your email address"
+    if not values.get("password"):
+        errors["password"] = "Enter your password"  # noqa: S105 - a message, not a password
+    if not errors:
+        try:
+            person = await api(request).post(
+                "/admin/console/users/verify-password",
+                {"email_address": values["email_address"], "password": values["password"]},
+            )
+        except AdminApiError as exc:
+            if exc.status_code >= 500:
+                raise
+            errors["email_address"] = "The email address or password you entered is incorrect"
+        else:
+            request.session.clear()
+            request.session["pending_user_id"] = person["id"]
+            request.session["next"] = safe_next(values.get("next"))
+            try:
+                await send_code(request, person)
+            except AdminApiError as exc:
+                if exc.status_code >= 500:
+                    raise
+                errors["email_address"] = f"We could not send your code: {exc.message}"
+            else:
+                return redirect("/two-factor")
+    values.pop("password", None)
+    return await page(
+        request,
+        "sign_in.html",
+        status_code=400,
+        next=values.get("next", ""),
+        expired=False,
+        errors=errors,
+        values=values,
+    )
+
+
+async def _pending(request: Request) -> dict[str, Any] | None:
+    pending = request.session.get("pending_user_id")
+    if not isinstance(pending, str):
+        return None
+    try:
+        found: dict[str, Any] = await api(request).get(f"/admin/console/users/{pending}")
+    except AdminApiError:
+        return None
+    return found
+
+
+@router.get("/two-factor", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def two_factor(request: Request) -> Any:
+    person = await _pending(request)
+    if person is None:
+        return redirect("/sign-in")
+    return await page(request, "two_factor.html", auth_type=person["auth_type"], errors={})
+
+
+@router.post("/two-factor", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def two_factor_post(request: Request) -> Any:
+    person = await _pending(request)
+    if person is None:
+        return redirect("/sign-in")
+    values = await form(request)
+    code = values.get("code", "").replace(" ", "")
+    errors: dict[str, str] = {}
+    if not code:
+        errors["code"] = "Enter the code"
+    elif not code.isdigit():
+        errors["code"] = "The code must only include numbers"
+    else:
+        try:
+            await api(request).post(
+                f"/admin/console/users/{person['id']}/verify-code",
+                {"code": code, "code_type": CODE_TYPES[person["auth_type"]]},
+            )
+        except AdminApiError as exc:
+            if exc.status_code >= 500:
+                raise
+            errors["code"] = "Code not found or expired" if exc.status_code == 400 else exc.message
+        else:
+            target = safe_next(request.session.get("next"))
+            start_session(request, person["id"])
+            return redirect(target)
+    return await page(
+        request, "two_factor.html", status_code=400, auth_type=person["auth_type"], errors=errors
+    )
+
+
+@router.post("/two-factor/resend", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def resend_code(request: Request) -> Any:
+    person = await _pending(request)
+    if person is None:
+        return redirect("/sign-in")
+    try:
+        await send_code(request, person)
+    except AdminApiError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, "We have sent you a new code")
+    return redirect("/two-factor")
+
+
+@router.post("/sign-out", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def sign_out(request: Request) -> RedirectResponse:
+    request.session.clear()
+    return redirect("/sign-in")
+
+
+@router.get("/your-services", response_class=HTMLResponse)
+@rule(SIGNED_IN)
+async def your_services(request: Request) -> HTMLResponse:
+    person = user(request)
+    services = person["services"]
+    if person["platform_admin"]:  # platform admins see every service, with every permission
+        everything = await api(request).get("/admin/services")
+        services = [{**s, "permissions": ["view_activity"]} for s in everything if s["active"]]
+    return await page(request, "your_services.html", services=services)
+
+
+@router.get("/your-account", response_class=HTMLResponse)
+@rule(SIGNED_IN)
+async def your_account(request: Request) -> HTMLResponse:
+    return await page(request, "your_account.html")
+
+
+@router.get("/your-account/authenticator-app", response_class=HTMLResponse)
+@rule(SIGNED_IN)
+async def authenticator_app(request: Request) -> HTMLResponse:
+    started = await api(request).post(f"/admin/console/users/{user(request)['id']}/totp")
+    return await page(request, "authenticator_app.html", totp=started, errors={})
+
+
+@router.post("/your-account/authenticator-app", response_class=HTMLResponse)
+@rule(SIGNED_IN)
+async def authenticator_app_post(request: Request) -> Any:
+    values = await form(request)
+    try:
+        await api(request).post(
+            f"/admin/console/users/{user(request)['id']}/totp/confirm", {"code": values.get("code", "")}
+        )
+    except AdminApiError as exc:
+        if exc.status_code >= 500:
+            raise
+        return await page(
+            request,
+            "authenticator_app.html",
+            status_code=400,
+            totp={"secret": values.get("secret", ""), "provisioning_uri": values.get("uri", "")},
+            errors={"code": exc.message},
+        )
+    flash(request, "You now sign in with a code from your authenticator app")
+    return redirect("/your-account")
+
+
+@router.get("/invitation/{token}", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def invitation(request: Request, token: str) -> HTMLResponse:
+    try:
+        invite = await api(request).get(f"/admin/console/invites/{token}")
+    except AdminApiError as exc:
+        if exc.status_code != 404:
+            raise
+        invite = {"status": "not found"}
+    return await page(request, "invitation.html", invite=invite, token=token, errors={}, values={})
+
+
+@router.post("/invitation/{token}", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def accept_invitation(request: Request, token: str) -> Any:
+    invite = await api(request).get(f"/admin/console/invites/{token}")
+    values = await form(request)
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    if invite.get("existing_user_id") is None:
+        for field, message in (
+            ("name", "Enter your full name"),
+            ("mobile_number", "Enter your mobile number"),
+            ("password", "Enter a password"),
+        ):
+            if not values.get(field):
+                errors[field] = message
+        if values.get("password") and len(values["password"]) < 8:
+            errors["password"] = "Password must be at least 8 characters"  # noqa: S105 - a message
+        body = {k: values.get(k) for k in ("name", "mobile_number", "password")}
+    if not errors:
+        try:
+            await api(request).post(f"/admin/console/invites/{token}/accept", body)
+        except AdminApiError as exc:
+            if exc.status_code >= 500:
+                raise
+            errors["mobile_number" if "phone" in exc.message.lower() else "name"] = exc.message
+        else:
+            flash(request, f"You have joined {invite['service_name']}. Sign in to continue.")
+            return redirect("/sign-in")
+    values.pop("password", None)
+    return await page(
+        request, "invitation.html", status_code=400, invite=invite, token=token, errors=errors, values=values
+    )

@@ -1,0 +1,32 @@
+"""Settings of the admin console (environment, prefix NOTIFY_)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from notify_common.settings import CommonSettings
+
+DEV_CONSOLE_SECRET = "development-only-console-session-secret"  # noqa: S105 - refused outside dev
+
+
+class ConsoleSettings(CommonSettings):
+    http_port: int = 6027
+    # The api-gateway (admin API and public API) is found at ``api_base_url``.
+    admin_api_token: SecretStr | None = None
+    # Signs the session cookie; a placeholder is refused outside development.
+    console_secret_key: SecretStr = SecretStr(DEV_CONSOLE_SECRET)
+    # Where people reach the console (links in invitation emails).
+    console_url: str = "http://127.0.0.1:6027"
+    console_secure_cookies: bool = False
+    # A session ends 20 hours after sign-in (as in Notify) or after this long without a request.
+    console_session_hours: float = Field(default=20.0, gt=0)
+    console_idle_minutes: float = Field(default=120.0, gt=0)
+    console_api_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    def check_production_ready(self) -> None:
+        super().check_production_ready()
+        if self.environment != "development":
+            if self.console_secret_key.get_secret_value() == DEV_CONSOLE_SECRET:
+                raise ValueError("NOTIFY_CONSOLE_SECRET_KEY must be set to a real secret outside development")
+            if not self.console_secure_cookies:
+                raise ValueError("NOTIFY_CONSOLE_SECURE_COOKIES must be true outside development")

@@ -1,0 +1,421 @@
+"""Admin API routes for the admin web console, under ``/admin/console`` (same bearer token as the
+rest of the admin API): accounts and second factor, memberships and invitations, and what the
+console shows about a service (templates, dashboard, notifications, inbound texts, jobs, usage,
+CSV uploads). The console has no database access: this is all it can see and do.
+
+Second-factor codes: ``POST /users/{id}/codes`` answers with the code and where to send it, and the
+console sends it as a notification from the platform's own "Notify" service
+(``POST /platform``) through the public API, so sign-in codes travel the same path as every
+other message. ``POST /services/{id}/console-key`` gives the console a key of a service's own to
+send one-off messages through the public API in the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, select
+
+from notify_api_gateway.admin.console_accounts import AccountStore
+from notify_api_gateway.admin.console_reads import ConsoleReads
+from notify_api_gateway.admin.console_uploads import ConsoleUploads
+from notify_api_gateway.admin.routes import Admin, run
+from notify_api_gateway.admin_store import AdminError, AdminStore, combined_key
+from notify_api_gateway.dependencies import State
+from notify_api_gateway.errors import ApiError
+from notify_api_gateway.routes.jobs import get_jobs_api, parse_scheduled_for
+from notify_common.db.tables import api_keys
+from notify_common.jobs.submit import JobNotCancellable, JobNotFound, cancel_job
+from notify_common.secrets import SecretBox
+
+router = APIRouter(prefix="/admin/console", tags=["Admin console"])
+
+CONSOLE_KEY_NAME = "Notify admin console"
+PLATFORM_SERVICE = "GOV.UK Notify"
+PLATFORM_TEMPLATES = {
+    "sms_code": ("Sign-in code (text message)", "sms", None, "((code)) is your Notify sign-in code"),
+    "email_code": (
+        "Sign-in code (email)",
+        "email",
+        "Your Notify sign-in code",
+        "((code)) is your Notify sign-in code.\n\nIt expires in 30 minutes.",
+    ),
+    "invitation": (
+        "Invitation to a service",
+        "email",
+        "((inviter)) has invited you to ((service_name)) on Notify",
+        "((inviter)) has invited you to join ((service_name)) on Notify.\n\n"
+        "Use this link to accept the invitation:\n((url))\n\nThe link expires in 2 days.",
+    ),
+}
+
+
+class Console:
+    """The stores behind these routes, made once per process from the app's state."""
+
+    def __init__(self, accounts: AccountStore, reads: ConsoleReads, uploads: ConsoleUploads, box: SecretBox):
+        self.accounts = accounts
+        self.reads = reads
+        self.uploads = uploads
+        self.box = box
+
+
+def get_console(request: Request, admin: Admin, state: State) -> Console:
+    console = getattr(request.app.state, "console", None)
+    if not isinstance(console, Console):
+        box = SecretBox(state.settings.secret_key.get_secret_value())
+        jobs = get_jobs_api(request)
+        console = Console(
+            AccountStore(admin.engine, box),
+            ConsoleReads(admin.engine),
+            ConsoleUploads(admin.engine, jobs.files, jobs.settings.csv_limits()),
+            box,
+        )
+        request.app.state.console = console
+    return console
+
+
+Stores = Annotated[Console, Depends(get_console)]
+Permission = Literal[
+    "view_activity", "send_messages", "manage_templates", "manage_service", "manage_api_keys"
+]
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    email_address: str
+    password: str = Field(min_length=8, max_length=255)
+    mobile_number: str | None = None
+    auth_type: Literal["sms_auth", "email_auth"] = "sms_auth"
+    platform_admin: bool = False
+
+
+class UserChanges(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    mobile_number: str | None = None
+    auth_type: Literal["sms_auth", "email_auth"] | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=255)
+    unlock: bool = False
+
+
+class Credentials(BaseModel):
+    email_address: str = Field(max_length=255)
+    password: str = Field(max_length=255)
+
+
+class CodeRequest(BaseModel):
+    code_type: Literal["sms", "email"]
+
+
+class CodeCheck(BaseModel):
+    code: str = Field(min_length=1, max_length=16)
+    code_type: Literal["sms", "email", "totp"]
+
+
+class TotpConfirm(BaseModel):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class Membership(BaseModel):
+    permissions: list[Permission]
+
+
+class NewInvite(BaseModel):
+    email_address: str
+    permissions: list[Permission]
+    invited_by: str | None = None
+
+
+class Acceptance(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    mobile_number: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=255)
+
+
+class NotificationSearch(BaseModel):
+    status: Literal["all", "sending", "delivered", "failed"] = "all"
+    template_type: Literal["sms", "email", "letter"] | None = None
+    to: str | None = Field(default=None, max_length=320)
+    job_id: str | None = None
+    page: int = Field(default=1, ge=1, le=10_000)
+
+
+class StartUpload(BaseModel):
+    scheduled_for: str | None = None
+    created_by: str | None = Field(default=None, max_length=255)
+
+
+# ---- accounts ---------------------------------------------------------------------------------
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: NewUser, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.create_user(**body.model_dump()))
+
+
+@router.get("/users/{user_id}")
+async def get_user(user_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.user(user_id))
+
+
+@router.patch("/users/{user_id}")
+async def update_user(user_id: str, body: UserChanges, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.update_user(user_id, body.model_dump(exclude_none=True)))
+
+
+@router.post("/users/verify-password")
+async def verify_password(body: Credentials, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.verify_password(body.email_address, body.password))
+
+
+@router.post("/users/{user_id}/codes", status_code=201)
+async def new_code(user_id: str, body: CodeRequest, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.new_code(user_id, body.code_type))
+
+
+@router.post("/users/{user_id}/verify-code")
+async def verify_code(user_id: str, body: CodeCheck, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.verify_code(user_id, body.code, body.code_type))
+
+
+@router.post("/users/{user_id}/totp", status_code=201)
+async def start_totp(user_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.start_totp(user_id, "Notify"))
+
+
+@router.post("/users/{user_id}/totp/confirm")
+async def confirm_totp(user_id: str, body: TotpConfirm, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.confirm_totp(user_id, body.code))
+
+
+@router.get("/services/{service_id}/users")
+async def members(service_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.members(service_id))
+
+
+@router.put("/services/{service_id}/users/{user_id}")
+async def set_membership(
+    service_id: str, user_id: str, body: Membership, console: Stores, state: State
+) -> dict[str, Any]:
+    return await run(
+        state, service_id, console.accounts.set_membership(service_id, user_id, list(body.permissions))
+    )
+
+
+@router.delete("/services/{service_id}/users/{user_id}")
+async def remove_membership(service_id: str, user_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, service_id, console.accounts.remove_membership(service_id, user_id))
+
+
+@router.post("/services/{service_id}/invites", status_code=201)
+async def invite(service_id: str, body: NewInvite, console: Stores, state: State) -> dict[str, Any]:
+    return await run(
+        state,
+        None,
+        console.accounts.invite(service_id, body.email_address, list(body.permissions), body.invited_by),
+    )
+
+
+@router.post("/services/{service_id}/invites/{invite_id}/cancel")
+async def cancel_invite(service_id: str, invite_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.cancel_invitation(service_id, invite_id))
+
+
+@router.get("/invites/{token}")
+async def invitation(token: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.invitation(token))
+
+
+@router.post("/invites/{token}/accept")
+async def accept(token: str, body: Acceptance, console: Stores, state: State) -> dict[str, Any]:
+    new_user = body.model_dump(exclude_none=True) or None
+    return await run(state, None, console.accounts.accept_invitation(token, new_user))
+
+
+# ---- sending through the public API -------------------------------------------------------------
+
+
+async def _console_key(admin: AdminStore, box: SecretBox, service_id: str) -> str:
+    """The console's own active key of the service (a live key for a live service, a team key in
+    trial mode), made on first use; its secret is opened from the store."""
+    service = await admin.service(service_id)
+    wanted = "normal" if service["live"] else "team"
+    async with admin.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(api_keys.c.id, api_keys.c.key_type, api_keys.c.secret).where(
+                    and_(
+                        api_keys.c.service_id == service_id,
+                        api_keys.c.name == CONSOLE_KEY_NAME,
+                        api_keys.c.expiry_date.is_(None),
+                    )
+                )
+            )
+        ).first()
+    if row is not None and row.key_type == wanted:
+        return combined_key(CONSOLE_KEY_NAME, service_id, box.open(row.secret))
+    if row is not None:
+        await admin.revoke_api_key(service_id, str(row.id))
+    return (await admin.create_api_key(service_id, CONSOLE_KEY_NAME, wanted)).combined
+
+
+@router.post("/services/{service_id}/console-key")
+async def console_key(service_id: str, admin: Admin, console: Stores, state: State) -> dict[str, Any]:
+    result = await run(state, service_id, _console_key(admin, console.box, service_id))
+    return {"data": {"key": result["data"], "name": CONSOLE_KEY_NAME}}
+
+
+async def _platform(admin: AdminStore, box: SecretBox) -> dict[str, Any]:
+    service_id = await admin.service_id_by_name(PLATFORM_SERVICE)
+    if service_id is None:
+        try:
+            service_id = await admin.create_service(
+                PLATFORM_SERVICE,
+                live=True,
+                email_from="notify",
+                permissions=("sms", "email"),
+                prefix_sms=False,
+            )
+        except AdminError:  # made by a concurrent request
+            service_id = await admin.service_id_by_name(PLATFORM_SERVICE)
+            assert service_id is not None
+    templates: dict[str, str] = {}
+    for purpose, (name, template_type, subject, content) in PLATFORM_TEMPLATES.items():
+        template_id = await admin.template_id_by_name(service_id, name)
+        if template_id is None:
+            template_id = await admin.create_template(
+                service_id, name=name, template_type=template_type, content=content, subject=subject
+            )
+        templates[purpose] = template_id
+    key = await _console_key(admin, box, service_id)
+    return {"service_id": service_id, "templates": templates, "key": key}
+
+
+@router.post("/platform")
+async def platform(admin: Admin, console: Stores, state: State) -> dict[str, Any]:
+    """The platform's own service that sends sign-in codes and invitations (made on first use)."""
+    return await run(state, None, _platform(admin, console.box))
+
+
+# ---- what the console shows about a service -----------------------------------------------------
+
+
+@router.get("/services/{service_id}/templates")
+async def templates(service_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.reads.templates(service_id))
+
+
+@router.get("/services/{service_id}/templates/{template_id}")
+async def template(service_id: str, template_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.reads.template(service_id, template_id))
+
+
+@router.get("/services/{service_id}/dashboard")
+async def dashboard(
+    service_id: str, console: Stores, state: State, days: Annotated[int, Query(ge=1, le=31)] = 7
+) -> dict[str, Any]:
+    return await run(state, None, console.reads.dashboard(service_id, days))
+
+
+@router.post("/services/{service_id}/notifications/search")
+async def search_notifications(
+    service_id: str, body: NotificationSearch, console: Stores, state: State
+) -> dict[str, Any]:
+    """A search by recipient arrives in the body, so it never lands in a URL or an access log."""
+    return await run(state, None, console.reads.notifications(service_id, **body.model_dump()))
+
+
+@router.get("/services/{service_id}/notifications/{notification_id}")
+async def notification(
+    service_id: str, notification_id: str, console: Stores, state: State
+) -> dict[str, Any]:
+    return await run(state, None, console.reads.notification(service_id, notification_id))
+
+
+@router.get("/services/{service_id}/inbound-sms")
+async def inbound(
+    service_id: str, console: Stores, state: State, page: Annotated[int, Query(ge=1)] = 1
+) -> dict[str, Any]:
+    return await run(state, None, console.reads.inbound(service_id, page))
+
+
+@router.get("/services/{service_id}/jobs")
+async def jobs(service_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.reads.jobs(service_id))
+
+
+@router.get("/services/{service_id}/jobs/{job_id}")
+async def job(service_id: str, job_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.reads.job(service_id, job_id))
+
+
+@router.get("/services/{service_id}/usage")
+async def usage(
+    service_id: str,
+    console: Stores,
+    state: State,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    financial_year = year if year is not None else (now.year if now.month >= 4 else now.year - 1)
+    return await run(state, None, console.reads.usage(service_id, financial_year))
+
+
+@router.post("/services/{service_id}/uploads", status_code=201)
+async def upload(
+    service_id: str,
+    request: Request,
+    console: Stores,
+    state: State,
+    template_id: Annotated[str, Query()],
+    file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
+    created_by: Annotated[str | None, Query(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Check a CSV (the request body) for a template; a valid file is kept for ``/start``."""
+    limit = console.uploads.limits.max_bytes
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > limit:
+            raise ApiError(413, "AdminError", "Your file is too big")
+    return await run(
+        state, None, console.uploads.check(service_id, template_id, file_name, bytes(data), created_by)
+    )
+
+
+@router.get("/services/{service_id}/uploads/{upload_id}")
+async def get_upload(service_id: str, upload_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.uploads.upload(service_id, upload_id))
+
+
+@router.post("/services/{service_id}/uploads/{upload_id}/start", status_code=201)
+async def start_upload(
+    service_id: str, upload_id: str, body: StartUpload, console: Stores, state: State
+) -> dict[str, Any]:
+    when = parse_scheduled_for(body.scheduled_for)
+    return await run(
+        state,
+        None,
+        console.uploads.start(
+            service_id, upload_id, producer=state.producer, scheduled_for=when, created_by=body.created_by
+        ),
+    )
+
+
+@router.post("/services/{service_id}/jobs/{job_id}/cancel")
+async def cancel_scheduled_job(service_id: str, job_id: str, console: Stores, state: State) -> dict[str, Any]:
+    async def cancel() -> dict[str, Any]:
+        try:
+            await cancel_job(
+                engine=console.reads.engine, producer=state.producer, service_id=service_id, job_id=job_id
+            )
+        except JobNotFound:
+            raise AdminError("Job not found", 404) from None
+        except JobNotCancellable as exc:
+            raise AdminError(str(exc)) from None
+        return await console.reads.job(service_id, job_id)
+
+    return await run(state, None, cancel())
