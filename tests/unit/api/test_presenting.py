@@ -34,6 +34,12 @@ def test_datetimes_use_notifys_format_in_utc() -> None:
             "2026-11-25",
         ),  # Fri evening: printed Mon, out Tue
         (datetime(2026, 11, 21, 9, 0, tzinfo=UTC), "economy", "2026-11-27"),  # Saturday: printed Mon
+        # Christmas: out Thu 24th; Fri 25th and Mon 28th (Boxing Day observed) are bank holidays.
+        (datetime(2026, 12, 23, 10, 0, tzinfo=UTC), "second", "2026-12-30"),
+        # Easter: printed Thu 2 April, out Tue 7th after Good Friday and Easter Monday.
+        (datetime(2026, 4, 2, 10, 0, tzinfo=UTC), "first", "2026-04-08"),
+        # Created on Good Friday: printed Tue 7th, out Wed 8th.
+        (datetime(2026, 4, 3, 9, 0, tzinfo=UTC), "second", "2026-04-10"),
     ],
 )
 def test_estimated_delivery_counts_working_days_from_the_print_deadline(

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
+
 from notify_api_gateway.repository import Template
 from notify_common import statuses
 from notify_common.templates import placeholders
@@ -33,20 +35,29 @@ def template_uri(url_root: str, template_id: str) -> str:
     return f"{url_root}/v2/template/{template_id}"
 
 
+# Bank holidays in England and Wales (the `holidays` package; years are filled in as asked for).
+BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in BANK_HOLIDAYS
+
+
 def _add_working_days(day: date, n: int) -> date:
     while n > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if is_working_day(day):
             n -= 1
     return day
 
 
 def estimated_delivery(created_at: datetime, postage: str | None) -> datetime:
     """Letters are printed at 17:30 London time on working days and despatched the next working
-    day; the estimate is the earliest delivery day for the postage (bank holidays not counted)."""
+    day; the estimate is the earliest delivery day for the postage. Weekends and England and Wales
+    bank holidays are not working days."""
     local = created_at.astimezone(LONDON)
     print_day = local.date()
-    if local.time() >= PRINT_DEADLINE or print_day.weekday() >= 5:
+    if local.time() >= PRINT_DEADLINE or not is_working_day(print_day):
         print_day = _add_working_days(print_day, 1)
     despatch = _add_working_days(print_day, 1)
     delivery = _add_working_days(despatch, DELIVERY_DAYS.get(postage or "second", 2))
