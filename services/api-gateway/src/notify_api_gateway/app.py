@@ -29,6 +29,7 @@ from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
 from notify_api_gateway.routes import (
     bulk,
+    documents,
     inbound,
     jobs,
     legacy_alpha,
@@ -125,7 +126,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs):
+    for module in (notifications, bulk, reads, templates, inbound, jobs, documents):
         app.include_router(module.router)
     app.include_router(admin_router)
     app.include_router(console_admin_router)

@@ -7,7 +7,7 @@ Notify exactly; anything unexpected becomes a 500 in the same shape (and is logg
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,17 +25,20 @@ class ApiError(Exception):
         messages: str | Sequence[str],
         *,
         headers: dict[str, str] | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(messages)
         self.status_code = status_code
         self.error = error
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         self.headers = headers or {}
+        # Fields some of Notify's errors add to their entry after "message" (e.g. the QR code's).
+        self.extra = dict(extra) if extra else {}
 
     def body(self) -> dict[str, object]:
         return {
             "status_code": self.status_code,
-            "errors": [{"error": self.error, "message": m} for m in self.messages],
+            "errors": [{"error": self.error, "message": m, **self.extra} for m in self.messages],
         }
 
 
@@ -45,6 +48,16 @@ def bad_request(message: str) -> ApiError:
 
 def validation_error(messages: str | Sequence[str]) -> ApiError:
     return ApiError(400, "ValidationError", messages)
+
+
+def qr_code_too_long(data: str, num_bytes: int, max_bytes: int) -> ApiError:
+    """Notify's refusal of a letter whose QR code would hold too much to scan once printed."""
+    return ApiError(
+        400,
+        "ValidationError",
+        "Cannot create a usable QR code - the link is too long",
+        extra={"data": data, "num_bytes": num_bytes, "max_bytes": max_bytes},
+    )
 
 
 def auth_error(message: str, status_code: int = 403) -> ApiError:

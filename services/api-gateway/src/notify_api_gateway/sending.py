@@ -12,7 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.errors import ApiError, bad_request, forbidden, validation_error
+from notify_api_gateway.document_uploads import (
+    DocumentLink,
+    FileUpload,
+    PendingDocument,
+    file_uploads,
+    is_file,
+    new_link,
+    pending_documents,
+)
+from notify_api_gateway.errors import ApiError, bad_request, forbidden, qr_code_too_long, validation_error
 from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
@@ -30,6 +39,7 @@ from notify_common.recipients import (
 from notify_common.templates import (
     MessageEmptyError,
     MessageTooLongError,
+    first_qr_code_too_long,
     missing_personalisation,
     render_email,
     render_letter,
@@ -60,6 +70,9 @@ class SendContext:
     scheduled_for: datetime | None = None
     job_id: str | None = None
     job_row_number: int | None = None
+    # Set by a route that stores ``PreparedSend.documents`` before accepting the send; only such a
+    # route may take files by email.
+    stores_documents: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class PreparedSend:
     row: dict[str, Any]
     daily_limits: list[DailyLimit] = field(default_factory=list)
     simulated: bool = False
+    documents: tuple[PendingDocument, ...] = ()  # files sent by email, to store before accepting
 
     def topic(self, *, bulk: bool = False) -> str:
         return topics.requested_topic(self.channel, bulk=bulk)
@@ -263,11 +277,18 @@ def prepare_email(
     check_channel_permission(caller, "email")
     template = check_template(template, "email")
     given: dict[str, Any] = body.get("personalisation") or {}
-    if any(isinstance(v, dict) and "file" in v for v in given.values()):
+    uploads: dict[str, FileUpload] = {}
+    if any(is_file(v) for v in given.values()):
         if "upload_document" not in caller.service.permissions:
             raise bad_request("Service is not allowed to send documents")
-        raise bad_request("Sending files by email is not available on this platform yet")
+        if not ctx.stores_documents:
+            raise bad_request("Files can only be sent by email with POST /v2/notifications/email")
+        uploads = file_uploads(given)
     personalisation, sanitised = sanitise_personalisation(given, body.get("sanitise_content_for"))
+    links: dict[str, DocumentLink] = {}
+    for name in uploads:
+        links[name] = new_link(ctx.url_root, caller.service.id)
+        personalisation[name] = links[name].url
     check_personalisation([template.subject or "", template.content], personalisation, "email")
     try:
         rendered = render_email(template.subject or "", template.content, personalisation)
@@ -290,6 +311,10 @@ def prepare_email(
     simulated = address in SIMULATED_EMAILS
     if not simulated:
         check_recipient_allowed(caller, "email", address)
+    # A smoke-test recipient's send is not accepted, so neither are its files.
+    documents = (
+        () if simulated else pending_documents(caller.service.id, uploads, links, address, ctx.created_at)
+    )
     unsubscribe = body.get("one_click_unsubscribe_url")
     event = EmailRequested(
         **_envelope(caller, template, body, ctx),
@@ -330,7 +355,15 @@ def prepare_email(
         ),
         daily_limits=daily_limits(caller, "email"),
         simulated=simulated,
+        documents=documents,
     )
+
+
+def check_qr_codes(letter_body: str) -> None:
+    """Refuse a personalised letter with a QR code holding more than can be scanned once printed."""
+    too_long = first_qr_code_too_long(letter_body)
+    if too_long is not None:
+        raise qr_code_too_long(too_long.data, too_long.num_bytes, too_long.max_bytes)
 
 
 def check_can_send_letters(caller: Authenticated) -> None:
@@ -349,6 +382,7 @@ def prepare_letter(
     personalisation: dict[str, Any] = body["personalisation"]
     check_personalisation([template.subject or "", template.content], personalisation, "letter")
     rendered = render_letter(template.subject or "", template.content, personalisation)
+    check_qr_codes(rendered.body)
     try:
         address = validate_postal_address(
             list(rendered.address), allow_international="international_letters" in caller.service.permissions

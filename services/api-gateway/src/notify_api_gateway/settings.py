@@ -18,6 +18,8 @@ class ApiSettings(JobsSettings):
     admin_api_token: SecretStr | None = None
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
+    # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.
+    documents_bucket: str = "notify-documents"
     # How long configuration (services, keys, templates) is cached in each process.
     config_cache_seconds: float = Field(default=5.0, ge=0)
     # How long an accepted notification is served from Redis while the projection catches up.

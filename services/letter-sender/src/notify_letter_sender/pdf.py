@@ -3,7 +3,11 @@
 Layout, after the window-envelope letters Notify prints: the contact block top right, the address
 block where the envelope window is (24 mm from the left, 50 mm from the top), the date, the heading,
 then the body, with "Page n of m" on every page. The body is the letter Markdown subset: "#"
-headings, "*"/"-"/"•" bullets, "---" rules and paragraphs; each newline is a line break.
+headings, "*"/"-"/"•" bullets, "---" rules and paragraphs; each newline is a line break. A paragraph
+``qr: <data>`` is a QR code of the data (segno, error correction M as Notify prints them), embedded
+as a one-pixel-per-module image scaled up without interpolation, so its modules print sharp. Data
+over the API's limit (504 bytes) is refused here too (``QrCodeTooLongError``), for letters that did
+not come through the API's checks.
 
 DejaVu Sans is used when installed (it covers Welsh and other non-Latin-1 text); otherwise the
 built-in Helvetica, with characters it cannot show replaced by "?".
@@ -11,17 +15,28 @@ built-in Helvetica, with characters it cannot show replaced by "?".
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+from notify_common.templates.qr import QR_CODE_ERROR_CORRECTION, QR_CODE_MAX_BYTES, qr_code_data
 
 MAX_PAGES = 10
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _BULLET = re.compile(r"^\s*[*\-•]\s+")
+QR_QUIET_ZONE = 4  # modules of white round the code, as the standard asks
+QR_MODULE_MM = 0.5
+QR_MIN_MM, QR_MAX_MM = 30.0, 60.0
+
+
+class QrCodeTooLongError(ValueError):
+    """A QR code paragraph whose data is over the limit: the code would not scan once printed."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,10 @@ def render_letter(content: LetterContent) -> RenderedPdf:
 def _body(pdf: _Letter, body: str) -> None:
     font = pdf.font_name
     for block in re.split(r"\n\s*\n", body.strip()):
+        data = qr_code_data(block)
+        if data is not None:
+            _qr_code(pdf, data)
+            continue
         lines = [line.rstrip() for line in block.split("\n") if line.strip()]
         if not lines:
             continue
@@ -125,3 +144,19 @@ def _body(pdf: _Letter, body: str) -> None:
             else:
                 pdf.block(0, 5.5, _text(pdf, line))
         pdf.ln(3)
+
+
+def _qr_code(pdf: _Letter, data: str) -> None:
+    if len(data.encode("utf-8")) > QR_CODE_MAX_BYTES:
+        raise QrCodeTooLongError("qr-code-too-long")
+    code = segno.make(data, error=QR_CODE_ERROR_CORRECTION.lower(), micro=False)
+    image = io.BytesIO()
+    code.save(image, kind="png", scale=1, border=QR_QUIET_ZONE)
+    modules, _ = code.symbol_size(scale=1, border=QR_QUIET_ZONE)
+    size = min(max(modules * QR_MODULE_MM, QR_MIN_MM), QR_MAX_MM)
+    if pdf.get_y() + size > pdf.page_break_trigger:
+        pdf.add_page()
+    y = pdf.get_y()
+    pdf.image(image, x=pdf.l_margin, y=y, w=size, h=size)
+    pdf.set_y(y + size)
+    pdf.ln(3)

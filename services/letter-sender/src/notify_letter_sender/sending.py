@@ -1,7 +1,8 @@
 """Sends requested letters: renders (or checks) the PDF, stores it where the API can serve it,
 and hands it to the print provider, claimed first so no letter is printed twice (docs/senders.md).
 
-* Templated letters are rendered to PDF; over 10 pages is validation-failed (``letter-too-long``).
+* Templated letters are rendered to PDF; over 10 pages is validation-failed (``letter-too-long``),
+  as is a QR code with more data than can be scanned once printed (``qr-code-too-long``).
 * Precompiled letters are read from the letters bucket and checked (a real PDF, at most 10 A4
   pages, at most 2 MB); a failed check is validation-failed with the reason.
 * Test-key letters are stored but never printed: they are announced sent and delivered at once.
@@ -33,7 +34,7 @@ from notify_common.kafka import EventProducer, Received
 from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
 from notify_common.send_retries import Rescheduler, Retry
 from notify_letter_sender.contacts import ContactBlocks
-from notify_letter_sender.pdf import MAX_PAGES, LetterContent, render_letter
+from notify_letter_sender.pdf import MAX_PAGES, LetterContent, QrCodeTooLongError, render_letter
 from notify_letter_sender.precompiled import InvalidLetterError, check_precompiled
 from notify_letter_sender.storage import LetterStore, letter_key
 
@@ -150,7 +151,10 @@ class LetterSender:
             contact_block=contact,
             letter_date=request.created_at.date(),
         )
-        rendered = await asyncio.to_thread(render_letter, content)
+        try:
+            rendered = await asyncio.to_thread(render_letter, content)
+        except QrCodeTooLongError as exc:
+            raise InvalidLetterError(str(exc)) from None
         if rendered.pages > MAX_PAGES:
             raise InvalidLetterError("letter-too-long")
         return _Printable(rendered.data, rendered.pages)

@@ -1,4 +1,5 @@
-"""Templates: placeholders, SMS encoding and fragments, and rendering SMS, email and letters.
+"""Templates: placeholders, SMS encoding and fragments, rendering SMS, email and letters, and QR
+codes in letters.
 
 Pure functions and frozen values, no I/O. Limits and refusals carry the exact API messages.
 """
@@ -20,6 +21,7 @@ from notify_common.templates.placeholders import (
     normalise_placeholder,
     placeholders,
 )
+from notify_common.templates.qr import QR_CODE_MAX_BYTES, QrCodeTooLong, first_qr_code_too_long, qr_code_data
 from notify_common.templates.render import (
     EMAIL_BYTE_LIMIT,
     MessageEmptyError,
@@ -46,11 +48,13 @@ from notify_common.templates.sms import (
 __all__ = [
     "EMAIL_BYTE_LIMIT",
     "PLACEHOLDER_PATTERN",
+    "QR_CODE_MAX_BYTES",
     "SMS_CHAR_LIMIT",
     "InsensitiveValues",
     "MessageEmptyError",
     "MessageTooLongError",
     "Placeholder",
+    "QrCodeTooLong",
     "RenderedEmail",
     "RenderedLetter",
     "RenderedSms",
@@ -62,6 +66,7 @@ __all__ = [
     "email_markdown_to_plain_text",
     "encoding_of",
     "fill_placeholders",
+    "first_qr_code_too_long",
     "fragment_count",
     "is_gsm",
     "is_yes",
@@ -71,6 +76,7 @@ __all__ = [
     "normalise_placeholder",
     "normalise_sms_whitespace",
     "placeholders",
+    "qr_code_data",
     "render_email",
     "render_letter",
     "render_sms",

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.dependencies import Caller, State, authenticate, get_state
+from notify_api_gateway.documents import document_store
 from notify_api_gateway.errors import bad_request
 from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
@@ -84,9 +85,15 @@ async def _prepare(
 ) -> PreparedSend:
     body = validate(parsed, schema)
     template = await state.repository.template(caller.service.id, body["template_id"])
-    ctx = context(state, request, parse_scheduled_for(body.get("scheduled_for")))
+    # Files by email are stored below, so the email route takes them.
+    ctx = context(
+        state, request, parse_scheduled_for(body.get("scheduled_for")), stores_documents=channel == "email"
+    )
     prepare = {"sms": prepare_sms, "email": prepare_email, "letter": prepare_letter}[channel]
-    return prepare(caller, template, body, ctx)
+    send = prepare(caller, template, body, ctx)
+    if send.documents:  # files sent by email: stored (encrypted) before the send is accepted
+        await document_store(request).put_all(send.documents)
+    return send
 
 
 @router.post(

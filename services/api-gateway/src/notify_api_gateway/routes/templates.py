@@ -13,6 +13,7 @@ from notify_api_gateway.presenters import template as present_template
 from notify_api_gateway.routes.common import parse_json
 from notify_api_gateway.routes.reads import check_uuid
 from notify_api_gateway.schemas import GET_TEMPLATES, POST_TEMPLATE_PREVIEW
+from notify_api_gateway.sending import check_qr_codes
 from notify_api_gateway.validation import query_dict, validate
 from notify_common.templates import (
     email_markdown_to_html,
@@ -77,6 +78,8 @@ async def preview_template(template_id: str, request: Request, state: State, cal
         raise bad_request(f"Missing personalisation: {', '.join(missing)}")
     format_list = join_with_and if template.template_type == "sms" else as_markdown_list
     filled = fill_placeholders(template.content, personalisation, format_list=format_list)
+    if template.template_type == "letter":
+        check_qr_codes(filled)
     subject = None
     if template.template_type != "sms":
         subject = " ".join(
