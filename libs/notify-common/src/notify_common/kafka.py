@@ -53,6 +53,26 @@ def connection_options(settings: CommonSettings) -> dict[str, Any]:
     return opts
 
 
+def group_consumer(
+    settings: CommonSettings, group: str, client_id: str, *topics: str, **options: Any
+) -> AIOKafkaConsumer:
+    """A member of ``group`` that commits by hand (only what has been handled), reads only
+    committed transactions, and starts from the earliest record when the group has no offset."""
+    return AIOKafkaConsumer(
+        *topics,
+        group_id=settings.kafka_topic_prefix + group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+        **options,
+        **connection_options(settings),
+    )
+
+
 class TopicNames:
     """Maps the declared (logical) topic names to the physical ones, by the configured prefix."""
 
@@ -145,6 +165,150 @@ def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     return None
 
 
+class RecordRouter:
+    """What every consumer of a group does with the records it reads, whatever its shape (one
+    batch at a time here, many batches in flight in the sms-sender's lanes): hold back retry
+    records not yet due, decode (undecodable records go to the dead-letter topic), hand a batch to
+    the handler (one record at a time if the batch fails) and route each failure to the retry
+    topic with backoff or to the dead-letter topic."""
+
+    def __init__(
+        self,
+        names: TopicNames,
+        *,
+        group: str,
+        handler: Handler,
+        producer: EventProducer,
+        retry: RetryPolicy,
+        log_extra: dict[str, str] | None = None,
+    ) -> None:
+        self.names, self.group = names, group
+        self.retry_topic, self.dlq_topic = retry_topic(group), dead_letter_topic(group)
+        self._retry_physical = names.physical(self.retry_topic)
+        self._handler, self._producer, self._retry = handler, producer, retry
+        self._log_extra = {"group": group, **(log_extra or {})}
+        self._paused_until: dict[TopicPartition, float] = {}
+
+    async def decode_batches(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> tuple[list[Received], dict[TopicPartition, int]]:
+        """The decoded records of a ``getmany`` answer and the next offset to commit for each
+        partition once they are handled. A retry record not yet due rewinds and pauses its
+        partition until it is (the rest of that partition's records are fetched again)."""
+        ready: list[Received] = []
+        ends: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            for record in records:
+                if tp.topic == self._retry_physical:
+                    due = int(_header(record, H_NOT_BEFORE) or 0) / 1000
+                    if due > time.time():
+                        consumer.seek(tp, record.offset)
+                        consumer.pause(tp)
+                        self._paused_until[tp] = time.monotonic() + (due - time.time())
+                        break
+                received = await self._decode(record)
+                if received is not None:
+                    ready.append(received)
+                ends[tp] = record.offset + 1
+        return ready, ends
+
+    def resume_due_partitions(self, consumer: AIOKafkaConsumer) -> None:
+        if not self._paused_until:
+            return
+        now = time.monotonic()
+        for tp, until in list(self._paused_until.items()):
+            if until <= now:
+                if tp in consumer.assignment():
+                    consumer.resume(tp)
+                del self._paused_until[tp]
+
+    def forget(self, tp: TopicPartition) -> None:
+        """A partition given up in a rebalance is no longer ours to resume."""
+        self._paused_until.pop(tp, None)
+
+    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Received | None:
+        try:
+            event = codec.decode(record.value or b"")
+        except ValueError as exc:
+            log.error(
+                "undecodable record sent to dead-letter topic",
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "error": type(exc).__name__,
+                },
+            )
+            await self._producer.send_raw(
+                self.dlq_topic,
+                record.value,
+                record.key,
+                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
+            )
+            return None
+        original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
+        attempt = _header(record, H_ATTEMPT) if record.headers else None
+        return Received(
+            topic=original or self.names.logical(record.topic),
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            event=event,
+            attempt=int(attempt or 0),
+            raw=record,
+        )
+
+    async def handle(self, ready: list[Received]) -> None:
+        """Hand ``ready`` to the handler; if it fails, each record alone, routing each failure.
+        Raises only if a failure cannot be routed (the producer failed): nothing may be committed
+        past these records then."""
+        try:
+            await self._handler(ready)
+            return
+        except Exception as exc:
+            if len(ready) == 1:
+                await self._route_failure(ready[0], exc)
+                return
+            log.warning(
+                "batch failed, handling one record at a time",
+                extra={**self._log_extra, "records": len(ready)},
+            )
+        for item in ready:
+            try:
+                await self._handler([item])
+            except Exception as exc:
+                await self._route_failure(item, exc)
+
+    async def _route_failure(self, item: Received, exc: Exception) -> None:
+        attempt = item.attempt + 1
+        ids = {
+            **self._log_extra,
+            "topic": item.topic,
+            "partition": item.partition,
+            "offset": item.offset,
+            "notification_id": item.event.notification_id,
+            "error": type(exc).__name__,
+            "attempt": attempt,
+        }
+        value = item.raw.value if item.raw is not None else codec.encode(item.event)
+        headers = [
+            (H_ORIGINAL_TOPIC, item.topic.encode()),
+            (H_ATTEMPT, str(attempt).encode()),
+            (H_ERROR, type(exc).__name__.encode()),
+            (H_EVENT_TYPE, type(item.event).__name__.encode()),
+        ]
+        if isinstance(exc, RetryableError) and attempt < self._retry.max_attempts:
+            not_before = time.time() + self._retry.delay(attempt)
+            headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
+            log.warning("record failed, scheduled for retry", extra=ids)
+            await self._producer.send_raw(self.retry_topic, value, item.key, headers)
+        else:
+            log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
+            await self._producer.send_raw(self.dlq_topic, value, item.key, headers)
+
+
 class BatchConsumer:
     """A consumer group member that hands decoded batches to a handler; see the module docstring."""
 
@@ -162,29 +326,15 @@ class BatchConsumer:
     ) -> None:
         self.group = group
         self.names = TopicNames(settings.kafka_topic_prefix)
-        self._retry_topic = retry_topic(group)
-        self._dlq_topic = dead_letter_topic(group)
-        subscribed = {*topics, self._retry_topic}
+        self._router = RecordRouter(
+            self.names, group=group, handler=handler, producer=producer, retry=retry or RetryPolicy()
+        )
+        subscribed = {*topics, self._router.retry_topic}
         self._topics = sorted(self.names.physical(t) for t in subscribed)
-        self._handler = handler
-        self._producer = producer
-        self._retry = retry or RetryPolicy()
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
-        self._consumer = AIOKafkaConsumer(
-            *self._topics,
-            group_id=settings.kafka_topic_prefix + group,
-            client_id=f"{group}-consumer",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_interval_ms=300_000,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=3_000,
-            **connection_options(settings),
-        )
+        self._consumer = group_consumer(settings, group, f"{group}-consumer", *self._topics)
         self._stopping = asyncio.Event()
-        self._paused_until: dict[TopicPartition, float] = {}
         self.last_poll_monotonic = 0.0
         self.handled = 0
 
@@ -202,7 +352,7 @@ class BatchConsumer:
         """Poll, handle and commit until asked to stop; then commit and leave the group."""
         try:
             while not self._stopping.is_set():
-                self._resume_due_partitions()
+                self._router.resume_due_partitions(self._consumer)
                 batches = await self._consumer.getmany(
                     timeout_ms=self._poll_timeout_ms, max_records=self._max_records
                 )
@@ -215,110 +365,9 @@ class BatchConsumer:
     async def _handle_batches(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
-        ready: list[Received] = []
-        commit: dict[TopicPartition, int] = {}
-        for tp, records in batches.items():
-            for record in records:
-                if tp.topic == self.names.physical(self._retry_topic):
-                    due = int(_header(record, H_NOT_BEFORE) or 0) / 1000
-                    if due > time.time():
-                        # Not due yet: rewind, pause the partition until then, and leave the
-                        # rest of this partition's batch to be fetched again.
-                        self._consumer.seek(tp, record.offset)
-                        self._consumer.pause(tp)
-                        self._paused_until[tp] = time.monotonic() + (due - time.time())
-                        break
-                received = await self._decode(record)
-                if received is not None:
-                    ready.append(received)
-                commit[tp] = record.offset + 1
+        ready, commit = await self._router.decode_batches(self._consumer, batches)
         if ready:
-            await self._handle(ready)
+            await self._router.handle(ready)
         if commit:
             await self._consumer.commit(commit)
         self.handled += len(ready)
-
-    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Received | None:
-        try:
-            event = codec.decode(record.value or b"")
-        except ValueError as exc:
-            log.error(
-                "undecodable record sent to dead-letter topic",
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "error": type(exc).__name__,
-                },
-            )
-            await self._producer.send_raw(
-                self._dlq_topic,
-                record.value,
-                record.key,
-                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
-            )
-            return None
-        original = _header(record, H_ORIGINAL_TOPIC)
-        return Received(
-            topic=original or self.names.logical(record.topic),
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            event=event,
-            attempt=int(_header(record, H_ATTEMPT) or 0),
-            raw=record,
-        )
-
-    async def _handle(self, ready: list[Received]) -> None:
-        try:
-            await self._handler(ready)
-            return
-        except Exception as exc:
-            if len(ready) == 1:
-                await self._route_failure(ready[0], exc)
-                return
-            log.warning(
-                "batch failed, handling one record at a time",
-                extra={"group": self.group, "records": len(ready)},
-            )
-        for item in ready:
-            try:
-                await self._handler([item])
-            except Exception as exc:
-                await self._route_failure(item, exc)
-
-    async def _route_failure(self, item: Received, exc: Exception) -> None:
-        attempt = item.attempt + 1
-        retryable = isinstance(exc, RetryableError)
-        ids = {
-            "group": self.group,
-            "topic": item.topic,
-            "partition": item.partition,
-            "offset": item.offset,
-            "notification_id": item.event.notification_id,
-            "error": type(exc).__name__,
-            "attempt": attempt,
-        }
-        value = item.raw.value if item.raw is not None else codec.encode(item.event)
-        headers = [
-            (H_ORIGINAL_TOPIC, item.topic.encode()),
-            (H_ATTEMPT, str(attempt).encode()),
-            (H_ERROR, type(exc).__name__.encode()),
-            (H_EVENT_TYPE, type(item.event).__name__.encode()),
-        ]
-        if retryable and attempt < self._retry.max_attempts:
-            not_before = time.time() + self._retry.delay(attempt)
-            headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
-            log.warning("record failed, scheduled for retry", extra=ids)
-            await self._producer.send_raw(self._retry_topic, value, item.key, headers)
-        else:
-            log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
-            await self._producer.send_raw(self._dlq_topic, value, item.key, headers)
-
-    def _resume_due_partitions(self) -> None:
-        now = time.monotonic()
-        for tp, until in list(self._paused_until.items()):
-            if until <= now:
-                if tp in self._consumer.assignment():
-                    self._consumer.resume(tp)
-                del self._paused_until[tp]

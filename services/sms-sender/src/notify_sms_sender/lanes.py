@@ -16,8 +16,8 @@ priority message.
   rebalance a revoked partition's batches are finished and committed before it is given up; on
   stop (SIGTERM) everything in flight is finished and committed.
 
-Failures are handled as ``notify_common.kafka.BatchConsumer`` does (same headers): a batch whose
-handler raises is retried record by record, a record failing with ``RetryableError`` goes to the
+Failures are handled by the same ``notify_common.kafka.RecordRouter`` as ``BatchConsumer``'s: a
+batch whose handler raises is retried record by record, a record failing with ``RetryableError`` goes to the
 retry topic with backoff and otherwise to the dead-letter topic; retry records not yet due pause
 their partition until they are.
 """
@@ -33,37 +33,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from notify_common import codec
-from notify_common.errors import RetryableError
 from notify_common.kafka import (
-    H_ATTEMPT,
-    H_ERROR,
-    H_EVENT_TYPE,
-    H_NOT_BEFORE,
-    H_ORIGINAL_TOPIC,
     EventProducer,
     Handler,
     Received,
+    RecordRouter,
     RetryPolicy,
     TopicNames,
-    connection_options,
+    group_consumer,
 )
 from notify_common.settings import CommonSettings
-from notify_common.topics import dead_letter_topic, retry_topic
 
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-
-
-def _header(record: Record, name: str) -> str | None:
-    for key, value in record.headers or ():
-        if key == name:
-            return bytes(value).decode()
-    return None
 
 
 @dataclass(eq=False)
@@ -95,28 +81,18 @@ class Lane:
     ) -> None:
         self.name, self.group = name, group
         self.names = TopicNames(settings.kafka_topic_prefix)
-        self._retry_physical = self.names.physical(retry_topic(group))
-        self._retry_topic, self._dlq_topic = retry_topic(group), dead_letter_topic(group)
-        self._handler, self._producer, self._retry = handler, producer, retry
+        self._router = RecordRouter(
+            self.names, group=group, handler=handler, producer=producer, retry=retry, log_extra={"lane": name}
+        )
         self._max_records, self._max_in_flight = max_records, max_in_flight
         self._poll_timeout_ms, self._commit_interval_s = poll_timeout_ms, commit_interval_s
         self._yield_to = yield_to
-        self._consumer = AIOKafkaConsumer(
-            group_id=settings.kafka_topic_prefix + group,
-            client_id=f"{group}-{name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_interval_ms=300_000,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=3_000,
-            # A fetch in flight holds up the next fetch of a partition just drained: keep it short.
-            fetch_max_wait_ms=fetch_max_wait_ms,
-            **connection_options(settings),
+        # A fetch in flight holds up the next fetch of a partition just drained: keep it short.
+        self._consumer = group_consumer(
+            settings, group, f"{group}-{name}", fetch_max_wait_ms=fetch_max_wait_ms
         )
         self._topics = sorted(self.names.physical(t) for t in topics)
         self._stopping = asyncio.Event()
-        self._paused_until: dict[TopicPartition, float] = {}
         self._pending: dict[TopicPartition, collections.deque[_Batch]] = {}
         self._to_commit: dict[TopicPartition, int] = {}
         self._batches: set[_Batch] = set()
@@ -155,7 +131,7 @@ class Lane:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._room.wait(), timeout=0.05)
                     continue
-                self._resume_due_partitions()
+                self._router.resume_due_partitions(self._consumer)
                 batches = await self._consumer.getmany(
                     timeout_ms=self._poll_timeout_ms, max_records=min(self._max_records, room)
                 )
@@ -171,23 +147,7 @@ class Lane:
             raise self._failure
 
     async def _dispatch(self, batches: dict[TopicPartition, list[Record]]) -> None:
-        ready: list[Received] = []
-        ends: dict[TopicPartition, int] = {}
-        for tp, records in batches.items():
-            for record in records:
-                if tp.topic == self._retry_physical:
-                    due = int(_header(record, H_NOT_BEFORE) or 0) / 1000
-                    if due > time.time():
-                        # Not due yet: rewind, pause the partition until then, and leave the rest
-                        # of this partition's records to be fetched again.
-                        self._consumer.seek(tp, record.offset)
-                        self._consumer.pause(tp)
-                        self._paused_until[tp] = time.monotonic() + (due - time.time())
-                        break
-                received = await self._decode(record)
-                if received is not None:
-                    ready.append(received)
-                ends[tp] = record.offset + 1
+        ready, ends = await self._router.decode_batches(self._consumer, batches)
         if not ends:
             return
         batch = _Batch(ends)
@@ -200,7 +160,7 @@ class Lane:
     async def _run_batch(self, batch: _Batch, ready: list[Received]) -> None:
         try:
             if ready:
-                await self._handle(ready)
+                await self._router.handle(ready)
         except BaseException as exc:
             # Not even routed to the retry topic (Kafka down?): never commit past this batch; stop
             # the lane, so the process exits and its records are read again after the restart.
@@ -218,93 +178,6 @@ class Lane:
             queue = self._pending.get(tp)
             while queue and queue[0].done:
                 self._to_commit[tp] = queue.popleft().ends[tp]
-
-    async def _handle(self, ready: list[Received]) -> None:
-        try:
-            await self._handler(ready)
-            return
-        except Exception as exc:
-            if len(ready) == 1:
-                await self._route_failure(ready[0], exc)
-                return
-            log.warning(
-                "batch failed, handling one record at a time",
-                extra={"group": self.group, "lane": self.name, "records": len(ready)},
-            )
-        for item in ready:
-            try:
-                await self._handler([item])
-            except Exception as exc:
-                await self._route_failure(item, exc)
-
-    async def _decode(self, record: Record) -> Received | None:
-        try:
-            event = codec.decode(record.value or b"")
-        except ValueError as exc:
-            log.error(
-                "undecodable record sent to dead-letter topic",
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "error": type(exc).__name__,
-                },
-            )
-            await self._producer.send_raw(
-                self._dlq_topic,
-                record.value,
-                record.key,
-                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
-            )
-            return None
-        original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
-        attempt = _header(record, H_ATTEMPT) if record.headers else None
-        return Received(
-            topic=original or self.names.logical(record.topic),
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            event=event,
-            attempt=int(attempt or 0),
-            raw=record,
-        )
-
-    async def _route_failure(self, item: Received, exc: Exception) -> None:
-        attempt = item.attempt + 1
-        ids = {
-            "group": self.group,
-            "topic": item.topic,
-            "partition": item.partition,
-            "offset": item.offset,
-            "notification_id": item.event.notification_id,
-            "error": type(exc).__name__,
-            "attempt": attempt,
-        }
-        value = item.raw.value if item.raw is not None else codec.encode(item.event)
-        headers = [
-            (H_ORIGINAL_TOPIC, item.topic.encode()),
-            (H_ATTEMPT, str(attempt).encode()),
-            (H_ERROR, type(exc).__name__.encode()),
-            (H_EVENT_TYPE, type(item.event).__name__.encode()),
-        ]
-        if isinstance(exc, RetryableError) and attempt < self._retry.max_attempts:
-            not_before = time.time() + self._retry.delay(attempt)
-            headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
-            log.warning("record failed, scheduled for retry", extra=ids)
-            await self._producer.send_raw(self._retry_topic, value, item.key, headers)
-        else:
-            log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
-            await self._producer.send_raw(self._dlq_topic, value, item.key, headers)
-
-    def _resume_due_partitions(self) -> None:
-        if not self._paused_until:
-            return
-        now = time.monotonic()
-        for tp, until in list(self._paused_until.items()):
-            if until <= now:
-                if tp in self._consumer.assignment():
-                    self._consumer.resume(tp)
-                del self._paused_until[tp]
 
     async def _commit_periodically(self) -> None:
         while True:
@@ -341,7 +214,7 @@ class Lane:
         await self._commit(partitions)
         for tp in partitions if partitions is not None else list(self._pending):
             self._pending.pop(tp, None)
-            self._paused_until.pop(tp, None)
+            self._router.forget(tp)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
