@@ -44,7 +44,7 @@ PACE_MS=0 wrk -t 1 -c 8 -d 3s -s bench/ingest/post.lua "http://127.0.0.1:$PORT/v
 echo "api-gateway ($WORKERS processes), c=64:"; PACE_MS=0 run_wrk 64 "$PORT"
 echo "api-gateway ($WORKERS processes), open loop at a constant ${RATE:-1000}/s for ${DURATION}s:"
 .venv/bin/python bench/ingest/paced.py "http://127.0.0.1:$PORT/v2/notifications/sms" "${RATE:-1000}" "$DURATION" "$BENCH_DIR"
-echo "bulk: 5 x POST /v2/notifications/bulk of 20,000 rows each (bulk lane, acked):"
+echo "bulk: 5 x POST /v2/notifications/bulk of 20,000 rows each (checked, stored, job acked):"
 .venv/bin/python bench/ingest/bulk.py "http://127.0.0.1:$PORT" "$BENCH_DIR" 5
 .venv/bin/python - <<PY
 import redis, os

@@ -47,6 +47,11 @@ BODIES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (POST_LETTER, {"template_id": TEMPLATE}),
     (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number"], ["07700900123"]]}),
     (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number"], [True]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number", "n"], ["0770", 1.5]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number", "n"], ["0770", None]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number", "n"], ["0770", {}]]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": "n", "rows": [["phone number", "n"], "0770"]}),
+    (POST_BULK, {"template_id": TEMPLATE, "name": 7, "rows": [["phone number"], ["0770"]]}),
     (POST_BULK, {"template_id": TEMPLATE, "name": "", "rows": [["phone number"]]}),
     (POST_BULK, {"template_id": TEMPLATE, "name": "n", "csv": "phone number\n07700900123"}),
 ]

@@ -146,8 +146,21 @@ class _Unsupported(Exception):
     pass
 
 
-def _any_type(checks: list[Check]) -> Check:
-    return lambda v: any(c(v) for c in checks)
+# The exact Python types JSON decoding gives for each type name: a value of one of them passes
+# without calling the checks (which stay the rule for anything else, such as subclasses).
+_EXACT: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+    "number": (int, float),
+}
+
+
+def _any_type(names: list[str]) -> Check:
+    checks = [_TYPES[name] for name in names]
+    exact = frozenset(t for name in names for t in _EXACT[name])
+    return lambda v: type(v) in exact or any(c(v) for c in checks)
 
 
 def _required(names: tuple[str, ...]) -> Check:
@@ -179,7 +192,7 @@ def _enum(options: frozenset[str]) -> Check:
 
 
 def _items(item: Check) -> Check:
-    return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+    return lambda v: not isinstance(v, list) or all(map(item, v))
 
 
 def _object_properties(properties: dict[str, Check], closed: bool) -> Check:
@@ -199,6 +212,8 @@ def _object_properties(properties: dict[str, Check], closed: bool) -> Check:
 
 
 def _all(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
     return lambda v: all(c(v) for c in checks)
 
 
@@ -215,7 +230,7 @@ def _compile(schema: object) -> Check:
             names = [value] if isinstance(value, str) else list(value)
             if any(name not in _TYPES for name in names):
                 raise _Unsupported
-            checks.append(_any_type([_TYPES[name] for name in names]))
+            checks.append(_any_type(names))
         elif keyword == "required":
             checks.append(_required(tuple(value)))
         elif keyword == "maxLength":
