@@ -49,7 +49,8 @@ def parse_when(value: str | None) -> datetime | None:
     return parsed
 
 
-def _check_uuid(name: str, value: str) -> None:
+def check_uuid(name: str, value: str) -> None:
+    """``ValueError`` with a message for people unless ``value`` is a UUID."""
     try:
         uuid.UUID(value)
     except ValueError:
@@ -96,7 +97,7 @@ class DirectJobs:
         try:
             when = parse_when(params.get("scheduled_for"))
             for name, value in (("service_id", self._service_id), ("template_id", params["template_id"])):
-                _check_uuid(name, value)
+                check_uuid(name, value)
         except ValueError as exc:
             return Uploaded(None, (str(exc),), 400)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:

@@ -14,7 +14,6 @@ speaks HTTP. The upload is spooled to a temporary file, so memory stays bounded.
 from __future__ import annotations
 
 import tempfile
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,6 +24,8 @@ from sqlalchemy import text
 from notify_api_gateway.dependencies import Caller, State
 from notify_api_gateway.errors import ApiError, bad_request, not_found
 from notify_common.errors import RetryableError
+from notify_common.jobs.direct import check_uuid as check_is_uuid
+from notify_common.jobs.direct import parse_when
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.settings import JobsSettings
 from notify_common.jobs.store import StoredJob, get_job
@@ -89,22 +90,17 @@ def job_json(job: StoredJob, statistics: list[dict[str, Any]] | None = None) -> 
 
 
 def parse_scheduled_for(value: str | None) -> datetime | None:
-    if not value:
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request("scheduled_for is not a valid ISO 8601 date and time") from None
-    if parsed.tzinfo is None:
-        raise bad_request("scheduled_for must include a timezone, for example 2026-01-31T09:00:00Z")
-    return parsed
+        return parse_when(value)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def check_uuid(name: str, value: str) -> None:
     try:
-        uuid.UUID(value)
-    except ValueError:
-        raise ApiError(400, "ValidationError", f"{name} is not a valid UUID") from None
+        check_is_uuid(name, value)
+    except ValueError as exc:
+        raise ApiError(400, "ValidationError", str(exc)) from None
 
 
 def check_job_id(job_id: str) -> None:
