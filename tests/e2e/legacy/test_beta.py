@@ -29,7 +29,8 @@ def test_a_template_send_reaches_the_provider_and_both_apis_agree_on_its_status(
 
     right_away = service.beta("GET", f"/notifications/{notification_id}").json()["data"]["notification"]
     v2_now = service.v2(f"/v2/notifications/{notification_id}").json()
-    assert right_away["status"] == "sending"
+    # Found at once (read-your-writes); the simulator may already have delivered it on a busy machine.
+    assert right_away["status"] in {"sending", "delivered"}
     assert V2_TO_BETA.get(v2_now["status"], "failed") in {right_away["status"], "delivered"}
 
     messages = until(
