@@ -1,5 +1,6 @@
 """The receipts service: turns what providers post (delivery receipts, SES events through SNS,
-print-job statuses, inbound text messages) into lifecycle events on Kafka.
+print-job statuses, inbound text messages) into lifecycle events on Kafka; and, when SNS sends text
+messages, polls SNS's delivery-status logs for their receipts (``sns_sms_poller.py``).
 
 Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provider retries anything
 we could not record. SMS and letter receipts carry our notification id as their reference; SES
@@ -9,6 +10,8 @@ events carry SES's MessageId, which is resolved through the ``provider_reference
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import uuid
@@ -29,7 +32,7 @@ from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.events import Event, now
 from notify_common.kafka import EventProducer
-from notify_receipts import domain
+from notify_receipts import domain, sns_sms_poller
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
 from notify_receipts.lookups import Lookups
 from notify_receipts.settings import ReceiptsSettings
@@ -80,7 +83,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = EventProducer(settings, client_id="receipts")
-        engine = create_engine(settings, pool_size=4)
+        polling = settings.sns_receipts_active()
+        engine = create_engine(settings, pool_size=5 if polling else 4)  # the poller holds one
         client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer
@@ -89,7 +93,18 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         app.state.sns = SnsVerifier(
             certificates or HttpCertificateSource(client), settings.sns_trusted_url_pattern
         )
+        poller = (
+            asyncio.create_task(
+                sns_sms_poller.run_from_settings(settings, engine, app.state.lookups, producer)
+            )
+            if polling
+            else None
+        )
         yield
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         await producer.stop()
         await client.aclose()
         await engine.dispose()

@@ -49,3 +49,35 @@ def ses_outcome(event_type: str, bounce_type: str | None) -> str | None:
 
 def print_outcome(job_status: str) -> str | None:
     return PRINT_JOB_STATUS.get(job_status.strip().upper())
+
+
+# SNS text messages (delivery-status logs in CloudWatch Logs, docs/senders.md): ``status`` SUCCESS is
+# delivered; for FAILURE, AWS's documented ``delivery.providerResponse`` reasons decide. Refusals on
+# the recipient's side are permanent; an unreachable phone or carrier is temporary (as MMG's
+# "absent subscriber"); what our account or content caused (carrier or spam blocks, the price cap, an
+# invalid body) is technical, so a service is not told the number is bad. Unlisted reasons are
+# temporary. Keys are compared lower-case, without a trailing full stop.
+SNS_SMS_STATUS = {"SUCCESS": DELIVERED, "FAILURE": TEMPORARY}
+SNS_SMS_FAILURE_REASON = {
+    "invalid phone number": PERMANENT,
+    "phone number is opted out": PERMANENT,
+    "phone has blocked sms": PERMANENT,
+    "phone is on a blocked list": PERMANENT,
+    "destination is on a blocked list": PERMANENT,
+    "phone is currently unreachable/unavailable": TEMPORARY,
+    "phone carrier is currently unreachable/unavailable": TEMPORARY,
+    "unknown error attempting to reach phone": TEMPORARY,
+    "blocked as spam by phone carrier": TECHNICAL,
+    "phone carrier has blocked this message": TECHNICAL,
+    "message body is invalid": TECHNICAL,
+    "this delivery would exceed max price": TECHNICAL,
+}
+
+
+def sns_sms_outcome(status: str, provider_response: str | None) -> str:
+    """The outcome of an SNS SMS delivery-status record; an unknown status is a technical failure."""
+    outcome = SNS_SMS_STATUS.get(status.strip().upper(), TECHNICAL)
+    if status.strip().upper() != "FAILURE":
+        return outcome
+    reason = (provider_response or "").strip().rstrip(".").lower()
+    return SNS_SMS_FAILURE_REASON.get(reason, TEMPORARY)

@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common.errors import RetryableError
 
 RESOLVE = text("SELECT notification_id, service_id FROM provider_references WHERE reference = :ref")
+RESOLVE_MANY = text(
+    "SELECT reference, notification_id, service_id FROM provider_references "
+    "WHERE reference = ANY(:refs) AND provider = :provider"
+)
 INBOUND_NUMBER = text(
     "SELECT service_id FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
     "AND service_id IS NOT NULL LIMIT 1"
@@ -30,6 +34,18 @@ class Lookups:
         except SQLAlchemyError as exc:
             raise RetryableError("database unavailable") from exc
         return (str(row[0]), str(row[1])) if row else None
+
+    async def references(self, references: list[str], provider: str) -> dict[str, tuple[str, str]]:
+        """The notifications (id, service id) of those of ``references`` that ``provider``'s sends
+        recorded, in one query."""
+        if not references:
+            return {}
+        try:
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(RESOLVE_MANY, {"refs": references, "provider": provider})).all()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
 
     async def resolve(self, reference: str, wait_seconds: float) -> tuple[str, str] | None:
         """The notification a provider reference belongs to, waiting up to ``wait_seconds`` for

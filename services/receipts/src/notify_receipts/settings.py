@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from notify_common.settings import CommonSettings
 from notify_receipts.sns import AWS_SNS_URL_PATTERN
+
+SNS_SMS_LOG_GROUP = "sns/{region}/{account}/DirectPublishToPhoneNumber"
 
 
 class ReceiptsSettings(CommonSettings):
@@ -27,5 +29,36 @@ class ReceiptsSettings(CommonSettings):
     firetext_inbound_password: SecretStr | None = None
     letter_callback_token: SecretStr | None = None
 
+    # SNS text messages: delivery-status logs polled from CloudWatch Logs (docs/senders.md). On when
+    # set true, or when unset and the sms-sender's provider weights (same variable) name sns.
+    sns_receipts_enabled: bool | None = None
+    sms_provider_weights: str = ""
+    # Log groups, comma-separated; default the success and failure groups SNS writes for this
+    # region and account (the account from NOTIFY_SNS_RECEIPTS_ACCOUNT_ID, else from STS).
+    sns_receipts_log_groups: str = ""
+    sns_receipts_account_id: str | None = None
+    sns_receipts_interval_seconds: float = Field(default=60.0, gt=0)
+    sns_receipts_lookback_seconds: float = Field(default=180.0, gt=0)
+    # The first poll after start reaches further back, over a restart or a deploy.
+    sns_receipts_initial_lookback_seconds: float = Field(default=900.0, gt=0)
+    # A record whose message id is not (yet) a projected provider reference is retried every poll
+    # for this long, then given up (counted, logged with the message id only).
+    sns_receipts_resolve_max_age_seconds: float = Field(default=600.0, gt=0)
+    sns_receipts_batch_size: int = Field(default=1_000, ge=1)
+    sns_receipts_max_backoff_seconds: float = Field(default=600.0, gt=0)
+
     def topic_arns(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.sns_topic_arns.split(",") if a.strip())
+
+    def sns_receipts_active(self) -> bool:
+        if self.sns_receipts_enabled is not None:
+            return self.sns_receipts_enabled
+        names = {part.partition(":")[0].strip().lower() for part in self.sms_provider_weights.split(",")}
+        return "sns" in names
+
+    def sns_sms_log_groups(self, account_id: str) -> list[str]:
+        configured = [g.strip() for g in self.sns_receipts_log_groups.split(",") if g.strip()]
+        if configured:
+            return configured
+        success = SNS_SMS_LOG_GROUP.format(region=self.aws_region, account=account_id)
+        return [success, f"{success}/Failure"]
