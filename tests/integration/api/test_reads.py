@@ -130,12 +130,14 @@ def test_one_notification_has_notifys_shape(db: Any, sandbox: Sandbox) -> None:
         "cost_in_pounds",
         "cost_details",
     }
+    # The rate of the day it was created: GOV.UK Notify's 2.4p from 1 April 2026, 2.27p before.
+    rate = 0.024 if body["created_at"] >= "2026-04-01" else 0.0227
     assert body["cost_details"] == {
         "billable_sms_fragments": 3,
         "international_rate_multiplier": 2,
-        "sms_rate": 0.0227,
+        "sms_rate": rate,
     }
-    assert body["cost_in_pounds"] == round(3 * 2 * 0.0227, 4)
+    assert body["cost_in_pounds"] == round(3 * 2 * rate, 4)
     assert body["created_at"].endswith("Z")
     assert len(body["created_at"]) == 27
 

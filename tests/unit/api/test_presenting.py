@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from notify_api_gateway.errors import ApiError
 from notify_api_gateway.idempotency import check_key, fingerprint
 from notify_api_gateway.notification_reads import internal_statuses
-from notify_api_gateway.presenters import estimated_delivery, fmt
+from notify_api_gateway.presenters import estimated_delivery, fmt, sms_rate_on
 from notify_api_gateway.routes.bulk import row_bodies
 from notify_api_gateway.sanitise import sanitise_value
 from notify_api_gateway.validation import query_dict
@@ -91,3 +91,16 @@ def test_bulk_rows_become_single_send_bodies() -> None:
     ]
     with pytest.raises(ApiError):
         row_bodies("email", table, "t", None)
+
+
+@pytest.mark.parametrize(
+    ("day", "rate"),
+    [
+        (date(2026, 3, 31), 0.0227),
+        (date(2026, 4, 1), 0.024),
+        (date(2027, 1, 1), 0.024),
+        (date(2020, 1, 1), 0.0227),
+    ],
+)
+def test_the_sms_rate_is_the_one_in_force_on_the_day(day: date, rate: float) -> None:
+    assert sms_rate_on(day) == rate

@@ -18,14 +18,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute
 
-from notify_admin_console import pages_activity, pages_auth, pages_manage, pages_send, pages_templates
+from notify_admin_console import (
+    pages_activity,
+    pages_auth,
+    pages_folders,
+    pages_go_live,
+    pages_integration,
+    pages_manage,
+    pages_send,
+    pages_templates,
+)
 from notify_admin_console.api import AdminApi, AdminApiError
 from notify_admin_console.security import PUBLIC, CsrfFailure, Forbidden, Redirect, enforce, rule
 from notify_admin_console.settings import ConsoleSettings
 from notify_admin_console.web import HERE, page, redirect
 
 log = logging.getLogger(__name__)
-PAGE_MODULES = (pages_auth, pages_templates, pages_send, pages_activity, pages_manage)
+PAGE_MODULES = (
+    pages_auth,
+    pages_templates,
+    pages_folders,
+    pages_send,
+    pages_activity,
+    pages_manage,
+    pages_integration,
+    pages_go_live,
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

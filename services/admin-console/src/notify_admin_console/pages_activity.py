@@ -1,16 +1,19 @@
 """Activity: sent messages with filters and a recipient search (sent by POST and answered in the
-same response, so a phone number or email address never appears in a URL), one notification, and
-received text messages."""
+same response, so a phone number or email address never appears in a URL), the report of sent
+messages as a CSV streamed from the admin API, one notification, received text messages, and the
+conversation with one number (received texts and messages sent to it) with a reply."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from notify_admin_console.api import AdminApiError
+from notify_admin_console.downloads import stream_file
 from notify_admin_console.security import member, rule
 from notify_admin_console.web import api, form, page
 
@@ -71,6 +74,26 @@ async def search_notifications(request: Request, service_id: str) -> HTMLRespons
     return await _list(request, service_id, filters)
 
 
+@router.get("/notifications.csv", response_class=StreamingResponse)
+@rule(member("view_activity"))
+async def report(
+    request: Request, service_id: str, status: str = "all", template_type: str = ""
+) -> StreamingResponse:
+    """Every sent message the page's filters select, as Notify's CSV report."""
+    params = {
+        "status": status if status in STATUSES else "all",
+        "template_type": template_type if template_type in TYPES and template_type else None,
+    }
+    day = datetime.now(UTC).date().isoformat()
+    return await stream_file(
+        request,
+        f"/admin/console/services/{service_id}/notifications.csv",
+        params,
+        f"sent-messages-{day}.csv",
+        "text/csv; charset=utf-8",
+    )
+
+
 @router.get("/notifications/{notification_id}", response_class=HTMLResponse)
 @rule(member())
 async def notification(
@@ -95,3 +118,20 @@ async def notification(
 async def inbox(request: Request, service_id: str, page_number: int = 1) -> HTMLResponse:
     found = await api(request).get(f"/admin/console/services/{service_id}/inbound-sms", page=page_number)
     return await page(request, "inbox.html", found=found)
+
+
+@router.get("/conversation/{inbound_id}", response_class=HTMLResponse)
+@rule(member("view_activity"))
+async def conversation(request: Request, service_id: str, inbound_id: str) -> HTMLResponse:
+    found = await api(request).get(f"/admin/console/services/{service_id}/conversations/{inbound_id}")
+    return await page(request, "conversation.html", found=found, status_words=STATUS_WORDS)
+
+
+@router.get("/conversation/{inbound_id}/reply", response_class=HTMLResponse)
+@rule(member("send_messages"))
+async def reply(request: Request, service_id: str, inbound_id: str) -> HTMLResponse:
+    """Choose a text message template; the one-off page then has the number filled in."""
+    found = await api(request).get(f"/admin/console/services/{service_id}/conversations/{inbound_id}")
+    templates = await api(request).get(f"/admin/console/services/{service_id}/templates")
+    texts = [t for t in templates if t["template_type"] == "sms"]
+    return await page(request, "conversation_reply.html", found=found, templates=texts)

@@ -1,5 +1,6 @@
 """API keys (the secret shown once), team members with permissions and invitations, service
-settings and usage."""
+settings (name, text message prefix and sender IDs, reply-to addresses, letter sender addresses,
+retention) and usage with costs for a financial year."""
 
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ async def settings(request: Request, service_id: str) -> HTMLResponse:
     client = api(request)
     senders = {
         kind: await client.get(f"/admin/services/{service_id}/senders/{kind}")
-        for kind in ("sms-senders", "email-reply-to")
+        for kind in ("sms-senders", "email-reply-to", "letter-contacts")
     }
     return await page(request, "settings.html", senders=senders)
 
@@ -221,7 +222,14 @@ SETTINGS_FORMS: dict[str, dict[str, Any]] = {
     "retention": {"label": "Data retention period", "field": "days_of_retention"},
     "reply-to": {"label": "Add a reply-to email address", "field": "value"},
     "sms-sender": {"label": "Add a text message sender ID", "field": "value"},
+    "letter-contact": {"label": "Add a sender address", "field": "value"},
 }
+SENDER_KINDS = {
+    "reply-to": "email-reply-to",
+    "sms-sender": "sms-senders",
+    "letter-contact": "letter-contacts",
+}
+MAX_CONTACT_BLOCK_LINES = 10
 
 
 @router.get("/settings/{setting}", response_class=HTMLResponse)
@@ -239,7 +247,7 @@ async def change_setting(request: Request, service_id: str, setting: str) -> Any
 async def change_setting_post(request: Request, service_id: str, setting: str) -> Any:
     if setting not in SETTINGS_FORMS:
         return redirect(f"/services/{service_id}/settings")
-    value = (await form(request)).get("value", "")
+    value = (await form(request)).get("value", "").replace("\r\n", "\n")
     client = api(request)
     error = None
     try:
@@ -260,12 +268,14 @@ async def change_setting_post(request: Request, service_id: str, setting: str) -
                         f"/admin/services/{service_id}/data-retention/{channel}",
                         json={"days_of_retention": int(value)},
                     )
+        elif setting == "letter-contact" and len(value.splitlines()) > MAX_CONTACT_BLOCK_LINES:
+            error = f"Contains {len(value.splitlines())} lines, maximum is {MAX_CONTACT_BLOCK_LINES}"
+        elif not value:
+            error = "Cannot be empty" if setting == "letter-contact" else "Enter a value"
         else:
-            kind = "email-reply-to" if setting == "reply-to" else "sms-senders"
-            if not value:
-                error = "Enter a value"
-            else:
-                await client.post(f"/admin/services/{service_id}/senders/{kind}", {"value": value})
+            await client.post(
+                f"/admin/services/{service_id}/senders/{SENDER_KINDS[setting]}", {"value": value}
+            )
     except AdminApiError as exc:
         if exc.status_code >= 500:
             raise
@@ -287,7 +297,8 @@ async def change_setting_post(request: Request, service_id: str, setting: str) -
 @router.get("/usage", response_class=HTMLResponse)
 @rule(member("manage_service"))
 async def usage(request: Request, service_id: str, year: int | None = None) -> HTMLResponse:
-    found = await api(request).get(f"/admin/console/services/{service_id}/usage", year=year)
     now = datetime.now(UTC)
     current = now.year if now.month >= 4 else now.year - 1
+    chosen = year if year in (current, current - 1, current - 2) else current
+    found = await api(request).get(f"/admin/console/services/{service_id}/billing", year=chosen)
     return await page(request, "usage.html", usage=found, years=[current, current - 1, current - 2])

@@ -1,8 +1,10 @@
-"""Sending: a one-off message, a CSV upload with its check page and the "Send N messages"
+"""Sending: a one-off message (or a reply to someone who texted the service), a spreadsheet upload
+(CSV, TSV, Excel or OpenDocument, sent on as CSV) with its check page and the "Send N messages"
 confirmation (now or scheduled up to 7 days ahead), jobs with live progress, and cancelling."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from starlette.datastructures import UploadFile
 from notify_admin_console.api import AdminApiError
 from notify_admin_console.preview import placeholder_names, preview
 from notify_admin_console.security import member, rule
+from notify_admin_console.spreadsheets import ACCEPT_ATTRIBUTE, SpreadsheetError, to_csv
 from notify_admin_console.web import LONDON, api, flash, form, page, redirect, service_of, user
 
 router = APIRouter(prefix="/services/{service_id}")
@@ -28,10 +31,16 @@ async def _template(request: Request, service_id: str, template_id: str) -> dict
 
 @router.get("/send/{template_id}/one-off", response_class=HTMLResponse)
 @rule(member("send_messages"))
-async def one_off(request: Request, service_id: str, template_id: str, myself: bool = False) -> HTMLResponse:
+async def one_off(
+    request: Request, service_id: str, template_id: str, myself: bool = False, reply_to: str = ""
+) -> HTMLResponse:
     template = await _template(request, service_id, template_id)
     values: dict[str, str] = {}
-    if myself:
+    if reply_to and template["template_type"] == "sms":
+        # The number comes from the received text, so it never appears in a URL.
+        found = await api(request).get(f"/admin/console/services/{service_id}/conversations/{reply_to}")
+        values["to"] = found["user_number"]
+    elif myself:
         me = user(request)
         values["to"] = (
             (me.get("mobile_number") or "") if template["template_type"] == "sms" else me["email_address"]
@@ -92,7 +101,14 @@ async def one_off_post(request: Request, service_id: str, template_id: str) -> A
 @rule(member("send_messages"))
 async def upload_csv(request: Request, service_id: str, template_id: str) -> HTMLResponse:
     template = await _template(request, service_id, template_id)
-    return await page(request, "send_csv.html", template=template, columns=_columns(template), errors={})
+    return await page(
+        request,
+        "send_csv.html",
+        template=template,
+        columns=_columns(template),
+        errors={},
+        accept=ACCEPT_ATTRIBUTE,
+    )
 
 
 def _columns(template: dict[str, Any]) -> list[str]:
@@ -107,17 +123,24 @@ async def upload_csv_post(request: Request, service_id: str, template_id: str) -
     data = await request.form()
     upload = data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return await page(
-            request,
-            "send_csv.html",
-            status_code=400,
-            template=template,
-            columns=_columns(template),
-            errors={"file": "Choose a file to upload"},
-        )
-    content = await upload.read()
-    checked = await _upload(request, service_id, template_id, upload.filename, content)
-    return redirect(f"/services/{service_id}/check/{checked['id']}")
+        problem = "Choose a file to upload"
+    else:
+        try:
+            content = await asyncio.to_thread(to_csv, upload.filename, await upload.read())
+        except SpreadsheetError as exc:
+            problem = str(exc)
+        else:
+            checked = await _upload(request, service_id, template_id, upload.filename, content)
+            return redirect(f"/services/{service_id}/check/{checked['id']}")
+    return await page(
+        request,
+        "send_csv.html",
+        status_code=400,
+        template=template,
+        columns=_columns(template),
+        errors={"file": problem},
+        accept=ACCEPT_ATTRIBUTE,
+    )
 
 
 async def _upload(request: Request, service_id: str, template_id: str, name: str, content: bytes) -> Any:
@@ -159,6 +182,7 @@ async def check(request: Request, service_id: str, upload_id: str) -> Any:
         template=template,
         report=upload["report"],
         preview=shown,
+        accept=ACCEPT_ATTRIBUTE,
         choices=schedule_choices(),
         errors={},
     )

@@ -1,4 +1,6 @@
-"""The dashboard and templates: list, add, edit with a live preview, versions, and delete."""
+"""The dashboard and templates: list (with folders, see ``pages_folders``), add (at the top or in a
+folder), copy one from any service the person belongs to, edit with a live preview, versions, and
+delete."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from notify_admin_console import folders
 from notify_admin_console.api import AdminApiError
+from notify_admin_console.pages_folders import folder_listing, folder_url, listing_page
 from notify_admin_console.preview import preview
-from notify_admin_console.security import member, rule
+from notify_admin_console.security import Forbidden, has_permission, member, rule
 from notify_admin_console.web import api, flash, form, page, redirect, service_of, user
 
 router = APIRouter(prefix="/services/{service_id}")
@@ -27,16 +31,21 @@ async def dashboard(request: Request, service_id: str) -> HTMLResponse:
 @router.get("/templates", response_class=HTMLResponse)
 @rule(member())
 async def templates_list(request: Request, service_id: str) -> HTMLResponse:
-    found = await api(request).get(f"/admin/console/services/{service_id}/templates")
-    return await page(request, "templates.html", templates=found, types=TYPES)
+    return await listing_page(request, service_id, None)
 
 
 @router.get("/templates/add", response_class=HTMLResponse)
 @rule(member("manage_templates"))
-async def add_template(request: Request, service_id: str, type: str | None = None) -> HTMLResponse:
+async def add_template(
+    request: Request, service_id: str, type: str | None = None, folder_id: str = ""
+) -> Any:
+    if type == "copy":
+        return redirect(
+            f"/services/{service_id}/templates/copy" + (f"?folder_id={folder_id}" if folder_id else "")
+        )
     if type not in TYPES:
-        return await page(request, "template_type.html", types=TYPES, errors={})
-    values = {"template_type": type, "name": "", "subject": "", "content": ""}
+        return await page(request, "template_type.html", types=TYPES, errors={}, folder_id=folder_id)
+    values = {"template_type": type, "name": "", "subject": "", "content": "", "folder_id": folder_id}
     return await page(request, "template_form.html", values=values, errors={}, editing=None, preview=None)
 
 
@@ -73,6 +82,8 @@ async def add_template_post(request: Request, service_id: str) -> Any:
                 raise
             errors["content"] = exc.message
         else:
+            if values.get("folder_id"):
+                await _place(request, service_id, created["id"], values["folder_id"])
             flash(request, f"‘{values['name']}’ was created")
             return redirect(f"/services/{service_id}/templates/{created['id']}")
     service = await service_of(request, service_id)
@@ -83,6 +94,61 @@ async def add_template_post(request: Request, service_id: str) -> Any:
         values=values,
         errors=errors,
         editing=None,
+        preview=preview(values, service),
+    )
+
+
+async def _place(request: Request, service_id: str, template_id: str, folder_id: str) -> None:
+    """Puts a new template in the folder it was made in; a folder deleted meanwhile leaves it at the top."""
+    try:
+        await api(request).post(
+            f"/admin/console/services/{service_id}/template-folders/contents",
+            {"target_folder_id": folder_id, "templates": [template_id]},
+        )
+    except AdminApiError as exc:
+        if exc.status_code >= 500:
+            raise
+
+
+@router.get("/templates/copy", response_class=HTMLResponse)
+@rule(member("manage_templates"))
+async def copy_choose(request: Request, service_id: str, folder_id: str = "") -> HTMLResponse:
+    """Templates of every service the person belongs to, to copy one into this service."""
+    me = user(request)
+    sources = sorted(me.get("services", []), key=lambda s: (s["id"] != service_id, s["name"].lower()))
+    groups = []
+    for source in sources:
+        found = await api(request).get(f"/admin/console/services/{source['id']}/templates")
+        if found:
+            groups.append({"service": source, "templates": found})
+    return await page(request, "template_copy.html", groups=groups, folder_id=folder_id, types=TYPES)
+
+
+@router.get("/templates/copy/{template_id}", response_class=HTMLResponse)
+@rule(member("manage_templates"))
+async def copy_template(
+    request: Request, service_id: str, template_id: str, from_service: str = "", folder_id: str = ""
+) -> HTMLResponse:
+    source_id = from_service or service_id
+    if not has_permission(user(request), source_id, ()):
+        raise Forbidden  # only templates of a service the person belongs to
+    found = await api(request).get(f"/admin/console/services/{source_id}/templates/{template_id}")
+    taken = {t["name"] for t in await api(request).get(f"/admin/console/services/{service_id}/templates")}
+    values = {
+        "template_type": found["template_type"],
+        "name": folders.copy_name(found["name"], taken),
+        "subject": found.get("subject") or "",
+        "content": found["content"],
+        "folder_id": folder_id,
+    }
+    service = await service_of(request, service_id)
+    return await page(
+        request,
+        "template_form.html",
+        values=values,
+        errors={},
+        editing=None,
+        copying=found,
         preview=preview(values, service),
     )
 
@@ -101,7 +167,18 @@ async def live_preview(request: Request, service_id: str) -> HTMLResponse:
 async def template_page(request: Request, service_id: str, template_id: str) -> HTMLResponse:
     found = await api(request).get(f"/admin/console/services/{service_id}/templates/{template_id}")
     service = await service_of(request, service_id)
-    return await page(request, "template.html", template=found, preview=preview(found, service))
+    return await page(
+        request,
+        "template.html",
+        template=found,
+        preview=preview(found, service),
+        path=await _path(request, service_id, template_id),
+    )
+
+
+async def _path(request: Request, service_id: str, template_id: str) -> list[dict[str, Any]]:
+    listing = await folder_listing(request, service_id)
+    return folders.path_to(listing, folders.folder_of(listing, template_id))
 
 
 @router.get("/templates/{template_id}/edit", response_class=HTMLResponse)
@@ -172,7 +249,12 @@ async def delete_template(request: Request, service_id: str, template_id: str) -
     found = await api(request).get(f"/admin/console/services/{service_id}/templates/{template_id}")
     service = await service_of(request, service_id)
     return await page(
-        request, "template.html", template=found, preview=preview(found, service), confirm_delete=True
+        request,
+        "template.html",
+        template=found,
+        preview=preview(found, service),
+        path=await _path(request, service_id, template_id),
+        confirm_delete=True,
     )
 
 
@@ -180,6 +262,7 @@ async def delete_template(request: Request, service_id: str, template_id: str) -
 @rule(member("manage_templates"))
 async def delete_template_post(request: Request, service_id: str, template_id: str) -> Any:
     found = await api(request).get(f"/admin/console/services/{service_id}/templates/{template_id}")
+    path = await _path(request, service_id, template_id)
     await api(request).post(f"/admin/services/{service_id}/templates/{template_id}/archive")
     flash(request, f"‘{found['name']}’ was deleted")
-    return redirect(f"/services/{service_id}/templates")
+    return redirect(folder_url(service_id, path[-1]["id"] if path else None))

@@ -14,7 +14,15 @@ from notify_common import statuses
 from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-SMS_RATE = 0.0227  # pounds per fragment; cost data is indicative, as in Notify
+# Pounds per SMS fragment, from the 1 April each rate starts (GOV.UK Notify's rate rose to 2.4p on
+# 1 April 2026, reference §11); cost data is indicative, as in Notify.
+SMS_RATES: tuple[tuple[date, float], ...] = ((date(2026, 4, 1), 0.024), (date.min, 0.0227))
+
+
+def sms_rate_on(day: date) -> float:
+    return next(rate for start, rate in SMS_RATES if day >= start)
+
+
 LETTER_STATUS_FOR_API = {
     statuses.CREATED: "accepted",
     statuses.SENDING: "accepted",
@@ -104,9 +112,9 @@ def notification(row: dict[str, Any], url_root: str) -> dict[str, Any]:
         body["cost_details"] = {
             "billable_sms_fragments": units,
             "international_rate_multiplier": multiplier,
-            "sms_rate": SMS_RATE,
+            "sms_rate": (rate := sms_rate_on(created_at.astimezone(LONDON).date())),
         }
-        body["cost_in_pounds"] = round(units * multiplier * SMS_RATE, 4)
+        body["cost_in_pounds"] = round(units * multiplier * rate, 4)
     elif kind == "letter":
         body["cost_details"] = {"billable_sheets_of_paper": units, "postage": row["postage"]}
         body["cost_in_pounds"] = None

@@ -31,3 +31,9 @@ class ApiSettings(JobsSettings):
     default_retention_days: int = Field(default=7, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     bulk_max_rows: int = Field(default=50_000, ge=1)
+    # Usage and billing (admin console): free SMS fragments per service and financial year (GOV.UK
+    # Notify gives 5,000 to 20,000 by kind of organisation; none by default here), and pounds per
+    # letter by postage (JSON, e.g. {"second": 0.6, "first": 0.8}); letters are counted but not
+    # priced until set. The SMS rate is the one the API reports (presenters.SMS_RATES).
+    billing_free_sms_fragments: int = Field(default=0, ge=0)
+    billing_letter_prices: dict[str, float] = Field(default_factory=dict)

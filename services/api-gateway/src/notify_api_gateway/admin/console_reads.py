@@ -1,7 +1,7 @@
 """What the admin web console reads about one service: templates, dashboard figures, notifications
 (with a recipient search that arrives in a request body, never a URL), one notification, inbound
-texts, jobs with their progress, and usage. Read-only SQL over the configuration tables and the
-projections of the event log.
+texts and the conversation with one number, jobs with their progress, and usage. Read-only SQL over
+the configuration tables and the projections of the event log.
 """
 
 from __future__ import annotations
@@ -115,6 +115,21 @@ SELECT job_id, status, count(*) AS n FROM notifications
 WHERE service_id = :service_id AND job_id = ANY(CAST(:job_ids AS uuid[])) AND created_at IS NOT NULL
 GROUP BY job_id, status
 """)
+ONE_INBOUND = text("""
+SELECT id, user_number, notify_number, content, created_at FROM inbound_sms
+WHERE service_id = :service_id AND id = :inbound_id
+""")
+CONVERSATION_IN = text("""
+SELECT id, content, created_at FROM inbound_sms
+WHERE service_id = :service_id AND user_number = ANY(:numbers) ORDER BY created_at DESC LIMIT :limit
+""")
+CONVERSATION_OUT = text("""
+SELECT id, body AS content, status, created_at FROM notifications
+WHERE service_id = :service_id AND notification_type = 'sms' AND recipient = ANY(:numbers)
+  AND created_at IS NOT NULL
+ORDER BY created_at DESC LIMIT :limit
+""")
+CONVERSATION_LIMIT = 100
 USAGE = text("""
 SELECT notification_type, sum(billable_units * rate_multiplier) AS units, sum(notifications_sent) AS sent,
        date_trunc('month', bst_date) AS month
@@ -228,6 +243,23 @@ class ConsoleReads:
             INBOUND, service_id=service_id, limit=PAGE_SIZE + 1, offset=(max(page, 1) - 1) * PAGE_SIZE
         )
         return {"inbound_sms": rows[:PAGE_SIZE], "page": page, "has_next": len(rows) > PAGE_SIZE}
+
+    async def conversation(self, service_id: str, inbound_id: str) -> dict[str, Any]:
+        """The texts received from the number that sent ``inbound_id`` and the text messages sent
+        to it, oldest first (the latest ``CONVERSATION_LIMIT`` of each)."""
+        found = await self._all(ONE_INBOUND, service_id=service_id, inbound_id=inbound_id)
+        if not found:
+            raise AdminError("Received text message not found", 404)
+        number = found[0]["user_number"]
+        numbers = sorted({number, _normalised(number)})
+        params = {"service_id": service_id, "numbers": numbers, "limit": CONVERSATION_LIMIT}
+        received = await self._all(CONVERSATION_IN, **params)
+        sent = await self._all(CONVERSATION_OUT, **params)
+        messages = [{**m, "direction": "inbound", "status": None} for m in received] + [
+            {**m, "direction": "outbound"} for m in sent
+        ]
+        messages.sort(key=lambda m: m["created_at"])
+        return {"user_number": number, "inbound_id": inbound_id, "messages": messages}
 
     async def jobs(self, service_id: str) -> list[dict[str, Any]]:
         jobs = await self._all(JOBS, service_id=service_id)
