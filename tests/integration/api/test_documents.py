@@ -48,7 +48,11 @@ def documents_api(documents_settings: ApiSettings) -> Iterator[str]:
 
 @pytest.fixture
 def uploader(documents_api: str) -> Sandbox:
-    sandbox = make_sandbox(documents_api, permissions=["sms", "email", "letter", "upload_document"])
+    sandbox = make_sandbox(
+        documents_api,
+        permissions=["sms", "email", "letter", "upload_document"],
+        contact_link="https://www.example.gov.uk/contact",
+    )
     sandbox.templates["file"] = admin(
         documents_api,
         "POST",

@@ -37,6 +37,7 @@ def caller(
         permissions=permissions,
         rate_limit=3000,
         sms_message_limit=10,
+        contact_link="https://www.example.gov.uk/contact",
     )
     key = ApiKey(id=str(uuid.uuid4()), service_id=SERVICE_ID, name="k", key_type=key_type, revoked=False)
     return Authenticated(

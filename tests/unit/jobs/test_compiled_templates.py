@@ -73,6 +73,14 @@ def compiled_sms(content: str, heads: list[str], cells: dict[str, str | None], p
         return type(exc), str(exc)
 
 
+def checked_sms(content: str, heads: list[str], cells: dict[str, str | None], prefix: str | None) -> object:
+    try:
+        CompiledSms(content, Columns(heads), prefix).check(cells)
+    except ValueError as exc:
+        return type(exc), str(exc)
+    return None
+
+
 def row_cells(heads: list[str], draw_values: list[str | None]) -> dict[str, str | None]:
     """As ``RecipientsCsv.rows`` builds them: every non-empty heading, later duplicates winning."""
     cells: dict[str, str | None] = {}
@@ -94,11 +102,17 @@ def row_cells(heads: list[str], draw_values: list[str | None]) -> dict[str, str 
 @example(content="  ", heads=["name"], row=["x"], prefix="Tax")
 @example(content="((x))" + "€" * 460, heads=["x"], row=["y"], prefix=None)
 @example(content="ŵ" * 70, heads=[], row=[], prefix="P")
+@example(content="\x1c \u2028\t((x))", heads=["x"], row=["\x85"], prefix="P")
+@example(content="((x))", heads=["x"], row=["a" * 459], prefix=None)
+@example(content="((x))", heads=["x"], row=["€" * 459 + "a"], prefix=None)
 def test_a_compiled_sms_renders_and_refuses_exactly_as_render_sms(
     content: str, heads: list[str], row: list[str | None], prefix: str | None
 ) -> None:
     cells = row_cells(heads, row)
-    assert compiled_sms(content, heads, cells, prefix) == reference_sms(content, cells, prefix)
+    expected = reference_sms(content, cells, prefix)
+    assert compiled_sms(content, heads, cells, prefix) == expected
+    refused = isinstance(expected, tuple) and isinstance(expected[0], type)
+    assert checked_sms(content, heads, cells, prefix) == (expected if refused else None)
     columns = Columns(heads)
     assert missing_in(columns.required([content]), cells) == missing_personalisation([content], cells)
     filled = fill_placeholders(content, cells, format_list=join_with_and)

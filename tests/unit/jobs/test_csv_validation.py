@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
-from notify_common.events import Channel
+from notify_common.events import Channel, SmsRequested
 from notify_common.jobs import CsvLimits, CsvReport, JobTemplate, SendingService, validate_csv
+from notify_common.jobs.csvfile import CsvRow, RecipientsCsv
+from notify_common.jobs.rows import RowInvalid, RowRenderer
 
 SERVICE = SendingService(id="5a1e0a8e-0000-4000-8000-000000000001", name="Tax office", email_from="tax")
 SMS = JobTemplate(id="t-sms", version=3, channel=Channel.SMS, content="Hello ((name)), your code is ((code))")
@@ -191,3 +195,54 @@ def test_validation_leaves_the_stream_open_for_the_upload() -> None:
     assert not stream.closed
     stream.seek(0)
     assert stream.read(5) == b"phone"
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except RowInvalid as exc:
+        return tuple(exc.messages)
+
+
+@pytest.mark.parametrize("key_type", ["normal", "team", "test"])
+@pytest.mark.parametrize("restricted", [False, True])
+def test_checking_a_text_message_row_decides_as_building_its_event(key_type: str, restricted: bool) -> None:
+    """Validation checks rows without building events; the job-splitter builds them. Both must
+    refuse the same rows with the same messages and agree on which are international."""
+    service = SendingService(
+        id=SERVICE.id,
+        name="Tax office",
+        restricted=restricted,
+        prefix_sms=True,
+        permissions=frozenset({"sms", "international_sms"}),
+        allowed_recipients=frozenset({"447700900123"}),
+    )
+    rows = [
+        ["07700900123", "Ada", "1", "ref"],
+        ["+33 6 12 34 56 78", "Bo", "2", ""],
+        ["07700 900124", "Cy", "", ""],
+        ["not a number", "", "3", "x" * 1001],
+        ["", "Di", "4", ""],
+        ["07700900123", "€" * 460, "5", ""],
+        ["07700900123", "a" * 459, "", ""],
+        ["07700900123", "Ŵyn \u2028 ", "6", ""],
+        ["0900 123 456", "Ed", "7", ""],
+    ]
+    data = "phone number,name,code,reference\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    table = RecipientsCsv.from_binary(io.BytesIO(data.encode()))
+    created = datetime.now(UTC)
+    try:
+        renderer = RowRenderer(service, SMS, key_type, table)
+        for row in table.rows():
+
+            def built(row: CsvRow = row) -> object:
+                event = renderer.event(row, job_id="job", created_at=created)
+                assert isinstance(event, SmsRequested)
+                return event.international
+
+            def checked(row: CsvRow = row) -> object:
+                return renderer.check(row, job_id="job", created_at=created)
+
+            assert _outcome(checked) == _outcome(built), row.line
+    finally:
+        table.release()

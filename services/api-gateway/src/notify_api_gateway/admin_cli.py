@@ -109,6 +109,14 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("rate-limit", "sms-message-limit", "email-message-limit", "letter-message-limit"):
         p.add_argument(f"--{name}", type=int)
     p.add_argument("--international-sms-message-limit", type=int)
+    p = sub.add_parser(
+        "set-contact-link",
+        help="how people sent files can contact the service (a URL, email address or phone number)",
+    )
+    p.add_argument("--service-id", required=True)
+    link = p.add_mutually_exclusive_group(required=True)
+    link.add_argument("--link", help="e.g. https://www.example.gov.uk/contact, help@example.gov.uk")
+    link.add_argument("--clear", action="store_true", help="remove it (files can no longer be sent)")
     p = sub.add_parser("set-retention", help="days notifications are kept, per type")
     p.add_argument("--service-id", required=True)
     p.add_argument("--type", choices=("sms", "email", "letter"), required=True)
@@ -224,6 +232,10 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
         changes = {n: getattr(args, n) for n in (*names, "international_sms_message_limit")}
         return lambda a: a.update_service(
             args.service_id, {k: v for k, v in changes.items() if v is not None}
+        )
+    if c == "set-contact-link":
+        return lambda a: a.update_service(
+            args.service_id, {"contact_link": None if args.clear else args.link}
         )
     if c == "set-retention":
         return lambda a: a.set_retention(args.service_id, args.type, args.days)

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,6 +50,13 @@ SERVICE_FIELDS = (
     "email_message_limit",
     "letter_message_limit",
     "international_sms_message_limit",
+    "contact_link",
+)
+CONTACT_LINK_MAX = 255
+# A phone number as people write one: digits, spaces, brackets, dots, dashes, a leading "+".
+_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]*")
+CONTACT_LINK_ERROR = (
+    "contact_link must be a URL starting with http:// or https://, an email address or a phone number"
 )
 
 
@@ -72,6 +80,34 @@ def combined_key(name: str, service_id: str, secret: str) -> str:
     """The key as Notify's clients expect it; spaces in the name become underscores."""
     safe_name = re.sub(r"\s", "_", name)
     return f"{safe_name}-{service_id}-{secret}"
+
+
+def contact_link_value(given: str | None) -> str | None:
+    """The contact link to store (None when cleared), or ``AdminError`` when it is none of a URL,
+    an email address or a phone number: the download page links to it as one of those."""
+    value = (given or "").strip()
+    if not value:
+        return None
+    if len(value) > CONTACT_LINK_MAX or not value.isprintable():
+        raise AdminError(CONTACT_LINK_ERROR)
+    if value.lower().startswith(("http://", "https://")):
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            host = None
+        if " " in value or not host or "." not in host.strip("."):
+            raise AdminError(CONTACT_LINK_ERROR)
+        return value
+    if "@" in value:
+        try:
+            validate_email_address(value)
+        except InvalidRecipientError:
+            raise AdminError(CONTACT_LINK_ERROR) from None
+        return value
+    digits = sum(c.isdigit() for c in value)
+    if not _PHONE.fullmatch(value) or not 5 <= digits <= 15:
+        raise AdminError(CONTACT_LINK_ERROR)
+    return value
 
 
 def _jsonable(row: Any) -> dict[str, Any]:
@@ -113,6 +149,8 @@ class AdminStore:
             "international_sms_message_limit": limits["international_sms"],
         }
         values.update({k: v for k, v in settings.items() if k in SERVICE_FIELDS and v is not None})
+        if "contact_link" in values:
+            values["contact_link"] = contact_link_value(values["contact_link"])
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(insert(services).values(**values))
@@ -142,6 +180,8 @@ class AdminStore:
 
     async def update_service(self, service_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         values = {k: v for k, v in changes.items() if k in SERVICE_FIELDS}
+        if "contact_link" in values:  # None or "" clears it
+            values["contact_link"] = contact_link_value(values["contact_link"])
         if "live" in changes:
             values["restricted"] = not changes["live"]
             if changes["live"]:

@@ -16,10 +16,13 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from notify_api_gateway import redis_client
+from notify_api_gateway.admin import console_folders, console_reports
+from notify_api_gateway.admin.console_integration import router as console_integration_router
 from notify_api_gateway.admin.console_routes import router as console_admin_router
 from notify_api_gateway.admin.routes import router as admin_router
 from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
+from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
@@ -82,6 +85,7 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         scheduler=Scheduler(engine, producer),
         letters=LetterStore(settings),
+        document_attempts=AddressAttempts(redis),
     )
     return state, redis
 
@@ -130,6 +134,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.include_router(module.router)
     app.include_router(admin_router)
     app.include_router(console_admin_router)
+    app.include_router(console_folders.router)
+    app.include_router(console_reports.router)
+    app.include_router(console_integration_router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 

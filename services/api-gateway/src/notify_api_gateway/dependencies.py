@@ -15,6 +15,7 @@ from notify_api_gateway.auth import (
     verify_remembered,
     verify_token,
 )
+from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import auth_error
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.letters import LetterStore
@@ -38,6 +39,7 @@ class AppState:
     idempotency: IdempotencyKeys
     scheduler: Scheduler
     letters: LetterStore
+    document_attempts: AddressAttempts
 
 
 async def get_state(request: Request) -> AppState:

@@ -53,6 +53,8 @@ class Service:
     email_message_limit: int = 250_000
     letter_message_limit: int = 20_000
     international_sms_message_limit: int = 100
+    # How the people it sends files to can contact it (a URL, email address or phone number).
+    contact_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ def _service(row: Any) -> Service:
         email_message_limit=row["email_message_limit"],
         letter_message_limit=row["letter_message_limit"],
         international_sms_message_limit=row["international_sms_message_limit"],
+        contact_link=row["contact_link"],
     )
 
 

@@ -52,6 +52,9 @@ TRIAL_MODE_MESSAGE = (
     "https://www.notifications.service.gov.uk/trial-mode"
 )
 TEAM_KEY_MESSAGE = "Can’t send to this recipient using a team-only API key"
+# Notify's words, without its "at <admin URL>" ending: here the contact link is set through the
+# admin API or ``notify-admin set-contact-link`` (docs/api.md).
+SEND_FILES_NOT_SET_UP = "Send files by email has not been set up - add contact details for your service"
 # What a test key may send per day while its service is in trial mode: the live defaults.
 SIMULATED_PHONES = frozenset(n.lstrip("+") for n in SIMULATED_SMS_NUMBERS)
 SIMULATED_EMAILS = frozenset(SIMULATED_EMAIL_ADDRESSES)
@@ -281,6 +284,8 @@ def prepare_email(
     if any(is_file(v) for v in given.values()):
         if "upload_document" not in caller.service.permissions:
             raise bad_request("Service is not allowed to send documents")
+        if not caller.service.contact_link:
+            raise bad_request(SEND_FILES_NOT_SET_UP)
         if not ctx.stores_documents:
             raise bad_request("Files can only be sent by email with POST /v2/notifications/email")
         uploads = file_uploads(given)

@@ -53,6 +53,8 @@ services = Table(
     Column("letter_message_limit", Integer, nullable=False, server_default=text("20000")),
     Column("international_sms_message_limit", Integer, nullable=False, server_default=text("100")),
     Column("created_at", TS, nullable=False, server_default=text("now()")),
+    # A URL, email address or phone number for the people the service sends files to (0010).
+    Column("contact_link", String(255), nullable=True),
 )
 
 api_keys = Table(

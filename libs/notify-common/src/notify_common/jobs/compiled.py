@@ -140,6 +140,18 @@ class CompiledSms:
         self._text = CompiledText(content, columns)
         self._prefix = sanitise(f"{prefix}: ") if prefix else None
 
+    def check(self, cells: Mapping[str, str | None]) -> None:
+        """``render``'s refusals (empty, too long) without building the message, for checking a
+        whole file. A short text of allowed characters is neither sanitised (nothing to downgrade)
+        nor lengthened by normalising (it only removes whitespace), and no character counts more
+        than twice: it can only be refused for being empty, which whitespace alone makes it."""
+        filled = self._text.fill(cells)
+        if 2 * len(filled) <= SMS_CHAR_LIMIT and _ALLOWED.fullmatch(filled):
+            if not filled.strip():
+                raise MessageEmptyError()
+            return
+        self.render(cells)
+
     def render(self, cells: Mapping[str, str | None]) -> tuple[str, int]:
         sanitised = sanitise(self._text.fill(cells))
         without_prefix = normalise_sms_whitespace(sanitised)

@@ -34,12 +34,14 @@ from notify_common.jobs.model import REFERENCE_MAX_LENGTH, JobTemplate, SendingS
 from notify_common.recipients import (
     InvalidPhoneError,
     InvalidRecipientError,
+    PhoneNumber,
     address_lines_from_personalisation,
     validate_email_address,
     validate_postal_address,
 )
 from notify_common.recipients.phone_fast import FastPhoneValidator
 from notify_common.templates import MessageEmptyError, MessageTooLongError, render_email, render_letter
+from notify_common.templates.qr import QR_CODE_TOO_LONG_MESSAGE, first_qr_code_too_long
 
 # Fixed forever: changing it would give every job row a new notification id.
 JOB_ROW_NAMESPACE = uuid.UUID("6a0b3c9e-3f4d-5b8e-9c1a-2d7e4f6a8b10")
@@ -118,16 +120,40 @@ class RowRenderer:
             allow_landline=service.may("sms_to_uk_landlines"),
         )
 
+    def check(self, row: CsvRow, *, job_id: str, created_at: datetime) -> bool:
+        """What ``event`` decides for ``row``, for checking a whole file: ``RowInvalid`` with the
+        same problems, else whether the row is an international text message. A text message row
+        is checked without building its event (ids, body and fragments are not needed)."""
+        if self.template.channel != Channel.SMS:
+            self.event(row, job_id=job_id, created_at=created_at)
+            return False
+        problems, _, _ = self._cell_problems(row)
+        phone = self._phone(row, problems)
+        if problems or phone is None:
+            raise RowInvalid(problems)
+        try:
+            self._sms.check(row.cells)
+        except (MessageTooLongError, MessageEmptyError) as exc:
+            raise RowInvalid([exc.message]) from None
+        return phone.international
+
+    def _cell_problems(self, row: CsvRow) -> tuple[list[str], list[str], str | None]:
+        """Problems with placeholders and the reference; the missing names; the reference."""
+        problems: list[str] = []
+        missing = missing_in(self._required, row.cells)
+        if missing:
+            problems.extend(f"Missing {name}" for name in missing)
+        reference = row.cells.get(self._reference_heading) if self._reference_heading else None
+        if reference is not None and len(reference) > REFERENCE_MAX_LENGTH:
+            problems.append(f"Reference must be {REFERENCE_MAX_LENGTH:,} characters or fewer")
+        return problems, missing, reference
+
     def event(
         self, row: CsvRow, *, job_id: str, created_at: datetime, correlation_id: str | None = None
     ) -> NotificationRequested:
         """The requested event for ``row``, or ``RowInvalid`` with every problem found in it."""
-        problems: list[str] = []
         personalisation: Mapping[str, object] = row.cells
-        problems.extend(f"Missing {name}" for name in missing_in(self._required, row.cells))
-        reference = row.cells.get(self._reference_heading) if self._reference_heading else None
-        if reference is not None and len(reference) > REFERENCE_MAX_LENGTH:
-            problems.append(f"Reference must be {REFERENCE_MAX_LENGTH:,} characters or fewer")
+        problems, missing, reference = self._cell_problems(row)
         common = _Common(
             event_id=self._event_ids.next(),
             notification_id=notification_id_for(job_id, row.index),
@@ -148,7 +174,7 @@ class RowRenderer:
                 return self._sms_event(row, problems, common)
             if channel == Channel.EMAIL:
                 return self._email(row, personalisation, problems, common)
-            return self._letter(personalisation, problems, common)
+            return self._letter(personalisation, problems, common, filled=not missing)
         except (MessageTooLongError, MessageEmptyError) as exc:
             problems.append(exc.message)
             raise RowInvalid(problems) from None
@@ -157,17 +183,21 @@ class RowRenderer:
         if self._checks_allowed and normalised not in self.service.allowed_recipients:
             problems.append(TEAM_KEY if self.key_type == "team" else TRIAL_MODE)
 
-    def _sms_event(self, row: CsvRow, problems: list[str], common: _Common) -> SmsRequested:
+    def _phone(self, row: CsvRow, problems: list[str]) -> PhoneNumber | None:
         raw = row.cells.get(self._phone_heading) if self._phone_heading else None
-        phone = None
         if raw is None:
             problems.append("Missing phone number")
-        else:
-            try:
-                phone = self._phones.validate(raw)
-                self._allowed(phone.normalised, problems)
-            except InvalidPhoneError as exc:
-                problems.append(exc.ui_message)
+            return None
+        try:
+            phone = self._phones.validate(raw)
+        except InvalidPhoneError as exc:
+            problems.append(exc.ui_message)
+            return None
+        self._allowed(phone.normalised, problems)
+        return phone
+
+    def _sms_event(self, row: CsvRow, problems: list[str], common: _Common) -> SmsRequested:
+        phone = self._phone(row, problems)
         if problems or phone is None:
             raise RowInvalid(problems)
         body, fragments = self._sms.render(row.cells)
@@ -206,7 +236,9 @@ class RowRenderer:
             reply_to=self.service.reply_to,
         )
 
-    def _letter(self, values: Mapping[str, object], problems: list[str], common: _Common) -> LetterRequested:
+    def _letter(
+        self, values: Mapping[str, object], problems: list[str], common: _Common, *, filled: bool
+    ) -> LetterRequested:
         lines = address_lines_from_personalisation(values)
         address = None
         try:
@@ -215,9 +247,16 @@ class RowRenderer:
             )
         except InvalidRecipientError as exc:
             problems.append(exc.message)
-        if problems or address is None:
+        rendered = None
+        # As the API: a QR code is measured once every placeholder has its value (a missing one is
+        # reported instead). Its data may come from any cell, so every letter row is measured; the
+        # measure is one regular expression scan unless the letter has a "qr:" paragraph.
+        if filled:
+            rendered = render_letter(self.template.subject or "", self.template.content, values)
+            if first_qr_code_too_long(rendered.body) is not None:
+                problems.append(QR_CODE_TOO_LONG_MESSAGE)
+        if problems or address is None or rendered is None:
             raise RowInvalid(problems)
-        rendered = render_letter(self.template.subject or "", self.template.content, values)
         postage = address.postage_zone if address.international else (self.template.postage or "second")
         return LetterRequested(
             **common,

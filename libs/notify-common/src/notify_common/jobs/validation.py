@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from notify_common.events import Channel, SmsRequested
+from notify_common.events import Channel
 from notify_common.jobs.csvfile import (
     ADDRESS_COLUMNS,
     RECIPIENT_COLUMNS,
@@ -171,14 +171,12 @@ def _check(
                     headings=csv.headings,
                 )
             try:
-                event = renderer.event(row, job_id=VALIDATION_JOB_ID, created_at=created)
+                if renderer.check(row, job_id=VALIDATION_JOB_ID, created_at=created):
+                    international += 1
             except RowInvalid as exc:
                 invalid += 1
                 if len(row_errors) < MAX_ERRORS_REPORTED:
                     row_errors.append(RowError(row.line, tuple(exc.messages)))
-                continue
-            if isinstance(event, SmsRequested) and event.international:
-                international += 1
     except CsvFormatError as exc:
         return CsvReport(file_errors=(exc.message,), size_bytes=size, headings=csv.headings)
 

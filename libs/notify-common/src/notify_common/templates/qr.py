@@ -14,6 +14,12 @@ QR_CODE_ERROR_CORRECTION = "M"
 # The whole paragraph, on one line: "qr:", "QR :" and so on, then the data.
 _QR_PARAGRAPH = re.compile(r"qr[ \t]*:[ \t]*(\S.*)", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Where a QR code paragraph could start: a paragraph starts after the last newline of a break (or
+# at the start), so at a line start after whitespace other than newlines (no backtracking across
+# lines: linear). Every body with a QR code paragraph matches, so a body that does not (almost every
+# letter) is passed with one scan in C.
+_MAY_START_QR = re.compile(r"^[^\S\n]*qr[ \t]*:", re.IGNORECASE | re.MULTILINE)
+QR_CODE_TOO_LONG_MESSAGE = "Cannot create a usable QR code - the link is too long"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ def letter_paragraphs(body: str) -> list[str]:
 
 def first_qr_code_too_long(body: str) -> QrCodeTooLong | None:
     """The first QR code of a personalised letter body whose data is over the limit, if any."""
+    if _MAY_START_QR.search(body) is None:
+        return None
     for paragraph in letter_paragraphs(body):
         data = qr_code_data(paragraph)
         if data is not None and (size := len(data.encode("utf-8"))) > QR_CODE_MAX_BYTES:

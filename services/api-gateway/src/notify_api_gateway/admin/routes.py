@@ -68,6 +68,7 @@ class NewService(BaseModel):
     email_message_limit: int | None = Field(default=None, ge=0)
     letter_message_limit: int | None = Field(default=None, ge=0)
     international_sms_message_limit: int | None = Field(default=None, ge=0)
+    contact_link: str | None = Field(default=None, max_length=255)
 
 
 class ServiceChanges(BaseModel):
@@ -82,6 +83,8 @@ class ServiceChanges(BaseModel):
     email_message_limit: int | None = Field(default=None, ge=0)
     letter_message_limit: int | None = Field(default=None, ge=0)
     international_sms_message_limit: int | None = Field(default=None, ge=0)
+    # A URL, email address or phone number; null or "" clears it.
+    contact_link: str | None = Field(default=None, max_length=255)
 
 
 class Retention(BaseModel):
@@ -168,7 +171,10 @@ async def get_service(service_id: str, admin: Admin, state: State) -> dict[str, 
 
 @router.patch("/services/{service_id}")
 async def update_service(service_id: str, body: ServiceChanges, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, service_id, admin.update_service(service_id, body.model_dump(exclude_none=True)))
+    changes = body.model_dump(exclude_none=True)
+    if "contact_link" in body.model_fields_set:  # an explicit null clears it
+        changes["contact_link"] = body.contact_link
+    return await run(state, service_id, admin.update_service(service_id, changes))
 
 
 @router.put("/services/{service_id}/data-retention/{notification_type}")

@@ -3,10 +3,12 @@
 The link in the email carries the document's key. Without confirmation the GET answers with the
 file itself; with ``confirm_email_before_download`` (the default) it answers a small page asking for
 the email address the file was sent to, and a POST of the right address answers with the file. A
-wrong address gets the page again with an error, never the address. An unknown document or a wrong
-key is 404, an expired one 410. Pages and files are never cached, never framed and send no
-Referer (the key is in the URL). Logs carry ids only. Not part of Notify's API, so not in the
-OpenAPI document.
+wrong address gets the page again with an error, never the address; after 10 wrong ones in an hour
+every attempt is refused with 429 until the hour is over (``document_attempts``). An unknown
+document or a wrong key is 404, an expired one 410. The pages of a document that exists say how to
+contact the service that sent it (its contact link). Pages and files are never cached, never
+framed and send no Referer (the key is in the URL). Logs carry ids only. Not part of Notify's API,
+so not in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
+from notify_api_gateway.document_attempts import address_attempts
 from notify_api_gateway.document_uploads import key_from_token, recipient_digest
 from notify_api_gateway.documents import DocumentExpired, StoredDocument, document_store
+from notify_api_gateway.repository import Service
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 
 router = APIRouter(include_in_schema=False)
@@ -46,11 +51,34 @@ button{{font-size:1.1rem;margin-top:1rem;padding:.4rem 1rem}}</style></head>
 """
 
 
-def _page(title: str, content: str, status_code: int) -> HTMLResponse:
+def _page(title: str, content: str, status_code: int, headers: dict[str, str] | None = None) -> HTMLResponse:
     return HTMLResponse(
         PAGE.format(title=html.escape(title), content=content),
         status_code=status_code,
-        headers=SECURITY_HEADERS,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+async def _contact(request: Request, service_id: str) -> str:
+    """ "If you have any questions, contact …" for the service's contact link; empty without one."""
+    try:
+        config = await request.app.state.notify.repository.service_config(service_id)
+    except SQLAlchemyError:
+        log.warning("contact link not shown: database unavailable", extra={"service_id": service_id})
+        return ""
+    service: Service | None = config.service if config is not None else None
+    if service is None or not service.contact_link:
+        return ""
+    link = service.contact_link
+    if link.lower().startswith(("http://", "https://")):
+        href = link
+    elif "@" in link:
+        href = f"mailto:{link}"
+    else:
+        href = "tel:" + "".join(c for c in link if c.isdigit() or c == "+")
+    return (
+        f"<p>If you have any questions, contact {html.escape(service.name)}: "
+        f'<a href="{html.escape(href)}" rel="noreferrer noopener">{html.escape(link)}</a></p>'
     )
 
 
@@ -62,15 +90,15 @@ def _not_found() -> HTMLResponse:
     )
 
 
-def _expired() -> HTMLResponse:
+def _expired(contact: str) -> HTMLResponse:
     return _page(
         "This file is no longer available",
-        "<p>Files can only be downloaded for a limited time. Contact the service that sent it.</p>",
+        "<p>Files can only be downloaded for a limited time. Contact the service that sent it.</p>" + contact,
         410,
     )
 
 
-def _confirm_page(error: str | None = None) -> HTMLResponse:
+def _confirm_page(contact: str, error: str | None = None) -> HTMLResponse:
     message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     form = (
         "<p>Enter the email address this file was sent to, to download it.</p>"
@@ -78,8 +106,19 @@ def _confirm_page(error: str | None = None) -> HTMLResponse:
         '<form method="post"><label for="email_address">Email address</label><br>'
         '<input id="email_address" name="email_address" type="email" autocomplete="email" '
         'spellcheck="false" required><br><button type="submit">Continue</button></form>'
+        f"{contact}"
     )
     return _page("Confirm your email address", form, 400 if error else 200)
+
+
+def _too_many_attempts(contact: str, retry_after: int) -> HTMLResponse:
+    minutes = max(1, -(-retry_after // 60))
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    content = (
+        "<p>The wrong email address was entered too many times, so this file cannot be downloaded "
+        f"for now.</p><p>Try again in {wait}, with the email address the file was sent to.</p>{contact}"
+    )
+    return _page("Too many attempts", content, 429, {"Retry-After": str(retry_after)})
 
 
 def _file(document: StoredDocument) -> Response:
@@ -102,7 +141,7 @@ async def _open(
     try:
         document = await document_store(request).get(service_id, document_id, key)
     except DocumentExpired:
-        return _expired()
+        return _expired(await _contact(request, service_id))
     if document is None:
         log.info("document not opened", extra={"service_id": service_id, "document_id": document_id})
         return _not_found()
@@ -116,7 +155,7 @@ async def download(service_id: str, document_id: str, request: Request) -> Respo
         return opened
     document, _ = opened
     if document.confirm_email:
-        return _confirm_page()
+        return _confirm_page(await _contact(request, service_id))
     log.info("document downloaded", extra={"service_id": service_id, "document_id": document_id})
     return _file(document)
 
@@ -128,11 +167,18 @@ async def confirm_and_download(service_id: str, document_id: str, request: Reque
         return opened
     document, key = opened
     if document.confirm_email:
+        ids = {"service_id": service_id, "document_id": document_id}
+        attempts = address_attempts(request)
+        attempt = await attempts.take(service_id, document_id)
+        if not attempt.allowed:
+            log.info("document locked: too many wrong addresses", extra=ids)
+            return _too_many_attempts(await _contact(request, service_id), attempt.retry_after)
         given = _submitted_address(await request.body())
         expected = document.recipient_digest or b""
         if given is None or not hmac.compare_digest(recipient_digest(key, given), expected):
-            log.info("document address refused", extra={"service_id": service_id, "document_id": document_id})
-            return _confirm_page(WRONG_ADDRESS)
+            log.info("document address refused", extra=ids)
+            return _confirm_page(await _contact(request, service_id), WRONG_ADDRESS)
+        await attempts.give_back(service_id, document_id)
     log.info("document downloaded", extra={"service_id": service_id, "document_id": document_id})
     return _file(document)
 
