@@ -4,13 +4,46 @@
 #
 #   docker build --build-arg SERVICE=sms-sender -t registry.example.org/notify/notify-sms-sender:0.1.0 .
 #
+#   docker build --build-arg SERVICE=admin-console -t registry.example.org/notify/notify-admin-console:0.1.0 .
+#
 # SERVICE is a directory under services/ (api-gateway, job-splitter, sms-sender, email-sender,
-# letter-sender, receipts, projector, callbacks, provider-simulator). The image holds only that
-# service's distribution (notify-<service>), the shared library and their locked dependencies,
-# installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and writes nothing
-# outside /tmp, so it runs under a read-only root filesystem.
+# letter-sender, receipts, projector, callbacks, provider-simulator, admin-console). The image holds
+# only that service's distribution (notify-<service>), the shared library and their locked
+# dependencies, installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and
+# writes nothing outside /tmp, so it runs under a read-only root filesystem.
+#
+# The admin-console image also holds GOV.UK Frontend's CSS, JavaScript, fonts and images, built by
+# a Node stage from services/admin-console/package-lock.json (npm ci, build-assets.mjs). Only that
+# image's build needs the Node image; every other service takes an empty folder instead.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:22-bookworm-slim
+ARG SERVICE
+# The stage that supplies front-end assets. ${SERVICE#admin-console} (pattern expansion, Dockerfile
+# syntax 1.7) is empty only for the console, so every other service gets "assets-none"; BuildKit
+# builds only the stages a target depends on, so their builds never pull the Node image.
+ARG NOT_CONSOLE=${SERVICE#admin-console}
+ARG ASSETS_STAGE=${NOT_CONSOLE:+assets-none}
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS assets-admin-console
+WORKDIR /assets
+COPY services/admin-console/package.json services/admin-console/package-lock.json \
+     services/admin-console/build-assets.mjs ./
+# npm ci installs exactly package-lock.json; --omit=dev leaves out axe-core (browser tests only).
+# build-assets.mjs writes src/notify_admin_console/static, moved to /static for the next stage.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error && \
+    node build-assets.mjs && \
+    mv src/notify_admin_console/static /static && \
+    test -f /static/govuk-frontend.min.css
+
+# ---------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS assets-none
+RUN mkdir /static
+
+# ---------------------------------------------------------------------------------------------
+FROM ${ASSETS_STAGE:-assets-admin-console} AS assets
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS build
@@ -44,6 +77,17 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "notify-${SERVICE}" && \
     test -x "/app/.venv/bin/notify-${SERVICE}" && \
     ln -s "notify-${SERVICE}" /app/.venv/bin/notify-service
+
+# The console serves GOV.UK Frontend from its package's static folder, which is git-ignored and so
+# never in the wheel: the assets stage's build goes into the installed package.
+RUN --mount=type=bind,from=assets,source=/static,target=/tmp/assets \
+    if [ "${SERVICE}" = "admin-console" ]; then \
+      package="$(/app/.venv/bin/python -c 'import notify_admin_console, os; print(os.path.dirname(notify_admin_console.__file__))')" && \
+      rm -rf "${package}/static" && \
+      cp -R /tmp/assets "${package}/static" && \
+      test -f "${package}/static/govuk-frontend.min.css" && \
+      test -d "${package}/static/assets/fonts"; \
+    fi
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -49,8 +49,9 @@ SERVICES = {
     "projector",
     "callbacks",
     "provider-simulator",
+    "admin-console",
 }
-HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator"}
+HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console"}
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
@@ -200,6 +201,7 @@ RENDER_CASES: dict[str, tuple[str, ...]] = {
         "kafka.strimziTopics.enabled=true",
         "kafka.strimziTopics.clusterName=kafka",
         "callbacks.pdb.minAvailable=1",
+        "adminConsole.ingress.enabled=true",
     ),
 }
 
@@ -307,7 +309,7 @@ def test_http_services_have_services_and_the_public_ones_ingresses() -> None:
     services = by_component(docs, "Service")
     assert set(services) == HTTP_SERVICES - {"provider-simulator"}
     ingresses = by_component(docs, "Ingress")
-    assert set(ingresses) == {"api-gateway", "receipts"}
+    assert set(ingresses) == {"api-gateway", "receipts", "admin-console"}
     for name, ingress in ingresses.items():
         assert ingress["spec"]["tls"], name
         for rule in ingress["spec"]["rules"]:
@@ -392,7 +394,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 8
+    assert len(enabled) == 9
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]
@@ -607,6 +609,190 @@ def test_min_insync_replicas_above_the_replication_factor_is_refused() -> None:
     assert "minInsyncReplicas" in stderr
 
 
+# --- the admin console ----------------------------------------------------------------------------
+
+CONSOLE_SECRETS = {"NOTIFY_ADMIN_API_TOKEN", "NOTIFY_CONSOLE_SECRET_KEY", "NOTIFY_SECRET_KEY"}
+PLATFORM_CREDENTIALS = {
+    "NOTIFY_DATABASE_URL",
+    "NOTIFY_REDIS_URL",
+    "NOTIFY_KAFKA_SASL_USERNAME",
+    "NOTIFY_KAFKA_SASL_PASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
+
+
+def console_container(docs: Iterable[Manifest]) -> Manifest:
+    deployment = by_component(docs, "Deployment")["admin-console"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(container)
+
+
+def components(docs: Iterable[Manifest]) -> set[str]:
+    return {component(d) for d in docs if "app.kubernetes.io/component" in d["metadata"].get("labels", {})}
+
+
+def test_the_console_runs_by_default_behind_a_service_on_its_health_endpoints() -> None:
+    docs = render("default")
+    container = console_container(docs)
+    assert container["image"] == "notify-admin-console:0.1.0"
+    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    # The console's own /healthz and /readyz (notify_admin_console.app), public routes.
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    service = by_component(docs, "Service")["admin-console"]
+    assert service["metadata"]["name"] == "notify-admin-console"
+    assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+    pod_labels = by_component(docs, "Deployment")["admin-console"]["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert "admin-console" in by_component(docs, "PodDisruptionBudget")
+
+
+def test_the_console_reaches_the_api_gateway_by_its_in_cluster_service(values: str) -> None:
+    docs = render(values)
+    api = by_component(docs, "Service")["api-gateway"]
+    url = f"http://{api['metadata']['name']}:{api['spec']['ports'][0]['port']}"
+    assert env_of(console_container(docs))["NOTIFY_API_BASE_URL"] == {
+        "name": "NOTIFY_API_BASE_URL",
+        "value": url,
+    }
+    # Everyone else keeps the public base URL of the ConfigMap.
+    config = of_kind(docs, "ConfigMap")["notify"]["data"]
+    if values == "production":
+        assert config["NOTIFY_API_BASE_URL"] == "https://api.notify.example.org"
+
+
+def test_the_console_and_the_api_gateway_share_the_admin_token_through_secret_references(values: str) -> None:
+    docs = render(values)
+    console = env_of(console_container(docs))
+    api = env_of(by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0])
+    for name in CONSOLE_SECRETS:
+        assert "value" not in console[name], name
+        assert set(console[name]["valueFrom"]) == {"secretKeyRef"}, name
+    token = console["NOTIFY_ADMIN_API_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert api["NOTIFY_ADMIN_API_TOKEN"]["valueFrom"]["secretKeyRef"] == token
+    session = console["NOTIFY_CONSOLE_SECRET_KEY"]["valueFrom"]["secretKeyRef"]
+    if values == "production":
+        assert token == {"name": "notify-admin-api-token", "key": "token"}
+        assert session == {"name": "notify-console-secret-key", "key": "secret-key"}
+    else:
+        assert token == {"name": "notify", "key": "admin-api-token"}
+        assert session == {"name": "notify", "key": "console-secret-key"}
+        assert {"admin-api-token", "console-secret-key"} <= set(of_kind(docs, "Secret")["notify"]["data"])
+    # The values themselves appear nowhere but base64-encoded in the chart's Secret.
+    rendered = json.dumps(docs)
+    for secret in (
+        ci_values("default")["adminApiToken"]["value"],
+        ci_values("default")["adminConsole"]["secretKey"]["value"],
+    ):
+        assert secret not in rendered
+    # Only the api-gateway and the console hold the admin token or the session key.
+    for name, deployment in by_component(docs, "Deployment").items():
+        env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
+        assert ("NOTIFY_ADMIN_API_TOKEN" in env) == (name in {"api-gateway", "admin-console"}), name
+        assert ("NOTIFY_CONSOLE_SECRET_KEY" in env) == (name == "admin-console"), name
+
+
+@pytest.mark.parametrize("case", sorted(RENDER_CASES))
+def test_the_console_gets_no_database_redis_kafka_aws_or_provider_credentials(case: str) -> None:
+    container = console_container(render(*RENDER_CASES[case]))
+    secret_env = {name for name, entry in env_of(container).items() if "valueFrom" in entry}
+    assert secret_env == CONSOLE_SECRETS
+    assert not PLATFORM_CREDENTIALS & set(env_of(container))
+    assert container["envFrom"] == [{"configMapRef": {"name": "notify"}}]
+
+
+def test_the_console_sets_secure_cookies_and_its_public_url_from_its_ingress() -> None:
+    production = env_of(console_container(render("production")))
+    assert production["NOTIFY_CONSOLE_SECURE_COOKIES"]["value"] == "true"
+    assert production["NOTIFY_CONSOLE_URL"]["value"] == "https://console.notify.example.org"
+    default = env_of(console_container(render("default")))
+    assert default["NOTIFY_CONSOLE_SECURE_COOKIES"]["value"] == "true"
+    assert "NOTIFY_CONSOLE_URL" not in default
+    development = env_of(
+        console_container(
+            render("default", "environment=development", "adminConsole.url=http://console.test")
+        )
+    )
+    assert development["NOTIFY_CONSOLE_SECURE_COOKIES"]["value"] == "false"
+    assert development["NOTIFY_CONSOLE_URL"]["value"] == "http://console.test"
+
+
+def test_the_console_pods_are_not_scraped_for_metrics_they_do_not_serve() -> None:
+    deployments = by_component(render("default"), "Deployment")
+    assert (
+        "prometheus.io/scrape"
+        not in deployments["admin-console"]["spec"]["template"]["metadata"]["annotations"]
+    )
+    assert (
+        deployments["api-gateway"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"]
+        == "true"
+    )
+
+
+def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_and_dns() -> None:
+    docs = render("production")
+    policies = by_component(docs, "NetworkPolicy")
+    policy = policies["admin-console"]["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    # People reach it through the ingress controller, on its port.
+    assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    api_deployment = by_component(docs, "Deployment")["api-gateway"]
+    api_pods = api_deployment["spec"]["template"]["metadata"]["labels"]
+    (api_port,) = api_deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
+    to_api, dns = policy["egress"]
+    (peer,) = to_api["to"]
+    assert set(peer) == {"podSelector"}
+    assert peer["podSelector"]["matchLabels"].items() <= api_pods.items()
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api-gateway"
+    assert to_api["ports"] == [{"port": api_port["containerPort"], "protocol": "TCP"}]
+    assert dns == {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+    # No other service's egress is restricted by the chart.
+    for name, other in policies.items():
+        if name != "admin-console":
+            assert other["spec"]["policyTypes"] == ["Ingress"], name
+
+
+def test_disabling_the_console_removes_every_object_and_secret_of_it(values: str) -> None:
+    docs = render(values, "adminConsole.enabled=false")
+    assert "admin-console" not in components(docs)
+    assert "admin-console" in components(render(values))
+    for secret in of_kind(docs, "Secret").values():
+        assert "console-secret-key" not in secret.get("data", {})
+    # The admin API keeps its token for other callers.
+    api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert "NOTIFY_ADMIN_API_TOKEN" in env_of(api)
+
+
+def test_without_the_console_neither_its_secrets_nor_an_admin_token_are_required() -> None:
+    docs = render(
+        "default", "adminConsole.enabled=false", "adminConsole.secretKey.value=", "adminApiToken.value="
+    )
+    assert "admin-console" not in components(docs)
+    assert set(of_kind(docs, "Secret")["notify"]["data"]) == {"database-url", "redis-url", "secret-key"}
+    api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert "NOTIFY_ADMIN_API_TOKEN" not in env_of(api)
+
+
+def test_the_console_without_its_secrets_or_the_api_gateway_says_what_is_missing() -> None:
+    assert "adminApiToken.value or adminApiToken.existingSecret is required" in render_fails(
+        "adminApiToken.value=", values="default"
+    )
+    assert (
+        "adminConsole.secretKey.value or adminConsole.secretKey.existingSecret is required"
+        in render_fails("adminConsole.secretKey.value=", values="default")
+    )
+    assert "the admin console reaches the platform only through the api-gateway" in render_fails(
+        "apiGateway.enabled=false", "migrations.enabled=false", values="default"
+    )
+
+
+def test_the_values_schema_rejects_a_short_console_session_key() -> None:
+    stderr = render_fails("adminConsole.secretKey.value=too-short", values="default")
+    assert "at '/adminConsole/secretKey/value'" in stderr
+
+
 # --- NOTES.txt -------------------------------------------------------------------------------------
 
 
@@ -642,10 +828,12 @@ def test_the_notes_name_each_consumer_ceiling_and_say_when_a_value_was_capped(tm
     assert "sms-sender: at most 6\n" in notes
     assert "provider simulator is enabled" in notes
     assert "kafka.replicationFactor is 1" in notes
+    assert "port-forward svc/notify-admin-console 6027:80" in notes
 
 
 def test_the_production_notes_raise_no_durability_or_simulator_warning(tmp_path: Path) -> None:
     notes = render_notes(tmp_path, "production")
     assert "https://api.notify.example.org" in notes
+    assert "Admin console: https://console.notify.example.org" in notes
     assert "provider simulator" not in notes
     assert "replicationFactor" not in notes

@@ -65,11 +65,15 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/*
 The services of the platform: service name -> its block in values and whether it serves HTTP to
-others (a Service, and an Ingress where it has one). Whether a service is a Kafka consumer is not
-written here: it is one when files/topics.json names it as a consumer group.
+others (a Service, and an Ingress where it has one). Optional: `metrics: false` for a service
+without /metrics (no prometheus.io annotations); `secrets`, the secret environment it gets
+("platform": every shared credential, see notify.serviceSecretRefs; default [platform]);
+`reaches`, the only services it may call (an egress NetworkPolicy). Whether a service is a Kafka
+consumer is not written here: it is one when files/topics.json names it as a consumer group.
 */}}
 {{- define "notify.catalog" -}}
-api-gateway: {key: apiGateway, http: true}
+admin-console: {key: adminConsole, http: true, metrics: false, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway]}
+api-gateway: {key: apiGateway, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN]}
 callbacks: {key: callbacks, http: false}
 email-sender: {key: emailSender, http: false}
 job-splitter: {key: jobSplitter, http: false}
@@ -137,6 +141,21 @@ no partition. 0 when the service is no consumer group. Context: (dict "root" $ "
 {{- default (printf "%s-kafka-ca" (include "notify.fullname" .)) .Values.kafka.tls.existingSecret -}}
 {{- end -}}
 
+{{/* The api-gateway's in-cluster Service URL, how the admin console reaches it. Context: the root. */}}
+{{- define "notify.apiGatewayServiceUrl" -}}
+{{- printf "http://%s:%d" (include "notify.componentName" (dict "root" . "name" "api-gateway")) (int .Values.apiGateway.service.port) -}}
+{{- end -}}
+
+{{/* NOTIFY_CONSOLE_URL: the configured one, else the console ingress's first host, else empty. */}}
+{{- define "notify.consoleUrl" -}}
+{{- $console := .Values.adminConsole -}}
+{{- if $console.url -}}
+{{- $console.url -}}
+{{- else if and $console.ingress.enabled $console.ingress.hosts -}}
+{{- printf "%s://%s" (ternary "https" "http" (gt (len $console.ingress.tls) 0)) (first $console.ingress.hosts).host -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "notify.kafkaCaMounted" -}}
 {{- if and (has .Values.kafka.securityProtocol (list "SSL" "SASL_SSL")) (or .Values.kafka.tls.caCert .Values.kafka.tls.existingSecret) -}}
 true
@@ -195,6 +214,17 @@ values.schema.json checks types and shapes; this checks what depends on several 
 {{- end -}}
 {{- if and $v.migrations.enabled (not $v.apiGateway.enabled) -}}
 {{- fail "migrations run with the api-gateway image: keep apiGateway.enabled, or set migrations.enabled=false and migrate yourself" -}}
+{{- end -}}
+{{- if $v.adminConsole.enabled -}}
+{{- if not $v.apiGateway.enabled -}}
+{{- fail "the admin console reaches the platform only through the api-gateway: keep apiGateway.enabled, or set adminConsole.enabled=false" -}}
+{{- end -}}
+{{- if and (not $v.adminApiToken.value) (not $v.adminApiToken.existingSecret) -}}
+{{- fail "adminApiToken.value or adminApiToken.existingSecret is required with adminConsole.enabled (NOTIFY_ADMIN_API_TOKEN: the console reaches the platform only through the admin API)" -}}
+{{- end -}}
+{{- if and (not $v.adminConsole.secretKey.value) (not $v.adminConsole.secretKey.existingSecret) -}}
+{{- fail "adminConsole.secretKey.value or adminConsole.secretKey.existingSecret is required with adminConsole.enabled (NOTIFY_CONSOLE_SECRET_KEY signs the console's session cookies)" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -269,6 +299,18 @@ migration hook's copy). Context: (dict "root" $ "secretName" "..." "only" (list 
 {{- $_ := set $refs "AWS_ACCESS_KEY_ID" (dict "name" $own "key" "aws-access-key-id") -}}
 {{- $_ := set $refs "AWS_SECRET_ACCESS_KEY" (dict "name" $own "key" "aws-secret-access-key") -}}
 {{- end -}}
+{{- if $v.adminApiToken.existingSecret -}}
+{{- $_ := set $refs "NOTIFY_ADMIN_API_TOKEN" (dict "name" $v.adminApiToken.existingSecret "key" $v.adminApiToken.key) -}}
+{{- else if $v.adminApiToken.value -}}
+{{- $_ := set $refs "NOTIFY_ADMIN_API_TOKEN" (dict "name" $own "key" "admin-api-token") -}}
+{{- end -}}
+{{- if $v.adminConsole.enabled -}}
+{{- if $v.adminConsole.secretKey.existingSecret -}}
+{{- $_ := set $refs "NOTIFY_CONSOLE_SECRET_KEY" (dict "name" $v.adminConsole.secretKey.existingSecret "key" $v.adminConsole.secretKey.key) -}}
+{{- else -}}
+{{- $_ := set $refs "NOTIFY_CONSOLE_SECRET_KEY" (dict "name" $own "key" "console-secret-key") -}}
+{{- end -}}
+{{- end -}}
 {{- if .only -}}
 {{- $picked := dict -}}
 {{- range .only -}}
@@ -307,7 +349,49 @@ Context: the root.
 {{- $_ := set $data "aws-access-key-id" $v.aws.accessKeyId -}}
 {{- $_ := set $data "aws-secret-access-key" $v.aws.secretAccessKey -}}
 {{- end -}}
+{{- if and (not $v.adminApiToken.existingSecret) $v.adminApiToken.value -}}
+{{- $_ := set $data "admin-api-token" $v.adminApiToken.value -}}
+{{- end -}}
+{{- if and $v.adminConsole.enabled (not $v.adminConsole.secretKey.existingSecret) -}}
+{{- $_ := set $data "console-secret-key" $v.adminConsole.secretKey.value -}}
+{{- end -}}
 {{- toYaml $data -}}
+{{- end -}}
+
+{{/*
+The secret environment of one service, env name -> {name, key}: the refs its catalog entry's
+`secrets` names. "platform" stands for every ref but those only named services get (the admin
+API token, the console's session key). Context: (dict "root" $ "meta" <catalog entry>)
+*/}}
+{{- define "notify.serviceSecretRefs" -}}
+{{- $all := include "notify.secretRefs" (dict "root" .root "secretName" (include "notify.secretName" .root) "only" (list)) | fromYaml -}}
+{{- $wanted := default (list "platform") .meta.secrets -}}
+{{- $namedOnly := list "NOTIFY_ADMIN_API_TOKEN" "NOTIFY_CONSOLE_SECRET_KEY" -}}
+{{- $refs := dict -}}
+{{- range $env, $ref := $all -}}
+{{- if or (has $env $wanted) (and (has "platform" $wanted) (not (has $env $namedOnly))) -}}
+{{- $_ := set $refs $env $ref -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $refs -}}
+{{- end -}}
+
+{{/*
+Non-secret environment of one service beyond the ConfigMap, as EnvVar entries (before the
+service's own `env`, which may override it). Context: (dict "root" $ "name" "admin-console")
+*/}}
+{{- define "notify.serviceEnv" -}}
+{{- if eq .name "admin-console" }}
+# The console calls the api-gateway inside the cluster, not through its public URL.
+- name: NOTIFY_API_BASE_URL
+  value: {{ include "notify.apiGatewayServiceUrl" .root | quote }}
+- name: NOTIFY_CONSOLE_SECURE_COOKIES
+  value: {{ ne .root.Values.environment "development" | toString | quote }}
+{{- with include "notify.consoleUrl" .root }}
+- name: NOTIFY_CONSOLE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Renders a map of env name -> {name, key} as EnvVar entries. Context: the map. */}}
