@@ -154,13 +154,7 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
     @app.exception_handler(AdminApiError)
     async def on_api_error(request: Request, exc: AdminApiError) -> HTMLResponse:
         if exc.status_code == 404:
-            return await page(
-                request,
-                "error.html",
-                status_code=404,
-                title="Page not found",
-                message="If you typed the web address, check it is correct.",
-            )
+            return await _not_found(request)
         log.warning("admin API refused", extra={"status": exc.status_code, "path": request.url.path})
         status = exc.status_code if exc.status_code < 500 else 503
         return await page(
@@ -170,13 +164,7 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return await page(
-                request,
-                "error.html",
-                status_code=404,
-                title="Page not found",
-                message="If you typed the web address, check it is correct.",
-            )
+            return await _not_found(request)
         return await page(
             request,
             "error.html",
@@ -186,3 +174,13 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
         )
 
     return app
+
+
+async def _not_found(request: Request) -> HTMLResponse:
+    return await page(
+        request,
+        "error.html",
+        status_code=404,
+        title="Page not found",
+        message="If you typed the web address, check it is correct.",
+    )

@@ -86,16 +86,7 @@ async def add_template_post(request: Request, service_id: str) -> Any:
                 await _place(request, service_id, created["id"], values["folder_id"])
             flash(request, f"‘{values['name']}’ was created")
             return redirect(f"/services/{service_id}/templates/{created['id']}")
-    service = await service_of(request, service_id)
-    return await page(
-        request,
-        "template_form.html",
-        status_code=400,
-        values=values,
-        errors=errors,
-        editing=None,
-        preview=preview(values, service),
-    )
+    return await _form_again(request, service_id, values, errors, None)
 
 
 async def _place(request: Request, service_id: str, template_id: str, folder_id: str) -> None:
@@ -221,16 +212,7 @@ async def edit_template_post(request: Request, service_id: str, template_id: str
         else:
             flash(request, "Your changes were saved")
             return redirect(f"/services/{service_id}/templates/{template_id}")
-    service = await service_of(request, service_id)
-    return await page(
-        request,
-        "template_form.html",
-        status_code=400,
-        values=values,
-        errors=errors,
-        editing=found,
-        preview=preview(values, service),
-    )
+    return await _form_again(request, service_id, values, errors, found)
 
 
 @router.get("/templates/{template_id}/versions", response_class=HTMLResponse)
@@ -266,3 +248,23 @@ async def delete_template_post(request: Request, service_id: str, template_id: s
     await api(request).post(f"/admin/services/{service_id}/templates/{template_id}/archive")
     flash(request, f"‘{found['name']}’ was deleted")
     return redirect(folder_url(service_id, path[-1]["id"] if path else None))
+
+
+async def _form_again(
+    request: Request,
+    service_id: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    editing: dict[str, Any] | None,
+) -> HTMLResponse:
+    """The template form shown again with what was typed and why it was refused."""
+    service = await service_of(request, service_id)
+    return await page(
+        request,
+        "template_form.html",
+        status_code=400,
+        values=values,
+        errors=errors,
+        editing=editing,
+        preview=preview(values, service),
+    )
