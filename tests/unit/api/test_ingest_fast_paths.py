@@ -72,7 +72,20 @@ def test_the_compiled_schema_checks_agree_with_jsonschema(
 
 @pytest.mark.parametrize(
     "number",
-    ["07700900123", "+447700900123", "01632960001", "+12025550123", "+33612345678", "0900 123", "abc"],
+    [
+        "07700900123",
+        "+447700900123",
+        "0044 7700 900124",  # same 7-digit prefix: the remembered verdict
+        "07624 123456",  # Isle of Man: a UK mobile billed as international
+        "07624123457",
+        "07999 999999",
+        "07000 000000",  # personal numbering, not a mobile: always the full path's refusal
+        "01632960001",
+        "+12025550123",
+        "+33612345678",
+        "0900 123",
+        "abc",
+    ],
 )
 @pytest.mark.parametrize("international", [True, False])
 @pytest.mark.parametrize("landline", [True, False])

@@ -47,8 +47,24 @@ def parse_json(raw: bytes) -> Any:
         raise bad_request("Invalid JSON supplied in POST data") from None
 
 
+# Base URLs by what Starlette builds them from (scheme, Host header, server, root path): building
+# one parses a URL, a cost per request for a value that hardly ever changes. Bounded, since the
+# Host header is the client's to choose.
+_ROOTS: dict[tuple[object, ...], str] = {}
+_ROOTS_MAX = 1024
+
+
 def url_root(state: AppState, request: Request) -> str:
-    return (state.settings.public_url_root or str(request.base_url)).rstrip("/")
+    if state.settings.public_url_root:
+        return state.settings.public_url_root.rstrip("/")
+    scope = request.scope
+    key = (scope.get("scheme"), request.headers.get("host"), scope.get("server"), scope.get("root_path"))
+    root = _ROOTS.get(key)
+    if root is None:
+        root = str(request.base_url).rstrip("/")
+        if len(_ROOTS) < _ROOTS_MAX:
+            _ROOTS[key] = root
+    return root
 
 
 def context(
