@@ -31,6 +31,8 @@ PUBLIC_PAGES = {
     "/two-factor/resend",
     "/sign-out",
     "/invitation/{token}",
+    "/forgot-password",
+    "/new-password/{token}",
     "/healthz",
     "/readyz",
 }

@@ -1,16 +1,22 @@
 """Signing in (email and password, then a code by text message or email, or from an authenticator
-app), signing out, invitations, and the person's own account and services."""
+app), a forgotten password (an emailed single-use link), signing out, invitations, and the person's
+own account and services."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.background import BackgroundTask
 
 from notify_admin_console.api import AdminApiError
-from notify_admin_console.security import PUBLIC, SIGNED_IN, rule, start_session
+from notify_admin_console.security import PUBLIC, SIGNED_IN, changed_since, rule, start_session
 from notify_admin_console.web import api, flash, form, page, redirect, user
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 CODE_TYPES = {"sms_auth": "sms", "email_auth": "email", "totp": "totp"}
@@ -78,6 +84,7 @@ async def sign_in_post(request: Request) -> Any:
         else:
             request.session.clear()
             request.session["pending_user_id"] = person["id"]
+            request.session["pending_at"] = time.time()
             request.session["next"] = safe_next(values.get("next"))
             try:
                 await send_code(request, person)
@@ -106,6 +113,9 @@ async def _pending(request: Request) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = await api(request).get(f"/admin/console/users/{pending}")
     except AdminApiError:
+        return None
+    if changed_since(found, float(request.session.get("pending_at", 0))):
+        request.session.clear()  # the password changed since it was given: give it again
         return None
     return found
 
@@ -263,3 +273,110 @@ async def accept_invitation(request: Request, token: str) -> Any:
     return await page(
         request, "invitation.html", status_code=400, invite=invite, token=token, errors=errors, values=values
     )
+
+
+# ---- forgotten password ---------------------------------------------------------------------
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def forgot_password(request: Request) -> HTMLResponse:
+    return await page(request, "forgot_password.html", errors={}, values={})
+
+
+@router.post("/forgot-password", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def forgot_password_post(request: Request) -> HTMLResponse:
+    """The same "Check your email" whether or not the address has an account; the email (if any)
+    is sent after the answer, so how long the answer takes does not tell either."""
+    values = await form(request)
+    email = values.get("email_address", "")
+    if not email:
+        errors = {"email_address": "Enter your email address"}
+        return await page(request, "forgot_password.html", status_code=400, errors=errors, values=values)
+    if len(email) > 255 or "@" not in email:
+        errors = {"email_address": "Enter a valid email address"}
+        return await page(request, "forgot_password.html", status_code=400, errors=errors, values=values)
+    response = await page(request, "forgot_password_sent.html")
+    response.background = BackgroundTask(_send_reset_link, request, email)
+    return response
+
+
+async def _send_reset_link(request: Request, email: str) -> None:
+    try:
+        issued = await api(request).post("/admin/console/password-resets", {"email_address": email})
+        if issued is None:  # no such account, or too many links asked for: nothing is sent
+            return
+        notify = await platform(request)
+        url = f"{request.app.state.settings.console_url.rstrip('/')}/new-password/{issued['token']}"
+        await api(request).send(
+            notify["key"],
+            "email",
+            {
+                "email_address": issued["email_address"],
+                "template_id": notify["templates"]["password_reset"],
+                "personalisation": {"name": issued["name"], "url": url},
+            },
+        )
+    except AdminApiError as exc:  # after the answer: nobody to tell but the log (no address in it)
+        log.warning("password reset email not sent", extra={"status": exc.status_code})
+
+
+async def _reset_usable(request: Request, token: str) -> bool:
+    try:
+        await api(request).post("/admin/console/password-resets/check", {"token": token})
+    except AdminApiError as exc:
+        if exc.status_code >= 500:
+            raise
+        return False
+    return True
+
+
+def _expired_link(request: Request) -> RedirectResponse:
+    flash(
+        request,
+        "The link in the email we sent you has expired or has already been used. "
+        "Enter your email address and we’ll send you a new one.",
+        "error",
+    )
+    return redirect("/forgot-password")
+
+
+@router.get("/new-password/{token}", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def new_password(request: Request, token: str) -> Any:
+    """Shows the form only: opening the link (as a mail scanner might) never uses it up."""
+    if not await _reset_usable(request, token):
+        return _expired_link(request)
+    return await page(request, "new_password.html", token=token, errors={})
+
+
+@router.post("/new-password/{token}", response_class=HTMLResponse)
+@rule(PUBLIC)
+async def new_password_post(request: Request, token: str) -> Any:
+    password = (await request.form()).get("password")
+    password = password if isinstance(password, str) else ""
+    error = None
+    if not password:
+        error = "Enter a new password"
+    elif len(password) < 8:
+        error = "Password must be at least 8 characters"
+    elif len(password) > 255:
+        error = "Password must be 255 characters or fewer"
+    if error is None:
+        try:
+            await api(request).post(
+                "/admin/console/password-resets/complete", {"token": token, "password": password}
+            )
+        except AdminApiError as exc:
+            if exc.status_code >= 500:
+                raise
+            if exc.status_code == 404:
+                return _expired_link(request)
+            error = exc.message
+        else:
+            # Every session of the account started before now has ended (security.changed_since).
+            request.session.clear()
+            flash(request, "Your password has been changed. Sign in with your new password.")
+            return redirect("/sign-in")
+    return await page(request, "new_password.html", status_code=400, token=token, errors={"password": error})

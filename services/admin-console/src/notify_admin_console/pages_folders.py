@@ -1,6 +1,12 @@
-"""Template folders: the templates list of one folder with its breadcrumbs, a new folder (at the
-top or inside another), renaming, deleting an empty folder after an "Are you sure…?" banner, and
-moving the chosen templates and folders into a folder or back to the top."""
+"""Template folders: the templates list of one folder with its breadcrumbs, a search by name and
+filters by type, a new folder (at the top or inside another), renaming, deleting an empty folder
+after an "Are you sure…?" banner, and moving the chosen templates and folders into a folder or back
+to the top.
+
+The search and the type filter are a GET form and links (``?search=&type=``), so they work without
+JavaScript; template and folder names are not personal data. As in Notify, a search looks inside the
+folders below the one shown too, and each result below it shows the folders it is in; a type filter
+shows that type's templates here and the folders holding any (at any depth)."""
 
 from __future__ import annotations
 
@@ -41,15 +47,75 @@ async def _existing(
     return listing, found
 
 
+SEARCH_FROM = 8  # Notify shows the search box from 8 templates and folders
+MAX_SEARCH = 255
+
+
+def search_and_filter(
+    listing: dict[str, Any],
+    templates: list[dict[str, Any]],
+    folder_id: str | None,
+    search: str = "",
+    template_type: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """What the list shows in ``folder_id`` (``None``: the top) for a search by name (any case, at
+    any depth below the folder; each hit with ``ancestors``, the folders between) and a type."""
+    of_type = [t for t in templates if template_type in (None, t["template_type"])]
+    shown = folders.contents(listing, of_type, folder_id)
+    if template_type is not None:
+        shown["folders"] = [f for f in shown["folders"] if f["template_count"]]
+    wanted = search.casefold().strip()
+    if not wanted:
+        return {
+            "folders": shown["folders"],
+            "templates": [{**t, "ancestors": []} for t in shown["templates"]],
+        }
+    everything = folders.by_id(listing)
+    below = folders.descendants(listing, folder_id) if folder_id is not None else set(everything)
+    depth = len(folders.path_to(listing, folder_id))
+
+    def ancestors(parent: str | None) -> list[dict[str, Any]]:
+        return folders.path_to(listing, parent)[depth:] if parent is not None else []
+
+    found_folders = []
+    for f in sorted((everything[i] for i in below), key=lambda f: folders.label(listing, f["id"]).lower()):
+        if wanted not in f["name"].casefold():
+            continue
+        inside = folders.descendants(listing, f["id"]) | {f["id"]}
+        count = sum(1 for t in of_type if folders.folder_of(listing, t["id"]) in inside)
+        if template_type is not None and not count:
+            continue
+        found_folders.append(
+            {
+                **f,
+                "folder_count": len(inside) - 1,
+                "template_count": count,
+                "ancestors": ancestors(f["parent_id"]),
+            }
+        )
+    found_templates = []
+    for t in of_type:
+        where = folders.folder_of(listing, t["id"])
+        if wanted in t["name"].casefold() and (where == folder_id or where in below):
+            found_templates.append({**t, "ancestors": ancestors(where)})
+    found_templates.sort(key=lambda t: ([a["name"].lower() for a in t["ancestors"]], t["name"].lower()))
+    return {"folders": found_folders, "templates": found_templates}
+
+
 async def listing_page(
     request: Request, service_id: str, folder_id: str | None, **extra: Any
 ) -> HTMLResponse:
-    """The templates list at the top (``folder_id`` None) or inside one folder."""
+    """The templates list at the top (``folder_id`` None) or inside one folder, searched by
+    ``?search=`` and filtered by ``?type=`` (sms, email or letter)."""
     listing = await folder_listing(request, service_id)
     if folder_id is not None and folder_id not in folders.by_id(listing):
         raise HTTPException(404)
     templates = await api(request).get(f"/admin/console/services/{service_id}/templates")
-    shown = folders.contents(listing, templates, folder_id)
+    search = request.query_params.get("search", "").strip()[:MAX_SEARCH]
+    chosen_type = request.query_params.get("type")
+    template_type = chosen_type if chosen_type in TYPES else None
+    shown = search_and_filter(listing, templates, folder_id, search, template_type)
+    kinds = {t["template_type"] for t in templates}
     return await page(
         request,
         "templates.html",
@@ -60,6 +126,10 @@ async def listing_page(
         destinations=folders.destinations(listing),
         any_templates=bool(templates),
         types=TYPES,
+        search=search,
+        template_type=template_type,
+        show_filters=len(kinds) > 1 and len(templates) > 2,
+        show_search=bool(search) or len(templates) + len(listing.get("folders", [])) >= SEARCH_FROM,
         **extra,
     )
 

@@ -1,13 +1,17 @@
 """API keys (the secret shown once), team members with permissions and invitations, service
 settings (name, text message prefix and sender IDs, reply-to addresses, letter sender addresses,
-retention) and usage with costs for a financial year."""
+retention) and usage with costs for a financial year.
+
+A reply-to address is added only once it is verified: the console emails it a link from the
+platform's own service, shows "Check your email", and adds the address when a person who can manage
+the service follows the link and confirms."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from notify_admin_console.api import AdminApiError
@@ -213,7 +217,16 @@ async def settings(request: Request, service_id: str) -> HTMLResponse:
         kind: await client.get(f"/admin/services/{service_id}/senders/{kind}")
         for kind in ("sms-senders", "email-reply-to", "letter-contacts")
     }
-    return await page(request, "settings.html", senders=senders)
+    verifications = await client.get(f"/admin/console/services/{service_id}/reply-to-verifications")
+    added = {r["email_address"].lower() for r in senders["email-reply-to"]}
+    pending = sorted(
+        {
+            v["email_address"]
+            for v in verifications
+            if v["status"] == "pending" and v["email_address"].lower() not in added
+        }
+    )
+    return await page(request, "settings.html", senders=senders, pending_reply_to=pending)
 
 
 SETTINGS_FORMS: dict[str, dict[str, Any]] = {
@@ -272,6 +285,15 @@ async def change_setting_post(request: Request, service_id: str, setting: str) -
             error = f"Contains {len(value.splitlines())} lines, maximum is {MAX_CONTACT_BLOCK_LINES}"
         elif not value:
             error = "Cannot be empty" if setting == "letter-contact" else "Enter a value"
+        elif setting == "reply-to":
+            started = await client.post(
+                f"/admin/console/services/{service_id}/reply-to-verifications",
+                {"email_address": value, "created_by": user(request)["id"]},
+            )
+            await _send_reply_to_link(request, service_id, started)
+            return redirect(
+                f"/services/{service_id}/settings/email-reply-to/{started['id']}/check-your-email"
+            )
         else:
             await client.post(
                 f"/admin/services/{service_id}/senders/{SENDER_KINDS[setting]}", {"value": value}
@@ -292,6 +314,59 @@ async def change_setting_post(request: Request, service_id: str, setting: str) -
         errors={"value": error},
         value=value,
     )
+
+
+async def _send_reply_to_link(request: Request, service_id: str, started: dict[str, Any]) -> None:
+    notify = await platform(request)
+    service = await service_of(request, service_id)
+    base = request.app.state.settings.console_url.rstrip("/")
+    url = f"{base}/services/{service_id}/settings/email-reply-to/verify/{started['token']}"
+    await api(request).send(
+        notify["key"],
+        "email",
+        {
+            "email_address": started["email_address"],
+            "template_id": notify["templates"]["reply_to_verification"],
+            "personalisation": {"service_name": service["name"], "url": url},
+        },
+    )
+
+
+@router.get("/settings/email-reply-to/{verification_id}/check-your-email", response_class=HTMLResponse)
+@rule(member("manage_service"))
+async def reply_to_check_email(request: Request, service_id: str, verification_id: str) -> Any:
+    """The pending state of one reply-to address: "Check your email" until the link is followed."""
+    found = await api(request).get(f"/admin/console/services/{service_id}/reply-to-verifications")
+    chosen = next((v for v in found if v["id"] == verification_id), None)
+    if chosen is None:
+        raise HTTPException(404)
+    if chosen["status"] == "verified":
+        flash(request, f"‘{chosen['email_address']}’ has been added as a reply-to email address")
+        return redirect(f"/services/{service_id}/settings")
+    return await page(request, "reply_to_check_email.html", verification=chosen)
+
+
+@router.get("/settings/email-reply-to/verify/{token}", response_class=HTMLResponse)
+@rule(member("manage_service"))
+async def reply_to_verify(request: Request, service_id: str, token: str) -> HTMLResponse:
+    """Asks for a button press: opening the link (as a mail scanner might) never adds the address."""
+    return await page(request, "reply_to_verify.html", token=token)
+
+
+@router.post("/settings/email-reply-to/verify/{token}", response_class=HTMLResponse)
+@rule(member("manage_service"))
+async def reply_to_verify_post(request: Request, service_id: str, token: str) -> Any:
+    try:
+        added = await api(request).post(
+            f"/admin/console/services/{service_id}/reply-to-verifications/confirm", {"token": token}
+        )
+    except AdminApiError as exc:
+        if exc.status_code != 404:
+            raise
+        flash(request, f"{exc.message}. Add the address again to get a new link.", "error")
+        return redirect(f"/services/{service_id}/settings")
+    flash(request, f"‘{added['email_address']}’ has been added as a reply-to email address")
+    return redirect(f"/services/{service_id}/settings")
 
 
 @router.get("/usage", response_class=HTMLResponse)

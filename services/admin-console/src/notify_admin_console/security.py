@@ -7,7 +7,9 @@ dependency (``enforce``) applies it before the page runs, so a route without a r
   (none listed: any member); platform admins pass. Otherwise 403.
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous) ending 20 hours after
-sign-in or after a spell without requests. Every POST carries the session's CSRF token.
+sign-in or after a spell without requests. A session started before the account's password last
+changed has ended too: that is how a password reset signs out every other session, since the server
+keeps no list of sessions. Every POST carries the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -116,6 +119,14 @@ def session_user_id(request: Request, hours: float, idle_minutes: float) -> str 
     return user_id
 
 
+def changed_since(person: dict[str, Any], since: float) -> bool:
+    """Whether the person's password changed after ``since`` (seconds since the epoch)."""
+    changed = person.get("password_changed_at")
+    if not isinstance(changed, str):
+        return False
+    return datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() > since
+
+
 async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     given = request.headers.get("x-csrf-token")
@@ -160,6 +171,10 @@ async def enforce(request: Request) -> None:
         raise
     if user.get("locked"):
         request.session.clear()
+        raise Redirect("/sign-in")
+    if changed_since(user, float(request.session.get("signed_in_at", 0))):
+        request.session.clear()
+        request.session["expired"] = True
         raise Redirect("/sign-in")
     request.state.user = user
     if declared.kind == "member":

@@ -1,4 +1,5 @@
-"""Tables of the admin web console's accounts (migration ``0007_console``), sharing ``tables.metadata``.
+"""Tables of the admin web console's accounts (migrations ``0007_console`` and ``0011_console_resets``),
+sharing ``tables.metadata``.
 
 Configuration data owned by the admin API's console routes (``notify_api_gateway.admin.console_*``);
 the console itself never touches the database.
@@ -12,6 +13,10 @@ the console itself never touches the database.
 * ``console_verify_codes``: second-factor codes sent by text or email, kept as SHA-256 digests.
 * ``console_invites``: invitations to join a service; only the SHA-256 of the token is kept.
 * ``console_uploads``: a CSV checked for a template, its report, and where the file is stored.
+* ``console_password_resets``: links sent for a forgotten password; only the SHA-256 of the token is
+  kept, with when it expires (1 hour) and when it was used (once).
+* ``console_reply_to_verifications``: reply-to email addresses waiting for the link emailed to them
+  to be followed; only the token's SHA-256 is kept. ``reply_to_id`` is the address once added.
 """
 
 from __future__ import annotations
@@ -89,5 +94,30 @@ console_uploads = Table(
     Column("report", JSONB, nullable=False),
     Column("bucket", String(255), nullable=True),
     Column("object_key", Text, nullable=True),
+    Column("created_at", TS, nullable=False, server_default=text("now()")),
+)
+
+console_password_resets = Table(
+    "console_password_resets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("expires_at", TS, nullable=False),
+    Column("used_at", TS, nullable=True),
+    Column("created_at", TS, nullable=False, server_default=text("now()")),
+)
+
+console_reply_to_verifications = Table(
+    "console_reply_to_verifications",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("service_id", ID, ForeignKey("services.id"), nullable=False, index=True),
+    Column("email_address", String(255), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("expires_at", TS, nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),  # pending | verified
+    Column("created_by", ID, nullable=True),
+    Column("reply_to_id", ID, nullable=True),
     Column("created_at", TS, nullable=False, server_default=text("now()")),
 )

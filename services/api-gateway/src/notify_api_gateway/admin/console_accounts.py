@@ -1,9 +1,16 @@
 """Accounts of the admin web console: users with a scrypt-hashed password and a second factor
-(a code sent by text or email, or TOTP), memberships of services with permissions, invitations.
+(a code sent by text or email, or TOTP), and forgotten passwords. Memberships and invitations are
+in ``console_teams``, reply-to address verification in ``console_reply_to``.
 
 Refusals raise ``AdminError``. Wrong passwords and wrong codes count towards a lockout: after
 ``MAX_FAILED_LOGINS`` the account refuses every sign-in (Notify locks at 10) until a platform
 admin resets it. Sign-in refusals never say whether the email address exists.
+
+Forgotten passwords: ``request_reset`` issues a single-use link token (1 hour; only its SHA-256 is
+kept; at most ``MAX_RESETS_PER_HOUR`` per account) and answers ``None`` alike for an unknown address
+and for one that has asked too often, so the console's answer never varies. ``complete_reset`` sets
+the new password, uses up every link of the account and clears the failed-login count (the second
+factor is still needed to sign in). Any password change uses up the account's unused links.
 """
 
 from __future__ import annotations
@@ -16,15 +23,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_api_gateway.admin_store import AdminError
-from notify_common.db.tables import services, team_members
+from notify_common.db.tables import services
 from notify_common.db.tables_console import (
-    console_invites,
+    console_password_resets,
     console_user_services,
     console_users,
     console_verify_codes,
@@ -39,7 +45,12 @@ CODE_LIFETIME = timedelta(minutes=30)
 MAX_ACTIVE_CODES = 5
 INVITE_LIFETIME = timedelta(days=2)
 MIN_PASSWORD_LENGTH = 8
+RESET_LIFETIME = timedelta(hours=1)
+MAX_RESETS_PER_HOUR = 5
+REPLY_TO_LIFETIME = timedelta(hours=24)
 SIGN_IN_REFUSED = "The email address or password you entered is incorrect"
+RESET_REFUSED = "The link in the email we sent you has expired or has already been used"
+REPLY_TO_REFUSED = "The link in the email has expired or has already been used"
 CODE_REFUSED = "Code not found or expired"
 
 # scrypt: 2**15 iterations of 8-block rows, 32 MiB of memory per hash (RFC 7914's interactive setting).
@@ -67,11 +78,11 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), expected)
 
 
-def _sha256(value: str) -> str:
+def token_digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _iso(value: Any) -> Any:
+def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -162,8 +173,8 @@ class AccountStore:
             "auth_type": row["auth_type"],
             "platform_admin": row["platform_admin"],
             "locked": row["failed_login_count"] >= MAX_FAILED_LOGINS,
-            "logged_in_at": _iso(row["logged_in_at"]),
-            "password_changed_at": _iso(row["password_changed_at"]),
+            "logged_in_at": iso(row["logged_in_at"]),
+            "password_changed_at": iso(row["password_changed_at"]),
             "services": [
                 {
                     "id": str(m.service_id),
@@ -210,6 +221,8 @@ class AccountStore:
                 result = await conn.execute(
                     update(console_users).where(console_users.c.id == user_id).values(**values)
                 )
+                if "password_hash" in values and result.rowcount:
+                    await self._use_up_resets(conn, user_id, values["password_changed_at"])
             if result.rowcount == 0:
                 raise AdminError("User not found", 404)
         return await self.user(user_id)
@@ -277,7 +290,7 @@ class AccountStore:
                     id=str(uuid.uuid4()),
                     user_id=user_id,
                     code_type=code_type,
-                    code_sha256=_sha256(f"{user_id}:{code}"),
+                    code_sha256=token_digest(f"{user_id}:{code}"),
                     expires_at=now + CODE_LIFETIME,
                 )
             )
@@ -308,7 +321,7 @@ class AccountStore:
                         and_(
                             console_verify_codes.c.user_id == user_id,
                             console_verify_codes.c.code_type == code_type,
-                            console_verify_codes.c.code_sha256 == _sha256(f"{user_id}:{code}"),
+                            console_verify_codes.c.code_sha256 == token_digest(f"{user_id}:{code}"),
                             console_verify_codes.c.used.is_(False),
                             console_verify_codes.c.expires_at > now,
                         )
@@ -356,187 +369,98 @@ class AccountStore:
             )
         return await self.user(user_id)
 
-    # ---- membership and invitations --------------------------------------------------------
+    # ---- forgotten password ----------------------------------------------------------------
 
-    async def members(self, service_id: str) -> dict[str, Any]:
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        console_users.c.id,
-                        console_users.c.name,
-                        console_users.c.email_address,
-                        console_users.c.auth_type,
-                        console_user_services.c.permissions,
-                    )
-                    .join(console_users, console_users.c.id == console_user_services.c.user_id)
-                    .where(console_user_services.c.service_id == service_id)
-                    .order_by(console_users.c.name)
-                )
-            ).all()
-            invites = (
-                await conn.execute(
-                    select(console_invites)
-                    .where(
-                        and_(
-                            console_invites.c.service_id == service_id, console_invites.c.status == "pending"
-                        )
-                    )
-                    .order_by(console_invites.c.created_at)
-                )
-            ).all()
-        return {
-            "users": [
-                {
-                    "id": str(r.id),
-                    "name": r.name,
-                    "email_address": r.email_address,
-                    "auth_type": r.auth_type,
-                    "permissions": list(r.permissions),
-                }
-                for r in rows
-            ],
-            "invites": [
-                {
-                    "id": str(i.id),
-                    "email_address": i.email_address,
-                    "permissions": list(i.permissions),
-                    "created_at": _iso(i.created_at),
-                }
-                for i in invites
-            ],
-        }
-
-    async def set_membership(self, service_id: str, user_id: str, permissions: list[str]) -> None:
-        """Adds the user to the service (and its team, for trial mode) or changes their permissions."""
-        chosen = check_permissions(permissions)
+    async def request_reset(self, email_address: str) -> dict[str, Any] | None:
+        """A reset link token for the account with this address, or ``None`` (no such account, or
+        ``MAX_RESETS_PER_HOUR`` links asked for in the last hour): the caller's answer is the same."""
+        now = datetime.now(UTC)
         async with self.engine.begin() as conn:
-            user = (await conn.execute(select(console_users).where(console_users.c.id == user_id))).first()
-            if user is None:
-                raise AdminError("User not found", 404)
-            found = (await conn.execute(select(services.c.id).where(services.c.id == service_id))).first()
-            if found is None:
-                raise AdminError("Service not found", 404)
-            await conn.execute(
-                pg_insert(console_user_services)
-                .values(user_id=user_id, service_id=service_id, permissions=chosen)
-                .on_conflict_do_update(index_elements=["user_id", "service_id"], set_={"permissions": chosen})
-            )
-            await conn.execute(
-                pg_insert(team_members)
-                .values(
-                    service_id=service_id,
-                    email_address=user.email_address,
-                    mobile_number=user.mobile_number,
-                    name=user.name,
-                )
-                .on_conflict_do_nothing()
-            )
-
-    async def remove_membership(self, service_id: str, user_id: str) -> None:
-        async with self.engine.begin() as conn:
-            user = (await conn.execute(select(console_users).where(console_users.c.id == user_id))).first()
-            result = await conn.execute(
-                delete(console_user_services).where(
-                    and_(
-                        console_user_services.c.service_id == service_id,
-                        console_user_services.c.user_id == user_id,
-                    )
-                )
-            )
-            if result.rowcount == 0 or user is None:
-                raise AdminError("Not a member of this service", 404)
-            await conn.execute(
-                delete(team_members).where(
-                    and_(
-                        team_members.c.service_id == service_id,
-                        team_members.c.email_address == user.email_address,
-                    )
-                )
-            )
-
-    async def invite(
-        self, service_id: str, email_address: str, permissions: list[str], invited_by: str | None
-    ) -> dict[str, Any]:
-        """A pending invitation; its token is in the answer once (only its digest is kept)."""
-        chosen = check_permissions(permissions)
-        try:
-            email = validate_email_address(email_address)
-        except InvalidRecipientError as exc:
-            raise AdminError(exc.message) from None
-        existing = await self.user_id_by_email(email)
-        if existing is not None:
-            user = await self.user(existing)
-            if any(s["id"] == service_id for s in user["services"]):
-                raise AdminError("This person is already a team member", 409)
-        token = secrets.token_urlsafe(32)
-        invite_id = str(uuid.uuid4())
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(console_invites).values(
-                    id=invite_id,
-                    service_id=service_id,
-                    email_address=email,
-                    permissions=chosen,
-                    invited_by=invited_by,
-                    token_sha256=_sha256(token),
-                )
-            )
-        return {"id": invite_id, "token": token, "email_address": email}
-
-    async def invitation(self, token: str) -> dict[str, Any]:
-        async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(console_invites, services.c.name.label("service_name"))
-                    .join(services, services.c.id == console_invites.c.service_id)
-                    .where(console_invites.c.token_sha256 == _sha256(token))
+                    select(console_users.c.id, console_users.c.name, console_users.c.email_address)
+                    .where(console_users.c.email_address == email_address.strip().lower())
+                    .with_for_update()  # one request at a time per account, so the count holds
                 )
             ).first()
-        if row is None:
-            raise AdminError("Invitation not found", 404)
-        expired = row.created_at + INVITE_LIFETIME < datetime.now(UTC)
-        return {
-            "id": str(row.id),
-            "service_id": str(row.service_id),
-            "service_name": row.service_name,
-            "email_address": row.email_address,
-            "permissions": list(row.permissions),
-            "status": "expired" if expired and row.status == "pending" else row.status,
-            "existing_user_id": await self.user_id_by_email(row.email_address),
-        }
-
-    async def accept_invitation(self, token: str, new_user: dict[str, Any] | None) -> dict[str, Any]:
-        """Joins the invited person to the service, creating their account from ``new_user`` if
-        they have none (name, mobile_number, password)."""
-        invite = await self.invitation(token)
-        if invite["status"] != "pending":
-            raise AdminError(f"This invitation is {invite['status']}", 410)
-        user_id = invite["existing_user_id"]
-        if user_id is None:
-            if not new_user:
-                raise AdminError("Create an account to accept this invitation")
-            created = await self.create_user(email_address=invite["email_address"], **new_user)
-            user_id = created["id"]
-        await self.set_membership(invite["service_id"], user_id, invite["permissions"])
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(console_invites).where(console_invites.c.id == invite["id"]).values(status="accepted")
-            )
-        return await self.user(user_id)
-
-    async def cancel_invitation(self, service_id: str, invite_id: str) -> None:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(console_invites)
-                .where(
-                    and_(
-                        console_invites.c.id == invite_id,
-                        console_invites.c.service_id == service_id,
-                        console_invites.c.status == "pending",
+            if row is None:
+                return None
+            recent = (
+                await conn.execute(
+                    select(func.count()).where(
+                        and_(
+                            console_password_resets.c.user_id == row.id,
+                            console_password_resets.c.created_at > now - timedelta(hours=1),
+                        )
                     )
                 )
-                .values(status="cancelled")
+            ).scalar_one()
+            if recent >= MAX_RESETS_PER_HOUR:
+                return None
+            token = secrets.token_urlsafe(32)
+            await conn.execute(
+                insert(console_password_resets).values(
+                    id=str(uuid.uuid4()),
+                    user_id=row.id,
+                    token_sha256=token_digest(token),
+                    expires_at=now + RESET_LIFETIME,
+                    created_at=now,
+                )
             )
-        if result.rowcount == 0:
-            raise AdminError("Invitation not found", 404)
+        return {"token": token, "email_address": row.email_address, "name": row.name}
+
+    def _usable_reset(self, token: str, now: datetime) -> Any:
+        return (
+            select(
+                console_password_resets.c.id,
+                console_users.c.id.label("user_id"),
+                console_users.c.email_address,
+            )
+            .join(console_users, console_users.c.id == console_password_resets.c.user_id)
+            .where(
+                and_(
+                    console_password_resets.c.token_sha256 == token_digest(token),
+                    console_password_resets.c.used_at.is_(None),
+                    console_password_resets.c.expires_at > now,
+                    console_password_resets.c.created_at >= console_users.c.password_changed_at,
+                )
+            )
+        )
+
+    async def check_reset(self, token: str) -> dict[str, Any]:
+        """The address a usable reset link belongs to; refused if unknown, used or expired."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(self._usable_reset(token, datetime.now(UTC)))).first()
+        if row is None:
+            raise AdminError(RESET_REFUSED, 404)
+        return {"email_address": row.email_address}
+
+    async def complete_reset(self, token: str, password: str) -> dict[str, Any]:
+        """Sets the new password with a usable link and uses up every link of the account."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AdminError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+        now = datetime.now(UTC)
+        hashed = hash_password(password)
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(self._usable_reset(token, now).with_for_update())).first()
+            if row is None:
+                raise AdminError(RESET_REFUSED, 404)
+            await conn.execute(
+                update(console_users)
+                .where(console_users.c.id == row.user_id)
+                .values(password_hash=hashed, password_changed_at=now, failed_login_count=0)
+            )
+            await self._use_up_resets(conn, str(row.user_id), now)
+        return await self.user(str(row.user_id))
+
+    async def _use_up_resets(self, conn: AsyncConnection, user_id: str, now: datetime) -> None:
+        await conn.execute(
+            update(console_password_resets)
+            .where(
+                and_(
+                    console_password_resets.c.user_id == user_id,
+                    console_password_resets.c.used_at.is_(None),
+                )
+            )
+            .values(used_at=now)
+        )

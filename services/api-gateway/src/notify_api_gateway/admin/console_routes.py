@@ -3,6 +3,10 @@ rest of the admin API): accounts and second factor, memberships and invitations,
 console shows about a service (templates, dashboard, notifications, inbound texts, jobs, usage,
 CSV uploads). The console has no database access: this is all it can see and do.
 
+Forgotten passwords (``/password-resets``) and reply-to addresses waiting for verification
+(``/services/{id}/reply-to-verifications``) answer with a token the console puts in a link and emails
+from the same service; the store keeps only its SHA-256.
+
 Second-factor codes: ``POST /users/{id}/codes`` answers with the code and where to send it, and the
 console sends it as a notification from the platform's own "Notify" service
 (``POST /platform``) through the public API, so sign-in codes travel the same path as every
@@ -21,6 +25,8 @@ from sqlalchemy import and_, select
 
 from notify_api_gateway.admin.console_accounts import AccountStore
 from notify_api_gateway.admin.console_reads import ConsoleReads
+from notify_api_gateway.admin.console_reply_to import ReplyToVerifications
+from notify_api_gateway.admin.console_teams import TeamStore
 from notify_api_gateway.admin.console_uploads import ConsoleUploads
 from notify_api_gateway.admin.routes import Admin, run
 from notify_api_gateway.admin_store import AdminError, AdminStore, combined_key
@@ -50,6 +56,24 @@ PLATFORM_TEMPLATES = {
         "((inviter)) has invited you to join ((service_name)) on Notify.\n\n"
         "Use this link to accept the invitation:\n((url))\n\nThe link expires in 2 days.",
     ),
+    "password_reset": (
+        "Reset your password",
+        "email",
+        "Reset your Notify password",
+        "Hi ((name)),\n\nWe received a request to reset your password on Notify.\n\n"
+        "If you did not ask for this email, you can ignore it: your password has not been changed.\n\n"
+        "To reset your password, use this link:\n((url))\n\nThe link works once and expires in 1 hour.",
+    ),
+    "reply_to_verification": (
+        "Verify a reply-to email address",
+        "email",
+        "Confirm your Notify reply-to email address",
+        "Hi,\n\nThis address has been added as a reply-to email address for ((service_name)) on Notify. "
+        "Replies to the emails ((service_name)) sends through Notify will come back to this address.\n\n"
+        "To confirm that it can receive emails, a team member who can manage the service's settings "
+        "should use this link:\n((url))\n\nThe link expires in 24 hours. If you were not expecting "
+        "this email, you can ignore it: the address will not be added.",
+    ),
 }
 
 
@@ -58,6 +82,8 @@ class Console:
 
     def __init__(self, accounts: AccountStore, reads: ConsoleReads, uploads: ConsoleUploads, box: SecretBox):
         self.accounts = accounts
+        self.teams = TeamStore(accounts.engine, accounts)
+        self.reply_tos = ReplyToVerifications(accounts.engine)
         self.reads = reads
         self.uploads = uploads
         self.box = box
@@ -135,6 +161,23 @@ class Acceptance(BaseModel):
     password: str | None = Field(default=None, min_length=8, max_length=255)
 
 
+class ResetRequest(BaseModel):
+    email_address: str = Field(max_length=255)
+
+
+class ResetToken(BaseModel):
+    token: str = Field(min_length=1, max_length=128)
+
+
+class NewPassword(ResetToken):
+    password: str = Field(max_length=255)
+
+
+class NewReplyTo(BaseModel):
+    email_address: str = Field(max_length=255)
+    created_by: str | None = None
+
+
 class NotificationSearch(BaseModel):
     status: Literal["all", "sending", "delivered", "failed"] = "all"
     template_type: Literal["sms", "email", "letter"] | None = None
@@ -193,7 +236,7 @@ async def confirm_totp(user_id: str, body: TotpConfirm, console: Stores, state: 
 
 @router.get("/services/{service_id}/users")
 async def members(service_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.members(service_id))
+    return await run(state, None, console.teams.members(service_id))
 
 
 @router.put("/services/{service_id}/users/{user_id}")
@@ -201,13 +244,13 @@ async def set_membership(
     service_id: str, user_id: str, body: Membership, console: Stores, state: State
 ) -> dict[str, Any]:
     return await run(
-        state, service_id, console.accounts.set_membership(service_id, user_id, list(body.permissions))
+        state, service_id, console.teams.set_membership(service_id, user_id, list(body.permissions))
     )
 
 
 @router.delete("/services/{service_id}/users/{user_id}")
 async def remove_membership(service_id: str, user_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, service_id, console.accounts.remove_membership(service_id, user_id))
+    return await run(state, service_id, console.teams.remove_membership(service_id, user_id))
 
 
 @router.post("/services/{service_id}/invites", status_code=201)
@@ -215,24 +258,63 @@ async def invite(service_id: str, body: NewInvite, console: Stores, state: State
     return await run(
         state,
         None,
-        console.accounts.invite(service_id, body.email_address, list(body.permissions), body.invited_by),
+        console.teams.invite(service_id, body.email_address, list(body.permissions), body.invited_by),
     )
 
 
 @router.post("/services/{service_id}/invites/{invite_id}/cancel")
 async def cancel_invite(service_id: str, invite_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.cancel_invitation(service_id, invite_id))
+    return await run(state, None, console.teams.cancel_invitation(service_id, invite_id))
 
 
 @router.get("/invites/{token}")
 async def invitation(token: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.invitation(token))
+    return await run(state, None, console.teams.invitation(token))
 
 
 @router.post("/invites/{token}/accept")
 async def accept(token: str, body: Acceptance, console: Stores, state: State) -> dict[str, Any]:
     new_user = body.model_dump(exclude_none=True) or None
-    return await run(state, None, console.accounts.accept_invitation(token, new_user))
+    return await run(state, None, console.teams.accept_invitation(token, new_user))
+
+
+# ---- forgotten password and reply-to verification ------------------------------------------------
+
+
+@router.post("/password-resets", status_code=201)
+async def request_reset(body: ResetRequest, console: Stores, state: State) -> dict[str, Any]:
+    """A reset link token, or ``null`` for an unknown address or one that asked too often (the
+    console shows the same page either way)."""
+    return await run(state, None, console.accounts.request_reset(body.email_address))
+
+
+@router.post("/password-resets/check")
+async def check_reset(body: ResetToken, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.check_reset(body.token))
+
+
+@router.post("/password-resets/complete")
+async def complete_reset(body: NewPassword, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.accounts.complete_reset(body.token, body.password))
+
+
+@router.post("/services/{service_id}/reply-to-verifications", status_code=201)
+async def start_reply_to(service_id: str, body: NewReplyTo, console: Stores, state: State) -> dict[str, Any]:
+    return await run(
+        state, None, console.reply_tos.start_reply_to(service_id, body.email_address, body.created_by)
+    )
+
+
+@router.get("/services/{service_id}/reply-to-verifications")
+async def reply_to_verifications(service_id: str, console: Stores, state: State) -> dict[str, Any]:
+    return await run(state, None, console.reply_tos.reply_to_verifications(service_id))
+
+
+@router.post("/services/{service_id}/reply-to-verifications/confirm")
+async def confirm_reply_to(
+    service_id: str, body: ResetToken, console: Stores, state: State
+) -> dict[str, Any]:
+    return await run(state, service_id, console.reply_tos.confirm_reply_to(service_id, body.token))
 
 
 # ---- sending through the public API -------------------------------------------------------------
