@@ -396,3 +396,22 @@ def test_a_job_upload_with_a_template_id_that_is_not_a_uuid_is_a_400_not_a_500(
     assert response.json()["errors"] == [
         {"error": "ValidationError", "message": "template_id is not a valid UUID"}
     ]
+
+
+NUL = (400, "ValidationError", "Text cannot contain the NUL character (\\u0000)")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"reference": "a\x00b"}, {"personalisation": {"name": "A\x00da", "code": "1234"}}],
+)
+def test_a_send_holding_a_nul_character_is_refused_not_accepted(
+    sandbox: Sandbox, overrides: dict[str, Any]
+) -> None:
+    """PostgreSQL's text cannot hold a NUL: such a send could never be stored, so it is not accepted."""
+    assert error(sandbox.post("/v2/notifications/sms", sms_body(sandbox, **overrides))) == NUL
+
+
+@pytest.mark.parametrize("path", ["/v2/notifications", "/v2/received-text-messages", "/v2/templates"])
+def test_a_query_holding_a_nul_character_is_refused_not_a_server_error(sandbox: Sandbox, path: str) -> None:
+    assert error(sandbox.get(path, reference="a\x00b")) == NUL

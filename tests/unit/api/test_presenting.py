@@ -11,6 +11,7 @@ from notify_api_gateway.idempotency import check_key, fingerprint
 from notify_api_gateway.notification_reads import internal_statuses
 from notify_api_gateway.presenters import estimated_delivery, fmt, sms_rate_on
 from notify_api_gateway.routes.bulk import row_bodies
+from notify_api_gateway.routes.common import parse_json
 from notify_api_gateway.sanitise import sanitise_value
 from notify_api_gateway.validation import query_dict
 
@@ -104,3 +105,30 @@ def test_bulk_rows_become_single_send_bodies() -> None:
 )
 def test_the_sms_rate_is_the_one_in_force_on_the_day(day: date, rate: float) -> None:
     assert sms_rate_on(day) == rate
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"reference": "a\\u0000b"}',
+        b'{"personalisation": {"name": ["x", "\\u0000"]}}',
+        b'{"personalisation": {"na\\u0000me": "x"}}',
+    ],
+)
+def test_a_body_holding_a_nul_character_is_refused(raw: bytes) -> None:
+    with pytest.raises(ApiError) as refused:
+        parse_json(raw)
+    assert refused.value.status_code == 400
+    assert refused.value.body()["errors"] == [
+        {"error": "ValidationError", "message": "Text cannot contain the NUL character (\\u0000)"}
+    ]
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul() -> None:
+    assert parse_json(b'{"reference": "a\\\\u0000b"}') == {"reference": "a\\u0000b"}
+
+
+def test_a_query_holding_a_nul_character_is_refused() -> None:
+    with pytest.raises(ApiError) as refused:
+        query_dict([("reference", "a\x00b")], ())
+    assert refused.value.status_code == 400

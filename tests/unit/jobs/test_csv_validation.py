@@ -246,3 +246,18 @@ def test_checking_a_text_message_row_decides_as_building_its_event(key_type: str
             assert _outcome(checked) == _outcome(built), row.line
     finally:
         table.release()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phone number,name,code\n07700900123,A\x00da,1\n",  # in a row
+        "phone\x00 number,name,code\n07700900123,Ada,1\n",  # in the headings
+    ],
+)
+def test_a_file_with_a_nul_character_is_refused_as_a_whole(text: str) -> None:
+    report = check(text)
+    assert not report.valid
+    assert report.file_errors == (
+        "Your file contains NUL characters: save it again as a CSV in UTF-8 encoding",
+    )

@@ -46,6 +46,10 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequestError", message)
 
 
+# Ours: PostgreSQL text cannot hold the NUL character, so no stored field may contain one.
+NUL_REFUSED = "Text cannot contain the NUL character (\\u0000)"
+
+
 def validation_error(messages: str | Sequence[str]) -> ApiError:
     return ApiError(400, "ValidationError", messages)
 

@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from notify_api_gateway.errors import validation_error
+from notify_api_gateway.errors import NUL_REFUSED, validation_error
 from notify_common.recipients import (
     InternationalNotAllowedError,
     InvalidPhoneError,
@@ -317,6 +317,8 @@ def query_dict(items: list[tuple[str, str]], array_fields: tuple[str, ...]) -> d
     """A query string as the schemas see it: repeatable fields as lists, the rest as their first value."""
     out: dict[str, Any] = {}
     for key, value in items:
+        if "\x00" in value or "\x00" in key:
+            raise validation_error(NUL_REFUSED)
         if key in array_fields:
             out.setdefault(key, []).append(value)
         else:

@@ -58,7 +58,7 @@ class RecipientsCsv:
 
     def __init__(self, text: Iterator[str], wrapper: io.TextIOWrapper | None = None) -> None:
         self._wrapper = wrapper
-        self._reader = csv.reader(text, strict=False)
+        self._reader = csv.reader(_refusing_nul(text), strict=False)
         self._record = 0
         try:
             first = next(self._reader, None)
@@ -118,6 +118,17 @@ class RecipientsCsv:
                 index += 1
         except (csv.Error, UnicodeDecodeError) as exc:
             raise _format_error(exc) from None
+
+
+NUL_IN_FILE = "Your file contains NUL characters: save it again as a CSV in UTF-8 encoding"
+
+
+def _refusing_nul(lines: Iterator[str]) -> Iterator[str]:
+    """The lines, refusing the file at a NUL: no stored text can hold one (PostgreSQL's cannot)."""
+    for line in lines:
+        if "\x00" in line:
+            raise CsvFormatError(NUL_IN_FILE)
+        yield line
 
 
 def _format_error(exc: Exception) -> CsvFormatError:

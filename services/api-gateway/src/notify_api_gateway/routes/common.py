@@ -22,7 +22,14 @@ from redis.exceptions import RedisError
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.errors import ApiError, bad_request, over_daily_limit, rate_limited
+from notify_api_gateway.errors import (
+    NUL_REFUSED,
+    ApiError,
+    bad_request,
+    over_daily_limit,
+    rate_limited,
+    validation_error,
+)
 from notify_api_gateway.idempotency import check_key, fingerprint
 from notify_api_gateway.sending import PreparedSend, SendContext
 from notify_common.ratelimit import DailyLimit
@@ -42,9 +49,24 @@ class OrjsonResponse(JSONResponse):
 
 def parse_json(raw: bytes) -> Any:
     try:
-        return orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise bad_request("Invalid JSON supplied in POST data") from None
+    # A NUL can only arrive escaped; PostgreSQL's text cannot hold one, so it is refused here rather
+    # than accepted and then impossible to store.
+    if b"\\u0000" in raw and _holds_nul(parsed):
+        raise validation_error(NUL_REFUSED)
+    return parsed
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 # Base URLs by what Starlette builds them from (scheme, Host header, server, root path): building
