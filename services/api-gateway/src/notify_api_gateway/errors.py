@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,16 @@ def register_error_handlers(app: FastAPI) -> None:
         err = validation_error(messages or ["Invalid request"])
         return JSONResponse(err.body(), status_code=400)
 
+    async def on_data_error(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value the request carried (the public API refuses NUL characters
+        # before this; the admin API and any path without that check land here): the client's 400.
+        log.warning("value refused by the database", extra={"error": type(exc).__name__})
+        if "NUL" in str(exc):
+            err = validation_error(NUL_REFUSED)
+        else:
+            err = validation_error("A value in the request cannot be stored")
+        return JSONResponse(err.body(), status_code=400)
+
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
         err = ApiError(500, type(exc).__name__, "Internal server error")
@@ -124,4 +135,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)
