@@ -207,7 +207,8 @@ def inbound_event(text: InboundText, service_id: str) -> InboundSmsReceived:
         inbound_sms_id=inbound_id,
         user_number=text.user_number,
         notify_number=text.notify_number,
-        content=text.content,
+        # PostgreSQL's text cannot hold a NUL: stored as U+FFFD, the replacement character.
+        content=text.content.replace("\x00", "\ufffd"),
         provider=text.provider,
         provider_reference=text.provider_reference,
         received_at=text.received_at,
