@@ -4,32 +4,16 @@ rows that fit become a job."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.integration.api.harness import Sandbox, admin
+from tests.integration.api.harness import Sandbox
+from tests.integration.api.test_letter_qr_codes import qr_template
 
 HEADINGS = ["address_line_1", "address_line_2", "postcode", "name", "link"]
 ADDRESS = ["Ada Lovelace", "1 Example Street", "SW1A 1AA"]
 START = "https://www.example.gov.uk/confirm?ref="
 
 
-def qr_letter(sandbox: Sandbox) -> str:
-    template: dict[str, Any] = admin(
-        sandbox.url,
-        "POST",
-        f"/services/{sandbox.service_id}/templates",
-        {
-            "name": "qr letter",
-            "template_type": "letter",
-            "subject": "Your appointment",
-            "content": "Dear ((name)),\n\nScan the code to confirm:\n\nqr: ((link))",
-        },
-    )
-    return str(template["id"])
-
-
 def test_a_letter_row_with_a_qr_code_over_504_bytes_refuses_the_bulk_job(sandbox: Sandbox) -> None:
-    template_id = qr_letter(sandbox)
+    template_id = qr_template(sandbox)
     rows = [
         HEADINGS,
         [*ADDRESS, "Ada", START + "x" * (504 - len(START))],  # row 2: exactly 504 bytes
@@ -57,7 +41,7 @@ def test_a_letter_row_with_a_qr_code_over_504_bytes_refuses_the_bulk_job(sandbox
 
 
 def test_letter_rows_whose_qr_codes_fit_become_a_job(sandbox: Sandbox) -> None:
-    template_id = qr_letter(sandbox)
+    template_id = qr_template(sandbox)
     rows = [HEADINGS, [*ADDRESS, "Ada", START + "x" * (504 - len(START))], [*ADDRESS, "Bo", START + "1"]]
     response = sandbox.post(
         "/v2/notifications/bulk", {"template_id": template_id, "name": "qr.csv", "rows": rows}

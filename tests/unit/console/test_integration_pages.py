@@ -11,13 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from notify_admin_console.app import create_app
 from notify_admin_console.pages_integration import TOKEN_PLACEHOLDER, check_callback, check_guest_list, mask
-from notify_admin_console.settings import ConsoleSettings
 from notify_api_gateway.admin.console_integration import bill
-from tests.unit.console.test_permissions import CSRF, SECRET, SERVICE, person, signed_in
+from tests.unit.console.fake_gateway import console_client, ok, refused
+from tests.unit.console.test_permissions import CSRF, SERVICE, person, signed_in
 
 ADMIN = {**person("platform-admin", []), "platform_admin": True}
 USERS = {
@@ -54,27 +52,25 @@ class FakeAdmin:
             self.calls.append((method, path, body))
         if path.startswith("/admin/console/users/"):
             found = USERS.get(path.rsplit("/", 1)[1])
-            return self._ok(found) if found else self._error(404, "Not found")
+            return ok(found) if found else refused(404, "Not found")
         if path == f"/admin/services/{SERVICE}":
-            return self._ok({"id": SERVICE, "name": "Test", "live": self.live, "prefix_sms": False})
+            return ok({"id": SERVICE, "name": "Test", "live": self.live, "prefix_sms": False})
         if path.endswith("/api-message-log"):
-            return self._ok([LOG_ENTRY])
+            return ok([LOG_ENTRY])
         if path.endswith("/callbacks") and method == "GET":
-            return self._ok(self.callbacks)
+            return ok(self.callbacks)
         if path.endswith("/guest-list") and method == "GET":
-            return self._ok([{"recipient_type": "email", "recipient": "guest@example.gov.uk"}])
+            return ok([{"recipient_type": "email", "recipient": "guest@example.gov.uk"}])
         if path.endswith("/go-live-request") and method == "POST":
             if not self.checklist_done:
-                return self._error(400, "Some of the tasks on this page are incomplete")
-            return self._ok({}, 201)
+                return refused(400, "Some of the tasks on this page are incomplete")
+            return ok({}, 201)
         if path.endswith("/go-live"):
-            return self._ok({"live": self.live, "checklist": self._checklist(), "request": None})
+            return ok({"live": self.live, "checklist": self._checklist(), "request": None})
         if path == "/admin/console/go-live-requests":
-            return self._ok(
-                [{"service_id": SERVICE, "service_name": "Test", "created_at": "2026-11-22T09:05:00Z"}]
-            )
+            return ok([{"service_id": SERVICE, "service_name": "Test", "created_at": "2026-11-22T09:05:00Z"}])
         if path.endswith("/billing"):
-            return self._ok(
+            return ok(
                 bill(
                     2026,
                     [
@@ -90,19 +86,11 @@ class FakeAdmin:
                 )
             )
         if method in ("PUT", "PATCH", "DELETE", "POST"):
-            return self._ok({"id": SERVICE, "name": "Test", "live": True})
-        return self._ok([])
+            return ok({"id": SERVICE, "name": "Test", "live": True})
+        return ok([])
 
     def _checklist(self) -> list[dict[str, Any]]:
         return [{"task": "templates", "label": "Add templates", "done": self.checklist_done}]
-
-    @staticmethod
-    def _ok(data: Any, status: int = 200) -> httpx.Response:
-        return httpx.Response(status, json={"data": data})
-
-    @staticmethod
-    def _error(status: int, message: str) -> httpx.Response:
-        return httpx.Response(status, json={"errors": [{"error": "AdminError", "message": message}]})
 
 
 @pytest.fixture
@@ -112,9 +100,7 @@ def fake() -> FakeAdmin:
 
 @pytest.fixture
 def client(fake: FakeAdmin) -> Iterator[TestClient]:
-    settings = ConsoleSettings(admin_api_token=SecretStr("t"), console_secret_key=SecretStr(SECRET))
-    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw"))
-    with TestClient(app, follow_redirects=False) as test_client:
+    with console_client(fake) as test_client:
         yield test_client
 
 

@@ -14,11 +14,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from notify_admin_console.app import create_app
-from notify_admin_console.settings import ConsoleSettings
-from tests.unit.console.test_permissions import CSRF, SECRET, person, session_cookie, signed_in
+from tests.unit.console.fake_gateway import console_client, ok, refused
+from tests.unit.console.test_permissions import CSRF, person, session_cookie, signed_in
 
 PLATFORM_SERVICE = "0f0f0f0f-0000-4000-8000-000000000001"
 PLATFORM_KEY = f"Notify admin console-{PLATFORM_SERVICE}-{'s' * 36}"
@@ -42,35 +40,25 @@ class FakeAdmin:
             self.calls.append((method, path, body))
         if path == "/admin/console/platform":
             templates = {"password_reset": "tpl-reset", "reply_to_verification": "tpl-reply-to"}
-            return self._ok({"service_id": PLATFORM_SERVICE, "templates": templates, "key": PLATFORM_KEY})
+            return ok({"service_id": PLATFORM_SERVICE, "templates": templates, "key": PLATFORM_KEY})
         if path == "/v2/notifications/email":
             self.sent.append(body)
-            return self._ok({"id": "n1"}, 201)
+            return ok({"id": "n1"}, 201)
         if path == "/admin/console/password-resets":
             if body["email_address"] != KNOWN:
-                return self._ok(None, 201)
-            return self._ok({"token": TOKEN, "email_address": KNOWN, "name": "Ada Lovelace"}, 201)
+                return ok(None, 201)
+            return ok({"token": TOKEN, "email_address": KNOWN, "name": "Ada Lovelace"}, 201)
         if path in ("/admin/console/password-resets/check", "/admin/console/password-resets/complete"):
             if body["token"] != TOKEN or self.token_used:
-                return self._error(
-                    404, "The link in the email we sent you has expired or has already been used"
-                )
+                return refused(404, "The link in the email we sent you has expired or has already been used")
             if path.endswith("/complete"):
                 self.token_used = True
                 self.changed_at = datetime.now(UTC).isoformat()
-            return self._ok({"email_address": KNOWN})
+            return ok({"email_address": KNOWN})
         if path.startswith("/admin/console/users/"):
             user_id = path.rsplit("/", 1)[1]
-            return self._ok({**person(user_id, []), "password_changed_at": self.changed_at})
-        return self._error(404, "Not found")
-
-    @staticmethod
-    def _ok(data: Any, status: int = 200) -> httpx.Response:
-        return httpx.Response(status, json={"data": data})
-
-    @staticmethod
-    def _error(status: int, message: str) -> httpx.Response:
-        return httpx.Response(status, json={"errors": [{"error": "AdminError", "message": message}]})
+            return ok({**person(user_id, []), "password_changed_at": self.changed_at})
+        return refused(404, "Not found")
 
 
 @pytest.fixture
@@ -80,13 +68,7 @@ def fake() -> FakeAdmin:
 
 @pytest.fixture
 def client(fake: FakeAdmin) -> Iterator[TestClient]:
-    settings = ConsoleSettings(
-        admin_api_token=SecretStr("t"),
-        console_secret_key=SecretStr(SECRET),
-        console_url="https://console.example.gov.uk",
-    )
-    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw"))
-    with TestClient(app, follow_redirects=False) as test_client:
+    with console_client(fake, console_url="https://console.example.gov.uk") as test_client:
         test_client.cookies.set("notify_admin_session", session_cookie({"csrf": CSRF}))
         yield test_client
 

@@ -11,12 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from notify_admin_console.app import create_app
-from notify_admin_console.settings import ConsoleSettings
+from tests.unit.console.fake_gateway import console_client, ok, refused
 from tests.unit.console.test_password_reset import PLATFORM_KEY, PLATFORM_SERVICE
-from tests.unit.console.test_permissions import CSRF, SECRET, SERVICE, person, signed_in
+from tests.unit.console.test_permissions import CSRF, SERVICE, person, signed_in
 
 VERIFICATION = "5e5e5e5e-0000-4000-8000-000000000001"
 TOKEN = "reply-to-token-from-the-email"
@@ -39,9 +37,9 @@ class FakeAdmin:
             self.calls.append((method, path, body))
         if path.startswith("/admin/console/users/"):
             found = USERS.get(path.rsplit("/", 1)[1])
-            return self._ok(found) if found else self._error(404, "Not found")
+            return ok(found) if found else refused(404, "Not found")
         if path == f"/admin/services/{SERVICE}":
-            return self._ok(
+            return ok(
                 {
                     "id": SERVICE,
                     "name": "Parking permits",
@@ -52,38 +50,30 @@ class FakeAdmin:
             )
         if path == "/admin/console/platform":
             templates = {"reply_to_verification": "tpl-reply-to"}
-            return self._ok({"service_id": PLATFORM_SERVICE, "templates": templates, "key": PLATFORM_KEY})
+            return ok({"service_id": PLATFORM_SERVICE, "templates": templates, "key": PLATFORM_KEY})
         if path == "/v2/notifications/email":
             self.sent.append(body)
-            return self._ok({"id": "n1"}, 201)
+            return ok({"id": "n1"}, 201)
         if path == f"/admin/services/{SERVICE}/senders/email-reply-to":
-            return self._ok(self.reply_to)
+            return ok(self.reply_to)
         if path.startswith(f"/admin/services/{SERVICE}/senders/"):
-            return self._ok([])
+            return ok([])
         verifications = f"/admin/console/services/{SERVICE}/reply-to-verifications"
         if path == verifications and method == "GET":
-            return self._ok(self.verifications)
+            return ok(self.verifications)
         if path == verifications:
             if body["email_address"] == "taken@example.gov.uk":
-                return self._error(409, "‘taken@example.gov.uk’ is already a reply-to email address")
+                return refused(409, "‘taken@example.gov.uk’ is already a reply-to email address")
             self.verifications.append({"id": VERIFICATION, "email_address": ADDRESS, "status": "pending"})
-            return self._ok({"id": VERIFICATION, "token": TOKEN, "email_address": ADDRESS}, 201)
+            return ok({"id": VERIFICATION, "token": TOKEN, "email_address": ADDRESS}, 201)
         if path == f"{verifications}/confirm":
             pending = [v for v in self.verifications if v["status"] == "pending"]
             if body["token"] != TOKEN or not pending:
-                return self._error(404, "The link in the email has expired or has already been used")
+                return refused(404, "The link in the email has expired or has already been used")
             pending[0]["status"] = "verified"
             self.reply_to.append({"email_address": ADDRESS, "is_default": True})
-            return self._ok({"id": VERIFICATION, "email_address": ADDRESS, "reply_to_id": "r1"})
-        return self._error(404, "Not found")
-
-    @staticmethod
-    def _ok(data: Any, status: int = 200) -> httpx.Response:
-        return httpx.Response(status, json={"data": data})
-
-    @staticmethod
-    def _error(status: int, message: str) -> httpx.Response:
-        return httpx.Response(status, json={"errors": [{"error": "AdminError", "message": message}]})
+            return ok({"id": VERIFICATION, "email_address": ADDRESS, "reply_to_id": "r1"})
+        return refused(404, "Not found")
 
 
 @pytest.fixture
@@ -93,13 +83,7 @@ def fake() -> FakeAdmin:
 
 @pytest.fixture
 def client(fake: FakeAdmin) -> Iterator[TestClient]:
-    settings = ConsoleSettings(
-        admin_api_token=SecretStr("t"),
-        console_secret_key=SecretStr(SECRET),
-        console_url="https://console.example.gov.uk",
-    )
-    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw"))
-    with TestClient(app, follow_redirects=False) as test_client:
+    with console_client(fake, console_url="https://console.example.gov.uk") as test_client:
         for name, value in signed_in("manager").items():
             test_client.cookies.set(name, value)
         yield test_client
