@@ -2,7 +2,10 @@
 # The environment the platform's services get locally: where Kafka, PostgreSQL, Redis and moto
 # are. Sourced by the scripts and by the tests' process launcher (tests/support/platform.py).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-export NOTIFY_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
+export NOTIFY_KAFKA_BOOTSTRAP_SERVERS="$(kafka_bootstrap)"
+if (( KAFKA_BROKERS >= 3 )); then
+  export NOTIFY_KAFKA_TOPIC_REPLICATION_FACTOR=3 NOTIFY_KAFKA_TOPIC_MIN_INSYNC_REPLICAS=2
+fi
 export NOTIFY_DATABASE_URL="${NOTIFY_DATABASE_URL:-postgresql+psycopg://notify@127.0.0.1:$PG_PORT/notify}"
 export NOTIFY_REDIS_URL="${NOTIFY_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
 export NOTIFY_AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"

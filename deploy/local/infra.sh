@@ -5,36 +5,71 @@
 # Usage: infra.sh start|stop|status|running [component ...]   (components: kafka postgres redis moto)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KAFKA_LIBS="$STATE/kafka/libs-$KAFKA_VERSION"
+# The jars can be shared between checkouts or state folders (the fault tests start clusters of their own).
+KAFKA_LIBS="${NOTIFY_KAFKA_LIBS_DIR:-$STATE/kafka/libs-$KAFKA_VERSION}"
 KAFKA_DATA="$STATE/kafka/data"
 PG_DATA="$STATE/postgres/data"
 PG_SOCKET_DIR="$STATE/postgres/socket"
 REDIS_DIR="$STATE/redis"
 
-java_opts() {
-  echo "-Xms512m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35" \
+java_opts() {  # java_opts NODE: each node logs to kafka.log (node 1) or kafka-N.log
+  local heap="-Xms512m -Xmx1g" logname; logname="$(basename "$(kafka_log "${1:-1}")" .log)"
+  (( KAFKA_BROKERS == 1 )) || heap="-Xms256m -Xmx512m"
+  echo "$heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35" \
        "-XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true" \
-       "-Dlog4j2.configurationFile=$ROOT/deploy/local/kafka/log4j2.properties -Dkafka.logs.dir=$LOGS"
+       "-Dlog4j2.configurationFile=$ROOT/deploy/local/kafka/log4j2.properties -Dkafka.logs.dir=$LOGS" \
+       "-Dkafka.log.name=$logname"
+}
+
+# KAFKA_BROKERS=1 (the default) runs one process that is both broker and controller. With 3, three
+# such processes form one KRaft quorum (node n listens on KAFKA_PORT + 10*(n-1), its controller on
+# KAFKA_CONTROLLER_PORT + 10*(n-1)), so losing any one broker loses nothing acknowledged.
+kafka_nodes() { seq 1 "$KAFKA_BROKERS"; }
+kafka_name() { if [[ $1 -eq 1 ]]; then echo kafka; else echo "kafka-$1"; fi; }
+kafka_data() {
+  if (( KAFKA_BROKERS == 1 )); then echo "$KAFKA_DATA"; else echo "$STATE/kafka/cluster/node-$1"; fi
+}
+kafka_log() { if [[ $1 -eq 1 ]]; then echo "$LOGS/kafka.log"; else echo "$LOGS/kafka-$1.log"; fi; }
+
+render_kafka_conf() {  # render_kafka_conf NODE FILE
+  local node="$1" conf="$2" voters="" n
+  for n in $(kafka_nodes); do voters+="${voters:+,}$n@127.0.0.1:$(kafka_controller_port "$n")"; done
+  local replicas=$(( KAFKA_BROKERS >= 3 ? 3 : 1 )) min_isr=$(( KAFKA_BROKERS >= 3 ? 2 : 1 ))
+  sed -e "s|@KAFKA_PORT@|$(kafka_port "$node")|g" -e "s|@KAFKA_CONTROLLER_PORT@|$(kafka_controller_port "$node")|g" \
+      -e "s|@DATA_DIR@|$(kafka_data "$node")|g" -e "s|@NODE_ID@|$node|g" -e "s|@VOTERS@|$voters|g" \
+      -e "s|@REPLICAS@|$replicas|g" -e "s|@MIN_ISR@|$min_isr|g" \
+      "$ROOT/deploy/local/kafka/server.properties.in" > "$conf"
 }
 
 start_kafka() {
-  if is_running kafka; then ok "Kafka already running on 127.0.0.1:$KAFKA_PORT"; return; fi
   [[ -f "$KAFKA_LIBS/.complete" ]] || die "Kafka jars missing: run deploy/local/install.sh"
-  mkdir -p "$KAFKA_DATA"
-  local conf="$STATE/kafka/server.properties"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-      -e "s|@DATA_DIR@|$KAFKA_DATA|g" "$ROOT/deploy/local/kafka/server.properties.in" > "$conf"
-  # shellcheck disable=SC2046
-  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
-    step "formatting Kafka storage"
-    local cluster_id; cluster_id="$(java $(java_opts) -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)"
-    java $(java_opts) -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >/dev/null
-  fi
-  step "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
-  [[ -f "$LOGS/kafka.log" ]] && mv "$LOGS/kafka.log" "$LOGS/kafka.log.1"
-  # shellcheck disable=SC2046
-  nohup java $(java_opts) -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >"$LOGS/kafka.out" 2>&1 &
-  echo $! > "$RUN/kafka.pid"
+  local node cluster_id=""
+  for node in $(kafka_nodes); do
+    local name data conf
+    name="$(kafka_name "$node")"; data="$(kafka_data "$node")"
+    if is_running "$name"; then ok "Kafka node $node already running on 127.0.0.1:$(kafka_port "$node")"; continue; fi
+    mkdir -p "$data"
+    conf="$STATE/kafka/server-$node.properties"
+    (( KAFKA_BROKERS == 1 )) && conf="$STATE/kafka/server.properties"
+    render_kafka_conf "$node" "$conf"
+    # shellcheck disable=SC2046
+    if [[ ! -f "$data/meta.properties" ]]; then
+      step "formatting Kafka storage (node $node)"
+      if [[ -z "$cluster_id" ]]; then
+        cluster_id="$(cat "$STATE/kafka/cluster.id" 2>/dev/null || true)"
+        (( KAFKA_BROKERS == 1 )) && cluster_id=""
+        [[ -n "$cluster_id" ]] || cluster_id="$(java $(java_opts "$node") -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid)"
+        (( KAFKA_BROKERS == 1 )) || echo "$cluster_id" > "$STATE/kafka/cluster.id"
+      fi
+      java $(java_opts "$node") -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >/dev/null
+    fi
+    step "starting Kafka $KAFKA_VERSION node $node on 127.0.0.1:$(kafka_port "$node")"
+    local log; log="$(kafka_log "$node")"
+    [[ -f "$log" ]] && mv "$log" "$log.1"
+    # shellcheck disable=SC2046
+    nohup java $(java_opts "$node") -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >"$LOGS/$name.out" 2>&1 &
+    echo $! > "$RUN/$name.pid"
+  done
 }
 
 start_postgres() {
@@ -70,7 +105,18 @@ start_moto() {
   echo $! > "$RUN/moto.pid"
 }
 
-kafka_ready() { port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOGS/kafka.log"; }
+kafka_ready() {
+  local node
+  for node in $(kafka_nodes); do
+    port_open "$(kafka_port "$node")" && grep -q "Kafka Server started" "$(kafka_log "$node")" || return 1
+  done
+}
+
+stop_kafka() {
+  local names=() node
+  for node in $(kafka_nodes); do names+=("$(kafka_name "$node")"); done
+  stop_pids "${names[@]}"
+}
 
 stop_postgres() {
   if is_running postgres; then
@@ -90,14 +136,18 @@ case "$action" in
       case "$c" in
         postgres) wait_for "PostgreSQL" 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ;;
         moto) wait_for "moto" 30 port_open "$MOTO_PORT" ;;
-        kafka) wait_for "Kafka" 90 kafka_ready ;;
+        kafka) wait_for "Kafka ($KAFKA_BROKERS node$( ((KAFKA_BROKERS > 1)) && echo s))" 90 kafka_ready ;;
         redis) wait_for "Redis" 10 port_open "$REDIS_PORT" ;;
       esac
     done
     ;;
   stop)
     for c in "${components[@]}"; do
-      if [[ $c == postgres ]]; then stop_postgres; else stop_pid "$c"; fi
+      case "$c" in
+        postgres) stop_postgres ;;
+        kafka) stop_kafka ;;
+        *) stop_pid "$c" ;;
+      esac
     done
     ;;
   running)  # prints the components that are running now
@@ -105,7 +155,11 @@ case "$action" in
     ;;
   status)
     for p in "${components[@]}"; do
-      if is_running "$p"; then ok "$p running (pid $(cat "$RUN/$p.pid"))"; else warn "$p not running"; fi
+      names=("$p")
+      if [[ $p == kafka ]]; then names=(); for n in $(kafka_nodes); do names+=("$(kafka_name "$n")"); done; fi
+      for name in "${names[@]}"; do
+        if is_running "$name"; then ok "$name running (pid $(cat "$RUN/$name.pid"))"; else warn "$name not running"; fi
+      done
     done
     ;;
   *) die "usage: infra.sh start|stop|status|running [kafka|postgres|redis|moto ...]" ;;

@@ -14,6 +14,16 @@ KAFKA_CONTROLLER_PORT="${NOTIFY_LOCAL_KAFKA_CONTROLLER_PORT:-19093}"
 PG_PORT="${NOTIFY_LOCAL_PG_PORT:-15432}"
 REDIS_PORT="${NOTIFY_LOCAL_REDIS_PORT:-16379}"
 MOTO_PORT="${NOTIFY_LOCAL_MOTO_PORT:-15055}"
+# One Kafka node by default; NOTIFY_LOCAL_KAFKA_BROKERS=3 runs a three-node cluster (infra.sh).
+KAFKA_BROKERS="${NOTIFY_LOCAL_KAFKA_BROKERS:-1}"
+[[ "$KAFKA_BROKERS" == 1 || "$KAFKA_BROKERS" == 3 ]] || { echo "NOTIFY_LOCAL_KAFKA_BROKERS must be 1 or 3" >&2; exit 1; }
+kafka_port() { echo $(( KAFKA_PORT + 10 * ($1 - 1) )); }
+kafka_controller_port() { echo $(( KAFKA_CONTROLLER_PORT + 10 * ($1 - 1) )); }
+kafka_bootstrap() {  # every node's listener, comma-separated
+  local out="" n
+  for n in $(seq 1 "$KAFKA_BROKERS"); do out+="${out:+,}127.0.0.1:$(kafka_port "$n")"; done
+  echo "$out"
+}
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/deploy/local/kafka/pom.xml")"
 PG_BIN="${NOTIFY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 

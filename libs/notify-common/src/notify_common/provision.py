@@ -28,12 +28,13 @@ async def provision_topics(settings: CommonSettings) -> list[str]:
     try:
         existing = set(await admin.list_topics())
         wanted = {names.physical(t.name): t for t in TOPICS}
+        extra = durability_configs(settings)
         missing = [
             NewTopic(
                 name=physical,
                 num_partitions=t.partitions,
                 replication_factor=settings.kafka_topic_replication_factor,
-                topic_configs=t.config(),
+                topic_configs={**t.config(), **extra},
             )
             for physical, t in wanted.items()
             if physical not in existing
@@ -51,10 +52,22 @@ async def provision_topics(settings: CommonSettings) -> list[str]:
             }
             if grow:
                 await admin.create_partitions(grow)
-            await align_configs(admin, {p: wanted[p] for p in present})
+            await align_configs(admin, {p: wanted[p] for p in present}, extra)
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+def durability_configs(settings: CommonSettings) -> dict[str, str]:
+    """Configs every topic gets from the deployment rather than its declaration."""
+    if settings.kafka_topic_min_insync_replicas > settings.kafka_topic_replication_factor:
+        raise ValueError(
+            f"min.insync.replicas ({settings.kafka_topic_min_insync_replicas}) cannot exceed the "
+            f"replication factor ({settings.kafka_topic_replication_factor})"
+        )
+    if settings.kafka_topic_min_insync_replicas > 1:
+        return {"min.insync.replicas": str(settings.kafka_topic_min_insync_replicas)}
+    return {}
 
 
 # DescribeConfigs' config_source for a config set on the topic itself (not a broker default).
@@ -81,7 +94,9 @@ async def topic_configs(
     return out
 
 
-async def align_configs(admin: AIOKafkaAdminClient, declared: dict[str, Topic]) -> list[str]:
+async def align_configs(
+    admin: AIOKafkaAdminClient, declared: dict[str, Topic], extra: dict[str, str] | None = None
+) -> list[str]:
     """Set the declared configs on existing topics whose own configs differ; returns their names.
 
     AlterConfigs (aiokafka has no incremental variant) replaces every config set on the topic, so
@@ -92,7 +107,7 @@ async def align_configs(admin: AIOKafkaAdminClient, declared: dict[str, Topic]) 
     changes: list[ConfigResource] = []
     for name, topic in declared.items():
         own = current.get(name, {})
-        wanted = topic.config()
+        wanted = {**topic.config(), **(extra or {})}
         if all(own.get(key, ("", False))[0] == value for key, value in wanted.items()):
             continue
         if any(sensitive for _, sensitive in own.values()):

@@ -33,6 +33,9 @@ class CommonSettings(BaseSettings):
     # Prepended to every topic name; lets test runs and several local stacks share one broker.
     kafka_topic_prefix: str = ""
     kafka_topic_replication_factor: int = 1
+    # min.insync.replicas set on every declared topic when above 1 (3 replicas want 2: acks=all
+    # then means two copies, and one broker can be lost without refusing or losing a write).
+    kafka_topic_min_insync_replicas: int = Field(default=1, ge=1)
     kafka_provision_topics: bool = True
 
     database_url: SecretStr = SecretStr("postgresql+psycopg://notify@127.0.0.1:15432/notify")

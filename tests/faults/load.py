@@ -1,0 +1,109 @@
+"""Steady open-loop load through the public API, as the fault tests apply it: each request is due at
+its own time whether or not earlier ones have answered, and is timed from when it was due."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+import jwt
+
+
+@dataclass
+class Answer:
+    due: float  # seconds from the start of the load
+    latency: float  # seconds from when it was due to its answer (or to giving up)
+    status: int  # HTTP status; 0 when no answer came
+    notification_id: str | None = None
+    retry_after: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class LoadResult:
+    answers: list[Answer] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[str]:
+        return [a.notification_id for a in self.answers if a.status == 201 and a.notification_id]
+
+    @property
+    def statuses(self) -> Counter[int]:
+        return Counter(a.status for a in self.answers)
+
+    @property
+    def max_latency(self) -> float:
+        return max((a.latency for a in self.answers), default=0.0)
+
+    def refused(self) -> list[Answer]:
+        return [a for a in self.answers if a.status != 201]
+
+    def summary(self) -> str:
+        return f"{len(self.answers)} requests: {dict(self.statuses)}; max latency {self.max_latency:.1f} s"
+
+    def timeline(self, step: float = 5.0) -> str:
+        """Per ``step`` seconds of due time: the answers by status and the slowest answer."""
+        rows: dict[int, list[Answer]] = {}
+        for answer in self.answers:
+            rows.setdefault(int(answer.due // step), []).append(answer)
+        return "\n".join(
+            f"{i * step:5.0f}s {dict(Counter(a.status for a in rows[i]))} max {max(a.latency for a in rows[i]):.1f} s"
+            for i in sorted(rows)
+        )
+
+
+def bearer(api_key: str) -> str:
+    """A Notify JWT from a combined API key (service id and secret are its last 73 characters)."""
+    return jwt.encode({"iss": api_key[-73:-37], "iat": int(time.time())}, api_key[-36:], "HS256")
+
+
+async def send_sms_load(
+    api_url: str,
+    api_key: str,
+    template_id: str,
+    *,
+    rate: float,
+    seconds: float,
+    client_timeout: float = 30.0,
+    phone_number: str = "07700900123",
+) -> LoadResult:
+    """POST /v2/notifications/sms at ``rate`` a second for ``seconds``; every answer is recorded."""
+    result = LoadResult()
+    body = {"phone_number": phone_number, "template_id": template_id, "personalisation": {"name": "Load"}}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with httpx.AsyncClient(base_url=api_url, timeout=client_timeout, limits=limits) as client:
+        start = time.monotonic()
+
+        async def one(due: float) -> None:
+            headers = {"Authorization": f"Bearer {bearer(api_key)}"}
+            try:
+                response = await client.post("/v2/notifications/sms", json=body, headers=headers)
+            except httpx.HTTPError as error:
+                result.answers.append(
+                    Answer(due, time.monotonic() - start - due, 0, error=type(error).__name__)
+                )
+                return
+            answer = Answer(
+                due,
+                time.monotonic() - start - due,
+                response.status_code,
+                retry_after=response.headers.get("Retry-After"),
+            )
+            if response.status_code == 201:
+                answer.notification_id = response.json()["id"]
+            else:
+                answer.error = response.text[:300]
+            result.answers.append(answer)
+
+        tasks = []
+        for i in range(int(rate * seconds)):
+            due = i / rate
+            delay = start + due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+    return result

@@ -1,0 +1,46 @@
+"""After a fault: wait for every accepted notification to reach its final status, and read what
+the provider simulator saw."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import httpx
+from sqlalchemy import create_engine, text
+
+STATUSES = text(
+    "SELECT status, count(*) FROM notifications WHERE id = ANY(CAST(:ids AS uuid[])) GROUP BY status"
+)
+
+
+def wait_for_final(database_url: str, ids: list[str], status: str, timeout: float) -> Counter[str]:
+    """Polls the projection until every id has ``status`` (or the timeout); returns the counts."""
+    engine = create_engine(database_url)
+    counts: Counter[str] = Counter()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                counts = Counter({str(s): int(n) for s, n in conn.execute(STATUSES, {"ids": ids}).all()})
+            if counts[status] == len(ids):
+                break
+            time.sleep(1)
+    finally:
+        engine.dispose()
+    missing = len(ids) - sum(counts.values())
+    if missing:
+        counts["(no row)"] = missing
+    return counts
+
+
+def handed_over(simulator_url: str) -> Counter[str]:
+    """How many times the simulated providers were handed each reference."""
+    messages = httpx.get(f"{simulator_url}/api/messages", timeout=30).json()["messages"]
+    return Counter(str(m["reference"]) for m in messages)
+
+
+def repeated_handovers(simulator_url: str) -> int:
+    """Hand-overs of a reference the providers had already been given (each a message sent twice)."""
+    stats = httpx.get(f"{simulator_url}/api/stats", timeout=30).json()
+    return int(stats["duplicates"])

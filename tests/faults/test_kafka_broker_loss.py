@@ -1,0 +1,112 @@
+"""The leader broker of a three-broker cluster (replication 3, min.insync.replicas 2, as the Helm
+chart recommends for production) is killed with SIGKILL under steady load through the public API,
+and restarted 10 s later. Every notification the API accepted is delivered and projected, none is
+handed to a provider twice, and the API answers every request within its bound."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from notify_common import topics
+from notify_common.kafka import TopicNames
+from notify_common.provision import provision_topics
+from notify_common.settings import CommonSettings
+from tests.conftest import _delete_topics
+from tests.faults.load import LoadResult, send_sms_load
+from tests.faults.settle import handed_over, repeated_handovers, wait_for_final
+from tests.support.kafka_cluster import KafkaCluster
+from tests.support.platform import Platform, running_platform
+
+RATE = 40  # sends a second
+SECONDS = 30
+KILL_AT, RESTART_AT = 8.0, 18.0
+# No request may wait longer than this for its answer, whatever the broker does.
+ANSWER_BOUND_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def cluster_settings(settings: CommonSettings, kafka_cluster: KafkaCluster) -> Iterator[CommonSettings]:
+    ours = settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": kafka_cluster.bootstrap,
+            "kafka_topic_prefix": f"faults-{uuid.uuid4().hex[:6]}.",
+            "kafka_topic_replication_factor": 3,
+            "kafka_topic_min_insync_replicas": 2,
+        }
+    )
+    asyncio.run(provision_topics(ours))
+    yield ours
+    asyncio.run(_delete_topics(ours))
+
+
+@pytest.fixture(scope="module")
+def platform_on_cluster(
+    database: str, cluster_settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    logs = Path(tmp_path_factory.mktemp("broker-loss-logs"))
+    with running_platform(
+        database,
+        logs,
+        NOTIFY_KAFKA_BOOTSTRAP_SERVERS=cluster_settings.kafka_bootstrap_servers,
+        NOTIFY_KAFKA_TOPIC_PREFIX=cluster_settings.kafka_topic_prefix,
+    ) as platform:
+        yield platform
+
+
+@pytest.mark.timeout(600)
+def test_killing_the_leader_broker_loses_nothing_and_sends_nothing_twice(
+    kafka_cluster: KafkaCluster,
+    cluster_settings: CommonSettings,
+    platform_on_cluster: Platform,
+    database: str,
+) -> None:
+    platform = platform_on_cluster
+    names = TopicNames(cluster_settings.kafka_topic_prefix)
+    requested = [names.physical(t) for t in (topics.SMS_REQUESTED, topics.SMS_REQUESTED_BULK)]
+    leaders = kafka_cluster.leaders(requested)
+    victim = leaders.most_common(1)[0][0]
+
+    faults: list[str] = []
+
+    def inject() -> None:
+        time.sleep(KILL_AT)
+        kafka_cluster.kill(victim)
+        faults.append(f"killed node {victim} (leader of {leaders[victim]} request partitions)")
+        time.sleep(RESTART_AT - KILL_AT)
+        kafka_cluster.start()
+        faults.append(f"restarted node {victim}")
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    load: LoadResult = asyncio.run(
+        send_sms_load(
+            platform.api_url,
+            platform.credentials["NOTIFY_API_KEY_LIVE"],
+            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
+            rate=RATE,
+            seconds=SECONDS,
+        )
+    )
+    injector.join()
+    print(f"{'; '.join(faults)}; {load.summary()}\n{load.timeline()}")
+
+    assert len(faults) == 2
+    assert load.max_latency < ANSWER_BOUND_S, load.summary()
+    # A refusal is allowed only as a prompt 503 the client can retry; nothing else.
+    assert all(a.status == 503 and a.retry_after for a in load.refused()), load.refused()[:5]
+    accepted = load.accepted
+    assert len(accepted) >= RATE * SECONDS * 0.9, load.summary()
+
+    final = wait_for_final(database, accepted, "delivered", timeout=180)
+    assert final == {"delivered": len(accepted)}
+    given = handed_over(platform.simulator_url)
+    assert set(accepted) <= set(given)
+    assert [ref for ref, n in given.items() if n > 1] == []
+    assert repeated_handovers(platform.simulator_url) == 0

@@ -1,0 +1,87 @@
+"""The whole platform (every service as a real process) on free loopback ports of its own, against a
+test run's database and topics. The end-to-end tests start one per package; the fault tests start
+one against a Kafka cluster of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from notify_api_gateway.admin_cli import demo
+from notify_api_gateway.settings import ApiSettings
+from tests.support import env
+from tests.support.processes import ServiceProcess
+
+SERVICES = (
+    "provider-simulator",
+    "receipts",
+    "projector",
+    "sms-sender",
+    "email-sender",
+    "letter-sender",
+    "callbacks",
+    "job-splitter",
+    "api-gateway",
+)
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free right now on loopback, so several test runs can share the machine."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@dataclass
+class Platform:
+    services: dict[str, ServiceProcess]
+    credentials: dict[str, str]
+
+    @property
+    def api_url(self) -> str:
+        return self.services["api-gateway"].url
+
+    @property
+    def simulator_url(self) -> str:
+        return self.services["provider-simulator"].url
+
+
+@contextmanager
+def running_platform(
+    database_url: str, logs: Path, ports: dict[str, int] | None = None, **overrides: str
+) -> Iterator[Platform]:
+    """Starts every service (environment: ``env.service_env`` with ``overrides``), creates the demo
+    service and its keys, yields, and kills every service afterwards."""
+    ports = ports or dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    extra = {
+        # Every service finds the others through these base URLs (see notify_common.settings).
+        "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{ports['api-gateway']}",
+        "NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{ports['receipts']}",
+        "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{ports['provider-simulator']}",
+        "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
+        "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
+        **overrides,
+    }
+    services = {
+        name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in ports.items()
+    }
+    settings = ApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
+    credentials = asyncio.run(demo(settings))
+    try:
+        for service in services.values():
+            service.start()
+        for service in services.values():
+            service.wait_ready()
+        yield Platform(services=services, credentials=credentials)
+    finally:
+        for service in services.values():
+            service.kill()
