@@ -7,6 +7,7 @@ tests never see the data of a platform started with ``make up`` or of another ru
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from pathlib import Path
 
@@ -27,6 +28,13 @@ MOTO_URL = os.environ.get(
     "NOTIFY_TEST_MOTO_URL", f"http://127.0.0.1:{os.environ.get('NOTIFY_LOCAL_MOTO_PORT', '15055')}"
 )
 TOPIC_PREFIX = f"test-{RUN_ID}."
+
+# The platform refuses to run without secrets of its own and treats anything but an explicit
+# "development" as production: each test run makes its secrets, for its services and for the
+# settings tests build in-process.
+os.environ.setdefault("NOTIFY_ENVIRONMENT", "development")
+os.environ.setdefault("NOTIFY_SECRET_KEY", secrets.token_hex(32))
+os.environ.setdefault("NOTIFY_CONSOLE_SECRET_KEY", secrets.token_hex(32))
 
 
 def service_env(**overrides: str) -> dict[str, str]:

@@ -15,6 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken
 
 class SecretBox:
     def __init__(self, secret_key: str) -> None:
+        if not secret_key:
+            raise ValueError("NOTIFY_SECRET_KEY is not set: make up writes one under .local/")
         digest = hashlib.sha256(b"notify-api-key-secrets:" + secret_key.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
 

@@ -11,7 +11,30 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "local-development-only-secret-key-change-me"  # noqa: S105 - refused outside dev
+# Values that were once published as placeholders: refused as secrets everywhere, like no value.
+PUBLISHED_PLACEHOLDERS = frozenset(
+    {
+        "local-development-only-secret-key-change-me",
+        "development-only-console-session-secret",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+# Outside development a secret must be at least this long (make up and the Helm chart's notes make
+# 64 hex characters, 256 bits).
+MIN_SECRET_LENGTH = 32
+
+
+def check_secret(name: str, value: SecretStr, environment: str) -> None:
+    """Refuse an unset or published secret in every environment, and a short one outside development."""
+    raw = value.get_secret_value()
+    if not raw:
+        raise ValueError(f"{name} is not set: make up writes one under .local/; a deployment must set it")
+    if raw.strip().lower() in PUBLISHED_PLACEHOLDERS:
+        raise ValueError(f"{name} is a published placeholder: set a secret of your own")
+    if environment != "development" and len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters outside development")
 
 
 class CommonSettings(BaseSettings):
@@ -19,7 +42,8 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
 
-    environment: str = "development"
+    # Anything but "development" (which must be asked for) is treated as production.
+    environment: str = "production"
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -44,7 +68,9 @@ class CommonSettings(BaseSettings):
     aws_region: str = "eu-west-2"
     aws_endpoint_url: str | None = None
 
-    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # Encrypts API key and callback secrets at rest. No default: make up generates one per
+    # installation, a deployment sets its own.
+    secret_key: SecretStr = SecretStr("")
     api_base_url: str = "http://127.0.0.1:6011"
     # Where the platform's own HTTP services are; provider adapters derive their URLs from these
     # unless a real provider's URL is configured.
@@ -61,9 +87,9 @@ class CommonSettings(BaseSettings):
         return value.upper()
 
     def check_production_ready(self) -> None:
-        """Refuse placeholder secrets anywhere but a developer's machine."""
-        if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
-            raise ValueError("NOTIFY_SECRET_KEY must be set to a real secret outside development")
+        """Refuse to start without real secrets (in development too: no environment signs or
+        encrypts with a value anyone else could know)."""
+        check_secret("NOTIFY_SECRET_KEY", self.secret_key, self.environment)
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict safe to log: secrets and credentials in URLs are masked."""

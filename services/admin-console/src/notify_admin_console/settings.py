@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from notify_common.settings import CommonSettings
-
-DEV_CONSOLE_SECRET = "development-only-console-session-secret"  # noqa: S105 - refused outside dev
+from notify_common.settings import CommonSettings, check_secret
 
 
 class ConsoleSettings(CommonSettings):
     http_port: int = 6027
     # The api-gateway (admin API and public API) is found at ``api_base_url``.
     admin_api_token: SecretStr | None = None
-    # Signs the session cookie; a placeholder is refused outside development.
-    console_secret_key: SecretStr = SecretStr(DEV_CONSOLE_SECRET)
+    # Signs the session cookie. No default: make up generates one, a deployment sets its own.
+    console_secret_key: SecretStr = SecretStr("")
     # Where people reach the console (links in invitation emails).
     console_url: str = "http://127.0.0.1:6027"
     console_secure_cookies: bool = False
@@ -25,8 +23,6 @@ class ConsoleSettings(CommonSettings):
 
     def check_production_ready(self) -> None:
         super().check_production_ready()
-        if self.environment != "development":
-            if self.console_secret_key.get_secret_value() == DEV_CONSOLE_SECRET:
-                raise ValueError("NOTIFY_CONSOLE_SECRET_KEY must be set to a real secret outside development")
-            if not self.console_secure_cookies:
-                raise ValueError("NOTIFY_CONSOLE_SECURE_COOKIES must be true outside development")
+        check_secret("NOTIFY_CONSOLE_SECRET_KEY", self.console_secret_key, self.environment)
+        if self.environment != "development" and not self.console_secure_cookies:
+            raise ValueError("NOTIFY_CONSOLE_SECURE_COOKIES must be true outside development")

@@ -9,7 +9,9 @@ Template versions never change once written, so they are cached for longer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +35,8 @@ from notify_common.db.tables_api import (
 )
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
+
+log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
 VERSION_CACHE_SIZE = 10_000
@@ -190,19 +194,7 @@ class Repository:
         mobiles |= {_phone(g.recipient) for g in guests if g.recipient_type == "mobile"}
         return ServiceConfig(
             service=service,
-            keys=[
-                (
-                    ApiKey(
-                        id=str(k.id),
-                        service_id=service_id,
-                        name=k.name,
-                        key_type=k.key_type,
-                        revoked=k.expiry_date is not None,
-                    ),
-                    self._box.open(k.secret),
-                )
-                for k in key_rows
-            ],
+            keys=self._openable_keys(service_id, key_rows),
             sms_senders={str(s.id): s.sms_sender for s in senders},
             default_sms_sender=default_sender,
             reply_tos={str(r.id): r.email_address for r in reply_tos},
@@ -212,6 +204,28 @@ class Repository:
             allowed_mobiles=frozenset(m for m in mobiles if m),
             retention_days={r.notification_type: r.days_of_retention for r in retention},
         )
+
+    def _openable_keys(self, service_id: str, key_rows: Sequence[Any]) -> list[tuple[ApiKey, str]]:
+        """The service's keys with their secrets; a key sealed under another NOTIFY_SECRET_KEY (an
+        installation whose secret changed) cannot be used and is left out, not fatal to the rest."""
+        keys: list[tuple[ApiKey, str]] = []
+        for k in key_rows:
+            try:
+                secret = self._box.open(k.secret)
+            except ValueError:
+                log.warning(
+                    "API key cannot be decrypted with this NOTIFY_SECRET_KEY", extra={"key_id": str(k.id)}
+                )
+                continue
+            key = ApiKey(
+                id=str(k.id),
+                service_id=service_id,
+                name=k.name,
+                key_type=k.key_type,
+                revoked=k.expiry_date is not None,
+            )
+            keys.append((key, secret))
+        return keys
 
     async def template(
         self, service_id: str, template_id: str, version: int | None = None
