@@ -15,14 +15,24 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 export NOTIFY_API_BASE_URL="http://127.0.0.1:6011"
 export NOTIFY_SCHEMAS_DIR="$ROOT/schemas"
 
-# This installation's own secrets, made once (256 bits each) and kept under .local/ (mode 0600):
-# NOTIFY_SECRET_KEY encrypts API key and callback secrets at rest, NOTIFY_CONSOLE_SECRET_KEY signs
-# console sessions. Deleting the file makes stored API keys unreadable.
+# This installation's own secrets, each made once (random, 256 or 128 bits) and kept under .local/
+# (mode 0600): NOTIFY_SECRET_KEY encrypts API key and callback secrets at rest (deleting it makes
+# stored API keys unreadable), NOTIFY_CONSOLE_SECRET_KEY signs console sessions, and the providers'
+# credentials on the receipts service's endpoints (the sms-sender and the simulator send them).
 SECRETS_FILE="$STATE/secrets.env"
-if [[ ! -s "$SECRETS_FILE" ]]; then
-  (umask 077; printf 'NOTIFY_SECRET_KEY=%s\nNOTIFY_CONSOLE_SECRET_KEY=%s\n' \
-    "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$SECRETS_FILE")
-fi
+(umask 077; touch "$SECRETS_FILE")
+ensure_secret() {  # ensure_secret NAME BYTES
+  grep -q "^$1=" "$SECRETS_FILE" || printf '%s=%s\n' "$1" "$(od -An -N"$2" -tx1 /dev/urandom | tr -d ' \n')" >> "$SECRETS_FILE"
+}
+ensure_secret NOTIFY_SECRET_KEY 32
+ensure_secret NOTIFY_CONSOLE_SECRET_KEY 32
+ensure_secret NOTIFY_MMG_RECEIPT_TOKEN 16
+ensure_secret NOTIFY_FIRETEXT_RECEIPT_TOKEN 16
+ensure_secret NOTIFY_LETTER_CALLBACK_TOKEN 16
+ensure_secret NOTIFY_MMG_INBOUND_PASSWORD 16
+ensure_secret NOTIFY_FIRETEXT_INBOUND_PASSWORD 16
+grep -q '^NOTIFY_MMG_INBOUND_USERNAME=' "$SECRETS_FILE" || echo 'NOTIFY_MMG_INBOUND_USERNAME=mmg' >> "$SECRETS_FILE"
+grep -q '^NOTIFY_FIRETEXT_INBOUND_USERNAME=' "$SECRETS_FILE" || echo 'NOTIFY_FIRETEXT_INBOUND_USERNAME=firetext' >> "$SECRETS_FILE"
 set -a; source "$SECRETS_FILE"; set +a
 # A local platform runs in development mode (plain-HTTP console cookies, simulated providers); this
 # must be asked for: the services treat any other environment as production.

@@ -35,6 +35,28 @@ TOPIC_PREFIX = f"test-{RUN_ID}."
 os.environ.setdefault("NOTIFY_ENVIRONMENT", "development")
 os.environ.setdefault("NOTIFY_SECRET_KEY", secrets.token_hex(32))
 os.environ.setdefault("NOTIFY_CONSOLE_SECRET_KEY", secrets.token_hex(32))
+# The providers' credentials on the receipts service's endpoints (refused while unset), shared by the
+# receipts service, the sms-sender and the simulator, and by tests that play a provider.
+for _name in ("MMG_RECEIPT_TOKEN", "FIRETEXT_RECEIPT_TOKEN", "LETTER_CALLBACK_TOKEN"):
+    os.environ.setdefault(f"NOTIFY_{_name}", secrets.token_hex(16))
+for _provider in ("MMG", "FIRETEXT"):
+    os.environ.setdefault(f"NOTIFY_{_provider}_INBOUND_USERNAME", _provider.lower())
+    os.environ.setdefault(f"NOTIFY_{_provider}_INBOUND_PASSWORD", secrets.token_hex(16))
+
+
+def provider_token(provider: str) -> dict[str, str]:
+    """The query parameters that authenticate a receipt from ``provider`` (mmg, firetext or the
+    print provider, ``letter``)."""
+    name = "LETTER_CALLBACK_TOKEN" if provider == "letter" else f"{provider.upper()}_RECEIPT_TOKEN"
+    return {"token": os.environ[f"NOTIFY_{name}"]}
+
+
+def inbound_auth(provider: str) -> tuple[str, str]:
+    """The basic-auth credentials ``provider`` uses to post inbound texts."""
+    return (
+        os.environ[f"NOTIFY_{provider.upper()}_INBOUND_USERNAME"],
+        os.environ[f"NOTIFY_{provider.upper()}_INBOUND_PASSWORD"],
+    )
 
 
 def service_env(**overrides: str) -> dict[str, str]:

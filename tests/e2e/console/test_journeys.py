@@ -12,6 +12,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.console.conftest import Console, axe_check, screenshot
+from tests.support import env
 
 
 def visit(page: Page, path: str) -> None:
@@ -198,6 +199,7 @@ def test_read_an_inbound_text(page: Page, console: Console) -> None:
     message = f"Can I move my appointment? {time.time_ns()}"
     response = httpx.post(
         f"{console.receipts_url}/notifications/sms/receive/mmg",
+        auth=env.inbound_auth("mmg"),
         json={
             "MSISDN": "447700900555",
             "Number": console.inbound_number,

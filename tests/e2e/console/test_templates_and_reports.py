@@ -15,6 +15,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.console.conftest import Console, axe_check
+from tests.support import env
 from tests.unit.console.test_spreadsheets import xlsx
 
 
@@ -169,6 +170,7 @@ def test_a_conversation_with_someone_who_texted_and_a_reply(page: Page, console:
     message = f"Is the clinic open? {time.time_ns()}"
     response = httpx.post(
         f"{console.receipts_url}/notifications/sms/receive/mmg",
+        auth=env.inbound_auth("mmg"),
         json={
             "MSISDN": "447700900777",
             "Number": console.inbound_number,

@@ -60,23 +60,51 @@ def receipts_url(platform: Platform, path: str) -> str:
     return f"{platform.services['receipts'].url}{path}"
 
 
-def post_mmg(platform: Platform, notification_id: str, status: str, substatus: str) -> None:
-    body = {"reference": "", "CID": notification_id, "MSISDN": "447700900123", "status": status,
-            "substatus": substatus, "deliverytime": "2026-07-01 10:00:00"}  # fmt: skip
-    response = httpx.post(receipts_url(platform, "/notifications/sms/mmg"), json=body)
-    assert response.status_code == 200, response.text
+# What each provider posts for each outcome (MMG JSON, Firetext form fields).
+RECEIPTS: dict[tuple[str, str], dict[str, str]] = {
+    ("mmg", "delivered"): {"status": "3", "substatus": "2"},
+    ("mmg", "permanent-failure"): {"status": "5", "substatus": "3"},  # undeliverable
+    ("mmg", "temporary-failure"): {"status": "4", "substatus": "6"},  # absent subscriber
+    ("firetext", "delivered"): {"status": "0", "code": "000"},
+    ("firetext", "permanent-failure"): {"status": "1", "code": "101"},
+    ("firetext", "temporary-failure"): {"status": "1", "code": "102"},  # absent subscriber
+    ("firetext", "pending"): {"status": "2"},
+}
+OTHER = {"mmg": "firetext", "firetext": "mmg"}
 
 
-def post_firetext(platform: Platform, notification_id: str, status: str, code: str | None = None) -> None:
-    form = {
-        "mobile": "447700900123",
-        "status": status,
-        "time": "2026-07-01 10:00:00",
-        "reference": notification_id,
-    }
-    if code is not None:
-        form["code"] = code
-    response = httpx.post(receipts_url(platform, "/notifications/sms/firetext"), data=form)
+def provider_of(db: sqlalchemy.Engine, notification_id: str, timeout: float = 20.0) -> str:
+    """The provider the sms-sender chose (its claim names it before it calls the provider)."""
+    query = text("SELECT provider FROM send_claims WHERE notification_id = :id")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.connect() as conn:
+            provider = conn.execute(query, {"id": notification_id}).scalar_one_or_none()
+        if provider is not None:
+            return str(provider)
+        time.sleep(0.1)
+    raise AssertionError("the notification was never claimed for sending")
+
+
+def post_receipt(platform: Platform, provider: str, notification_id: str, outcome: str) -> httpx.Response:
+    """A receipt as ``provider`` posts it, with its credentials."""
+    fields = RECEIPTS[(provider, outcome)]
+    url = receipts_url(platform, f"/notifications/sms/{provider}")
+    if provider == "mmg":
+        body = {
+            "CID": notification_id,
+            "MSISDN": "447700900123",
+            "deliverytime": "2026-07-01 10:00:00",
+            **fields,
+        }
+        return httpx.post(url, json=body, params=env.provider_token(provider))
+    form = {"mobile": "447700900123", "time": "2026-07-01 10:00:00", "reference": notification_id, **fields}
+    return httpx.post(url, data=form, params=env.provider_token(provider))
+
+
+def post(platform: Platform, db: sqlalchemy.Engine, notification_id: str, outcome: str) -> None:
+    """The receipt for ``outcome`` from the provider the notification was sent to."""
+    response = post_receipt(platform, provider_of(db, notification_id), notification_id, outcome)
     assert response.status_code == 200, response.text
 
 
@@ -117,26 +145,27 @@ def send_sms(platform: Platform, client: NotificationsAPIClient, number: str) ->
     return str(sent["id"])
 
 
-def post_pending_last(platform: Platform, db: sqlalchemy.Engine, notification_id: str) -> None:
-    """Post a Firetext ``pending`` receipt and wait until the view applied it (and so everything
-    posted for the notification before it)."""
+def post_last(platform: Platform, db: sqlalchemy.Engine, notification_id: str) -> None:
+    """Post a receipt that cannot change a final status (Firetext's ``pending``, MMG's temporary
+    failure) and wait until the view applied it (and so everything posted before it)."""
     since = datetime.now(UTC)
-    post_firetext(platform, notification_id, "2")
+    provider = provider_of(db, notification_id)
+    post(platform, db, notification_id, "pending" if provider == "firetext" else "temporary-failure")
     wait_until_projected_since(db, notification_id, since)
 
 
 @pytest.mark.usefixtures("slow_provider")
-def test_an_mmg_failure_receipt_sets_the_status_and_the_providers_later_delivered_receipt_does_not_undo_it(
+def test_a_failure_receipt_sets_the_status_and_the_providers_later_delivered_receipt_does_not_undo_it(
     platform: Platform, client: NotificationsAPIClient, db: sqlalchemy.Engine
 ) -> None:
     notification_id = send_sms(platform, client, DELIVERED_NUMBER)
-    post_mmg(platform, notification_id, "5", "3")  # MMG: undeliverable, permanent
+    post(platform, db, notification_id, "permanent-failure")
 
     failed = wait_for_status(client, notification_id, "permanent-failure")
     assert failed["completed_at"] is not None
 
     assert simulator_receipt_acknowledged(platform, notification_id) == "delivered"
-    post_pending_last(platform, db, notification_id)
+    post_last(platform, db, notification_id)
     after = client.get_notification_by_id(notification_id)
     assert after["status"] == "permanent-failure"
     assert after["completed_at"] == failed["completed_at"]
@@ -144,26 +173,26 @@ def test_an_mmg_failure_receipt_sets_the_status_and_the_providers_later_delivere
 
 
 @pytest.mark.usefixtures("slow_provider")
-def test_a_firetext_delivered_receipt_stands_against_a_later_failure_and_a_later_pending(
+def test_a_delivered_receipt_stands_against_a_later_failure_and_a_later_receipt(
     platform: Platform, client: NotificationsAPIClient, db: sqlalchemy.Engine
 ) -> None:
     notification_id = send_sms(platform, client, TEMPORARY_FAILURE_NUMBER)
-    post_firetext(platform, notification_id, "0", "000")
+    post(platform, db, notification_id, "delivered")
 
     delivered = wait_for_status(client, notification_id, "delivered")
 
     assert simulator_receipt_acknowledged(platform, notification_id) == "temporary-failure"
-    post_pending_last(platform, db, notification_id)
+    post_last(platform, db, notification_id)
     after = client.get_notification_by_id(notification_id)
     assert after["status"] == "delivered"
     assert after["completed_at"] == delivered["completed_at"]
 
 
-def test_a_firetext_temporary_failure_code_reads_back_as_temporary_failure(
-    platform: Platform, client: NotificationsAPIClient, slow_provider: None
+def test_a_temporary_failure_receipt_reads_back_as_temporary_failure(
+    platform: Platform, client: NotificationsAPIClient, db: sqlalchemy.Engine, slow_provider: None
 ) -> None:
     notification_id = send_sms(platform, client, DELIVERED_NUMBER)
-    post_firetext(platform, notification_id, "1", "102")  # failed, "absent subscriber": temporary
+    post(platform, db, notification_id, "temporary-failure")
 
     assert wait_for_status(client, notification_id, "temporary-failure")["status"] == "temporary-failure"
 
@@ -175,9 +204,13 @@ def test_failure_receipts_posted_after_the_providers_delivered_receipt_change_no
     delivered = wait_for_status(client, notification_id, "delivered")
     assert simulator_receipt_acknowledged(platform, notification_id) == "delivered"
 
-    post_mmg(platform, notification_id, "2", "2")  # a late MMG permanent failure
-    post_firetext(platform, notification_id, "1", "102")  # a late Firetext temporary failure
-    post_pending_last(platform, db, notification_id)
+    provider = provider_of(db, notification_id)
+    post(platform, db, notification_id, "permanent-failure")  # late failures from the same provider
+    post(platform, db, notification_id, "temporary-failure")
+    # The other provider was never given the message: its receipt is refused.
+    refused = post_receipt(platform, OTHER[provider], notification_id, "permanent-failure")
+    assert refused.status_code == 404
+    post_last(platform, db, notification_id)
 
     after = client.get_notification_by_id(notification_id)
     assert after["status"] == "delivered"
@@ -235,7 +268,9 @@ def test_inbound_texts_from_both_providers_appear_in_the_received_text_messages(
         "ID": f"mmg-{marker}",
         "DateReceived": str(london).replace(" ", "+").replace(":", "%3A"),
     }
-    response = httpx.post(receipts_url(platform, "/notifications/sms/receive/mmg"), json=mmg)
+    response = httpx.post(
+        receipts_url(platform, "/notifications/sms/receive/mmg"), json=mmg, auth=env.inbound_auth("mmg")
+    )
     assert response.status_code == 200, response.text
     firetext = {
         "source": "447700900222",
@@ -244,7 +279,11 @@ def test_inbound_texts_from_both_providers_appear_in_the_received_text_messages(
         "time": str(london),
         "reference": f"ft-{marker}",
     }
-    response = httpx.post(receipts_url(platform, "/notifications/sms/receive/firetext"), data=firetext)
+    response = httpx.post(
+        receipts_url(platform, "/notifications/sms/receive/firetext"),
+        data=firetext,
+        auth=env.inbound_auth("firetext"),
+    )
     assert response.status_code == 200, response.text
 
     texts = {t["content"]: t for t in received_texts(client, {mmg_content, firetext_content})}
@@ -263,10 +302,18 @@ def test_an_inbound_text_to_a_number_no_service_owns_is_not_listed(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     stray = {"source": "447700900333", "destination": "447700900999", "message": f"Stray {marker}"}
-    response = httpx.post(receipts_url(platform, "/notifications/sms/receive/firetext"), data=stray)
+    response = httpx.post(
+        receipts_url(platform, "/notifications/sms/receive/firetext"),
+        data=stray,
+        auth=env.inbound_auth("firetext"),
+    )
     assert response.status_code == 200
     owned = {"source": "447700900333", "destination": inbound_number, "message": f"Owned {marker}"}
-    response = httpx.post(receipts_url(platform, "/notifications/sms/receive/firetext"), data=owned)
+    response = httpx.post(
+        receipts_url(platform, "/notifications/sms/receive/firetext"),
+        data=owned,
+        auth=env.inbound_auth("firetext"),
+    )
     assert response.status_code == 200
 
     received_texts(client, {f"Owned {marker}"})  # posted after the stray one, and listed

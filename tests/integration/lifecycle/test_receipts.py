@@ -67,13 +67,27 @@ def cert_server() -> Iterator[tuple[str, list[str]]]:
 
 SIGNERS: dict[str, SnsSigner] = {}
 
+# Each provider endpoint's credentials, as the deployment configures them.
+TOKENS = {"mmg": "mmg-receipt-token-0123456789", "firetext": "firetext-receipt-token-0123456789"}
+PRINT_TOKEN = "print-callback-token-0123456789"
+INBOUND = {"mmg": ("mmg-user", "mmg-inbound-password"), "firetext": ("ft-user", "ft-inbound-password")}
+CREDENTIALS: dict[str, Any] = {
+    "mmg_receipt_token": TOKENS["mmg"],
+    "firetext_receipt_token": TOKENS["firetext"],
+    "letter_callback_token": PRINT_TOKEN,
+    "mmg_inbound_username": INBOUND["mmg"][0],
+    "mmg_inbound_password": INBOUND["mmg"][1],
+    "firetext_inbound_username": INBOUND["firetext"][0],
+    "firetext_inbound_password": INBOUND["firetext"][1],
+}
+
 
 @pytest.fixture
 async def receipts(
     kafka: CommonSettings, producer: EventProducer, database: str, cert_server: tuple[str, list[str]]
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = ReceiptsSettings(
-        **kafka.model_dump(),
+        **{**kafka.model_dump(), **CREDENTIALS},
         sns_trusted_url_pattern=r"^http://127\.0\.0\.1:\d+/",
         ses_resolve_wait_seconds=0.3,
     )
@@ -102,7 +116,7 @@ async def status_of(engine: AsyncEngine, nid: str) -> str | None:
 
 
 async def sent_notification(
-    engine: AsyncEngine, channel: str, reference: str | None = None
+    engine: AsyncEngine, channel: str, reference: str | None = None, provider: str | None = None
 ) -> tuple[str, str]:
     nid, sid, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
     common: dict[str, Any] = {
@@ -120,11 +134,21 @@ async def sent_notification(
     else:
         requested = LetterRequested(**common, address_lines=("A", "B", "SW1A 1AA"), postage="second",
                                     subject="S", body="B")  # fmt: skip
+    provider = provider or {"email": "ses", "sms": "mmg", "letter": "dvla"}[channel]
     sent = NotificationSentToProvider(
-        notification_id=nid, service_id=sid, channel=Channel(channel), provider="ses" if channel == "email" else "mmg",
+        notification_id=nid, service_id=sid, channel=Channel(channel), provider=provider,
         provider_reference=reference or nid, sent_at=now + timedelta(seconds=1),
     )  # fmt: skip
     await project(engine, [requested, sent])
+    # The sender's claim, made before it called the provider.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO send_claims (notification_id, channel, provider, outcome, sent_at) "
+                "VALUES (:id, :channel, :provider, 'sent', now())"
+            ),
+            {"id": nid, "channel": channel, "provider": provider},
+        )
     return nid, sid
 
 
@@ -143,14 +167,19 @@ async def sent_notification(
 async def test_sms_receipts_change_the_projected_status(
     engine: AsyncEngine, receipts: httpx.AsyncClient, provider: str, body: dict[str, str], expected: str
 ) -> None:
-    nid, _ = await sent_notification(engine, "sms")
+    nid, _ = await sent_notification(engine, "sms", provider=provider)
+    token = {"token": TOKENS[provider]}
     if provider == "mmg":
         response = await receipts.post(
-            "/notifications/sms/mmg", json={**body, "CID": nid, "deliverytime": "2026-11-01 10:00:00"}
+            "/notifications/sms/mmg",
+            json={**body, "CID": nid, "deliverytime": "2026-11-01 10:00:00"},
+            params=token,
         )
     else:
         response = await receipts.post(
-            "/notifications/sms/firetext", data={**body, "reference": nid, "time": "2026-11-01 10:00:00"}
+            "/notifications/sms/firetext",
+            data={**body, "reference": nid, "time": "2026-11-01 10:00:00"},
+            params=token,
         )
     assert response.status_code == 200
     await eventually(lambda: _is(engine, nid, expected))
@@ -266,7 +295,9 @@ async def test_letter_print_statuses_and_returns_change_the_status(
     rejected, _ = await sent_notification(engine, "letter")
     for nid, status in ((despatched, "DESPATCHED"), (rejected, "REJECTED")):
         response = await receipts.post(
-            "/notifications/letter/status", json={"data": {"jobId": nid, "jobStatus": status}}
+            "/notifications/letter/status",
+            json={"data": {"jobId": nid, "jobStatus": status}},
+            params={"token": PRINT_TOKEN},
         )
         assert response.status_code == 200
     await eventually(lambda: _is(engine, despatched, "delivered"))
@@ -284,7 +315,7 @@ async def test_an_inbound_text_is_stored_for_the_service_that_owns_the_number(
     if provider == "mmg":
         body = {"MSISDN": "447700900111", "Number": international, "Message": "Hello+Notify%21", "ID": str(uuid.uuid4()),
                 "DateReceived": "2026-07-01+10%3A30%3A00"}  # fmt: skip
-        response = await receipts.post("/notifications/sms/receive/mmg", json=body)
+        response = await receipts.post("/notifications/sms/receive/mmg", json=body, auth=INBOUND["mmg"])
     else:
         body = {
             "source": "447700900111",
@@ -292,7 +323,9 @@ async def test_an_inbound_text_is_stored_for_the_service_that_owns_the_number(
             "message": "Hello Notify!",
             "time": "2026-07-01 10:30:00",
         }
-        response = await receipts.post("/notifications/sms/receive/firetext", data=body)
+        response = await receipts.post(
+            "/notifications/sms/receive/firetext", data=body, auth=INBOUND["firetext"]
+        )
     assert response.status_code == 200
 
     async def stored() -> list[Any]:
@@ -319,6 +352,6 @@ async def test_an_inbound_text_to_an_unknown_number_is_acknowledged_and_dropped(
     from tests.integration.lifecycle.fixtures import read_topic
 
     body = {"source": "447700900111", "destination": "447700999999", "message": "Hi"}
-    response = await receipts.post("/notifications/sms/receive/firetext", data=body)
+    response = await receipts.post("/notifications/sms/receive/firetext", data=body, auth=INBOUND["firetext"])
     assert response.status_code == 200
     assert await read_topic(kafka, topics.INBOUND_SMS, timeout=1.0) == []

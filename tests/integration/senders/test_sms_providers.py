@@ -35,6 +35,7 @@ from notify_sms_sender.providers.sns import SnsProvider
 from notify_sms_sender.router import ProviderRouter
 from notify_sms_sender.routing import ProviderBalancer, RoutingRules
 from notify_sms_sender.sending import SmsSender
+from notify_sms_sender.settings import SmsSenderSettings
 from notify_sms_sender.weights import WeightStore
 from tests.integration.senders.support import free_port, read_topic, sms_request
 from tests.support import env
@@ -192,13 +193,20 @@ def receipts(kafka: CommonSettings, tmp_path: Path) -> Iterator[str]:
 
 
 async def test_research_mode_posts_each_providers_receipt_to_the_receipts_service(
-    kafka: CommonSettings, receipts: str
+    kafka: CommonSettings, receipts: str, engine: AsyncEngine
 ) -> None:
+    perm = message(to="447700900002")
+    temp = message(to="447700900003")
+    async with engine.begin() as conn:  # the sms-sender's claims, made before it "sends"
+        for sms, provider in ((perm, "mmg"), (temp, "firetext")):
+            await conn.execute(
+                text("INSERT INTO send_claims (notification_id, channel, provider) VALUES (:id, 'sms', :p)"),
+                {"id": sms.notification_id, "p": provider},
+            )
+    settings = SmsSenderSettings(receipts_url=receipts)
     async with http_session(concurrency=4, timeout_s=5) as http:
-        perm = message(to="447700900002")
-        temp = message(to="447700900003")
-        await ResearchModeProvider("mmg", http, receipts).send(perm)
-        await ResearchModeProvider("firetext", http, receipts).send(temp)
+        await ResearchModeProvider("mmg", http, settings.mmg_receipt_endpoint()).send(perm)
+        await ResearchModeProvider("firetext", http, settings.firetext_receipt_endpoint()).send(temp)
     events = {
         r.event.notification_id: r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)
     }

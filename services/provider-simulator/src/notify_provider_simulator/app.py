@@ -24,6 +24,7 @@ import boto3
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from notify_common.urls import with_token
 from notify_provider_simulator.outcomes import (
     FIRETEXT_RECEIPT,
     MMG_RECEIPT,
@@ -154,7 +155,10 @@ def take_mmg(s: Simulator, raw: bytes) -> Answer:
         "substatus": substatus,
         "deliverytime": now().strftime("%Y-%m-%d %H:%M:%S"),
     }
-    delurl = str(body.get("delurl") or f"{s.settings.receipts_url}/notifications/sms/mmg")
+    delurl = str(
+        body.get("delurl")
+        or with_token(f"{s.settings.receipts_url}/notifications/sms/mmg", s.settings.mmg_receipt_token)
+    )
     s.accept("mmg", reference, recipient, content, str(body.get("sender", "")), (delurl, receipt, True))
     return 200, b'{"Reference":%s}' % encode_basestring_ascii(reference).encode()
 
@@ -172,7 +176,12 @@ def take_firetext(s: Simulator, raw: bytes) -> Answer:
         "code": code,
         "time": now().strftime("%Y-%m-%d %H:%M:%S"),
     }
-    url = str(form.get("receipt") or f"{s.settings.receipts_url}/notifications/sms/firetext")
+    url = str(
+        form.get("receipt")
+        or with_token(
+            f"{s.settings.receipts_url}/notifications/sms/firetext", s.settings.firetext_receipt_token
+        )
+    )
     s.accept("firetext", reference, recipient, content, str(form.get("from", "")), (url, receipt, False))
     return 200, FIRETEXT_QUEUED
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,5 +24,7 @@ class SimulatorSettings(BaseSettings):
     letters_print_bucket: str = "notify-letters-print"
     aws_region: str = "eu-west-2"
     aws_endpoint_url: str | None = None
-    # Where receipts go when a send names no receipt URL of its own.
+    # Where receipts go when a send names no receipt URL of its own, with each provider's token.
     receipts_url: str = "http://127.0.0.1:6012"
+    mmg_receipt_token: SecretStr | None = None
+    firetext_receipt_token: SecretStr | None = None

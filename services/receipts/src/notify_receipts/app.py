@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -25,20 +24,24 @@ import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security.utils import get_authorization_scheme_param
 from prometheus_client import Counter
 
 from notify_common import topics
 from notify_common.db import create_engine
+from notify_common.errors import RetryableError
 from notify_common.events import Event, now
 from notify_common.kafka import EventProducer
+from notify_common.outbound import parse_networks
 from notify_receipts import domain, sns_sms_poller
+from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
 from notify_receipts.lookups import Lookups
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns import CertificateSource, HttpCertificateSource, InvalidSnsMessage, SnsVerifier
 
 log = logging.getLogger(__name__)
+# The print provider's name in send claims (the letter-sender's).
+PRINT_PROVIDER = "dvla"
 UNRESOLVED = Counter(
     "notify_receipts_unresolved_total", "SES receipts given up on: reference never projected"
 )
@@ -61,22 +64,6 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"result": "error", "message": message}, status)
-
-
-def _basic_auth_ok(request: Request, username: str | None, password: str | None) -> bool:
-    """True when no credentials are configured, or the request carries exactly them."""
-    if username is None:
-        return True
-    import base64
-
-    scheme, value = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, _, secret = base64.b64decode(value).decode().partition(":")
-    except ValueError:
-        return False
-    return hmac.compare_digest(user, username) and hmac.compare_digest(secret, password or "")
 
 
 def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | None = None) -> FastAPI:
@@ -110,6 +97,39 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         await engine.dispose()
 
     app = FastAPI(title="Receipts", lifespan=lifespan, docs_url=None, redoc_url=None)
+    allowed_sources = parse_networks(settings.receipts_allowed_networks)
+
+    @app.exception_handler(RetryableError)
+    async def unavailable(request: Request, exc: RetryableError) -> JSONResponse:
+        """A dependency is down: the provider is asked to try again later; nothing was recorded."""
+        log.warning("receipt not recorded: dependency unavailable", extra={"error": str(exc)})
+        return JSONResponse(
+            {"result": "error", "message": "temporarily unavailable"}, 503, headers={"Retry-After": "5"}
+        )
+
+    for provider, configured in (
+        ("mmg receipts", settings.mmg_receipt_token),
+        ("firetext receipts", settings.firetext_receipt_token),
+        ("mmg inbound texts", settings.mmg_inbound_password),
+        ("firetext inbound texts", settings.firetext_inbound_password),
+        ("print provider callbacks", settings.letter_callback_token),
+    ):
+        if configured is None:
+            log.warning("no credentials configured: every request refused", extra={"endpoint": provider})
+
+    def refused(request: Request, authenticated: bool) -> JSONResponse | None:
+        """The answer to a provider request that may not be taken, or None."""
+        if not source_ok(request, allowed_sources):
+            return _error("source address not allowed", 403)
+        if not authenticated:
+            return _error("unauthorised", 401)
+        return None
+
+    async def claimed_by(request: Request, references: list[str], provider: str) -> bool:
+        """Every reference is a notification this provider was given: a receipt for anything else
+        is refused and records nothing."""
+        lookups: Lookups = request.app.state.lookups
+        return await lookups.claimed_by(references, provider)
 
     async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
@@ -118,6 +138,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     @app.post("/notifications/sms/mmg")
     async def mmg(request: Request) -> JSONResponse:
+        if (refusal := refused(request, token_ok(request, settings.mmg_receipt_token))) is not None:
+            return refusal
         try:
             body = await request.json()
             cid, status = str(body["CID"]), str(body["status"])
@@ -125,6 +147,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _error("MMG callback failed: invalid body")
         if not _valid_id(cid):
             return _error("MMG callback with invalid reference")
+        if not await claimed_by(request, [cid], "mmg"):
+            return _error("MMG callback for an unknown reference", 404)
         substatus = body.get("substatus")
         detail = f"mmg status {status}" + (f"/{substatus}" if substatus is not None else "")
         event = domain.receipt_event(cid, "mmg", mmg_outcome(status), detail)
@@ -132,10 +156,14 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     @app.post("/notifications/sms/firetext")
     async def firetext(request: Request) -> JSONResponse:
+        if (refusal := refused(request, token_ok(request, settings.firetext_receipt_token))) is not None:
+            return refusal
         form = await _form(request)
         reference, status = form.get("reference", ""), form.get("status", "")
         if not status or not _valid_id(reference):
             return _error("Firetext callback failed: invalid body")
+        if not await claimed_by(request, [reference], "firetext"):
+            return _error("Firetext callback for an unknown reference", 404)
         code = form.get("code")
         outcome = firetext_outcome(status, code)
         detail = f"firetext status {status}" + (f"/{code}" if code else "")
@@ -197,10 +225,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     @app.post("/notifications/letter/status")
     async def letter_status(request: Request) -> JSONResponse:
-        expected = settings.letter_callback_token
-        token = request.query_params.get("token", "")
-        if expected is not None and not hmac.compare_digest(token, expected.get_secret_value()):
-            return _error("invalid token", 403)
+        if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
+            return refusal
         try:
             body = await request.json()
             data: dict[str, Any] = body["data"]
@@ -210,21 +236,23 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         outcome = print_outcome(job_status)
         if not _valid_id(job_id) or outcome is None:
             return _error("letter callback with invalid reference or status")
+        if not await claimed_by(request, [job_id], PRINT_PROVIDER):
+            return _error("letter callback for an unknown reference", 404)
         event = domain.receipt_event(job_id, "dvla", outcome, f"print job {job_status.lower()}")
         return await record(request, topics.NOTIFICATION_STATUS, event)
 
     @app.post("/notifications/letter/returned")
     async def letters_returned(request: Request) -> JSONResponse:
-        expected = settings.letter_callback_token
-        token = request.query_params.get("token", "")
-        if expected is not None and not hmac.compare_digest(token, expected.get_secret_value()):
-            return _error("invalid token", 403)
+        if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
+            return refusal
         try:
             references = [str(r) for r in (await request.json())["references"]]
         except (ValueError, KeyError, TypeError):
             return _error("returned letters: invalid body")
         if not references or not all(_valid_id(r) for r in references):
             return _error("returned letters: invalid references")
+        if not await claimed_by(request, references, PRINT_PROVIDER):
+            return _error("returned letters: unknown references", 404)
         producer: EventProducer = request.app.state.producer
         await producer.publish_many(
             (topics.NOTIFICATION_STATUS, domain.receipt_event(r, "dvla", "returned_letter", "returned"))
@@ -234,11 +262,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     @app.post("/notifications/sms/receive/mmg")
     async def mmg_inbound(request: Request) -> JSONResponse:
-        password = settings.mmg_inbound_password
-        if not _basic_auth_ok(
-            request, settings.mmg_inbound_username, password.get_secret_value() if password else None
-        ):
-            return _error("unauthorised", 401)
+        authenticated = basic_ok(request, settings.mmg_inbound_username, settings.mmg_inbound_password)
+        if (refusal := refused(request, authenticated)) is not None:
+            return refusal
         try:
             text = domain.parse_mmg_inbound(await request.json())
         except (ValueError, KeyError, TypeError):
@@ -247,11 +273,11 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     @app.post("/notifications/sms/receive/firetext")
     async def firetext_inbound(request: Request) -> JSONResponse:
-        password = settings.firetext_inbound_password
-        if not _basic_auth_ok(
-            request, settings.firetext_inbound_username, password.get_secret_value() if password else None
-        ):
-            return _error("unauthorised", 401)
+        authenticated = basic_ok(
+            request, settings.firetext_inbound_username, settings.firetext_inbound_password
+        )
+        if (refusal := refused(request, authenticated)) is not None:
+            return refusal
         try:
             text = domain.parse_firetext_inbound(await _form(request))
         except KeyError:

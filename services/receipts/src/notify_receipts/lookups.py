@@ -17,6 +17,10 @@ RESOLVE_MANY = text(
     "SELECT reference, notification_id, service_id FROM provider_references "
     "WHERE reference = ANY(:refs) AND provider = :provider"
 )
+CLAIMED = text(
+    "SELECT count(*) FROM send_claims "
+    "WHERE notification_id = ANY(CAST(:ids AS uuid[])) AND provider = :provider"
+)
 INBOUND_NUMBER = text(
     "SELECT service_id FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
     "AND service_id IS NOT NULL LIMIT 1"
@@ -56,6 +60,18 @@ class Lookups:
             if found is not None or time.monotonic() >= deadline:
                 return found
             await asyncio.sleep(0.1)
+
+    async def claimed_by(self, notification_ids: list[str], provider: str) -> bool:
+        """Whether every one of these notifications was claimed for sending through ``provider``
+        (a sender claims a notification before it calls the provider, so any genuine receipt
+        finds its claim)."""
+        unique = sorted(set(notification_ids))
+        try:
+            async with self._engine.connect() as conn:
+                found = (await conn.execute(CLAIMED, {"ids": unique, "provider": provider})).scalar_one()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return int(found) == len(unique)
 
     async def inbound_service(self, e164: str, local: str) -> str | None:
         try:

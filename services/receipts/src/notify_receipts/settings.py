@@ -21,13 +21,18 @@ class ReceiptsSettings(CommonSettings):
     # older than the max age (answered 200, logged, counted).
     ses_resolve_wait_seconds: float = 2.0
     ses_receipt_max_age_seconds: float = 300.0
-    # Optional credentials the SMS providers use on the inbound endpoints, and the token of the
-    # print provider's callbacks.
+    # Credentials of each provider endpoint (docs/security.md). An endpoint whose credentials are
+    # not set refuses everything. The receipt tokens are also read by the sms-sender, which puts
+    # them in the receipt URLs it gives the providers.
+    mmg_receipt_token: SecretStr | None = None
+    firetext_receipt_token: SecretStr | None = None
     mmg_inbound_username: str | None = None
     mmg_inbound_password: SecretStr | None = None
     firetext_inbound_username: str | None = None
     firetext_inbound_password: SecretStr | None = None
     letter_callback_token: SecretStr | None = None
+    # If set (comma-separated networks), provider endpoints take requests from these only.
+    receipts_allowed_networks: str = ""
 
     # SNS text messages: delivery-status logs polled from CloudWatch Logs (docs/senders.md). On when
     # set true, or when unset and the sms-sender's provider weights (same variable) name sns.

@@ -98,7 +98,8 @@ def build(settings: SmsSenderSettings, producer: EventProducer) -> SmsSenderApp:
     )
     providers = build_providers(settings, client)
     research = {
-        name: ResearchModeProvider(name, client, settings.receipts_url) for name in ("mmg", "firetext")
+        "mmg": ResearchModeProvider("mmg", client, settings.mmg_receipt_endpoint()),
+        "firetext": ResearchModeProvider("firetext", client, settings.firetext_receipt_endpoint()),
     }
     resting = parse_weights(settings.sms_provider_weights)
     delivery_times = DeliveryTimes(slow_after_s=settings.sms_slow_delivery_seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from notify_common.settings import CommonSettings
+from notify_common.urls import with_token
 
 
 class SmsSenderSettings(CommonSettings):
@@ -23,6 +24,10 @@ class SmsSenderSettings(CommonSettings):
     firetext_api_key: SecretStr = SecretStr("local-simulator")
     firetext_international_api_key: SecretStr = SecretStr("local-simulator-international")
     firetext_receipt_url: str | None = None
+    # Each provider's credential for posting receipts to the receipts service, added to the
+    # receipt URL given to the provider as ``?token=`` (the receipts service reads the same settings).
+    mmg_receipt_token: SecretStr | None = None
+    firetext_receipt_token: SecretStr | None = None
 
     provider_timeout_seconds: float = 10.0
     # Provider calls in flight at once, per instance: priority lane, and bulk lane on top.
@@ -48,10 +53,15 @@ class SmsSenderSettings(CommonSettings):
         return self.mmg_url or f"{self.simulator_url}/mmg"
 
     def mmg_receipt_endpoint(self) -> str:
-        return self.mmg_receipt_url or f"{self.receipts_url}/notifications/sms/mmg"
+        return with_token(
+            self.mmg_receipt_url or f"{self.receipts_url}/notifications/sms/mmg", self.mmg_receipt_token
+        )
 
     def firetext_endpoint(self) -> str:
         return self.firetext_url or f"{self.simulator_url}/firetext"
 
     def firetext_receipt_endpoint(self) -> str:
-        return self.firetext_receipt_url or f"{self.receipts_url}/notifications/sms/firetext"
+        return with_token(
+            self.firetext_receipt_url or f"{self.receipts_url}/notifications/sms/firetext",
+            self.firetext_receipt_token,
+        )

@@ -33,18 +33,19 @@ FIRETEXT_RECEIPT = {
 
 
 class ResearchModeProvider:
-    """Plays the provider ``name`` for test keys by posting its receipt to ``receipts_url``."""
+    """Plays the provider ``name`` for test keys by posting its receipt to ``receipt_url`` (the
+    URL the real provider is given, credentials included)."""
 
-    def __init__(self, name: str, client: HttpClient, receipts_url: str) -> None:
+    def __init__(self, name: str, client: HttpClient, receipt_url: str) -> None:
         if name not in ("mmg", "firetext"):
             raise ValueError(f"no research mode receipts for provider {name}")
         self.name = name
-        self._client, self._receipts_url = client, receipts_url.rstrip("/")
+        self._client, self._receipt_url = client, receipt_url
 
     async def send(self, message: SmsMessage) -> str:
         outcome = outcome_for_test_key(message.to) or "delivered"
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        url = f"{self._receipts_url}/notifications/sms/{self.name}"
+        url = self._receipt_url
         if self.name == "mmg":
             status, substatus = MMG_RECEIPT[outcome]
             body = {"status": status, "CID": message.notification_id, "substatus": substatus}
