@@ -64,6 +64,14 @@ async def test_a_public_address_is_taken() -> None:
     await check_url("https://93.184.215.14/callback")
 
 
+async def test_a_name_that_does_not_resolve_yet_is_taken_and_refused_at_connect_time() -> None:
+    url = "https://receiver.invalid/callback"  # .invalid never resolves (RFC 6761)
+    await check_url(url)
+    async with httpx.AsyncClient(transport=GuardedTransport(httpx.AsyncHTTPTransport())) as client:
+        with pytest.raises(UnsafeDestinationError):
+            await client.post(url, content=b"{}")
+
+
 async def test_an_allowed_network_lets_a_self_hoster_reach_an_internal_receiver() -> None:
     await check_url("https://10.1.2.3/callback", parse_networks("10.1.0.0/16"))
     with pytest.raises(UnsafeDestinationError):

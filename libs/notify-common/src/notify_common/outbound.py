@@ -26,6 +26,10 @@ class UnsafeDestinationError(ValueError):
     """A URL the platform will not send requests to; the message says why, without the URL."""
 
 
+class UnresolvedHostError(UnsafeDestinationError):
+    """The host name does not resolve (now): nothing can be sent to it."""
+
+
 def parse_networks(value: str) -> tuple[Network, ...]:
     """``"10.1.0.0/16, 192.168.5.7"`` into networks; refuses anything else with a clear message."""
     networks: list[Network] = []
@@ -83,7 +87,7 @@ async def resolve(host: str, port: int) -> list[Address]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise UnsafeDestinationError("url's host name does not resolve") from exc
+        raise UnresolvedHostError("url's host name does not resolve") from exc
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
@@ -97,10 +101,18 @@ async def checked_addresses(host: str, port: int, allowed: Iterable[Network] = (
     return addresses
 
 
-async def check_url(url: str, allowed: Iterable[Network] = ()) -> None:
-    """The check made when a callback URL is set."""
+async def check_url(url: str, allowed: Iterable[Network] = (), resolve_timeout: float = 3.0) -> None:
+    """The check made when a callback URL is set: its shape, and every address its host resolves to
+    now. A name that does not resolve yet (a receiver not yet live) is taken: every connection is
+    checked again (``GuardedTransport``), so it can never reach inside."""
     parts = check_shape(url)
-    await checked_addresses(parts.hostname or "", parts.port or 443, allowed)
+    try:
+        async with asyncio.timeout(resolve_timeout):
+            await checked_addresses(parts.hostname or "", parts.port or 443, allowed)
+    except UnresolvedHostError:
+        return
+    except TimeoutError:
+        return
 
 
 @dataclass(frozen=True)

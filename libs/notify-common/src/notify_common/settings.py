@@ -77,6 +77,9 @@ class CommonSettings(BaseSettings):
     receipts_url: str = "http://127.0.0.1:6012"
     simulator_url: str = "http://127.0.0.1:6013"
     shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+    # Internal networks (comma-separated, e.g. "10.20.0.0/16") that callback URLs may point into;
+    # by default only public addresses are allowed (docs/security.md).
+    callback_allowed_networks: str = ""
 
     @field_validator("kafka_security_protocol")
     @classmethod

@@ -24,6 +24,7 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.jobs.direct import DirectJobs
 from notify_common.jobs.sendfile import SendOptions, send_file
+from notify_common.outbound import parse_networks
 from notify_common.secrets import SecretBox
 
 DEMO_SERVICE = "Demo service"
@@ -43,7 +44,11 @@ DEMO_TEMPLATES = {
 
 
 def store(settings: ApiSettings) -> AdminStore:
-    return AdminStore(create_engine(settings, pool_size=1), SecretBox(settings.secret_key.get_secret_value()))
+    return AdminStore(
+        create_engine(settings, pool_size=1),
+        SecretBox(settings.secret_key.get_secret_value()),
+        parse_networks(settings.callback_allowed_networks),
+    )
 
 
 async def demo(settings: ApiSettings) -> dict[str, str]:

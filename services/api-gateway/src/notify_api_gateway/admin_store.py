@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from notify_common.db.tables_api import (
     service_letter_contacts,
     service_sms_senders,
 )
+from notify_common.outbound import Network, UnsafeDestinationError, check_url
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number, validate_email_address
 from notify_common.secrets import SecretBox
 from notify_common.templates import SMS_CHAR_LIMIT
@@ -115,9 +117,20 @@ def _jsonable(row: Any) -> dict[str, Any]:
 
 
 class AdminStore:
-    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+    def __init__(
+        self, engine: AsyncEngine, box: SecretBox, callback_networks: Sequence[Network] = ()
+    ) -> None:
         self.engine = engine
         self._box = box
+        # Internal networks callbacks may reach (NOTIFY_CALLBACK_ALLOWED_NETWORKS); none by default.
+        self._callback_networks = tuple(callback_networks)
+
+    async def check_callback_url(self, url: str) -> None:
+        """Refuse a callback URL the platform must not send to (docs/security.md)."""
+        try:
+            await check_url(url, self._callback_networks)
+        except UnsafeDestinationError as exc:
+            raise AdminError(str(exc)) from exc
 
     # ---- services ---------------------------------------------------------------------------
 
@@ -543,8 +556,7 @@ class AdminStore:
     async def set_callback(self, service_id: str, callback_type: str, url: str, bearer_token: str) -> None:
         if callback_type not in CALLBACK_TYPES:
             raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
-        if not url.startswith("https://"):
-            raise AdminError("url is not a valid https url")
+        await self.check_callback_url(url)
         if len(bearer_token) < 10:
             raise AdminError("bearer_token is too short (at least 10 characters)")
         sealed = self._box.seal(bearer_token)

@@ -45,6 +45,7 @@ from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer
+from notify_common.outbound import parse_networks
 from notify_common.ratelimit import Limiter
 from notify_common.secrets import SecretBox
 
@@ -100,7 +101,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.notify = state
         app.state.jobs = jobs.JobsApi(settings)
         app.state.admin_store = AdminStore(
-            state.repository.engine, SecretBox(settings.secret_key.get_secret_value())
+            state.repository.engine,
+            SecretBox(settings.secret_key.get_secret_value()),
+            parse_networks(settings.callback_allowed_networks),
         )
         stop = asyncio.Event()
         scheduler = (

@@ -134,8 +134,7 @@ async def api_message_log(service_id: str, admin: Admin, state: State) -> dict[s
 async def _change_callback_url(admin: AdminStore, service_id: str, callback_type: str, url: str) -> None:
     if callback_type not in CALLBACK_TYPES:
         raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
-    if not url.startswith("https://"):
-        raise AdminError("url is not a valid https url")
+    await admin.check_callback_url(url)
     async with admin.engine.begin() as conn:
         changed = await conn.execute(
             update(service_callback_api)
