@@ -13,7 +13,7 @@ import httpx
 import orjson
 import redis
 
-from notify_api_gateway.idempotency import IdempotencyKeys, fingerprint
+from notify_api_gateway.idempotency import IdempotencyKeys, fingerprint, scope
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
 from notify_common.events import EmailRequested, JobRequested, LetterRequested, SmsRequested
@@ -168,7 +168,7 @@ def test_a_concurrent_duplicate_is_a_409(sandbox: Sandbox) -> None:
     client = redis.Redis.from_url(env.REDIS_URL)
     raw = httpx.Request("POST", "http://x", json=sms(sandbox)).content
     claim = {"state": "in-flight", "fingerprint": fingerprint("POST", "/v2/notifications/sms", raw)}
-    client.set(IdempotencyKeys._key(sandbox.service_id, key), orjson.dumps(claim), ex=30)
+    client.set(IdempotencyKeys._key(scope(sandbox.service_id, "normal"), key), orjson.dumps(claim), ex=30)
     response = httpx.post(
         f"{sandbox.url}/v2/notifications/sms",
         content=raw,

@@ -75,7 +75,7 @@ def api_with_jobs(kafka: CommonSettings) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-async def api_key(engine: AsyncEngine, service_id: str) -> str:
+async def api_key(engine: AsyncEngine, service_id: str, key_type: str = "normal") -> str:
     secret = str(uuid.uuid4())
     box = SecretBox(CommonSettings().secret_key.get_secret_value())
     async with engine.begin() as conn:
@@ -83,12 +83,12 @@ async def api_key(engine: AsyncEngine, service_id: str) -> str:
             insert(api_keys).values(
                 id=str(uuid.uuid4()),
                 service_id=service_id,
-                name="jobs",
-                key_type="normal",
+                name=f"jobs {key_type}",
+                key_type=key_type,
                 secret=box.seal(secret),
             )
         )
-    return f"jobs-{service_id}-{secret}"
+    return f"jobs_{key_type}-{service_id}-{secret}"
 
 
 async def test_a_csv_sent_with_the_cli_becomes_a_job_that_reads_back_and_cancels_while_scheduled(
@@ -101,6 +101,7 @@ async def test_a_csv_sent_with_the_cli_becomes_a_job_that_reads_back_and_cancels
     service_id = await seed_service(engine)
     template_id = await seed_template(engine, service_id)
     key = await api_key(engine, service_id)
+    test_key = await api_key(engine, service_id, "test")
     good = tmp_path / "reminders.csv"
     good.write_bytes(sms_csv(30))
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
@@ -122,6 +123,14 @@ async def test_a_csv_sent_with_the_cli_becomes_a_job_that_reads_back_and_cancels
                     )
                 ).all()
             ]
+
+        # A job is visible only to the key type that made it: the service's test key finds nothing.
+        test_token = jwt.encode({"iss": service_id, "iat": int(time.time())}, test_key[-36:], "HS256")
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {test_token}"}
+        ) as other:
+            assert (await other.get(f"/v2/jobs/{job_id}")).status_code == 404
+            assert (await other.post(f"/v2/jobs/{job_id}/cancel")).status_code == 404
 
         token = jwt.encode({"iss": service_id, "iat": int(time.time())}, key[-36:], "HS256")
         headers = {"Authorization": f"Bearer {token}"}

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` on POST (beyond Notify): a client may retry a send safely.
 
-For 24 hours a key (per service) remembers the fingerprint of the first request and, once it
+For 24 hours a key (per service and key type) remembers the fingerprint of the first request and, once it
 succeeded, its response. The same key with the same body replays that response; with a different
 body it is refused (422); while the first request is still in flight a duplicate gets 409. A
 request that fails releases its key, so it can be retried. Stored in Redis.
@@ -34,6 +34,11 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     except orjson.JSONDecodeError:
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def scope(service_id: str, key_type: str) -> str:
+    """Keys are remembered per service and key type: a test-key send never answers for a live one."""
+    return f"{service_id}:{key_type}"
 
 
 def check_key(key: str) -> str:

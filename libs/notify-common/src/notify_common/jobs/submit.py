@@ -223,15 +223,17 @@ async def cancel_job(
     service_id: str,
     job_id: str,
     correlation_id: str | None = None,
+    key_type: str | None = None,
 ) -> StoredJob:
     """Cancel a scheduled job: ``JobStatusChanged(cancelled)`` is published and nothing is sent.
+    With ``key_type`` (an API caller's), only a job made with that type of key is found.
 
     Raises ``JobNotFound`` (unknown, another service's, or not yet recorded by the job-splitter,
     which takes a moment after ``submit_job``) or ``JobNotCancellable`` (no longer scheduled).
     """
     async with engine.begin() as conn:
         job = await get_job(conn, job_id, for_update=True)
-        if job is None or job.service_id != service_id:
+        if job is None or job.service_id != service_id or key_type not in (None, job.key_type):
             raise JobNotFound(job_id)
         if job.status != JobStatus.SCHEDULED:
             raise JobNotCancellable(job.status)

@@ -30,7 +30,7 @@ from notify_api_gateway.errors import (
     rate_limited,
     validation_error,
 )
-from notify_api_gateway.idempotency import check_key, fingerprint
+from notify_api_gateway.idempotency import check_key, fingerprint, scope
 from notify_api_gateway.sending import PreparedSend, SendContext
 from notify_common.ratelimit import DailyLimit
 
@@ -222,7 +222,7 @@ async def idempotent(
         return await run()
     key = check_key(header)
     print_ = fingerprint(request.method, request.url.path, raw)
-    keys, service_id = state.idempotency, caller.service.id
+    keys, service_id = state.idempotency, scope(caller.service.id, caller.api_key.key_type)
     try:
         replay = await keys.begin(service_id, key, print_)
     except RedisError:

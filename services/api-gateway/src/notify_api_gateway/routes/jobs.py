@@ -169,7 +169,8 @@ async def read_job(job_id: str, state: State, caller: Caller) -> JSONResponse:
     check_job_id(job_id)
     async with state.repository.engine.connect() as conn:
         job = await get_job(conn, job_id)
-        if job is None or job.service_id != caller.service.id:
+        # A job is visible only to the key type that made it (a test key never sees live jobs).
+        if job is None or job.service_id != caller.service.id or job.key_type != caller.api_key.key_type:
             raise not_found()
         rows = (await conn.execute(JOB_STATISTICS, {"service_id": job.service_id, "job_id": job_id})).all()
     statistics = [{"status": str(r[0]), "count": int(r[1])} for r in rows]
@@ -186,6 +187,7 @@ async def cancel(job_id: str, request: Request, state: State, caller: Caller) ->
             service_id=caller.service.id,
             job_id=job_id,
             correlation_id=request.headers.get("x-request-id"),
+            key_type=caller.api_key.key_type,
         )
     except JobNotFound:
         raise not_found() from None
