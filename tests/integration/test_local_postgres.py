@@ -4,6 +4,7 @@ must still find its data, socket directory and log, without the folder being ope
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,7 +66,10 @@ def private_checkout(tmp_path: Path) -> Iterator[LocalPostgres]:
     # When the data lives outside the checkout, .local/postgres points at it: remove that too.
     pointer = local.state / "postgres"
     if pointer.is_symlink():
-        shutil.rmtree(pointer.resolve(), ignore_errors=True)
+        away = pointer.resolve()
+        shutil.rmtree(away, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            away.parent.rmdir()  # /var/lib/notify-local, when nothing else is kept there
 
 
 def test_postgres_starts_and_keeps_its_data_when_the_checkout_is_inside_a_private_folder(
