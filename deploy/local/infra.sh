@@ -56,6 +56,9 @@ pg_home() {
     printf 'PostgreSQL data of the local platform in %s\n' "$(cd "$STATE/.." && pwd -P)" > "$away/README"
     ln -s "$away" "$here"
     ok "PostgreSQL keeps its data in $away (linked from $here): the postgres user cannot reach $STATE"
+    if [[ -f "$away/data/PG_VERSION" ]]; then
+      warn "that folder holds the data of an earlier checkout at this path, used again (remove it to start afresh)"
+    fi
   fi
   PG_HOME="$(readlink -m "$here")"; PG_DATA="$PG_HOME/data"; PG_SOCKET_DIR="$PG_HOME/socket"
 }
