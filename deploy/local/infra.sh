@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Starts (or stops) the backing services of the local platform as this project's own processes:
 # Apache Kafka (KRaft, from Maven Central jars), PostgreSQL and Redis (Debian packages) and moto's
-# server (SES, SNS, S3). State, logs and pid files live under .local/.
+# server (SES, SNS, S3). State, logs and pid files live under .local/ (PostgreSQL's may live
+# elsewhere, with a link from .local/postgres: see pg_home).
 # Usage: infra.sh start|stop|status|running [component ...]   (components: kafka postgres redis moto)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The jars can be shared between checkouts or state folders (the fault tests start clusters of their own).
 KAFKA_LIBS="${NOTIFY_KAFKA_LIBS_DIR:-$STATE/kafka/libs-$KAFKA_VERSION}"
 KAFKA_DATA="$STATE/kafka/data"
-PG_DATA="$STATE/postgres/data"
-PG_SOCKET_DIR="$STATE/postgres/socket"
+PG_HOME="$(readlink -m "$STATE/postgres")"
+PG_DATA="$PG_HOME/data"
+PG_SOCKET_DIR="$PG_HOME/socket"
 REDIS_DIR="$STATE/redis"
 
 java_opts() {  # java_opts NODE: each node logs to kafka.log (node 1) or kafka-N.log
@@ -72,17 +74,46 @@ start_kafka() {
   done
 }
 
+# pg_home: where PostgreSQL's data, socket directory and log live. As root, PostgreSQL runs as the
+# postgres user, which cannot reach a checkout inside a private folder (a clone under /root, mode
+# 0700). Rather than open that folder up, the first start then keeps them in
+# /var/lib/notify-local/<hash of the state folder>/ (owned by postgres, mode 0700) and makes
+# .local/postgres a link to it, so every later start, stop and status finds the same data.
+pg_home() {
+  local here="$STATE/postgres"
+  if [[ $EUID -eq 0 && ! -L "$here" && ! -f "$here/data/PG_VERSION" ]] \
+     && ! runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+    local away
+    away="/var/lib/notify-local/$(cd "$STATE" && pwd -P | sha256sum | cut -c1-16)"
+    rm -rf "$here"  # only folders an earlier failed start made: there is no database in them
+    install -d -m 755 /var/lib/notify-local
+    install -d -m 700 -o postgres -g postgres "$away"
+    printf 'PostgreSQL data of the local platform in %s\n' "$(cd "$STATE/.." && pwd -P)" > "$away/README"
+    ln -s "$away" "$here"
+    ok "PostgreSQL keeps its data in $away (linked from $here): the postgres user cannot reach $STATE"
+    if [[ -f "$away/data/PG_VERSION" ]]; then
+      warn "that folder holds the data of an earlier checkout at this path, used again (remove it to start afresh)"
+    fi
+  fi
+  PG_HOME="$(readlink -m "$here")"; PG_DATA="$PG_HOME/data"; PG_SOCKET_DIR="$PG_HOME/socket"
+}
+
 start_postgres() {
   if is_running postgres; then ok "PostgreSQL already running on 127.0.0.1:$PG_PORT"; return; fi
+  pg_home
   mkdir -p "$PG_DATA" "$PG_SOCKET_DIR"
-  [[ $EUID -eq 0 ]] && chown -R postgres:postgres "$STATE/postgres"
+  [[ $EUID -eq 0 ]] && chown -R postgres:postgres "$PG_HOME"
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
     step "initialising PostgreSQL data directory"
     as_service_user "$PG_BIN/initdb" -D "$PG_DATA" -U notify --auth=trust -E UTF8 --no-locale >"$LOGS/initdb.log"
   fi
   step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  touch "$LOGS/postgres.log"; [[ $EUID -eq 0 ]] && chown postgres "$LOGS/postgres.log"
-  as_service_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOGS/postgres.log" -w -t 60 start \
+  # The server opens its log itself, so the log sits beside the data (logs/ links to it) when the
+  # data had to move out of the checkout.
+  local log="$LOGS/postgres.log"
+  if [[ -L "$STATE/postgres" ]]; then log="$PG_HOME/postgres.log"; ln -sfn "$log" "$LOGS/postgres.log"; fi
+  touch "$log"; [[ $EUID -eq 0 ]] && chown postgres "$log"
+  as_service_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$log" -w -t 60 start \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c max_connections=200 -c shared_buffers=256MB" >/dev/null
   head -n 1 "$PG_DATA/postmaster.pid" > "$RUN/postgres.pid"
   "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U notify -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='notify'" | grep -q 1 \
@@ -160,6 +191,7 @@ case "$action" in
       for name in "${names[@]}"; do
         if is_running "$name"; then ok "$name running (pid $(cat "$RUN/$name.pid"))"; else warn "$name not running"; fi
       done
+      if [[ $p == postgres && -L "$STATE/postgres" ]]; then ok "PostgreSQL's data: $PG_HOME (linked from $STATE/postgres)"; fi
     done
     ;;
   *) die "usage: infra.sh start|stop|status|running [kafka|postgres|redis|moto ...]" ;;

@@ -77,7 +77,8 @@ stop_pids() {
   for name in "$@"; do stop_pid "$name"; done
 }
 
-# as_service_user CMD...: PostgreSQL refuses to run as root, so run it as the postgres user then.
+# as_service_user CMD...: PostgreSQL refuses to run as root, so run it as the postgres user then
+# (from /, since the current folder may be one that user cannot enter).
 as_service_user() {
-  if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ $EUID -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }

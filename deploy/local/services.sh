@@ -34,12 +34,24 @@ case "${1:-start}" in
       wait_for "${entry%%:*}" 60 healthy "${entry##*:}"
     done
     step "admin console"
+    # The demo admin's sign-in codes must really be sent, so its number is an ordinary one from
+    # Ofcom's drama range, not one of the smoke-test numbers (07700900000/111/222) the API accepts
+    # without sending anything.
+    mobile=07700900999
     if [[ ! -f "$STATE/console.env" ]]; then
       password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
       NOTIFY_CONSOLE_PASSWORD="$password" "$ROOT/.venv/bin/notify-admin-console" create-user --exist-ok \
-        --platform-admin --email admin@example.gov.uk --name "Platform admin" --mobile 07700900000 >/dev/null
-      (umask 077; printf 'CONSOLE_URL=http://127.0.0.1:6027\nCONSOLE_EMAIL=admin@example.gov.uk\nCONSOLE_PASSWORD=%s\n' \
-        "$password" > "$STATE/console.env")
+        --platform-admin --email admin@example.gov.uk --name "Platform admin" --mobile "$mobile" >/dev/null
+      (umask 077; printf 'CONSOLE_URL=http://127.0.0.1:6027\nCONSOLE_EMAIL=admin@example.gov.uk\nCONSOLE_PASSWORD=%s\nCONSOLE_MOBILE=%s\n' \
+        "$password" "$mobile" > "$STATE/console.env")
+    elif ! grep -q '^CONSOLE_MOBILE=' "$STATE/console.env"; then
+      # Made by an earlier version with the smoke-test number 07700900000: move the account to the
+      # new number, once (unless its password was changed since), and note it in console.env.
+      password="$(sed -n 's/^CONSOLE_PASSWORD=//p' "$STATE/console.env")"
+      NOTIFY_CONSOLE_PASSWORD="$password" "$ROOT/.venv/bin/notify-admin-console" create-user --exist-ok \
+        --platform-admin --email admin@example.gov.uk --name "Platform admin" --mobile "$mobile" | sed 's/^/    /' \
+        || warn "could not update the demo admin's mobile number (see above)"
+      printf 'CONSOLE_MOBILE=%s\n' "$mobile" >> "$STATE/console.env"
     fi
     ok "http://127.0.0.1:6027/ : sign in with the email and password in .local/console.env;"
     ok "the text message code arrives at the provider simulator, http://127.0.0.1:6013/"

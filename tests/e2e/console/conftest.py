@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from notify_common.recipients import normalise_phone_number
 from tests.e2e.conftest import ADMIN_API_TOKEN, Platform, free_ports
 from tests.support import env
 from tests.support.processes import ServiceProcess
@@ -35,24 +36,27 @@ class Console:
     mobile: str
     inbound_number: str
     receipts_url: str
+    simulator_url: str
 
     def latest_code(self, after: float, timeout: float = 30.0) -> str:
-        """The sign-in code the platform texted to the person (read back like Notify's own
-        functional tests do: from the platform's record of what it sent)."""
-        platform = self.api.post("/admin/console/platform").json()["data"]
+        """The sign-in code texted to the person since ``after``, read where a person running the
+        platform reads it: the messages the provider simulator was handed (its ``/api/messages``)."""
+        to = normalise_phone_number(self.mobile)  # senders hand providers the normalised form
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.api.post(
-                f"/admin/console/services/{platform['service_id']}/notifications/search",
-                json={"to": self.mobile},
-            ).json()["data"]["notifications"]
-            fresh = [n for n in found if _epoch(n["created_at"]) >= after - 1]
+            handed = httpx.get(f"{self.simulator_url}/api/messages", timeout=10).json()["messages"]
+            fresh = [
+                m
+                for m in handed
+                if m["recipient"].lstrip("+") == to and _epoch(m["received_at"]) >= after - 1
+            ]
             if fresh:
-                found_code = re.search(r"\b(\d{5})\b", str(fresh[0]["preview"]))
-                assert found_code is not None, fresh[0]
+                text = max(fresh, key=lambda m: _epoch(m["received_at"]))["content"]
+                found_code = re.search(r"\b(\d{5})\b", text)
+                assert found_code is not None, "no code in the text the simulator received"
                 return found_code.group(1)
             time.sleep(0.3)
-        raise TimeoutError("no sign-in code was sent")
+        raise TimeoutError("no sign-in code reached the provider simulator")
 
 
 def _epoch(iso: str) -> float:
@@ -111,6 +115,7 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
             mobile=mobile,
             inbound_number=inbound_number,
             receipts_url=platform.services["receipts"].url,
+            simulator_url=platform.simulator_url,
         )
     finally:
         process.kill()
