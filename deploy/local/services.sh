@@ -31,7 +31,7 @@ case "${1:-start}" in
       ok "started $name (pid $!, port $port)"
     done
     for entry in "${SERVICES[@]}"; do
-      wait_for "${entry%%:*}" 60 healthy "${entry##*:}"
+      wait_for "${entry%%:*}" 120 healthy "${entry##*:}"
     done
     step "admin console"
     # The demo admin's sign-in codes must really be sent, so its number is an ordinary one from

@@ -36,7 +36,7 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([str(executable)], env=env, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
