@@ -17,8 +17,10 @@ from sqlalchemy import text
 
 from notify_api_gateway import redis_client
 from notify_api_gateway.admin import console_folders, console_reports
+from notify_api_gateway.admin.access import AdminAudit, FailureThrottle, parse_tokens
 from notify_api_gateway.admin.console_integration import router as console_integration_router
 from notify_api_gateway.admin.console_routes import router as console_admin_router
+from notify_api_gateway.admin.routes import AdminAccess
 from notify_api_gateway.admin.routes import router as admin_router
 from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
@@ -135,11 +137,20 @@ def create_app(settings: ApiSettings) -> FastAPI:
     register_error_handlers(app)
     for module in (notifications, bulk, reads, templates, inbound, jobs, documents):
         app.include_router(module.router)
-    app.include_router(admin_router)
-    app.include_router(console_admin_router)
-    app.include_router(console_folders.router)
-    app.include_router(console_reports.router)
-    app.include_router(console_integration_router)
+    if settings.admin_api_enabled:
+        app.state.admin_access = AdminAccess(
+            parse_tokens(settings.admin_api_token, settings.admin_api_scoped_tokens.get_secret_value()),
+            FailureThrottle(settings.admin_auth_failures_allowed, settings.admin_auth_window_seconds),
+        )
+        app.add_middleware(AdminAudit)
+        for router in (
+            admin_router,
+            console_admin_router,
+            console_folders.router,
+            console_reports.router,
+            console_integration_router,
+        ):
+            app.include_router(router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 

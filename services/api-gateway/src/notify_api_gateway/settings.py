@@ -14,8 +14,15 @@ class ApiSettings(JobsSettings):
     # Where Notify's clients are told a notification lives; defaults to the base URL.
     public_url_root: str | None = None
     email_domain: str = "notifications.service.gov.uk"
-    # Bearer token of the admin API (/admin/...). Unset: the admin API refuses every request.
+    # The admin API (/admin/...): off, it is neither served nor in the OpenAPI document. Its
+    # platform token; more tokens with narrower scopes as name:scope:token (admin/access.py).
+    # No token: every admin request is refused.
+    admin_api_enabled: bool = True
     admin_api_token: SecretStr | None = None
+    admin_api_scoped_tokens: SecretStr = SecretStr("")
+    # Failed admin authentications allowed per client address in the window, then 429.
+    admin_auth_failures_allowed: int = Field(default=10, ge=1)
+    admin_auth_window_seconds: float = Field(default=60.0, gt=0)
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.

@@ -1,19 +1,21 @@
 """The admin API under ``/admin``: configuration data, with its own authentication.
 
-Every request carries ``Authorization: Bearer <NOTIFY_ADMIN_API_TOKEN>`` (compared in constant
-time); service API keys are never accepted here. With no token configured, every request is refused.
+Every request carries ``Authorization: Bearer <token>``: the platform token or a scoped one
+(``admin/access.py``); service API keys are never accepted here. With no token configured, every
+request is refused; failed authentications are throttled per client address.
 Request bodies are pydantic models; answers are ``{"data": ...}``.
 """
 
 from __future__ import annotations
 
-import hmac
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
+from notify_api_gateway.admin.access import AdminToken, FailureThrottle, match_token
 from notify_api_gateway.admin_store import AdminError, AdminStore
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError
@@ -25,18 +27,35 @@ Postage = Literal["first", "second", "economy"]
 
 
 def admin_store(request: Request, state: State) -> AdminStore:
-    token = state.settings.admin_api_token
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if (
-        token is None
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
-    ):
+    access: AdminAccess = request.app.state.admin_access
+    client = request.client.host if request.client else "unknown"
+    wait = access.throttle.retry_after(client)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "RateLimitError",
+            "Too many failed admin API authentications: try again later",
+            headers={"Retry-After": str(wait)},
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    token = match_token(access.tokens, given.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        access.throttle.failed(client)
         raise ApiError(401, "AuthError", "Unauthorized: admin token required")
+    request.state.admin_token = token  # for the audit line
+    if not token.permits(request.method, request.url.path):
+        raise ApiError(403, "AuthError", f"Forbidden: this admin token's scope is {token.scope}")
     store = request.app.state.admin_store
     assert isinstance(store, AdminStore)
     return store
+
+
+@dataclass(frozen=True)
+class AdminAccess:
+    """The admin API's tokens and its throttle of failed authentications (one per process)."""
+
+    tokens: tuple[AdminToken, ...]
+    throttle: FailureThrottle
 
 
 Admin = Annotated[AdminStore, Depends(admin_store)]
