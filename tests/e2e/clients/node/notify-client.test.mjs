@@ -144,6 +144,8 @@ test('an email is sent with personalisation, a reference and a reply-to address 
   assert.equal(body.content.subject, 'Hello Bo');
   assert.match(body.content.body, /Dear Bo\./);
   assert.equal(body.content.from_email, `${env('NOTIFY_EMAIL_FROM')}@notifications.service.gov.uk`);
+  assert.equal(body.content.one_click_unsubscribe_url, null);
+  assert.deepEqual(body.sanitised_content, {});
   assertTemplateRef(body.template, ids.email);
   sent.email = body.id;
 
@@ -152,6 +154,21 @@ test('an email is sent with personalisation, a reference and a reply-to address 
   assert.equal(read.email_address, 'someone@example.com');
   assert.equal(read.subject, 'Hello Bo');
   assert.equal(read.phone_number, null);
+});
+
+test('an email sanitises the personalisation it is asked to and carries an unsubscribe link', async () => {
+  const given = 'Bo *Smith* https://example.com/x';
+  const response = await client.sendEmail(ids.email, 'someone@example.com', {
+    personalisation: { name: given },
+    sanitiseContentFor: ['name'],
+    oneClickUnsubscribeURL: 'https://www.example.gov.uk/unsubscribe?id=1',
+  });
+  assert.equal(response.status, 201);
+  const body = response.data;
+  const sanitised = 'Bo \\*Smith\\*';
+  assert.deepEqual(body.sanitised_content, { name: { unsanitised: given, sanitised: `${sanitised} ` } });
+  assert.equal(body.content.one_click_unsubscribe_url, 'https://www.example.gov.uk/unsubscribe?id=1');
+  assert.equal(body.content.subject, `Hello ${sanitised}`);
 });
 
 test('an email carries files prepared with prepareUpload, with and without options', async () => {
