@@ -54,12 +54,13 @@ ok "notifications-node-client $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$CLIENT
 step "GOV.UK Notify's official Java client for the tests (Maven Central)"
 java_stamp="$CLIENTS/java/target/.resolved-pom"
 if [[ ! -f "$java_stamp" ]] || ! cmp -s "$CLIENTS/java/pom.xml" "$java_stamp"; then
-  # Compiles the test and runs none of it, so that the client's jars, JUnit and every plugin the
-  # tests use (including Surefire's JUnit provider) are in the local Maven repository: the tests run
-  # Maven offline. -B prints each download on its own line: that is the progress of a cold fetch.
-  mvn -B -f "$CLIENTS/java/pom.xml" test -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
-      | grep -E 'Downloaded from|BUILD|ERROR' | sed 's/^/    /' || true
-  mvn -o -B -q -f "$CLIENTS/java/pom.xml" test -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false >/dev/null \
+  # Compiles the test and starts JUnit with a tag no test has, so that the client's jars, JUnit and
+  # every plugin the tests use (Surefire's JUnit provider is only fetched when JUnit starts) are in
+  # the local Maven repository: the tests run Maven offline. -B prints each download on its own
+  # line: that is the progress of a cold fetch.
+  no_tests=(test -Dgroups=none -Dsurefire.failIfNoSpecifiedTests=false)
+  mvn -B -Dstyle.color=never -f "$CLIENTS/java/pom.xml" "${no_tests[@]}" 2>&1 | grep -E 'Downloaded from|BUILD|ERROR' | sed 's/^/    /' || true
+  mvn -o -B -q -f "$CLIENTS/java/pom.xml" "${no_tests[@]}" >/dev/null 2>&1 \
       || die "the Java client's dependencies were not fetched (see above)"
   cp "$CLIENTS/java/pom.xml" "$java_stamp"
 fi

@@ -360,7 +360,7 @@ class NotificationClientTest {
         for (ReceivedTextMessage text : texts) {
             assertEquals(UUID.fromString(env("NOTIFY_SERVICE_ID")), text.getServiceId());
             assertEquals("447700900111", text.getUserNumber());
-            assertEquals("44" + number.substring(1), text.getNotifyNumber());
+            assertEquals(number, text.getNotifyNumber());
             assertNotNull(text.getCreatedAt());
         }
         List<UUID> ids = texts.stream().map(ReceivedTextMessage::getId).toList();
