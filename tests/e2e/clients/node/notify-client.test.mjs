@@ -78,7 +78,7 @@ async function allPages(fetchPage) {
     const page = (await fetchPage(olderThan)).data;
     const items = page.notifications ?? page.received_text_messages;
     if (items.length === 0) return seen;
-    assert.ok(page.links.next.endsWith(`older_than=${items[items.length - 1].id}`), page.links.next);
+    assert.equal(new URL(page.links.next).searchParams.get('older_than'), items[items.length - 1].id);
     seen.push(...items);
     olderThan = items[items.length - 1].id;
   }
