@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the local platform needs and is missing: Debian packages (PostgreSQL, Redis,
-# Java 17, Maven), uv and the Python workspace, and Apache Kafka's jars from Maven Central.
+# Java 17, Maven), uv and the Python workspace, Apache Kafka's jars from Maven Central, and the
+# official GOV.UK Notify Node and Java clients that the tests drive (tests/e2e/clients).
 # Idempotent: a second run only checks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,6 +41,30 @@ ok "Python environment in $ROOT/.venv ($(uv --version))"
 step "admin console assets (GOV.UK Frontend, axe-core) from npm"
 "$ROOT/services/admin-console/install-assets.sh"
 ok "built into services/admin-console/src/notify_admin_console/static"
+
+step "GOV.UK Notify's official Node client for the tests (npm)"
+CLIENTS="$ROOT/tests/e2e/clients"
+node_stamp="$CLIENTS/node/node_modules/.installed-lock"
+if [[ ! -f "$node_stamp" ]] || ! cmp -s "$CLIENTS/node/package-lock.json" "$node_stamp"; then
+  (cd "$CLIENTS/node" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$CLIENTS/node/package-lock.json" "$node_stamp"
+fi
+ok "notifications-node-client $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$CLIENTS/node/node_modules/notifications-node-client/package.json" | head -n 1) in tests/e2e/clients/node"
+
+step "GOV.UK Notify's official Java client for the tests (Maven Central)"
+java_stamp="$CLIENTS/java/target/.resolved-pom"
+if [[ ! -f "$java_stamp" ]] || ! cmp -s "$CLIENTS/java/pom.xml" "$java_stamp"; then
+  # Compiles the test and starts JUnit with a tag no test has, so that the client's jars, JUnit and
+  # every plugin the tests use (Surefire's JUnit provider is only fetched when JUnit starts) are in
+  # the local Maven repository: the tests run Maven offline. -B prints each download on its own
+  # line: that is the progress of a cold fetch.
+  no_tests=(test -Dgroups=none -Dsurefire.failIfNoSpecifiedTests=false)
+  mvn -B -Dstyle.color=never -f "$CLIENTS/java/pom.xml" "${no_tests[@]}" 2>&1 | grep -E 'Downloaded from|BUILD|ERROR' | sed 's/^/    /' || true
+  mvn -o -B -q -f "$CLIENTS/java/pom.xml" "${no_tests[@]}" >/dev/null 2>&1 \
+      || die "the Java client's dependencies were not fetched (see above)"
+  cp "$CLIENTS/java/pom.xml" "$java_stamp"
+fi
+ok "notifications-java-client $(sed -n 's:.*<notify.client.version>\(.*\)</notify.client.version>.*:\1:p' "$CLIENTS/java/pom.xml") resolved for tests/e2e/clients/java"
 
 step "Apache Kafka $KAFKA_VERSION jars"
 KAFKA_LIBS="$STATE/kafka/libs-$KAFKA_VERSION"

@@ -305,7 +305,7 @@ async def test_letter_print_statuses_and_returns_change_the_status(
 
 
 @pytest.mark.parametrize("provider", ["mmg", "firetext"])
-async def test_an_inbound_text_is_stored_for_the_service_that_owns_the_number(
+async def test_an_inbound_text_is_stored_for_the_service_that_owns_the_number_under_that_number(
     engine: AsyncEngine, receipts: httpx.AsyncClient, provider: str
 ) -> None:
     service_id = await add_service(engine)
@@ -337,9 +337,10 @@ async def test_an_inbound_text_is_stored_for_the_service_that_owns_the_number(
 
     await eventually(stored)
     [(user, notify, content, stored_provider, created)] = await stored()
+    # notify_number is the service's inbound number as it is held, whatever form the provider used.
     assert (user, notify, content, stored_provider) == (
         "447700900111",
-        international,
+        number,
         "Hello Notify!",
         provider,
     )

@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -286,14 +287,15 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     async def _inbound(request: Request, text: domain.InboundText) -> JSONResponse:
         lookups: Lookups = request.app.state.lookups
-        service_id = await lookups.inbound_service(
-            text.notify_number, domain.local_format(text.notify_number)
-        )
-        if service_id is None:
+        owner = await lookups.inbound_service(text.notify_number, domain.local_format(text.notify_number))
+        if owner is None:
             # Acknowledged, as in Notify: the provider must not keep retrying a number we don't own.
             log.warning("inbound text for an unknown number dropped", extra={"provider": text.provider})
             return JSONResponse({"status": "ok"})
-        event = domain.inbound_event(text, service_id)
+        service_id, number = owner
+        # As in Notify, a received text's notify_number is the service's inbound number as it is
+        # held, not as this provider happened to write it.
+        event = domain.inbound_event(replace(text, notify_number=number), service_id)
         await request.app.state.producer.publish(topics.INBOUND_SMS, event)
         log.info(
             "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}

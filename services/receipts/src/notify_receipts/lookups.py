@@ -22,7 +22,7 @@ CLAIMED = text(
     "WHERE notification_id = ANY(CAST(:ids AS uuid[])) AND provider = :provider"
 )
 INBOUND_NUMBER = text(
-    "SELECT service_id FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
+    "SELECT service_id, number FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
     "AND service_id IS NOT NULL LIMIT 1"
 )
 
@@ -73,7 +73,9 @@ class Lookups:
             raise RetryableError("database unavailable") from exc
         return int(found) == len(unique)
 
-    async def inbound_service(self, e164: str, local: str) -> str | None:
+    async def inbound_service(self, e164: str, local: str) -> tuple[str, str] | None:
+        """The service that owns this inbound number, and the number as it is held (a provider may
+        write it in another form)."""
         try:
             async with self._engine.connect() as conn:
                 row = (
@@ -81,4 +83,4 @@ class Lookups:
                 ).first()
         except SQLAlchemyError as exc:
             raise RetryableError("database unavailable") from exc
-        return str(row[0]) if row else None
+        return (str(row[0]), str(row[1])) if row else None
