@@ -179,6 +179,11 @@ async def resend_code(request: Request) -> Any:
 @router.post("/sign-out", response_class=HTMLResponse)
 @rule(PUBLIC)
 async def sign_out(request: Request) -> RedirectResponse:
+    """Ends the session server-side too: a copy of the cookie is worth nothing afterwards (and the
+    person's sessions on other devices end with it)."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, str):
+        await api(request).post(f"/admin/console/users/{user_id}/end-sessions")
     request.session.clear()
     return redirect("/sign-in")
 

@@ -120,11 +120,16 @@ def session_user_id(request: Request, hours: float, idle_minutes: float) -> str 
 
 
 def changed_since(person: dict[str, Any], since: float) -> bool:
-    """Whether the person's password changed after ``since`` (seconds since the epoch)."""
-    changed = person.get("password_changed_at")
-    if not isinstance(changed, str):
-        return False
-    return datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() > since
+    """Whether the person's password changed, or their sessions were ended, after ``since``
+    (seconds since the epoch): a session that began before either is over."""
+    for field in ("password_changed_at", "sessions_not_before"):
+        changed = person.get(field)
+        if (
+            isinstance(changed, str)
+            and datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() > since
+        ):
+            return True
+    return False
 
 
 async def check_csrf(request: Request) -> None:

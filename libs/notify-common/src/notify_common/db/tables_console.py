@@ -44,6 +44,8 @@ console_users = Table(
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     Column("logged_in_at", TS, nullable=True),
     Column("password_changed_at", TS, nullable=False, server_default=text("now()")),
+    # Sessions that began before this are over (sign-out ends every copy of the cookie).
+    Column("sessions_not_before", TS, nullable=True),
 )
 
 console_user_services = Table(

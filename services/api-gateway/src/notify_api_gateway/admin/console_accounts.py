@@ -15,6 +15,7 @@ factor is still needed to sign in). Any password change uses up the account's un
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -76,6 +77,16 @@ def check_password(password: str, stored: str) -> bool:
         password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=64 * 1024 * 1024
     )
     return hmac.compare_digest(digest.hex(), expected)
+
+
+_TIMING_HASH: list[str] = []
+
+
+async def _timing_hash() -> str:
+    """A hash to check passwords against when there is no account, made once."""
+    if not _TIMING_HASH:
+        _TIMING_HASH.append(await asyncio.to_thread(hash_password, secrets.token_urlsafe(16)))
+    return _TIMING_HASH[0]
 
 
 def token_digest(value: str) -> str:
@@ -175,6 +186,7 @@ class AccountStore:
             "locked": row["failed_login_count"] >= MAX_FAILED_LOGINS,
             "logged_in_at": iso(row["logged_in_at"]),
             "password_changed_at": iso(row["password_changed_at"]),
+            "sessions_not_before": iso(row["sessions_not_before"]),
             "services": [
                 {
                     "id": str(m.service_id),
@@ -227,6 +239,19 @@ class AccountStore:
                 raise AdminError("User not found", 404)
         return await self.user(user_id)
 
+    async def end_sessions(self, user_id: str) -> dict[str, Any]:
+        """End every session of the account, on every device, from now (sign-out, or a platform
+        admin's "sign out everywhere")."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(console_users)
+                .where(console_users.c.id == user_id)
+                .values(sessions_not_before=func.now())
+            )
+            if result.rowcount == 0:
+                raise AdminError("User not found", 404)
+        return await self.user(user_id)
+
     async def verify_password(self, email_address: str, password: str) -> dict[str, Any]:
         """The user if the password is right and the account not locked; else one vague refusal."""
         async with self.engine.begin() as conn:
@@ -237,12 +262,12 @@ class AccountStore:
                     .with_for_update()
                 )
             ).first()
-            if row is None:
-                check_password(password, hash_password("timing"))  # same cost whether or not it exists
+            # One password check whatever the account's state (unknown, locked or not), so the
+            # answer's time does not tell which addresses have accounts; off the event loop.
+            stored = row.password_hash if row is not None else await _timing_hash()
+            right = await asyncio.to_thread(check_password, password, stored)
+            if row is None or row.failed_login_count >= MAX_FAILED_LOGINS:
                 raise AdminError(SIGN_IN_REFUSED)
-            if row.failed_login_count >= MAX_FAILED_LOGINS:
-                raise AdminError(SIGN_IN_REFUSED)
-            right = check_password(password, row.password_hash)
             if not right:
                 # Counted in this transaction, which must commit: the refusal is raised after it.
                 await self._failed(conn, str(row.id))

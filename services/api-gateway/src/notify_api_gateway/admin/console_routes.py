@@ -209,6 +209,12 @@ async def update_user(user_id: str, body: UserChanges, console: Stores, state: S
     return await run(state, None, console.accounts.update_user(user_id, body.model_dump(exclude_none=True)))
 
 
+@router.post("/users/{user_id}/end-sessions")
+async def end_sessions(user_id: str, console: Stores, state: State) -> dict[str, Any]:
+    """Every session of the account ends now, on every device (sign-out, "sign out everywhere")."""
+    return await run(state, None, console.accounts.end_sessions(user_id))
+
+
 @router.post("/users/verify-password")
 async def verify_password(body: Credentials, console: Stores, state: State) -> dict[str, Any]:
     return await run(state, None, console.accounts.verify_password(body.email_address, body.password))
