@@ -1,10 +1,11 @@
 """What the callbacks service reads and writes in PostgreSQL: callback configuration (the API's
-``service_callback_api``, secrets decrypted here), the projected notification a callback is about,
-and ``callback_deliveries``, the ledger that makes each callback happen at most N times and succeed
-at most once."""
+``service_callback_api``, every service's at once, secrets decrypted here), the projected
+notification a callback is about, and ``callback_deliveries``, the ledger that makes each callback
+happen at most N times and succeed at most once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,8 @@ from notify_callbacks.delivery import Destination
 from notify_common.errors import RetryableError
 from notify_common.secrets import SecretBox
 
-CONFIG = text(
-    "SELECT url, bearer_token, signing_secret FROM service_callback_api "
-    "WHERE service_id = :service_id AND callback_type = :callback_type"
+CONFIGS = text(
+    "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM service_callback_api"
 )
 NOTIFICATION = text(
     "SELECT id, service_id, client_reference, recipient, status, created_at, completed_at, sent_at, "
@@ -54,16 +54,21 @@ class CallbackStore:
             raise RetryableError("database unavailable") from exc
         return dict(row) if row is not None else None
 
-    async def destination(self, service_id: str, callback_type: str) -> Destination | None:
-        row = await self._fetch(CONFIG, {"service_id": service_id, "callback_type": callback_type})
-        if row is None:
-            return None
-        secret = row.get("signing_secret")
-        return Destination(
-            url=row["url"],
-            bearer_token=self._box.open(row["bearer_token"]),
-            signing_secret=self._box.open(secret) if secret else None,
-        )
+    async def destinations(self) -> Mapping[tuple[str, str], Destination]:
+        """Every configured callback by (service id, callback type)."""
+        try:
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(CONFIGS)).mappings().all()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return {
+            (str(row["service_id"]), row["callback_type"]): Destination(
+                url=row["url"],
+                bearer_token=self._box.open(row["bearer_token"]),
+                signing_secret=self._box.open(row["signing_secret"]) if row["signing_secret"] else None,
+            )
+            for row in rows
+        }
 
     async def notification(self, notification_id: str) -> dict[str, Any] | None:
         return await self._fetch(NOTIFICATION, {"id": notification_id})
