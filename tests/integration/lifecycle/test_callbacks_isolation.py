@@ -1,9 +1,11 @@
 """The callbacks service decides from the event and its cached configuration: events for a
 service without a callback cause no database query, unfinished notifications do not hold back
-other services' callbacks, ``webhook-id`` is sent unsigned and is the same on a redelivery."""
+other services' callbacks, ``webhook-id`` is sent unsigned and is the same on a redelivery, and a
+signing secret set through the admin store is the one callbacks are signed with."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +18,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_api_gateway.admin_store import AdminStore
+from notify_callbacks import signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
 from notify_callbacks.handler import CallbackHandler
@@ -142,3 +146,22 @@ async def test_webhook_id_is_sent_without_a_secret_and_is_the_same_on_a_redelive
     assert str(ids[0]).startswith("msg_")
     assert ids[0] == ids[1]
     assert "webhook-signature" not in receiver.calls[1].headers
+
+
+async def test_a_signing_secret_set_through_the_admin_store_signs_the_callbacks(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, callbacks: Running
+) -> None:
+    service_id = await add_service(engine)
+    secret = "whsec_" + base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    admin = AdminStore(engine, SecretBox(kafka.secret_key.get_secret_value()))
+    with callback_receiver([]) as receiver:
+        await add_callback(engine, kafka, service_id, "delivery_status", receiver.url, TOKEN, None)
+        await admin.set_callback_signing_secret(service_id, "delivery_status", secret)
+        _, delivered = await delivered_sms(engine, service_id)
+        await producer.publish(topics.NOTIFICATION_STATUS, delivered)
+        await eventually(lambda: receiver.calls)
+    call = receiver.calls[0]
+    assert signing.verify(
+        secret, call.headers["webhook-id"], call.headers["webhook-timestamp"], call.body,
+        call.headers["webhook-signature"],
+    )  # fmt: skip
