@@ -19,13 +19,14 @@ from notify_common.settings import CommonSettings
 
 # Kafka-level attempts: the callback attempts plus rounds spent waiting for the projection.
 EXTRA_ROUNDS = 5
+CONNECTIONS = 10
 
 
 def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
-    engine = create_engine(settings, pool_size=10)
+    engine = create_engine(settings, pool_size=CONNECTIONS)
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
-    store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()))
+    store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()), CONNECTIONS)
     handler = CallbackHandler(
         store,
         CallbackConfig(store.destinations, settings.callback_config_refresh_seconds),

@@ -5,6 +5,7 @@ happen at most N times and succeed at most once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +43,16 @@ class Ledger:
 
 
 class CallbackStore:
-    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+    def __init__(self, engine: AsyncEngine, box: SecretBox, connections: int = 10) -> None:
         self._engine = engine
         self._box = box
+        # At most as many statements at once as the pool keeps connections: past that the pool
+        # opens overflow connections and closes them again, a new connection per statement.
+        self._connections = asyncio.Semaphore(connections)
 
     async def _fetch(self, statement: Any, params: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            async with self._engine.connect() as conn:
+            async with self._connections, self._engine.connect() as conn:
                 row = (await conn.execute(statement, params)).mappings().first()
         except SQLAlchemyError as exc:
             raise RetryableError("database unavailable") from exc
@@ -91,7 +95,7 @@ class CallbackStore:
             "outcome": outcome,
         }
         try:
-            async with self._engine.begin() as conn:
+            async with self._connections, self._engine.begin() as conn:
                 await conn.execute(RECORD, params)
         except SQLAlchemyError as exc:
             raise RetryableError("database unavailable") from exc
