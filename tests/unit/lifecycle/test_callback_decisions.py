@@ -1,14 +1,17 @@
 """The callbacks service's decisions with fakes: which events may call for a callback, that an
 event for a service without that callback costs no I/O, that an unfinished notification goes to
-the retry topic after one read instead of holding the batch, the cached configuration, and the
-Standard Webhooks headers with and without a secret."""
+the retry topic after one read instead of holding the batch, the cached configuration, the
+Standard Webhooks headers with and without a secret, and the bound on calls to one receiver."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -239,3 +242,57 @@ async def test_webhook_id_and_timestamp_are_sent_without_a_secret_and_signature_
     assert "webhook-signature" not in seen[0]
     assert signing.verify("a-secret", "msg_1", seen[2]["webhook-timestamp"], b'{"id":"x"}',
                           seen[2]["webhook-signature"])  # fmt: skip
+
+
+class GatedClient:
+    """A receiver host that does not answer until let go, beside one that answers at once."""
+
+    SLOW = "slow.example"
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.in_flight: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.answered: list[str] = []
+
+    async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
+        host = urlsplit(destination.url).netloc
+        self.in_flight[host] += 1
+        self.peak[host] = max(self.peak[host], self.in_flight[host])
+        if host == self.SLOW:
+            await self.gate.wait()
+        self.in_flight[host] -= 1
+        self.answered.append(host)
+        return AttemptResult(True, False, 200, 1, None)
+
+
+async def test_a_slow_receiver_holds_only_its_own_share_of_the_calls_in_flight() -> None:
+    slow_ids = [str(uuid.uuid4()) for _ in range(5)]
+    fast_id = str(uuid.uuid4())
+    store = FakeStore(
+        {nid: row(nid, WITH, "delivered") for nid in slow_ids} | {fast_id: row(fast_id, WITHOUT, "delivered")}
+    )
+    loaded = Loaded({
+        (WITH, "delivery_status"): Destination(f"https://{GatedClient.SLOW}/cb", "token", None),
+        (WITHOUT, "delivery_status"): Destination("https://fast.example/cb", "token", None),
+    })  # fmt: skip
+    client = GatedClient()
+    handler = CallbackHandler(
+        store,
+        CallbackConfig(loaded, refresh_seconds=60),
+        client,
+        FakePublisher(),
+        concurrency=3,
+        per_receiver=2,
+    )
+    batch = [received(delivered(WITH, nid)) for nid in slow_ids] + [received(delivered(WITHOUT, fast_id))]
+    handling = asyncio.create_task(handler.handle(batch))
+    for _ in range(1000):
+        if "fast.example" in client.answered:
+            break
+        await asyncio.sleep(0)
+    assert client.answered == ["fast.example"]
+    assert client.peak[GatedClient.SLOW] == 2
+    client.gate.set()
+    await handling
+    assert len(client.answered) == 6
