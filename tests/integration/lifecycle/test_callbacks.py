@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_callbacks import signing
+from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
 from notify_callbacks.handler import CallbackHandler
 from notify_callbacks.store import CallbackStore
@@ -51,12 +52,13 @@ TOKEN = "bearer-token-of-the-service"
 async def callbacks(kafka: CommonSettings, producer: EventProducer, database: str) -> AsyncIterator[None]:
     engine = create_engine(kafka, pool_size=4)
     client = httpx.AsyncClient()
+    store = CallbackStore(engine, SecretBox(kafka.secret_key.get_secret_value()))
     handler = CallbackHandler(
-        CallbackStore(engine, SecretBox(kafka.secret_key.get_secret_value())),
+        store,
+        CallbackConfig(store.destinations, refresh_seconds=0),
         CallbackClient(client, timeout_seconds=1.0),
         producer,
         max_attempts=5,
-        projection_wait_seconds=0.5,
     )
     retry = RetryPolicy(max_attempts=10, base_delay_s=0.2, max_delay_s=0.5)
     async with running_consumer(

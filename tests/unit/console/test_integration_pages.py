@@ -36,6 +36,9 @@ LOG_ENTRY = {
 }
 
 
+NEW_SECRET = "whsec_c2lnbmluZy1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcw=="
+
+
 class FakeAdmin:
     """The admin API as the pages see it; records every call that changes something."""
 
@@ -59,6 +62,8 @@ class FakeAdmin:
             return ok([LOG_ENTRY])
         if path.endswith("/callbacks") and method == "GET":
             return ok(self.callbacks)
+        if path.endswith("/signing-secret") and method == "PUT":
+            return ok({"signing_secret": NEW_SECRET})
         if path.endswith("/guest-list") and method == "GET":
             return ok([{"recipient_type": "email", "recipient": "guest@example.gov.uk"}])
         if path.endswith("/go-live-request") and method == "POST":
@@ -248,6 +253,44 @@ def test_a_saved_callback_keeps_its_token_when_only_the_url_changes_and_an_empty
         ),
         ("DELETE", f"/admin/services/{SERVICE}/callbacks/inbound_sms", None),
     ]
+
+
+def test_a_callbacks_signing_secret_is_created_shown_once_and_removed(
+    client: TestClient, fake: FakeAdmin
+) -> None:
+    fake.callbacks = [
+        {"callback_type": "delivery_status", "url": "https://example.gov.uk/cb", "signed": False}
+    ]
+    as_user(client, "integrator")
+    assert "Signing secret" in client.get(f"/services/{SERVICE}/api/callbacks/delivery-status").text
+    path = f"/services/{SERVICE}/api/callbacks/delivery-status/signing-secret"
+    shown = client.get(path)
+    assert "These callbacks are not signed." in shown.text
+    assert "Remove the signing secret" not in shown.text
+    created = post(client, path, action="create")
+    assert created.status_code == 200
+    assert NEW_SECRET in created.text
+    assert NEW_SECRET not in client.get(path).text
+    fake.callbacks[0]["signed"] = True
+    assert "(signed)" in client.get(f"/services/{SERVICE}/api/callbacks").text
+    assert "Remove the signing secret" in client.get(path).text
+    removed = post(client, path, action="remove")
+    assert removed.status_code == 303
+    secret_path = f"/admin/services/{SERVICE}/callbacks/delivery_status/signing-secret"
+    assert fake.calls == [("PUT", secret_path, {}), ("DELETE", secret_path, None)]
+
+
+def test_a_signing_secret_needs_a_saved_callback_and_the_right_permission(
+    client: TestClient, fake: FakeAdmin
+) -> None:
+    path = f"/services/{SERVICE}/api/callbacks/received-text-messages/signing-secret"
+    as_user(client, "manager")
+    assert client.get(path).status_code == 403
+    as_user(client, "integrator")
+    missing = client.get(path, follow_redirects=False)
+    assert missing.status_code == 303
+    assert missing.headers["location"] == f"/services/{SERVICE}/api/callbacks/received-text-messages"
+    assert fake.calls == []
 
 
 def test_the_guest_list_saves_normalised_entries_and_shows_each_bad_one(

@@ -4,7 +4,7 @@ shown in full only when someone opens a message's details; they never reach a UR
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -38,6 +38,9 @@ CALLBACKS = {
         "hint": "Notify sends a POST request to this URL when someone texts your service’s number.",
     },
 }
+
+
+CallbackKind = Literal["delivery-status", "received-text-messages"]
 
 
 def mask(recipient: str | None) -> str:
@@ -144,6 +147,51 @@ async def _callback_post(request: Request, service_id: str, kind: str) -> Any:
         values=shown,
         errors=errors,
     )
+
+
+async def _signing_secret_page(request: Request, service_id: str, kind: str) -> Any:
+    saved = (await _callbacks(request, service_id)).get(CALLBACKS[kind]["type"])
+    if saved is None:
+        return redirect(f"/services/{service_id}/api/callbacks/{kind}")
+    return await page(
+        request,
+        "api_callback_signing_secret.html",
+        kind=kind,
+        spec=CALLBACKS[kind],
+        signed=bool(saved.get("signed")),
+        secret=None,
+    )
+
+
+async def _signing_secret_post(request: Request, service_id: str, kind: str) -> Any:
+    """Create (or replace) the secret, shown this once, or remove it."""
+    spec = CALLBACKS[kind]
+    path = f"/admin/services/{service_id}/callbacks/{spec['type']}/signing-secret"
+    if (await form(request)).get("action") == "remove":
+        await api(request).call("DELETE", path)
+        flash(request, "Signing secret removed")
+        return redirect(f"/services/{service_id}/api/callbacks/{kind}")
+    created = await api(request).call("PUT", path, json={})
+    return await page(
+        request,
+        "api_callback_signing_secret.html",
+        kind=kind,
+        spec=spec,
+        signed=True,
+        secret=created["signing_secret"],
+    )
+
+
+@router.get("/callbacks/{kind}/signing-secret", response_class=HTMLResponse)
+@rule(member("manage_api_keys"))
+async def callback_signing_secret(request: Request, service_id: str, kind: CallbackKind) -> Any:
+    return await _signing_secret_page(request, service_id, kind)
+
+
+@router.post("/callbacks/{kind}/signing-secret", response_class=HTMLResponse)
+@rule(member("manage_api_keys"))
+async def callback_signing_secret_post(request: Request, service_id: str, kind: CallbackKind) -> Any:
+    return await _signing_secret_post(request, service_id, kind)
 
 
 @router.get("/callbacks/delivery-status", response_class=HTMLResponse)

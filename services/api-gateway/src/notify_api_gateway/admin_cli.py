@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey
+from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey, new_signing_secret
 from notify_api_gateway.legacy.store import IssuedToken, LegacyStore
 from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
@@ -169,6 +169,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--url", required=True)
     p.add_argument("--bearer-token", required=True)
+    p = sub.add_parser(
+        "set-callback-signing-secret",
+        help="set, rotate or remove the Standard Webhooks secret a callback is signed with",
+        description="A new secret replaces the old one at once. --generate prints the new secret once.",
+    )
+    p.add_argument("--service-id", required=True)
+    p.add_argument(
+        "--type", choices=("delivery_status", "complaint", "inbound_sms", "returned_letter"), required=True
+    )
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--generate", action="store_true", help="a new random whsec_ secret, printed once")
+    how.add_argument("--stdin", action="store_true", help="read the secret from standard input")
+    how.add_argument("--remove", action="store_true", help="send callbacks unsigned again")
     p = sub.add_parser("add-inbound-number", help="an inbound number, optionally for a service")
     p.add_argument("--number", required=True)
     p.add_argument("--provider", required=True)
@@ -273,11 +286,26 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
         return lambda a: a.add_identity(args.service_id, args.kind, args.value, is_default=args.default)
     if c == "set-callback":
         return lambda a: a.set_callback(args.service_id, args.type, args.url, args.bearer_token)
+    if c == "set-callback-signing-secret":
+        return _signing_secret_command(args)
     if c == "add-inbound-number":
         return lambda a: a.add_inbound_number(args.number, args.provider, args.service_id)
     if c in ("set-legacy-api", "create-alpha-token", "revoke-alpha-token"):
         return _legacy_command(args)
     raise SystemExit(f"unknown command {c}")
+
+
+def _signing_secret_command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]:
+    if args.remove:
+        return lambda a: a.set_callback_signing_secret(args.service_id, args.type, None)
+    # Never from an argument: it would stay in the shell's history and the process list.
+    secret = new_signing_secret() if args.generate else sys.stdin.read().strip()
+
+    async def change(a: AdminStore) -> str | None:
+        await a.set_callback_signing_secret(args.service_id, args.type, secret)
+        return secret if args.generate else None
+
+    return change
 
 
 def _legacy_command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]:

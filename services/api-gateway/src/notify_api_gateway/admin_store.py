@@ -5,7 +5,10 @@ the admin API and the ``notify-admin`` CLI. Refusals raise ``AdminError`` with a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +79,27 @@ class CreatedKey:
     id: str
     key_type: str
     combined: str  # shown once: "{name}-{service_id}-{secret}"
+
+
+def new_signing_secret() -> str:
+    """A fresh Standard Webhooks secret: ``whsec_`` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def check_signing_secret(secret: str) -> str:
+    """A callback signing secret as Standard Webhooks has it: ``whsec_`` and the base64 of 24 to 64
+    random bytes, or any other string of 24 to 255 characters (used as its UTF-8 bytes)."""
+    if secret.startswith("whsec_"):
+        try:
+            key = base64.b64decode(secret[len("whsec_") :], validate=True)
+        except binascii.Error:
+            raise AdminError("signing_secret after whsec_ is not valid base64") from None
+        if not 24 <= len(key) <= 64:
+            raise AdminError("signing_secret after whsec_ must decode to 24 to 64 bytes")
+        return secret
+    if not 24 <= len(secret) <= 255:
+        raise AdminError("signing_secret must be 24 to 255 characters long (or whsec_ and base64)")
+    return secret
 
 
 def combined_key(name: str, service_id: str, secret: str) -> str:
@@ -553,28 +577,58 @@ class AdminStore:
             )
         return [_jsonable(r) for r in rows]
 
-    async def set_callback(self, service_id: str, callback_type: str, url: str, bearer_token: str) -> None:
+    async def set_callback(
+        self,
+        service_id: str,
+        callback_type: str,
+        url: str,
+        bearer_token: str,
+        signing_secret: str | None = None,
+    ) -> None:
+        """A callback URL and its bearer token; a signing secret too when given (an existing one
+        is kept when not: it is changed or removed with ``set_callback_signing_secret``)."""
         if callback_type not in CALLBACK_TYPES:
             raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
         await self.check_callback_url(url)
         if len(bearer_token) < 10:
             raise AdminError("bearer_token is too short (at least 10 characters)")
         sealed = self._box.seal(bearer_token)
+        changes: dict[str, Any] = {"url": url, "bearer_token": sealed}
+        if signing_secret is not None:
+            changes["signing_secret"] = self._box.seal(check_signing_secret(signing_secret))
         statement = pg_insert(service_callback_api).values(
-            id=str(uuid.uuid4()),
-            service_id=service_id,
-            callback_type=callback_type,
-            url=url,
-            bearer_token=sealed,
+            id=str(uuid.uuid4()), service_id=service_id, callback_type=callback_type, **changes
         )
         async with self.engine.begin() as conn:
             await self._require_service(service_id, conn)
             await conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=["service_id", "callback_type"],
-                    set_={"url": url, "bearer_token": sealed, "updated_at": func.now()},
+                    set_={**changes, "updated_at": func.now()},
                 )
             )
+
+    async def set_callback_signing_secret(
+        self, service_id: str, callback_type: str, secret: str | None
+    ) -> None:
+        """Set, rotate (a new secret replaces the old at once) or, with None, remove the secret
+        callbacks of this type are signed with."""
+        if callback_type not in CALLBACK_TYPES:
+            raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
+        sealed = self._box.seal(check_signing_secret(secret)) if secret is not None else None
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(service_callback_api)
+                .where(
+                    and_(
+                        service_callback_api.c.service_id == service_id,
+                        service_callback_api.c.callback_type == callback_type,
+                    )
+                )
+                .values(signing_secret=sealed, updated_at=func.now())
+            )
+        if changed.rowcount == 0:
+            raise AdminError("There is no callback of this type: set its url and bearer token first", 404)
 
     async def remove_callback(self, service_id: str, callback_type: str) -> None:
         async with self.engine.begin() as conn:
@@ -588,11 +642,12 @@ class AdminStore:
             )
 
     async def callbacks(self, service_id: str) -> list[dict[str, Any]]:
-        """Callback URLs; the bearer tokens are never shown back."""
+        """Callback URLs and whether they are signed; bearer tokens and secrets are never shown."""
         columns = [
             service_callback_api.c.callback_type,
             service_callback_api.c.url,
             service_callback_api.c.updated_at,
+            service_callback_api.c.signing_secret.is_not(None).label("signed"),
         ]
         async with self.engine.connect() as conn:
             rows = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
 from notify_callbacks.handler import CallbackHandler
 from notify_callbacks.settings import CallbacksSettings
@@ -16,20 +17,24 @@ from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 
-# Kafka-level attempts: the callback attempts plus room for waiting on the projection.
+# Kafka-level attempts: the callback attempts plus rounds spent waiting for the projection.
 EXTRA_ROUNDS = 5
+CONNECTIONS = 10
 
 
 def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
-    engine = create_engine(settings, pool_size=10)
+    engine = create_engine(settings, pool_size=CONNECTIONS)
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+    store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()), CONNECTIONS)
     handler = CallbackHandler(
-        CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value())),
+        store,
+        CallbackConfig(store.destinations, settings.callback_config_refresh_seconds),
         CallbackClient(client, settings.callback_timeout_seconds),
         producer,
         max_attempts=settings.callback_max_attempts,
-        projection_wait_seconds=settings.callback_projection_wait_seconds,
+        concurrency=settings.callback_concurrency,
+        per_receiver=settings.callback_concurrency_per_receiver,
     )
 
     async def stop() -> None:

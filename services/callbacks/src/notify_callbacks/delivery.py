@@ -49,8 +49,8 @@ class CallbackClient:
             "Content-Type": "application/json",
             "Authorization": f"Bearer {destination.bearer_token}",
         }
-        if destination.signing_secret:
-            headers.update(signing.headers(destination.signing_secret, message_id, int(time.time()), body))
+        # webhook-id on every callback, signed or not, so any receiver can drop a redelivery.
+        headers.update(signing.headers(destination.signing_secret, message_id, int(time.time()), body))
         started = time.monotonic()
         try:
             response = await self._client.post(

@@ -1,6 +1,11 @@
 """Decides which callback an event owes a service, and makes one attempt at it per delivery of the
 record; the consumer's retry topic brings the record back after a backoff for the next attempt.
 
+Whether a service wants a callback is decided first, from the event and the cached configuration
+(``decide``, ``config``): an event for a service without that callback costs no I/O. Only then is
+the projected notification read, once: if it is not projected (or not at its final status) yet the
+record goes to the retry topic at once, so an unfinished notification never holds up the batch.
+
 The ledger (``callback_deliveries``) makes this safe under Kafka's at-least-once delivery: a
 callback already succeeded (or given up) is not attempted again, and a record re-run in the same
 round (the consumer retries a failed batch one record at a time) does not count as a new attempt.
@@ -14,13 +19,15 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from notify_callbacks import payloads
-from notify_callbacks.delivery import CallbackClient
-from notify_callbacks.store import CallbackStore
+from notify_callbacks import decide, payloads
+from notify_callbacks.config import CallbackConfig
+from notify_callbacks.delivery import AttemptResult, Destination
+from notify_callbacks.store import Ledger
 from notify_common import statuses, topics
 from notify_common.errors import RetryableError
 from notify_common.events import (
@@ -29,16 +36,32 @@ from notify_common.events import (
     CallbackType,
     ComplaintReceived,
     Event,
-    FailureKind,
     InboundSmsReceived,
-    NotificationDelivered,
-    NotificationFailed,
-    NotificationSentToProvider,
 )
-from notify_common.kafka import EventProducer, Received
+from notify_common.kafka import Received
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("2b8f0c4e-4a51-4f7e-8d0e-61c5e3a9d7a2")
+
+
+class Store(Protocol):
+    async def notification(self, notification_id: str) -> dict[str, Any] | None: ...
+
+    async def ledger(self, key: str) -> Ledger: ...
+
+    async def record(
+        self, key: str, service_id: str, callback_type: str, attempts: int, kafka_attempt: int, outcome: str
+    ) -> None: ...
+
+
+class Client(Protocol):
+    async def post(
+        self, destination: Destination, message_id: str, payload: dict[str, Any]
+    ) -> AttemptResult: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,36 +79,67 @@ class Owed:
         return "msg_" + uuid.uuid5(NAMESPACE, self.key).hex
 
 
-def _wants_delivery_status(event: Event) -> bool:
-    if isinstance(event, NotificationDelivered):
-        return True
-    if isinstance(event, NotificationFailed):
-        return event.failure_kind != FailureKind.RETURNED_LETTER
-    return isinstance(event, NotificationSentToProvider) and event.international and event.channel == "sms"
+def owed_for(event: Event, kind: CallbackType, row: Mapping[str, Any] | None) -> Owed | None:
+    """The callback of type ``kind`` that ``event`` calls for, given its projected notification
+    (None for inbound texts). Raises RetryableError while the projection does not show the
+    notification (or its final status) yet."""
+    if isinstance(event, InboundSmsReceived):
+        return Owed(
+            key=f"inbound_sms:{event.inbound_sms_id}", service_id=event.service_id,
+            callback_type=kind, payload=payloads.inbound_sms(event), inbound_sms_id=event.inbound_sms_id,
+        )  # fmt: skip
+    nid = event.notification_id
+    if row is None or nid is None:
+        raise RetryableError("notification not projected yet")
+    service_id = str(row["service_id"])
+    if isinstance(event, ComplaintReceived):
+        return Owed(
+            f"complaint:{event.complaint_id}", service_id, kind, payloads.complaint(row, event),
+            notification_id=nid,
+        )  # fmt: skip
+    if kind == CallbackType.RETURNED_LETTER:
+        return Owed(
+            f"returned_letter:{nid}", service_id, kind, payloads.returned_letter(row), notification_id=nid
+        )
+    if row["status"] not in statuses.COMPLETED:
+        raise RetryableError("final status not projected yet")
+    if row["notification_type"] == "letter":
+        return None  # letters have no delivery-status callbacks, as in Notify
+    return Owed(
+        f"delivery_status:{nid}:{row['status']}", service_id, kind, payloads.delivery_status(row),
+        notification_id=nid,
+    )  # fmt: skip
 
 
 class CallbackHandler:
     def __init__(
         self,
-        store: CallbackStore,
-        client: CallbackClient,
-        producer: EventProducer,
+        store: Store,
+        config: CallbackConfig,
+        client: Client,
+        producer: Publisher,
         *,
         max_attempts: int = 5,
-        projection_wait_seconds: float = 3.0,
         concurrency: int = 50,
+        per_receiver: int = 10,
     ) -> None:
-        self._store, self._client, self._producer = store, client, producer
+        self._store, self._config, self._client, self._producer = store, config, client, producer
         self._max_attempts = max_attempts
-        self._wait = projection_wait_seconds
         self._slots = asyncio.Semaphore(concurrency)
+        self._per_receiver = per_receiver
+        self._receivers: dict[str, asyncio.Semaphore] = {}
 
     async def handle(self, batch: Sequence[Received]) -> None:
         """Records of one key in order, keys concurrently; the first failure is re-raised so the
         consumer retries the records one at a time (the ledger skips what already happened)."""
-        by_key: dict[bytes | None, list[Received]] = defaultdict(list)
+        await self._config.refresh_if_due()
+        by_key: dict[bytes | None, list[tuple[Received, CallbackType]]] = defaultdict(list)
         for item in batch:
-            by_key[item.key].append(item)
+            kind = decide.wanted(item.event, self._config)
+            if kind is not None:
+                by_key[item.key].append((item, kind))
+        if not by_key:
+            return
         results = await asyncio.gather(
             *(self._in_order(items) for items in by_key.values()), return_exceptions=True
         )
@@ -93,60 +147,19 @@ class CallbackHandler:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _in_order(self, items: list[Received]) -> None:
-        for item in items:
-            async with self._slots:
-                await self.attempt(item)
+    async def _in_order(self, items: list[tuple[Received, CallbackType]]) -> None:
+        for item, kind in items:
+            await self.attempt(item, kind)
 
-    async def owed(self, event: Event) -> Owed | None:
-        """The callback ``event`` calls for, or None. Raises RetryableError while the projection
-        does not show the notification (or its new status) yet."""
-        if isinstance(event, InboundSmsReceived):
-            return Owed(
-                key=f"inbound_sms:{event.inbound_sms_id}", service_id=event.service_id,
-                callback_type=CallbackType.INBOUND_SMS, payload=payloads.inbound_sms(event),
-                inbound_sms_id=event.inbound_sms_id,
-            )  # fmt: skip
-        nid = event.notification_id
-        if nid is None:
-            return None
-        if isinstance(event, ComplaintReceived):
-            row = await self._projected(nid, lambda r: True)
-            return Owed(
-                f"complaint:{event.complaint_id}", str(row["service_id"]), CallbackType.COMPLAINT,
-                payloads.complaint(row, event), notification_id=nid,
-            )  # fmt: skip
-        if isinstance(event, NotificationFailed) and event.failure_kind == FailureKind.RETURNED_LETTER:
-            row = await self._projected(nid, lambda r: True)
-            return Owed(
-                f"returned_letter:{nid}", str(row["service_id"]), CallbackType.RETURNED_LETTER,
-                payloads.returned_letter(row), notification_id=nid,
-            )  # fmt: skip
-        if not _wants_delivery_status(event):
-            return None
-        row = await self._projected(nid, lambda r: r["status"] in statuses.COMPLETED)
-        if row["notification_type"] == "letter":
-            return None  # letters have no delivery-status callbacks, as in Notify
-        return Owed(
-            f"delivery_status:{nid}:{row['status']}", str(row["service_id"]), CallbackType.DELIVERY_STATUS,
-            payloads.delivery_status(row), notification_id=nid,
-        )  # fmt: skip
-
-    async def _projected(self, notification_id: str, ready: Any) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + self._wait
-        while True:
-            row = await self._store.notification(notification_id)
-            if row is not None and ready(row):
-                return row
-            if asyncio.get_running_loop().time() >= deadline:
-                raise RetryableError("notification not projected yet")
-            await asyncio.sleep(0.1)
-
-    async def attempt(self, item: Received) -> None:
-        owed = await self.owed(item.event)
+    async def attempt(self, item: Received, kind: CallbackType) -> None:
+        event = item.event
+        row = None
+        if event.notification_id is not None and not isinstance(event, InboundSmsReceived):
+            row = await self._store.notification(event.notification_id)
+        owed = owed_for(event, kind, row)
         if owed is None:
             return
-        destination = await self._store.destination(owed.service_id, owed.callback_type)
+        destination = self._config.destination(owed.service_id, owed.callback_type)
         if destination is None:
             return
         ledger = await self._store.ledger(owed.key)
@@ -155,7 +168,8 @@ class CallbackHandler:
         if ledger.outcome == "retrying" and ledger.last_kafka_attempt >= item.attempt:
             raise RetryableError("callback already attempted in this round")
         attempt = ledger.attempts + 1
-        result = await self._client.post(destination, owed.message_id, owed.payload)
+        async with self._receiver(destination.url), self._slots:
+            result = await self._client.post(destination, owed.message_id, owed.payload)
         if result.succeeded:
             outcome = CallbackOutcome.SUCCEEDED
         elif result.retryable and attempt < self._max_attempts:
@@ -169,7 +183,7 @@ class CallbackHandler:
             topics.CALLBACK_OUTCOMES,
             CallbackAttempted(
                 notification_id=owed.notification_id, service_id=owed.service_id,
-                correlation_id=item.event.correlation_id, callback_type=owed.callback_type, attempt=attempt,
+                correlation_id=event.correlation_id, callback_type=owed.callback_type, attempt=attempt,
                 outcome=outcome, status_code=result.status_code, duration_ms=result.duration_ms,
                 reason=result.reason, inbound_sms_id=owed.inbound_sms_id,
             ),
@@ -186,3 +200,12 @@ class CallbackHandler:
         log.info("callback attempted", extra=ids)
         if outcome == CallbackOutcome.RETRYING:
             raise RetryableError(result.reason or "callback failed")
+
+    def _receiver(self, url: str) -> asyncio.Semaphore:
+        """At most ``per_receiver`` calls in flight to one host, so a slow receiver holds only its
+        own share of the slots and the others' callbacks keep going."""
+        host = urlsplit(url).netloc
+        slot = self._receivers.get(host)
+        if slot is None:
+            slot = self._receivers[host] = asyncio.Semaphore(self._per_receiver)
+        return slot

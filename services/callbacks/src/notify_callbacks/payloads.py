@@ -1,4 +1,5 @@
-"""The JSON bodies of service callbacks, exactly as Notify sends them (reference §9). Pure."""
+"""The JSON bodies of service callbacks, exactly as Notify sends them
+(https://docs.notifications.service.gov.uk/rest-api.html#callbacks). Pure."""
 
 from __future__ import annotations
 

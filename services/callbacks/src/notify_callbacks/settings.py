@@ -15,5 +15,9 @@ class CallbacksSettings(CommonSettings):
     # Backoff between attempts: base * 2^(n-1), capped (through the group's retry topic).
     callback_retry_base_seconds: float = Field(default=30.0, ge=0)
     callback_retry_max_seconds: float = Field(default=300.0, ge=0)
-    # How long to wait for the projector to show a notification before retrying later.
-    callback_projection_wait_seconds: float = Field(default=3.0, ge=0)
+    # How often the callback configuration of every service is reloaded: a new, changed or removed
+    # callback takes effect within this many seconds.
+    callback_config_refresh_seconds: float = Field(default=2.0, ge=0)
+    # Callbacks in flight at once, and at most to one receiving host.
+    callback_concurrency: int = Field(default=50, ge=1)
+    callback_concurrency_per_receiver: int = Field(default=10, ge=1)

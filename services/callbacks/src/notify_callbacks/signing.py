@@ -2,7 +2,9 @@
 ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``.
 
 A secret given as ``whsec_<base64>`` is used as the decoded bytes, as the specification says; any
-other secret is used as its UTF-8 bytes. ``verify`` is what a receiver does, and what tests use.
+other secret is used as its UTF-8 bytes. Without a secret the id and timestamp are still sent, so
+receivers can de-duplicate redeliveries of an unsigned callback too. ``verify`` is what a receiver
+does, and what tests use.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
-    }
+def headers(secret: str | None, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """``webhook-id`` and ``webhook-timestamp`` always; ``webhook-signature`` with a secret."""
+    found = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
+    if secret:
+        found["webhook-signature"] = sign(secret, message_id, timestamp, body)
+    return found
 
 
 def verify(secret: str, message_id: str, timestamp: str, body: bytes, signature_header: str) -> bool:

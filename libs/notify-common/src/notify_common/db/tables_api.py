@@ -76,6 +76,8 @@ service_callback_api = Table(
     Column("bearer_token", Text, nullable=False),  # encrypted at rest (notify_common.secrets)
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     Column("updated_at", TS, nullable=True),
+    # Standard Webhooks signing secret, encrypted like the token; added by 0004_lifecycle.
+    Column("signing_secret", Text, nullable=True),
     UniqueConstraint("service_id", "callback_type"),
 )
 

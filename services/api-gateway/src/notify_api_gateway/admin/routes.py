@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
 from notify_api_gateway.admin.access import AdminToken, FailureThrottle, match_token
-from notify_api_gateway.admin_store import AdminError, AdminStore
+from notify_api_gateway.admin_store import AdminError, AdminStore, new_signing_secret
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError
 from notify_api_gateway.legacy.store import LegacyStore
@@ -153,6 +153,11 @@ class Identity(BaseModel):
 class Callback(BaseModel):
     url: str
     bearer_token: str
+    signing_secret: str | None = None  # kept as it is when not given
+
+
+class SigningSecret(BaseModel):
+    signing_secret: str | None = None  # a new one is generated (and shown once) when not given
 
 
 class InboundNumber(BaseModel):
@@ -313,8 +318,31 @@ async def set_callback(
     service_id: str, callback_type: str, body: Callback, admin: Admin, state: State
 ) -> dict[str, Any]:
     return await run(
-        state, service_id, admin.set_callback(service_id, callback_type, body.url, body.bearer_token)
+        state,
+        service_id,
+        admin.set_callback(service_id, callback_type, body.url, body.bearer_token, body.signing_secret),
     )
+
+
+@router.put("/services/{service_id}/callbacks/{callback_type}/signing-secret")
+async def set_callback_signing_secret(
+    service_id: str, callback_type: str, body: SigningSecret, admin: Admin, state: State
+) -> dict[str, Any]:
+    """Set or rotate the secret callbacks are signed with; the answer shows it, this once only."""
+    secret = body.signing_secret if body.signing_secret is not None else new_signing_secret()
+
+    async def change() -> dict[str, str]:
+        await admin.set_callback_signing_secret(service_id, callback_type, secret)
+        return {"signing_secret": secret}
+
+    return await run(state, service_id, change())
+
+
+@router.delete("/services/{service_id}/callbacks/{callback_type}/signing-secret")
+async def remove_callback_signing_secret(
+    service_id: str, callback_type: str, admin: Admin, state: State
+) -> dict[str, Any]:
+    return await run(state, service_id, admin.set_callback_signing_secret(service_id, callback_type, None))
 
 
 @router.delete("/services/{service_id}/callbacks/{callback_type}")

@@ -1,0 +1,298 @@
+"""The callbacks service's decisions with fakes: which events may call for a callback, that an
+event for a service without that callback costs no I/O, that an unfinished notification goes to
+the retry topic after one read instead of holding the batch, the cached configuration, the
+Standard Webhooks headers with and without a secret, and the bound on calls to one receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from notify_callbacks import decide, signing
+from notify_callbacks.config import CallbackConfig
+from notify_callbacks.delivery import AttemptResult, CallbackClient, Destination
+from notify_callbacks.handler import CallbackHandler
+from notify_callbacks.store import Ledger
+from notify_common.errors import RetryableError
+from notify_common.events import (
+    CallbackType,
+    Channel,
+    ComplaintReceived,
+    Event,
+    FailureKind,
+    InboundSmsReceived,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationPending,
+    NotificationSentToProvider,
+)
+from notify_common.kafka import Received
+
+WITH = str(uuid.uuid4())
+WITHOUT = str(uuid.uuid4())
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DESTINATION = Destination("https://receiver.example/cb", "token", None)
+
+
+def delivered(service_id: str, nid: str | None = None) -> NotificationDelivered:
+    return NotificationDelivered(
+        notification_id=nid or str(uuid.uuid4()), service_id=service_id, provider="mmg", delivered_at=NOW
+    )
+
+
+def received(event: Event, attempt: int = 0) -> Received:
+    key = (event.notification_id or event.event_id).encode()
+    return Received(topic="t", partition=0, offset=0, key=key, event=event, attempt=attempt)
+
+
+class Loaded:
+    """A configuration source: what the API's table holds, counting the loads."""
+
+    def __init__(self, destinations: Mapping[tuple[str, str], Destination]) -> None:
+        self.destinations = dict(destinations)
+        self.loads = 0
+        self.failing = False
+
+    async def __call__(self) -> Mapping[tuple[str, str], Destination]:
+        self.loads += 1
+        if self.failing:
+            raise RetryableError("database unavailable")
+        return dict(self.destinations)
+
+
+class FakeStore:
+    def __init__(self, rows: dict[str, dict[str, Any]] | None = None) -> None:
+        self.rows = rows or {}
+        self.calls: list[str] = []
+        self.recorded: list[tuple[str, str]] = []
+
+    async def notification(self, notification_id: str) -> dict[str, Any] | None:
+        self.calls.append("notification")
+        return self.rows.get(notification_id)
+
+    async def ledger(self, key: str) -> Ledger:
+        self.calls.append("ledger")
+        return Ledger(0, -1, None)
+
+    async def record(
+        self, key: str, service_id: str, callback_type: str, attempts: int, kafka_attempt: int, outcome: str
+    ) -> None:
+        self.calls.append("record")
+        self.recorded.append((key, outcome))
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.posted: list[tuple[Destination, str]] = []
+
+    async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
+        self.posted.append((destination, message_id))
+        return AttemptResult(True, False, 200, 1, None)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def publish(self, topic: str, event: Event) -> None:
+        self.events.append(event)
+
+
+def row(nid: str, service_id: str, status: str, notification_type: str = "sms") -> dict[str, Any]:
+    return {
+        "id": nid, "service_id": service_id, "client_reference": "ref", "recipient": "447700900123",
+        "status": status, "created_at": NOW, "completed_at": NOW, "sent_at": NOW,
+        "notification_type": notification_type, "template_id": str(uuid.uuid4()), "template_version": 1,
+        "sent_by": "mmg", "job_row_number": None,
+    }  # fmt: skip
+
+
+async def handler_with(store: FakeStore, loaded: Loaded) -> tuple[CallbackHandler, FakeClient]:
+    client = FakeClient()
+    config = CallbackConfig(loaded, refresh_seconds=60)
+    return CallbackHandler(store, config, client, FakePublisher()), client
+
+
+class Config:
+    def __init__(self, *pairs: tuple[str, CallbackType]) -> None:
+        self.pairs = set(pairs)
+
+    def has(self, service_id: str, callback_type: CallbackType) -> bool:
+        return (service_id, callback_type) in self.pairs
+
+    def any(self, callback_type: CallbackType) -> bool:
+        return any(kind == callback_type for _, kind in self.pairs)
+
+
+def test_a_final_status_for_a_service_without_a_delivery_status_callback_calls_for_nothing() -> None:
+    configured = Config((WITH, CallbackType.DELIVERY_STATUS), (WITHOUT, CallbackType.INBOUND_SMS))
+    assert decide.wanted(delivered(WITHOUT), configured) is None
+    assert decide.wanted(delivered(WITH), configured) == CallbackType.DELIVERY_STATUS
+
+
+def test_a_receipt_without_its_service_is_looked_into_only_while_some_service_has_that_callback() -> None:
+    unknown = delivered(decide.UNKNOWN_SERVICE)
+    assert decide.wanted(unknown, Config((WITH, CallbackType.INBOUND_SMS))) is None
+    assert (
+        decide.wanted(unknown, Config((WITH, CallbackType.DELIVERY_STATUS))) == CallbackType.DELIVERY_STATUS
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (NotificationPending(notification_id="n", service_id=WITH, provider="mmg"), None),
+        (NotificationFailed(notification_id="n", service_id=WITH, failure_kind=FailureKind.PERMANENT_FAILURE,
+                            failed_at=NOW), CallbackType.DELIVERY_STATUS),
+        (NotificationFailed(notification_id="n", service_id=WITH, failure_kind=FailureKind.RETURNED_LETTER,
+                            failed_at=NOW), CallbackType.RETURNED_LETTER),
+        (ComplaintReceived(notification_id="n", service_id=WITH, complaint_id="c", complained_at=NOW),
+         CallbackType.COMPLAINT),
+        (InboundSmsReceived(service_id=WITH, inbound_sms_id="i", user_number="1", notify_number="2",
+                            content="x", provider="mmg", received_at=NOW), CallbackType.INBOUND_SMS),
+        (NotificationSentToProvider(notification_id="n", service_id=WITH, channel=Channel.SMS, provider="mmg",
+                                    sent_at=NOW, international=True), CallbackType.DELIVERY_STATUS),
+        (NotificationSentToProvider(notification_id="n", service_id=WITH, channel=Channel.SMS, provider="mmg",
+                                    sent_at=NOW), None),
+    ],
+)  # fmt: skip
+def test_each_event_calls_for_its_kind_of_callback(event: Event, expected: CallbackType | None) -> None:
+    every = Config(*((WITH, kind) for kind in CallbackType))
+    assert decide.wanted(event, every) == expected
+
+
+async def test_events_for_services_without_a_callback_cost_no_store_call_and_one_configuration_load() -> None:
+    store, loaded = FakeStore(), Loaded({(WITH, "delivery_status"): DESTINATION})
+    handler, client = await handler_with(store, loaded)
+    for _ in range(3):
+        await handler.handle([received(delivered(WITHOUT)) for _ in range(100)])
+    assert store.calls == []
+    assert client.posted == []
+    assert loaded.loads == 1
+
+
+async def test_an_unfinished_notification_is_sent_to_retry_after_one_read_without_holding_the_batch() -> None:
+    waiting, done = str(uuid.uuid4()), str(uuid.uuid4())
+    store = FakeStore({waiting: row(waiting, WITH, "sending"), done: row(done, WITH, "delivered")})
+    handler, client = await handler_with(store, Loaded({(WITH, "delivery_status"): DESTINATION}))
+    with pytest.raises(RetryableError):
+        await handler.handle([received(delivered(WITH, waiting)), received(delivered(WITH, done))])
+    assert store.calls.count("notification") == 2  # one read each, no polling
+    assert len(client.posted) == 1
+    assert store.recorded == [(f"delivery_status:{done}:delivered", "succeeded")]
+
+
+async def test_a_receipt_without_its_service_is_called_back_to_the_service_the_projection_names() -> None:
+    nid = str(uuid.uuid4())
+    store = FakeStore({nid: row(nid, WITH, "delivered")})
+    handler, client = await handler_with(store, Loaded({(WITH, "delivery_status"): DESTINATION}))
+    await handler.handle([received(delivered(decide.UNKNOWN_SERVICE, nid))])
+    assert [destination for destination, _ in client.posted] == [DESTINATION]
+
+
+async def test_the_configuration_is_reloaded_once_per_interval_and_kept_when_a_reload_fails() -> None:
+    clock = [0.0]
+    loaded = Loaded({(WITH, "delivery_status"): DESTINATION})
+    config = CallbackConfig(loaded, refresh_seconds=2.0, clock=lambda: clock[0])
+    await config.refresh_if_due()
+    clock[0] = 1.9
+    await config.refresh_if_due()
+    assert loaded.loads == 1
+    loaded.destinations = {}
+    loaded.failing = True
+    clock[0] = 2.0
+    await config.refresh_if_due()
+    assert config.destination(WITH, CallbackType.DELIVERY_STATUS) == DESTINATION
+    loaded.failing = False
+    clock[0] = 4.0
+    await config.refresh_if_due()
+    assert not config.any(CallbackType.DELIVERY_STATUS)
+
+
+async def test_a_configuration_never_loaded_makes_the_batch_retry() -> None:
+    loaded = Loaded({})
+    loaded.failing = True
+    with pytest.raises(RetryableError):
+        await CallbackConfig(loaded, refresh_seconds=2.0).refresh_if_due()
+
+
+async def test_webhook_id_and_timestamp_are_sent_without_a_secret_and_signature_only_with_one() -> None:
+    seen: list[httpx.Headers] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        client = CallbackClient(http, timeout_seconds=1.0)
+        await client.post(DESTINATION, "msg_1", {"id": "x"})
+        await client.post(DESTINATION, "msg_1", {"id": "x"})
+        signed = Destination(DESTINATION.url, "token", "a-secret")
+        await client.post(signed, "msg_1", {"id": "x"})
+    assert [h["webhook-id"] for h in seen] == ["msg_1"] * 3
+    assert all(h["webhook-timestamp"].isdigit() for h in seen)
+    assert "webhook-signature" not in seen[0]
+    assert signing.verify("a-secret", "msg_1", seen[2]["webhook-timestamp"], b'{"id":"x"}',
+                          seen[2]["webhook-signature"])  # fmt: skip
+
+
+class GatedClient:
+    """A receiver host that does not answer until let go, beside one that answers at once."""
+
+    SLOW = "slow.example"
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.in_flight: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.answered: list[str] = []
+
+    async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
+        host = urlsplit(destination.url).netloc
+        self.in_flight[host] += 1
+        self.peak[host] = max(self.peak[host], self.in_flight[host])
+        if host == self.SLOW:
+            await self.gate.wait()
+        self.in_flight[host] -= 1
+        self.answered.append(host)
+        return AttemptResult(True, False, 200, 1, None)
+
+
+async def test_a_slow_receiver_holds_only_its_own_share_of_the_calls_in_flight() -> None:
+    slow_ids = [str(uuid.uuid4()) for _ in range(5)]
+    fast_id = str(uuid.uuid4())
+    store = FakeStore(
+        {nid: row(nid, WITH, "delivered") for nid in slow_ids} | {fast_id: row(fast_id, WITHOUT, "delivered")}
+    )
+    loaded = Loaded({
+        (WITH, "delivery_status"): Destination(f"https://{GatedClient.SLOW}/cb", "token", None),
+        (WITHOUT, "delivery_status"): Destination("https://fast.example/cb", "token", None),
+    })  # fmt: skip
+    client = GatedClient()
+    handler = CallbackHandler(
+        store,
+        CallbackConfig(loaded, refresh_seconds=60),
+        client,
+        FakePublisher(),
+        concurrency=3,
+        per_receiver=2,
+    )
+    batch = [received(delivered(WITH, nid)) for nid in slow_ids] + [received(delivered(WITHOUT, fast_id))]
+    handling = asyncio.create_task(handler.handle(batch))
+    for _ in range(1000):
+        if "fast.example" in client.answered:
+            break
+        await asyncio.sleep(0)
+    assert client.answered == ["fast.example"]
+    assert client.peak[GatedClient.SLOW] == 2
+    client.gate.set()
+    await handling
+    assert len(client.answered) == 6
