@@ -590,6 +590,28 @@ class AdminStore:
             )
         return [_jsonable(r) for r in rows]
 
+    async def callback(self, service_id: str, callback_type: str) -> dict[str, Any]:
+        """One callback: its URL and whether a bearer token is set; the token is never shown back."""
+        if callback_type not in CALLBACK_TYPES:
+            raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
+        query = select(
+            service_callback_api.c.callback_type,
+            service_callback_api.c.url,
+            service_callback_api.c.updated_at,
+            func.coalesce(service_callback_api.c.bearer_token != "", False).label("bearer_token_set"),
+        ).where(
+            and_(
+                service_callback_api.c.service_id == service_id,
+                service_callback_api.c.callback_type == callback_type,
+            )
+        )
+        async with self.engine.connect() as conn:
+            await self._require_service(service_id, conn)
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise AdminError(f"No {callback_type} callback is set for this service", 404)
+        return _jsonable(row)
+
     async def add_inbound_number(self, number: str, provider: str, service_id: str | None = None) -> str:
         number_id = str(uuid.uuid4())
         try:
