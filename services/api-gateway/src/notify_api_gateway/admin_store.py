@@ -110,14 +110,32 @@ def contact_link_value(given: str | None) -> str | None:
     return value
 
 
+# ``ApiSettings.acting_admin_email`` with the default email domain.
+DEFAULT_ADMIN_EMAIL = "notify-admin@notifications.service.gov.uk"
+
+
 def _jsonable(row: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
 
 
 class AdminStore:
-    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+    def __init__(
+        self, engine: AsyncEngine, box: SecretBox, *, admin_email: str = DEFAULT_ADMIN_EMAIL
+    ) -> None:
+        """``admin_email`` is who a template version is created by when no one else is named."""
         self.engine = engine
         self._box = box
+        self._admin_email = admin_email
+
+    def _creator(self, created_by: str | None) -> str:
+        """The email address a template version records as its creator, as Notify shows it."""
+        if created_by is None:
+            return self._admin_email
+        try:
+            validate_email_address(created_by)
+        except InvalidRecipientError:
+            raise AdminError("created_by must be an email address") from None
+        return created_by.strip()
 
     # ---- services ---------------------------------------------------------------------------
 
@@ -317,6 +335,7 @@ class AdminStore:
         letter_contact_block: str | None = None,
     ) -> str:
         self._check_template(template_type, content, subject, postage)
+        created_by = self._creator(created_by)
         template_id = str(uuid.uuid4())
         values = {
             "id": template_id,
@@ -336,8 +355,10 @@ class AdminStore:
         return template_id
 
     async def update_template(self, service_id: str, template_id: str, changes: dict[str, Any]) -> int:
-        """Apply ``changes`` as a new version; returns the new version number."""
+        """Apply ``changes`` as a new version; returns the new version number. The new version is
+        created by ``changes["created_by"]``, else by the admin email, never by the last editor."""
         allowed = ("name", "content", "subject", "postage", "letter_contact_block", "created_by")
+        changes = {**changes, "created_by": self._creator(changes.get("created_by"))}
         async with self.engine.begin() as conn:
             row = (
                 (

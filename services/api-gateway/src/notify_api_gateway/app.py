@@ -100,7 +100,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.notify = state
         app.state.jobs = jobs.JobsApi(settings)
         app.state.admin_store = AdminStore(
-            state.repository.engine, SecretBox(settings.secret_key.get_secret_value())
+            state.repository.engine,
+            SecretBox(settings.secret_key.get_secret_value()),
+            admin_email=settings.acting_admin_email,
         )
         stop = asyncio.Event()
         scheduler = (

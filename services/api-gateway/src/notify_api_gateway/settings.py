@@ -16,6 +16,15 @@ class ApiSettings(JobsSettings):
     email_domain: str = "notifications.service.gov.uk"
     # Bearer token of the admin API (/admin/...). Unset: the admin API refuses every request.
     admin_api_token: SecretStr | None = None
+    # Recorded as a template version's ``created_by`` (an email address, as in Notify) when the
+    # admin API is called with its token alone or through ``notify-admin``; a console user's own
+    # address is recorded instead when the request names one. Unset: ``notify-admin@<email_domain>``.
+    admin_email: str | None = None
+
+    @property
+    def acting_admin_email(self) -> str:
+        return self.admin_email or f"notify-admin@{self.email_domain}"
+
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.
