@@ -113,13 +113,16 @@ def test_a_letter_that_was_never_sent_costs_nothing(status: str) -> None:
     assert shown["cost_in_pounds"] == 0.0
 
 
-def test_a_text_message_without_fragments_yet_has_no_cost_data() -> None:
-    shown = notification(row("sms", recipient="447700900123", billable_units=0), ROOT)
+@pytest.mark.parametrize("units", [0, 2])
+def test_a_text_message_not_yet_handed_to_a_provider_has_no_cost_data(units: int) -> None:
+    """Notify bills fragments when it hands a message over; until then its cost is not ready."""
+    shown = notification(row("sms", recipient="447700900123", billable_units=units), ROOT)
     assert (shown["is_cost_data_ready"], shown["cost_details"], shown["cost_in_pounds"]) == (False, {}, None)
 
 
 def test_a_text_message_is_costed_by_fragments_multiplier_and_rate() -> None:
-    shown = notification(row("sms", recipient="447700900123", billable_units=2, rate_multiplier=3), ROOT)
+    sent = row("sms", recipient="447700900123", status="sending", billable_units=2, rate_multiplier=3)
+    shown = notification(sent, ROOT)
     assert shown["is_cost_data_ready"] is True
     assert shown["cost_details"] == {
         "billable_sms_fragments": 2,

@@ -113,7 +113,9 @@ def _cost_data(
     if kind == "email":
         return {"cost_details": {}, "cost_in_pounds": 0.0, "is_cost_data_ready": True}
     if kind == "sms":
-        if status == statuses.CREATED and not units:
+        # Notify counts the fragments it bills when it hands the message to a provider; the
+        # fragments known at the request are not yet its cost.
+        if status == statuses.CREATED:
             return not_ready
         multiplier = row.get("rate_multiplier") or 1
         rate = sms_rate_on(created_at.astimezone(LONDON).date())
