@@ -3,6 +3,7 @@ duplicates harmless, request columns filled in even when status events came firs
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from notify_common import statuses
 from notify_common.db.tables import notifications
 from notify_common.events import (
     Channel,
+    EmailRequested,
     Event,
     FailureKind,
     NotificationDelivered,
@@ -126,3 +128,46 @@ async def test_the_database_rank_function_agrees_with_the_python_table(engine: A
         for status, rank in statuses.STATUS_RANK.items():
             found = (await conn.execute(text("SELECT notify_status_rank(:s)"), {"s": status})).scalar_one()
             assert found == rank, status
+
+
+async def test_the_recipient_as_sent_is_kept_beside_the_normalised_one_with_the_time_it_was_held_for(
+    engine: AsyncEngine,
+) -> None:
+    nid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    requested, sent, _ = lifecycle(nid, sid)
+    held_for = T0 - timedelta(minutes=5)
+    await project(engine, [sent])  # a status first, then the request fills the row
+    await project(
+        engine, [dataclasses.replace(requested, phone_number_as_sent="07700 900123", scheduled_for=held_for)]
+    )
+    projected = await row(engine, nid)
+    assert projected["recipient"] == "447700900123"
+    assert projected["recipient_as_sent"] == "07700 900123"
+    assert projected["scheduled_for"] == held_for
+
+
+async def test_an_email_keeps_its_address_as_sent_and_its_unsubscribe_link(engine: AsyncEngine) -> None:
+    nid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    requested = EmailRequested(
+        notification_id=nid,
+        service_id=sid,
+        occurred_at=T0,
+        template_id=str(uuid.uuid4()),
+        template_version=1,
+        key_type="normal",
+        email_address="someone@example.com",
+        email_address_as_sent="Someone@Example.com",
+        subject="Hi",
+        body="Hello",
+        from_name="Service",
+        one_click_unsubscribe_url="https://example.gov.uk/unsubscribe",
+        created_at=T0,
+    )
+    await project(engine, [requested])
+    projected = await row(engine, nid)
+    assert (projected["recipient"], projected["recipient_as_sent"]) == (
+        "someone@example.com",
+        "Someone@Example.com",
+    )
+    assert projected["one_click_unsubscribe_url"] == "https://example.gov.uk/unsubscribe"
+    assert projected["scheduled_for"] is None

@@ -56,7 +56,7 @@ def test_a_template_send_reaches_the_provider_and_both_apis_agree_on_its_status(
         "job_id",
         "sender",
     }
-    assert (delivered["method"], delivered["to"], delivered["job_id"]) == ("sms", "447700900321", None)
+    assert (delivered["method"], delivered["to"], delivered["job_id"]) == ("sms", "+447700900321", None)
     assert delivered["sender"] is not None
     assert delivered["sentAt"] is not None
 

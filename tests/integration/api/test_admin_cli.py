@@ -59,3 +59,23 @@ def test_a_service_made_with_the_cli_sends_with_its_key(
     assert sent.status_code == 201
     assert sent.json()["content"]["body"].endswith("Yo A")
     assert sent.json()["template"]["version"] == 2
+
+
+def test_templates_made_with_the_cli_are_created_by_the_admin_email_or_the_one_given(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], api_url: str
+) -> None:
+    monkeypatch.setenv("NOTIFY_DATABASE_URL", env.DATABASE_URL)
+    monkeypatch.setenv("NOTIFY_ADMIN_EMAIL", "platform-admin@example.gov.uk")
+    service_id = run(capsys, "create-service", "--name", f"cli-by-{env.RUN_ID}", "--email-from", "cliby")
+    run(capsys, "set-live", "--service-id", service_id)
+    key = run(capsys, "create-api-key", "--service-id", service_id, "--name", "cli key")
+    made = ["--service-id", service_id, "--name", "t", "--type", "sms", "--content", "Hi"]
+    template_id = run(capsys, "create-template", *made)
+    changed = ["--service-id", service_id, "--template-id", template_id, "--content", "Hello"]
+    run(capsys, "update-template", *changed, "--created-by", "Ada@Example.gov.uk")
+    sandbox = Sandbox(
+        url=api_url, service_id=service_id, keys={"normal": key}, templates={"sms": template_id}
+    )
+    first = sandbox.get(f"/v2/template/{template_id}/version/1").json()
+    assert first["created_by"] == "platform-admin@example.gov.uk"
+    assert sandbox.get(f"/v2/template/{template_id}").json()["created_by"] == "Ada@Example.gov.uk"

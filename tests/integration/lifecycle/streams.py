@@ -69,7 +69,9 @@ def _requested(
     if channel == "sms":
         return SmsRequested(
             **common,
-            phone_number="4477009" + str(rng.randint(10000, 99999)),
+            phone_number=(number := "4477009" + str(rng.randint(10000, 99999))),
+            phone_number_as_sent=rng.choice([None, "0" + number[2:], "+" + number]),
+            scheduled_for=rng.choice([None, at - timedelta(minutes=rng.randint(1, 60))]),
             international=rng.random() < 0.05,
             sender="GOVUK",
             body="Your code is " + str(rng.randint(1000, 9999)),
@@ -79,7 +81,10 @@ def _requested(
     if channel == "email":
         return EmailRequested(
             **common,
-            email_address=f"person{rng.randint(1, 9999)}@example.com",
+            email_address=(address := f"person{rng.randint(1, 9999)}@example.com"),
+            email_address_as_sent=rng.choice([None, address.capitalize()]),
+            one_click_unsubscribe_url=rng.choice([None, "https://example.gov.uk/unsubscribe"]),
+            scheduled_for=rng.choice([None, at - timedelta(minutes=rng.randint(1, 60))]),
             subject="Your appointment",
             body="See you soon",
             from_name="Service",

@@ -251,3 +251,41 @@ def test_letter_refusals(the_caller: Authenticated, expected: tuple[int, str, st
         )
         == expected
     )
+
+
+def test_a_text_message_keeps_the_number_as_sent_beside_the_normalised_one_for_the_sender() -> None:
+    t = template("sms")
+    when = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    body = {"phone_number": "07700 900123", "template_id": t.id, "personalisation": {"name": "a"}}
+    send = prepare_sms(caller(), t, body, ctx(scheduled_for=when))
+    assert isinstance(send.event, SmsRequested)
+    assert (send.event.phone_number, send.event.phone_number_as_sent) == ("447700900123", "07700 900123")
+    assert send.event.scheduled_for == when
+    assert (send.row["recipient"], send.row["recipient_as_sent"]) == ("447700900123", "07700 900123")
+
+
+def test_an_email_keeps_the_address_as_sent_and_matches_the_guest_list_lower_cased() -> None:
+    t = template("email")
+    body = {"email_address": "Someone@Example.com", "template_id": t.id, "personalisation": {"name": "a"}}
+    send = prepare_email(caller("team", allowed_emails=frozenset({"someone@example.com"})), t, body, ctx())
+    assert isinstance(send.event, EmailRequested)
+    assert (send.event.email_address, send.event.email_address_as_sent) == (
+        "someone@example.com",
+        "Someone@Example.com",
+    )
+    assert send.event.scheduled_for is None
+    assert (send.row["recipient"], send.row["recipient_as_sent"]) == (
+        "someone@example.com",
+        "Someone@Example.com",
+    )
+
+
+def test_a_scheduled_letter_carries_its_time_on_the_event() -> None:
+    t = template("letter", content="Hi", subject="S")
+    when = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    personalisation = {"address_line_1": "A Person", "address_line_2": "1 Street", "postcode": "SW1A 1AA"}
+    send = prepare_letter(
+        caller("test"), t, {"template_id": t.id, "personalisation": personalisation}, ctx(scheduled_for=when)
+    )
+    assert isinstance(send.event, LetterRequested)
+    assert send.event.scheduled_for == when

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notify_common.events import Channel, SmsRequested
+from notify_common.events import Channel, EmailRequested, SmsRequested
 from notify_common.jobs import CsvLimits, CsvReport, JobTemplate, SendingService, validate_csv
 from notify_common.jobs.csvfile import CsvRow, RecipientsCsv
 from notify_common.jobs.rows import RowInvalid, RowRenderer
@@ -260,4 +260,33 @@ def test_a_file_with_a_nul_character_is_refused_as_a_whole(text: str) -> None:
     assert not report.valid
     assert report.file_errors == (
         "Your file contains NUL characters: save it again as a CSV in UTF-8 encoding",
+    )
+
+
+def test_a_job_rows_recipient_is_kept_as_written_beside_the_normalised_one() -> None:
+    data = "phone number,name,code\n07700 900123,Ada,1\n"
+    table = RecipientsCsv.from_binary(io.BytesIO(data.encode()))
+    try:
+        row = next(iter(table.rows()))
+        event = RowRenderer(SERVICE, SMS, "normal", table).event(
+            row, job_id="job", created_at=datetime.now(UTC)
+        )
+    finally:
+        table.release()
+    assert isinstance(event, SmsRequested)
+    assert (event.phone_number, event.phone_number_as_sent) == ("447700900123", "07700 900123")
+
+    data = "email address,name,topic\nSomeone@Example.com,Ada,tax\n"
+    table = RecipientsCsv.from_binary(io.BytesIO(data.encode()))
+    try:
+        row = next(iter(table.rows()))
+        event = RowRenderer(SERVICE, EMAIL, "normal", table).event(
+            row, job_id="job", created_at=datetime.now(UTC)
+        )
+    finally:
+        table.release()
+    assert isinstance(event, EmailRequested)
+    assert (event.email_address, event.email_address_as_sent) == (
+        "someone@example.com",
+        "Someone@Example.com",
     )

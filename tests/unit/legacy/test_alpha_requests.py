@@ -189,3 +189,13 @@ def test_the_created_answer_is_the_alphas() -> None:
             "to": "+447777111222",
         }
     }
+
+
+def test_a_raw_emails_address_is_kept_as_given_for_reading_back() -> None:
+    send = alpha.parse_email(email(to="Ada@Example.com"), {})
+    prepared = prepare_email(caller(), implicit_template(SERVICE_ID, "email"), send.v2_body, context())
+    assert isinstance(prepared.event, EmailRequested)
+    assert (prepared.event.email_address, prepared.event.email_address_as_sent) == (
+        "ada@example.com",
+        "Ada@Example.com",
+    )

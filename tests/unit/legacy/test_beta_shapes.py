@@ -104,3 +104,16 @@ def test_a_notification_reads_in_the_betas_shape() -> None:
             "sender": "mmg",
         }
     }
+
+
+def test_a_notification_reads_back_its_recipient_as_it_was_sent() -> None:
+    row = {
+        "id": uuid.uuid4(),
+        "status": "created",
+        "created_at": datetime(2016, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "recipient": "447777111222",
+        "recipient_as_sent": "07777 111222",
+        "notification_type": "sms",
+        "body": "Hello",
+    }
+    assert beta.notification(row)["notification"]["to"] == "07777 111222"

@@ -117,6 +117,9 @@ class SmsRequested(NotificationRequested):
     fragment_count: int
     rate_multiplier: int = 1
     created_at: datetime
+    # As the service gave it, for reading back; ``phone_number`` is the normalised form senders use.
+    phone_number_as_sent: str | None = None
+    scheduled_for: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +133,9 @@ class EmailRequested(NotificationRequested):
     reply_to: str | None = None
     one_click_unsubscribe_url: str | None = None
     created_at: datetime
+    # As the service gave it, for reading back; ``email_address`` is the lower-cased form senders use.
+    email_address_as_sent: str | None = None
+    scheduled_for: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +149,7 @@ class LetterRequested(NotificationRequested):
     precompiled: bool = False
     pdf_key: str | None = None
     created_at: datetime
+    scheduled_for: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,6 +48,7 @@ def store(settings: ApiSettings) -> AdminStore:
         create_engine(settings, pool_size=1),
         SecretBox(settings.secret_key.get_secret_value()),
         parse_networks(settings.callback_allowed_networks),
+        admin_email=settings.acting_admin_email,
     )
 
 
@@ -73,7 +74,6 @@ async def demo(settings: ApiSettings) -> dict[str, str]:
                     content=content,
                     subject=subject,
                     postage="second" if channel == "letter" else None,
-                    created_by="notify-admin demo",
                 )
             env[f"NOTIFY_{channel.upper()}_TEMPLATE_ID"] = template_id
     finally:
@@ -140,12 +140,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--content", required=True)
     p.add_argument("--subject")
     p.add_argument("--postage", choices=("first", "second", "economy"))
+    p.add_argument("--created-by", help="email address recorded as the creator (default NOTIFY_ADMIN_EMAIL)")
     p = sub.add_parser("update-template", help="change a template (a new version); prints the version")
     p.add_argument("--service-id", required=True)
     p.add_argument("--template-id", required=True)
     p.add_argument("--name")
     p.add_argument("--content")
     p.add_argument("--subject")
+    p.add_argument("--created-by", help="email address recorded as the editor (default NOTIFY_ADMIN_EMAIL)")
     p = sub.add_parser("archive-template", help="archive (soft-delete) a template")
     p.add_argument("--service-id", required=True)
     p.add_argument("--template-id", required=True)
@@ -269,11 +271,13 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
             content=args.content,
             subject=args.subject,
             postage=args.postage,
-            created_by="notify-admin",
+            created_by=args.created_by,
         )
     if c == "update-template":
         changes = {
-            k: getattr(args, k) for k in ("name", "content", "subject") if getattr(args, k) is not None
+            k: getattr(args, k)
+            for k in ("name", "content", "subject", "created_by")
+            if getattr(args, k) is not None
         }
         return lambda a: a.update_template(args.service_id, args.template_id, changes)
     if c == "archive-template":

@@ -136,17 +136,29 @@ def contact_link_value(given: str | None) -> str | None:
     return value
 
 
+# ``ApiSettings.acting_admin_email`` with the default email domain.
+DEFAULT_ADMIN_EMAIL = "notify-admin@notifications.service.gov.uk"
+
+
 def _jsonable(row: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
 
 
 class AdminStore:
     def __init__(
-        self, engine: AsyncEngine, box: SecretBox, callback_networks: Sequence[Network] = ()
+        self,
+        engine: AsyncEngine,
+        box: SecretBox,
+        callback_networks: Sequence[Network] = (),
+        *,
+        admin_email: str = DEFAULT_ADMIN_EMAIL,
     ) -> None:
+        """``admin_email`` is who a template version is created by when no one else is named;
+        ``callback_networks`` are internal networks callbacks may reach
+        (NOTIFY_CALLBACK_ALLOWED_NETWORKS; none by default)."""
         self.engine = engine
         self._box = box
-        # Internal networks callbacks may reach (NOTIFY_CALLBACK_ALLOWED_NETWORKS); none by default.
+        self._admin_email = admin_email
         self._callback_networks = tuple(callback_networks)
 
     async def check_callback_url(self, url: str) -> None:
@@ -155,6 +167,16 @@ class AdminStore:
             await check_url(url, self._callback_networks)
         except UnsafeDestinationError as exc:
             raise AdminError(str(exc)) from exc
+
+    def _creator(self, created_by: str | None) -> str:
+        """The email address a template version records as its creator, as Notify shows it."""
+        if created_by is None:
+            return self._admin_email
+        try:
+            validate_email_address(created_by)
+        except InvalidRecipientError:
+            raise AdminError("created_by must be an email address") from None
+        return created_by.strip()
 
     # ---- services ---------------------------------------------------------------------------
 
@@ -354,6 +376,7 @@ class AdminStore:
         letter_contact_block: str | None = None,
     ) -> str:
         self._check_template(template_type, content, subject, postage)
+        created_by = self._creator(created_by)
         template_id = str(uuid.uuid4())
         values = {
             "id": template_id,
@@ -373,8 +396,10 @@ class AdminStore:
         return template_id
 
     async def update_template(self, service_id: str, template_id: str, changes: dict[str, Any]) -> int:
-        """Apply ``changes`` as a new version; returns the new version number."""
+        """Apply ``changes`` as a new version; returns the new version number. The new version is
+        created by ``changes["created_by"]``, else by the admin email, never by the last editor."""
         allowed = ("name", "content", "subject", "postage", "letter_contact_block", "created_by")
+        changes = {**changes, "created_by": self._creator(changes.get("created_by"))}
         async with self.engine.begin() as conn:
             row = (
                 (
@@ -656,6 +681,28 @@ class AdminStore:
                 .all()
             )
         return [_jsonable(r) for r in rows]
+
+    async def callback(self, service_id: str, callback_type: str) -> dict[str, Any]:
+        """One callback: its URL and whether a bearer token is set; the token is never shown back."""
+        if callback_type not in CALLBACK_TYPES:
+            raise AdminError(f"callback_type must be one of {', '.join(CALLBACK_TYPES)}")
+        query = select(
+            service_callback_api.c.callback_type,
+            service_callback_api.c.url,
+            service_callback_api.c.updated_at,
+            func.coalesce(service_callback_api.c.bearer_token != "", False).label("bearer_token_set"),
+        ).where(
+            and_(
+                service_callback_api.c.service_id == service_id,
+                service_callback_api.c.callback_type == callback_type,
+            )
+        )
+        async with self.engine.connect() as conn:
+            await self._require_service(service_id, conn)
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise AdminError(f"No {callback_type} callback is set for this service", 404)
+        return _jsonable(row)
 
     async def add_inbound_number(self, number: str, provider: str, service_id: str | None = None) -> str:
         number_id = str(uuid.uuid4())

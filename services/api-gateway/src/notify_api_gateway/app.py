@@ -106,6 +106,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             state.repository.engine,
             SecretBox(settings.secret_key.get_secret_value()),
             parse_networks(settings.callback_allowed_networks),
+            admin_email=settings.acting_admin_email,
         )
         stop = asyncio.Event()
         scheduler = (

@@ -1,8 +1,10 @@
-"""Turns rows into Notify's v2 JSON shapes (reference §1.3): notifications, templates, received
+"""Turns rows into Notify's v2 JSON shapes: notifications, templates, received
 text messages. Pure functions of their arguments."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Pounds per SMS fragment, from the 1 April each rate starts (GOV.UK Notify's rate rose to 2.4p on
-# 1 April 2026, reference §11); cost data is indicative, as in Notify.
+# 1 April 2026, https://www.notifications.service.gov.uk/pricing); cost data is indicative, as in Notify.
 SMS_RATES: tuple[tuple[date, float], ...] = ((date(2026, 4, 1), 0.024), (date.min, 0.0227))
 
 
@@ -37,6 +39,14 @@ DELIVERY_DAYS = {"first": 1, "second": 2, "economy": 3, "europe": 3, "rest-of-wo
 
 def fmt(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime(DATETIME_FORMAT) if value is not None else None
+
+
+# Precompiled letters pin a per-service hidden template, as in Notify; its id is derived.
+PRECOMPILED_NAMESPACE = uuid.UUID("6b1c5cf4-8a53-4d4a-9d87-2f7b0d2b6a11")
+
+
+def precompiled_template_id(service_id: str) -> str:
+    return str(uuid.uuid5(PRECOMPILED_NAMESPACE, service_id))
 
 
 def template_uri(url_root: str, template_id: str) -> str:
@@ -72,22 +82,88 @@ def estimated_delivery(created_at: datetime, postage: str | None) -> datetime:
     return datetime.combine(delivery, time(16, 0), tzinfo=UTC)
 
 
-def notification(row: dict[str, Any], url_root: str) -> dict[str, Any]:
-    """One notification, from a projection row (or a row of the same shape from the caches)."""
+# What a precompiled letter shows for its address until one is read from the PDF, as in Notify.
+PRECOMPILED_ADDRESS = "Provided as PDF"
+# Letters Notify never bills for: they cost nothing, and their cost data is ready at once.
+LETTERS_NEVER_SENT = frozenset(
+    {statuses.CANCELLED, statuses.TECHNICAL_FAILURE, statuses.VALIDATION_FAILED, statuses.VIRUS_SCAN_FAILED}
+)
+
+
+def _letter_lines(row: dict[str, Any]) -> dict[str, str | None]:
+    """``line_1`` to ``line_6`` and ``postcode``: the last address line is the postcode."""
+    address = list(row.get("address") or [])
+    if not address and str(row["template_id"]) == precompiled_template_id(str(row["service_id"])):
+        address = [PRECOMPILED_ADDRESS, None]
+    lines: dict[str, str | None] = {
+        f"line_{i}": (address[i - 1] if i <= len(address) - 1 else None) for i in range(1, 7)
+    }
+    lines["postcode"] = address[-1] if address else None
+    return lines
+
+
+def _cost_data(
+    row: dict[str, Any], kind: str, created_at: datetime, letter_prices: Mapping[str, float]
+) -> dict[str, Any]:
+    """``cost_details``, ``cost_in_pounds`` and ``is_cost_data_ready`` as Notify's serializer gives
+    them: not ready (``{}`` and null) until the cost is known; letters are priced only where a price
+    per letter is configured for their postage."""
+    status, units = row["status"], row.get("billable_units") or 0
+    not_ready: dict[str, Any] = {"cost_details": {}, "cost_in_pounds": None, "is_cost_data_ready": False}
+    if kind == "email":
+        return {"cost_details": {}, "cost_in_pounds": 0.0, "is_cost_data_ready": True}
+    if kind == "sms":
+        # Notify counts the fragments it bills when it hands the message to a provider; the
+        # fragments known at the request are not yet its cost.
+        if status == statuses.CREATED:
+            return not_ready
+        multiplier = row.get("rate_multiplier") or 1
+        rate = sms_rate_on(created_at.astimezone(LONDON).date())
+        details = {
+            "billable_sms_fragments": units,
+            "international_rate_multiplier": multiplier,
+            "sms_rate": rate,
+        }
+        return {
+            "cost_details": details,
+            "cost_in_pounds": round(units * multiplier * rate, 4),
+            "is_cost_data_ready": True,
+        }
+    postage = row["postage"]
+    if status in LETTERS_NEVER_SENT:
+        details = {"billable_sheets_of_paper": 0, "postage": postage}
+        return {"cost_details": details, "cost_in_pounds": 0.0, "is_cost_data_ready": True}
+    price = letter_prices.get(postage or "second")
+    if status == statuses.PENDING_VIRUS_CHECK or not units or price is None:
+        return not_ready
+    details = {"billable_sheets_of_paper": units, "postage": postage}
+    return {"cost_details": details, "cost_in_pounds": price, "is_cost_data_ready": True}
+
+
+def notification(
+    row: dict[str, Any], url_root: str, letter_prices: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """One notification, from a projection row (or a row of the same shape from the caches).
+
+    The recipient is shown as it was sent (``recipient_as_sent``); rows projected before that was
+    kept show the normalised ``recipient``. ``letter_prices`` are pounds per letter by postage."""
     kind = row["notification_type"]
     status = row["status"]
     if kind == "letter":
         status = LETTER_STATUS_FOR_API.get(status, status)
-    address = list(row.get("address") or [])
-    lines = {f"line_{i}": (address[i - 1] if i <= len(address) - 1 else None) for i in range(1, 7)}
+    recipient = row.get("recipient_as_sent") or row["recipient"]
+    lines = (
+        _letter_lines(row)
+        if kind == "letter"
+        else {**{f"line_{i}": None for i in range(1, 7)}, "postcode": None}
+    )
     created_at = row["created_at"]
     body: dict[str, Any] = {
         "id": str(row["id"]),
         "reference": row["client_reference"],
-        "email_address": row["recipient"] if kind == "email" else None,
-        "phone_number": row["recipient"] if kind == "sms" else None,
+        "email_address": recipient if kind == "email" else None,
+        "phone_number": recipient if kind == "sms" else None,
         **lines,
-        "postcode": address[-1] if kind == "letter" and address else None,
         "type": kind,
         "status": status,
         "template": {
@@ -104,24 +180,13 @@ def notification(row: dict[str, Any], url_root: str) -> dict[str, Any]:
         "scheduled_for": fmt(row.get("scheduled_for")),
         "postage": row["postage"] if kind == "letter" else None,
         "one_click_unsubscribe_url": row.get("one_click_unsubscribe_url"),
-        "is_cost_data_ready": kind != "letter" or (row.get("billable_units") or 0) > 0,
     }
-    units = row.get("billable_units") or 0
-    if kind == "sms":
-        multiplier = row.get("rate_multiplier") or 1
-        body["cost_details"] = {
-            "billable_sms_fragments": units,
-            "international_rate_multiplier": multiplier,
-            "sms_rate": (rate := sms_rate_on(created_at.astimezone(LONDON).date())),
-        }
-        body["cost_in_pounds"] = round(units * multiplier * rate, 4)
-    elif kind == "letter":
-        body["cost_details"] = {"billable_sheets_of_paper": units, "postage": row["postage"]}
-        body["cost_in_pounds"] = None
+    cost = _cost_data(row, kind, created_at, letter_prices or {})
+    body["is_cost_data_ready"] = cost["is_cost_data_ready"]
+    body["cost_details"] = cost["cost_details"]
+    body["cost_in_pounds"] = cost["cost_in_pounds"]
+    if kind == "letter":
         body["estimated_delivery"] = fmt(estimated_delivery(created_at, row["postage"]))
-    else:
-        body["cost_details"] = {}
-        body["cost_in_pounds"] = 0.0
     return body
 
 

@@ -252,6 +252,8 @@ def prepare_sms(
         body=rendered.body,
         fragment_count=rendered.fragment_count,
         rate_multiplier=phone.rate_multiplier,
+        phone_number_as_sent=body["phone_number"],
+        scheduled_for=ctx.scheduled_for,
     )
     return PreparedSend(
         notification_id=ctx.notification_id,
@@ -265,6 +267,7 @@ def prepare_sms(
             ctx,
             notification_type="sms",
             recipient=phone.normalised,
+            recipient_as_sent=body["phone_number"],
             body=rendered.body,
             billable_units=rendered.fragment_count,
             rate_multiplier=phone.rate_multiplier,
@@ -329,6 +332,8 @@ def prepare_email(
         from_name=service.name,
         reply_to=reply_to,
         one_click_unsubscribe_url=unsubscribe,
+        email_address_as_sent=body["email_address"],
+        scheduled_for=ctx.scheduled_for,
     )
     response = _response(
         template,
@@ -354,6 +359,7 @@ def prepare_email(
             ctx,
             notification_type="email",
             recipient=address,
+            recipient_as_sent=body["email_address"],
             body=rendered.body,
             subject=rendered.subject,
             one_click_unsubscribe_url=unsubscribe,
@@ -401,6 +407,7 @@ def prepare_letter(
         postage=postage,
         subject=rendered.subject,
         body=rendered.body,
+        scheduled_for=ctx.scheduled_for,
     )
     return PreparedSend(
         notification_id=ctx.notification_id,

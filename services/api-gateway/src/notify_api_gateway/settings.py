@@ -23,6 +23,15 @@ class ApiSettings(JobsSettings):
     # Failed admin authentications allowed per client address in the window, then 429.
     admin_auth_failures_allowed: int = Field(default=10, ge=1)
     admin_auth_window_seconds: float = Field(default=60.0, gt=0)
+    # Recorded as a template version's ``created_by`` (an email address, as in Notify) when the
+    # admin API is called with its token alone or through ``notify-admin``; a console user's own
+    # address is recorded instead when the request names one. Unset: ``notify-admin@<email_domain>``.
+    admin_email: str | None = None
+
+    @property
+    def acting_admin_email(self) -> str:
+        return self.admin_email or f"notify-admin@{self.email_domain}"
+
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.

@@ -77,6 +77,9 @@ REQUEST_STAGE: sql.Cols = (
     ("international", "bool"),
     ("rate_multiplier", "int4"),
     ("created_at", "int8"),
+    ("recipient_as_sent", "text"),
+    ("one_click_unsubscribe_url", "text"),
+    ("scheduled_for", "int8"),
     ("billable_units", "int4"),
     ("occurred_at", "int8"),
     ("seq", "int8"),
@@ -193,11 +196,13 @@ def stage(values: Iterable[bytes], seq: int, step: int) -> tuple[Staged, int]:
 def _request_row(kind: type[Event], r: dict[str, Any], seq: int) -> Row:
     """The columns ``evolve.request_columns`` gives, plus the patch's units and event time."""
     address, subject, postage, international, multiplier, units = None, None, None, False, 1, 0
+    as_sent, unsubscribe = None, None
     if kind is SmsRequested:
-        channel, recipient = "sms", r["phone_number"]
+        channel, recipient, as_sent = "sms", r["phone_number"], r["phone_number_as_sent"]
         international, multiplier, units = r["international"], r["rate_multiplier"], r["fragment_count"]
     elif kind is EmailRequested:
         channel, recipient, subject = "email", r["email_address"], r["subject"]
+        as_sent, unsubscribe = r["email_address_as_sent"], r["one_click_unsubscribe_url"]
     else:
         channel, recipient, subject, postage = "letter", None, r["subject"], r["postage"]
         address = orjson.dumps(list(r["address_lines"])).decode()
@@ -205,7 +210,7 @@ def _request_row(kind: type[Event], r: dict[str, Any], seq: int) -> Row:
         r["notification_id"], r["service_id"], r["template_id"], r["template_version"], channel,
         r["key_type"], r["api_key_id"], r["job_id"], r["job_row_number"], recipient, address,
         r["client_reference"], r["body"], subject, postage, international, multiplier, r["created_at"],
-        units, r["occurred_at"], seq,
+        as_sent, unsubscribe, r["scheduled_for"], units, r["occurred_at"], seq,
     )  # fmt: skip
 
 
@@ -329,8 +334,8 @@ def _request_value(name: str) -> str:
         return "COALESCE(r.international, false)"
     if name == "rate_multiplier":
         return "COALESCE(r.rate_multiplier, 1)"
-    if name == "created_at":
-        return _ts("r.created_at")
+    if name in ("created_at", "scheduled_for"):
+        return _ts(f"r.{name}")
     return f"r.{name}"
 
 

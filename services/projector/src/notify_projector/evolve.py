@@ -121,16 +121,26 @@ def request_columns(event: SmsRequested | EmailRequested | LetterRequested) -> d
         "postage": None,
         "international": False,
         "rate_multiplier": 1,
+        "recipient_as_sent": None,
+        "one_click_unsubscribe_url": None,
+        "scheduled_for": event.scheduled_for,
     }
     if isinstance(event, SmsRequested):
         row.update(
             notification_type="sms",
             recipient=event.phone_number,
+            recipient_as_sent=event.phone_number_as_sent,
             international=event.international,
             rate_multiplier=event.rate_multiplier,
         )
     elif isinstance(event, EmailRequested):
-        row.update(notification_type="email", recipient=event.email_address, subject=event.subject)
+        row.update(
+            notification_type="email",
+            recipient=event.email_address,
+            recipient_as_sent=event.email_address_as_sent,
+            subject=event.subject,
+            one_click_unsubscribe_url=event.one_click_unsubscribe_url,
+        )
     else:
         row.update(
             notification_type="letter",

@@ -49,6 +49,9 @@ REQUEST_COLS: Cols = (
     ("international", "bool"),
     ("rate_multiplier", "int"),
     ("created_at", "timestamptz"),
+    ("recipient_as_sent", "text"),
+    ("one_click_unsubscribe_url", "text"),
+    ("scheduled_for", "timestamptz"),
 )
 NOTIFICATION_COLS: Cols = (
     ("id", "uuid"),

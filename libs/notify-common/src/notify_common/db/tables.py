@@ -145,6 +145,7 @@ notifications = Table(
     Column("api_key_id", UUID(as_uuid=False), nullable=True),
     Column("job_id", UUID(as_uuid=False), nullable=True),
     Column("job_row_number", Integer, nullable=True),
+    # Normalised (447700900123, lower-cased email): what searches, guest lists and senders match.
     Column("recipient", String(255), nullable=True),
     Column("address", JSONB, nullable=True),
     Column("client_reference", String(1000), nullable=True),
@@ -163,6 +164,11 @@ notifications = Table(
     Column("completed_at", TS, nullable=True),
     # The log position that last changed this row; makes replays and duplicates harmless.
     Column("last_event_at", TS, nullable=True),
+    # What GET reads back (0012): the recipient as the service gave it (null in rows projected
+    # from older events, where ``recipient`` stands in), the unsubscribe URL and a held send's time.
+    Column("recipient_as_sent", Text, nullable=True),
+    Column("one_click_unsubscribe_url", Text, nullable=True),
+    Column("scheduled_for", TS, nullable=True),
 )
 Index(
     "ix_notifications_service_created",

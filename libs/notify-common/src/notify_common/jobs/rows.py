@@ -209,6 +209,7 @@ class RowRenderer:
             body=body,
             fragment_count=fragments,
             rate_multiplier=phone.rate_multiplier,
+            phone_number_as_sent=row.cells.get(self._phone_heading) if self._phone_heading else None,
         )
 
     def _email(
@@ -234,6 +235,7 @@ class RowRenderer:
             body=rendered.body,
             from_name=self.service.name,
             reply_to=self.service.reply_to,
+            email_address_as_sent=raw,
         )
 
     def _letter(

@@ -50,7 +50,8 @@ def prices(settings: ApiSettings, year: int) -> dict[str, Any]:
 LETTER_DEFAULT_POSTAGE = "second"
 
 MESSAGE_LOG = text("""
-SELECT n.id, n.notification_type, n.status, n.recipient, n.client_reference, n.created_at, n.sent_at,
+SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.recipient) AS recipient,
+       n.client_reference, n.created_at, n.sent_at,
        n.updated_at, n.key_type, k.name AS key_name, t.name AS template_name
 FROM notifications n
 JOIN api_keys k ON k.id = n.api_key_id

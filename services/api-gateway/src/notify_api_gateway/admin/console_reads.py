@@ -82,7 +82,8 @@ SELECT id, user_number, notify_number, content, created_at FROM inbound_sms
 WHERE service_id = :service_id ORDER BY created_at DESC LIMIT :limit OFFSET :offset
 """)
 NOTIFICATION = text("""
-SELECT n.id, n.notification_type, n.status, n.recipient, n.address, n.client_reference, n.body, n.subject,
+SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.recipient) AS recipient,
+       n.address, n.client_reference, n.body, n.subject,
        n.template_id, n.template_version, n.job_id, n.job_row_number, n.key_type, n.api_key_id,
        n.billable_units, n.failure_reason, n.created_at, n.sent_at, n.updated_at, n.completed_at,
        t.name AS template_name, j.original_file_name AS job_file_name
@@ -92,7 +93,8 @@ LEFT JOIN job_splitter_jobs j ON j.job_id = n.job_id
 WHERE n.service_id = :service_id AND n.id = :notification_id AND n.created_at IS NOT NULL
 """)
 LIST_NOTIFICATIONS = """
-SELECT n.id, n.notification_type, n.status, n.recipient, n.template_id, n.job_id, n.created_at, n.updated_at,
+SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.recipient) AS recipient,
+       n.template_id, n.job_id, n.created_at, n.updated_at,
        n.key_type, t.name AS template_name, left(n.body, 120) AS preview
 FROM notifications n LEFT JOIN templates t ON t.id = n.template_id
 WHERE {conditions} ORDER BY n.created_at DESC LIMIT :limit OFFSET :offset

@@ -73,7 +73,8 @@ CHANNEL_STATUS_WORDS = {
     ("sms", "sent"): "Sent to an international number",
 }
 REPORT = """
-SELECT coalesce(n.recipient, n.address->>'address_line_1') AS recipient, n.client_reference,
+SELECT coalesce(n.recipient_as_sent, n.recipient, n.address->>'address_line_1')
+       AS recipient, n.client_reference,
        t.name AS template_name, n.notification_type, coalesce(cu.name, j.created_by) AS sent_by,
        cu.email_address AS sent_by_email, coalesce(j.original_file_name, u.original_file_name) AS job_name,
        n.status, n.created_at, k.name AS api_key_name

@@ -350,6 +350,12 @@ async def remove_callback(service_id: str, callback_type: str, admin: Admin, sta
     return await run(state, service_id, admin.remove_callback(service_id, callback_type))
 
 
+@router.get("/services/{service_id}/callbacks/{callback_type}")
+async def get_callback(service_id: str, callback_type: str, admin: Admin, state: State) -> dict[str, Any]:
+    """One callback's URL and ``bearer_token_set``; the bearer token itself is never shown back."""
+    return await run(state, None, admin.callback(service_id, callback_type))
+
+
 @router.get("/services/{service_id}/callbacks")
 async def callbacks(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
     return await run(state, None, admin.callbacks(service_id))

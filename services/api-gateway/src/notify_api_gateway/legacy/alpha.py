@@ -123,11 +123,13 @@ def parse_email(parsed: object, reply_tos: dict[str, str]) -> AlphaSend:
     notification = _notification(parsed)
     errors: list[tuple[str, str]] = []
     addresses: dict[str, str] = {}
+    given: dict[str, str] = {}
     for key in ("to", "from"):
         value = _text(notification, key, errors)
         if value:
             try:
                 addresses[key] = validate_email_address(value)
+                given[key] = value
             except InvalidRecipientError:
                 errors.append((key, "Invalid email address."))
     subject = _text(notification, "subject", errors)
@@ -140,7 +142,7 @@ def parse_email(parsed: object, reply_tos: dict[str, str]) -> AlphaSend:
     if errors:
         raise invalid(*errors)
     body: dict[str, Any] = {
-        "email_address": addresses["to"],
+        "email_address": given["to"],  # as given: normalised by the v2 send, read back as sent
         "personalisation": {SUBJECT: subject, MESSAGE: message},
     }
     reply_to_id = next((i for i, a in reply_tos.items() if a.lower() == addresses["from"]), None)

@@ -80,7 +80,7 @@ def notification(row: dict[str, Any]) -> dict[str, Any]:
         "notification": {
             "status": beta_status(row["status"]),
             "createdAt": fmt(row["created_at"]),
-            "to": row["recipient"],
+            "to": row.get("recipient_as_sent") or row["recipient"],
             "method": row["notification_type"],
             "sentAt": fmt(row.get("sent_at")),
             "id": str(row["id"]),

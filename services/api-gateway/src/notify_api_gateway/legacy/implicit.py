@@ -1,7 +1,7 @@
 """The implicit templates alpha sends go through. The alpha takes raw text, v2 takes a template: so
 each service has one hidden template per channel whose body is ``((message))`` (and, for email,
 whose subject is ``((subject))``), and an alpha send is that template with the message as its
-personalisation. As with precompiled letters (``routes.notifications.precompiled_template_id``),
+personalisation. As with precompiled letters (``presenters.precompiled_template_id``),
 the template is not a row: its id is derived from the service id (uuid5) and it is version 1, so it
 never shows in ``GET /v2/templates`` and no one can edit or archive it."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from notify_api_gateway.documents import document_store
 from notify_api_gateway.errors import bad_request
 from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
+from notify_api_gateway.presenters import precompiled_template_id
 from notify_api_gateway.routes.common import (
     OrjsonResponse,
     accept,
@@ -43,13 +43,7 @@ from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.events import LetterRequested
 
 router = APIRouter(tags=["Send"])
-PRECOMPILED_NAMESPACE = uuid.UUID("6b1c5cf4-8a53-4d4a-9d87-2f7b0d2b6a11")
 PDF_MAGIC = b"%PDF-"
-
-
-def precompiled_template_id(service_id: str) -> str:
-    """Precompiled letters pin a per-service hidden template, as in Notify; its id is derived."""
-    return str(uuid.uuid5(PRECOMPILED_NAMESPACE, service_id))
 
 
 async def _send(

@@ -56,7 +56,7 @@ async def get_notification(
     row = await find_notification(state, caller, notification_id)
     if row is None:
         raise not_found()
-    return JSONResponse(notification(row, url_root(state, request)))
+    return JSONResponse(notification(row, url_root(state, request), state.settings.billing_letter_prices))
 
 
 @router.get("/v2/notifications", responses=READ_RESPONSES, openapi_extra=query_parameters(GET_NOTIFICATIONS))
@@ -85,7 +85,12 @@ async def list_notifications(request: Request, state: State, caller: Caller) -> 
     links: dict[str, str] = {"current": current}
     if rows:
         links["next"] = f"{root}/v2/notifications?{urlencode([*params, ('older_than', str(rows[-1]['id']))])}"
-    return JSONResponse({"notifications": [notification(r, root) for r in rows], "links": links})
+    return JSONResponse(
+        {
+            "notifications": [notification(r, root, state.settings.billing_letter_prices) for r in rows],
+            "links": links,
+        }
+    )
 
 
 @router.get(
