@@ -44,6 +44,10 @@ for _provider in ("MMG", "FIRETEXT"):
     os.environ.setdefault(f"NOTIFY_{_provider}_INBOUND_PASSWORD", secrets.token_hex(16))
 
 
+# Test callback receivers listen on loopback, which callbacks refuse unless allowed.
+os.environ.setdefault("NOTIFY_CALLBACK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+
+
 def provider_token(provider: str) -> dict[str, str]:
     """The query parameters that authenticate a receipt from ``provider`` (mmg, firetext or the
     print provider, ``letter``)."""

@@ -13,6 +13,7 @@ from notify_callbacks.store import CallbackStore
 from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, RetryPolicy
+from notify_common.outbound import GuardedTransport, parse_networks
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
@@ -25,7 +26,12 @@ CONNECTIONS = 10
 def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
     engine = create_engine(settings, pool_size=CONNECTIONS)
-    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+    # Every connection is checked: callback URLs never reach inside the network (docs/security.md).
+    transport = GuardedTransport(
+        httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100)),
+        parse_networks(settings.callback_allowed_networks),
+    )
+    client = httpx.AsyncClient(transport=transport)
     store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()), CONNECTIONS)
     handler = CallbackHandler(
         store,

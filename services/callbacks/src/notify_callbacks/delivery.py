@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from notify_callbacks import signing
+from notify_common.outbound import UnsafeDestinationError
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class CallbackClient:
             response = await self._client.post(
                 destination.url, content=body, headers=headers, timeout=self._timeout, follow_redirects=False
             )
+        except UnsafeDestinationError as exc:
+            # The URL resolves inside the network (or not at all): never sent, not retried.
+            return AttemptResult(False, False, None, _since(started), f"refused destination: {exc}")
         except httpx.TimeoutException:
             return AttemptResult(False, True, None, _since(started), "timeout")
         except httpx.TransportError as exc:
