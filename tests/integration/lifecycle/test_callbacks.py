@@ -79,7 +79,7 @@ async def delivered_sms(engine: AsyncEngine, service_id: str) -> tuple[str, Noti
     requested = SmsRequested(
         notification_id=nid, service_id=service_id, template_id=str(uuid.uuid4()), template_version=3,
         key_type="normal", client_reference="their-ref", phone_number="447700900123", international=False,
-        sender="GOVUK", body="Hi", fragment_count=1, created_at=now,
+        sender="GOVUK", body="Hi", fragment_count=1, created_at=now, phone_number_as_sent="07700 900123",
     )  # fmt: skip
     sent = NotificationSentToProvider(
         notification_id=nid, service_id=service_id, channel=Channel.SMS, provider="mmg",
@@ -123,7 +123,7 @@ async def test_a_delivery_callback_is_retried_after_failures_and_arrives_once_si
     payload = orjson.loads(call.body)
     assert payload["id"] == nid
     assert payload["reference"] == "their-ref"
-    assert payload["to"] == "447700900123"
+    assert payload["to"] == "07700 900123"  # as the service sent it, as in Notify
     assert payload["status"] == "delivered"
     assert payload["notification_type"] == "sms"
     assert payload["template_version"] == 3

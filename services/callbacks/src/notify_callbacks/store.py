@@ -22,7 +22,8 @@ CONFIGS = text(
     "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM service_callback_api"
 )
 NOTIFICATION = text(
-    "SELECT id, service_id, client_reference, recipient, status, created_at, completed_at, sent_at, "
+    "SELECT id, service_id, client_reference, COALESCE(recipient_as_sent, recipient) AS recipient, "
+    "status, created_at, completed_at, sent_at, "
     "notification_type, template_id, template_version, sent_by, job_row_number "
     "FROM notifications WHERE id = :id AND created_at IS NOT NULL"
 )
