@@ -265,12 +265,10 @@ class RecordRouter:
                     "error": type(exc).__name__,
                 },
             )
-            await self._producer.send_raw(
-                self.dlq_topic,
-                record.value,
-                record.key,
-                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
-            )
+            headers = [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())]
+            if _header(record, H_ORIGINAL_TOPIC) is None:
+                headers.append((H_ORIGINAL_TOPIC, self.names.logical(record.topic).encode()))
+            await self._producer.send_raw(self.dlq_topic, record.value, record.key, headers)
             return None
         original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
         attempt = _header(record, H_ATTEMPT) if record.headers else None
