@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+import psycopg
 from aiokafka import AIOKafkaConsumer
 
 from notify_common import topics
@@ -186,3 +187,54 @@ async def test_an_undecodable_record_is_dead_lettered_and_does_not_block_the_par
     dead = await read_dead_letters(kafka, 1)
     assert dead[0][0] == b"not avro at all"
     assert [r.event for r in handled] == [good]
+
+
+async def read_topic_raw(settings: CommonSettings, topic: str) -> list[bytes | None]:
+    consumer = AIOKafkaConsumer(
+        settings.kafka_topic_prefix + topic, auto_offset_reset="earliest", **connection_options(settings)
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=2000)
+        return [r.value for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+
+
+async def test_an_unavailable_dependency_holds_the_records_back_without_spending_attempts_or_dead_lettering(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    events = [pending(i) for i in range(20)]
+    await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+    outage_calls = 0
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        nonlocal outage_calls
+        if outage_calls < 8:  # longer than the retry budget of 3 attempts
+            outage_calls += 1
+            try:
+                raise psycopg.OperationalError("connection failed: Connection refused")
+            except psycopg.OperationalError as exc:
+                raise RetryableError("claims database unavailable") from exc
+        handled.extend(batch)
+
+    retry = RetryPolicy(
+        max_attempts=3, base_delay_s=0.1, unavailable_base_delay_s=0.05, unavailable_max_delay_s=0.2
+    )
+    await consume_until(kafka, producer, handle, lambda: len({r.event for r in handled}) >= 20, retry=retry)
+    assert {r.event for r in handled} == set(events)
+    assert all(r.attempt == 0 and r.topic == topics.NOTIFICATION_STATUS for r in handled)
+    assert await read_topic_raw(kafka, topics.retry_topic(GROUP)) == []
+    assert await read_topic_raw(kafka, topics.dead_letter_topic(GROUP)) == []
+
+    again: list[Received] = []
+
+    async def handle_again(batch: Sequence[Received]) -> None:
+        again.extend(batch)
+
+    later = pending(99)
+    await producer.publish(topics.NOTIFICATION_STATUS, later)
+    await consume_until(kafka, producer, handle_again, lambda: len(again) >= 1)
+    await asyncio.sleep(0.5)
+    assert [r.event for r in again] == [later]  # what was handled after the outage was committed

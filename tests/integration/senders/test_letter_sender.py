@@ -26,7 +26,7 @@ from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
 from notify_provider_simulator.printer import Printer
-from tests.integration.senders.support import letter_request, read_topic, received
+from tests.integration.senders.support import free_port, letter_request, read_topic, received
 from tests.support import env
 
 
@@ -198,3 +198,28 @@ async def test_a_test_key_letter_is_stored_but_never_printed(
     assert objects(store.print_bucket) == []
     events = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)]
     assert [type(e).__name__ for e in events] == ["NotificationSentToProvider", "NotificationDelivered"]
+
+
+async def test_a_letter_whose_store_is_unreachable_waits_without_spending_its_last_attempt(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    from botocore.config import Config
+
+    unreachable = boto3.client(
+        "s3",
+        region_name="eu-west-2",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    run = uuid.uuid4().hex[:8]
+    sender = letter_sender(engine, producer, LetterStore(unreachable, f"letters-{run}", f"print-{run}"))
+    request = letter_request()
+    await sender.handle([received(request, attempt=2, topic=topics.LETTER_REQUESTED)])  # the last of 3
+
+    [retry] = await read_topic(kafka, topics.retry_topic(topics.GROUP_LETTER_SENDER), 1)
+    assert retry.event == request
+    assert retry.headers["retry-attempt"] == "2"  # no attempt spent
+    assert retry.headers["original-topic"] == topics.LETTER_REQUESTED
+    assert await read_topic(kafka, topics.NOTIFICATION_STATUS, 0, settle=1.0) == []

@@ -1,21 +1,24 @@
 """The sms-sender's fairness lanes (docs/adr/0002) through the real consumers, Kafka and PostgreSQL:
 with a backlog of bulk requests being worked through by a slow provider, priority requests are
-handed over before the backlog is drained, and both lanes commit what they have finished."""
+handed over before the backlog is drained, and both lanes commit what they have finished; while
+the claims database is unavailable a lane holds its batch back and spends no attempt."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.errors import RetryableError
 from notify_common.kafka import EventProducer, RetryPolicy, connection_options
-from notify_common.send_claims import ClaimStore
+from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
 from notify_sms_sender.__main__ import SmsSenderApp, lanes
@@ -56,9 +59,30 @@ async def _ready() -> bool:
     return True
 
 
+class FlakyClaims(ClaimStore):
+    """The real claim store, whose database refuses the next ``failures_left`` claims (as the
+    store translates a refused connection)."""
+
+    failures_left = 0
+
+    async def claim(self, proposals: Mapping[str, str | None]) -> dict[str, Claim]:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            try:
+                raise psycopg.OperationalError("connection failed: Connection refused")
+            except psycopg.OperationalError as exc:
+                raise RetryableError("claims database unavailable: OperationalError") from exc
+        return await super().claim(proposals)
+
+
+@pytest.fixture
+def claims(engine: AsyncEngine) -> FlakyClaims:
+    return FlakyClaims(engine, "sms")
+
+
 @pytest.fixture
 async def running(
-    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, claims: FlakyClaims
 ) -> AsyncIterator[tuple[SlowProvider, Lane, Lane]]:
     settings = SmsSenderSettings(
         **kafka.model_dump(),
@@ -74,7 +98,7 @@ async def running(
     router = ProviderRouter(ProviderBalancer({"mmg": 100}), None, DeliveryTimes(), rng=random.Random(3))
     policy = RetryPolicy(max_attempts=3)
     sender = SmsSender(
-        ClaimStore(engine, "sms"),
+        claims,
         producer,
         providers,
         router,
@@ -157,3 +181,35 @@ async def test_each_lane_commits_what_it_has_handed_over(
     assert sorted(provider.arrived) == sorted(ident(r) for r in [*bulk_requests, *priority_requests])
     assert priority.handled == 30
     assert bulk.handled == 40
+
+
+async def records_on(settings: CommonSettings, topic: str) -> int:
+    consumer = AIOKafkaConsumer(
+        settings.kafka_topic_prefix + topic, auto_offset_reset="earliest", **connection_options(settings)
+    )
+    await consumer.start()
+    try:
+        return sum(len(records) for records in (await consumer.getmany(timeout_ms=2000)).values())
+    finally:
+        await consumer.stop()
+
+
+async def test_a_lane_holds_its_batch_back_while_the_claims_database_is_unavailable(
+    kafka: CommonSettings,
+    producer: EventProducer,
+    running: tuple[SlowProvider, Lane, Lane],
+    claims: FlakyClaims,
+) -> None:
+    provider, priority, _ = running
+    provider.delay_s = 0.0
+    claims.failures_left = 3
+    requests = [sms_request() for _ in range(10)]
+    await producer.publish_many((topics.SMS_REQUESTED, r) for r in requests)
+    async with asyncio.timeout(60):
+        while len(provider.arrived) < 10 or await committed(kafka, topics.SMS_REQUESTED) < 10:
+            await asyncio.sleep(0.1)
+    assert claims.failures_left == 0
+    assert sorted(provider.arrived) == sorted(ident(r) for r in requests)
+    assert await records_on(kafka, topics.retry_topic(topics.GROUP_SMS_SENDER)) == 0
+    assert await records_on(kafka, topics.dead_letter_topic(topics.GROUP_SMS_SENDER)) == 0
+    assert priority.handled == 10

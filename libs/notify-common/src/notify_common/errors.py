@@ -3,7 +3,9 @@ psycopg) into these once, at the boundary, so handlers decide on retry by type a
 
     NotifyError
     ├── RetryableError        worth trying again later (timeouts, 5xx, connection refused)
-    │   └── ThrottledError    the other side asked us to slow down (429, SES throttling)
+    │   ├── ThrottledError    the other side asked us to slow down (429, SES throttling)
+    │   └── DependencyUnavailableError  a dependency (database, broker, store) is down: the
+    │                         record is fine, the consumer waits and tries it again in place
     └── PermanentError        trying again cannot help (4xx other than 429, bad data)
 """
 
@@ -20,6 +22,10 @@ class RetryableError(NotifyError):
 
 class ThrottledError(RetryableError):
     """The provider or dependency asked us to slow down."""
+
+
+class DependencyUnavailableError(RetryableError):
+    """A dependency cannot be reached or is restarting; see ``notify_common.failures``."""
 
 
 class PermanentError(NotifyError):

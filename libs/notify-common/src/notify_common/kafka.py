@@ -4,15 +4,24 @@ Producer: idempotent, ``acks=all``, batches with a short linger; ``publish`` ret
 broker has acknowledged, which is what lets the API answer 201 only for durable notifications.
 
 Consumer: reads batches with ``getmany``, hands each batch to a handler, and commits offsets only
-after the handler returns. A batch whose handler raises is retried one record at a time to isolate
-the bad record; a record that fails with ``RetryableError`` goes to the group's retry topic with an
-exponential backoff, one that fails otherwise (or exhausts its attempts) goes to the dead-letter
-topic. On stop (SIGTERM) the batch in hand is finished and committed before the consumer leaves.
+after the handler returns. Each failure is classified once (``notify_common.failures``):
+
+* a dependency is unavailable (database, Redis, Kafka, S3 down or restarting): the records are
+  fine, so nothing is committed past them; their partitions are rewound and paused with capped
+  backoff, and the same records are handled again once the pause ends, until the dependency is
+  back. No retry attempt is spent and nothing is dead-lettered;
+* otherwise a batch whose handler raises is retried one record at a time to isolate the bad
+  record; a record that fails with ``RetryableError`` goes to the group's retry topic with an
+  exponential backoff, one that fails otherwise (or exhausts its attempts) goes to the
+  dead-letter topic.
+
+On stop (SIGTERM) the batch in hand is finished and committed before the consumer leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -20,11 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from notify_common import codec
-from notify_common.errors import RetryableError
+from notify_common.errors import DependencyUnavailableError
 from notify_common.events import Event
+from notify_common.failures import FailureClass, classify_failure
 from notify_common.settings import CommonSettings
 from notify_common.topics import dead_letter_topic, retry_topic
 
@@ -150,12 +161,23 @@ Handler = Callable[[Sequence[Received]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Backoff of a record's retries through the retry topic (``max_attempts`` of them), and of the
+    pauses while a dependency is unavailable (which spend no attempt and never end in the
+    dead-letter topic)."""
+
     max_attempts: int = 5
     base_delay_s: float = 1.0
     max_delay_s: float = 300.0
+    unavailable_base_delay_s: float = 0.5
+    unavailable_max_delay_s: float = 30.0
 
     def delay(self, attempt: int) -> float:
         return float(min(self.max_delay_s, self.base_delay_s * 2.0 ** (attempt - 1)))
+
+    def unavailable_delay(self, failures: int) -> float:
+        """The pause after ``failures`` consecutive failures for an unavailable dependency."""
+        exponent = min(max(failures - 1, 0), 16)
+        return float(min(self.unavailable_max_delay_s, self.unavailable_base_delay_s * 2.0**exponent))
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
@@ -169,8 +191,9 @@ class RecordRouter:
     """What every consumer of a group does with the records it reads, whatever its shape (one
     batch at a time here, many batches in flight in the sms-sender's lanes): hold back retry
     records not yet due, decode (undecodable records go to the dead-letter topic), hand a batch to
-    the handler (one record at a time if the batch fails) and route each failure to the retry
-    topic with backoff or to the dead-letter topic."""
+    the handler (one record at a time if the batch fails), give back the records left while a
+    dependency is unavailable, and route every other failure to the retry topic with backoff or
+    to the dead-letter topic."""
 
     def __init__(
         self,
@@ -188,6 +211,7 @@ class RecordRouter:
         self._handler, self._producer, self._retry = handler, producer, retry
         self._log_extra = {"group": group, **(log_extra or {})}
         self._paused_until: dict[TopicPartition, float] = {}
+        self._unavailable_failures = 0
 
     async def decode_batches(
         self,
@@ -241,12 +265,10 @@ class RecordRouter:
                     "error": type(exc).__name__,
                 },
             )
-            await self._producer.send_raw(
-                self.dlq_topic,
-                record.value,
-                record.key,
-                [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())],
-            )
+            headers = [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())]
+            if _header(record, H_ORIGINAL_TOPIC) is None:
+                headers.append((H_ORIGINAL_TOPIC, self.names.logical(record.topic).encode()))
+            await self._producer.send_raw(self.dlq_topic, record.value, record.key, headers)
             return None
         original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
         attempt = _header(record, H_ATTEMPT) if record.headers else None
@@ -260,26 +282,93 @@ class RecordRouter:
             raw=record,
         )
 
-    async def handle(self, ready: list[Received]) -> None:
+    async def handle(self, ready: list[Received]) -> list[Received]:
         """Hand ``ready`` to the handler; if it fails, each record alone, routing each failure.
-        Raises only if a failure cannot be routed (the producer failed): nothing may be committed
-        past these records then."""
+        Returns the records left unhandled because a dependency is unavailable (nothing may be
+        committed past them: hand them over again after ``unavailable_delay()``); empty when every
+        record was handled or routed. Raises only if a failure cannot be routed for another reason."""
         try:
             await self._handler(ready)
-            return
+            self._unavailable_failures = 0
+            return []
         except Exception as exc:
-            if len(ready) == 1:
-                await self._route_failure(ready[0], exc)
-                return
-            log.warning(
-                "batch failed, handling one record at a time",
-                extra={**self._log_extra, "records": len(ready)},
-            )
-        for item in ready:
+            if classify_failure(exc) is FailureClass.UNAVAILABLE:
+                return self._left_unhandled(ready, exc)
+            if len(ready) > 1:
+                log.warning(
+                    "batch failed, handling one record at a time",
+                    extra={**self._log_extra, "records": len(ready), "error": type(exc).__name__},
+                )
+            elif await self._routed(ready[0], exc):
+                return []
+            else:
+                return self._left_unhandled(ready, exc)
+        for i, item in enumerate(ready):
             try:
                 await self._handler([item])
             except Exception as exc:
-                await self._route_failure(item, exc)
+                if classify_failure(exc) is FailureClass.UNAVAILABLE or not await self._routed(item, exc):
+                    return self._left_unhandled(ready[i:], exc)
+        self._unavailable_failures = 0
+        return []
+
+    async def handle_until_done(self, ready: list[Received], stopping: asyncio.Event) -> None:
+        """``handle``, waiting out an unavailable dependency in place (for consumers that keep
+        polling while a batch is in hand). Raises ``DependencyUnavailableError`` if asked to stop
+        first: the records left must then not be committed."""
+        left = await self.handle(ready)
+        while left:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=self.unavailable_delay())
+            if stopping.is_set():
+                raise DependencyUnavailableError("stopped while a dependency was unavailable")
+            left = await self.handle(left)
+
+    def unavailable_delay(self) -> float:
+        return self._retry.unavailable_delay(self._unavailable_failures)
+
+    def hold_back(self, consumer: AIOKafkaConsumer, left: Sequence[Received]) -> dict[TopicPartition, int]:
+        """Rewind each partition of ``left`` to its first unhandled record and pause it for the
+        backoff, so the records are fetched and handed over again; the polling goes on meanwhile
+        (so the consumer keeps its place in the group). Returns the offsets to commit: each such
+        partition only up to its first unhandled record."""
+        first: dict[TopicPartition, int] = {}
+        for item in left:
+            if item.raw is None:
+                continue
+            tp = TopicPartition(item.raw.topic, item.raw.partition)
+            first[tp] = min(first.get(tp, item.raw.offset), item.raw.offset)
+        until = time.monotonic() + self.unavailable_delay()
+        for tp, offset in first.items():
+            consumer.seek(tp, offset)
+            consumer.pause(tp)
+            self._paused_until[tp] = max(until, self._paused_until.get(tp, 0.0))
+        return first
+
+    def _left_unhandled(self, left: list[Received], exc: Exception) -> list[Received]:
+        self._unavailable_failures += 1
+        log.warning(
+            "dependency unavailable, records held back to be handled again",
+            extra={
+                **self._log_extra,
+                "records": len(left),
+                "error": type(exc).__name__,
+                "cause": type(exc.__cause__).__name__ if exc.__cause__ is not None else None,
+                "failures_in_a_row": self._unavailable_failures,
+                "pause_s": self.unavailable_delay(),
+            },
+        )
+        return left
+
+    async def _routed(self, item: Received, exc: Exception) -> bool:
+        """Route ``item``'s failure; False if the retry or dead-letter topic is unavailable."""
+        try:
+            await self._route_failure(item, exc)
+        except Exception as routing:
+            if classify_failure(routing) is FailureClass.UNAVAILABLE:
+                return False
+            raise
+        return True
 
     async def _route_failure(self, item: Received, exc: Exception) -> None:
         attempt = item.attempt + 1
@@ -299,7 +388,7 @@ class RecordRouter:
             (H_ERROR, type(exc).__name__.encode()),
             (H_EVENT_TYPE, type(item.event).__name__.encode()),
         ]
-        if isinstance(exc, RetryableError) and attempt < self._retry.max_attempts:
+        if classify_failure(exc) is FailureClass.RETRY and attempt < self._retry.max_attempts:
             not_before = time.time() + self._retry.delay(attempt)
             headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
             log.warning("record failed, scheduled for retry", extra=ids)
@@ -366,8 +455,14 @@ class BatchConsumer:
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
         ready, commit = await self._router.decode_batches(self._consumer, batches)
-        if ready:
-            await self._router.handle(ready)
+        left = await self._router.handle(ready) if ready else []
+        if left:
+            commit.update(self._router.hold_back(self._consumer, left))
         if commit:
-            await self._consumer.commit(commit)
-        self.handled += len(ready)
+            try:
+                await self._consumer.commit(commit)
+            except KafkaError as exc:
+                # Kafka itself unavailable (or a rebalance under way): these records are read
+                # again, by this member or the next; handlers are idempotent.
+                log.warning("offset commit failed", extra={"group": self.group, "error": type(exc).__name__})
+        self.handled += len(ready) - len(left)

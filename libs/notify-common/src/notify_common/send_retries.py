@@ -3,9 +3,10 @@
 be tried again.
 
 A retry after a failure spends one attempt of the budget; a retry after throttling (or while
-another attempt holds the claim) keeps the attempt number, so slowing down for a provider never
-turns into a technical failure. Each throttled pass is counted in a header of its own, and only
-past ``max_throttled`` passes does throttling start to spend the budget.
+another attempt holds the claim, or while a dependency is unavailable) keeps the attempt number,
+so slowing down for a provider or an outage never turns into a technical failure. Each throttled
+pass is counted in a header of its own, and only past ``max_throttled`` passes does throttling
+start to spend the budget.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ class Rescheduler:
         # Backoff grows with consecutive passes, jittered so throttled requests spread out.
         delay = min(self.policy.max_delay_s, self._throttle_delay_s * 2 ** min(passes, 6))
         return Retry(item, delay * random.uniform(0.5, 1.0), spend=False, error="ThrottledError")
+
+    def while_unavailable(self, item: Received) -> Retry:
+        """The retry of a request held up by an unavailable dependency of the sender (its store,
+        its database): it keeps the attempt number, so an outage never fails a notification."""
+        delay = self.policy.unavailable_max_delay_s * random.uniform(0.5, 1.0)
+        return Retry(item, delay, spend=False, error="DependencyUnavailable")
 
     def while_busy(self, item: Received, delay_s: float) -> Retry:
         return Retry(item, max(1.0, delay_s), spend=False, error="ClaimBusy")

@@ -30,6 +30,7 @@ from notify_common.events import (
     NotificationSentToProvider,
     now,
 )
+from notify_common.failures import is_dependency_unavailable
 from notify_common.kafka import EventProducer, Received
 from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
 from notify_common.send_retries import Rescheduler, Retry
@@ -129,6 +130,10 @@ class LetterSender:
             if not isinstance(exc, RetryableError):
                 log.exception("unexpected error sending letter", extra=ids)
             await self._settler.settle(Settlement(nid, None))
+            if is_dependency_unavailable(exc):
+                # The letters store (or the print bucket) is down: the letter waits, it does not fail.
+                log.warning("letter store unavailable", extra={**ids, "error": type(exc).__name__})
+                return _Outcome(retry=self._rescheduler.while_unavailable(item))
             return await self._retry_or_fail(item, request, str(exc) or type(exc).__name__)
         sent_at = now()
         await self._settler.settle(

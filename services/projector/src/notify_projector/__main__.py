@@ -1,14 +1,17 @@
 """Entry point: ``notify-projector`` keeps the PostgreSQL views of the event log up to date (and
-runs the periodic lifecycle tasks); ``notify-projector rebuild`` rebuilds them from the topics."""
+runs the periodic lifecycle tasks); ``notify-projector rebuild`` rebuilds them from the topics and
+swaps them for the live ones, after asking (or with ``--yes``)."""
 
 from __future__ import annotations
 
-import sys
+import argparse
 from collections.abc import Sequence
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from notify_common import topics
+from notify_common.confirm import confirm
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, Received
 from notify_common.runtime import ConsumerApp, run_consumer
@@ -46,16 +49,40 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     )
 
 
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="notify-projector",
+        description="Keep the PostgreSQL views of the event log up to date (with no command), "
+        "or rebuild them from the Kafka topics.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="{rebuild}")
+    rebuild = sub.add_parser(
+        "rebuild",
+        help="rebuild the views from the topics and swap them for the live ones",
+        description="Replay every lifecycle topic from the start into shadow tables, then swap them "
+        "for the live views (notifications, jobs, inbound texts, complaints, callback attempts, "
+        "daily facts). The live tables are dropped after the swap. Asks for confirmation first.",
+    )
+    rebuild.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    return p
+
+
+def _where(settings: CommonSettings) -> str:
+    url = make_url(settings.database_url.get_secret_value())
+    prefix = settings.kafka_topic_prefix
+    return f"database {url.database} on {url.host}:{url.port or 5432}, topics prefixed {prefix!r}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
     settings = ProjectorSettings()
-    if args[:1] == ["rebuild"]:
+    if args.command == "rebuild":
+        question = f"Replace the live views of {_where(settings)} with a rebuild from the topics?"
+        if not confirm(question, assume_yes=args.yes):
+            return 1
         from notify_projector.rebuild import main as rebuild_main
 
         return rebuild_main(settings)
-    if args:
-        print("usage: notify-projector [rebuild]", file=sys.stderr)
-        return 2
     return run_consumer("projector", settings, build)
 
 

@@ -19,7 +19,9 @@ priority message.
 Failures are handled by the same ``notify_common.kafka.RecordRouter`` as ``BatchConsumer``'s: a
 batch whose handler raises is retried record by record, a record failing with ``RetryableError`` goes to the
 retry topic with backoff and otherwise to the dead-letter topic; retry records not yet due pause
-their partition until they are.
+their partition until they are. While a dependency is unavailable (the claims database, Kafka) a
+batch waits and is handed over again with capped backoff, in its own task while the lane polls on;
+it is never committed past, never dead-lettered and spends no retry attempt.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class Lane:
     async def _run_batch(self, batch: _Batch, ready: list[Received]) -> None:
         try:
             if ready:
-                await self._router.handle(ready)
+                await self._router.handle_until_done(ready, self._stopping)
         except BaseException as exc:
             # Not even routed to the retry topic (Kafka down?): never commit past this batch; stop
             # the lane, so the process exits and its records are read again after the restart.
