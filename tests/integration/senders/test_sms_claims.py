@@ -16,7 +16,8 @@ from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
-from notify_common.send_claims import ClaimStore
+from notify_common.send_claims import ClaimStore, Settlement
+from notify_common.send_recovery import FakeHandovers, Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
 from notify_sms_sender.delivery_times import DeliveryTimes
@@ -36,6 +37,7 @@ def sender(
     max_attempts: int = 5,
     lease_s: float = 30.0,
     research: FakeSmsProvider | None = None,
+    recovery: Recovery | None = None,
 ) -> SmsSender:
     weights = {p.name: 100 // len(providers) for p in providers}
     router = ProviderRouter(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
@@ -47,7 +49,20 @@ def sender(
         router,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, RetryPolicy(max_attempts=max_attempts)),
         research={p: research for p in by_name} if research is not None else None,
+        recovery=recovery,
     )
+
+
+async def recoveries(engine: AsyncEngine, *ids: str | None) -> list[str | None]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT recovery FROM send_claims WHERE notification_id = ANY(CAST(:ids AS uuid[])) "
+                "ORDER BY array_position(CAST(:ids AS uuid[]), notification_id)"
+            ),
+            {"ids": list(ids)},
+        )
+        return [r.recovery for r in rows]
 
 
 async def test_a_request_handled_twice_reaches_the_provider_once_and_is_announced_each_time(
@@ -206,6 +221,51 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_
     await sender(engine, producer, mmg, firetext, lease_s=0.2).handle([received(sms)])
     assert [m.notification_id for m in firetext.sent] == [sms.notification_id]
     assert mmg.calls == 0
+
+
+async def test_a_claim_is_in_doubt_only_when_an_earlier_call_may_have_reached_the_provider(
+    engine: AsyncEngine,
+) -> None:
+    claims = ClaimStore(engine, "sms", lease_s=0.2)
+    died, timed_out, refused, fresh = (ident(sms_request()) for _ in range(4))
+    first = await claims.claim({died: "mmg", timed_out: "mmg", refused: "mmg"})
+    assert not any(c.in_doubt for c in first.values())
+    await claims.settle(
+        [Settlement(timed_out, None, provider="mmg"), Settlement(refused, None)]  # timeout; 5xx
+    )
+    await asyncio.sleep(0.3)  # the holder of ``died`` never settles
+    again = await claims.claim({died: "firetext", timed_out: "firetext", refused: "firetext", fresh: "mmg"})
+    assert {nid: (c.state, c.in_doubt, c.provider) for nid, c in again.items()} == {
+        died: ("acquired", True, "mmg"),
+        timed_out: ("acquired", True, "mmg"),
+        refused: ("acquired", False, "firetext"),
+        fresh: ("acquired", False, "mmg"),
+    }
+
+
+async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_not_sent_again(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    taken, lost = sms_request(), sms_request()
+    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(taken): "mmg", ident(lost): "mmg"})
+    await asyncio.sleep(0.3)
+    mmg = FakeSmsProvider("mmg")
+    lookup = FakeHandovers(has={ident(taken)})
+    recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
+    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle(
+        [received(taken), received(lost)]
+    )
+    assert [m.notification_id for m in mmg.sent] == [lost.notification_id]
+    assert await recoveries(engine, taken.notification_id, lost.notification_id) == [
+        "at-provider",
+        "not-at-provider",
+    ]
+    events = {
+        r.event.notification_id: r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)
+    }
+    announced = events[taken.notification_id]
+    assert isinstance(announced, NotificationSentToProvider)
+    assert (announced.provider, announced.provider_reference) == ("mmg", taken.notification_id)
 
 
 async def test_test_key_messages_go_to_research_mode_and_never_to_a_provider(

@@ -5,19 +5,23 @@ A batch of requests is claimed in one statement. A claim is one of:
 
 * ``acquired``: ours to send, until ``lease_s`` from now. ``provider`` is the one to use: the one
   proposed, or the one an earlier attempt used if that attempt's outcome is unknown (it timed out,
-  or the process died mid-call), so the retry reaches the same provider with the same reference
-  and that provider can drop the duplicate;
+  or the process died or lost its database between the call and the settle). Such a claim is
+  ``in_doubt``: the provider may already have the message, so it must not be sent blindly
+  (send_recovery.py decides, and the settle records what it decided in ``recovery``);
 * ``busy``: another attempt holds an unexpired lease; look again in ``retry_in_s``;
 * ``sent`` or ``failed``: decided earlier; announce that decision again (its event may have been
   lost with the process that made it) and call no provider.
 
 Outcomes are written back by :class:`Settler`, which groups the writes of concurrent sends into
-one statement at a time (a group commit), so no send waits on a round trip of its own.
+one statement at a time (a group commit), so no send waits on a round trip of its own. A write
+that fails because the database is unavailable is made again until it lands: the provider call
+has been made, and a lost settle would leave the claim in doubt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common.errors import RetryableError
 
+log = logging.getLogger(__name__)
 ClaimState = Literal["acquired", "busy", "sent", "failed"]
 
 CLAIM = text("""
@@ -48,7 +53,11 @@ WITH input AS (
 SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired,
     COALESCE(cl.provider, s.provider) AS provider, s.outcome, s.provider_reference, s.sent_at,
     s.failure_kind, s.failure_reason,
-    EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in
+    EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in,
+    -- ``s`` is the row as it was before this statement: taken over from a lease that ran out
+    -- unsettled, or released after a timeout with its provider kept.
+    cl.notification_id IS NOT NULL AND s.notification_id IS NOT NULL
+        AND (s.claimed_at > TIMESTAMPTZ 'epoch' OR s.provider IS NOT NULL) AS in_doubt
 FROM input i
 LEFT JOIN claimed cl ON cl.notification_id = i.id
 LEFT JOIN send_claims s ON s.notification_id = i.id
@@ -56,16 +65,19 @@ LEFT JOIN send_claims s ON s.notification_id = i.id
 
 # Writes back what happened; only to claims still undecided, so a late writer whose lease expired
 # cannot undo the outcome recorded by the attempt that took over. An undecided outcome releases
-# the lease at once so the retry need not wait for it.
+# the lease at once so the retry need not wait for it; released with a provider, the claim stays in
+# doubt (the call timed out), released without one it does not (the provider refused or was not
+# reached).
 SETTLE = text("""
 UPDATE send_claims AS c SET
     outcome = v.outcome, provider = v.provider, provider_reference = v.reference, sent_at = v.sent_at,
     failure_kind = v.failure_kind, failure_reason = v.failure_reason,
+    recovery = COALESCE(v.recovery, c.recovery),
     claimed_at = CASE WHEN v.outcome IS NULL THEN TIMESTAMPTZ 'epoch' ELSE c.claimed_at END
 FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS text[]),
     CAST(:references AS text[]), CAST(:sent_ats AS timestamptz[]), CAST(:failure_kinds AS text[]),
-    CAST(:failure_reasons AS text[]))
-    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason)
+    CAST(:failure_reasons AS text[]), CAST(:recoveries AS text[]))
+    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason, recovery)
 WHERE c.notification_id = v.id AND c.outcome IS NULL
 """)
 
@@ -94,6 +106,8 @@ class Claim:
     failure_kind: str | None = None
     failure_reason: str | None = None
     retry_in_s: float = 0.0
+    # Acquired from an earlier attempt whose provider call may have reached the provider.
+    in_doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ class Settlement:
     sent_at: datetime | None = None
     failure_kind: str | None = None
     failure_reason: str | None = None
+    # What recovering an in-doubt claim decided (send_recovery.Verdict), kept on the claim.
+    recovery: str | None = None
 
 
 T = TypeVar("T")
@@ -166,6 +182,7 @@ class ClaimStore:
             "sent_ats": [s.sent_at for s in settlements],
             "failure_kinds": [s.failure_kind for s in settlements],
             "failure_reasons": [s.failure_reason for s in settlements],
+            "recoveries": [s.recovery for s in settlements],
         }
 
         async def run() -> None:
@@ -179,7 +196,7 @@ def _claim(row: Mapping[str, Any]) -> Claim:
     nid = str(row["notification_id"])
     provider = row["provider"] if isinstance(row["provider"], str) else None
     if row["acquired"]:
-        return Claim(nid, "acquired", provider=provider)
+        return Claim(nid, "acquired", provider=provider, in_doubt=bool(row["in_doubt"]))
     if row["outcome"] in ("sent", "failed"):
         sent_at = row["sent_at"] if isinstance(row["sent_at"], datetime) else None
         return Claim(
@@ -203,9 +220,18 @@ class Settler:
     settlements to join it: fewer, larger statements for a little more latency before each
     caller's settlement is durable (the provider call has already been made by then)."""
 
-    def __init__(self, store: ClaimStore, *, linger_s: float = 0.0, max_rows: int = 1_000) -> None:
+    def __init__(
+        self,
+        store: ClaimStore,
+        *,
+        linger_s: float = 0.0,
+        max_rows: int = 1_000,
+        retry_delay_s: float = 0.1,
+        max_retry_delay_s: float = 2.0,
+    ) -> None:
         self._store = store
         self._linger_s, self._max_rows = linger_s, max_rows
+        self._retry_delay_s, self._max_retry_delay_s = retry_delay_s, max_retry_delay_s
         self._queue: list[tuple[Settlement, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._full: asyncio.Event | None = None
@@ -234,13 +260,31 @@ class Settler:
         while self._queue:
             await self._linger()
             items, self._queue = self._queue, []
+            await self._land(items)
+
+    async def _land(self, items: list[tuple[Settlement, asyncio.Future[None]]]) -> None:
+        """Write ``items`` until the database takes them. While it is unavailable the write is
+        made again (with whatever has queued meanwhile), never given up: giving up would leave
+        claims whose provider call was made looking undecided."""
+        delay = self._retry_delay_s
+        while True:
             try:
                 await self._store.settle([s for s, _ in items])
+            except RetryableError as exc:
+                log.warning(
+                    "settlements not written, trying again",
+                    extra={"settlements": len(items), "retry_in_s": delay, "error": str(exc)},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_retry_delay_s)
+                items, self._queue = items + self._queue, []
+                continue
             except Exception as exc:
                 for _, future in items:
                     if not future.done():
                         future.set_exception(exc)
-            else:
-                for _, future in items:
-                    if not future.done():
-                        future.set_result(None)
+                return
+            for _, future in items:
+                if not future.done():
+                    future.set_result(None)
+            return
