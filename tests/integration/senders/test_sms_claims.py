@@ -148,7 +148,7 @@ async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5
     await sms_sender.handle([received(refused)])
     balancer.current = {"mmg": 0, "firetext": 100}
     await sms_sender.handle([received(timed_out, attempt=1), received(refused, attempt=1)])
-    # mmg may have taken the timed-out message: only mmg can drop the duplicate by its reference.
+    # mmg may have taken the timed-out message: the retry stays with mmg (no lookup here, so sent again).
     assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
     assert [m.notification_id for m in firetext.sent] == [refused.notification_id]
     async with engine.connect() as conn:
@@ -243,6 +243,21 @@ async def test_a_claim_is_in_doubt_only_when_an_earlier_call_may_have_reached_th
     }
 
 
+async def test_a_live_holder_keeps_its_claims_past_the_lease_and_a_dead_ones_run_out(
+    engine: AsyncEngine,
+) -> None:
+    holder = ClaimStore(engine, "sms", lease_s=0.3)
+    other = ClaimStore(engine, "sms", lease_s=0.3)
+    nid = ident(sms_request())
+    claims = await holder.claim({nid: "mmg"})
+    async with holder.holding(list(claims.values())):
+        await asyncio.sleep(0.7)  # more than two leases: a slow batch on a loaded machine
+        assert (await other.claim({nid: "mmg"}))[nid].state == "busy"
+    await asyncio.sleep(0.4)  # the holder stopped renewing without a settle, as a dead one does
+    taken = (await other.claim({nid: "mmg"}))[nid]
+    assert (taken.state, taken.in_doubt, taken.attempts) == ("acquired", True, 2)
+
+
 async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_not_sent_again(
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
@@ -266,6 +281,26 @@ async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_
     announced = events[taken.notification_id]
     assert isinstance(announced, NotificationSentToProvider)
     assert (announced.provider, announced.provider_reference) == ("mmg", taken.notification_id)
+
+
+async def test_an_in_doubt_message_whose_provider_cannot_answer_is_retried_later_not_resent(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    sms = sms_request()
+    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(sms): "mmg"})
+    await asyncio.sleep(0.3)
+    mmg = FakeSmsProvider("mmg")
+    lookup = FakeHandovers(fail_with=RetryableError("status lookup answered 503"))
+    recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
+    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle([received(sms)])
+    assert mmg.calls == 0
+    [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
+    assert retry.event == sms
+    # Still in doubt for the retry, which asks again.
+    lookup.fail_with, lookup.has = None, {ident(sms)}
+    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle([received(sms, attempt=1)])
+    assert mmg.calls == 0
+    assert await recoveries(engine, sms.notification_id) == ["at-provider"]
 
 
 async def test_test_key_messages_go_to_research_mode_and_never_to_a_provider(

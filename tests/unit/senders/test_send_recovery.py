@@ -49,10 +49,10 @@ async def test_without_a_lookup_or_a_receipt_the_message_is_unconfirmed_after_th
     assert receipts.polls >= 2
 
 
-async def test_a_failed_lookup_falls_back_to_waiting_for_receipts_instead_of_resending() -> None:
+async def test_a_failed_lookup_waits_for_receipts_then_defers_instead_of_resending() -> None:
     mmg = FakeHandovers(has={"a"}, fail_with=RetryableError("status lookup answered 503"))
     recovery = Recovery(FakeReceipts(arriving={"a": 1}), lookups={"mmg": mmg}, window_s=1, poll_s=0.01)
-    assert await recovery.decide([in_doubt("a"), in_doubt("b")]) == {"a": "receipt", "b": "unconfirmed"}
+    assert await recovery.decide([in_doubt("a"), in_doubt("b")]) == {"a": "receipt", "b": "deferred"}
 
 
 async def test_asking_providers_can_be_skipped_for_messages_that_never_reached_them() -> None:

@@ -21,9 +21,11 @@ has been made, and a lost settle would leave the claim in doubt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -48,9 +50,9 @@ WITH input AS (
     ON CONFLICT (notification_id) DO UPDATE
         SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider)
         WHERE c.outcome IS NULL AND c.claimed_at < now() - make_interval(secs => :lease)
-    RETURNING c.notification_id, c.provider
+    RETURNING c.notification_id, c.provider, c.attempts
 )
-SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired,
+SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired, cl.attempts,
     COALESCE(cl.provider, s.provider) AS provider, s.outcome, s.provider_reference, s.sent_at,
     s.failure_kind, s.failure_reason,
     EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in,
@@ -82,10 +84,22 @@ WHERE c.notification_id = v.id AND c.outcome IS NULL
 """)
 
 
+# Extends the leases of claims still held by the attempt that acquired them (same ``attempts``,
+# undecided, not released), so a batch that takes longer than a lease is not taken over while its
+# holder is alive.
+RENEW = text("""
+UPDATE send_claims AS c SET claimed_at = now()
+FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS integer[])) AS v(id, attempts)
+WHERE c.notification_id = v.id AND c.attempts = v.attempts AND c.outcome IS NULL
+    AND c.claimed_at > TIMESTAMPTZ 'epoch'
+""")
+
+
 # The same statements for psycopg itself: on this hot path SQLAlchemy's statement handling cost
 # more than the driver's (the engine still provides the pool and the autocommit setting).
 CLAIM_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", CLAIM.text)
 SETTLE_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", SETTLE.text)
+RENEW_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", RENEW.text)
 
 
 async def _psycopg(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
@@ -108,6 +122,7 @@ class Claim:
     retry_in_s: float = 0.0
     # Acquired from an earlier attempt whose provider call may have reached the provider.
     in_doubt: bool = False
+    attempts: int = 0  # of an acquired claim: which attempt holds it
 
 
 @dataclass(frozen=True)
@@ -191,12 +206,52 @@ class ClaimStore:
 
         await _translated(run)
 
+    async def renew(self, claims: Sequence[Claim]) -> None:
+        """Extend the leases of ``claims`` (acquired ones) that are still ours and undecided."""
+        held = [c for c in claims if c.state == "acquired"]
+        if not held:
+            return
+        params = {"ids": [c.notification_id for c in held], "attempts": [c.attempts for c in held]}
+
+        async def run() -> None:
+            async with self._autocommit.connect() as conn:
+                await (await _psycopg(conn)).execute(RENEW_PSYCOPG, params)
+
+        await _translated(run)
+
+    @asynccontextmanager
+    async def holding(self, claims: Sequence[Claim]) -> AsyncIterator[None]:
+        """While the block runs, renew the leases of ``claims`` every third of a lease: a holder
+        that is alive keeps its claims however long its batch takes (slots, a slow provider, a
+        loaded machine); only a dead one's run out."""
+
+        async def renew_forever() -> None:
+            while True:
+                await asyncio.sleep(self._lease_s / 3)
+                try:
+                    await self.renew(claims)
+                except RetryableError as exc:
+                    log.warning("claim leases not renewed", extra={"claims": len(claims), "error": str(exc)})
+
+        if not any(c.state == "acquired" for c in claims):
+            yield
+            return
+        renewing = asyncio.create_task(renew_forever())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
 
 def _claim(row: Mapping[str, Any]) -> Claim:
     nid = str(row["notification_id"])
     provider = row["provider"] if isinstance(row["provider"], str) else None
     if row["acquired"]:
-        return Claim(nid, "acquired", provider=provider, in_doubt=bool(row["in_doubt"]))
+        return Claim(
+            nid, "acquired", provider=provider, in_doubt=bool(row["in_doubt"]), attempts=int(row["attempts"])
+        )
     if row["outcome"] in ("sent", "failed"):
         sent_at = row["sent_at"] if isinstance(row["sent_at"], datetime) else None
         return Claim(

@@ -11,11 +11,13 @@ for every in-doubt claim of a batch the sender asks, in this order:
    provider has the message (``at-provider``) or never saw it (``not-at-provider``);
 2. otherwise, or when that lookup fails, it **waits a bounded window** for a receipt
    (``ReceiptLookup``): a delivery receipt for the notification means the provider had it
-   (``receipt``); none within the window is ``unconfirmed``.
+   (``receipt``); none within the window is ``unconfirmed``, or ``deferred`` when the provider
+   has a status interface that could not answer.
 
 ``at-provider`` and ``receipt`` are settled as sent with no provider call; ``not-at-provider`` and
-``unconfirmed`` are sent again. The verdict is kept in the claim's ``recovery`` column and logged
-with the notification id and provider (nothing personal).
+``unconfirmed`` are sent again; ``deferred`` is tried again later, still in doubt. The verdict is
+kept in the claim's ``recovery`` column and logged with the notification id and provider (nothing
+personal).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from notify_common.send_claims import Claim, _translated
 
 log = logging.getLogger(__name__)
 
-Verdict = Literal["at-provider", "receipt", "not-at-provider", "unconfirmed"]
+Verdict = Literal["at-provider", "receipt", "not-at-provider", "unconfirmed", "deferred"]
 # Verdicts meaning the provider already has the message: settle as sent, call nobody.
 HANDED_OVER: frozenset[str] = frozenset({"at-provider", "receipt"})
 
@@ -98,20 +100,24 @@ class Recovery:
         if not doubtful:
             return {}
         verdicts: dict[str, Verdict] = {}
+        unanswered: set[str] = set()
         if ask_providers:
-            await self._ask_providers(doubtful, verdicts)
+            unanswered = await self._ask_providers(doubtful, verdicts)
         waiting = [c.notification_id for c in doubtful if c.notification_id not in verdicts]
         for nid in await self._wait_for_receipts(waiting):
             verdicts[nid] = "receipt"
         for c in doubtful:
-            verdict = verdicts.setdefault(c.notification_id, "unconfirmed")
+            fallback: Verdict = "deferred" if c.notification_id in unanswered else "unconfirmed"
+            verdict = verdicts.setdefault(c.notification_id, fallback)
             log.info(
                 "in-doubt claim recovered",
                 extra={"notification_id": c.notification_id, "provider": c.provider, "recovery": verdict},
             )
         return verdicts
 
-    async def _ask_providers(self, doubtful: Sequence[Claim], verdicts: dict[str, Verdict]) -> None:
+    async def _ask_providers(self, doubtful: Sequence[Claim], verdicts: dict[str, Verdict]) -> set[str]:
+        """Fills ``verdicts`` from the status lookups; returns the ids whose lookup failed."""
+        unanswered: set[str] = set()
         by_provider: dict[str, list[str]] = {}
         for c in doubtful:
             if c.provider in self._lookups:
@@ -124,9 +130,11 @@ class Recovery:
                 log.warning(
                     "provider status lookup failed", extra={"provider": provider, "error": type(exc).__name__}
                 )
+                unanswered.update(ids)
                 continue
             for nid in ids:
                 verdicts[nid] = "at-provider" if nid in seen else "not-at-provider"
+        return unanswered
 
     async def _wait_for_receipts(self, ids: list[str]) -> set[str]:
         if not ids or self._receipts is None:

@@ -78,10 +78,11 @@ class EmailSender:
         await self._addresses.load(i.event.service_id for i in items.values())
         claims = await self._claims.claim(dict.fromkeys(items, self._provider.name))
         live = [c for c in claims.values() if _key_type(items[c.notification_id]) != TEST_KEY]
-        verdicts = await self._recovery.decide(live)
-        outcomes = await asyncio.gather(
-            *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
-        )
+        async with self._claims.holding(list(claims.values())):
+            verdicts = await self._recovery.decide(live)
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
+            )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])

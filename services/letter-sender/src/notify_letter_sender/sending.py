@@ -91,10 +91,11 @@ class LetterSender:
         if not items:
             return
         claims = await self._claims.claim(dict.fromkeys(items, PRINT_PROVIDER))
-        verdicts = await self._recovery.decide(list(claims.values()))
-        outcomes = await asyncio.gather(
-            *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
-        )
+        async with self._claims.holding(list(claims.values())):
+            verdicts = await self._recovery.decide(list(claims.values()))
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
+            )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])
@@ -122,6 +123,12 @@ class LetterSender:
             return _Outcome([failed_event(request, kind, claim.failure_reason)])
         if claim.state == "busy":
             return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
+        if verdict == "deferred":
+            # The print bucket could not be read: look again later, still in doubt.
+            await self._settler.settle(
+                Settlement(claim.notification_id, None, provider=PRINT_PROVIDER, recovery=verdict)
+            )
+            return await self._retry_or_fail(item, request, "print drop lookup failed")
         async with self._slots:
             return await self._send(item, request, claim, verdict)
 

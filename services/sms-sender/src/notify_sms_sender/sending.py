@@ -97,10 +97,11 @@ class SmsSender:
         if not items:
             return
         claims = await self._claims.claim({nid: self._router.choose() for nid in items})
-        verdicts = await self._recover(items, claims)
-        outcomes = await asyncio.gather(
-            *(self._act(items[nid], claims[nid], slots, verdicts.get(nid)) for nid in items)
-        )
+        async with self._claims.holding(list(claims.values())):
+            verdicts = await self._recover(items, claims)
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], slots, verdicts.get(nid)) for nid in items)
+            )
         events = [o.event for o in outcomes if o.event is not None]
         retries = [o.retry for o in outcomes if o.retry is not None]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
@@ -153,6 +154,14 @@ class SmsSender:
             return _Outcome(event=failed_event(request, kind, claim.provider, claim.failure_reason))
         if claim.state == "busy":
             return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
+        if verdict == "deferred":
+            # The provider could not say whether it has the message: ask again later, still in doubt.
+            await self._settler.settle(
+                Settlement(claim.notification_id, None, provider=claim.provider, recovery=verdict)
+            )
+            return await self._retry_or_fail(
+                item, request, claim.provider or "unknown", "status lookup failed"
+            )
         async with slots:
             return await self._send(item, request, claim, verdict)
 

@@ -17,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # at-provider | receipt | not-at-provider | unconfirmed; null for a claim never in doubt.
+    # at-provider | receipt | not-at-provider | unconfirmed | deferred; null for a claim never in doubt.
     op.add_column("send_claims", sa.Column("recovery", sa.String(length=32), nullable=True))
 
 
