@@ -4,7 +4,6 @@ delivered; precompiled letters are checked; test letters are never printed."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import uuid
@@ -28,7 +27,13 @@ from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
 from notify_provider_simulator.printer import Printer
-from tests.integration.senders.support import ident, letter_request, read_topic, received
+from tests.integration.senders.support import (
+    holder_died_long_ago,
+    ident,
+    letter_request,
+    read_topic,
+    received,
+)
 from tests.support import env
 
 
@@ -210,14 +215,14 @@ async def test_an_in_doubt_letter_the_printer_already_has_is_not_dropped_for_pri
     answered, lost = letter_request(), letter_request()
     ids = [ident(answered), ident(lost)]
     # Both were claimed by a sender that died; the printer had taken (and answered) one of them.
-    await ClaimStore(engine, "letter", lease_s=0.2).claim(dict.fromkeys(ids, "dvla"))
+    await ClaimStore(engine, "letter").claim(dict.fromkeys(ids, "dvla"))
     s3().put_object(
         Bucket=store.print_bucket,
         Key=f"responses/{answered.notification_id}.json",
         Body=b'{"status":"DESPATCHED"}',
     )
-    await asyncio.sleep(0.3)
-    await letter_sender(engine, producer, store, lease_s=0.2).handle([received(answered), received(lost)])
+    await holder_died_long_ago(engine, *ids)
+    await letter_sender(engine, producer, store).handle([received(answered), received(lost)])
     assert objects(store.print_bucket, "print/") == [
         f"print/{lost.notification_id}.json",
         f"print/{lost.notification_id}.pdf",

@@ -25,7 +25,7 @@ from notify_sms_sender.providers import FakeSmsProvider, ProviderTimeoutError, S
 from notify_sms_sender.router import ProviderRouter
 from notify_sms_sender.routing import ProviderBalancer
 from notify_sms_sender.sending import SmsSender
-from tests.integration.senders.support import ident, read_topic, received, sms_request
+from tests.integration.senders.support import holder_died_long_ago, ident, read_topic, received, sms_request
 
 RETRY_TOPIC = topics.retry_topic(topics.GROUP_SMS_SENDER)
 
@@ -215,10 +215,10 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(sms): "firetext"})
+    await ClaimStore(engine, "sms").claim({ident(sms): "firetext"})
     mmg, firetext = FakeSmsProvider("mmg"), FakeSmsProvider("firetext")
-    await asyncio.sleep(0.3)
-    await sender(engine, producer, mmg, firetext, lease_s=0.2).handle([received(sms)])
+    await holder_died_long_ago(engine, ident(sms))
+    await sender(engine, producer, mmg, firetext).handle([received(sms)])
     assert [m.notification_id for m in firetext.sent] == [sms.notification_id]
     assert mmg.calls == 0
 
@@ -262,14 +262,12 @@ async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     taken, lost = sms_request(), sms_request()
-    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(taken): "mmg", ident(lost): "mmg"})
-    await asyncio.sleep(0.3)
+    await ClaimStore(engine, "sms").claim({ident(taken): "mmg", ident(lost): "mmg"})
+    await holder_died_long_ago(engine, ident(taken), ident(lost))
     mmg = FakeSmsProvider("mmg")
     lookup = FakeHandovers(has={ident(taken)})
     recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
-    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle(
-        [received(taken), received(lost)]
-    )
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(taken), received(lost)])
     assert [m.notification_id for m in mmg.sent] == [lost.notification_id]
     assert await recoveries(engine, taken.notification_id, lost.notification_id) == [
         "at-provider",
@@ -287,18 +285,18 @@ async def test_an_in_doubt_message_whose_provider_cannot_answer_is_retried_later
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(sms): "mmg"})
-    await asyncio.sleep(0.3)
+    await ClaimStore(engine, "sms").claim({ident(sms): "mmg"})
+    await holder_died_long_ago(engine, ident(sms))
     mmg = FakeSmsProvider("mmg")
     lookup = FakeHandovers(fail_with=RetryableError("status lookup answered 503"))
     recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
-    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle([received(sms)])
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(sms)])
     assert mmg.calls == 0
     [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
     assert retry.event == sms
     # Still in doubt for the retry, which asks again.
     lookup.fail_with, lookup.has = None, {ident(sms)}
-    await sender(engine, producer, mmg, lease_s=0.2, recovery=recovery).handle([received(sms, attempt=1)])
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(sms, attempt=1)])
     assert mmg.calls == 0
     assert await recoveries(engine, sms.notification_id) == ["at-provider"]
 

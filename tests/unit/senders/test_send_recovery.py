@@ -6,12 +6,13 @@ until they land."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import pytest
 
 from notify_common.errors import RetryableError
-from notify_common.send_claims import Claim, Settlement, Settler
+from notify_common.send_claims import Claim, Hold, Settlement, Settler
 from notify_common.send_recovery import FakeHandovers, FakeReceipts, Recovery
 
 
@@ -89,3 +90,13 @@ async def test_a_settlement_error_that_is_not_about_availability_is_raised() -> 
 
     with pytest.raises(ValueError, match="bad settlement"):
         await Settler(BrokenStore()).settle(Settlement("a", "sent"))  # type: ignore[arg-type]
+
+
+def test_a_hold_vouches_for_a_lease_only_while_half_of_it_is_left_and_renewal_extends_it() -> None:
+    start = time.monotonic()
+    fresh = Claim("a", "acquired", held_until=start + 10)
+    ending = Claim("b", "acquired", held_until=start + 4)
+    hold = Hold([fresh, ending, Claim("c", "busy")], lease_s=10)
+    assert (hold.secure("a"), hold.secure("b"), hold.secure("c")) == (True, False, False)
+    hold.renewed(time.monotonic())
+    assert hold.secure("b")

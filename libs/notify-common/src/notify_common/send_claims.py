@@ -16,6 +16,10 @@ Outcomes are written back by :class:`Settler`, which groups the writes of concur
 one statement at a time (a group commit), so no send waits on a round trip of its own. A write
 that fails because the database is unavailable is made again until it lands: the provider call
 has been made, and a lost settle would leave the claim in doubt.
+
+While a batch is handled its holder renews its leases (``ClaimStore.holding``), and before each
+provider call checks it can still vouch for the lease (``Hold.secure``): a process too starved
+to renew in time does not call, since another attempt may be taking the claim over.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -37,6 +42,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common.errors import RetryableError
+
+if TYPE_CHECKING:
+    from notify_common.kafka import Received
+    from notify_common.send_retries import Rescheduler, Retry
 
 log = logging.getLogger(__name__)
 ClaimState = Literal["acquired", "busy", "sent", "failed"]
@@ -123,6 +132,9 @@ class Claim:
     # Acquired from an earlier attempt whose provider call may have reached the provider.
     in_doubt: bool = False
     attempts: int = 0  # of an acquired claim: which attempt holds it
+    # Of an acquired claim: until when (time.monotonic()) its lease is surely still ours, counted
+    # from before the claim statement was sent.
+    held_until: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -180,9 +192,10 @@ class ClaimStore:
         async def run() -> dict[str, Claim]:
             async with self._autocommit.connect() as conn:
                 cursor = (await _psycopg(conn)).cursor(row_factory=dict_row)
+                started = time.monotonic()
                 await cursor.execute(CLAIM_PSYCOPG, params)
                 rows = await cursor.fetchall()
-            return {str(r["notification_id"]): _claim(r) for r in rows}
+            return {str(r["notification_id"]): _claim(r, started + self._lease_s) for r in rows}
 
         return await _translated(run)
 
@@ -220,37 +233,70 @@ class ClaimStore:
         await _translated(run)
 
     @asynccontextmanager
-    async def holding(self, claims: Sequence[Claim]) -> AsyncIterator[None]:
+    async def holding(self, claims: Sequence[Claim]) -> AsyncIterator[Hold]:
         """While the block runs, renew the leases of ``claims`` every third of a lease: a holder
         that is alive keeps its claims however long its batch takes (slots, a slow provider, a
-        loaded machine); only a dead one's run out."""
+        loaded machine); only a dead one's run out. The ``Hold`` says whether a lease is surely
+        still ours, for a process too starved to renew in time."""
+        hold = Hold(claims, self._lease_s)
 
         async def renew_forever() -> None:
             while True:
                 await asyncio.sleep(self._lease_s / 3)
+                started = time.monotonic()
                 try:
                     await self.renew(claims)
                 except RetryableError as exc:
                     log.warning("claim leases not renewed", extra={"claims": len(claims), "error": str(exc)})
+                else:
+                    hold.renewed(started)
 
         if not any(c.state == "acquired" for c in claims):
-            yield
+            yield hold
             return
         renewing = asyncio.create_task(renew_forever())
         try:
-            yield
+            yield hold
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
 
 
-def _claim(row: Mapping[str, Any]) -> Claim:
+class Hold:
+    """The leases of one batch's acquired claims as this process can vouch for them. Before a
+    provider call a sender checks ``secure``: a lease that may run out during the call (renewals
+    late, the database slow) could be taken over by another attempt, which would find the provider
+    without the message and send it too."""
+
+    def __init__(self, claims: Sequence[Claim], lease_s: float) -> None:
+        self._lease_s = lease_s
+        self._until = {c.notification_id: c.held_until for c in claims if c.state == "acquired"}
+
+    def renewed(self, started: float) -> None:
+        until = started + self._lease_s
+        for nid in self._until:
+            self._until[nid] = max(self._until[nid], until)
+
+    def remaining_s(self, notification_id: str) -> float:
+        return self._until.get(notification_id, 0.0) - time.monotonic()
+
+    def secure(self, notification_id: str) -> bool:
+        """At least half a lease left: time for a provider call to be made before it can end."""
+        return self.remaining_s(notification_id) >= self._lease_s / 2
+
+
+def _claim(row: Mapping[str, Any], held_until: float) -> Claim:
     nid = str(row["notification_id"])
     provider = row["provider"] if isinstance(row["provider"], str) else None
     if row["acquired"]:
         return Claim(
-            nid, "acquired", provider=provider, in_doubt=bool(row["in_doubt"]), attempts=int(row["attempts"])
+            nid,
+            "acquired",
+            provider=provider,
+            in_doubt=bool(row["in_doubt"]),
+            attempts=int(row["attempts"]),
+            held_until=held_until,
         )
     if row["outcome"] in ("sent", "failed"):
         sent_at = row["sent_at"] if isinstance(row["sent_at"], datetime) else None
@@ -343,3 +389,15 @@ class Settler:
                 if not future.done():
                     future.set_result(None)
             return
+
+
+def unsure(rescheduler: Rescheduler, item: Received, claim: Claim, hold: Hold) -> Retry:
+    """Not calling the provider for a claim whose lease may run out first (module docstring): the
+    request comes back when the lease has ended, and the attempt that takes the claim over then
+    finds out whether anything reached the provider. No attempt is spent."""
+    remaining = hold.remaining_s(claim.notification_id)
+    log.warning(
+        "claim lease too close to its end to call the provider",
+        extra={"notification_id": claim.notification_id, "remaining_s": round(remaining, 3)},
+    )
+    return rescheduler.while_busy(item, remaining)

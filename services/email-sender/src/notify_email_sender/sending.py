@@ -26,7 +26,7 @@ from notify_common.events import (
     now,
 )
 from notify_common.kafka import EventProducer, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
 from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_email_sender.addresses import FromAddresses
@@ -78,16 +78,18 @@ class EmailSender:
         await self._addresses.load(i.event.service_id for i in items.values())
         claims = await self._claims.claim(dict.fromkeys(items, self._provider.name))
         live = [c for c in claims.values() if _key_type(items[c.notification_id]) != TEST_KEY]
-        async with self._claims.holding(list(claims.values())):
+        async with self._claims.holding(list(claims.values())) as hold:
             verdicts = await self._recovery.decide(live)
             outcomes = await asyncio.gather(
-                *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
+                *(self._act(items[nid], claims[nid], verdicts.get(nid), hold) for nid in items)
             )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])
 
-    async def _act(self, item: Received, claim: Claim, verdict: Verdict | None = None) -> _Outcome:
+    async def _act(
+        self, item: Received, claim: Claim, verdict: Verdict | None = None, hold: Hold | None = None
+    ) -> _Outcome:
         request = item.event
         assert isinstance(request, EmailRequested)
         if verdict in HANDED_OVER:
@@ -111,6 +113,8 @@ class EmailSender:
             )
             return self._sent(request, self._provider.name, None, now())
         async with self._slots:
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
             return await self._send(item, request, claim, verdict)
 
     async def _send(

@@ -31,7 +31,7 @@ from notify_common.events import (
     now,
 )
 from notify_common.kafka import EventProducer, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
 from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_letter_sender.contacts import ContactBlocks
@@ -91,16 +91,18 @@ class LetterSender:
         if not items:
             return
         claims = await self._claims.claim(dict.fromkeys(items, PRINT_PROVIDER))
-        async with self._claims.holding(list(claims.values())):
+        async with self._claims.holding(list(claims.values())) as hold:
             verdicts = await self._recovery.decide(list(claims.values()))
             outcomes = await asyncio.gather(
-                *(self._act(items[nid], claims[nid], verdicts.get(nid)) for nid in items)
+                *(self._act(items[nid], claims[nid], verdicts.get(nid), hold) for nid in items)
             )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])
 
-    async def _act(self, item: Received, claim: Claim, verdict: Verdict | None = None) -> _Outcome:
+    async def _act(
+        self, item: Received, claim: Claim, verdict: Verdict | None = None, hold: Hold | None = None
+    ) -> _Outcome:
         request = item.event
         assert isinstance(request, LetterRequested)
         if verdict in HANDED_OVER:
@@ -130,6 +132,8 @@ class LetterSender:
             )
             return await self._retry_or_fail(item, request, "print drop lookup failed")
         async with self._slots:
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
             return await self._send(item, request, claim, verdict)
 
     async def _send(

@@ -35,7 +35,7 @@ from notify_common.events import (
     now,
 )
 from notify_common.kafka import EventProducer, Handler, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
 from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
@@ -97,10 +97,10 @@ class SmsSender:
         if not items:
             return
         claims = await self._claims.claim({nid: self._router.choose() for nid in items})
-        async with self._claims.holding(list(claims.values())):
+        async with self._claims.holding(list(claims.values())) as hold:
             verdicts = await self._recover(items, claims)
             outcomes = await asyncio.gather(
-                *(self._act(items[nid], claims[nid], slots, verdicts.get(nid)) for nid in items)
+                *(self._act(items[nid], claims[nid], slots, hold, verdicts.get(nid)) for nid in items)
             )
         events = [o.event for o in outcomes if o.event is not None]
         retries = [o.retry for o in outcomes if o.retry is not None]
@@ -127,7 +127,12 @@ class SmsSender:
         return {**live, **test}
 
     async def _act(
-        self, item: Received, claim: Claim, slots: asyncio.Semaphore, verdict: Verdict | None = None
+        self,
+        item: Received,
+        claim: Claim,
+        slots: asyncio.Semaphore,
+        hold: Hold | None = None,
+        verdict: Verdict | None = None,
     ) -> _Outcome:
         request = item.event
         assert isinstance(request, SmsRequested)
@@ -163,6 +168,8 @@ class SmsSender:
                 item, request, claim.provider or "unknown", "status lookup failed"
             )
         async with slots:
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
             return await self._send(item, request, claim, verdict)
 
     def _provider_for(self, request: SmsRequested, claimed: str | None) -> SmsProvider:
