@@ -148,9 +148,13 @@ async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5
     await sms_sender.handle([received(refused)])
     balancer.current = {"mmg": 0, "firetext": 100}
     await sms_sender.handle([received(timed_out, attempt=1), received(refused, attempt=1)])
-    # mmg may have taken the timed-out message: the retry stays with mmg (no lookup here, so sent again).
-    assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
     assert [m.notification_id for m in firetext.sent] == [refused.notification_id]
+    # mmg may still be taking the timed-out message: its claim keeps a lease before anyone asks.
+    assert mmg.sent == []
+    await holder_died_long_ago(engine, ident(timed_out))  # a lease later
+    await sms_sender.handle([received(timed_out, attempt=1)])
+    # The retry stays with mmg (no status lookup here, so it is sent again, unconfirmed).
+    assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
     async with engine.connect() as conn:
         attempts = (
             (
@@ -294,8 +298,9 @@ async def test_an_in_doubt_message_whose_provider_cannot_answer_is_retried_later
     assert mmg.calls == 0
     [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
     assert retry.event == sms
-    # Still in doubt for the retry, which asks again.
+    # Still in doubt for the retry (a lease later), which asks again.
     lookup.fail_with, lookup.has = None, {ident(sms)}
+    await holder_died_long_ago(engine, ident(sms))
     await sender(engine, producer, mmg, recovery=recovery).handle([received(sms, attempt=1)])
     assert mmg.calls == 0
     assert await recoveries(engine, sms.notification_id) == ["at-provider"]

@@ -75,16 +75,21 @@ LEFT JOIN send_claims s ON s.notification_id = i.id
 """)
 
 # Writes back what happened; only to claims still undecided, so a late writer whose lease expired
-# cannot undo the outcome recorded by the attempt that took over. An undecided outcome releases
-# the lease at once so the retry need not wait for it; released with a provider, the claim stays in
-# doubt (the call timed out), released without one it does not (the provider refused or was not
-# reached).
+# cannot undo the outcome recorded by the attempt that took over. An undecided outcome without a
+# provider (refused, or not reached) releases the lease at once so the retry need not wait for it.
+# One with a provider (the call timed out) stays in doubt and keeps a fresh lease: the provider may
+# still be working through the request, and asking it before a lease has passed could hear "never
+# seen" about a message it is about to take.
 SETTLE = text("""
 UPDATE send_claims AS c SET
     outcome = v.outcome, provider = v.provider, provider_reference = v.reference, sent_at = v.sent_at,
     failure_kind = v.failure_kind, failure_reason = v.failure_reason,
     recovery = COALESCE(v.recovery, c.recovery),
-    claimed_at = CASE WHEN v.outcome IS NULL THEN TIMESTAMPTZ 'epoch' ELSE c.claimed_at END
+    claimed_at = CASE
+        WHEN v.outcome IS NOT NULL THEN c.claimed_at
+        WHEN v.provider IS NULL THEN TIMESTAMPTZ 'epoch'
+        ELSE now()
+    END
 FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS text[]),
     CAST(:references AS text[]), CAST(:sent_ats AS timestamptz[]), CAST(:failure_kinds AS text[]),
     CAST(:failure_reasons AS text[]), CAST(:recoveries AS text[]))
