@@ -145,6 +145,12 @@ def count(simulator: str) -> int:
     return value
 
 
+def repeats(simulator: str) -> str:
+    """The simulator's count of messages handed over more than once (each reached a phone twice)."""
+    stats = httpx.get(f"{simulator}/api/stats", timeout=30).json()
+    return f"repeated hand-overs: {stats['duplicate_handovers']} {stats['duplicate_handovers_by_provider']}"
+
+
 def wait_for(simulator: str, total: int, timeout: float, ids: set[str] | None = None) -> None:
     """Until the simulator has ``total`` messages (or, with ``ids``, every one of those)."""
     deadline = time.monotonic() + timeout
@@ -297,6 +303,7 @@ def main() -> int:
         times = sorted(received_at(simulator.url).values())
         span = (times[-1] - times[0]).total_seconds()
         print(f"  {args.burst} handed over in {span:.1f} s: {args.burst / span:,.0f} SMS/s")
+        print(f"  {repeats(simulator.url)}")
         httpx.delete(f"{simulator.url}/api/messages", timeout=30)
 
         print(f"latency: {args.rate}/s for {args.seconds} s")
@@ -306,6 +313,7 @@ def main() -> int:
         wait_for(simulator.url, len(sent), timeout=120)
         stop_profiles(spies)
         print(f"  {meter.stop(len(sent))}")
+        print(f"  {repeats(simulator.url)}")
         report_latency(sent, received_at(simulator.url))
 
         if args.backlog:

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import codec
 from notify_common.events import EmailRequested, Event, LetterRequested, SmsRequested, now
@@ -134,3 +136,15 @@ async def read_topic(
     finally:
         await consumer.stop()
     return found
+
+
+async def holder_died_long_ago(engine: AsyncEngine, *ids: str) -> None:
+    """Age the claims of ``ids`` as if their holder died an hour ago without settling them."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE send_claims SET claimed_at = now() - interval '1 hour' "
+                "WHERE notification_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": list(ids)},
+        )

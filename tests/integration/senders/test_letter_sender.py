@@ -13,6 +13,7 @@ import boto3
 import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
@@ -26,7 +27,14 @@ from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
 from notify_provider_simulator.printer import Printer
-from tests.integration.senders.support import free_port, letter_request, read_topic, received
+from tests.integration.senders.support import (
+    free_port,
+    holder_died_long_ago,
+    ident,
+    letter_request,
+    read_topic,
+    received,
+)
 from tests.support import env
 
 
@@ -48,9 +56,11 @@ def store() -> LetterStore:
     return letter_store
 
 
-def letter_sender(engine: AsyncEngine, producer: EventProducer, store: LetterStore) -> LetterSender:
+def letter_sender(
+    engine: AsyncEngine, producer: EventProducer, store: LetterStore, lease_s: float = 30.0
+) -> LetterSender:
     return LetterSender(
-        ClaimStore(engine, "letter"),
+        ClaimStore(engine, "letter", lease_s=lease_s),
         producer,
         store,
         ContactBlocks(None),
@@ -223,3 +233,37 @@ async def test_a_letter_whose_store_is_unreachable_waits_without_spending_its_la
     assert retry.headers["retry-attempt"] == "2"  # no attempt spent
     assert retry.headers["original-topic"] == topics.LETTER_REQUESTED
     assert await read_topic(kafka, topics.NOTIFICATION_STATUS, 0, settle=1.0) == []
+
+
+async def test_an_in_doubt_letter_the_printer_already_has_is_not_dropped_for_print_again(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, store: LetterStore
+) -> None:
+    answered, lost = letter_request(), letter_request()
+    ids = [ident(answered), ident(lost)]
+    # Both were claimed by a sender that died; the printer had taken (and answered) one of them.
+    await ClaimStore(engine, "letter").claim(dict.fromkeys(ids, "dvla"))
+    s3().put_object(
+        Bucket=store.print_bucket,
+        Key=f"responses/{answered.notification_id}.json",
+        Body=b'{"status":"DESPATCHED"}',
+    )
+    await holder_died_long_ago(engine, *ids)
+    await letter_sender(engine, producer, store).handle([received(answered), received(lost)])
+    assert objects(store.print_bucket, "print/") == [
+        f"print/{lost.notification_id}.json",
+        f"print/{lost.notification_id}.pdf",
+    ]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT CAST(notification_id AS text), recovery, outcome FROM send_claims WHERE notification_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": ids},
+        )
+        recovered = {r[0]: (r[1], r[2]) for r in rows}
+    assert recovered == {
+        answered.notification_id: ("at-provider", "sent"),
+        lost.notification_id: ("not-at-provider", "sent"),
+    }
+    events = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)]
+    assert {e.notification_id for e in events if isinstance(e, NotificationSentToProvider)} == set(ids)

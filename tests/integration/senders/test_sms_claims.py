@@ -16,7 +16,8 @@ from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
-from notify_common.send_claims import ClaimStore
+from notify_common.send_claims import ClaimStore, Settlement
+from notify_common.send_recovery import FakeHandovers, Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
 from notify_sms_sender.delivery_times import DeliveryTimes
@@ -24,7 +25,7 @@ from notify_sms_sender.providers import FakeSmsProvider, ProviderTimeoutError, S
 from notify_sms_sender.router import ProviderRouter
 from notify_sms_sender.routing import ProviderBalancer
 from notify_sms_sender.sending import SmsSender
-from tests.integration.senders.support import ident, read_topic, received, sms_request
+from tests.integration.senders.support import holder_died_long_ago, ident, read_topic, received, sms_request
 
 RETRY_TOPIC = topics.retry_topic(topics.GROUP_SMS_SENDER)
 
@@ -36,6 +37,7 @@ def sender(
     max_attempts: int = 5,
     lease_s: float = 30.0,
     research: FakeSmsProvider | None = None,
+    recovery: Recovery | None = None,
 ) -> SmsSender:
     weights = {p.name: 100 // len(providers) for p in providers}
     router = ProviderRouter(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
@@ -47,7 +49,20 @@ def sender(
         router,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, RetryPolicy(max_attempts=max_attempts)),
         research={p: research for p in by_name} if research is not None else None,
+        recovery=recovery,
     )
+
+
+async def recoveries(engine: AsyncEngine, *ids: str | None) -> list[str | None]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT recovery FROM send_claims WHERE notification_id = ANY(CAST(:ids AS uuid[])) "
+                "ORDER BY array_position(CAST(:ids AS uuid[]), notification_id)"
+            ),
+            {"ids": list(ids)},
+        )
+        return [r.recovery for r in rows]
 
 
 async def test_a_request_handled_twice_reaches_the_provider_once_and_is_announced_each_time(
@@ -133,9 +148,13 @@ async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5
     await sms_sender.handle([received(refused)])
     balancer.current = {"mmg": 0, "firetext": 100}
     await sms_sender.handle([received(timed_out, attempt=1), received(refused, attempt=1)])
-    # mmg may have taken the timed-out message: only mmg can drop the duplicate by its reference.
-    assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
     assert [m.notification_id for m in firetext.sent] == [refused.notification_id]
+    # mmg may still be taking the timed-out message: its claim keeps a lease before anyone asks.
+    assert mmg.sent == []
+    await holder_died_long_ago(engine, ident(timed_out))  # a lease later
+    await sms_sender.handle([received(timed_out, attempt=1)])
+    # The retry stays with mmg (no status lookup here, so it is sent again, unconfirmed).
+    assert [m.notification_id for m in mmg.sent] == [timed_out.notification_id]
     async with engine.connect() as conn:
         attempts = (
             (
@@ -200,12 +219,91 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    await ClaimStore(engine, "sms", lease_s=0.2).claim({ident(sms): "firetext"})
+    await ClaimStore(engine, "sms").claim({ident(sms): "firetext"})
     mmg, firetext = FakeSmsProvider("mmg"), FakeSmsProvider("firetext")
-    await asyncio.sleep(0.3)
-    await sender(engine, producer, mmg, firetext, lease_s=0.2).handle([received(sms)])
+    await holder_died_long_ago(engine, ident(sms))
+    await sender(engine, producer, mmg, firetext).handle([received(sms)])
     assert [m.notification_id for m in firetext.sent] == [sms.notification_id]
     assert mmg.calls == 0
+
+
+async def test_a_claim_is_in_doubt_only_when_an_earlier_call_may_have_reached_the_provider(
+    engine: AsyncEngine,
+) -> None:
+    claims = ClaimStore(engine, "sms", lease_s=0.2)
+    died, timed_out, refused, fresh = (ident(sms_request()) for _ in range(4))
+    first = await claims.claim({died: "mmg", timed_out: "mmg", refused: "mmg"})
+    assert not any(c.in_doubt for c in first.values())
+    await claims.settle(
+        [Settlement(timed_out, None, provider="mmg"), Settlement(refused, None)]  # timeout; 5xx
+    )
+    await asyncio.sleep(0.3)  # the holder of ``died`` never settles
+    again = await claims.claim({died: "firetext", timed_out: "firetext", refused: "firetext", fresh: "mmg"})
+    assert {nid: (c.state, c.in_doubt, c.provider) for nid, c in again.items()} == {
+        died: ("acquired", True, "mmg"),
+        timed_out: ("acquired", True, "mmg"),
+        refused: ("acquired", False, "firetext"),
+        fresh: ("acquired", False, "mmg"),
+    }
+
+
+async def test_a_live_holder_keeps_its_claims_past_the_lease_and_a_dead_ones_run_out(
+    engine: AsyncEngine,
+) -> None:
+    holder = ClaimStore(engine, "sms", lease_s=0.3)
+    other = ClaimStore(engine, "sms", lease_s=0.3)
+    nid = ident(sms_request())
+    claims = await holder.claim({nid: "mmg"})
+    async with holder.holding(list(claims.values())):
+        await asyncio.sleep(0.7)  # more than two leases: a slow batch on a loaded machine
+        assert (await other.claim({nid: "mmg"}))[nid].state == "busy"
+    await asyncio.sleep(0.4)  # the holder stopped renewing without a settle, as a dead one does
+    taken = (await other.claim({nid: "mmg"}))[nid]
+    assert (taken.state, taken.in_doubt, taken.attempts) == ("acquired", True, 2)
+
+
+async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_not_sent_again(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    taken, lost = sms_request(), sms_request()
+    await ClaimStore(engine, "sms").claim({ident(taken): "mmg", ident(lost): "mmg"})
+    await holder_died_long_ago(engine, ident(taken), ident(lost))
+    mmg = FakeSmsProvider("mmg")
+    lookup = FakeHandovers(has={ident(taken)})
+    recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(taken), received(lost)])
+    assert [m.notification_id for m in mmg.sent] == [lost.notification_id]
+    assert await recoveries(engine, taken.notification_id, lost.notification_id) == [
+        "at-provider",
+        "not-at-provider",
+    ]
+    events = {
+        r.event.notification_id: r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)
+    }
+    announced = events[taken.notification_id]
+    assert isinstance(announced, NotificationSentToProvider)
+    assert (announced.provider, announced.provider_reference) == ("mmg", taken.notification_id)
+
+
+async def test_an_in_doubt_message_whose_provider_cannot_answer_is_retried_later_not_resent(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    sms = sms_request()
+    await ClaimStore(engine, "sms").claim({ident(sms): "mmg"})
+    await holder_died_long_ago(engine, ident(sms))
+    mmg = FakeSmsProvider("mmg")
+    lookup = FakeHandovers(fail_with=RetryableError("status lookup answered 503"))
+    recovery = Recovery(None, lookups={"mmg": lookup}, window_s=0)
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(sms)])
+    assert mmg.calls == 0
+    [retry] = await read_topic(kafka, RETRY_TOPIC, 1)
+    assert retry.event == sms
+    # Still in doubt for the retry (a lease later), which asks again.
+    lookup.fail_with, lookup.has = None, {ident(sms)}
+    await holder_died_long_ago(engine, ident(sms))
+    await sender(engine, producer, mmg, recovery=recovery).handle([received(sms, attempt=1)])
+    assert mmg.calls == 0
+    assert await recoveries(engine, sms.notification_id) == ["at-provider"]
 
 
 async def test_test_key_messages_go_to_research_mode_and_never_to_a_provider(

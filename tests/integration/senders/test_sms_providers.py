@@ -275,7 +275,7 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
         maintaining.cancel()
     stats = (await client.get(f"{simulator}/api/stats")).json()
     assert stats["by_provider"] == {"firetext": 200}
-    assert stats["duplicates"] == 0
+    assert stats["duplicate_handovers"] == 0
     delivered = {m["reference"] for m in await messages(client, simulator)}
     assert delivered == {r.notification_id for r in requests}
     async with engine.connect() as conn:

@@ -1,6 +1,7 @@
-"""The provider simulator's HTTP behaviour: MMG and Firetext styles, duplicates dropped by
-reference, per-provider fault modes, and the research-mode receipt tables agreeing with the
-receipts service's."""
+"""The provider simulator's HTTP behaviour: MMG and Firetext styles, a repeated hand-over
+delivered again and counted (as the phone would see it), the status lookup by reference,
+per-provider fault modes, and the research-mode receipt tables agreeing with the receipts
+service's."""
 
 from __future__ import annotations
 
@@ -27,12 +28,44 @@ def mmg(reference: str, to: str = "447700900123") -> dict[str, object]:
     return {"reqType": "BULK", "MSISDN": to, "msg": "Hi", "sender": "GOVUK", "cid": reference, "multi": True}
 
 
-def test_an_mmg_send_is_accepted_once_and_a_repeat_is_counted_as_a_duplicate(simulator: TestClient) -> None:
+def test_a_repeated_mmg_send_is_delivered_again_and_counted_as_a_duplicate_handover(
+    simulator: TestClient,
+) -> None:
     reference = str(uuid.uuid4())
     assert simulator.post("/mmg", json=mmg(reference)).json() == {"Reference": reference}
-    assert simulator.post("/mmg", json=mmg(reference)).status_code == 200
+    assert simulator.post("/mmg", json=mmg(reference)).json() == {"Reference": reference}
     stats = simulator.get("/api/stats").json()
-    assert (stats["messages"], stats["duplicates"], stats["send_attempts"]) == (1, 1, 2)
+    assert (stats["messages"], stats["handovers"], stats["send_attempts"]) == (1, 2, 2)
+    assert stats["duplicate_handovers"] == 1
+    assert stats["duplicate_handovers_by_provider"] == {"mmg": 1}
+    [message] = simulator.get("/api/messages").json()["messages"]
+    assert message["duplicates"] == 1
+
+
+def test_repeats_are_counted_per_provider(simulator: TestClient) -> None:
+    form = {"to": "447700900123", "message": "Hi", "reference": str(uuid.uuid4())}
+    for _ in range(3):
+        assert simulator.post("/firetext", data=form).status_code == 200
+    simulator.post("/mmg", json=mmg(str(uuid.uuid4())))
+    stats = simulator.get("/api/stats").json()
+    assert stats["duplicate_handovers"] == 2
+    assert stats["duplicate_handovers_by_provider"] == {"firetext": 2}
+    assert stats["by_provider"] == {"firetext": 1, "mmg": 1}
+
+
+def test_the_status_lookup_says_which_references_the_provider_has_seen(simulator: TestClient) -> None:
+    seen, unseen = str(uuid.uuid4()), str(uuid.uuid4())
+    simulator.post("/mmg", json=mmg(seen))
+    answer = simulator.post("/mmg/status", json={"references": [seen, unseen]})
+    assert answer.status_code == 200
+    assert answer.json() == {"seen": [seen]}
+    # Each provider answers for its own messages only.
+    assert simulator.post("/firetext/status", json={"references": [seen]}).json() == {"seen": []}
+
+
+def test_a_malformed_status_lookup_is_refused(simulator: TestClient) -> None:
+    assert simulator.post("/mmg/status", json={"references": "x"}).status_code == 400
+    assert simulator.post("/mmg/status", content=b"not json").status_code == 400
 
 
 def test_a_firetext_form_send_is_accepted_and_a_bad_one_refused(simulator: TestClient) -> None:

@@ -5,24 +5,35 @@ A batch of requests is claimed in one statement. A claim is one of:
 
 * ``acquired``: ours to send, until ``lease_s`` from now. ``provider`` is the one to use: the one
   proposed, or the one an earlier attempt used if that attempt's outcome is unknown (it timed out,
-  or the process died mid-call), so the retry reaches the same provider with the same reference
-  and that provider can drop the duplicate;
+  or the process died or lost its database between the call and the settle). Such a claim is
+  ``in_doubt``: the provider may already have the message, so it must not be sent blindly
+  (send_recovery.py decides, and the settle records what it decided in ``recovery``);
 * ``busy``: another attempt holds an unexpired lease; look again in ``retry_in_s``;
 * ``sent`` or ``failed``: decided earlier; announce that decision again (its event may have been
   lost with the process that made it) and call no provider.
 
 Outcomes are written back by :class:`Settler`, which groups the writes of concurrent sends into
-one statement at a time (a group commit), so no send waits on a round trip of its own.
+one statement at a time (a group commit), so no send waits on a round trip of its own. A write
+that fails because the database is unavailable is made again until it lands: the provider call
+has been made, and a lost settle would leave the claim in doubt.
+
+While a batch is handled its holder renews its leases (``ClaimStore.holding``), and before each
+provider call checks it can still vouch for the lease (``Hold.secure``): a process too starved
+to renew in time does not call, since another attempt may be taking the claim over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -32,6 +43,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common.errors import RetryableError
 
+if TYPE_CHECKING:
+    from notify_common.kafka import Received
+    from notify_common.send_retries import Rescheduler, Retry
+
+log = logging.getLogger(__name__)
 ClaimState = Literal["acquired", "busy", "sent", "failed"]
 
 CLAIM = text("""
@@ -43,30 +59,53 @@ WITH input AS (
     ON CONFLICT (notification_id) DO UPDATE
         SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider)
         WHERE c.outcome IS NULL AND c.claimed_at < now() - make_interval(secs => :lease)
-    RETURNING c.notification_id, c.provider
+    RETURNING c.notification_id, c.provider, c.attempts
 )
-SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired,
+SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS acquired, cl.attempts,
     COALESCE(cl.provider, s.provider) AS provider, s.outcome, s.provider_reference, s.sent_at,
     s.failure_kind, s.failure_reason,
-    EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in
+    EXTRACT(EPOCH FROM s.claimed_at + make_interval(secs => :lease) - now()) AS retry_in,
+    -- ``s`` is the row as it was before this statement: taken over from a lease that ran out
+    -- unsettled, or released after a timeout with its provider kept.
+    cl.notification_id IS NOT NULL AND s.notification_id IS NOT NULL
+        AND (s.claimed_at > TIMESTAMPTZ 'epoch' OR s.provider IS NOT NULL) AS in_doubt
 FROM input i
 LEFT JOIN claimed cl ON cl.notification_id = i.id
 LEFT JOIN send_claims s ON s.notification_id = i.id
 """)
 
 # Writes back what happened; only to claims still undecided, so a late writer whose lease expired
-# cannot undo the outcome recorded by the attempt that took over. An undecided outcome releases
-# the lease at once so the retry need not wait for it.
+# cannot undo the outcome recorded by the attempt that took over. An undecided outcome without a
+# provider (refused, or not reached) releases the lease at once so the retry need not wait for it.
+# One with a provider (the call timed out) stays in doubt and keeps a fresh lease: the provider may
+# still be working through the request, and asking it before a lease has passed could hear "never
+# seen" about a message it is about to take.
 SETTLE = text("""
 UPDATE send_claims AS c SET
     outcome = v.outcome, provider = v.provider, provider_reference = v.reference, sent_at = v.sent_at,
     failure_kind = v.failure_kind, failure_reason = v.failure_reason,
-    claimed_at = CASE WHEN v.outcome IS NULL THEN TIMESTAMPTZ 'epoch' ELSE c.claimed_at END
+    recovery = COALESCE(v.recovery, c.recovery),
+    claimed_at = CASE
+        WHEN v.outcome IS NOT NULL THEN c.claimed_at
+        WHEN v.provider IS NULL THEN TIMESTAMPTZ 'epoch'
+        ELSE now()
+    END
 FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS text[]),
     CAST(:references AS text[]), CAST(:sent_ats AS timestamptz[]), CAST(:failure_kinds AS text[]),
-    CAST(:failure_reasons AS text[]))
-    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason)
+    CAST(:failure_reasons AS text[]), CAST(:recoveries AS text[]))
+    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason, recovery)
 WHERE c.notification_id = v.id AND c.outcome IS NULL
+""")
+
+
+# Extends the leases of claims still held by the attempt that acquired them (same ``attempts``,
+# undecided, not released), so a batch that takes longer than a lease is not taken over while its
+# holder is alive.
+RENEW = text("""
+UPDATE send_claims AS c SET claimed_at = now()
+FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS integer[])) AS v(id, attempts)
+WHERE c.notification_id = v.id AND c.attempts = v.attempts AND c.outcome IS NULL
+    AND c.claimed_at > TIMESTAMPTZ 'epoch'
 """)
 
 
@@ -74,6 +113,7 @@ WHERE c.notification_id = v.id AND c.outcome IS NULL
 # more than the driver's (the engine still provides the pool and the autocommit setting).
 CLAIM_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", CLAIM.text)
 SETTLE_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", SETTLE.text)
+RENEW_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", RENEW.text)
 
 
 async def _psycopg(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
@@ -94,6 +134,12 @@ class Claim:
     failure_kind: str | None = None
     failure_reason: str | None = None
     retry_in_s: float = 0.0
+    # Acquired from an earlier attempt whose provider call may have reached the provider.
+    in_doubt: bool = False
+    attempts: int = 0  # of an acquired claim: which attempt holds it
+    # Of an acquired claim: until when (time.monotonic()) its lease is surely still ours, counted
+    # from before the claim statement was sent.
+    held_until: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +154,8 @@ class Settlement:
     sent_at: datetime | None = None
     failure_kind: str | None = None
     failure_reason: str | None = None
+    # What recovering an in-doubt claim decided (send_recovery.Verdict), kept on the claim.
+    recovery: str | None = None
 
 
 T = TypeVar("T")
@@ -149,9 +197,10 @@ class ClaimStore:
         async def run() -> dict[str, Claim]:
             async with self._autocommit.connect() as conn:
                 cursor = (await _psycopg(conn)).cursor(row_factory=dict_row)
+                started = time.monotonic()
                 await cursor.execute(CLAIM_PSYCOPG, params)
                 rows = await cursor.fetchall()
-            return {str(r["notification_id"]): _claim(r) for r in rows}
+            return {str(r["notification_id"]): _claim(r, started + self._lease_s) for r in rows}
 
         return await _translated(run)
 
@@ -166,6 +215,7 @@ class ClaimStore:
             "sent_ats": [s.sent_at for s in settlements],
             "failure_kinds": [s.failure_kind for s in settlements],
             "failure_reasons": [s.failure_reason for s in settlements],
+            "recoveries": [s.recovery for s in settlements],
         }
 
         async def run() -> None:
@@ -174,12 +224,85 @@ class ClaimStore:
 
         await _translated(run)
 
+    async def renew(self, claims: Sequence[Claim]) -> None:
+        """Extend the leases of ``claims`` (acquired ones) that are still ours and undecided."""
+        held = [c for c in claims if c.state == "acquired"]
+        if not held:
+            return
+        params = {"ids": [c.notification_id for c in held], "attempts": [c.attempts for c in held]}
 
-def _claim(row: Mapping[str, Any]) -> Claim:
+        async def run() -> None:
+            async with self._autocommit.connect() as conn:
+                await (await _psycopg(conn)).execute(RENEW_PSYCOPG, params)
+
+        await _translated(run)
+
+    @asynccontextmanager
+    async def holding(self, claims: Sequence[Claim]) -> AsyncIterator[Hold]:
+        """While the block runs, renew the leases of ``claims`` every third of a lease: a holder
+        that is alive keeps its claims however long its batch takes (slots, a slow provider, a
+        loaded machine); only a dead one's run out. The ``Hold`` says whether a lease is surely
+        still ours, for a process too starved to renew in time."""
+        hold = Hold(claims, self._lease_s)
+
+        async def renew_forever() -> None:
+            while True:
+                await asyncio.sleep(self._lease_s / 3)
+                started = time.monotonic()
+                try:
+                    await self.renew(claims)
+                except RetryableError as exc:
+                    log.warning("claim leases not renewed", extra={"claims": len(claims), "error": str(exc)})
+                else:
+                    hold.renewed(started)
+
+        if not any(c.state == "acquired" for c in claims):
+            yield hold
+            return
+        renewing = asyncio.create_task(renew_forever())
+        try:
+            yield hold
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+
+class Hold:
+    """The leases of one batch's acquired claims as this process can vouch for them. Before a
+    provider call a sender checks ``secure``: a lease that may run out during the call (renewals
+    late, the database slow) could be taken over by another attempt, which would find the provider
+    without the message and send it too."""
+
+    def __init__(self, claims: Sequence[Claim], lease_s: float) -> None:
+        self._lease_s = lease_s
+        self._until = {c.notification_id: c.held_until for c in claims if c.state == "acquired"}
+
+    def renewed(self, started: float) -> None:
+        until = started + self._lease_s
+        for nid in self._until:
+            self._until[nid] = max(self._until[nid], until)
+
+    def remaining_s(self, notification_id: str) -> float:
+        return self._until.get(notification_id, 0.0) - time.monotonic()
+
+    def secure(self, notification_id: str) -> bool:
+        """At least half a lease left: time for a provider call to be made before it can end."""
+        return self.remaining_s(notification_id) >= self._lease_s / 2
+
+
+def _claim(row: Mapping[str, Any], held_until: float) -> Claim:
     nid = str(row["notification_id"])
     provider = row["provider"] if isinstance(row["provider"], str) else None
     if row["acquired"]:
-        return Claim(nid, "acquired", provider=provider)
+        return Claim(
+            nid,
+            "acquired",
+            provider=provider,
+            in_doubt=bool(row["in_doubt"]),
+            attempts=int(row["attempts"]),
+            held_until=held_until,
+        )
     if row["outcome"] in ("sent", "failed"):
         sent_at = row["sent_at"] if isinstance(row["sent_at"], datetime) else None
         return Claim(
@@ -203,9 +326,18 @@ class Settler:
     settlements to join it: fewer, larger statements for a little more latency before each
     caller's settlement is durable (the provider call has already been made by then)."""
 
-    def __init__(self, store: ClaimStore, *, linger_s: float = 0.0, max_rows: int = 1_000) -> None:
+    def __init__(
+        self,
+        store: ClaimStore,
+        *,
+        linger_s: float = 0.0,
+        max_rows: int = 1_000,
+        retry_delay_s: float = 0.1,
+        max_retry_delay_s: float = 2.0,
+    ) -> None:
         self._store = store
         self._linger_s, self._max_rows = linger_s, max_rows
+        self._retry_delay_s, self._max_retry_delay_s = retry_delay_s, max_retry_delay_s
         self._queue: list[tuple[Settlement, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._full: asyncio.Event | None = None
@@ -234,13 +366,43 @@ class Settler:
         while self._queue:
             await self._linger()
             items, self._queue = self._queue, []
+            await self._land(items)
+
+    async def _land(self, items: list[tuple[Settlement, asyncio.Future[None]]]) -> None:
+        """Write ``items`` until the database takes them. While it is unavailable the write is
+        made again (with whatever has queued meanwhile), never given up: giving up would leave
+        claims whose provider call was made looking undecided."""
+        delay = self._retry_delay_s
+        while True:
             try:
                 await self._store.settle([s for s, _ in items])
+            except RetryableError as exc:
+                log.warning(
+                    "settlements not written, trying again",
+                    extra={"settlements": len(items), "retry_in_s": delay, "error": str(exc)},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_retry_delay_s)
+                items, self._queue = items + self._queue, []
+                continue
             except Exception as exc:
                 for _, future in items:
                     if not future.done():
                         future.set_exception(exc)
-            else:
-                for _, future in items:
-                    if not future.done():
-                        future.set_result(None)
+                return
+            for _, future in items:
+                if not future.done():
+                    future.set_result(None)
+            return
+
+
+def unsure(rescheduler: Rescheduler, item: Received, claim: Claim, hold: Hold) -> Retry:
+    """Not calling the provider for a claim whose lease may run out first (module docstring): the
+    request comes back when the lease has ended, and the attempt that takes the claim over then
+    finds out whether anything reached the provider. No attempt is spent."""
+    remaining = hold.remaining_s(claim.notification_id)
+    log.warning(
+        "claim lease too close to its end to call the provider",
+        extra={"notification_id": claim.notification_id, "remaining_s": round(remaining, 3)},
+    )
+    return rescheduler.while_busy(item, remaining)

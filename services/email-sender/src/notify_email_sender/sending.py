@@ -26,7 +26,8 @@ from notify_common.events import (
     now,
 )
 from notify_common.kafka import EventProducer, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
+from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.message import OutgoingEmail
@@ -53,12 +54,17 @@ class EmailSender:
         addresses: FromAddresses,
         *,
         simulate_delivery: bool = False,
+        recovery: Recovery | None = None,
         concurrency: int = 50,
     ) -> None:
         self._claims, self._settler = claims, Settler(claims)
         self._producer, self._provider, self._rescheduler = producer, provider, rescheduler
         self._addresses, self._simulate = addresses, simulate_delivery
         self._slots = asyncio.Semaphore(concurrency)
+        # SES and SMTP have no status lookup by our reference, and their receipts can only be
+        # matched to a notification through the reference a settle records: an in-doubt email is
+        # sent again at once, recorded as ``unconfirmed``.
+        self._recovery = recovery or Recovery(None, window_s=0)
 
     async def handle(self, batch: Sequence[Received]) -> None:
         items: dict[str, Received] = {}
@@ -71,14 +77,29 @@ class EmailSender:
             return
         await self._addresses.load(i.event.service_id for i in items.values())
         claims = await self._claims.claim(dict.fromkeys(items, self._provider.name))
-        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid]) for nid in items))
+        live = [c for c in claims.values() if _key_type(items[c.notification_id]) != TEST_KEY]
+        async with self._claims.holding(list(claims.values())) as hold:
+            verdicts = await self._recovery.decide(live)
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], verdicts.get(nid), hold) for nid in items)
+            )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])
 
-    async def _act(self, item: Received, claim: Claim) -> _Outcome:
+    async def _act(
+        self, item: Received, claim: Claim, verdict: Verdict | None = None, hold: Hold | None = None
+    ) -> _Outcome:
         request = item.event
         assert isinstance(request, EmailRequested)
+        if verdict in HANDED_OVER:
+            provider, sent_at = claim.provider or self._provider.name, now()
+            await self._settler.settle(
+                Settlement(
+                    claim.notification_id, "sent", provider=provider, sent_at=sent_at, recovery=verdict
+                )
+            )
+            return self._sent(request, provider, None, sent_at)
         if claim.state == "sent":
             return self._sent(request, claim.provider or self._provider.name, claim.reference, claim.sent_at)
         if claim.state == "failed":
@@ -92,9 +113,13 @@ class EmailSender:
             )
             return self._sent(request, self._provider.name, None, now())
         async with self._slots:
-            return await self._send(item, request, claim)
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
+            return await self._send(item, request, claim, verdict)
 
-    async def _send(self, item: Received, request: EmailRequested, claim: Claim) -> _Outcome:
+    async def _send(
+        self, item: Received, request: EmailRequested, claim: Claim, verdict: Verdict | None = None
+    ) -> _Outcome:
         nid = claim.notification_id
         ids = {"notification_id": nid, "service_id": request.service_id, "provider": self._provider.name}
         email = OutgoingEmail(
@@ -122,12 +147,19 @@ class EmailSender:
             if not isinstance(exc, RetryableError):
                 log.exception("unexpected error from provider", extra=ids)
             pinned = self._provider.name if isinstance(exc, ProviderTimeoutError) else None
-            await self._settler.settle(Settlement(nid, None, provider=pinned))
+            await self._settler.settle(Settlement(nid, None, provider=pinned, recovery=verdict))
             log.warning("provider call failed", extra={**ids, "error": type(exc).__name__})
             return await self._retry_or_fail(item, request, str(exc) or type(exc).__name__)
         sent_at = now()
         await self._settler.settle(
-            Settlement(nid, "sent", provider=self._provider.name, reference=reference, sent_at=sent_at)
+            Settlement(
+                nid,
+                "sent",
+                provider=self._provider.name,
+                reference=reference,
+                sent_at=sent_at,
+                recovery=verdict,
+            )
         )
         log.info("email sent to provider", extra=ids)
         return self._sent(request, self._provider.name, reference, sent_at)
@@ -188,3 +220,7 @@ def failed_event(
         reason=reason,
         failed_at=now(),
     )
+
+
+def _key_type(item: Received) -> str | None:
+    return item.event.key_type if isinstance(item.event, EmailRequested) else None

@@ -32,7 +32,8 @@ from notify_common.events import (
 )
 from notify_common.failures import is_dependency_unavailable
 from notify_common.kafka import EventProducer, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
+from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_letter_sender.contacts import ContactBlocks
 from notify_letter_sender.pdf import MAX_PAGES, LetterContent, QrCodeTooLongError, render_letter
@@ -70,9 +71,13 @@ class LetterSender:
         contacts: ContactBlocks,
         rescheduler: Rescheduler,
         *,
+        recovery: Recovery | None = None,
         concurrency: int = 4,
     ) -> None:
         self._claims, self._settler = claims, Settler(claims)
+        # The print drop is the provider's inbox: an in-doubt letter whose drop (or the printer's
+        # answer to it) is in the bucket is not dropped again.
+        self._recovery = recovery or Recovery(None, lookups={PRINT_PROVIDER: store}, window_s=0)
         self._producer, self._store, self._contacts = producer, store, contacts
         self._rescheduler = rescheduler
         self._slots = asyncio.Semaphore(concurrency)
@@ -87,14 +92,33 @@ class LetterSender:
         if not items:
             return
         claims = await self._claims.claim(dict.fromkeys(items, PRINT_PROVIDER))
-        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid]) for nid in items))
+        async with self._claims.holding(list(claims.values())) as hold:
+            verdicts = await self._recovery.decide(list(claims.values()))
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], verdicts.get(nid), hold) for nid in items)
+            )
         events = [e for o in outcomes for e in o.events]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send([o.retry for o in outcomes if o.retry is not None])
 
-    async def _act(self, item: Received, claim: Claim) -> _Outcome:
+    async def _act(
+        self, item: Received, claim: Claim, verdict: Verdict | None = None, hold: Hold | None = None
+    ) -> _Outcome:
         request = item.event
         assert isinstance(request, LetterRequested)
+        if verdict in HANDED_OVER:
+            reference, sent_at = f"print/{claim.notification_id}", now()
+            await self._settler.settle(
+                Settlement(
+                    claim.notification_id,
+                    "sent",
+                    provider=PRINT_PROVIDER,
+                    reference=reference,
+                    sent_at=sent_at,
+                    recovery=verdict,
+                )
+            )
+            return _Outcome(self._sent(request, reference, sent_at, pages=None))
         if claim.state == "sent":
             return _Outcome(self._sent(request, claim.reference, claim.sent_at, pages=None))
         if claim.state == "failed":
@@ -102,10 +126,20 @@ class LetterSender:
             return _Outcome([failed_event(request, kind, claim.failure_reason)])
         if claim.state == "busy":
             return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
+        if verdict == "deferred":
+            # The print bucket could not be read: look again later, still in doubt.
+            await self._settler.settle(
+                Settlement(claim.notification_id, None, provider=PRINT_PROVIDER, recovery=verdict)
+            )
+            return await self._retry_or_fail(item, request, "print drop lookup failed")
         async with self._slots:
-            return await self._send(item, request, claim)
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
+            return await self._send(item, request, claim, verdict)
 
-    async def _send(self, item: Received, request: LetterRequested, claim: Claim) -> _Outcome:
+    async def _send(
+        self, item: Received, request: LetterRequested, claim: Claim, verdict: Verdict | None = None
+    ) -> _Outcome:
         nid = claim.notification_id
         ids = {"notification_id": nid, "service_id": request.service_id}
         try:
@@ -137,7 +171,9 @@ class LetterSender:
             return await self._retry_or_fail(item, request, str(exc) or type(exc).__name__)
         sent_at = now()
         await self._settler.settle(
-            Settlement(nid, "sent", provider=PRINT_PROVIDER, reference=reference, sent_at=sent_at)
+            Settlement(
+                nid, "sent", provider=PRINT_PROVIDER, reference=reference, sent_at=sent_at, recovery=verdict
+            )
         )
         log.info("letter sent to print" if reference else "test letter stored", extra=ids)
         return _Outcome(self._sent(request, reference, sent_at, pages=letter.pages))

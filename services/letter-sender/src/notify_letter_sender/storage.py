@@ -17,8 +17,9 @@ boto3 is synchronous: calls run in worker threads, and its errors become the pla
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -111,6 +112,28 @@ class LetterStore:
             )
         )
         return key
+
+    async def seen(self, references: Sequence[str]) -> set[str]:
+        """The notification ids whose print drop, or the printer's answer to it, is in the print
+        bucket (send_recovery.HandoverLookup): the print provider has those letters."""
+
+        def exists(key: str) -> bool:
+            try:
+                self._client.head_object(Bucket=self.print_bucket, Key=key)
+            except ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
+                    return False
+                raise
+            return True
+
+        def handed_over(nid: str) -> bool:
+            return exists(f"print/{nid}.json") or exists(f"responses/{nid}.json")
+
+        found = set()
+        for nid in references:
+            if await self._run(functools.partial(handed_over, nid)):
+                found.add(nid)
+        return found
 
     async def print_responses(self, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
         def fetch() -> list[tuple[str, dict[str, Any]]]:

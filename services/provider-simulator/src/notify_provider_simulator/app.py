@@ -1,7 +1,10 @@
 """The provider simulator: plays MMG- and Firetext-style SMS providers for local runs and tests.
 
-It answers sends at once, drops duplicates by reference (as a real provider must for the sender's
-exactly-once design to hold), and posts a delivery receipt after a configurable delay. A fault
+It answers sends at once and posts a delivery receipt after a configurable delay. A message handed
+over again with a reference it already has is delivered again, as MMG, Firetext and SNS do (the
+phone gets it twice), and counted as a duplicate hand-over in ``/api/stats``. ``POST
+/<provider>/status`` says which references that provider has seen, so a sender that lost track of a
+call can ask before it sends again. A fault
 mode switchable at runtime makes it fail, time out, slow down or throttle. ``/`` lists what it has
 "delivered" so someone running the platform locally can watch messages arrive.
 """
@@ -49,13 +52,15 @@ class Simulator:
         self.send_attempts = 0
         # Kept as messages arrive, so /api/stats stays cheap however many there are.
         self.by_provider: dict[str, int] = {}
-        self.duplicates = 0
+        self.handovers = 0
+        self.duplicates_by_provider: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def forget(self) -> None:
         self.messages.clear()
         self.by_provider.clear()
-        self.duplicates = 0
+        self.handovers = 0
+        self.duplicates_by_provider.clear()
         self.send_attempts = 0
 
     @property
@@ -87,10 +92,14 @@ class Simulator:
         sender: str,
         receipt: tuple[str, dict[str, str], bool],
     ) -> SimulatedMessage:
+        self.handovers += 1
         existing = self.messages.get(reference)
         if existing is not None:
+            # A real provider does not drop a repeat by reference: the phone gets it again (and
+            # so does the receipts endpoint).
             existing.duplicates += 1
-            self.duplicates += 1
+            self.duplicates_by_provider[provider] = self.duplicates_by_provider.get(provider, 0) + 1
+            self._receipt(existing, receipt)
             return existing
         message = SimulatedMessage(
             provider=provider,
@@ -103,12 +112,24 @@ class Simulator:
         )
         self.messages[reference] = message
         self.by_provider[provider] = self.by_provider.get(provider, 0) + 1
+        self._receipt(message, receipt)
+        return message
+
+    @property
+    def duplicate_handovers(self) -> int:
+        return sum(self.duplicates_by_provider.values())
+
+    def seen(self, provider: str, references: list[str]) -> list[str]:
+        """Which of ``references`` this provider has been handed (its status lookup)."""
+        found = (self.messages.get(r) for r in references)
+        return [m.reference for m in found if m is not None and m.provider == provider]
+
+    def _receipt(self, message: SimulatedMessage, receipt: tuple[str, dict[str, str], bool]) -> None:
         if not self.settings.simulator_send_receipts:
-            return message
+            return
         task = asyncio.create_task(self._send_receipt(message, *receipt))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return message
 
     async def _send_receipt(
         self, message: SimulatedMessage, url: str, body: dict[str, str], as_json: bool
@@ -276,6 +297,21 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
         status, answer = take_firetext(s, await request.body())
         return Response(answer, status_code=status, media_type="application/json")
 
+    @app.post("/mmg/status")
+    @app.post("/firetext/status")
+    async def status(request: Request) -> JSONResponse:
+        """``{"references": [...]}`` → ``{"seen": [...]}``: the references this provider has taken,
+        as a provider's message-status interface answers by the reference it was given."""
+        provider = request.url.path.split("/")[1]
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        references = body.get("references") if isinstance(body, dict) else None
+        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+            return JSONResponse({"error": "references must be a list of strings"}, status_code=400)
+        return JSONResponse({"seen": sim(request).seen(provider, references)})
+
     @app.get("/api/messages")
     async def messages(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -321,7 +357,9 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
         return JSONResponse(
             {
                 "messages": len(s.messages),
-                "duplicates": s.duplicates,
+                "handovers": s.handovers,
+                "duplicate_handovers": s.duplicate_handovers,
+                "duplicate_handovers_by_provider": s.duplicates_by_provider,
                 "send_attempts": s.send_attempts,
                 "by_provider": s.by_provider,
                 "faults": s.faults,

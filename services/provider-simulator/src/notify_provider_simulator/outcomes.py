@@ -40,7 +40,7 @@ class SimulatedMessage:
     received_at: datetime
     receipt_sent_at: datetime | None = None
     receipt_status: int | None = None
-    duplicates: int = 0
+    duplicates: int = 0  # hand-overs of this reference after the first
 
 
 def now() -> datetime:

@@ -22,6 +22,7 @@ from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 from notify_common.runtime import install_stop_signals
 from notify_common.send_claims import ClaimStore
+from notify_common.send_recovery import HandoverLookup, ProjectedReceipts, Recovery
 from notify_common.send_retries import Rescheduler
 from notify_sms_sender.delivery_times import DeliveryTimes
 from notify_sms_sender.lanes import Lane
@@ -32,6 +33,7 @@ from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.research import ResearchModeProvider
 from notify_sms_sender.providers.sns import SnsProvider
+from notify_sms_sender.providers.status import SimulatorStatusLookup
 from notify_sms_sender.router import ProviderRouter, ReceiptWatcher
 from notify_sms_sender.routing import ProviderBalancer, parse_weights
 from notify_sms_sender.sending import SmsSender
@@ -79,6 +81,16 @@ def build_providers(settings: SmsSenderSettings, client: HttpClient) -> dict[str
     return available
 
 
+def build_lookups(settings: SmsSenderSettings, client: HttpClient) -> dict[str, HandoverLookup]:
+    """Status lookups for the providers that have one: the simulator's, when it plays them."""
+    lookups: dict[str, HandoverLookup] = {}
+    if settings.mmg_url is None:
+        lookups["mmg"] = SimulatorStatusLookup(client, f"{settings.simulator_url}/mmg/status")
+    if settings.firetext_url is None:
+        lookups["firetext"] = SimulatorStatusLookup(client, f"{settings.simulator_url}/firetext/status")
+    return lookups
+
+
 @dataclass
 class SmsSenderApp:
     """What the composition root wires up: the sender, its lanes' handlers, start and stop."""
@@ -119,6 +131,11 @@ def build(settings: SmsSenderSettings, producer: EventProducer) -> SmsSenderApp:
         router,
         rescheduler,
         research=research,
+        recovery=Recovery(
+            ProjectedReceipts(engine),
+            lookups=build_lookups(settings, client),
+            window_s=min(settings.sms_recovery_window_seconds, settings.sms_claim_lease_seconds / 3),
+        ),
         concurrency=settings.sms_concurrency,
         settle_linger_s=settings.sms_settle_linger_seconds,
     )

@@ -11,7 +11,8 @@ For each batch read from Kafka the sender
    topic; only then does the consumer commit the batch's offsets.
 
 A process killed anywhere in this leaves claims that tell the next attempt what to do: announce a
-decided outcome again, wait for a live lease, or send again to the same provider and reference.
+decided outcome again, wait for a live lease, or, for a claim whose call may have reached the
+provider, find out whether it did (send_recovery.py) and send again only if it did not.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from notify_common.events import (
     now,
 )
 from notify_common.kafka import EventProducer, Handler, Received
-from notify_common.send_claims import Claim, ClaimStore, Settlement, Settler
+from notify_common.send_claims import Claim, ClaimStore, Hold, Settlement, Settler, unsure
+from notify_common.send_recovery import HANDED_OVER, Recovery, Verdict
 from notify_common.send_retries import Rescheduler, Retry
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
 from notify_sms_sender.router import ProviderRouter
@@ -59,6 +61,7 @@ class SmsSender:
         rescheduler: Rescheduler,
         *,
         research: Mapping[str, SmsProvider] | None = None,
+        recovery: Recovery | None = None,
         concurrency: int = 200,
         settle_linger_s: float = 0.0,
     ) -> None:
@@ -66,6 +69,7 @@ class SmsSender:
         self._producer, self._providers, self._router = producer, providers, router
         self._rescheduler = rescheduler
         self._research = research or {}
+        self._recovery = recovery or Recovery(None, window_s=0)
         self._slots = asyncio.Semaphore(concurrency)
 
     def lane(self, concurrency: int) -> Handler:
@@ -93,15 +97,60 @@ class SmsSender:
         if not items:
             return
         claims = await self._claims.claim({nid: self._router.choose() for nid in items})
-        outcomes = await asyncio.gather(*(self._act(items[nid], claims[nid], slots) for nid in items))
+        async with self._claims.holding(list(claims.values())) as hold:
+            verdicts = await self._recover(items, claims)
+            outcomes = await asyncio.gather(
+                *(self._act(items[nid], claims[nid], slots, hold, verdicts.get(nid)) for nid in items)
+            )
         events = [o.event for o in outcomes if o.event is not None]
         retries = [o.retry for o in outcomes if o.retry is not None]
         await self._producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         await self._rescheduler.send(retries)
 
-    async def _act(self, item: Received, claim: Claim, slots: asyncio.Semaphore) -> _Outcome:
+    async def _recover(
+        self, items: Mapping[str, Received], claims: Mapping[str, Claim]
+    ) -> dict[str, Verdict]:
+        """Verdicts for the in-doubt claims; test-key messages never reached a real provider, so
+        only receipts (research mode posts them) can tell."""
+        doubtful = [c for c in claims.values() if c.in_doubt]
+        if not doubtful:
+            return {}
+
+        def test_key(c: Claim) -> bool:
+            event = items[c.notification_id].event
+            return isinstance(event, SmsRequested) and event.key_type == TEST_KEY
+
+        live, test = await asyncio.gather(
+            self._recovery.decide([c for c in doubtful if not test_key(c)]),
+            self._recovery.decide([c for c in doubtful if test_key(c)], ask_providers=False),
+        )
+        return {**live, **test}
+
+    async def _act(
+        self,
+        item: Received,
+        claim: Claim,
+        slots: asyncio.Semaphore,
+        hold: Hold | None = None,
+        verdict: Verdict | None = None,
+    ) -> _Outcome:
         request = item.event
         assert isinstance(request, SmsRequested)
+        if verdict in HANDED_OVER:
+            # The provider already has it (our id is MMG's and Firetext's reference): no call.
+            provider, sent_at = claim.provider or "unknown", now()
+            reference = claim.notification_id
+            await self._settler.settle(
+                Settlement(
+                    claim.notification_id,
+                    "sent",
+                    provider=provider,
+                    reference=reference,
+                    sent_at=sent_at,
+                    recovery=verdict,
+                )
+            )
+            return _Outcome(event=sent_event(request, provider, reference, sent_at))
         if claim.state == "sent":
             provider, sent_at = claim.provider or "unknown", claim.sent_at or now()
             return _Outcome(event=sent_event(request, provider, claim.reference, sent_at))
@@ -110,8 +159,18 @@ class SmsSender:
             return _Outcome(event=failed_event(request, kind, claim.provider, claim.failure_reason))
         if claim.state == "busy":
             return _Outcome(retry=self._rescheduler.while_busy(item, claim.retry_in_s))
+        if verdict == "deferred":
+            # The provider could not say whether it has the message: ask again later, still in doubt.
+            await self._settler.settle(
+                Settlement(claim.notification_id, None, provider=claim.provider, recovery=verdict)
+            )
+            return await self._retry_or_fail(
+                item, request, claim.provider or "unknown", "status lookup failed"
+            )
         async with slots:
-            return await self._send(item, request, claim)
+            if hold is not None and not hold.secure(claim.notification_id):
+                return _Outcome(retry=unsure(self._rescheduler, item, claim, hold))
+            return await self._send(item, request, claim, verdict)
 
     def _provider_for(self, request: SmsRequested, claimed: str | None) -> SmsProvider:
         name = claimed if claimed is not None and claimed in self._providers else next(iter(self._providers))
@@ -122,7 +181,9 @@ class SmsSender:
             return research
         return self._providers[name]
 
-    async def _send(self, item: Received, request: SmsRequested, claim: Claim) -> _Outcome:
+    async def _send(
+        self, item: Received, request: SmsRequested, claim: Claim, verdict: Verdict | None = None
+    ) -> _Outcome:
         nid = claim.notification_id
         provider = self._provider_for(request, claim.provider)
         ids = {"notification_id": nid, "service_id": request.service_id, "provider": provider.name}
@@ -152,12 +213,14 @@ class SmsSender:
                 self._router.failed(provider.name)
             # After a timeout the provider may have the message: keep it pinned for the retry.
             pinned = provider.name if isinstance(exc, ProviderTimeoutError) else None
-            await self._settler.settle(Settlement(nid, None, provider=pinned))
+            await self._settler.settle(Settlement(nid, None, provider=pinned, recovery=verdict))
             log.warning("provider call failed", extra={**ids, "error": type(exc).__name__})
             return await self._retry_or_fail(item, request, provider.name, str(exc) or type(exc).__name__)
         sent_at = now()
         await self._settler.settle(
-            Settlement(nid, "sent", provider=provider.name, reference=reference, sent_at=sent_at)
+            Settlement(
+                nid, "sent", provider=provider.name, reference=reference, sent_at=sent_at, recovery=verdict
+            )
         )
         if request.key_type != TEST_KEY:
             self._router.sent(nid, provider.name)

@@ -40,6 +40,9 @@ class SmsSenderSettings(CommonSettings):
     sms_settle_linger_seconds: float = Field(default=0.01, ge=0)
     # How long a claim protects a send in progress; longer than any provider call can take.
     sms_claim_lease_seconds: float = 30.0
+    # How long an in-doubt claim (its earlier call's outcome unknown) waits for a receipt before
+    # it is sent again, when its provider has no status lookup; at most a third of the lease.
+    sms_recovery_window_seconds: float = Field(default=10.0, ge=0)
     # Retry budget: attempts in all, and the backoff between them; then technical-failure.
     sms_max_attempts: int = Field(default=12, ge=1)
     sms_retry_base_delay_seconds: float = 1.0

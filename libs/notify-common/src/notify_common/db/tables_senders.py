@@ -7,8 +7,9 @@
   receipts, recovery, manual), as Notify's ``provider_details_history``.
 
 ``send_claims`` (tables.py) is the senders' too: one row per notification, claimed before any
-provider call. Migration 0003 adds why a claim failed; the columns are added to the table here so
-that ``metadata`` matches the schema without touching tables.py.
+provider call. Migration 0003 adds why a claim failed, and 0012 what recovering an in-doubt claim
+decided; the columns are added to the table here so that ``metadata`` matches the schema without
+touching tables.py.
 """
 
 from __future__ import annotations
@@ -39,3 +40,4 @@ sms_provider_weight_changes = Table(
 
 send_claims.append_column(Column("failure_kind", String(32), nullable=True))
 send_claims.append_column(Column("failure_reason", Text, nullable=True))
+send_claims.append_column(Column("recovery", String(32), nullable=True))

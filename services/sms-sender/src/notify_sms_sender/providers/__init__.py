@@ -1,7 +1,7 @@
 """The SMS provider port and its adapters.
 
 Every adapter hands over the notification id as the provider's reference (so receipts and
-duplicate detection key on it) and translates its transport's failures into the platform's error
+status lookups key on it) and translates its transport's failures into the platform's error
 tree once, here at the edge:
 
     PermanentError            the provider refused the message; retrying cannot help
@@ -20,7 +20,8 @@ from notify_common.errors import RetryableError
 
 class ProviderTimeoutError(RetryableError):
     """The provider did not answer in time: it may or may not have accepted the message, so the
-    retry goes to the same provider with the same reference, which it uses to drop duplicates."""
+    claim stays in doubt and the retry finds out whether it did before sending again to the same
+    provider with the same reference (notify_common.send_recovery)."""
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """An SMS provider over AWS SNS ``Publish`` (moto locally), with boto3 calls run in worker threads.
 
-SNS takes no client reference, so its MessageId is the provider reference, and it has no way to
-drop a duplicate: a send that timed out is retried (with the same notification id in our claim)
-and may, rarely, reach the phone twice. The MessageId travels as ``provider_reference`` on
-``NotificationSentToProvider``, and the projector maps it to the notification in
-``provider_references``; the receipts service polls SNS's delivery-status logs in CloudWatch Logs
-and resolves them through that table (``notify_receipts/sns_sms_poller.py``, docs/senders.md).
+SNS takes no client reference, so its MessageId is the provider reference, and it has no status
+lookup by our id: a send whose outcome is unknown (timed out, or its sender died before the settle)
+is sent again after the recovery window as ``unconfirmed`` and may, rarely, reach the phone twice.
+The MessageId travels as ``provider_reference`` on ``NotificationSentToProvider``, and the
+projector maps it to the notification in ``provider_references``; the receipts service polls SNS's
+delivery-status logs in CloudWatch Logs and resolves them through that table
+(``notify_receipts/sns_sms_poller.py``, docs/senders.md).
 Delivery-status logging must be enabled on the account for receipts to exist.
 """
 
