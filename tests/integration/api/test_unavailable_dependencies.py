@@ -1,7 +1,7 @@
 """The api-gateway when Kafka, PostgreSQL or Redis is unavailable: it answers within its bounds
 (a 503 in Notify's error shape with Retry-After, never a 500 and never a hang), keeps accepting
-sends from cached configuration while PostgreSQL is away, and works as before once the dependency
-is back.
+sends from cached configuration while PostgreSQL is away, keeps the limits while Redis is away,
+and works as before once the dependency is back.
 
 Each dependency is reached through a ``TcpProxy`` the test pauses (connections hang, as when the
 server is frozen) or closes (connections refused); the shared servers are never touched. Kafka
@@ -20,9 +20,11 @@ from typing import Any
 import aiokafka.client
 import httpx
 import pytest
+import redis
 
 from notify_api_gateway.settings import ApiSettings
 from notify_common import codec, topics
+from notify_common.ratelimit import Limiter
 from tests.integration.api.harness import (
     ADMIN_TOKEN,
     Sandbox,
@@ -248,3 +250,44 @@ def test_postgresql_refusing_connections_is_answered_503_not_500_and_recovers(
     _assert_unavailable(bulk, elapsed)  # this process never loaded the service's configuration
     proxies.pg.restore()
     assert sandbox.get("/v2/notifications").status_code == 200
+
+
+def _daily_count(service_id: str) -> int:
+    client = redis.Redis.from_url(env.REDIS_URL)
+    try:
+        keys = client.keys(Limiter.daily_key(service_id, "sms", "normal", "*"))
+        return sum(int(client.get(k) or 0) for k in keys)
+    finally:
+        client.close()
+
+
+def test_the_rate_limit_holds_while_redis_hangs(url: str, proxies: Proxies) -> None:
+    sandbox = make_sandbox(url, rate_limit=3)  # a bucket of 2 sends
+    proxies.redis.pause()
+    answers = [_sms(sandbox) for _ in range(3)]
+    assert all(elapsed < PROMPT for _, elapsed in answers)
+    assert [r.status_code for r, _ in answers] == [201, 201, 429]
+    assert answers[2][0].json()["errors"][0]["error"] == "RateLimitError"
+
+
+def test_daily_limits_hold_while_redis_hangs_and_the_count_reaches_redis_when_it_returns(
+    url: str, proxies: Proxies
+) -> None:
+    sandbox = make_sandbox(url, sms_message_limit=3)
+    first, _ = _sms(sandbox)
+    assert first.status_code == 201, first.text
+    proxies.redis.pause()
+    answers = [_sms(sandbox)[0] for _ in range(3)]
+    assert [r.status_code for r in answers] == [201, 201, 429]
+    assert answers[2].json()["errors"][0]["error"] == "TooManyRequestsError"
+    proxies.redis.resume()
+    deadline = time.monotonic() + 30
+    while True:
+        after, _ = _sms(sandbox)
+        if _daily_count(sandbox.service_id) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert after.status_code == 429, after.text
+    # The sends counted in the process reached Redis. A command that timed out while Redis hung
+    # may also have run when it came back: the count may be one higher, never lower.
+    assert _daily_count(sandbox.service_id) in (3, 4)
