@@ -215,6 +215,15 @@ def test_sends_are_accepted_from_cached_configuration_while_postgresql_hangs_and
         )
     )
     _assert_unavailable(admin_read, elapsed)
+    admin_write, elapsed = _timed(
+        lambda: httpx.post(
+            f"{url}/admin/services/{sandbox.service_id}/templates",
+            json={"name": "later", "template_type": "sms", "content": "Hello"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=30,
+        )
+    )
+    _assert_unavailable(admin_write, elapsed)
     # A service whose configuration this process never loaded is not guessed at.
     unknown = str(uuid.uuid4())
     stranger, elapsed = _timed(

@@ -2,9 +2,9 @@
 ``DatabaseUnavailable``: a request never waits longer than that on a frozen or unreachable
 PostgreSQL.
 
-The bound is the pool's ``pool_timeout``: waiting for a pooled connection, opening one and each
-statement (``execute`` and what is built on it, ``run_sync``, commit, rollback, close) are each
-bounded by it (``stream`` is not: only long reports use it).
+The bound is the pool's ``pool_timeout``: waiting for a pooled connection, opening one, each
+statement (``execute`` and what is built on it, ``run_sync``) and each transaction's begin, commit
+and rollback are each bounded by it (``stream`` is not: only long reports use it).
 A call past the bound is not cancelled in the caller: psycopg answers a cancellation by asking the
 server to cancel the query and waiting up to ten seconds for it, which is the wait being avoided.
 The call is cancelled in the background instead, and its connection is invalidated (dropped
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,6 +74,12 @@ class BoundedConnection(AsyncConnection):
         except Exception as exc:  # the connection is gone either way
             log.debug("abandoned connection not closed cleanly", extra={"error": type(exc).__name__})
 
+    def begin(self) -> AsyncTransaction:
+        return BoundedTransaction(self)
+
+    def begin_nested(self) -> AsyncTransaction:
+        return BoundedTransaction(self, nested=True)
+
     async def start(self, is_ctxmanager: bool = False) -> AsyncConnection:
         await self._within(super().start(is_ctxmanager), then_drop=True)
         return self
@@ -97,6 +103,32 @@ class BoundedConnection(AsyncConnection):
         if self._given_up:  # closed in the background once the abandoned call has ended
             return
         await self._within(super().close())
+
+
+class BoundedTransaction(AsyncTransaction):
+    """A transaction of a ``BoundedConnection``: beginning, committing and rolling back are bounded
+    too, and a connection given up on is not rolled back (it is dropped in the background)."""
+
+    __slots__ = ()
+
+    def _bounded(self) -> BoundedConnection:
+        assert isinstance(self.connection, BoundedConnection)
+        return self.connection
+
+    async def start(self, is_ctxmanager: bool = False) -> AsyncTransaction:
+        await self._bounded()._within(super().start(is_ctxmanager))
+        return self
+
+    async def commit(self) -> None:
+        await self._bounded()._within(super().commit())
+
+    async def rollback(self) -> None:
+        if not self._bounded()._given_up:
+            await self._bounded()._within(super().rollback())
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if not self._bounded()._given_up:
+            await self._bounded()._within(super().__aexit__(type_, value, traceback))
 
 
 async def _settle(task: asyncio.Task[Any]) -> None:
