@@ -245,9 +245,15 @@ def test_postgresql_refusing_connections_is_answered_503_not_500_and_recovers(
 ) -> None:
     sandbox = make_sandbox(url)
     proxies.pg.refuse()
-    for path in ("/v2/notifications", "/v2/templates", "/notifications"):
+    for path in ("/v2/notifications", "/v2/templates"):
         response, elapsed = _timed(lambda p=path: sandbox.get(p))
         _assert_unavailable(response, elapsed)
+    # The legacy beta API answers in its own shape.
+    legacy, elapsed = _timed(lambda: sandbox.get("/notifications"))
+    assert legacy.status_code == 503, legacy.text
+    assert legacy.json()["result"] == "error"
+    assert int(legacy.headers["Retry-After"]) > 0
+    assert elapsed < PROMPT
     bulk, elapsed = _timed(
         lambda: httpx.post(
             f"{url}/v2/notifications/bulk",
