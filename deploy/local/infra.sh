@@ -125,7 +125,7 @@ start_redis() {
   mkdir -p "$REDIS_DIR"
   step "starting Redis on 127.0.0.1:$REDIS_PORT"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --daemonize yes \
-    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save "" --appendonly no
+    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --appendonly yes --appendfsync everysec
   wait_for "Redis pid file" 10 test -s "$RUN/redis.pid"
 }
 

@@ -1,6 +1,6 @@
 """The API's Redis client and limiter on the real Redis: admissions made together in one pipeline
-decide exactly as one-by-one admissions would, survive a flushed script cache, fail open when Redis
-is unreachable, and every command is bounded by the client's deadline."""
+decide exactly as one-by-one admissions would, survive a flushed script cache, keep the limits in
+the process when Redis is unreachable, and every command is bounded by the client's deadline."""
 
 from __future__ import annotations
 
@@ -50,11 +50,11 @@ async def test_coalesced_admissions_reload_a_flushed_script() -> None:
         await client.aclose()  # type: ignore[attr-defined]
 
 
-async def test_coalesced_admissions_fail_open_without_redis() -> None:
+async def test_coalesced_admissions_keep_the_limits_in_the_process_without_redis() -> None:
     client = redis_client.connect("redis://127.0.0.1:1/0", timeout=0.5)
     limiter = Limiter(client, coalesce=True)
     try:
-        assert await _admit_all(limiter, str(uuid.uuid4()), 3, daily=1) == [True, True, True]
+        assert await _admit_all(limiter, str(uuid.uuid4()), 3, daily=1) == [True, False, False]
     finally:
         await client.aclose()  # type: ignore[attr-defined]
 

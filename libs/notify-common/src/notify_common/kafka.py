@@ -97,6 +97,16 @@ class TopicNames:
         return physical[len(self.prefix) :] if physical.startswith(self.prefix) else physical
 
 
+class PublishTimeout(Exception):
+    """Kafka did not acknowledge in time. The events were handed to the producer, which keeps
+    trying (idempotently) in the background, so they may still be written: ``outcome`` ends when
+    that is known (its result, or the error that stopped it)."""
+
+    def __init__(self, outcome: asyncio.Future[None]) -> None:
+        super().__init__("Kafka did not acknowledge in time")
+        self.outcome = outcome
+
+
 class EventProducer:
     """Publishes events durably: idempotent producer, acks=all, short linger for batching."""
 
@@ -122,8 +132,25 @@ class EventProducer:
         """Send one event and wait until the broker has acknowledged it."""
         await self.publish_many([(topic, event)])
 
-    async def publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
-        """Send many events at once (they batch) and wait for every acknowledgement."""
+    async def publish_many(
+        self, items: Iterable[tuple[str, Event]], *, ack_within: float | None = None
+    ) -> None:
+        """Send many events at once (they batch) and wait for every acknowledgement; with
+        ``ack_within``, for at most that many seconds, then ``PublishTimeout`` (see there)."""
+        if ack_within is None:
+            await self._publish_many(items)
+            return
+        task = asyncio.ensure_future(self._publish_many(list(items)))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=ack_within)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            raise PublishTimeout(task)
+        task.result()
+
+    async def _publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
         futures = [
             await self._producer.send(
                 self.names.physical(topic),

@@ -10,7 +10,10 @@
   per send on the hot path.
 
 Keys carry the service id as a hash tag (``{...}``), so a service's keys live in one cluster slot.
-If Redis cannot be reached, the request is allowed (as Notify does) and a warning is logged.
+If Redis cannot be reached (or does not answer within the client's deadline), the process keeps the
+limits itself (``local_limits``: the same bucket, and the daily counts from the last Redis told
+it) and asks Redis again after ``OUTAGE_RETRY_SECONDS``; what it counted meanwhile is added to
+Redis's counters once Redis answers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,10 +31,14 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
+from notify_common.local_limits import LocalLimits
+
 log = logging.getLogger(__name__)
 
 DAY_SECONDS = 86_400
 MAX_BURST = 1000
+# After Redis failed, how long the limits are kept locally before Redis is asked again.
+OUTAGE_RETRY_SECONDS = 1.0
 
 # The token bucket, as Lua shared by the scripts below: takes a token from KEYS[1] if it can, leaving
 # ``allowed`` (1 or 0) and ``wait`` (seconds until a token is due) set.
@@ -81,7 +89,8 @@ return 0
 # A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
 # all or none, as _DAILY_SCRIPT), then values stored with a TTL (the remaining keys). Each step runs
 # only if the one before allowed the send. ARGV: rate, capacity, day ttl, nd, (n, limit) per
-# counter, store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based)}.
+# counter, store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based),
+# the daily counts after counting (one per counter)}.
 _ADMIT_SCRIPT = (
     _BUCKET_LUA
     + """
@@ -96,19 +105,33 @@ for i = 1, nd do
     return {1, '0', i}
   end
 end
+local result = {1, '0', 0}
 for i = 1, nd do
   local n = tonumber(ARGV[3 + 2 * i])
-  if redis.call('INCRBY', KEYS[1 + i], n) == n then
+  local now = redis.call('INCRBY', KEYS[1 + i], n)
+  if now == n then
     redis.call('EXPIRE', KEYS[1 + i], day_ttl)
   end
+  result[3 + i] = now
 end
 local store_ttl = tonumber(ARGV[5 + 2 * nd])
 for i = 2 + nd, #KEYS do
   redis.call('SET', KEYS[i], ARGV[4 + 2 * nd + i - nd], 'EX', store_ttl)
 end
-return {1, '0', 0}
+return result
 """
 )
+
+# Adds counts to daily counters (KEYS), ARGV: ttl, then one count per key.
+_ADD_SCRIPT = """
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[1 + i])
+  if redis.call('INCRBY', key, n) == n then
+    redis.call('EXPIRE', key, tonumber(ARGV[1]))
+  end
+end
+return 0
+"""
 
 
 def bucket_capacity(rate_limit: int) -> int:
@@ -176,9 +199,50 @@ class Limiter:
         self._daily = redis.register_script(_DAILY_SCRIPT)
         self._admit_script = _Script(_ADMIT_SCRIPT)
         self._untyped: Any = redis  # redis-py's execute_command and script_load carry no types
+        self._add = redis.register_script(_ADD_SCRIPT)
         self._coalesce = coalesce
         self._pending: list[tuple[list[str], list[float | int | bytes], asyncio.Future[Any]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
+        self._local = LocalLimits()
+        self._redis_down_until = 0.0
+
+    def _lost_redis(self, exc: RedisError, what: str) -> None:
+        log.warning(
+            "limits kept locally: redis unavailable", extra={"error": type(exc).__name__, "what": what}
+        )
+        self._redis_down_until = time.monotonic() + OUTAGE_RETRY_SECONDS
+
+    async def _redis_up(self) -> bool:
+        """Whether to ask Redis (not within ``OUTAGE_RETRY_SECONDS`` of a failure). First, what was
+        counted locally while Redis was away is added to its counters, so the next decision
+        counts it."""
+        if time.monotonic() < self._redis_down_until:
+            return False
+        if not self._local.has_pending():
+            return True
+        pending = self._local.take_pending()
+        try:
+            await self._add(keys=list(pending), args=[DAY_SECONDS, *pending.values()])
+        except RedisError as exc:
+            self._local.put_back(pending)
+            self._lost_redis(exc, "daily counts")
+            return False
+        return True
+
+    def _local_token(self, service_id: str, key_type: str, rate_limit: int) -> RateDecision:
+        wait = self._local.take_token(
+            self.bucket_key(service_id, key_type),
+            rate_limit / 60,
+            bucket_capacity(rate_limit),
+            time.monotonic(),
+        )
+        return RateDecision(True) if wait == 0 else RateDecision(False, max(1, math.ceil(wait)))
+
+    def _local_daily(self, keys: list[str], counts: list[tuple[DailyLimit, int]]) -> DailyDecision:
+        refused = self._local.count([(k, n, lim.limit) for k, (lim, n) in zip(keys, counts, strict=True)])
+        if refused == 0:
+            return DailyDecision(True)
+        return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
 
     @staticmethod
     def bucket_key(service_id: str, key_type: str) -> str:
@@ -191,13 +255,15 @@ class Limiter:
 
     async def take_token(self, service_id: str, key_type: str, rate_limit: int) -> RateDecision:
         rate = rate_limit / 60
+        if not await self._redis_up():
+            return self._local_token(service_id, key_type, rate_limit)
         try:
             allowed, wait = await self._bucket(
                 keys=[self.bucket_key(service_id, key_type)], args=[rate, bucket_capacity(rate_limit)]
             )
         except RedisError as exc:
-            log.warning("rate limit not checked: redis unavailable", extra={"error": type(exc).__name__})
-            return RateDecision(True)
+            self._lost_redis(exc, "rate limit")
+            return self._local_token(service_id, key_type, rate_limit)
         if int(allowed) == 1:
             return RateDecision(True)
         return RateDecision(False, max(1, math.ceil(float(wait))))
@@ -213,11 +279,13 @@ class Limiter:
         args: list[int] = [DAY_SECONDS]
         for lim, n in counts:
             args += [n, lim.limit]
+        if not await self._redis_up():
+            return self._local_daily(keys, counts)
         try:
             refused = int(await self._daily(keys=keys, args=args))
         except RedisError as exc:
-            log.warning("daily limit not checked: redis unavailable", extra={"error": type(exc).__name__})
-            return DailyDecision(True)
+            self._lost_redis(exc, "daily limits")
+            return self._local_daily(keys, counts)
         if refused == 0:
             return DailyDecision(True)
         return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
@@ -250,14 +318,20 @@ class Limiter:
             args += [n, lim.limit]
         args.append(store_seconds)
         args += [value for _, value in store]
+        day_keys = keys[1 : 1 + len(counts)]
+        if not await self._redis_up():
+            return self._local_admit(service_id, key_type, rate_limit, day_keys, counts)
         try:
             if self._coalesce:
-                allowed, wait, refused = await self._admit_together(keys, args)
+                result = await self._admit_together(keys, args)
             else:
-                allowed, wait, refused = await self._run(self._admit_script, keys, args)
+                result = await self._run(self._admit_script, keys, args)
         except RedisError as exc:
-            log.warning("limits not checked: redis unavailable", extra={"error": type(exc).__name__})
-            return Admission(RateDecision(True), DailyDecision(True))
+            self._lost_redis(exc, "limits")
+            return self._local_admit(service_id, key_type, rate_limit, day_keys, counts)
+        allowed, wait, refused = result[:3]
+        for key, count in zip(day_keys, result[3:], strict=False):
+            self._local.seen(key, int(count))
         if int(allowed) != 1:
             return Admission(RateDecision(False, max(1, math.ceil(float(wait)))), DailyDecision(True))
         if int(refused) == 0:
@@ -266,6 +340,19 @@ class Limiter:
             RateDecision(True),
             DailyDecision(False, counts[int(refused) - 1][0], seconds_until_utc_midnight()),
         )
+
+    def _local_admit(
+        self,
+        service_id: str,
+        key_type: str,
+        rate_limit: int,
+        day_keys: list[str],
+        counts: list[tuple[DailyLimit, int]],
+    ) -> Admission:
+        rate = self._local_token(service_id, key_type, rate_limit)
+        if not rate.allowed:
+            return Admission(rate, DailyDecision(True))
+        return Admission(rate, self._local_daily(day_keys, counts))
 
     async def _run(self, script: _Script, keys: list[str], args: Sequence[float | int | bytes]) -> Any:
         """EVALSHA ``script``, loading it first if the server lost it: what ``AsyncScript.__call__``
@@ -335,10 +422,14 @@ class Limiter:
     ) -> None:
         """Undo ``count_daily`` for sends that were not accepted after all."""
         today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        keys = [(self.daily_key(service_id, lim.name, key_type, today), n) for lim, n in counts]
+        if not await self._redis_up():
+            self._local.give_back(keys)
+            return
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for lim, n in counts:
-                    pipe.decrby(self.daily_key(service_id, lim.name, key_type, today), n)
+                for key, n in keys:
+                    pipe.decrby(key, n)
                 await pipe.execute()
         except RedisError as exc:
             log.warning("daily count not given back", extra={"error": type(exc).__name__})

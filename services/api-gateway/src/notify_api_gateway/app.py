@@ -74,13 +74,17 @@ def keep_phone_patterns_compiled() -> None:
 
 def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
     keep_phone_patterns_compiled()
-    engine = create_engine(settings, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings, pool_size=settings.db_pool_size, timeout=settings.database_timeout_seconds
+    )
     producer = EventProducer(settings, client_id="api-gateway")
-    redis = redis_client.connect(settings.redis_url.get_secret_value(), timeout=2)
+    redis = redis_client.connect(
+        settings.redis_url.get_secret_value(), timeout=settings.redis_timeout_seconds
+    )
     box = SecretBox(settings.secret_key.get_secret_value())
     state = AppState(
         settings=settings,
-        repository=Repository(engine, box, settings.config_cache_seconds),
+        repository=Repository(engine, box, settings.config_cache_seconds, settings.config_stale_seconds),
         producer=producer,
         reads=NotificationReads(engine),
         limiter=Limiter(redis, coalesce=True),

@@ -1,7 +1,9 @@
 """Errors in Notify's v2 envelope: ``{"status_code": N, "errors": [{"error": Name, "message": ...}]}``.
 
 Every error the API returns goes through ``ApiError`` so the shape and status codes match GOV.UK
-Notify exactly; anything unexpected becomes a 500 in the same shape (and is logged without data).
+Notify exactly; a dependency that is unavailable (PostgreSQL, Kafka or Redis did not answer within
+its bound, or could not be reached) becomes a 503 with Retry-After (``unavailable``); anything
+else unexpected becomes a 500 in the same shape (and is logged without data).
 """
 
 from __future__ import annotations
@@ -9,11 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
+from notify_common.kafka import PublishTimeout
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +104,54 @@ def over_daily_limit(limit_name: str, limit: int, retry_after: int) -> ApiError:
     )
 
 
+class UnconfirmedSend(Exception):
+    """A send answered 503 because Kafka did not acknowledge it in time (``timeout``), with the
+    201 it would have had (``response``), for its Idempotency-Key to answer if it is written."""
+
+    def __init__(self, timeout: PublishTimeout, response: JSONResponse) -> None:
+        super().__init__("send not acknowledged in time")
+        self.timeout = timeout
+        self.response = response
+
+
+# How long a client is told to wait (Retry-After) when a dependency is unavailable.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "ServiceUnavailableError"
+DATABASE_UNAVAILABLE = "The database is unavailable right now. Try again later"
+SEND_UNCONFIRMED = (
+    "The notification could not be confirmed as accepted in time and may still be sent. "
+    "Retry with the same Idempotency-Key to send it at most once"
+)
+UNCONFIRMED = (
+    "The request could not be confirmed as accepted in time and may still take effect. "
+    "Check before sending it again"
+)
+SEND_UNAVAILABLE = "Notifications cannot be accepted right now. Try again later"
+REDIS_UNAVAILABLE = "A service the request needs is unavailable right now. Try again later"
+# What each unavailable dependency is answered with (checked in this order).
+UNAVAILABLE_DEPENDENCIES: tuple[tuple[tuple[type[Exception], ...], str], ...] = (
+    ((UnconfirmedSend,), SEND_UNCONFIRMED),
+    ((PublishTimeout,), UNCONFIRMED),
+    ((KafkaError,), SEND_UNAVAILABLE),
+    ((DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeoutError), DATABASE_UNAVAILABLE),
+    ((RedisError,), REDIS_UNAVAILABLE),
+)
+
+
+def service_unavailable(message: str) -> ApiError:
+    return ApiError(503, UNAVAILABLE, message, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
+
+
+def unavailable(exc: BaseException) -> ApiError | None:
+    """The 503 for ``exc`` if it means a dependency is unavailable, else None."""
+    for kinds, message in UNAVAILABLE_DEPENDENCIES:
+        if isinstance(exc, kinds):
+            if message is DATABASE_UNAVAILABLE and not is_unavailable(exc):
+                return None
+            return service_unavailable(message)
+    return None
+
+
 def register_error_handlers(app: FastAPI) -> None:
     async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -127,6 +183,13 @@ def register_error_handlers(app: FastAPI) -> None:
             err = validation_error("A value in the request cannot be stored")
         return JSONResponse(err.body(), status_code=400)
 
+    async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        err = unavailable(exc)
+        if err is None:
+            return await on_unexpected(_, exc)
+        log.warning("dependency unavailable", extra={"error": type(exc).__name__})
+        return JSONResponse(err.body(), status_code=err.status_code, headers=err.headers)
+
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
         err = ApiError(500, type(exc).__name__, "Internal server error")
@@ -136,4 +199,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(DataError, on_data_error)
+    for kinds, _ in UNAVAILABLE_DEPENDENCIES:
+        for kind in kinds:
+            app.add_exception_handler(kind, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

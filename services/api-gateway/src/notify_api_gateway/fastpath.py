@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from notify_api_gateway.errors import ApiError
+from notify_api_gateway.errors import ApiError, unavailable
 
 log = logging.getLogger(__name__)
 JSON = (b"content-type", b"application/json")
@@ -50,11 +50,15 @@ class HotRoutes:
         except ApiError as exc:
             status, body = exc.status_code, orjson.dumps(exc.body())
             headers = _headers(body, exc.headers)
-        except Exception as exc:  # the same 500 as the app's catch-all handler, without data
-            log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
-            err = ApiError(500, type(exc).__name__, "Internal server error")
-            status, body = 500, orjson.dumps(err.body())
-            headers = _headers(body, {})
+        except Exception as exc:  # the same 503 or 500 as the app's handlers, without data
+            err = unavailable(exc)
+            if err is not None:
+                log.warning("dependency unavailable", extra={"error": type(exc).__name__})
+            else:
+                log.error("unhandled error", extra={"error": type(exc).__name__}, exc_info=exc)
+                err = ApiError(500, type(exc).__name__, "Internal server error")
+            status, body = err.status_code, orjson.dumps(err.body())
+            headers = _headers(body, err.headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -47,9 +47,14 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR_ENVELOPE}}}
 
 
+UNAVAILABLE_RESPONSE: dict[str, Any] = {
+    **_error("ServiceUnavailableError: Kafka, PostgreSQL or Redis did not answer in time"),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+}
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("No token, or not a bearer token"),
     403: _error("The token is not valid for any key of the service"),
+    503: UNAVAILABLE_RESPONSE,
 }
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     **AUTH_RESPONSES,

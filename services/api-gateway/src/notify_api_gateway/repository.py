@@ -4,6 +4,11 @@ identities, team and guest list, limits and retention (one ``ServiceConfig``), a
 Configuration is cached in the process for ``config_cache_seconds`` (5 s by default), so the hot
 path costs no query while a revoked key or an edited template still takes effect within seconds.
 Template versions never change once written, so they are cached for longer.
+
+While PostgreSQL cannot be reached, configuration loaded less than ``config_stale_seconds`` ago
+keeps being served (sends go on; the event log, not the database, records what was accepted) and
+the database is asked again only after another ``config_cache_seconds``; configuration never
+loaded, or loaded longer ago, is not guessed at: the error stands (a 503 for the client).
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_common.db.bounded import is_unavailable
 from notify_common.db.tables import (
     api_keys,
     guest_list,
@@ -39,7 +45,13 @@ from notify_common.secrets import SecretBox
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
+STALE_SECONDS = 600.0
+# While the database is unreachable, how soon it is asked again (at least) for a stale entry.
+RETRY_SECONDS = 1.0
 VERSION_CACHE_SIZE = 10_000
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -103,33 +115,73 @@ class Template:
     letter_contact_block: str | None
 
 
+@dataclass
+class _Cached(Generic[T]):
+    """A cached value: fresh until ``expires``; servable while the database is down until ``stale``."""
+
+    expires: float
+    stale: float
+    value: T
+
+
 class Repository:
-    def __init__(self, engine: AsyncEngine, box: SecretBox, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        box: SecretBox,
+        cache_seconds: float = CACHE_SECONDS,
+        stale_seconds: float = STALE_SECONDS,
+    ) -> None:
         self.engine = engine
         self._box = box
         self._cache_seconds = cache_seconds
-        self._configs: dict[str, tuple[float, ServiceConfig | None]] = {}
-        self._templates: dict[tuple[str, str], tuple[float, Template | None]] = {}
+        self._stale_seconds = stale_seconds
+        self._configs: dict[str, _Cached[ServiceConfig | None]] = {}
+        self._templates: dict[tuple[str, str], _Cached[Template | None]] = {}
         self._versions: dict[tuple[str, str, int], Template] = {}
         self._loading: dict[str, asyncio.Future[ServiceConfig | None]] = {}
         self._loading_templates: dict[tuple[str, str], asyncio.Future[Template | None]] = {}
 
     async def service_config(self, service_id: str) -> ServiceConfig | None:
         hit = self._configs.get(service_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None and hit.expires > time.monotonic():
+            return hit.value
         # One load per service at a time: concurrent requests wait for it instead of stampeding.
         loading = self._loading.get(service_id)
         if loading is None:
             loading = asyncio.ensure_future(self._load_config(service_id))
             self._loading[service_id] = loading
             try:
-                config = await loading
-                self._configs[service_id] = (time.monotonic() + self._cache_seconds, config)
+                return await self._refresh(self._configs, service_id, loading)
             finally:
                 self._loading.pop(service_id, None)
-            return config
-        return await asyncio.shield(loading)
+        return await self._join(self._configs, service_id, loading)
+
+    async def _refresh(self, cache: dict[K, _Cached[V]], key: K, loading: asyncio.Future[V]) -> V:
+        """Await ``loading`` and cache its value; if the database is unreachable, serve the cached
+        value still within its staleness bound instead (and ask again a little later)."""
+        try:
+            value = await loading
+        except Exception as exc:
+            return self._stale(cache, key, exc)
+        now = time.monotonic()
+        cache[key] = _Cached(now + self._cache_seconds, now + self._stale_seconds, value)
+        return value
+
+    async def _join(self, cache: dict[K, _Cached[V]], key: K, loading: asyncio.Future[V]) -> V:
+        """Wait for a load another request started (the same fallback if the database is down)."""
+        try:
+            return await asyncio.shield(loading)
+        except Exception as exc:
+            return self._stale(cache, key, exc)
+
+    def _stale(self, cache: dict[K, _Cached[V]], key: K, exc: Exception) -> V:
+        hit = cache.get(key)
+        now = time.monotonic()
+        if hit is None or hit.stale <= now or not is_unavailable(exc):
+            raise exc
+        hit.expires = now + max(self._cache_seconds, RETRY_SECONDS)
+        return hit.value
 
     async def service_with_keys(self, service_id: str) -> tuple[Service | None, list[tuple[ApiKey, str]]]:
         config = await self.service_config(service_id)
@@ -234,19 +286,17 @@ class Repository:
             return await self._template_version(service_id, template_id, version)
         key = (service_id, template_id)
         hit = self._templates.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None and hit.expires > time.monotonic():
+            return hit.value
         loading = self._loading_templates.get(key)
         if loading is not None:
-            return await asyncio.shield(loading)
+            return await self._join(self._templates, key, loading)
         loading = asyncio.ensure_future(self._load_template(service_id, template_id))
         self._loading_templates[key] = loading
         try:
-            found = await loading
-            self._templates[key] = (time.monotonic() + self._cache_seconds, found)
+            return await self._refresh(self._templates, key, loading)
         finally:
             self._loading_templates.pop(key, None)
-        return found
 
     async def _load_template(self, service_id: str, template_id: str) -> Template | None:
         query = select(templates).where(

@@ -38,6 +38,14 @@ class ApiSettings(JobsSettings):
     documents_bucket: str = "notify-documents"
     # How long configuration (services, keys, templates) is cached in each process.
     config_cache_seconds: float = Field(default=5.0, ge=0)
+    # While PostgreSQL cannot be reached, configuration loaded up to this long ago keeps serving
+    # sends (docs/reliability.md); older or never loaded, the request is answered 503.
+    config_stale_seconds: float = Field(default=600.0, ge=0)
+    # Bounded waits (seconds) on the dependencies of a request; past one the answer is a 503 with
+    # Retry-After (docs/reliability.md). Kafka's is for the acknowledgement of a send.
+    kafka_ack_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_timeout_seconds: float = Field(default=2.5, gt=0)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
     # How long an accepted notification is served from Redis while the projection catches up.
     recent_notification_seconds: int = Field(default=600, ge=1)
     idempotency_seconds: int = Field(default=86_400, ge=60)

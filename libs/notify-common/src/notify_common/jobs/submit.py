@@ -118,8 +118,10 @@ async def submit_job(
     remaining_daily_allowance: int | None = None,
     job_id: str | None = None,
     correlation_id: str | None = None,
+    ack_within: float | None = None,
 ) -> SubmittedJob:
-    """Check, store and publish a CSV job; raise ``JobRejected`` if it cannot be sent.
+    """Check, store and publish a CSV job; raise ``JobRejected`` if it cannot be sent, or
+    ``PublishTimeout`` if Kafka does not acknowledge within ``ack_within`` seconds (when given).
 
     - ``csv``: the file's bytes, or a binary stream (read from its current position; streams
       that cannot seek are spooled to a temporary file first). UTF-8, comma-separated.
@@ -199,7 +201,7 @@ async def submit_job(
     changed = JobStatusChanged(
         service_id=service_id, occurred_at=now, correlation_id=correlation_id, job_id=job_id, status=status
     )
-    await producer.publish_many([(topics.JOBS, requested), (topics.JOBS, changed)])
+    await producer.publish_many([(topics.JOBS, requested), (topics.JOBS, changed)], ack_within=ack_within)
     return SubmittedJob(
         job_id=job_id,
         service_id=service_id,

@@ -27,11 +27,17 @@ from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, validation_error
+from notify_api_gateway.errors import ApiError, UnconfirmedSend, bad_request, validation_error
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import fmt
 from notify_api_gateway.repository import Template
-from notify_api_gateway.routes.common import accept_many, enforce_rate_limit, idempotent, parse_json, url_root
+from notify_api_gateway.routes.common import (
+    accept_many,
+    enforce_rate_limit,
+    idempotent,
+    parse_json,
+    url_root,
+)
 from notify_api_gateway.routes.jobs import get_jobs_api
 from notify_api_gateway.schemas import POST_BULK
 from notify_api_gateway.sending import (
@@ -49,6 +55,7 @@ from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.errors import RetryableError
 from notify_common.jobs.model import CsvLimits
 from notify_common.jobs.submit import JobRejected, submit_job
+from notify_common.kafka import PublishTimeout
 
 router = APIRouter(tags=["Send"])
 MAX_ROW_ERRORS = 20
@@ -158,25 +165,32 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
                     errors.extend(f"Row {number} - {message}" for message in exc.messages)
         if errors:
             raise validation_error(errors[:MAX_ROW_ERRORS])
-        await accept_many(state, caller, sends, scheduled_for=scheduled_for, bulk=True)
-        data = {
-            "id": job_id,
-            "job_status": "scheduled" if scheduled_for else "finished",
-            "notification_count": len(sends),
-            "original_file_name": body["name"],
-            "template": template.id,
-            "template_version": template.version,
-            "service": caller.service.id,
-            "created_at": fmt(created_at),
-            "scheduled_for": fmt(scheduled_for),
-            "api_key": {
-                "id": caller.api_key.id,
-                "key_type": caller.api_key.key_type,
-                "name": caller.api_key.name,
-            },
-            "sender_id": body.get("reply_to_id"),
-        }
-        return JSONResponse({"data": data}, status_code=201)
+
+        def answer() -> JSONResponse:
+            data = {
+                "id": job_id,
+                "job_status": "scheduled" if scheduled_for else "finished",
+                "notification_count": len(sends),
+                "original_file_name": body["name"],
+                "template": template.id,
+                "template_version": template.version,
+                "service": caller.service.id,
+                "created_at": fmt(created_at),
+                "scheduled_for": fmt(scheduled_for),
+                "api_key": {
+                    "id": caller.api_key.id,
+                    "key_type": caller.api_key.key_type,
+                    "name": caller.api_key.name,
+                },
+                "sender_id": body.get("reply_to_id"),
+            }
+            return JSONResponse({"data": data}, status_code=201)
+
+        try:
+            await accept_many(state, caller, sends, scheduled_for=scheduled_for, bulk=True)
+        except PublishTimeout as exc:
+            raise UnconfirmedSend(exc, answer()) from None
+        return answer()
 
     return await idempotent(request, state, caller, raw, run)
 
@@ -214,6 +228,7 @@ async def _submit_as_job(
             limits=CsvLimits(max_rows=state.settings.bulk_max_rows, max_bytes=state.settings.jobs_max_bytes),
             remaining_daily_allowance=None if used is None else max(0, daily.limit - used),
             correlation_id=request.headers.get("x-request-id"),
+            ack_within=state.settings.kafka_ack_timeout_seconds,
         )
     except JobRejected as exc:
         if exc.report is not None:

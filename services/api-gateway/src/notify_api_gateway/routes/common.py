@@ -25,13 +25,16 @@ from notify_api_gateway.dependencies import AppState
 from notify_api_gateway.errors import (
     NUL_REFUSED,
     ApiError,
+    UnconfirmedSend,
     bad_request,
     over_daily_limit,
     rate_limited,
     validation_error,
 )
-from notify_api_gateway.idempotency import check_key, fingerprint, scope
+from notify_api_gateway.idempotency import IdempotencyKeys, check_key, fingerprint, scope
 from notify_api_gateway.sending import PreparedSend, SendContext
+from notify_common.events import Event
+from notify_common.kafka import PublishTimeout
 from notify_common.ratelimit import DailyLimit
 
 log = logging.getLogger(__name__)
@@ -159,11 +162,57 @@ async def accept_many(
             # only single sends keep a read-your-writes row.
             await asyncio.gather(
                 state.recent.remember([] if bulk else [s.row for s in real]),
-                state.producer.publish_many([(s.topic(bulk=bulk), s.event) for s in real]),
+                publish(state, [(s.topic(bulk=bulk), s.event) for s in real]),
             )
+    except PublishTimeout as exc:
+        _give_back_unless_written(state, exc, service_id, key_type, counts)
+        raise
     except BaseException:
         await state.limiter.give_back_daily(service_id, key_type, counts)
         raise
+
+
+async def publish(state: AppState, items: list[tuple[str, Event]]) -> None:
+    """Publish and wait for Kafka's acknowledgement, at most ``kafka_ack_timeout_seconds``."""
+    await state.producer.publish_many(items, ack_within=state.settings.kafka_ack_timeout_seconds)
+
+
+# Follow-ups of sends answered 503 before Kafka acknowledged them (kept until they end).
+_follow_ups: set[asyncio.Task[None]] = set()
+
+
+def follow_up(awaitable: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(awaitable)
+    _follow_ups.add(task)
+    task.add_done_callback(_follow_ups.discard)
+
+
+async def written(unacknowledged: PublishTimeout) -> bool:
+    """Whether the events of a timed-out publish were written in the end."""
+    try:
+        await unacknowledged.outcome
+    except Exception as exc:
+        log.warning("unacknowledged send not written", extra={"error": type(exc).__name__})
+        return False
+    log.info("unacknowledged send written after its 503")
+    return True
+
+
+def _give_back_unless_written(
+    state: AppState,
+    exc: PublishTimeout,
+    service_id: str,
+    key_type: str,
+    counts: list[tuple[DailyLimit, int]],
+) -> None:
+    """A send Kafka did not acknowledge in time may still be written: its daily count stays
+    until that is known, and is given back only if it was not."""
+
+    async def settle() -> None:
+        if not await written(exc):
+            await state.limiter.give_back_daily(service_id, key_type, counts)
+
+    follow_up(settle())
 
 
 def _held(scheduled_for: datetime | None) -> bool:
@@ -203,7 +252,10 @@ async def _admit_and_publish(
             assert scheduled_for is not None
             await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
         else:
-            await state.producer.publish_many([(s.topic(bulk=bulk), s.event) for s in real])
+            await publish(state, [(s.topic(bulk=bulk), s.event) for s in real])
+    except PublishTimeout as exc:
+        _give_back_unless_written(state, exc, service.id, key_type, counts)
+        raise
     except BaseException:
         await state.limiter.give_back_daily(service.id, key_type, counts)
         raise
@@ -235,6 +287,11 @@ async def idempotent(
         )
     try:
         response = await run()
+    except UnconfirmedSend as exc:
+        # The send may still be written: the key stays claimed until that is known, then answers
+        # a retry with the send's 201 (written) or lets it send again (not written).
+        follow_up(_settle_key(keys, service_id, key, print_, exc))
+        raise
     except BaseException:
         try:
             await keys.release(service_id, key)
@@ -246,3 +303,16 @@ async def idempotent(
     except RedisError:
         log.warning("idempotency response not stored")
     return response
+
+
+async def _settle_key(
+    keys: IdempotencyKeys, service_id: str, key: str, print_: str, exc: UnconfirmedSend
+) -> None:
+    try:
+        if await written(exc.timeout):
+            body = orjson.loads(exc.response.body)
+            await keys.complete(service_id, key, print_, exc.response.status_code, body)
+        else:
+            await keys.release(service_id, key)
+    except RedisError:
+        log.warning("idempotency key not settled after an unacknowledged send")

@@ -142,6 +142,7 @@ async def create_job(
                 created_by=f"api key {caller.api_key.id}",
                 limits=limits,
                 correlation_id=request.headers.get("x-request-id"),
+                ack_within=state.settings.kafka_ack_timeout_seconds,
             )
         except JobRejected as exc:
             raise ApiError(exc.status_code, "BadRequestError", exc.messages) from None

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError
+from notify_api_gateway.errors import ApiError, unavailable
 from notify_api_gateway.legacy import alpha
 from notify_api_gateway.legacy.callers import Legacy, alpha_caller
 from notify_api_gateway.legacy.implicit import implicit_template
@@ -54,6 +54,11 @@ async def _send(request: Request, state: AppState, legacy: LegacyStore, channel:
         error = alpha.from_api_error(exc)
     except alpha.AlphaError as exc:
         error = exc
+    except Exception as exc:  # a dependency that is unavailable: the 503, in this API's shape
+        unavailable_error = unavailable(exc)
+        if unavailable_error is None:
+            raise
+        error = alpha.from_api_error(unavailable_error)
     return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError
+from notify_api_gateway.errors import ApiError, unavailable
 from notify_api_gateway.legacy import beta
 from notify_api_gateway.legacy.callers import Legacy, beta_caller
 from notify_api_gateway.legacy.reads import page
@@ -40,6 +40,11 @@ async def _answer(request: Request, state: AppState, legacy: LegacyStore, handle
         error = beta.from_api_error(exc)
     except beta.BetaError as exc:
         error = exc
+    except Exception as exc:  # a dependency that is unavailable: the 503, in this API's shape
+        unavailable_error = unavailable(exc)
+        if unavailable_error is None:
+            raise
+        error = beta.from_api_error(unavailable_error)
     return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 

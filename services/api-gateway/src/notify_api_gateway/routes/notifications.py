@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.dependencies import Caller, State, authenticate, get_state
 from notify_api_gateway.documents import document_store
-from notify_api_gateway.errors import bad_request
+from notify_api_gateway.errors import UnconfirmedSend, bad_request
 from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import precompiled_template_id
@@ -41,6 +41,7 @@ from notify_api_gateway.sending import (
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.events import LetterRequested
+from notify_common.kafka import PublishTimeout
 
 router = APIRouter(tags=["Send"])
 PDF_MAGIC = b"%PDF-"
@@ -58,7 +59,7 @@ async def _send(
             if isinstance(parsed, dict) and "content" in parsed:
                 return await _precompiled(request, state, caller, parsed)
             send = await _prepare(request, state, caller, parsed, schema, channel)
-            await accept(state, caller, send)
+            await _accept(state, caller, send)
             return OrjsonResponse(send.response, status_code=201)
         # The hot path: check the request first, then take the rate-limit token, count the daily
         # limits and store the read-your-writes row in one Redis round trip. A request refused on the
@@ -68,10 +69,18 @@ async def _send(
         except Exception:
             await enforce_rate_limit(state, caller)
             raise
-        await accept(state, caller, send, take_token=True)
+        await _accept(state, caller, send, take_token=True)
         return OrjsonResponse(send.response, status_code=201)
 
     return await idempotent(request, state, caller, raw, run)
+
+
+async def _accept(state: State, caller: Caller, send: PreparedSend, *, take_token: bool = False) -> None:
+    """``accept``; a send Kafka did not acknowledge in time carries the 201 it would have had."""
+    try:
+        await accept(state, caller, send, take_token=take_token)
+    except PublishTimeout as exc:
+        raise UnconfirmedSend(exc, OrjsonResponse(send.response, status_code=201)) from None
 
 
 async def _prepare(
@@ -145,7 +154,7 @@ async def _precompiled(request: Request, state: State, caller: Caller, parsed: o
     key = pdf_key(caller.service.id, ctx.notification_id)
     await state.letters.put(key, pdf)
     send = _precompiled_send(caller, body, ctx, postage, key)
-    await accept(state, caller, send)
+    await _accept(state, caller, send)
     return JSONResponse(send.response, status_code=201)
 
 
