@@ -27,6 +27,7 @@ from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.letters import LetterStore
+from notify_api_gateway.limits import Limits, RequestLimits
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
@@ -160,6 +161,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     return app
 
 
-def create_asgi_app(settings: ApiSettings) -> HotRoutes:
-    """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost)."""
-    return HotRoutes(create_app(settings))
+def create_asgi_app(settings: ApiSettings) -> RequestLimits:
+    """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost),
+    behind ``RequestLimits`` (no request reaches either beyond its bounds)."""
+    return RequestLimits(HotRoutes(create_app(settings)), Limits.from_settings(settings))
