@@ -129,7 +129,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         version="2",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # No Swagger UI or ReDoc: both load their scripts from a CDN into the API's origin, where
+        # they would run beside API keys typed into them. The description is /openapi.json.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
