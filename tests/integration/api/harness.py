@@ -57,6 +57,9 @@ def free_port() -> int:
 @contextmanager
 def running_api(settings: ApiSettings) -> Iterator[str]:
     port = free_port()
+    if not {"api_base_url", "public_url_root"} & settings.model_fields_set:
+        # Links in responses come from the configured URL only: here, where this test server is.
+        settings = settings.model_copy(update={"api_base_url": f"http://127.0.0.1:{port}"})
     config = uvicorn.Config(
         create_asgi_app(settings),
         host="127.0.0.1",

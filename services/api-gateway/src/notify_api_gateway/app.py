@@ -29,6 +29,7 @@ from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.letters import LetterStore
+from notify_api_gateway.limits import Limits, RequestLimits
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
@@ -135,7 +136,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         version="2",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # No Swagger UI or ReDoc: both load their scripts from a CDN into the API's origin, where
+        # they would run beside API keys typed into them. The description is /openapi.json.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -176,6 +179,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     return app
 
 
-def create_asgi_app(settings: ApiSettings) -> HotRoutes:
-    """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost)."""
-    return HotRoutes(create_app(settings))
+def create_asgi_app(settings: ApiSettings) -> RequestLimits:
+    """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost),
+    behind ``RequestLimits`` (no request reaches either beyond its bounds)."""
+    return RequestLimits(HotRoutes(create_app(settings)), Limits.from_settings(settings))

@@ -23,6 +23,9 @@ from notify_api_gateway.errors import auth_error
 from notify_api_gateway.repository import ApiKey, Service, ServiceConfig
 
 CLOCK_SKEW_SECONDS = 30
+# Notify's tokens are about 150 characters; a longer one may still verify but is never remembered,
+# so the cache's memory stays bounded by its entry count.
+MAX_REMEMBERED_TOKEN_LENGTH = 1024
 DOCS_AUTH_URL = "https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header"
 
 
@@ -130,6 +133,8 @@ class VerifiedTokens:
     def remember(self, token: str, service_id: str, key: ApiKey, secret: str, claims: dict[str, Any]) -> None:
         iat = claims.get("iat")
         if "exp" in claims or "nbf" in claims or not isinstance(iat, int | float) or isinstance(iat, bool):
+            return
+        if len(token) > MAX_REMEMBERED_TOKEN_LENGTH:
             return
         if len(self._tokens) >= self._size:
             del self._tokens[next(iter(self._tokens))]

@@ -1,4 +1,4 @@
-"""What the OpenAPI document (served at /docs, committed as docs/openapi.json) says about bodies
+"""What the OpenAPI document (served at /openapi.json, committed as docs/openapi.json) says about bodies
 and responses. Request bodies are read and validated by hand (to give Notify's messages), so their
 JSON Schemas are attached here from the same ``schemas`` module the validation uses."""
 

@@ -6,12 +6,16 @@ from pydantic import Field, SecretStr
 
 from notify_common.jobs.settings import JobsSettings
 
+MIB = 1024 * 1024
+
 
 class ApiSettings(JobsSettings):
     http_port: int = 6011
     # Processes serving the same port (SO_REUSEPORT); each has its own producer and pools.
     http_workers: int = Field(default=1, ge=1, le=64)
-    # Where Notify's clients are told a notification lives; defaults to the base URL.
+    # Where links in responses and emails (notification and template URIs, file-download links)
+    # start; defaults to NOTIFY_API_BASE_URL. Never taken from a request's Host header; outside
+    # development one of the two must be set explicitly.
     public_url_root: str | None = None
     email_domain: str = "notifications.service.gov.uk"
     # The admin API (/admin/...): off, it is neither served nor in the OpenAPI document. Its
@@ -61,3 +65,27 @@ class ApiSettings(JobsSettings):
     # priced until set. The SMS rate is the one the API reports (presenters.SMS_RATES).
     billing_free_sms_fragments: int = Field(default=0, ge=0)
     billing_letter_prices: dict[str, float] = Field(default_factory=dict)
+    # Request bounds (docs/security.md): all request headers together, the Authorization header,
+    # and the body by route. Over a limit: 400 (headers) or 413 (body), before anything is parsed.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_authorization_bytes: int = Field(default=2048, ge=256)
+    max_body_bytes: int = Field(default=MIB, ge=1024)
+    # One file at Notify's 2 MB limit is 2.8 MB once base64-encoded, plus the rest of the message.
+    max_email_body_bytes: int = Field(default=3 * MIB, ge=1024)
+    # A precompiled letter's PDF may be 2 MB (2.8 MB in base64).
+    max_letter_body_bytes: int = Field(default=3 * MIB, ge=1024)
+    max_bulk_body_bytes: int = Field(default=10 * MIB, ge=1024)
+    # Admin API: an email template's content may be up to Notify's 2,000,000-byte email limit.
+    max_admin_body_bytes: int = Field(default=3 * MIB, ge=1024)
+
+    def links_root(self) -> str:
+        return (self.public_url_root or self.api_base_url).rstrip("/")
+
+    def check_production_ready(self) -> None:
+        super().check_production_ready()
+        explicit = {"public_url_root", "api_base_url"} & self.model_fields_set
+        if self.environment != "development" and not explicit:
+            raise ValueError(
+                "NOTIFY_PUBLIC_URL_ROOT or NOTIFY_API_BASE_URL must be set: links in emails and "
+                "responses are built from it, never from a request's Host header"
+            )

@@ -8,6 +8,11 @@ Parsing is mistune's; this module narrows its grammar to what Notify supports an
 * ``---`` horizontal rule, ``[text](url)`` links, bare URLs auto-linked
 * every newline is a line break; smart quotes and spaced hyphens become en dashes
 * no bold, italics, code, images or raw HTML: their characters are shown as written, HTML escaped
+
+Personalisation is text, not Markdown: ``escape_personalisation`` is applied to each value before it
+is put into the template, so a value cannot make a link with hidden text, a heading, a list, inset
+text or a rule. A bare URL in a value is still linked, showing the URL itself. A line of a value
+that starts with "•" still reads as a bullet ("•" cannot be escaped in Markdown): it adds no link.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import mistune
 from mistune.core import BlockState
+from mistune.plugins.url import URL_LINK_PATTERN
 from mistune.plugins.url import url as autolink_bare_urls
 
 PLAIN_TEXT_RULE_WIDTH = 65
@@ -30,6 +36,12 @@ _OPENING_DOUBLE_QUOTE = re.compile(r'(^|(?<=[\s(\[{]))"')
 _OPENING_SINGLE_QUOTE = re.compile(r"(^|(?<=[\s(\[{]))'")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
 _WORD = re.compile(r"\S+")
+# What makes a link with text of its own (``[text](url)``), and a backslash that could undo an
+# escape; outside bare URLs only, which are linked as they are written.
+_INLINE_MARKUP = re.compile(r"([\\\[\]])")
+_BARE_URL = re.compile(f"({URL_LINK_PATTERN})")
+# What starts a block at the beginning of a line: a heading, bullet, numbered item, inset, rule.
+_BLOCK_MARKUP = re.compile(r"^([ \t]*)(#|[*+^_-]|\d+(?=[.)]))", re.MULTILINE)
 
 
 # No code blocks, setext headings, reference links or raw HTML blocks.
@@ -63,6 +75,21 @@ def nice_typography(text: str) -> str:
 
 def _straighten_email_address(word: re.Match[str]) -> str:
     return word.group(0).replace("’", "'") if "@" in word.group(0) else word.group(0)
+
+
+def escape_personalisation(value: str) -> str:
+    """A personalisation value made literal text for the email Markdown (see the module docstring)."""
+    if "[" in value or "]" in value or "\\" in value:
+        parts = _BARE_URL.split(value)  # odd indexes are the URLs
+        value = "".join(p if i % 2 else _INLINE_MARKUP.sub(r"\\\1", p) for i, p in enumerate(parts))
+    return _BLOCK_MARKUP.sub(_escape_block_marker, value)
+
+
+def _escape_block_marker(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():  # "1." and "1)" start a numbered list: escape the full stop instead
+        return f"{indent}{marker}\\"
+    return f"{indent}\\{marker}"
 
 
 def _prepare(markdown_text: str) -> str:

@@ -16,7 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from notify_common.recipients.postal import address_lines_from_personalisation
-from notify_common.templates.markdown import email_markdown_to_html, email_markdown_to_plain_text
+from notify_common.templates.markdown import (
+    email_markdown_to_html,
+    email_markdown_to_plain_text,
+    escape_personalisation,
+)
 from notify_common.templates.placeholders import as_markdown_list, fill_placeholders, join_with_and
 from notify_common.templates.sms import (
     SMS_CHAR_LIMIT,
@@ -141,7 +145,9 @@ def render_email(
     ``MessageTooLongError`` when the plain-text body is over 2,000,000 bytes of UTF-8.
     """
     subject = _fill_single_line(subject_template, personalisation)
-    filled_body = fill_placeholders(body_template, personalisation, format_list=as_markdown_list)
+    filled_body = fill_placeholders(
+        body_template, personalisation, format_list=as_markdown_list, format_value=escape_personalisation
+    )
     rendered = RenderedEmail(
         subject=subject,
         body=email_markdown_to_plain_text(filled_body),

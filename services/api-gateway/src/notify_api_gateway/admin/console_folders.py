@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_api_gateway.admin.routes import Admin, run
+from notify_api_gateway.admin.text_fields import SingleLine
 from notify_api_gateway.admin_store import AdminError
 from notify_api_gateway.dependencies import State
 from notify_common.db.tables import templates
@@ -28,7 +29,7 @@ NOT_EMPTY = "You must empty this folder before you can delete it"
 
 
 class FolderName(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: SingleLine = Field(min_length=1, max_length=255)
 
     @field_validator("name")
     @classmethod

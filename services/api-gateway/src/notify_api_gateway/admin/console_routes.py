@@ -29,6 +29,7 @@ from notify_api_gateway.admin.console_reply_to import ReplyToVerifications
 from notify_api_gateway.admin.console_teams import TeamStore
 from notify_api_gateway.admin.console_uploads import ConsoleUploads
 from notify_api_gateway.admin.routes import Admin, run
+from notify_api_gateway.admin.text_fields import SingleLine
 from notify_api_gateway.admin_store import AdminError, AdminStore, combined_key
 from notify_api_gateway.dependencies import State
 from notify_api_gateway.errors import ApiError
@@ -111,7 +112,7 @@ Permission = Literal[
 
 
 class NewUser(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: SingleLine = Field(min_length=1, max_length=255)
     email_address: str
     password: str = Field(min_length=8, max_length=255)
     mobile_number: str | None = None
@@ -120,7 +121,7 @@ class NewUser(BaseModel):
 
 
 class UserChanges(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=255)
     mobile_number: str | None = None
     auth_type: Literal["sms_auth", "email_auth"] | None = None
     password: str | None = Field(default=None, min_length=8, max_length=255)
@@ -156,7 +157,7 @@ class NewInvite(BaseModel):
 
 
 class Acceptance(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=255)
     mobile_number: str | None = None
     password: str | None = Field(default=None, min_length=8, max_length=255)
 

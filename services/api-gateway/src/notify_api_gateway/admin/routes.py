@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
 from notify_api_gateway.admin.access import AdminToken, FailureThrottle, match_token
+from notify_api_gateway.admin.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
 from notify_api_gateway.admin_store import AdminError, AdminStore, new_signing_secret
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError
@@ -76,34 +77,34 @@ async def run(state: AppState, service_id: str | None, call: Any) -> dict[str, A
 
 
 class NewService(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
-    email_from: str = Field(min_length=1, max_length=255, pattern=r"^[a-z0-9.\-_]+$")
+    name: SingleLine = Field(min_length=1, max_length=255)
+    email_from: SingleLine = Field(min_length=1, max_length=255, pattern=r"^[a-z0-9.\-_]+$")
     live: bool = False
     permissions: list[str] = ["sms", "email", "letter"]
     prefix_sms: bool | None = None
-    sms_sender: str | None = Field(default=None, max_length=11)
+    sms_sender: SingleLine | None = Field(default=None, max_length=11)
     rate_limit: int | None = Field(default=None, ge=1)
     sms_message_limit: int | None = Field(default=None, ge=0)
     email_message_limit: int | None = Field(default=None, ge=0)
     letter_message_limit: int | None = Field(default=None, ge=0)
     international_sms_message_limit: int | None = Field(default=None, ge=0)
-    contact_link: str | None = Field(default=None, max_length=255)
+    contact_link: SingleLine | None = Field(default=None, max_length=255)
 
 
 class ServiceChanges(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=255)
     live: bool | None = None
     active: bool | None = None
     permissions: list[str] | None = None
     prefix_sms: bool | None = None
-    sms_sender: str | None = Field(default=None, max_length=11)
+    sms_sender: SingleLine | None = Field(default=None, max_length=11)
     rate_limit: int | None = Field(default=None, ge=1)
     sms_message_limit: int | None = Field(default=None, ge=0)
     email_message_limit: int | None = Field(default=None, ge=0)
     letter_message_limit: int | None = Field(default=None, ge=0)
     international_sms_message_limit: int | None = Field(default=None, ge=0)
     # A URL, email address or phone number; null or "" clears it.
-    contact_link: str | None = Field(default=None, max_length=255)
+    contact_link: SingleLine | None = Field(default=None, max_length=255)
 
 
 class Retention(BaseModel):
@@ -111,48 +112,48 @@ class Retention(BaseModel):
 
 
 class NewKey(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: SingleLine = Field(min_length=1, max_length=255)
     key_type: KeyType
 
 
 class NewTemplate(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: SingleLine = Field(min_length=1, max_length=255)
     template_type: TemplateType
-    content: str
-    subject: str | None = None
+    content: MultiLine
+    subject: SingleLine | None = None
     postage: Postage | None = None
-    letter_contact_block: str | None = None
-    created_by: str | None = None
+    letter_contact_block: MultiLine | None = None
+    created_by: SingleLine | None = None
 
 
 class TemplateChanges(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    content: str | None = None
-    subject: str | None = None
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=255)
+    content: MultiLine | None = None
+    subject: SingleLine | None = None
     postage: Postage | None = None
-    letter_contact_block: str | None = None
-    created_by: str | None = None
+    letter_contact_block: MultiLine | None = None
+    created_by: SingleLine | None = None
 
 
 class TeamMember(BaseModel):
-    email_address: str
-    mobile_number: str | None = None
-    name: str | None = None
+    email_address: SingleLine
+    mobile_number: SingleLine | None = None
+    name: SingleLine | None = None
 
 
 class GuestList(BaseModel):
-    email_addresses: list[str] = []
-    phone_numbers: list[str] = []
+    email_addresses: list[SingleLine] = []
+    phone_numbers: list[SingleLine] = []
 
 
 class Identity(BaseModel):
-    value: str = Field(min_length=1)
+    value: MultiLine = Field(min_length=1)  # single-line unless a letter contact block
     is_default: bool = False
 
 
 class Callback(BaseModel):
-    url: str
-    bearer_token: str
+    url: SingleLine
+    bearer_token: SingleLine
     signing_secret: str | None = None  # kept as it is when not given
 
 
@@ -161,8 +162,8 @@ class SigningSecret(BaseModel):
 
 
 class InboundNumber(BaseModel):
-    number: str = Field(min_length=1, max_length=64)
-    provider: str = Field(min_length=1, max_length=64)
+    number: InboundNumberText
+    provider: SingleLine = Field(min_length=1, max_length=64)
     service_id: str | None = None
 
 
@@ -300,6 +301,11 @@ async def add_identity(
     service_id: str, kind: IdentityKind, body: Identity, admin: Admin, state: State
 ) -> dict[str, Any]:
     """An SMS sender id, an email reply-to address or a letter contact block."""
+    if kind != "letter-contacts":
+        try:
+            single_line(body.value)
+        except ValueError as exc:
+            raise ApiError(400, "AdminError", f"value {exc}") from None
     result = await run(
         state,
         service_id,

@@ -72,24 +72,10 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-# Base URLs by what Starlette builds them from (scheme, Host header, server, root path): building
-# one parses a URL, a cost per request for a value that hardly ever changes. Bounded, since the
-# Host header is the client's to choose.
-_ROOTS: dict[tuple[object, ...], str] = {}
-_ROOTS_MAX = 1024
-
-
 def url_root(state: AppState, request: Request) -> str:
-    if state.settings.public_url_root:
-        return state.settings.public_url_root.rstrip("/")
-    scope = request.scope
-    key = (scope.get("scheme"), request.headers.get("host"), scope.get("server"), scope.get("root_path"))
-    root = _ROOTS.get(key)
-    if root is None:
-        root = str(request.base_url).rstrip("/")
-        if len(_ROOTS) < _ROOTS_MAX:
-            _ROOTS[key] = root
-    return root
+    """Where links in responses and emails (``uri``, ``links``, file-download links) start: the
+    configured public URL, never the request's Host header, which is the client's to choose."""
+    return state.settings.links_root()
 
 
 def context(
