@@ -44,10 +44,6 @@ for _provider in ("MMG", "FIRETEXT"):
     os.environ.setdefault(f"NOTIFY_{_provider}_INBOUND_PASSWORD", secrets.token_hex(16))
 
 
-# Test callback receivers listen on loopback, which callbacks refuse unless allowed.
-os.environ.setdefault("NOTIFY_CALLBACK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
-
-
 def provider_token(provider: str) -> dict[str, str]:
     """The query parameters that authenticate a receipt from ``provider`` (mmg, firetext or the
     print provider, ``letter``)."""
@@ -78,6 +74,8 @@ def service_env(**overrides: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "NOTIFY_SCHEMAS_DIR": str(ROOT / "schemas"),
         "NOTIFY_LOG_LEVEL": "INFO",
+        # Test callback receivers listen on loopback, which the platform refuses unless allowed.
+        "NOTIFY_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     }
     env.update(overrides)
     return env
