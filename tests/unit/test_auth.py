@@ -1,4 +1,4 @@
-"""Authentication gives GOV.UK Notify's answers, word for word (reference §2)."""
+"""Authentication gives GOV.UK Notify's answers, word for word."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Email addresses are validated and normalised as GOV.UK Notify does (reference §5)."""
+"""Email addresses are validated and normalised as GOV.UK Notify does."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Phone numbers are validated and normalised as GOV.UK Notify does (reference §1.4 and §5)."""
+"""Phone numbers are validated and normalised as GOV.UK Notify does."""
 
 from __future__ import annotations
 

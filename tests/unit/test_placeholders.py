@@ -1,4 +1,4 @@
-"""Placeholders are found, matched and filled in as GOV.UK Notify does (reference §4)."""
+"""Placeholders are found, matched and filled in as GOV.UK Notify does."""
 
 from __future__ import annotations
 

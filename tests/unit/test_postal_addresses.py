@@ -1,4 +1,4 @@
-"""Letter addresses are validated and normalised as GOV.UK Notify does (reference §1.4 and §5)."""
+"""Letter addresses are validated and normalised as GOV.UK Notify does."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Text messages are sanitised, encoded and split into fragments as GOV.UK Notify does (reference §6)."""
+"""Text messages are sanitised, encoded and split into fragments as GOV.UK Notify does."""
 
 from __future__ import annotations
 

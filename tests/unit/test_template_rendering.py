@@ -1,4 +1,4 @@
-"""Templates render into text messages, emails and letters as GOV.UK Notify's do (reference §4, §6)."""
+"""Templates render into text messages, emails and letters as GOV.UK Notify's do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every authentication refusal and error of reference §1.4 and §2, over real HTTP, in Notify's
+"""Every authentication refusal and error of GOV.UK Notify's v2 API, over real HTTP, in Notify's
 envelope with Notify's status codes and messages."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A recipients CSV is checked before anything is sent, as Notify checks it (reference §8)."""
+"""A recipients CSV is checked before anything is sent, as Notify checks it."""
 
 from __future__ import annotations
 

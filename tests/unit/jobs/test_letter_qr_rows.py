@@ -1,5 +1,5 @@
 """A letter row whose personalised QR code holds more than 504 bytes is refused at upload, as a
-single send of it is (reference §7 "Letters with QR codes"), and the job-splitter skips it."""
+single send of it is, and the job-splitter skips it."""
 
 from __future__ import annotations
 

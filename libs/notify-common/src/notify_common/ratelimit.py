@@ -1,4 +1,4 @@
-"""Limits counted in Redis on the hot path (reference §7), never by counting notifications.
+"""Limits counted in Redis on the hot path, never by counting notifications.
 
 * **Rate limit**: a token bucket per service and key type, refilled at ``rate_limit / 60`` tokens a
   second up to ``min(ceil(rate_limit / 3) + 1, 1000)`` (3,000 a minute with a burst of 1,000 by

@@ -1,4 +1,4 @@
-"""Authentication exactly as GOV.UK Notify does it (reference §2).
+"""Authentication exactly as GOV.UK Notify does it.
 
 ``Authorization: Bearer <JWT>``, HS256, claims ``iss`` (the service id) and ``iat`` within ±30 s.
 The token is checked against every key of the service until one verifies; the messages and status

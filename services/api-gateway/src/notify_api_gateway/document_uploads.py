@@ -1,4 +1,4 @@
-"""Send a file by email (reference §1.2): the rules for a personalisation value that is a file.
+"""Send a file by email: the rules for a personalisation value that is a file.
 
 A value ``{"file": <base64>, "filename": "x.csv", "confirm_email_before_download": bool,
 "retention_period": "N weeks"}`` (or the legacy ``is_csv`` instead of ``filename``) is checked here,

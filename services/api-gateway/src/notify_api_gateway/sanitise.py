@@ -1,4 +1,4 @@
-"""``sanitise_content_for``: personalisation values made safe to put in an email (reference §4).
+"""``sanitise_content_for``: personalisation values made safe to put in an email.
 
 For each named key, links are removed, "accidental" links (``example.com``) are broken up as
 ``example. com``, and the Markdown characters are backslash-escaped. Pure functions.

@@ -1,5 +1,5 @@
 """Request validation with JSON Schema (draft-07), producing Notify's messages word for word:
-``<field> <message>``, quotes stripped, duplicates removed (reference §1.4).
+``<field> <message>``, quotes stripped, duplicates removed.
 
 Fast path: each schema is also compiled into plain Python checks (``_compile``) for the keywords our
 schemas use, with the same semantics and the very same format checkers. A body they accept is valid;

@@ -1,6 +1,6 @@
 """Simulated outcomes for emails that no real provider will report on (pure).
 
-* Test-key emails never reach a provider (reference §2): the sender announces them sent and then
+* Test-key emails never reach a provider: the sender announces them sent and then
   their outcome at once: ``perm-fail@simulator.notify`` permanent failure,
   ``temp-fail@simulator.notify`` temporary failure, anything else delivered.
 * When ``simulate_delivery`` is on (development against moto or a local SMTP server, which never

@@ -1,4 +1,4 @@
-"""Provider receipt codes mapped to Notify statuses, as data (reference §3.1, §3.2)."""
+"""Provider receipt codes mapped to Notify statuses, as data."""
 
 from __future__ import annotations
 

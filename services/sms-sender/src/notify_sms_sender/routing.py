@@ -1,5 +1,5 @@
 """Which SMS provider gets the next message: a weighted random choice whose weights shift away from
-a provider that fails or delivers slowly and drift back to their resting points (reference §10).
+a provider that fails or delivers slowly and drift back to their resting points.
 Pure: time is passed in, and every change comes back as a :class:`WeightChange` for the caller to
 record. The rules, as in Notify:
 

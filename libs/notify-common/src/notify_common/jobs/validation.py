@@ -1,4 +1,4 @@
-"""Checks a recipients CSV before anything is sent (reference §8), streaming, in constant memory.
+"""Checks a recipients CSV before anything is sent, streaming, in constant memory.
 
 File-level problems (size, encoding, the recipient column for the channel, a column for every
 placeholder, duplicated headings, too many or no rows, the remaining daily allowance) stop the file;

@@ -1,4 +1,4 @@
-"""Email address validation and normalisation, with GOV.UK Notify's rules (reference §5).
+"""Email address validation and normalisation, with GOV.UK Notify's rules.
 
 Notify is deliberately stricter than RFC 5322 in the local part (no quotes, no ``;``) because
 addresses that SES cannot handle turn into technical failures after the request was accepted.

@@ -43,7 +43,7 @@ class PhoneErrorCode(StrEnum):
     UNSUPPORTED_COUNTRY_CODE = "unsupported_country_code"
 
 
-# The messages of the public v2 API (reference §1.4), which every API client matches on.
+# The messages of the public v2 API, which every API client matches on.
 LEGACY_V2_API_PHONE_MESSAGES: dict[PhoneErrorCode, str] = {
     PhoneErrorCode.INVALID_NUMBER: "Number is not valid – double check the phone number you entered",
     PhoneErrorCode.TOO_LONG: "Too many digits",
@@ -53,7 +53,7 @@ LEGACY_V2_API_PHONE_MESSAGES: dict[PhoneErrorCode, str] = {
     PhoneErrorCode.UNSUPPORTED_COUNTRY_CODE: "Not a valid country prefix",
 }
 
-# The wording shown in the admin UI and CSV error reports (reference §5).
+# The wording shown in the admin UI and CSV error reports.
 UI_PHONE_MESSAGES: dict[PhoneErrorCode, str] = {
     PhoneErrorCode.INVALID_NUMBER: "Number is not valid – double check the phone number you entered",
     PhoneErrorCode.TOO_LONG: "Mobile number is too long",
@@ -98,7 +98,7 @@ class InternationalNotAllowedError(InvalidPhoneError):
         super().__init__(INTERNATIONAL_NOT_ALLOWED_MESSAGE, code=PhoneErrorCode.NOT_A_UK_MOBILE)
 
 
-# Letter address messages (reference §1.4 "Letter address").
+# Letter address messages.
 ADDRESS_TOO_FEW_LINES = "Address must be at least 3 lines"
 ADDRESS_TOO_MANY_LINES = "Address must be no more than 7 lines"
 ADDRESS_FIRST_TWO_LINES_NOT_ALPHANUMERIC = (

@@ -1,6 +1,6 @@
 """International SMS billing data: which country prefixes we send to and what each costs.
 
-The facts come from GOV.UK Notify's ``international_billing_rates.yml`` (reference §5/§6): a number
+The facts come from GOV.UK Notify's ``international_billing_rates.yml``: a number
 whose prefix is not listed here is refused with "Not a valid country prefix". ``rate_multiplier``
 multiplies the per-fragment SMS rate; ``delivery_receipts`` is False where the destination networks
 send no reliable receipts (the YAML's ``dlr`` is anything but ``YES``), so such messages stay ``sent``.

@@ -1,4 +1,4 @@
-"""Phone number validation and normalisation, with GOV.UK Notify's rules (reference §5).
+"""Phone number validation and normalisation, with GOV.UK Notify's rules.
 
 Parsing, possibility, validity and number type come from Google's libphonenumber (the ``phonenumbers``
 package); this module adds what Notify does on top: the strict character check, the "thorough"

@@ -1,4 +1,4 @@
-"""Postal address validation and normalisation for letters, with GOV.UK Notify's rules (reference §5).
+"""Postal address validation and normalisation for letters, with GOV.UK Notify's rules.
 
 An address is 3–7 lines. Its last line is a real UK postcode, a BFPO line, or (for services allowed
 to send international letters) a country. Trailing "United Kingdom"-like lines are dropped, UK

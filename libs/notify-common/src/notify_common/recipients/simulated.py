@@ -1,6 +1,6 @@
 """Simulated recipients: the smoke-test numbers and addresses, and the test-key outcome recipients.
 
-Smoke-test recipients (reference §5) work with any key type: the request is fully validated and gets
+Smoke-test recipients work with any key type: the request is fully validated and gets
 a 201 with a fake id, but nothing is persisted or queued and no receipt or callback follows.
 Test-key outcome recipients make a test-key notification end in a chosen status.
 """

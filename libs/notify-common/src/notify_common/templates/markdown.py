@@ -1,4 +1,4 @@
-"""The email Markdown subset (reference §4), rendered to an HTML body fragment and to plain text.
+"""The email Markdown subset, rendered to an HTML body fragment and to plain text.
 
 Parsing is mistune's; this module narrows its grammar to what Notify supports and renders it:
 

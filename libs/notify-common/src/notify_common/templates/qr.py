@@ -1,4 +1,4 @@
-"""QR codes in letters (reference §4): a paragraph of the form ``qr: <data>`` is printed as a QR
+"""QR codes in letters: a paragraph of the form ``qr: <data>`` is printed as a QR
 code of that data. Notify refuses data over 504 bytes of UTF-8: beyond that, at the medium error
 correction level letters use, the modules get too small to scan reliably once printed. The API
 refuses such a letter; the letter-sender draws the code.

@@ -1,7 +1,7 @@
 """Rendering a template with personalisation into what is sent: a text message, an email, a letter.
 
 * SMS: placeholders filled (lists as "a, b and c"), the service name prefixed, every character
-  GSM-sanitised, whitespace normalised; counted and split into fragments (reference §4, §6).
+  GSM-sanitised, whitespace normalised; counted and split into fragments.
 * Email: the subject filled and whitespace-normalised; the body filled (lists as Markdown bullets)
   and rendered through the email Markdown subset to an HTML fragment and to plain text.
 * Letter: subject and body filled (the body stays Markdown for the letter renderer), with the

@@ -1,6 +1,6 @@
 """Text message encoding: GSM 03.38 sanitising, UCS-2 detection, character and fragment counts.
 
-As Notify does (reference §6): characters outside GSM 03.38 and the Welsh diacritics are
+As Notify does: characters outside GSM 03.38 and the Welsh diacritics are
 downgraded — a few by a replacement table (dashes, curly quotes, invisible spaces), accented letters
 to their base letter when that is allowed, anything else (emoji, CJK, Cyrillic) to ``?``. Welsh
 diacritics outside GSM are kept, and make the message UCS-2 (70 characters, then 67 per fragment).

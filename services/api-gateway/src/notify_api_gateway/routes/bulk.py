@@ -1,4 +1,4 @@
-"""POST /v2/notifications/bulk (beyond GOV.UK Notify, shaped as GC Notify's, reference §13).
+"""POST /v2/notifications/bulk (beyond GOV.UK Notify, shaped as GC Notify's).
 
 ``{"template_id", "name", "rows": [[header...], [row...], ...]}`` or ``"csv": "<text>"`` becomes a
 job, as in GC Notify: the rows are checked as a CSV upload is (all or nothing; the first 20 row

@@ -1,5 +1,5 @@
 """CSV jobs over the API (beyond GOV.UK Notify's v2 API, which offers bulk sending only in its web
-interface, reference §8 and §14), authenticated with a service's API key:
+interface), authenticated with a service's API key:
 
 * ``POST /v2/jobs?template_id=...[&scheduled_for=...][&file_name=...]`` with the CSV as the body
   (``Content-Type: text/csv``): checked, stored in S3 and handed to the job-splitter. 201 with the

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# SES error codes (reference §10): InvalidParameterValue is not worth retrying; throttling is.
+# SES error codes: InvalidParameterValue is not worth retrying; throttling is.
 THROTTLING_CODES = frozenset(
     {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
 )

@@ -1,4 +1,4 @@
-"""An SMS provider speaking Firetext's HTTP form API (reference §10), e.g. the provider simulator.
+"""An SMS provider speaking Firetext's HTTP form API, e.g. the provider simulator.
 International messages use Firetext's separate international API key."""
 
 from __future__ import annotations

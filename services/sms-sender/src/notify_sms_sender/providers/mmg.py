@@ -1,4 +1,4 @@
-"""An SMS provider speaking MMG's HTTP JSON API (reference §10), e.g. the provider simulator."""
+"""An SMS provider speaking MMG's HTTP JSON API, e.g. the provider simulator."""
 
 from __future__ import annotations
 

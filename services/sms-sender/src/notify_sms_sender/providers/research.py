@@ -1,7 +1,7 @@
 """Research mode: how test-key messages are "sent". They never reach a real provider; instead the
 receipt a provider would send is posted straight to our own receipts service, in the dialect of
 the provider chosen for the message (MMG JSON or Firetext form), so the whole receipt and callback
-pipeline runs (reference §2). The outcome depends on the recipient: 07700900002 permanent
+pipeline runs. The outcome depends on the recipient: 07700900002 permanent
 failure, 07700900003 temporary failure, anything else delivered.
 
 The receipt is posted during the "send", so it is durable like any send: a failed post is retried
