@@ -43,4 +43,4 @@ def handed_over(simulator_url: str) -> Counter[str]:
 def repeated_handovers(simulator_url: str) -> int:
     """Hand-overs of a reference the providers had already been given (each a message sent twice)."""
     stats = httpx.get(f"{simulator_url}/api/stats", timeout=30).json()
-    return int(stats["duplicates"])
+    return int(stats["duplicate_handovers"])
