@@ -35,9 +35,13 @@ def wait_for_final(database_url: str, ids: list[str], status: str, timeout: floa
 
 
 def handed_over(simulator_url: str) -> Counter[str]:
-    """How many times the simulated providers were handed each reference."""
+    """How many times the simulated providers were handed each reference (the simulator lists each
+    message once, with the hand-overs of its reference after the first as ``duplicates``)."""
     messages = httpx.get(f"{simulator_url}/api/messages", timeout=30).json()["messages"]
-    return Counter(str(m["reference"]) for m in messages)
+    given: Counter[str] = Counter()
+    for m in messages:
+        given[str(m["reference"])] += 1 + int(m["duplicates"])
+    return given
 
 
 def repeated_handovers(simulator_url: str) -> int:
