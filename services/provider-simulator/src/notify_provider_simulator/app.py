@@ -16,6 +16,7 @@ import html
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from json.encoder import encode_basestring_ascii
@@ -54,6 +55,8 @@ class Simulator:
         self.by_provider: dict[str, int] = {}
         self.handovers = 0
         self.duplicates_by_provider: dict[str, int] = {}
+        # Receipts given up after the retry window, and receipts still being posted or retried.
+        self.receipts_dropped = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def forget(self) -> None:
@@ -62,6 +65,7 @@ class Simulator:
         self.handovers = 0
         self.duplicates_by_provider.clear()
         self.send_attempts = 0
+        self.receipts_dropped = 0
 
     @property
     def fault(self) -> str:
@@ -136,7 +140,9 @@ class Simulator:
     ) -> None:
         low, high = self.settings.simulator_receipt_delay_ms_min, self.settings.simulator_receipt_delay_ms_max
         await asyncio.sleep(random.uniform(low, high) / 1000)
-        for attempt in range(5):
+        give_up_at = time.monotonic() + self.settings.simulator_receipt_retry_seconds
+        attempt = 0
+        while True:
             try:
                 request = self.client.post(url, json=body) if as_json else self.client.post(url, data=body)
                 async with request as response:
@@ -147,8 +153,13 @@ class Simulator:
                     return
             except (aiohttp.ClientError, TimeoutError):
                 message.receipt_status = None
-            await asyncio.sleep(0.5 * 2**attempt)
-        log.warning("receipt could not be delivered", extra={"reference": message.reference})
+            backoff = min(0.5 * 2**attempt, self.settings.simulator_receipt_max_backoff_seconds)
+            attempt += 1
+            if time.monotonic() + backoff > give_up_at:
+                break
+            await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+        self.receipts_dropped += 1
+        log.warning("receipt given up", extra={"reference": message.reference, "attempts": attempt})
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -255,8 +266,11 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # aiohttp: posting thousands of receipts a second with httpx starves this process's loop.
+        # Waiting for one of the pooled connections is not a failed attempt: only connecting and
+        # reading the answer are timed.
         receipts_client = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(total=10)
+            connector=aiohttp.TCPConnector(limit=100),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=10),
         )
         app.state.sim = Simulator(settings, receipts_client)
         app.state.printer = None
@@ -361,6 +375,8 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
                 "duplicate_handovers": s.duplicate_handovers,
                 "duplicate_handovers_by_provider": s.duplicates_by_provider,
                 "send_attempts": s.send_attempts,
+                "receipts_dropped": s.receipts_dropped,
+                "receipts_in_flight": len(s._tasks),
                 "by_provider": s.by_provider,
                 "faults": s.faults,
             }

@@ -18,6 +18,11 @@ class SimulatorSettings(BaseSettings):
     simulator_slow_seconds: float = 3.0
     # Off only for benchmarks that measure the hand-over alone.
     simulator_send_receipts: bool = True
+    # A receipt the receipts service does not take (5xx, no answer) is posted again with backoff
+    # (doubling from half a second up to the maximum) for this long, as real providers keep trying
+    # for hours; then it is given up and counted in /api/stats as ``receipts_dropped``.
+    simulator_receipt_retry_seconds: float = 4 * 3600.0
+    simulator_receipt_max_backoff_seconds: float = 60.0
     # The print provider's drop (the letter-sender's NOTIFY_LETTERS_PRINT_BUCKET), read through S3.
     simulator_printer: bool = True
     simulator_print_poll_seconds: float = 2.0
