@@ -1,0 +1,93 @@
+"""The platform's PostgreSQL (a server of the test's own, started by ``deploy/local/infra.sh``) is
+stopped with a fast shutdown under steady load through the public API, kept down 20 s and started
+again. Sends go on from cached configuration; every notification the API accepted is delivered and
+projected once PostgreSQL is back, none is handed to a provider twice, and the API answers every
+request within its bound."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.load import LoadResult, send_sms_load
+from tests.faults.verdict import check_fault_run
+from tests.support.local_postgres import LocalPostgres
+from tests.support.platform import Platform, free_ports, running_platform
+
+RATE = 40  # sends a second
+SECONDS = 40
+STOP_AT, START_AT = 8.0, 28.0
+# By then the platform must have recovered by itself: every send accepted again.
+RECOVERED_BY = 33.0
+
+
+@pytest.fixture(scope="module")
+def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(Path(tmp_path_factory.mktemp("postgres-state")), free_ports(1)[0])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(scope="module")
+def own_database(own_postgres: LocalPostgres) -> str:
+    return own_postgres.create_database(f"notify_faults_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def platform_on_own_postgres(
+    own_database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    logs = Path(tmp_path_factory.mktemp("postgres-restart-logs"))
+    with running_platform(own_database, logs, NOTIFY_DATABASE_URL=own_database) as platform:
+        yield platform
+
+
+@pytest.mark.timeout(600)
+def test_restarting_postgres_under_load_loses_nothing_and_sends_nothing_twice(
+    own_postgres: LocalPostgres, own_database: str, platform_on_own_postgres: Platform
+) -> None:
+    platform = platform_on_own_postgres
+    faults: list[str] = []
+    back: list[float] = []
+
+    def inject() -> None:
+        time.sleep(STOP_AT)
+        own_postgres.stop()
+        faults.append("stopped PostgreSQL (fast shutdown)")
+        time.sleep(START_AT - STOP_AT)
+        own_postgres.start()
+        back.append(time.monotonic())
+        faults.append("started PostgreSQL")
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    load: LoadResult = asyncio.run(
+        send_sms_load(
+            platform.api_url,
+            platform.credentials["NOTIFY_API_KEY_LIVE"],
+            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
+            rate=RATE,
+            seconds=SECONDS,
+        )
+    )
+    injector.join()
+    print(f"{'; '.join(faults)}; {load.summary()}\n{load.timeline()}")
+    assert len(faults) == 2
+
+    check_fault_run(
+        "PostgreSQL stopped (fast) for 20 s",
+        load,
+        database_url=own_database,
+        simulator_url=platform.simulator_url,
+        back_at=back[0],
+        recovered_by=RECOVERED_BY,
+    )
