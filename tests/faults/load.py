@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 import jwt
+
+from tests.support.platform import Platform
 
 
 @dataclass
@@ -112,3 +116,43 @@ async def send_sms_load(
             tasks.append(asyncio.create_task(one(due)))
         await asyncio.gather(*tasks)
     return result
+
+
+def load_under_fault(
+    platform: Platform,
+    *,
+    rate: float,
+    seconds: float,
+    break_at: float,
+    breaking: Callable[[], str],
+    mend_at: float,
+    mending: Callable[[], str],
+) -> tuple[LoadResult, list[str], float]:
+    """Steady SMS load through ``platform``'s API while, in a thread of its own, ``breaking`` runs
+    ``break_at`` seconds in and ``mending`` at ``mend_at``; each returns what it did. Returns the
+    load, what was done, and the monotonic time the fault was mended."""
+    done: list[str] = []
+    mended: list[float] = []
+
+    def inject() -> None:
+        time.sleep(break_at)
+        done.append(breaking())
+        time.sleep(mend_at - break_at)
+        done.append(mending())
+        mended.append(time.monotonic())
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    load = asyncio.run(
+        send_sms_load(
+            platform.api_url,
+            platform.credentials["NOTIFY_API_KEY_LIVE"],
+            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
+            rate=rate,
+            seconds=seconds,
+        )
+    )
+    injector.join()
+    print(f"{'; '.join(done)}; {load.summary()}\n{load.timeline()}")
+    assert len(done) == 2, done
+    return load, done, mended[0]

@@ -21,7 +21,7 @@ from notify_common.kafka import TopicNames
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
 from tests.conftest import _delete_topics
-from tests.faults.load import LoadResult, send_sms_load
+from tests.faults.load import load_under_fault
 from tests.faults.settle import handed_over, repeated_handovers, wait_for_final
 from tests.support.kafka_cluster import KafkaCluster
 from tests.support.platform import Platform, running_platform
@@ -77,15 +77,13 @@ def test_killing_the_leader_broker_loses_nothing_and_sends_nothing_twice(
     leaders = kafka_cluster.leaders(requested)
     victim = leaders.most_common(1)[0][0]
 
-    faults: list[str] = []
-
-    def inject() -> None:
-        time.sleep(KILL_AT)
+    def kill() -> str:
         kafka_cluster.kill(victim)
-        faults.append(f"killed node {victim} (leader of {leaders[victim]} request partitions)")
-        time.sleep(RESTART_AT - KILL_AT)
+        return f"killed node {victim} (leader of {leaders[victim]} request partitions)"
+
+    def restart() -> str:
         kafka_cluster.start()
-        faults.append(f"restarted node {victim}")
+        return f"restarted node {victim}"
 
     stop = threading.Event()
     health: list[tuple[float, float]] = []
@@ -102,25 +100,21 @@ def test_killing_the_leader_broker_loses_nothing_and_sends_nothing_twice(
 
     prober = threading.Thread(target=probe)
     prober.start()
-    injector = threading.Thread(target=inject)
-    injector.start()
-    load: LoadResult = asyncio.run(
-        send_sms_load(
-            platform.api_url,
-            platform.credentials["NOTIFY_API_KEY_LIVE"],
-            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
+    try:
+        load, _, _ = load_under_fault(
+            platform,
             rate=RATE,
             seconds=SECONDS,
+            break_at=KILL_AT,
+            breaking=kill,
+            mend_at=RESTART_AT,
+            mending=restart,
         )
-    )
-    injector.join()
-    stop.set()
-    prober.join()
+    finally:
+        stop.set()
+        prober.join()
     slow = [(round(at), round(took, 1)) for at, took in health if took > 1]
     print(f"healthz slower than 1 s at: {slow}")
-    print(f"{'; '.join(faults)}; {load.summary()}\n{load.timeline()}")
-
-    assert len(faults) == 2
     assert load.max_latency < ANSWER_BOUND_S, f"{load.summary()}\n{load.timeline()}"
     # A refusal is allowed only as a prompt 503 the client can retry; nothing else.
     assert all(a.status == 503 and a.retry_after for a in load.refused()), load.refused()[:5]

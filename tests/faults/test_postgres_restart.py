@@ -6,16 +6,13 @@ request within its bound."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.faults.load import LoadResult, send_sms_load
+from tests.faults.load import load_under_fault
 from tests.faults.verdict import check_fault_run
 from tests.support.local_postgres import LocalPostgres
 from tests.support.platform import Platform, free_ports, running_platform
@@ -56,38 +53,24 @@ def test_restarting_postgres_under_load_loses_nothing_and_sends_nothing_twice(
     own_postgres: LocalPostgres, own_database: str, platform_on_own_postgres: Platform
 ) -> None:
     platform = platform_on_own_postgres
-    faults: list[str] = []
-    back: list[float] = []
 
-    def inject() -> None:
-        time.sleep(STOP_AT)
+    def stop() -> str:
         own_postgres.stop()
-        faults.append("stopped PostgreSQL (fast shutdown)")
-        time.sleep(START_AT - STOP_AT)
-        own_postgres.start()
-        back.append(time.monotonic())
-        faults.append("started PostgreSQL")
+        return "stopped PostgreSQL (fast shutdown)"
 
-    injector = threading.Thread(target=inject)
-    injector.start()
-    load: LoadResult = asyncio.run(
-        send_sms_load(
-            platform.api_url,
-            platform.credentials["NOTIFY_API_KEY_LIVE"],
-            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
-            rate=RATE,
-            seconds=SECONDS,
-        )
+    def start() -> str:
+        own_postgres.start()
+        return "started PostgreSQL"
+
+    load, _, back_at = load_under_fault(
+        platform, rate=RATE, seconds=SECONDS, break_at=STOP_AT, breaking=stop, mend_at=START_AT, mending=start
     )
-    injector.join()
-    print(f"{'; '.join(faults)}; {load.summary()}\n{load.timeline()}")
-    assert len(faults) == 2
 
     check_fault_run(
         "PostgreSQL stopped (fast) for 20 s",
         load,
         database_url=own_database,
         simulator_url=platform.simulator_url,
-        back_at=back[0],
+        back_at=back_at,
         recovered_by=RECOVERED_BY,
     )

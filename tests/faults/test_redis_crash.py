@@ -6,15 +6,12 @@ again from zero after the restart."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.faults.load import LoadResult, send_sms_load
+from tests.faults.load import load_under_fault
 from tests.faults.verdict import check_fault_run
 from tests.support.local_redis import LocalRedis
 from tests.support.platform import Platform, free_ports, running_platform
@@ -49,32 +46,24 @@ def test_a_redis_crash_under_load_loses_nothing_and_keeps_the_days_counts(
     own_redis: LocalRedis, database: str, platform_on_own_redis: Platform
 ) -> None:
     platform = platform_on_own_redis
-    faults: list[str] = []
-    back: list[float] = []
 
-    def inject() -> None:
-        time.sleep(KILL_AT)
+    def kill() -> str:
         own_redis.kill()
-        faults.append("killed Redis (SIGKILL)")
-        time.sleep(RESTART_AT - KILL_AT)
-        own_redis.start()
-        back.append(time.monotonic())
-        faults.append("restarted Redis")
+        return "killed Redis (SIGKILL)"
 
-    injector = threading.Thread(target=inject)
-    injector.start()
-    load: LoadResult = asyncio.run(
-        send_sms_load(
-            platform.api_url,
-            platform.credentials["NOTIFY_API_KEY_LIVE"],
-            platform.credentials["NOTIFY_SMS_TEMPLATE_ID"],
-            rate=RATE,
-            seconds=SECONDS,
-        )
+    def restart() -> str:
+        own_redis.start()
+        return "restarted Redis"
+
+    load, _, back_at = load_under_fault(
+        platform,
+        rate=RATE,
+        seconds=SECONDS,
+        break_at=KILL_AT,
+        breaking=kill,
+        mend_at=RESTART_AT,
+        mending=restart,
     )
-    injector.join()
-    print(f"{'; '.join(faults)}; {load.summary()}\n{load.timeline()}")
-    assert len(faults) == 2
 
     # The day's counters of the service: every accepted send is counted, less at most what the
     # append-only file had not yet written when Redis was killed (it is written every second).
@@ -93,7 +82,7 @@ def test_a_redis_crash_under_load_loses_nothing_and_keeps_the_days_counts(
         load,
         database_url=database,
         simulator_url=platform.simulator_url,
-        back_at=back[0],
+        back_at=back_at,
         recovered_by=RECOVERED_BY,
         refusals=frozenset({503, 429}),
     )
