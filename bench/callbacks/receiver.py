@@ -1,11 +1,15 @@
 """A callback receiver for bench/callbacks, run as its own process so its CPU is not counted:
 answers every POST with 200 (keep-alive) and a GET with how many POSTs it has had.
 
-    .venv/bin/python bench/callbacks/receiver.py PORT
+    .venv/bin/python bench/callbacks/receiver.py PORT [CERT_PEM KEY_PEM]
+
+With a certificate and key it serves HTTPS (callback URLs given through the admin API and CLI must
+be https; bench/platform uses it so).
 """
 
 from __future__ import annotations
 
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,4 +42,9 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver)
+    if len(sys.argv) == 4:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()

@@ -1,0 +1,560 @@
+"""bench/platform: the whole platform as users meet it, on this machine, measured end to end.
+
+Every service, Kafka, PostgreSQL, Redis, moto and the provider simulator run as ``make up`` runs
+them (the benchmark runs ``make up``'s script first unless ``--no-up``). A service of the
+benchmark's own is made through the ``notify-admin`` CLI with limits raised, then an open-loop
+generator in this process sends ``POST /v2/notifications/{sms|email}`` with valid JWTs at each rate
+of a series: request ``i`` is due at ``start + i / rate`` whatever happened before, and its latency
+counts from when it was due. After each rate's load the benchmark waits until every accepted
+notification is projected as delivered (or the drain timeout passes), then reports:
+
+* accepted/s and the API's p50/p99/max latency;
+* created→sent and created→delivered p50/p99, read from the projection (``notifications``);
+* whether the backlog drained, and how long after the load it took;
+* CPU seconds per notification for every process of the platform (from ``/proc``: user + system
+  of each service, Kafka, PostgreSQL with all its backends, Redis, moto), counted from the start
+  of the load to the end of the drain, and the generator's own CPU apart;
+* with ``--callbacks``: a delivery-status callback to a local HTTPS receiver (its own process, not
+  counted) for the benchmark service, and how many callbacks arrived. Callback URLs must be https
+  and must not point at private networks, so the platform must have been started with
+  ``NOTIFY_CALLBACK_ALLOWED_NETWORKS=127.0.0.1/32`` and ``SSL_CERT_FILE`` naming the receiver's
+  self-signed certificate (``.local/bench/callback-cert.pem``): the benchmark's own ``make up``
+  does this, but services already running keep the environment they were started with.
+
+It ends by naming the highest rate at which created→sent p99 stayed under 1 s with every accepted
+notification delivered.
+
+    .venv/bin/python bench/platform/run.py [--rates 250,500,1000] [--seconds 30] [--channel sms]
+        [--callbacks] [--drain-timeout 120] [--no-up]
+
+Only loopback is used; the run stops by itself. The platform stays up afterwards (``make down``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shlex
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jwt
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".local"
+TICKS = os.sysconf("SC_CLK_TCK")
+CALLBACK_NETWORKS = "127.0.0.1/32"
+FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
+
+
+# -- the platform's processes and their CPU ---------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def platform_processes() -> dict[str, list[int]]:
+    """Name → pids of everything ``make up`` runs, from its pid files; PostgreSQL counts with all
+    its backends and helpers (children of the postmaster), and a process started by a script
+    counts with its children."""
+    processes: dict[str, list[int]] = {}
+    for pid_file in sorted((STATE / "run").glob("*.pid")):
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (ValueError, IndexError):
+            continue
+        if not Path(f"/proc/{pid}").exists():
+            continue
+        name = pid_file.stem
+        processes[name] = [pid, *_children(pid)]
+    return processes
+
+
+def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for name, pids in processes.items():
+        # Backends come and go: count the postmaster's children as they are now.
+        live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
+        totals[name] = sum(_cpu_seconds(pid) for pid in live)
+    return totals
+
+
+def own_cpu() -> float:
+    usage = os.times()
+    return usage.user + usage.system
+
+
+# -- setting up the benchmark service ---------------------------------------------------------
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        parts = shlex.split(line)
+        if len(parts) == 2 and parts[0] == "export" and "=" in parts[1]:
+            key, value = parts[1].split("=", 1)
+            values[key] = value
+    return values
+
+
+def admin(*args: str) -> str:
+    """``notify-admin`` with the local platform's environment, as a person would run it."""
+    command = f"source {shlex.quote(str(ROOT / 'deploy/local/env.sh'))} >/dev/null && " + shlex.join(
+        [str(ROOT / ".venv/bin/notify-admin"), *args]
+    )
+    env = {**os.environ, "NOTIFY_CALLBACK_ALLOWED_NETWORKS": CALLBACK_NETWORKS}
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"notify-admin {args[0]} failed: {done.stderr.strip()[-400:]}")
+    return done.stdout.strip()
+
+
+@dataclass
+class BenchService:
+    service_id: str
+    api_key: str
+    template_id: str
+
+    def token(self) -> str:
+        key = self.api_key
+        return jwt.encode({"iss": key[-73:-37], "iat": int(time.time())}, key[-36:], algorithm="HS256")
+
+
+def make_service(channel: str) -> BenchService:
+    name = f"Platform benchmark {time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+    created = admin("create-service", "--name", name, "--email-from", "platform.benchmark", "--live")
+    service_id = created.split()[-1]
+    admin(
+        "set-limits",
+        "--service-id",
+        service_id,
+        "--rate-limit",
+        "100000000",
+        "--sms-message-limit",
+        "100000000",
+        "--email-message-limit",
+        "100000000",
+    )
+    key = admin("create-api-key", "--service-id", service_id, "--name", "bench", "--type", "normal")
+    content = "Benchmark message ((n))"
+    template_args = ["--subject", "Benchmark"] if channel == "email" else []
+    template_id = admin(
+        "create-template",
+        "--service-id",
+        service_id,
+        "--name",
+        f"bench {channel}",
+        "--type",
+        channel,
+        "--content",
+        content,
+        *template_args,
+    ).split()[-1]
+    return BenchService(service_id, key.split()[-1], template_id)
+
+
+# -- the open-loop generator ------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    codes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    accepted: list[str] = field(default_factory=list)
+    connections: int = 0
+    seconds: float = 0.0
+
+
+class OpenLoop:
+    """Raw HTTP/1.1 over keep-alive connections: cheap enough that the generator is not what
+    limits the run (its CPU is reported apart)."""
+
+    def __init__(self, url: str, service: BenchService, channel: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.path = f"/v2/notifications/{channel}"
+        self.service, self.channel = service, channel
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.result = LoadResult()
+        self._token, self._token_at = "", 0.0
+
+    def token(self) -> str:
+        now = time.time()
+        if now - self._token_at > 10:  # a token is valid for 30 s either side
+            self._token, self._token_at = self.service.token(), now
+        return self._token
+
+    def body(self, i: int) -> bytes:
+        # Ofcom's drama range, leaving out the smoke-test numbers (000, 111, 222: accepted, never
+        # sent nor stored) and the simulator's failure numbers (002, 003).
+        recipient = (
+            {"phone_number": f"07700900{300 + i % 700}"}
+            if self.channel == "sms"
+            else {"email_address": f"bench-{i % 1000}@example.com"}
+        )
+        return json.dumps(
+            {**recipient, "template_id": self.service.template_id, "personalisation": {"n": str(i)}}
+        ).encode()
+
+    async def connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.idle:
+            return self.idle.pop()
+        self.result.connections += 1
+        return await asyncio.open_connection(self.host, self.port)
+
+    def request(self, i: int) -> bytes:
+        body = self.body(i)
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {self.token()}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    async def exchange(self, i: int) -> tuple[int, bytes, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+        reader, writer = await self.connection()
+        writer.write(self.request(i))
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        match = re.search(rb"(?i)content-length: *(\d+)", head)
+        body = await reader.readexactly(int(match.group(1))) if match else b""
+        return status, body, (reader, writer)
+
+    async def one(self, i: int, due: float) -> None:
+        try:
+            try:
+                status, body, conn = await asyncio.wait_for(self.exchange(i), 30)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # A keep-alive connection the server had closed: once more on a new one.
+                self.idle = []
+                status, body, conn = await asyncio.wait_for(self.exchange(i), 30)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            self.result.codes[0] += 1
+            self.result.latencies.append(time.perf_counter() - due)
+            return
+        self.result.latencies.append(time.perf_counter() - due)
+        self.result.codes[status] += 1
+        if status == 201:
+            self.result.accepted.append(json.loads(body)["id"])
+        self.idle.append(conn)
+
+    async def run(self, rate: float, seconds: float) -> LoadResult:
+        start = time.perf_counter()
+        tasks: set[asyncio.Task[None]] = set()
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(self.one(i, due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+        self.result.seconds = time.perf_counter() - start
+        for _, writer in self.idle:
+            writer.close()
+        return self.result
+
+
+# -- reading the projection -------------------------------------------------------------------
+
+
+def database_url() -> str:
+    port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
+    return os.environ.get("NOTIFY_BENCH_DATABASE_URL", f"postgresql://notify@127.0.0.1:{port}/notify")
+
+
+def settled(ids: list[str]) -> int:
+    with psycopg.connect(database_url()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM notifications WHERE id = ANY(%s::uuid[]) AND status = ANY(%s)",
+            (ids, list(FINAL)),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def percentiles(ids: list[str]) -> dict[str, float]:
+    with psycopg.connect(database_url()) as conn:
+        row = conn.execute(
+            """
+            WITH t AS (
+                SELECT extract(epoch FROM sent_at - created_at) AS sent,
+                       extract(epoch FROM completed_at - created_at) AS done, status
+                FROM notifications WHERE id = ANY(%s::uuid[])
+            )
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY sent),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY sent),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY done),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY done),
+                   count(*) FILTER (WHERE status = 'delivered')
+            FROM t
+            """,
+            (ids,),
+        ).fetchone()
+    assert row is not None
+    names = ("sent_p50", "sent_p99", "delivered_p50", "delivered_p99", "delivered")
+    return {n: float(v) if v is not None else float("nan") for n, v in zip(names, row, strict=True)}
+
+
+# -- one rate ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RateResult:
+    rate: int
+    load: LoadResult
+    drained: bool
+    drain_seconds: float
+    times: dict[str, float]
+    cpu: dict[str, float]
+    generator_cpu: float
+    callbacks: int | None
+
+    @property
+    def accepted(self) -> int:
+        return len(self.load.accepted)
+
+    def cpu_ms_per_notification(self) -> float:
+        return 1000 * sum(self.cpu.values()) / max(self.accepted, 1)
+
+
+async def one_rate(
+    api_url: str,
+    service: BenchService,
+    channel: str,
+    rate: int,
+    seconds: float,
+    drain_timeout: float,
+    receiver: str | None,
+) -> RateResult:
+    processes = platform_processes()
+    callbacks_before = receiver_count(receiver)
+    before, generator_before = cpu_snapshot(processes), own_cpu()
+    load = await OpenLoop(api_url, service, channel).run(rate, seconds)
+    generator_cpu = own_cpu() - generator_before
+    print(f"    load done: {len(load.accepted)} accepted in {load.seconds:.1f} s; draining", flush=True)
+    drain_start = time.perf_counter()
+    drained = False
+    while time.perf_counter() - drain_start < drain_timeout:
+        done = settled(load.accepted)
+        if done >= len(load.accepted):
+            drained = True
+            break
+        print(f"    {done}/{len(load.accepted)} settled", flush=True)
+        await asyncio.sleep(2)
+    drain_seconds = time.perf_counter() - drain_start
+    callbacks: int | None = None
+    if receiver is not None and callbacks_before is not None:
+        # Callbacks follow the delivered status: give them the same drain window.
+        while time.perf_counter() - drain_start < drain_timeout:
+            callbacks = (receiver_count(receiver) or 0) - callbacks_before
+            if callbacks >= len(load.accepted):
+                break
+            await asyncio.sleep(1)
+        callbacks = (receiver_count(receiver) or 0) - callbacks_before
+    after = cpu_snapshot(processes)
+    cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
+    times = percentiles(load.accepted) if load.accepted else {}
+    return RateResult(rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks)
+
+
+def report(result: RateResult) -> None:
+    lat = sorted(result.load.latencies)
+
+    def p(q: float) -> float:
+        return 1000 * lat[min(int(len(lat) * q), len(lat) - 1)] if lat else float("nan")
+
+    def t(name: str) -> float:
+        return result.times.get(name, float("nan"))
+
+    rate = result.accepted / result.load.seconds
+    print(
+        f"  rate {result.rate}/s: accepted {result.accepted} ({rate:.0f}/s), "
+        f"answers {dict(result.load.codes)}, "
+        f"API p50 {p(0.5):.1f} ms p99 {p(0.99):.1f} ms max {p(1.0):.0f} ms"
+    )
+    print(
+        f"    created→sent p50 {t('sent_p50'):.2f} s p99 {t('sent_p99'):.2f} s; "
+        f"created→delivered p50 {t('delivered_p50'):.2f} s p99 {t('delivered_p99'):.2f} s; "
+        f"{'drained' if result.drained else 'NOT drained'} {result.drain_seconds:.0f} s after the load"
+    )
+    if result.callbacks is not None:
+        print(f"    callbacks received: {result.callbacks} of {result.accepted}")
+    per = {name: 1000 * seconds / max(result.accepted, 1) for name, seconds in result.cpu.items()}
+    parts = ", ".join(f"{name} {ms:.3f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+    print(f"    CPU ms per notification: total {result.cpu_ms_per_notification():.3f} ({parts})")
+    generator = 1000 * result.generator_cpu / max(result.accepted, 1)
+    print(f"    generator CPU (not counted): {generator:.3f} ms/notification")
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "rate": result.rate,
+                "accepted": result.accepted,
+                "api_p50_ms": round(p(0.5), 1),
+                "api_p99_ms": round(p(0.99), 1),
+                "sent_p99_s": round(t("sent_p99"), 3),
+                "delivered_p99_s": round(t("delivered_p99"), 3),
+                "drained": result.drained,
+                "cpu_ms_per_notification": round(result.cpu_ms_per_notification(), 3),
+                "callbacks": result.callbacks,
+            }
+        ),
+        flush=True,
+    )
+
+
+CERT, KEY = STATE / "bench/callback-cert.pem", STATE / "bench/callback-key.pem"
+
+
+def callback_certificate() -> None:
+    """A self-signed certificate for 127.0.0.1, made once and kept, so a platform started with
+    ``SSL_CERT_FILE`` naming it stays able to reach the receiver on later runs."""
+    if CERT.exists() and KEY.exists():
+        return
+    CERT.parent.mkdir(parents=True, exist_ok=True)
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=127.0.0.1"
+    command += " -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run(
+        [*command.split(), "-keyout", str(KEY), "-out", str(CERT)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def receiver_count(url: str | None) -> int | None:
+    if url is None:
+        return None
+    context = ssl.create_default_context(cafile=str(CERT))
+    with urllib.request.urlopen(url, timeout=5, context=context) as answer:  # noqa: S310 - loopback
+        return int(answer.read())
+
+
+def start_receiver() -> tuple[subprocess.Popen[bytes], str, str]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    callback_certificate()
+    receiver = [sys.executable, str(ROOT / "bench/callbacks/receiver.py"), str(port), str(CERT), str(KEY)]
+    process = subprocess.Popen(receiver)
+    for _ in range(50):
+        try:
+            receiver_count(f"https://127.0.0.1:{port}/")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return process, f"https://127.0.0.1:{port}/callback", f"https://127.0.0.1:{port}/"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rates", default="250,500,1000,1500,2000", help="sends a second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=30, help="seconds of load at each rate")
+    parser.add_argument("--channel", choices=("sms", "email"), default="sms")
+    parser.add_argument(
+        "--callbacks", action="store_true", help="a delivery-status callback for every notification"
+    )
+    parser.add_argument(
+        "--drain-timeout", type=float, default=120, help="seconds to wait for every status after each rate"
+    )
+    parser.add_argument(
+        "--no-up", action="store_true", help="use the platform already running; do not run make up"
+    )
+    args = parser.parse_args(argv)
+    rates = [int(r) for r in args.rates.split(",") if r.strip()]
+
+    if not args.no_up:
+        print("==> make up (the whole platform; log in .local/logs/bench-platform-up.log)", flush=True)
+        (STATE / "logs").mkdir(parents=True, exist_ok=True)
+        with (STATE / "logs/bench-platform-up.log").open("w") as log:
+            callback_certificate()
+            env = {
+                **os.environ,
+                "NOTIFY_CALLBACK_ALLOWED_NETWORKS": CALLBACK_NETWORKS,
+                "SSL_CERT_FILE": str(CERT),
+            }
+            up = subprocess.run(["bash", str(ROOT / "deploy/local/up.sh")], stdout=log, stderr=log, env=env)
+            if up.returncode:
+                raise SystemExit("make up failed: see .local/logs/bench-platform-up.log")
+    demo = read_env_file(STATE / "demo.env")
+    api_url = demo["NOTIFY_API_URL"]
+    print(f"==> benchmark service ({args.channel}), limits raised through notify-admin", flush=True)
+    service = make_service(args.channel)
+    receiver_process = None
+    receiver_url: str | None = None
+    if args.callbacks:
+        receiver_process, callback_url, receiver_url = start_receiver()
+        admin(
+            "set-callback",
+            "--service-id",
+            service.service_id,
+            "--type",
+            "delivery_status",
+            "--url",
+            callback_url,
+            "--bearer-token",
+            uuid.uuid4().hex,
+        )
+        # The callbacks service reads callback configuration from a cache refreshed every few seconds.
+        time.sleep(5)
+    print(f"==> processes measured: {', '.join(sorted(platform_processes()))}", flush=True)
+    results: list[RateResult] = []
+    try:
+        for rate in rates:
+            print(f"==> {rate}/s for {args.seconds:.0f} s", flush=True)
+            result = asyncio.run(
+                one_rate(api_url, service, args.channel, rate, args.seconds, args.drain_timeout, receiver_url)
+            )
+            report(result)
+            results.append(result)
+    finally:
+        if receiver_process is not None:
+            receiver_process.terminate()
+    good = [
+        r.rate
+        for r in results
+        if r.drained and r.accepted == int(r.rate * args.seconds) and r.times.get("sent_p99", 99) < 1.0
+    ]
+    print(
+        f"==> highest rate with every send accepted and delivered, created→sent p99 < 1 s: "
+        f"{max(good) if good else 'none'}/s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# bench/platform: the whole platform as `make up` runs it, open-loop load through the public API.
+# Three series: SMS, email, and SMS with a delivery-status callback for every notification.
+# Results: docs/benchmarks.md ("Whole platform"). Arguments go to each run (e.g. --seconds 10).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+.venv/bin/python bench/platform/run.py --channel sms "$@"
+.venv/bin/python bench/platform/run.py --no-up --channel email --rates 250,500,1000,1500 "$@"
+.venv/bin/python bench/platform/run.py --no-up --channel sms --callbacks --rates 250,500,1000 "$@"
