@@ -87,6 +87,10 @@ def test_notify_admin_turns_the_apis_on_and_issues_tokens(
     token = capsys.readouterr().out.strip()
     assert alpha_send(api_url, token).status_code == 201
     token_id = admin(api_url, "GET", f"/services/{sandbox.service_id}/alpha-tokens")[0]["id"]
-    assert main(["revoke-alpha-token", "--service-id", sandbox.service_id, "--token-id", token_id]) == 0
+    assert (
+        main(["revoke-alpha-token", "--service-id", sandbox.service_id, "--token-id", token_id, "--yes"]) == 0
+    )
     assert alpha_send(api_url, token).status_code == 403
-    assert main(["revoke-alpha-token", "--service-id", sandbox.service_id, "--token-id", token_id]) == 1
+    assert (
+        main(["revoke-alpha-token", "--service-id", sandbox.service_id, "--token-id", token_id, "--yes"]) == 1
+    )

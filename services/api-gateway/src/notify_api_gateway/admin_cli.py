@@ -21,6 +21,7 @@ from rich.console import Console
 from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey, new_signing_secret
 from notify_api_gateway.legacy.store import IssuedToken, LegacyStore
 from notify_api_gateway.settings import ApiSettings
+from notify_common.confirm import confirm
 from notify_common.db import create_engine
 from notify_common.jobs.direct import DirectJobs
 from notify_common.jobs.sendfile import SendOptions, send_file
@@ -130,9 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--service-id", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--type", choices=("normal", "team", "test"), default="normal")
-    p = sub.add_parser("revoke-api-key", help="revoke an API key")
+    p = sub.add_parser("revoke-api-key", help="revoke an API key (asks first unless --yes)")
     p.add_argument("--service-id", required=True)
     p.add_argument("--key-id", required=True)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p = sub.add_parser("create-template", help="create a template; prints its id")
     p.add_argument("--service-id", required=True)
     p.add_argument("--name", required=True)
@@ -148,9 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--content")
     p.add_argument("--subject")
     p.add_argument("--created-by", help="email address recorded as the editor (default NOTIFY_ADMIN_EMAIL)")
-    p = sub.add_parser("archive-template", help="archive (soft-delete) a template")
+    p = sub.add_parser("archive-template", help="archive (soft-delete) a template (asks first unless --yes)")
     p.add_argument("--service-id", required=True)
     p.add_argument("--template-id", required=True)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p = sub.add_parser("add-team-member", help="add a team member")
     p.add_argument("--service-id", required=True)
     p.add_argument("--email", required=True)
@@ -196,9 +199,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--service-id", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--type", choices=("normal", "team", "test"), default="normal")
-    p = sub.add_parser("revoke-alpha-token", help="revoke an alpha API bearer token")
+    p = sub.add_parser("revoke-alpha-token", help="revoke an alpha API token (asks first unless --yes)")
     p.add_argument("--service-id", required=True)
     p.add_argument("--token-id", required=True)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     _send_csv_parser(sub)
     return parser
 
@@ -330,6 +334,14 @@ async def _combined(created: Awaitable[CreatedKey]) -> str:
     return (await created).combined
 
 
+# Commands that cannot be undone from the command line, and what each asks before acting.
+_DESTRUCTIVE = {
+    "revoke-api-key": "Revoke API key {key_id} of service {service_id}? Clients using it are refused.",
+    "archive-template": "Archive template {template_id} of service {service_id}? It can no longer be sent.",
+    "revoke-alpha-token": "Revoke alpha token {token_id} of {service_id}? Clients using it are refused.",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = ApiSettings()
@@ -340,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "send-csv":
         return send_csv(settings, args)
+    question = _DESTRUCTIVE.get(args.command)
+    if question is not None and not confirm(question.format(**vars(args)), assume_yes=args.yes):
+        return 2
     try:
         result = asyncio.run(run_admin(settings, _command(args)))
     except AdminError as exc:
