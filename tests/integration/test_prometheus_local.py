@@ -8,6 +8,7 @@ a third job points at a port nobody listens on, as a stopped service would."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -186,3 +187,33 @@ def test_stop_ends_the_process_and_status_says_it_is_not_running(tmp_path: Path)
         assert f"stopped prometheus (pid {pid})" in stopped.stdout
         assert not Path(f"/proc/{pid}").exists()
         assert "prometheus not running" in running.infra("status").stderr
+
+
+# Grafana's own variables, replaced as Grafana would before a query reaches Prometheus.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    board = json.loads((ROOT / "deploy" / "grafana" / "notify-platform.json").read_text())
+    return [
+        (panel["title"], target["expr"])
+        for panel in board["panels"]
+        if panel["type"] != "row"
+        for target in panel["targets"]
+    ]
+
+
+def test_every_dashboard_query_parses_and_runs(prometheus: LocalPrometheus) -> None:
+    assert len(dashboard_queries()) >= 20
+    for title, expr in dashboard_queries():
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        assert "$" not in expr, (title, expr)
+        answer = prometheus.api("query", query=expr)
+        assert answer["status"] == "success", (title, expr, answer.get("error"))
+
+
+def test_a_malformed_query_is_refused_so_the_check_above_can_fail(prometheus: LocalPrometheus) -> None:
+    answer = prometheus.api("query", query="sum by (channel (rate(notify_callbacks_total[1m]))")
+    assert answer["status"] == "error"
+    assert answer["errorType"] == "bad_data"
