@@ -36,7 +36,7 @@ def expressions() -> list[str]:
 
 
 def recorded() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for path in RULES.glob("*.yml"):
         for group in yaml.safe_load(path.read_text())["groups"]:
             names.update(rule["record"] for rule in group["rules"] if "record" in rule)
