@@ -1,7 +1,8 @@
 """The local Prometheus (deploy/local/infra.sh, as ``make up`` starts it) scraping the whole platform
-run as real processes: every consumer is scraped as a job named after it, and when the sms-sender
-stops while texts keep being sent, NotifyServiceDown goes pending for it (and for nothing else)
-through Prometheus' HTTP API. The platform runs on topics of its own, beside the package's."""
+run as real processes: every service is scraped as a job named after it, and when the sms-sender
+stops while texts keep being sent, NotifyServiceDown goes pending for it (and for no other
+consumer) through Prometheus' HTTP API. The platform runs on topics of its own, beside the
+package's."""
 
 from __future__ import annotations
 
