@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts (or stops) the backing services of the local platform as this project's own processes:
 # Apache Kafka (KRaft, from Maven Central jars), PostgreSQL and Redis (Debian packages) and moto's
-# server (SES, SNS, S3). State, logs and pid files live under .local/ (PostgreSQL's may live
-# elsewhere, with a link from .local/postgres: see pg_home).
-# Usage: infra.sh start|stop|status|running [component ...]   (components: kafka postgres redis moto)
+# server (SES, SNS, S3), and Prometheus (Debian package) scraping the platform's services. State,
+# logs and pid files live under .local/ (PostgreSQL's may live elsewhere, with a link from
+# .local/postgres: see pg_home).
+# Usage: infra.sh start|stop|status|running [component ...]
+#        (components: kafka postgres redis moto prometheus)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The jars can be shared between checkouts or state folders (the fault tests start clusters of their own).
@@ -13,6 +15,8 @@ PG_HOME="$(readlink -m "$STATE/postgres")"
 PG_DATA="$PG_HOME/data"
 PG_SOCKET_DIR="$PG_HOME/socket"
 REDIS_DIR="$STATE/redis"
+PROMETHEUS_PORT="${NOTIFY_LOCAL_PROMETHEUS_PORT:-19090}"
+PROMETHEUS_DIR="$STATE/prometheus"
 
 java_opts() {  # java_opts NODE: each node logs to kafka.log (node 1) or kafka-N.log
   local heap="-Xms512m -Xmx1g" logname; logname="$(basename "$(kafka_log "${1:-1}")" .log)"
@@ -136,6 +140,48 @@ start_moto() {
   echo $! > "$RUN/moto.pid"
 }
 
+# The jobs Prometheus scrapes, "name:port" each: the platform's services as services.sh starts them
+# (but the provider simulator, which stands in for outside providers), or
+# NOTIFY_LOCAL_PROMETHEUS_TARGETS for a platform on other ports (the tests start theirs on free ones).
+prometheus_targets() {
+  if [[ -n "${NOTIFY_LOCAL_PROMETHEUS_TARGETS:-}" ]]; then echo "$NOTIFY_LOCAL_PROMETHEUS_TARGETS"; return; fi
+  local SERVICES=()
+  eval "$(sed -n '/^SERVICES=(/,/^)/p' "$ROOT/deploy/local/services.sh")"
+  printf '%s\n' "${SERVICES[@]}" | grep -v '^provider-simulator:'
+}
+
+# The configuration, written at every start: one job per service (job = the service's name, as
+# the alert rules and the dashboard expect), the rule files of deploy/prometheus/rules (or
+# NOTIFY_LOCAL_PROMETHEUS_RULES, space-separated paths or globs).
+render_prometheus_conf() {
+  local conf="$1" entry
+  {
+    printf 'global:\n  scrape_interval: 5s\n  scrape_timeout: 4s\n  evaluation_interval: 5s\n'
+    printf 'rule_files:\n'
+    for entry in ${NOTIFY_LOCAL_PROMETHEUS_RULES:-$ROOT/deploy/prometheus/rules/*.yml}; do printf '  - %s\n' "$entry"; done
+    printf 'scrape_configs:\n'
+    for entry in $(prometheus_targets); do
+      printf '  - job_name: %s\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "${entry%%:*}" "${entry##*:}"
+    done
+  } > "$conf"
+}
+
+start_prometheus() {
+  if is_running prometheus; then ok "Prometheus already running on 127.0.0.1:$PROMETHEUS_PORT"; return; fi
+  command -v prometheus >/dev/null || die "prometheus missing: run deploy/local/install.sh"
+  mkdir -p "$PROMETHEUS_DIR/data"
+  render_prometheus_conf "$PROMETHEUS_DIR/prometheus.yml"
+  promtool check config "$PROMETHEUS_DIR/prometheus.yml" >"$LOGS/prometheus-check.log" 2>&1 \
+    || die "the Prometheus configuration does not check (see $LOGS/prometheus-check.log)"
+  step "starting Prometheus on 127.0.0.1:$PROMETHEUS_PORT"
+  nohup prometheus --config.file="$PROMETHEUS_DIR/prometheus.yml" --storage.tsdb.path="$PROMETHEUS_DIR/data" \
+    --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+    >"$LOGS/prometheus.log" 2>&1 &
+  echo $! > "$RUN/prometheus.pid"
+}
+
+prometheus_ready() { curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
+
 kafka_ready() {
   local node
   for node in $(kafka_nodes); do
@@ -156,7 +202,7 @@ stop_postgres() {
   rm -f "$RUN/postgres.pid"
 }
 
-ALL=(kafka postgres redis moto)
+ALL=(kafka postgres redis moto prometheus)
 action="${1:-start}"; shift || true
 components=("$@"); ((${#components[@]})) || components=("${ALL[@]}")
 
@@ -169,6 +215,7 @@ case "$action" in
         moto) wait_for "moto" 30 port_open "$MOTO_PORT" ;;
         kafka) wait_for "Kafka ($KAFKA_BROKERS node$( ((KAFKA_BROKERS > 1)) && echo s))" 90 kafka_ready ;;
         redis) wait_for "Redis" 10 port_open "$REDIS_PORT" ;;
+        prometheus) wait_for "Prometheus" 30 prometheus_ready ;;
       esac
     done
     ;;
@@ -191,8 +238,9 @@ case "$action" in
       for name in "${names[@]}"; do
         if is_running "$name"; then ok "$name running (pid $(cat "$RUN/$name.pid"))"; else warn "$name not running"; fi
       done
+      if [[ $p == prometheus ]] && is_running prometheus; then ok "Prometheus: http://127.0.0.1:$PROMETHEUS_PORT/"; fi
       if [[ $p == postgres && -L "$STATE/postgres" ]]; then ok "PostgreSQL's data: $PG_HOME (linked from $STATE/postgres)"; fi
     done
     ;;
-  *) die "usage: infra.sh start|stop|status|running [kafka|postgres|redis|moto ...]" ;;
+  *) die "usage: infra.sh start|stop|status|running [kafka|postgres|redis|moto|prometheus ...]" ;;
 esac

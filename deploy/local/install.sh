@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the local platform needs and is missing: Debian packages (PostgreSQL, Redis,
-# Java 17, Maven), uv and the Python workspace, Apache Kafka's jars from Maven Central, and the
-# official GOV.UK Notify Node and Java clients that the tests drive (tests/e2e/clients).
+# Java 17, Maven, Prometheus), uv and the Python workspace, Apache Kafka's jars from Maven Central,
+# and the official GOV.UK Notify Node and Java clients that the tests drive (tests/e2e/clients).
 # Idempotent: a second run only checks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -29,6 +29,22 @@ if ((${#missing[@]})); then
   # The Debian packages start system-wide services; ours run as separate instances, so leave theirs be.
 fi
 ok "PostgreSQL ($PG_BIN), Redis, Java, Maven present"
+
+# Debian's prometheus package would start and enable a system-wide prometheus.service (every
+# interface, port 9090). The platform runs its own instance (infra.sh), so while the package
+# installs, policy-rc.d forbids starting services (exit 101), and the unit is then disabled.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  sudo=""; [[ $EUID -eq 0 ]] || sudo="sudo"
+  policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && made_policy=1
+  fi
+  installed=0; apt_install prometheus && installed=1
+  (( made_policy )) && $sudo rm -f "$policy"
+  (( installed )) || die "the prometheus package did not install (see above)"
+  if command -v systemctl >/dev/null; then $sudo systemctl disable --quiet prometheus.service 2>/dev/null || true; fi
+fi
+ok "Prometheus $(prometheus --version 2>&1 | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p') present (run by infra.sh, not as a system service)"
 
 step "uv and the Python workspace"
 if ! command -v uv >/dev/null; then

@@ -12,7 +12,7 @@ for c in kafka postgres redis moto; do
 done
 cleanup() { ((${#to_stop[@]})) && "$ROOT/deploy/local/infra.sh" stop "${to_stop[@]}"; true; }
 trap cleanup EXIT
-"$ROOT/deploy/local/infra.sh" start
+"$ROOT/deploy/local/infra.sh" start kafka postgres redis moto  # not Prometheus: the tests start their own
 
 cd "$ROOT"
 if [[ "${NOTIFY_TEST_SKIP_LINT:-0}" != 1 ]]; then

@@ -6,7 +6,7 @@ Helm comes from the repository's state directory (.local/bin/helm); when it is m
 pinned version is installed by deploy/helm/install-helm.sh, so these tests never skip. Rendered
 objects are checked offline against the Kubernetes JSON schemas bundled by kubernetes-validate,
 in strict mode (unknown fields are errors); the custom resources (Strimzi, KEDA) are checked
-for their structure here.
+for their structure here (the Prometheus Operator's too).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
-CUSTOM_API_GROUPS = ("kafka.strimzi.io/", "keda.sh/")
+CUSTOM_API_GROUPS = ("kafka.strimzi.io/", "keda.sh/", "monitoring.coreos.com/")
 TMP = "/tmp"  # noqa: S108 - where the pods' emptyDir is mounted
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the services must listen on inside a pod
 
@@ -202,6 +202,9 @@ RENDER_CASES: dict[str, tuple[str, ...]] = {
         "kafka.strimziTopics.clusterName=kafka",
         "callbacks.pdb.minAvailable=1",
         "adminConsole.ingress.enabled=true",
+        "monitoring.serviceMonitor.enabled=true",
+        "monitoring.prometheusRule.enabled=true",
+        "monitoring.grafanaDashboard.enabled=true",
     ),
 }
 
@@ -791,6 +794,126 @@ def test_the_console_without_its_secrets_or_the_api_gateway_says_what_is_missing
 def test_the_values_schema_rejects_a_short_console_session_key() -> None:
     stderr = render_fails("adminConsole.secretKey.value=too-short", values="default")
     assert "at '/adminConsole/secretKey/value'" in stderr
+
+
+# --- monitoring: Prometheus Operator and Grafana -------------------------------------------------
+
+MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
+MONITORING_ON = (
+    "monitoring.serviceMonitor.enabled=true",
+    "monitoring.prometheusRule.enabled=true",
+    "monitoring.grafanaDashboard.enabled=true",
+)
+RULE_FILES = ROOT / "deploy" / "prometheus" / "rules"
+DASHBOARD = ROOT / "deploy" / "grafana" / "notify-platform.json"
+
+
+def selects(selector: Manifest, labels: dict[str, str]) -> bool:
+    """Whether a Kubernetes label selector (matchLabels, matchExpressions with In) selects labels."""
+    if not selector["matchLabels"].items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def test_no_monitoring_objects_unless_asked(values: str) -> None:
+    docs = render(values)
+    assert not [d for d in docs if d["kind"] in MONITORING_KINDS]
+    assert "notify-grafana-dashboard" not in of_kind(docs, "ConfigMap")
+    assert chart_defaults()["monitoring"]["serviceMonitor"]["enabled"] is False
+    assert chart_defaults()["monitoring"]["prometheusRule"]["enabled"] is False
+    assert chart_defaults()["monitoring"]["grafanaDashboard"]["enabled"] is False
+
+
+def test_the_monitors_scrape_each_service_that_serves_metrics_once_with_its_name_as_job(values: str) -> None:
+    docs = render(values, *MONITORING_ON)
+    service_monitor = of_kind(docs, "ServiceMonitor")["notify"]["spec"]
+    pod_monitor = of_kind(docs, "PodMonitor")["notify"]["spec"]
+    deployments = by_component(docs, "Deployment")
+    annotated = {
+        name
+        for name, d in deployments.items()
+        if d["spec"]["template"]["metadata"]["annotations"].get("prometheus.io/scrape") == "true"
+    }
+    through_services = {
+        component(s)
+        for s in of_kind(docs, "Service").values()
+        if selects(service_monitor["selector"], s["metadata"]["labels"])
+    }
+    through_pods = {
+        name
+        for name, d in deployments.items()
+        if selects(pod_monitor["selector"], d["spec"]["template"]["metadata"]["labels"])
+    }
+    assert through_services == annotated & HTTP_SERVICES
+    assert through_pods == annotated - HTTP_SERVICES
+    assert "sms-sender" in through_pods
+    assert "api-gateway" in through_services
+    # The job label is the service's name, which the alert rules and the dashboard select on.
+    assert service_monitor["jobLabel"] == pod_monitor["jobLabel"] == "app.kubernetes.io/component"
+    for name in through_services:
+        assert (
+            by_component(docs, "Service")[name]["metadata"]["labels"]["app.kubernetes.io/component"] == name
+        )
+    (endpoint,) = service_monitor["endpoints"]
+    (pod_endpoint,) = pod_monitor["podMetricsEndpoints"]
+    for scrape in (endpoint, pod_endpoint):
+        assert scrape == {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+
+
+def test_the_prometheus_rule_is_made_from_the_platforms_rule_files() -> None:
+    docs = render("production", "monitoring.prometheusRule.enabled=true", "monitoring.labels.release=kps")
+    rule = of_kind(docs, "PrometheusRule")["notify"]
+    assert set(rule) == {"apiVersion", "kind", "metadata", "spec"}
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "kps"
+    in_files = [
+        group
+        for path in sorted(RULE_FILES.glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+    ]
+    assert rule["spec"]["groups"] == in_files
+    assert "NotifyTenSecondPromiseFastBurn" in json.dumps(rule)
+    # The chart reads the very files the local Prometheus and promtool read, not a copy.
+    assert RULE_FILES.resolve() == (CHART / "files" / "prometheus" / "rules").resolve()
+
+
+def test_the_dashboard_config_map_is_labelled_for_the_grafana_sidecar() -> None:
+    docs = render(
+        "default",
+        "monitoring.grafanaDashboard.enabled=true",
+        "monitoring.grafanaDashboard.namespace=monitoring",
+        "monitoring.grafanaDashboard.annotations.grafana_folder=Notify",
+    )
+    config_map = of_kind(docs, "ConfigMap")["notify-grafana-dashboard"]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["namespace"] == "monitoring"
+    assert config_map["metadata"]["annotations"] == {"grafana_folder": "Notify"}
+    assert json.loads(config_map["data"]["notify-platform.json"]) == json.loads(DASHBOARD.read_text())
+    assert DASHBOARD.resolve() == (CHART / "files" / "grafana" / "notify-platform.json").resolve()
+    # Its own namespace unless told otherwise; no monitor objects unless those are asked for.
+    default = render("default", "monitoring.grafanaDashboard.enabled=true")
+    assert of_kind(default, "ConfigMap")["notify-grafana-dashboard"]["metadata"]["namespace"] == "notify"
+    assert not [d for d in default if d["kind"] in MONITORING_KINDS]
+
+
+def test_the_monitoring_objects_are_well_formed_custom_resources() -> None:
+    docs = render("default", *MONITORING_ON, "monitoring.labels.release=kps")
+    custom = [d for d in docs if d["kind"] in MONITORING_KINDS]
+    assert {d["kind"] for d in custom} == MONITORING_KINDS
+    for doc in custom:
+        assert set(doc) == {"apiVersion", "kind", "metadata", "spec"}, doc["kind"]
+        assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+        assert doc["metadata"]["labels"]["release"] == "kps"
+        assert doc["metadata"]["labels"]["app.kubernetes.io/instance"] == RELEASE
+
+
+def test_the_values_schema_rejects_a_misspelt_monitoring_setting() -> None:
+    stderr = render_fails("monitoring.serviceMonitor.enable=true", values="default")
+    assert "additional properties 'enable' not allowed" in stderr
 
 
 # --- NOTES.txt -------------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""The local Prometheus (deploy/local/infra.sh, as ``make up`` starts it) scraping the whole platform
+run as real processes: every service is scraped as a job named after it, and when the sms-sender
+stops while texts keep being sent, NotifyServiceDown goes pending for it (and for no other
+consumer) through Prometheus' HTTP API. The platform runs on topics of its own, beside the
+package's."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from notifications_python_client.notifications import NotificationsAPIClient
+
+from notify_common.provision import provision_topics
+from notify_common.settings import CommonSettings
+from tests.conftest import _delete_topics
+from tests.support.env import ROOT
+from tests.support.local_prometheus import LocalPrometheus, local_prometheus, wait_until
+from tests.support.platform import SERVICES, Platform, free_ports, running_platform
+
+RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
+CONSUMERS = ("projector", "sms-sender", "email-sender", "letter-sender", "callbacks", "job-splitter")
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def own_topics(settings: CommonSettings) -> Iterator[str]:
+    isolated = settings.model_copy(
+        update={"kafka_topic_prefix": f"{settings.kafka_topic_prefix}prom{uuid.uuid4().hex[:6]}."}
+    )
+    asyncio.run(provision_topics(isolated))
+    yield isolated.kafka_topic_prefix
+    asyncio.run(_delete_topics(isolated))
+
+
+@pytest.fixture(scope="module")
+def platform(database: str, own_topics: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    logs = Path(tmp_path_factory.mktemp("monitored-logs"))
+    with running_platform(database, logs, ports, NOTIFY_KAFKA_TOPIC_PREFIX=own_topics) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def prometheus(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrometheus]:
+    targets = {name: s.port for name, s in platform.services.items() if name != "provider-simulator"}
+    with local_prometheus(tmp_path_factory.mktemp("prometheus-state"), targets, RULES) as running:
+        yield running
+
+
+def up(prometheus: LocalPrometheus) -> dict[str, str]:
+    return {r["metric"]["job"]: r["value"][1] for r in prometheus.query("up")}
+
+
+def pending_or_firing(prometheus: LocalPrometheus, alertname: str) -> set[str]:
+    return {
+        a["labels"].get("job", "")
+        for a in prometheus.alerts()
+        if a["labels"]["alertname"] == alertname and a["state"] in ("pending", "firing")
+    }
+
+
+def test_stopping_the_sms_sender_under_sends_raises_service_down_for_it(
+    platform: Platform, prometheus: LocalPrometheus
+) -> None:
+    wait_until("every consumer scraped", lambda: all(up(prometheus).get(c) == "1" for c in CONSUMERS))
+    assert set(up(prometheus)) == set(SERVICES) - {"provider-simulator"}
+    assert pending_or_firing(prometheus, "NotifyServiceDown") & set(CONSUMERS) == set()
+
+    client = NotificationsAPIClient(platform.credentials["NOTIFY_API_KEY_LIVE"], base_url=platform.api_url)
+    template = platform.credentials["NOTIFY_SMS_TEMPLATE_ID"]
+    assert platform.services["sms-sender"].stop() == 0
+    for _ in range(20):
+        client.send_sms_notification(
+            phone_number="07700900123", template_id=template, personalisation={"name": "Ada"}
+        )
+
+    wait_until("the sms-sender seen down", lambda: up(prometheus).get("sms-sender") == "0")
+    down = wait_until(
+        "NotifyServiceDown pending for the sms-sender",
+        lambda: pending_or_firing(prometheus, "NotifyServiceDown") & set(CONSUMERS),
+    )
+    assert down == {"sms-sender"}
+    # Texts keep being accepted while it is down: they wait in Kafka for it.
+    sent = client.send_sms_notification(
+        phone_number="07700900123", template_id=template, personalisation={"name": "Ada"}
+    )
+    assert sent["id"]
