@@ -216,7 +216,7 @@ def test_the_catalogue_reads_the_platforms_series() -> None:
     for name in (
         "notify_notifications_accepted_total",
         "notify_created_to_sent_seconds_bucket",
-        'le="10"',
+        'le=~"10|10.0"',
         "notify_provider_calls_total",
         "notify_consumer_lag",
         'notify_http_requests_total{status=~"5.."}',

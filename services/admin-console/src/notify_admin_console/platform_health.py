@@ -61,8 +61,9 @@ CHARTS = (
         "The share of notifications handed to a provider within 10 seconds of being accepted.",
         "ratio",
         (
+            # Python's client writes the bound as "10.0", Go's as "10"; Prometheus 2 keeps either.
             Query(
-                'sum(rate(notify_created_to_sent_seconds_bucket{le="10"}[5m]))'
+                'sum(rate(notify_created_to_sent_seconds_bucket{le=~"10|10.0"}[5m]))'
                 " / sum(rate(notify_created_to_sent_seconds_count[5m]))",
                 "within 10 seconds",
             ),

@@ -19,6 +19,12 @@ function tick(unit) {
   return (v) => number(v, 0);
 }
 
+// The y axis starts at 0 and ends a little above the highest value (a share never above 100%).
+function top(unit, max) {
+  if (unit === "ratio") return Math.min(1, Math.max(max * 1.2, 0.01));
+  return Math.max(max * 1.1, 0.001);
+}
+
 function element(tag, className, text) {
   const made = document.createElement(tag);
   if (className) made.className = className;
@@ -32,18 +38,24 @@ function draw(chart) {
   plots.get(chart.id)?.destroy();
   plots.delete(chart.id);
   target.dataset.drawn = "false";
-  if (!chart.times.length) return;
+  // From the first point with a value: a platform started a few minutes ago fills the width.
+  const first = Math.max(0, chart.times.findIndex((t, i) => chart.series.some((s) => s.values[i] !== null)));
+  const times = chart.times.slice(first);
+  if (!times.length) return;
   const format = tick(chart.unit);
+  const clock = (t) => new Date(t * 1000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
   const options = {
     width: Math.max(target.clientWidth, 300),
     height: HEIGHT,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { y: { range: (u, min, max) => [Math.min(0, min ?? 0), Math.max(max ?? 1, chart.unit === "ratio" ? 1 : 0.001)] } },
-    axes: [{}, { size: 70, values: (u, splits) => splits.map(format) }],
-    series: [{}, ...chart.series.map((s, i) => ({ label: s.name, stroke: COLOURS[i % COLOURS.length], width: 2 }))],
+    scales: { y: { range: (u, min, max) => [Math.min(0, min ?? 0), top(chart.unit, max ?? 0)] } },
+    axes: [{ values: (u, splits) => splits.map(clock) }, { size: 70, values: (u, splits) => splits.map(format) }],
+    series: [{}, ...chart.series.map((s, i) => ({
+      label: s.name, stroke: COLOURS[i % COLOURS.length], width: 2, points: { size: 5 },
+    }))],
   };
-  const data = [chart.times, ...chart.series.map((s) => s.values)];
+  const data = [times, ...chart.series.map((s) => s.values.slice(first))];
   plots.set(chart.id, new uPlot(options, data, target));
   target.dataset.drawn = chart.series.length ? "true" : "false";
 }
