@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import secrets
 import subprocess
 import threading
@@ -247,11 +248,9 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         exporter.stop()
 
 
-@pytest.fixture(scope="module")
-def health_console(
-    platform: Platform, prometheus_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A console of this module's own, reading this module's Prometheus."""
+@contextmanager
+def _console(platform: Platform, prometheus_url: str, logs: Path) -> Iterator[str]:
+    """A console process of this module's own, reading the Prometheus at ``prometheus_url``."""
     port = free_ports(1)[0]
     process = ServiceProcess(
         "admin-console",
@@ -262,7 +261,7 @@ def health_console(
             NOTIFY_CONSOLE_URL=f"http://127.0.0.1:{port}",
             NOTIFY_PROMETHEUS_URL=prometheus_url,
         ),
-        Path(tmp_path_factory.mktemp("health-console-logs")),
+        logs,
     )
     process.start()
     try:
@@ -270,6 +269,14 @@ def health_console(
         yield process.url
     finally:
         process.kill()
+
+
+@pytest.fixture(scope="module")
+def health_console(
+    platform: Platform, prometheus_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with _console(platform, prometheus_url, tmp_path_factory.mktemp("health-console-logs")) as url:
+        yield url
 
 
 @contextmanager
@@ -356,3 +363,22 @@ def test_people_who_are_not_platform_admins_are_refused_the_health_page(
             assert response is not None
             assert response.status == 403, path
         expect(page.get_by_role("heading", level=1)).to_have_text("You’re not allowed to see this page")
+
+
+def test_with_prometheus_unreachable_the_page_says_so_and_still_renders(
+    browser: Browser, console: Console, platform: Platform, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_ports(1)[0]}"
+    account = _account(console, platform_admin=True)
+    with _console(platform, nowhere, tmp_path) as url, _signed_in(browser, url, account) as page:
+        response = page.goto("/platform-admin/health")
+        assert response is not None
+        assert response.status == 200
+        expect(page.locator("#health-status")).to_contain_text(
+            f"Prometheus is not answering, so there is nothing to show: Prometheus at {nowhere} is not answering."
+        )
+        expect(page.locator("#chart-accepted-latest tbody")).to_have_text("No data")
+        expect(page.locator("#health-targets tbody")).to_have_text("No services known to Prometheus")
+        expect(page.locator("#health")).to_have_attribute("data-updated-at", re.compile(r"\d+"))
+        expect(page.locator("#chart-accepted canvas")).to_have_count(0)
+        _axe_check_under_csp(page)
