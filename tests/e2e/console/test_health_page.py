@@ -178,7 +178,7 @@ def _account(console: Console, *, platform_admin: bool) -> Account:
     return Account(email, password, totp)
 
 
-def _wait_for_data(prometheus_url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _wait_for_data(prometheus_url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     """Until both targets have been scraped and the live exporter's rate over the page's last
     aligned step has a value: the page's first load then shows everything."""
     deadline = time.monotonic() + timeout
