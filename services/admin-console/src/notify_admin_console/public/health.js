@@ -38,6 +38,7 @@ function draw(chart) {
   plots.get(chart.id)?.destroy();
   plots.delete(chart.id);
   target.dataset.drawn = "false";
+  if (!chart.series.length) return; // nothing measured yet: the table below says "No data"
   // From the first point with a value: a platform started a few minutes ago fills the width.
   const first = Math.max(0, chart.times.findIndex((t, i) => chart.series.some((s) => s.values[i] !== null)));
   const times = chart.times.slice(first);
@@ -57,7 +58,7 @@ function draw(chart) {
   };
   const data = [times, ...chart.series.map((s) => s.values.slice(first))];
   plots.set(chart.id, new uPlot(options, data, target));
-  target.dataset.drawn = chart.series.length ? "true" : "false";
+  target.dataset.drawn = "true";
 }
 
 function latestValues(chart) {
