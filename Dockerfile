@@ -12,9 +12,10 @@
 # dependencies, installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and
 # writes nothing outside /tmp, so it runs under a read-only root filesystem.
 #
-# The admin-console image also holds GOV.UK Frontend's CSS, JavaScript, fonts and images, built by
-# a Node stage from services/admin-console/package-lock.json (npm ci, build-assets.mjs). Only that
-# image's build needs the Node image; every other service takes an empty folder instead.
+# The admin-console image also holds GOV.UK Frontend's CSS, JavaScript, fonts and images and uPlot
+# (the platform health page's charts), built by a Node stage from
+# services/admin-console/package-lock.json (npm ci, build-assets.mjs). Only that image's build
+# needs the Node image; every other service takes an empty folder instead.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -36,7 +37,7 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund --loglevel=error && \
     node build-assets.mjs && \
     mv src/notify_admin_console/static /static && \
-    test -f /static/govuk-frontend.min.css
+    test -f /static/govuk-frontend.min.css && test -f /static/uplot/uPlot.esm.js
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS assets-none

@@ -54,7 +54,7 @@ fi
 (cd "$ROOT" && uv sync --frozen --all-packages --quiet)
 ok "Python environment in $ROOT/.venv ($(uv --version))"
 
-step "admin console assets (GOV.UK Frontend, axe-core) from npm"
+step "admin console assets (GOV.UK Frontend, uPlot, axe-core) from npm"
 "$ROOT/services/admin-console/install-assets.sh"
 ok "built into services/admin-console/src/notify_admin_console/static"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the console's front-end packages from package-lock.json (GOV.UK Frontend, and axe-core
-# for the browser tests) and copies GOV.UK Frontend's built files into the package's static folder.
+# Installs the console's front-end packages from package-lock.json (GOV.UK Frontend, uPlot, and
+# axe-core for the browser tests) and copies GOV.UK Frontend's and uPlot's built files into the
+# package's static folder.
 # Idempotent: does nothing when the lock file has not changed since the last run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -1,6 +1,7 @@
-"""The console application: the composition root. One httpx client to the api-gateway, signed
-session cookies, the app-wide permission rule (``security.enforce``), GOV.UK Frontend's files and
-the console's own under ``/static`` and ``/assets``, and the error pages."""
+"""The console application: the composition root. One httpx client to the api-gateway, one to
+Prometheus (the platform health page), signed session cookies, the app-wide permission rule
+(``security.enforce``), GOV.UK Frontend's files and the console's own under ``/static`` and
+``/assets``, and the error pages."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ from notify_admin_console import (
     pages_auth,
     pages_folders,
     pages_go_live,
+    pages_health,
     pages_integration,
     pages_manage,
     pages_send,
     pages_templates,
 )
 from notify_admin_console.api import AdminApi, AdminApiError
+from notify_admin_console.prometheus import PrometheusClient
 from notify_admin_console.security import PUBLIC, CsrfFailure, Forbidden, Redirect, enforce, rule
 from notify_admin_console.settings import ConsoleSettings
 from notify_admin_console.web import HERE, page, redirect
@@ -43,6 +46,7 @@ PAGE_MODULES = (
     pages_manage,
     pages_integration,
     pages_go_live,
+    pages_health,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -65,13 +69,18 @@ def page_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
             yield from page_routes(inner.routes)
 
 
-def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = None) -> FastAPI:
+def create_app(
+    settings: ConsoleSettings,
+    client: httpx.AsyncClient | None = None,
+    prometheus: httpx.AsyncClient | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.check_production_ready()
         log.info("starting", extra={"settings": settings.redacted()})
         yield
         await app.state.api.client.aclose()
+        await app.state.prometheus.client.aclose()
 
     if settings.admin_api_token is None:
         raise ValueError(
@@ -90,6 +99,10 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
         client
         or httpx.AsyncClient(base_url=settings.api_base_url, timeout=settings.console_api_timeout_seconds),
         settings.admin_api_token.get_secret_value(),
+    )
+    app.state.prometheus = PrometheusClient(
+        prometheus
+        or httpx.AsyncClient(base_url=settings.prometheus_url, timeout=settings.prometheus_timeout_seconds)
     )
     app.add_middleware(
         SessionMiddleware,

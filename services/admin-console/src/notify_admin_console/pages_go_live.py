@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from notify_admin_console.api import AdminApiError
-from notify_admin_console.security import SIGNED_IN, Forbidden, member, rule
-from notify_admin_console.web import api, flash, page, redirect, user
+from notify_admin_console.security import SIGNED_IN, member, rule
+from notify_admin_console.web import api, flash, page, platform_admin_only, redirect, user
 
 router = APIRouter()
 REVIEWING = "Your request to go live is being reviewed"
@@ -39,15 +39,10 @@ async def go_live_post(request: Request, service_id: str) -> Any:
     return redirect(f"/services/{service_id}/go-live")
 
 
-def _platform_admin(request: Request) -> None:
-    if not user(request).get("platform_admin"):
-        raise Forbidden
-
-
 @router.get("/platform-admin/go-live-requests", response_class=HTMLResponse)
 @rule(SIGNED_IN)
 async def requests(request: Request) -> HTMLResponse:
-    _platform_admin(request)
+    platform_admin_only(request)
     found = await api(request).get("/admin/console/go-live-requests")
     return await page(request, "go_live_requests.html", requests=found)
 
@@ -55,7 +50,7 @@ async def requests(request: Request) -> HTMLResponse:
 @router.post("/platform-admin/go-live-requests/{request_service_id}/approve", response_class=HTMLResponse)
 @rule(SIGNED_IN)
 async def approve(request: Request, request_service_id: str) -> Any:
-    _platform_admin(request)
+    platform_admin_only(request)
     client = api(request)
     service = await client.call("PATCH", f"/admin/services/{request_service_id}", json={"live": True})
     await client.post(

@@ -20,6 +20,9 @@ class ConsoleSettings(CommonSettings):
     console_session_hours: float = Field(default=20.0, gt=0)
     console_idle_minutes: float = Field(default=120.0, gt=0)
     console_api_timeout_seconds: float = Field(default=15.0, gt=0)
+    # The platform health page reads the platform's series from this Prometheus (its HTTP API).
+    prometheus_url: str = "http://127.0.0.1:19090"
+    prometheus_timeout_seconds: float = Field(default=5.0, gt=0)
 
     def check_production_ready(self) -> None:
         super().check_production_ready()

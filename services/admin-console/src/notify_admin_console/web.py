@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from notify_admin_console.api import AdminApi
-from notify_admin_console.security import PERMISSIONS, csrf_token, has_permission
+from notify_admin_console.security import PERMISSIONS, Forbidden, csrf_token, has_permission
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -53,6 +53,12 @@ def api(request: Request) -> AdminApi:
 def user(request: Request) -> dict[str, Any]:
     found: dict[str, Any] = request.state.user
     return found
+
+
+def platform_admin_only(request: Request) -> None:
+    """Refuses (403) anyone but a platform admin; pages for the whole platform call it first."""
+    if not user(request).get("platform_admin"):
+        raise Forbidden
 
 
 def can(request: Request, service_id: str, *permissions: str) -> bool:
