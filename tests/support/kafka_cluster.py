@@ -6,6 +6,7 @@ the shared one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.support.env import ROOT
 
@@ -87,6 +89,25 @@ class KafkaCluster:
     def start(self) -> None:
         """Starts every node that is not running and waits until all are ready."""
         self._infra("start", "kafka")
+
+    def wait_answering(self, timeout: float = 120.0) -> None:
+        """Waits until every node answers a metadata request (a restarted broker opens its port
+        only once it has loaded its logs, but the log line ``start`` waits for may be an old one)."""
+        asyncio.run(asyncio.wait_for(self._answering(), timeout))
+
+    async def _answering(self) -> None:
+        while True:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5_000)
+            try:
+                await admin.start()
+                if len((await admin.describe_cluster())["brokers"]) == self.brokers:
+                    return
+            except KafkaError:
+                pass
+            finally:
+                with contextlib.suppress(KafkaError):
+                    await admin.close()
+            await asyncio.sleep(0.2)
 
     def stop(self) -> None:
         self._infra("stop", "kafka")
