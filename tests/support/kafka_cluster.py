@@ -91,8 +91,8 @@ class KafkaCluster:
         self._infra("start", "kafka")
 
     def wait_answering(self, timeout: float = 120.0) -> None:
-        """Waits until every node answers a metadata request (a restarted broker opens its port
-        only once it has loaded its logs, but the log line ``start`` waits for may be an old one)."""
+        """Waits until every node answers a metadata request: after a restart, ``start`` may return
+        on the readiness line an earlier start left in the node's log."""
         asyncio.run(asyncio.wait_for(self._answering(), timeout))
 
     async def _answering(self) -> None:
