@@ -1,14 +1,22 @@
 """Fixtures of the fault suite: faults are injected into dependencies of the suite's own (a Kafka
-cluster, a Redis) or into the platform's processes, never into the shared backing services."""
+cluster, a single broker, a Redis) or into the platform's processes, never into the shared backing
+services."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from notify_common.provision import provision_topics
+from notify_common.settings import CommonSettings
+from tests.conftest import _delete_topics
 from tests.support.kafka_cluster import KafkaCluster, free_base_port
+from tests.support.platform import Platform, running_platform
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +27,47 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def single_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """One Kafka broker of the module's own (broker and controller in one process, replication 1),
+    as ``make up`` runs by default."""
+    broker = KafkaCluster(Path(tmp_path_factory.mktemp("kafka-broker")), free_base_port(), brokers=1)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            broker.resume(1)  # a test that failed while the broker was hung
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+def platform_on_single_broker(
+    database: str,
+    settings: CommonSettings,
+    single_broker: KafkaCluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    """The whole platform on ``single_broker``, with topics of its own."""
+    ours = settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": single_broker.bootstrap,
+            "kafka_topic_prefix": f"faults-{uuid.uuid4().hex[:6]}.",
+            "kafka_topic_replication_factor": 1,
+            "kafka_topic_min_insync_replicas": 1,
+        }
+    )
+    asyncio.run(provision_topics(ours))
+    try:
+        with running_platform(
+            database,
+            Path(tmp_path_factory.mktemp("single-broker-logs")),
+            NOTIFY_KAFKA_BOOTSTRAP_SERVERS=ours.kafka_bootstrap_servers,
+            NOTIFY_KAFKA_TOPIC_PREFIX=ours.kafka_topic_prefix,
+        ) as platform:
+            yield platform
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run(_delete_topics(ours))

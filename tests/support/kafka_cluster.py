@@ -1,10 +1,12 @@
-"""A three-node Apache Kafka cluster of a test's own, started by ``deploy/local/infra.sh`` (the same
-script as ``NOTIFY_LOCAL_KAFKA_BROKERS=3 make up``) in a temporary state folder on free ports, so a
-test can kill and restart one broker without touching the shared one."""
+"""A three-node Apache Kafka cluster of a test's own (or a single broker, ``brokers=1``), started by
+``deploy/local/infra.sh`` (the same script as ``NOTIFY_LOCAL_KAFKA_BROKERS=3 make up``) in a
+temporary state folder on free ports, so a test can kill, hang and restart a broker without touching
+the shared one."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.support.env import ROOT
 
@@ -51,13 +54,18 @@ def kafka_libs() -> Path:
 class KafkaCluster:
     state: Path
     base_port: int
+    brokers: int = 3
+
+    @property
+    def nodes(self) -> tuple[int, ...]:
+        return tuple(range(1, self.brokers + 1))
 
     @property
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
             "NOTIFY_STATE_DIR": str(self.state),
-            "NOTIFY_LOCAL_KAFKA_BROKERS": "3",
+            "NOTIFY_LOCAL_KAFKA_BROKERS": str(self.brokers),
             "NOTIFY_LOCAL_KAFKA_PORT": str(self.base_port),
             "NOTIFY_LOCAL_KAFKA_CONTROLLER_PORT": str(self.base_port + 1),
             "NOTIFY_KAFKA_LIBS_DIR": str(kafka_libs()),
@@ -65,7 +73,7 @@ class KafkaCluster:
 
     @property
     def bootstrap(self) -> str:
-        return ",".join(f"127.0.0.1:{self.port(n)}" for n in NODES)
+        return ",".join(f"127.0.0.1:{self.port(n)}" for n in self.nodes)
 
     def port(self, node: int) -> int:
         return self.base_port + 10 * (node - 1)
@@ -82,6 +90,25 @@ class KafkaCluster:
         """Starts every node that is not running and waits until all are ready."""
         self._infra("start", "kafka")
 
+    def wait_answering(self, timeout: float = 120.0) -> None:
+        """Waits until every node answers a metadata request: after a restart, ``start`` may return
+        on the readiness line an earlier start left in the node's log."""
+        asyncio.run(asyncio.wait_for(self._answering(), timeout))
+
+    async def _answering(self) -> None:
+        while True:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5_000)
+            try:
+                await admin.start()
+                if len((await admin.describe_cluster())["brokers"]) == self.brokers:
+                    return
+            except KafkaError:
+                pass
+            finally:
+                with contextlib.suppress(KafkaError):
+                    await admin.close()
+            await asyncio.sleep(0.2)
+
     def stop(self) -> None:
         self._infra("stop", "kafka")
 
@@ -92,6 +119,13 @@ class KafkaCluster:
     def kill(self, node: int) -> None:
         """SIGKILL: the broker gets no chance to hand over leadership or flush."""
         os.kill(self.pid(node), signal.SIGKILL)
+
+    def pause(self, node: int) -> None:
+        """SIGSTOP: the broker hangs with its connections open; nothing answers until ``resume``."""
+        os.kill(self.pid(node), signal.SIGSTOP)
+
+    def resume(self, node: int) -> None:
+        os.kill(self.pid(node), signal.SIGCONT)
 
     def leaders(self, topics: list[str]) -> Counter[int]:
         """How many partitions of these topics each node leads."""

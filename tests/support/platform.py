@@ -54,6 +54,14 @@ class Platform:
     def simulator_url(self) -> str:
         return self.services["provider-simulator"].url
 
+    def exited(self) -> dict[str, int | None]:
+        """The services whose process has ended, with its exit code."""
+        return {
+            name: s.process.returncode if s.process else None
+            for name, s in self.services.items()
+            if s.process is None or s.process.poll() is not None
+        }
+
 
 @contextmanager
 def running_platform(

@@ -32,7 +32,8 @@ class EmailSenderSettings(CommonSettings):
     email_concurrency: int = Field(default=50, ge=1)
     email_batch_size: int = Field(default=200, ge=1)
     email_claim_lease_seconds: float = 60.0
-    email_max_attempts: int = Field(default=12, ge=1)
+    # 57 attempts, 1 s doubling to 300 s: retried for about 4 hours, as the sms-sender.
+    email_max_attempts: int = Field(default=57, ge=1)
     email_retry_base_delay_seconds: float = 1.0
     email_retry_max_delay_seconds: float = 300.0
     email_throttle_delay_seconds: float = 1.0

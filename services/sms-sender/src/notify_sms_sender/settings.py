@@ -43,8 +43,10 @@ class SmsSenderSettings(CommonSettings):
     # How long an in-doubt claim (its earlier call's outcome unknown) waits for a receipt before
     # it is sent again, when its provider has no status lookup; at most a third of the lease.
     sms_recovery_window_seconds: float = Field(default=10.0, ge=0)
-    # Retry budget: attempts in all, and the backoff between them; then technical-failure.
-    sms_max_attempts: int = Field(default=12, ge=1)
+    # Retry budget: attempts in all, and the backoff between them; then technical-failure. 57
+    # attempts, 1 s doubling to 300 s: the last retry comes about 4 hours after the first failure,
+    # as GOV.UK Notify retries a failed provider call (48 times, 5 minutes apart).
+    sms_max_attempts: int = Field(default=57, ge=1)
     sms_retry_base_delay_seconds: float = 1.0
     sms_retry_max_delay_seconds: float = 300.0
     sms_throttle_delay_seconds: float = 1.0
