@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from notify_api_gateway.admin_cli import store
 from notify_api_gateway.settings import ApiSettings
 from tests.faults.load import send_sms_load
@@ -22,6 +24,7 @@ from tests.support.platform import Platform, running_platform
 TOKEN = "fault-suite-callback-token"  # a test receiver's bearer token
 CALLBACK_TIMEOUT_S = 180.0
 LOOPBACK = "127.0.0.0/8,::1/128"
+COMPLETED_AT = text("SELECT id, completed_at FROM notifications WHERE id = ANY(CAST(:ids AS uuid[]))")
 
 
 @dataclass
@@ -94,11 +97,14 @@ class CallbackCounts:
     other_webhook_id: list[str]  # notifications whose repeats carried another webhook-id
     other_service_attempts: int
     other_service_delivered: int
+    lags: list[float]  # per delivered notification: seconds from its delivery to its first callback
 
     def line(self, fault: str) -> str:
+        lags = sorted(self.lags) or [0.0]
         return (
             f"CALLBACKS {fault}: missing {len(self.missing)}, repeated {self.repeated}, "
-            f"repeats with another webhook-id {len(self.other_webhook_id)}; the other service's "
+            f"repeats with another webhook-id {len(self.other_webhook_id)}, from delivery to "
+            f"callback median {lags[len(lags) // 2]:.0f} s, max {lags[-1]:.0f} s; the other service's "
             f"failing receiver was called {self.other_service_attempts} times "
             f"({self.other_service_delivered} answered 200)"
         )
@@ -112,7 +118,9 @@ def _by_notification(requests: list[Received], path: str) -> dict[str, list[Rece
     return got
 
 
-def wait_for_callbacks(receiver: HttpsReceiver, delivered: list[str], timeout: float) -> CallbackCounts:
+def wait_for_callbacks(
+    receiver: HttpsReceiver, delivered: list[str], database_url: str, timeout: float
+) -> CallbackCounts:
     """Waits until every id in ``delivered`` had its ``delivered`` callback answered 200 (or the
     timeout), then counts what the receiver got."""
     deadline = time.monotonic() + timeout
@@ -126,10 +134,24 @@ def wait_for_callbacks(receiver: HttpsReceiver, delivered: list[str], timeout: f
         time.sleep(1)
     webhook_ids = {i: Counter(c.webhook_id for c in calls) for i, calls in load.items()}
     other = [r for r in requests if r.path == "/other/failing"]
+    completed = completed_at(database_url, sorted(done & wanted))
+    lags = [min(c.at for c in load[i]) - completed[i] for i in completed]
     return CallbackCounts(
         missing=sorted(wanted - done),
         repeated=sum(len(calls) - 1 for i, calls in load.items() if i in wanted),
         other_webhook_id=sorted(i for i, ids in webhook_ids.items() if len(ids) > 1 or None in ids),
         other_service_attempts=len(other),
         other_service_delivered=sum(1 for r in other if r.status == 200),
+        lags=lags,
     )
+
+
+def completed_at(database_url: str, ids: list[str]) -> dict[str, float]:
+    """When each notification reached its final status, as projected (epoch seconds)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(COMPLETED_AT, {"ids": ids}).all()
+    finally:
+        engine.dispose()
+    return {str(i): at.timestamp() for i, at in rows if at is not None}

@@ -81,7 +81,7 @@ def kill_and_restart(
         back_at=back_at,
         recovered_by=RECOVERED_BY,
     )
-    counts = wait_for_callbacks(receiver, load.accepted, CALLBACK_TIMEOUT_S)
+    counts = wait_for_callbacks(receiver, load.accepted, database, CALLBACK_TIMEOUT_S)
     print(counts.line(fault))
     assert counts.missing == [], counts.line(fault)
     assert counts.other_webhook_id == [], counts.other_webhook_id[:5]

@@ -1,8 +1,8 @@
 """A callback receiver over HTTPS on loopback, with a self-signed certificate made for it (callback
 URLs must be https). It runs in a process of its own, so its TLS work never slows the test's load
 generator. It answers 200 (503 on paths ending in ``/failing``, for a receiver that is down) and
-appends every request, one JSON line each, to a file: its path, its ``webhook-id`` header and its
-body. Connections are kept alive (HTTP/1.1), so a burst of callbacks is not a burst of TLS
+appends every request, one JSON line each, to a file: its path, its ``webhook-id`` header, its
+body and when it came. Connections are kept alive (HTTP/1.1), so a burst of callbacks is not a burst of TLS
 handshakes. A platform process trusts the certificate when started with ``SSL_CERT_FILE`` set to
 ``HttpsReceiver.certificate``."""
 
@@ -32,6 +32,7 @@ class Received:
     webhook_id: str | None
     status: int  # what the receiver answered
     body: dict[str, Any]
+    at: float  # when it was received (epoch seconds)
 
 
 @dataclass
@@ -79,6 +80,7 @@ def serve(port: int, cert: Path, key: Path, received: Path) -> None:
                 "webhook_id": self.headers.get("webhook-id"),
                 "status": status,
                 "body": json.loads(body),
+                "at": time.time(),
             }
             with lock:
                 out.write(json.dumps(line) + "\n")
