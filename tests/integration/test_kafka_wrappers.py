@@ -4,16 +4,27 @@ backoff through the retry topic, and dead-lettering of what cannot be handled.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from notify_common import topics
+from notify_common import codec, topics
 from notify_common.errors import PermanentError, RetryableError
 from notify_common.events import NotificationPending
-from notify_common.kafka import BatchConsumer, EventProducer, Received, RetryPolicy, connection_options
+from notify_common.kafka import (
+    H_ATTEMPT,
+    H_NOT_BEFORE,
+    H_ORIGINAL_TOPIC,
+    BatchConsumer,
+    EventProducer,
+    Received,
+    RetryPolicy,
+    connection_options,
+)
 from notify_common.settings import CommonSettings
 
 GROUP = topics.GROUP_CALLBACKS  # any declared group; its topics live under the test's own prefix
@@ -238,3 +249,39 @@ async def test_an_unavailable_dependency_holds_the_records_back_without_spending
     await consume_until(kafka, producer, handle_again, lambda: len(again) >= 1)
     await asyncio.sleep(0.5)
     assert [r.event for r in again] == [later]  # what was handled after the outage was committed
+
+
+async def test_a_retry_not_due_for_minutes_does_not_hold_back_a_retry_due_now_behind_it(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    # Two records in one partition of the retry topic (same key): one on a late attempt, due in two
+    # minutes, and behind it one due now (another notification's first retry).
+    late, due_now = pending(1), pending(2)
+    key = b"same-partition"
+    now_ms = int(time.time() * 1000)
+    for event, attempt, not_before in ((late, 4, now_ms + 120_000), (due_now, 1, now_ms)):
+        headers = [
+            (H_ORIGINAL_TOPIC, topics.NOTIFICATION_STATUS.encode()),
+            (H_ATTEMPT, str(attempt).encode()),
+            (H_NOT_BEFORE, str(not_before).encode()),
+        ]
+        await producer.send_raw(topics.retry_topic(GROUP), codec.encode(event), key, headers)
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        handled.extend(batch)
+
+    await consume_until(kafka, producer, handle, lambda: any(r.event == due_now for r in handled))
+    assert [r.event for r in handled] == [due_now]
+
+    # The late record was moved behind it, not lost: it is still in the retry topic, still due later.
+    again: list[Received] = []
+
+    async def handle_again(batch: Sequence[Received]) -> None:
+        again.extend(batch)
+
+    with contextlib.suppress(TimeoutError):
+        await consume_until(kafka, producer, handle_again, lambda: bool(again), timeout=3)
+    assert again == []
+    raw = await read_topic_raw(kafka, topics.retry_topic(GROUP))
+    assert raw.count(codec.encode(late)) >= 1

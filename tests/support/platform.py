@@ -8,7 +8,7 @@ import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notify_api_gateway.admin_cli import demo
@@ -42,9 +42,22 @@ def free_ports(count: int) -> list[int]:
 
 
 @dataclass
+class Replica(ServiceProcess):
+    """A further process of a service, as a second pod of a Deployment: the same executable and
+    environment, a port and a log of its own."""
+
+    replica: int = 2
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.name}-{self.replica}.log"
+
+
+@dataclass
 class Platform:
     services: dict[str, ServiceProcess]
     credentials: dict[str, str]
+    replicas: list[Replica] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -61,6 +74,22 @@ class Platform:
             for name, s in self.services.items()
             if s.process is None or s.process.poll() is not None
         }
+
+    def add_replicas(self, names: list[str]) -> list[Replica]:
+        """Starts one more process of each service in ``names`` and waits until each is ready (for
+        a consumer: assigned partitions of its group). They are killed with the platform."""
+        started = []
+        for name, port in zip(names, free_ports(len(names)), strict=True):
+            first = self.services[name]
+            replica = Replica(
+                name, port, first.env, first.log_dir, replica=2 + sum(r.name == name for r in self.replicas)
+            )
+            self.replicas.append(replica)
+            replica.start()
+            started.append(replica)
+        for replica in started:
+            replica.wait_ready()
+        return started
 
 
 @contextmanager
@@ -84,12 +113,13 @@ def running_platform(
     }
     settings = ApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
     credentials = asyncio.run(demo(settings))
+    platform = Platform(services=services, credentials=credentials)
     try:
         for service in services.values():
             service.start()
         for service in services.values():
             service.wait_ready()
-        yield Platform(services=services, credentials=credentials)
+        yield platform
     finally:
-        for service in services.values():
+        for service in [*services.values(), *platform.replicas]:
             service.kill()

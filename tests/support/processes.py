@@ -37,17 +37,23 @@ class ServiceProcess:
         self.process = subprocess.Popen([str(executable)], env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
+        # One client for the whole wait: each new httpx client loads the CA bundle (tens of
+        # milliseconds of CPU holding the GIL), which, five times a second, starves a load
+        # generator running in the same process while a service restarts under load.
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.name} exited with {self.process.returncode}: see {self.log_path}"
+                    )
+                try:
+                    if client.get(f"{self.url}/readyz").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready after {timeout}s: see {self.log_path}")
 
     def stop(self, timeout: float = 30.0) -> int:

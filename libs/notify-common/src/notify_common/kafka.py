@@ -207,6 +207,19 @@ class RetryPolicy:
         return float(min(self.unavailable_max_delay_s, self.unavailable_base_delay_s * 2.0**exponent))
 
 
+# A retry record not yet due holds its partition back (Kafka reads a partition in order), so records
+# behind it that are due sooner (another notification's earlier attempt, whose backoff is shorter)
+# would wait for it. When one of the records fetched behind it is due more than this much sooner,
+# it is moved to the end of the retry topic instead; otherwise its partition is paused until it is
+# due, and fetched again at least this often to see what has arrived behind it.
+RETRY_LOOK_AGAIN_S = 5.0
+
+
+def _due(record: ConsumerRecord[bytes, bytes]) -> float:
+    """When a retry record is due (epoch seconds; 0 without the header)."""
+    return int(_header(record, H_NOT_BEFORE) or 0) / 1000
+
+
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:
@@ -246,24 +259,46 @@ class RecordRouter:
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
     ) -> tuple[list[Received], dict[TopicPartition, int]]:
         """The decoded records of a ``getmany`` answer and the next offset to commit for each
-        partition once they are handled. A retry record not yet due rewinds and pauses its
-        partition until it is (the rest of that partition's records are fetched again)."""
+        partition once they are handled. A retry record not yet due is moved to the end of the
+        retry topic if a record fetched behind it is due sooner (``RETRY_LOOK_AGAIN_S``); otherwise
+        it rewinds and pauses its partition until it is due (the rest of that partition's records
+        are fetched again)."""
         ready: list[Received] = []
         ends: dict[TopicPartition, int] = {}
         for tp, records in batches.items():
-            for record in records:
+            for i, record in enumerate(records):
                 if tp.topic == self._retry_physical:
-                    due = int(_header(record, H_NOT_BEFORE) or 0) / 1000
+                    due = _due(record)
                     if due > time.time():
+                        sooner = any(_due(r) < due - RETRY_LOOK_AGAIN_S for r in records[i + 1 :])
+                        if sooner and await self._moved_behind(record):
+                            ends[tp] = record.offset + 1
+                            continue
                         consumer.seek(tp, record.offset)
                         consumer.pause(tp)
-                        self._paused_until[tp] = time.monotonic() + (due - time.time())
+                        wait = min(due - time.time(), RETRY_LOOK_AGAIN_S)
+                        self._paused_until[tp] = time.monotonic() + wait
                         break
                 received = await self._decode(record)
                 if received is not None:
                     ready.append(received)
                 ends[tp] = record.offset + 1
         return ready, ends
+
+    async def _moved_behind(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Re-publish a retry record not yet due to the end of the retry topic (same key, value
+        and headers, so the same due time and attempt); False if that could not be done."""
+        try:
+            await self._producer.send_raw(
+                self.retry_topic, record.value, record.key, list(record.headers or ())
+            )
+        except Exception as exc:
+            log.warning(
+                "retry record not moved behind sooner ones",
+                extra={**self._log_extra, "partition": record.partition, "error": type(exc).__name__},
+            )
+            return False
+        return True
 
     def resume_due_partitions(self, consumer: AIOKafkaConsumer) -> None:
         if not self._paused_until:
