@@ -16,7 +16,8 @@ from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
 from tests.conftest import _delete_topics
 from tests.support.kafka_cluster import KafkaCluster, free_base_port
-from tests.support.platform import Platform, running_platform
+from tests.support.local_postgres import LocalPostgres
+from tests.support.platform import Platform, free_ports, running_platform
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,19 @@ def platform_on_single_broker(
     finally:
         with contextlib.suppress(Exception):
             asyncio.run(_delete_topics(ours))
+
+
+@pytest.fixture(scope="module")
+def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    """A PostgreSQL of the module's own, to stop, restart or hang."""
+    server = LocalPostgres(Path(tmp_path_factory.mktemp("postgres-state")), free_ports(1)[0])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(scope="module")
+def own_database(own_postgres: LocalPostgres) -> str:
+    return own_postgres.create_database(f"notify_faults_{uuid.uuid4().hex[:8]}")

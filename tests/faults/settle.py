@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -48,3 +49,16 @@ def repeated_handovers(simulator_url: str) -> int:
     """Hand-overs of a reference the providers had already been given (each a message sent twice)."""
     stats = httpx.get(f"{simulator_url}/api/stats", timeout=30).json()
     return int(stats["duplicate_handovers"])
+
+
+def receipts_taken_between(simulator_url: str, start: datetime, end: datetime) -> int:
+    """Receipts the receipts service took (answered below 500) between ``start`` and ``end``."""
+    messages = httpx.get(f"{simulator_url}/api/messages", timeout=30).json()["messages"]
+    taken = (datetime.fromisoformat(m["receipt_sent_at"]) for m in messages if m["receipt_sent_at"])
+    return sum(start <= at <= end for at in taken)
+
+
+def receipts_not_taken(simulator_url: str) -> tuple[int, int]:
+    """Receipt posts the receipts service did not take (each posted again), and receipts given up."""
+    stats = httpx.get(f"{simulator_url}/api/stats", timeout=30).json()
+    return int(stats["receipts_retried"]), int(stats["receipts_dropped"])

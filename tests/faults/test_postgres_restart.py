@@ -2,20 +2,22 @@
 stopped with a fast shutdown under steady load through the public API, kept down 20 s and started
 again. Sends go on from cached configuration; every notification the API accepted is delivered and
 projected once PostgreSQL is back, none is handed to a provider twice, and the API answers every
-request within its bound."""
+request within its bound. The receipts posted while it is down are taken without it (none refused
+for the provider to post again) and applied once it is back."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.faults.load import load_under_fault
+from tests.faults.settle import receipts_not_taken, receipts_taken_between
 from tests.faults.verdict import check_fault_run
 from tests.support.local_postgres import LocalPostgres
-from tests.support.platform import Platform, free_ports, running_platform
+from tests.support.platform import Platform, running_platform
 
 RATE = 40  # sends a second
 SECONDS = 40
@@ -25,26 +27,18 @@ RECOVERED_BY = 33.0
 
 
 @pytest.fixture(scope="module")
-def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    server = LocalPostgres(Path(tmp_path_factory.mktemp("postgres-state")), free_ports(1)[0])
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture(scope="module")
-def own_database(own_postgres: LocalPostgres) -> str:
-    return own_postgres.create_database(f"notify_faults_{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture(scope="module")
 def platform_on_own_postgres(
     own_database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     logs = Path(tmp_path_factory.mktemp("postgres-restart-logs"))
-    with running_platform(own_database, logs, NOTIFY_DATABASE_URL=own_database) as platform:
+    # Receipts come 1 to 6 s after a send, so those of the sends just before the fault arrive during it.
+    with running_platform(
+        own_database,
+        logs,
+        NOTIFY_DATABASE_URL=own_database,
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN="1000",
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX="6000",
+    ) as platform:
         yield platform
 
 
@@ -53,13 +47,16 @@ def test_restarting_postgres_under_load_loses_nothing_and_sends_nothing_twice(
     own_postgres: LocalPostgres, own_database: str, platform_on_own_postgres: Platform
 ) -> None:
     platform = platform_on_own_postgres
+    window: list[datetime] = []
 
     def stop() -> str:
+        window.append(datetime.now(UTC))
         own_postgres.stop()
         return "stopped PostgreSQL (fast shutdown)"
 
     def start() -> str:
         own_postgres.start()
+        window.append(datetime.now(UTC))
         return "started PostgreSQL"
 
     load, _, back_at = load_under_fault(
@@ -74,3 +71,9 @@ def test_restarting_postgres_under_load_loses_nothing_and_sends_nothing_twice(
         back_at=back_at,
         recovered_by=RECOVERED_BY,
     )
+    # Receipts posted while it was down were taken at once, none refused or left to retry.
+    during = receipts_taken_between(platform.simulator_url, *window)
+    retried, dropped = receipts_not_taken(platform.simulator_url)
+    print(f"receipts taken while PostgreSQL was down: {during}; posted again: {retried}; given up: {dropped}")
+    assert during > 0
+    assert (retried, dropped) == (0, 0)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -23,6 +24,7 @@ INFRA = ROOT / "deploy" / "local" / "infra.sh"
 class LocalPostgres:
     state: Path
     port: int
+    _frozen: list[int] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -49,6 +51,26 @@ class LocalPostgres:
     def stop(self) -> None:
         """A fast shutdown (``pg_ctl -m fast``): open sessions are ended at once."""
         self.infra("stop")
+
+    def freeze(self) -> int:
+        """Stops every process of the server with SIGSTOP (the postmaster first, so it forks no
+        more): connections stay open and nothing answers, as on a hung host. Returns how many."""
+        postmaster = int((self.state / "run" / "postgres.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGSTOP)
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        self._frozen = [postmaster, *(int(pid) for pid in children)]
+        for pid in self._frozen[1:]:
+            os.kill(pid, signal.SIGSTOP)
+        return len(self._frozen)
+
+    def thaw(self) -> None:
+        """Continues what ``freeze`` stopped (the postmaster last)."""
+        for pid in reversed(self._frozen):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._frozen = []
 
     def create_database(self, name: str) -> str:
         """Creates ``name``, migrates it to head and returns its URL."""

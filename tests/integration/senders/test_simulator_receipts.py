@@ -42,6 +42,7 @@ async def test_a_receipt_refused_for_longer_than_fifteen_seconds_worth_of_tries_
     assert [c.answered for c in receiver.calls] == [503] * 12 + [200]
     assert message.receipt_sent_at is not None
     assert simulator.receipts_dropped == 0
+    assert simulator.receipts_retried == 12
 
 
 async def test_a_receipt_given_up_after_the_window_is_counted() -> None:

@@ -40,6 +40,7 @@ GROUP_LETTER_SENDER = "letter-sender"
 GROUP_PROJECTOR = "projector"
 GROUP_CALLBACKS = "callbacks"
 GROUP_JOB_SPLITTER = "job-splitter"
+GROUP_RECEIPTS = "receipts"
 
 # Requests: one priority lane and one bulk lane per channel, so that a big CSV job never queues
 # in front of another service's one-off sign-in code (see docs/adr/0002-fairness-lanes.md).
@@ -54,6 +55,9 @@ NOTIFICATION_STATUS = "notify.notification.status"
 JOBS = "notify.jobs"
 INBOUND_SMS = "notify.inbound-sms"
 CALLBACK_OUTCOMES = "notify.callback-outcomes"
+# Receipts and inbound texts the receipts service took while it could not ask the database whether
+# they are genuine: its own consumer checks them later and passes on only those that are.
+RECEIPTS_UNCHECKED = "notify.receipts.unchecked"
 
 FOREVER = -1
 REQUEST_RETENTION = 7 * DAY_MS
@@ -156,6 +160,13 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         30 * DAY_MS,
         "Every attempt to call a service's callback URL",
         consumer_groups=(GROUP_PROJECTOR,),
+    ),
+    Topic(
+        RECEIPTS_UNCHECKED,
+        6,
+        PERSONAL_DATA_RETENTION,
+        "Receipts and inbound texts taken while the database could not check them, checked later",
+        consumer_groups=(GROUP_RECEIPTS,),
     ),
 )
 

@@ -8,7 +8,9 @@ Template versions never change once written, so they are cached for longer.
 While PostgreSQL cannot be reached, configuration loaded less than ``config_stale_seconds`` ago
 keeps being served (sends go on; the event log, not the database, records what was accepted) and
 the database is asked again only after another ``config_cache_seconds``; configuration never
-loaded, or loaded longer ago, is not guessed at: the error stands (a 503 for the client).
+loaded, or loaded longer ago, is not guessed at: the error stands (a 503 for the client). Until a
+load succeeds again, that asking is done in the background: a request is served what is cached at
+once instead of waiting for the bound of a database that is known not to answer (a hung one).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -141,11 +143,17 @@ class Repository:
         self._versions: dict[tuple[str, str, int], Template] = {}
         self._loading: dict[str, asyncio.Future[ServiceConfig | None]] = {}
         self._loading_templates: dict[tuple[str, str], asyncio.Future[Template | None]] = {}
+        # Set when a load found the database unreachable, cleared when one succeeds.
+        self._unreachable = False
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def service_config(self, service_id: str) -> ServiceConfig | None:
         hit = self._configs.get(service_id)
         if hit is not None and hit.expires > time.monotonic():
             return hit.value
+        stale = self._while_unreachable(self._configs, service_id, self._loading, self._load_config)
+        if stale is not None:
+            return stale.value
         # One load per service at a time: concurrent requests wait for it instead of stampeding.
         loading = self._loading.get(service_id)
         if loading is None:
@@ -166,7 +174,35 @@ class Repository:
             return self._stale(cache, key, exc)
         now = time.monotonic()
         cache[key] = _Cached(now + self._cache_seconds, now + self._stale_seconds, value)
+        self._unreachable = False
         return value
+
+    def _while_unreachable(
+        self,
+        cache: dict[K, _Cached[V]],
+        key: K,
+        loadings: dict[K, asyncio.Future[V]],
+        load: Callable[[K], Awaitable[V]],
+    ) -> _Cached[V] | None:
+        """While the database is known to be unreachable, the cached entry (if still servable),
+        with the database asked again in the background (one load per key at a time)."""
+        hit = cache.get(key)
+        if not self._unreachable or hit is None or hit.stale <= time.monotonic():
+            return None
+        if key not in loadings:
+            loading = asyncio.ensure_future(load(key))
+            loadings[key] = loading
+            refresh = asyncio.ensure_future(self._refresh(cache, key, loading))
+            self._background.add(refresh)
+
+            def done(task: asyncio.Task[V]) -> None:
+                self._background.discard(task)
+                loadings.pop(key, None)
+                if not task.cancelled():
+                    task.exception()  # an error here was the stale entry's to serve; nothing to raise
+
+            refresh.add_done_callback(done)
+        return hit
 
     async def _join(self, cache: dict[K, _Cached[V]], key: K, loading: asyncio.Future[V]) -> V:
         """Wait for a load another request started (the same fallback if the database is down)."""
@@ -178,6 +214,8 @@ class Repository:
     def _stale(self, cache: dict[K, _Cached[V]], key: K, exc: Exception) -> V:
         hit = cache.get(key)
         now = time.monotonic()
+        if is_unavailable(exc):
+            self._unreachable = True
         if hit is None or hit.stale <= now or not is_unavailable(exc):
             raise exc
         hit.expires = now + max(self._cache_seconds, RETRY_SECONDS)
@@ -288,6 +326,11 @@ class Repository:
         hit = self._templates.get(key)
         if hit is not None and hit.expires > time.monotonic():
             return hit.value
+        stale = self._while_unreachable(
+            self._templates, key, self._loading_templates, lambda k: self._load_template(*k)
+        )
+        if stale is not None:
+            return stale.value
         loading = self._loading_templates.get(key)
         if loading is not None:
             return await self._join(self._templates, key, loading)

@@ -57,6 +57,8 @@ class Simulator:
         self.duplicates_by_provider: dict[str, int] = {}
         # Receipts given up after the retry window, and receipts still being posted or retried.
         self.receipts_dropped = 0
+        # Receipt posts the receipts service did not take (an error or no answer), each posted again.
+        self.receipts_retried = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def forget(self) -> None:
@@ -66,6 +68,7 @@ class Simulator:
         self.duplicates_by_provider.clear()
         self.send_attempts = 0
         self.receipts_dropped = 0
+        self.receipts_retried = 0
 
     @property
     def fault(self) -> str:
@@ -153,6 +156,7 @@ class Simulator:
                     return
             except (aiohttp.ClientError, TimeoutError):
                 message.receipt_status = None
+            self.receipts_retried += 1
             backoff = min(0.5 * 2**attempt, self.settings.simulator_receipt_max_backoff_seconds)
             attempt += 1
             if time.monotonic() + backoff > give_up_at:
@@ -376,6 +380,7 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
                 "duplicate_handovers_by_provider": s.duplicates_by_provider,
                 "send_attempts": s.send_attempts,
                 "receipts_dropped": s.receipts_dropped,
+                "receipts_retried": s.receipts_retried,
                 "receipts_in_flight": len(s._tasks),
                 "by_provider": s.by_provider,
                 "faults": s.faults,

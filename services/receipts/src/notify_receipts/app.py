@@ -6,6 +6,11 @@ Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provide
 we could not record. SMS and letter receipts carry our notification id as their reference; SES
 events carry SES's MessageId, which is resolved through the ``provider_references`` projection
 (waiting briefly for a send event the receipt overtook; see docs/lifecycle.md).
+
+An SMS or letter receipt, or an inbound text, is checked against the database within a short bound
+(the provider claimed the notification; a service owns the number). When the database cannot
+answer in time, it is taken unchecked instead (``unchecked.py``): written to Kafka, answered at
+once, and checked later by this service's own consumer.
 """
 
 from __future__ import annotations
@@ -29,11 +34,11 @@ from prometheus_client import Counter
 
 from notify_common import topics
 from notify_common.db import create_engine
-from notify_common.errors import RetryableError
+from notify_common.errors import DependencyUnavailableError, RetryableError
 from notify_common.events import Event, now
-from notify_common.kafka import EventProducer
+from notify_common.kafka import BatchConsumer, EventProducer
 from notify_common.outbound import parse_networks
-from notify_receipts import domain, sns_sms_poller
+from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
 from notify_receipts.lookups import Lookups
@@ -72,20 +77,34 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = EventProducer(settings, client_id="receipts")
         polling = settings.sns_receipts_active()
-        engine = create_engine(settings, pool_size=5 if polling else 4)  # the poller holds one
+        # Checks in a request wait at most the bound; the consumer's checks may wait longer.
+        engine = create_engine(settings, pool_size=4, timeout=settings.receipts_check_wait_seconds)
+        consumer_wait = settings.receipts_consumer_wait_seconds
+        consumer_engine = create_engine(settings, pool_size=2, timeout=consumer_wait)
+        poller_engine = create_engine(settings, pool_size=2) if polling else None  # the poller holds one
         client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer
         app.state.lookups = Lookups(engine)
+        consumer = BatchConsumer(
+            settings,
+            group=topics.GROUP_RECEIPTS,
+            topics=topics.topics_read_by(topics.GROUP_RECEIPTS),
+            handler=unchecked.UncheckedHandler(Lookups(consumer_engine), producer).handle,
+            producer=producer,
+            max_records=200,
+        )
+        await consumer.start()
+        consuming = asyncio.create_task(consumer.run())
         app.state.client = client
         app.state.sns = SnsVerifier(
             certificates or HttpCertificateSource(client), settings.sns_trusted_url_pattern
         )
         poller = (
             asyncio.create_task(
-                sns_sms_poller.run_from_settings(settings, engine, app.state.lookups, producer)
+                sns_sms_poller.run_from_settings(settings, poller_engine, Lookups(poller_engine), producer)
             )
-            if polling
+            if poller_engine is not None
             else None
         )
         yield
@@ -93,9 +112,13 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+        consumer.request_stop()
+        await consuming
         await producer.stop()
         await client.aclose()
-        await engine.dispose()
+        for each in (engine, consumer_engine, poller_engine):
+            if each is not None:
+                await each.dispose()
 
     app = FastAPI(title="Receipts", lifespan=lifespan, docs_url=None, redoc_url=None)
     allowed_sources = parse_networks(settings.receipts_allowed_networks)
@@ -126,16 +149,33 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _error("unauthorised", 401)
         return None
 
-    async def claimed_by(request: Request, references: list[str], provider: str) -> bool:
-        """Every reference is a notification this provider was given: a receipt for anything else
-        is refused and records nothing."""
+    async def taken(request: Request, provider: str, events: list[Event]) -> bool:
+        """Records the receipts ``events`` if every one is for a notification this provider was
+        given, and returns True; returns False (recording nothing) if one is not. When the
+        database cannot tell in time, they are taken unchecked, to be checked later."""
         lookups: Lookups = request.app.state.lookups
-        return await lookups.claimed_by(references, provider)
+        producer: EventProducer = request.app.state.producer
+        try:
+            claimed = await lookups.claimed_by([str(e.notification_id) for e in events], provider)
+        except DependencyUnavailableError:
+            await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
+            unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
+            log.warning(
+                "database unavailable: receipts taken to be checked later",
+                extra={"provider": provider, "records": len(events)},
+            )
+            return True
+        if not claimed:
+            return False
+        await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+        return True
 
     async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
         await producer.publish(topic, event)
         return JSONResponse({"result": "success"})
+
+    success = {"result": "success"}
 
     @app.post("/notifications/sms/mmg")
     async def mmg(request: Request) -> JSONResponse:
@@ -148,12 +188,12 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _error("MMG callback failed: invalid body")
         if not _valid_id(cid):
             return _error("MMG callback with invalid reference")
-        if not await claimed_by(request, [cid], "mmg"):
-            return _error("MMG callback for an unknown reference", 404)
         substatus = body.get("substatus")
         detail = f"mmg status {status}" + (f"/{substatus}" if substatus is not None else "")
         event = domain.receipt_event(cid, "mmg", mmg_outcome(status), detail)
-        return await record(request, topics.NOTIFICATION_STATUS, event)
+        if not await taken(request, "mmg", [event]):
+            return _error("MMG callback for an unknown reference", 404)
+        return JSONResponse(success)
 
     @app.post("/notifications/sms/firetext")
     async def firetext(request: Request) -> JSONResponse:
@@ -163,13 +203,13 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         reference, status = form.get("reference", ""), form.get("status", "")
         if not status or not _valid_id(reference):
             return _error("Firetext callback failed: invalid body")
-        if not await claimed_by(request, [reference], "firetext"):
-            return _error("Firetext callback for an unknown reference", 404)
         code = form.get("code")
         outcome = firetext_outcome(status, code)
         detail = f"firetext status {status}" + (f"/{code}" if code else "")
         event = domain.receipt_event(reference, "firetext", outcome, detail)
-        return await record(request, topics.NOTIFICATION_STATUS, event)
+        if not await taken(request, "firetext", [event]):
+            return _error("Firetext callback for an unknown reference", 404)
+        return JSONResponse(success)
 
     @app.post("/notifications/email/ses")
     async def ses(request: Request) -> Response:
@@ -237,10 +277,10 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         outcome = print_outcome(job_status)
         if not _valid_id(job_id) or outcome is None:
             return _error("letter callback with invalid reference or status")
-        if not await claimed_by(request, [job_id], PRINT_PROVIDER):
+        event = domain.receipt_event(job_id, PRINT_PROVIDER, outcome, f"print job {job_status.lower()}")
+        if not await taken(request, PRINT_PROVIDER, [event]):
             return _error("letter callback for an unknown reference", 404)
-        event = domain.receipt_event(job_id, "dvla", outcome, f"print job {job_status.lower()}")
-        return await record(request, topics.NOTIFICATION_STATUS, event)
+        return JSONResponse(success)
 
     @app.post("/notifications/letter/returned")
     async def letters_returned(request: Request) -> JSONResponse:
@@ -252,14 +292,10 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _error("returned letters: invalid body")
         if not references or not all(_valid_id(r) for r in references):
             return _error("returned letters: invalid references")
-        if not await claimed_by(request, references, PRINT_PROVIDER):
+        events = [domain.receipt_event(r, PRINT_PROVIDER, "returned_letter", "returned") for r in references]
+        if not await taken(request, PRINT_PROVIDER, events):
             return _error("returned letters: unknown references", 404)
-        producer: EventProducer = request.app.state.producer
-        await producer.publish_many(
-            (topics.NOTIFICATION_STATUS, domain.receipt_event(r, "dvla", "returned_letter", "returned"))
-            for r in references
-        )
-        return JSONResponse({"result": "success", "count": len(references)})
+        return JSONResponse({**success, "count": len(references)})
 
     @app.post("/notifications/sms/receive/mmg")
     async def mmg_inbound(request: Request) -> JSONResponse:
@@ -287,7 +323,19 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     async def _inbound(request: Request, text: domain.InboundText) -> JSONResponse:
         lookups: Lookups = request.app.state.lookups
-        owner = await lookups.inbound_service(text.notify_number, domain.local_format(text.notify_number))
+        producer: EventProducer = request.app.state.producer
+        try:
+            owner = await lookups.inbound_service(text.notify_number, domain.local_format(text.notify_number))
+        except DependencyUnavailableError:
+            # Taken for the service that will be found to own the number, if any (``unchecked.py``).
+            event = domain.inbound_event(text, domain.UNKNOWN_SERVICE)
+            await producer.publish(topics.RECEIPTS_UNCHECKED, event)
+            unchecked.TAKEN.labels(kind=unchecked.INBOUND_SMS).inc()
+            log.warning(
+                "database unavailable: inbound text taken to be checked later",
+                extra={"provider": text.provider, "inbound_sms_id": event.inbound_sms_id},
+            )
+            return JSONResponse({"status": "ok"})
         if owner is None:
             # Acknowledged, as in Notify: the provider must not keep retrying a number we don't own.
             log.warning("inbound text for an unknown number dropped", extra={"provider": text.provider})
@@ -296,7 +344,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         # As in Notify, a received text's notify_number is the service's inbound number as it is
         # held, not as this provider happened to write it.
         event = domain.inbound_event(replace(text, notify_number=number), service_id)
-        await request.app.state.producer.publish(topics.INBOUND_SMS, event)
+        await producer.publish(topics.INBOUND_SMS, event)
         log.info(
             "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}
         )

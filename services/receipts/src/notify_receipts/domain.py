@@ -49,10 +49,12 @@ def receipt_event(
 ) -> Event:
     """The lifecycle event for a receipt. SMS and letter receipts name only the notification (our
     reference), so their envelope carries the nil UUID as service id; the projector keys on the
-    notification and fills the service in from the request."""
+    notification and fills the service in from the request. Without ``event_id``, the id is
+    derived from the provider, the reference, the outcome and the detail: the same receipt posted
+    twice (or taken unchecked and passed on later) is the very same event."""
     when = at or now()
     common: dict[str, Any] = {
-        "event_id": event_id or new_event_id(),
+        "event_id": event_id or stable_id("receipt", provider, notification_id, outcome, detail or ""),
         "notification_id": notification_id,
         "service_id": service_id,
     }

@@ -1,16 +1,23 @@
 """What the receipts service reads from PostgreSQL: provider references (projected by the
-projector from ``NotificationSentToProvider``) and the inbound numbers of services."""
+projector from ``NotificationSentToProvider``), send claims and the inbound numbers of services.
+
+A database that cannot be reached, or does not answer within the engine's bound, raises
+``DependencyUnavailableError`` (the receipt can then be taken unchecked, and a consumer pauses);
+any other database error raises ``RetryableError``."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_common.errors import RetryableError
+from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
+from notify_common.errors import DependencyUnavailableError, RetryableError
 
 RESOLVE = text("SELECT notification_id, service_id FROM provider_references WHERE reference = :ref")
 RESOLVE_MANY = text(
@@ -18,7 +25,7 @@ RESOLVE_MANY = text(
     "WHERE reference = ANY(:refs) AND provider = :provider"
 )
 CLAIMED = text(
-    "SELECT count(*) FROM send_claims "
+    "SELECT notification_id FROM send_claims "
     "WHERE notification_id = ANY(CAST(:ids AS uuid[])) AND provider = :provider"
 )
 INBOUND_NUMBER = text(
@@ -27,16 +34,24 @@ INBOUND_NUMBER = text(
 )
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except (SQLAlchemyError, DatabaseUnavailable) as exc:
+        if is_unavailable(exc):
+            raise DependencyUnavailableError("database unavailable") from exc
+        raise RetryableError("database error") from exc
+
+
 class Lookups:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def reference(self, reference: str) -> tuple[str, str] | None:
-        try:
+        with _translated():
             async with self._engine.connect() as conn:
                 row = (await conn.execute(RESOLVE, {"ref": reference})).first()
-        except SQLAlchemyError as exc:
-            raise RetryableError("database unavailable") from exc
         return (str(row[0]), str(row[1])) if row else None
 
     async def references(self, references: list[str], provider: str) -> dict[str, tuple[str, str]]:
@@ -44,11 +59,9 @@ class Lookups:
         recorded, in one query."""
         if not references:
             return {}
-        try:
+        with _translated():
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(RESOLVE_MANY, {"refs": references, "provider": provider})).all()
-        except SQLAlchemyError as exc:
-            raise RetryableError("database unavailable") from exc
         return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
 
     async def resolve(self, reference: str, wait_seconds: float) -> tuple[str, str] | None:
@@ -65,22 +78,22 @@ class Lookups:
         """Whether every one of these notifications was claimed for sending through ``provider``
         (a sender claims a notification before it calls the provider, so any genuine receipt
         finds its claim)."""
+        return await self.claimed(notification_ids, provider) == set(notification_ids)
+
+    async def claimed(self, notification_ids: list[str], provider: str) -> set[str]:
+        """Those of these notifications that were claimed for sending through ``provider``."""
         unique = sorted(set(notification_ids))
-        try:
+        with _translated():
             async with self._engine.connect() as conn:
-                found = (await conn.execute(CLAIMED, {"ids": unique, "provider": provider})).scalar_one()
-        except SQLAlchemyError as exc:
-            raise RetryableError("database unavailable") from exc
-        return int(found) == len(unique)
+                rows = (await conn.execute(CLAIMED, {"ids": unique, "provider": provider})).all()
+        return {str(r[0]) for r in rows}
 
     async def inbound_service(self, e164: str, local: str) -> tuple[str, str] | None:
         """The service that owns this inbound number, and the number as it is held (a provider may
         write it in another form)."""
-        try:
+        with _translated():
             async with self._engine.connect() as conn:
                 row = (
                     await conn.execute(INBOUND_NUMBER, {"e164": e164, "local": local, "plus": "+" + e164})
                 ).first()
-        except SQLAlchemyError as exc:
-            raise RetryableError("database unavailable") from exc
         return (str(row[0]), str(row[1])) if row else None

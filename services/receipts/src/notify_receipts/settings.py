@@ -31,6 +31,11 @@ class ReceiptsSettings(CommonSettings):
     firetext_inbound_username: str | None = None
     firetext_inbound_password: SecretStr | None = None
     letter_callback_token: SecretStr | None = None
+    # How long a request waits for the database to check a receipt or an inbound text (that the
+    # provider claimed the notification, that a service owns the number) before it takes it
+    # unchecked, to be checked later by the service's consumer, whose checks may wait longer.
+    receipts_check_wait_seconds: float = Field(default=1.0, gt=0)
+    receipts_consumer_wait_seconds: float = Field(default=5.0, gt=0)
     # If set (comma-separated networks), provider endpoints take requests from these only.
     receipts_allowed_networks: str = ""
 

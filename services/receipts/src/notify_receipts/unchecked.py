@@ -1,0 +1,104 @@
+"""Receipts and inbound texts taken while the database could not be asked whether they are genuine.
+
+While PostgreSQL is down or does not answer within the bound, a provider endpoint does not refuse
+what an authenticated provider posts: it writes the event it would have published to the
+``notify.receipts.unchecked`` topic and answers at once, as GOV.UK Notify's receipt endpoints queue
+a provider's callback and look it up later. This module's consumer (the receipts service's own
+group, run by the shared batch consumer, which pauses while the database is unavailable) checks
+each later, exactly as the endpoint would have:
+
+* a delivery receipt is passed on to ``notify.notification.status`` only if its provider claimed
+  the notification; one for anything else is dropped, logged with the reference and counted;
+* an inbound text is passed on to ``notify.inbound-sms`` for the service that owns the number, as
+  that number is held; one to a number nobody owns is dropped and counted.
+
+An event passed on is the very event that was taken (same event id), so handling a record twice
+publishes nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from prometheus_client import Counter
+
+from notify_common import topics
+from notify_common.events import (
+    Event,
+    InboundSmsReceived,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationPending,
+)
+from notify_common.kafka import EventProducer, Received
+from notify_receipts.domain import local_format
+from notify_receipts.lookups import Lookups
+
+log = logging.getLogger(__name__)
+
+TAKEN = Counter(
+    "notify_receipts_unchecked_total",
+    "Receipts and inbound texts taken while the database could not check them",
+    ["kind"],
+)
+DROPPED = Counter(
+    "notify_receipts_unchecked_dropped_total",
+    "Receipts and inbound texts taken unchecked and dropped when checked: never claimed, or no owner",
+    ["kind"],
+)
+RECEIPT, INBOUND_SMS = "receipt", "inbound_sms"
+Receipt = NotificationDelivered | NotificationPending | NotificationFailed
+
+
+class UncheckedHandler:
+    """The handler of the receipts group: checks a batch of taken records and passes on the
+    genuine ones in one publish. A database that cannot be reached raises
+    ``DependencyUnavailableError``, so the batch is held back and handled again later."""
+
+    def __init__(self, lookups: Lookups, producer: EventProducer) -> None:
+        self._lookups, self._producer = lookups, producer
+
+    async def handle(self, batch: Sequence[Received]) -> None:
+        passed: list[tuple[str, Event]] = []
+        receipts: dict[str, list[Receipt]] = defaultdict(list)
+        for item in batch:
+            event = item.event
+            if isinstance(event, Receipt) and event.notification_id and event.provider:
+                receipts[event.provider].append(event)
+            elif isinstance(event, InboundSmsReceived):
+                inbound = await self._inbound(event)
+                if inbound is not None:
+                    passed.append((topics.INBOUND_SMS, inbound))
+            else:
+                log.error(
+                    "unexpected event on the unchecked topic dropped",
+                    extra={"event_type": type(event).__name__, "event_id": event.event_id},
+                )
+        for provider, events in receipts.items():
+            claimed = await self._lookups.claimed([str(e.notification_id) for e in events], provider)
+            for event in events:
+                if event.notification_id in claimed:
+                    passed.append((topics.NOTIFICATION_STATUS, event))
+                    continue
+                DROPPED.labels(kind=RECEIPT).inc()
+                log.warning(
+                    "receipt taken unchecked dropped: the provider never claimed this notification",
+                    extra={"provider": provider, "notification_id": event.notification_id},
+                )
+        if passed:
+            await self._producer.publish_many(passed)
+
+    async def _inbound(self, event: InboundSmsReceived) -> InboundSmsReceived | None:
+        owner = await self._lookups.inbound_service(event.notify_number, local_format(event.notify_number))
+        if owner is None:
+            DROPPED.labels(kind=INBOUND_SMS).inc()
+            log.warning(
+                "inbound text taken unchecked dropped: unknown number",
+                extra={"provider": event.provider, "inbound_sms_id": event.inbound_sms_id},
+            )
+            return None
+        service_id, number = owner
+        return replace(event, service_id=service_id, notify_number=number)
