@@ -33,12 +33,14 @@ class HotRoutes:
 
         self.app = app
         self.routes = hot_routes()
+        # The app's own route for each, left in the scope as the router would (metrics count by it).
+        self._route_of = {path: r for r in app.routes if (path := getattr(r, "path", None)) in self.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             handler = self.routes.get(scope["path"])
             if handler is not None:
-                scope["app"] = self.app
+                scope["app"], scope["route"] = self.app, self._route_of.get(scope["path"])
                 await self._serve(handler, Request(scope, receive), send)
                 return
         await self.app(scope, receive, send)
