@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.errors import RetryableError
 from notify_common.events import Event, now
@@ -135,6 +135,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
     async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
         await producer.publish(topic, event)
+        metrics.receipts([event])
         return JSONResponse({"result": "success"})
 
     @app.post("/notifications/sms/mmg")
@@ -255,10 +256,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if not await claimed_by(request, references, PRINT_PROVIDER):
             return _error("returned letters: unknown references", 404)
         producer: EventProducer = request.app.state.producer
-        await producer.publish_many(
-            (topics.NOTIFICATION_STATUS, domain.receipt_event(r, "dvla", "returned_letter", "returned"))
-            for r in references
-        )
+        returned = [domain.receipt_event(r, "dvla", "returned_letter", "returned") for r in references]
+        await producer.publish_many((topics.NOTIFICATION_STATUS, event) for event in returned)
+        metrics.receipts(returned)
         return JSONResponse({"result": "success", "count": len(references)})
 
     @app.post("/notifications/sms/receive/mmg")
