@@ -94,8 +94,11 @@ class HttpMetrics:
         await send({"type": "http.response.body", "body": body})
 
 
-class _Route:
-    path_format = METRICS_PATH
+class StaticRoute:
+    """What an ASGI app that routes by itself leaves in ``scope["route"]`` for a fixed path."""
+
+    def __init__(self, path: str) -> None:
+        self.path_format = path
 
 
-_METRICS_ROUTE = _Route()
+_METRICS_ROUTE = StaticRoute(METRICS_PATH)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from notify_api_gateway.errors import ApiError, unavailable
+from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)
 JSON = (b"content-type", b"application/json")
@@ -33,8 +34,8 @@ class HotRoutes:
 
         self.app = app
         self.routes = hot_routes()
-        # The app's own route for each, left in the scope as the router would (metrics count by it).
-        self._route_of = {path: r for r in app.routes if (path := getattr(r, "path", None)) in self.routes}
+        # Left in the scope as the router would leave the route it matched (metrics count by it).
+        self._route_of = {path: StaticRoute(path) for path in self.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
