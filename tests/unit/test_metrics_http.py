@@ -3,7 +3,11 @@ route template, never by its raw path, so an id in a URL never becomes a label v
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -12,7 +16,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from notify_api_gateway.fastpath import HotRoutes
-from notify_common.metrics_http import HttpMetrics
+from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
 
 
 def count(route: str, method: str, status: str) -> float:
@@ -113,3 +117,19 @@ async def test_the_api_gateways_hot_send_routes_are_counted_by_their_template() 
     before = count("/v2/notifications/sms", "POST", "201")
     assert (await call(HttpMetrics(hot), "POST", "/v2/notifications/sms")).status_code == 201
     assert count("/v2/notifications/sms", "POST", "201") == before + 1
+
+
+def test_with_several_worker_processes_metrics_adds_up_every_workers_counts(tmp_path: Path) -> None:
+    count_one = (
+        "from notify_common.metrics import HTTP_REQUESTS; "
+        "HTTP_REQUESTS.labels('/v2/notifications/sms', 'POST', '201').inc()"
+    )
+    scrape = "import sys; from notify_common.metrics_http import exposition; sys.stdout.write(exposition().decode())"
+    workers = {**os.environ, MULTIPROCESS_DIR: str(tmp_path)}
+    for _ in range(2):  # two workers, each counting one request
+        subprocess.run([sys.executable, "-c", count_one], env=workers, check=True, timeout=120)
+    scraped = subprocess.run(
+        [sys.executable, "-c", scrape], env=workers, check=True, timeout=120, capture_output=True, text=True
+    ).stdout
+    [family] = [f for f in text_string_to_metric_families(scraped) if f.name == "notify_http_requests"]
+    assert [(s.labels["route"], s.value) for s in family.samples] == [("/v2/notifications/sms", 2.0)]
