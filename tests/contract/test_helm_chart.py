@@ -722,16 +722,18 @@ def test_the_console_sets_secure_cookies_and_its_public_url_from_its_ingress() -
     assert development["NOTIFY_CONSOLE_URL"]["value"] == "http://console.test"
 
 
-def test_the_console_pods_are_not_scraped_for_metrics_they_do_not_serve() -> None:
-    deployments = by_component(render("default"), "Deployment")
-    assert (
-        "prometheus.io/scrape"
-        not in deployments["admin-console"]["spec"]["template"]["metadata"]["annotations"]
-    )
-    assert (
-        deployments["api-gateway"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"]
-        == "true"
-    )
+def test_every_service_is_scraped_for_metrics_on_the_port_that_serves_them() -> None:
+    docs = render("default")
+    serving_port = of_kind(docs, "ConfigMap")["notify"]["data"]["NOTIFY_HTTP_PORT"]
+    deployments = by_component(docs, "Deployment")
+    assert "admin-console" in deployments
+    for name, deployment in deployments.items():
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/path"] == "/metrics", name
+        assert annotations["prometheus.io/port"] == serving_port, name
+        [container] = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == name]
+        assert [p["containerPort"] for p in container["ports"]] == [int(serving_port)], name
 
 
 def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_and_dns() -> None:

@@ -72,7 +72,7 @@ without /metrics (no prometheus.io annotations); `secrets`, the secret environme
 consumer is not written here: it is one when files/topics.json names it as a consumer group.
 */}}
 {{- define "notify.catalog" -}}
-admin-console: {key: adminConsole, http: true, metrics: false, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway]}
+admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway]}
 api-gateway: {key: apiGateway, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN]}
 callbacks: {key: callbacks, http: false}
 email-sender: {key: emailSender, http: false}

@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from notify_common.logs import configure_logging
+from notify_common.metrics_http import HttpMetrics
 
 
 class _Server(uvicorn.Server):
@@ -31,7 +32,7 @@ class _Server(uvicorn.Server):
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
     configure_logging(name, log_level)
     config = uvicorn.Config(
-        app,
+        HttpMetrics(app),
         host=host,
         port=port,
         log_config=None,

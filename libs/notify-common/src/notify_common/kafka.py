@@ -33,6 +33,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from notify_common import codec
+from notify_common.consumer_metrics import ConsumerMetrics
 from notify_common.errors import DependencyUnavailableError
 from notify_common.events import Event
 from notify_common.failures import FailureClass, classify_failure
@@ -252,6 +253,7 @@ class RecordRouter:
         self._log_extra = {"group": group, **(log_extra or {})}
         self._paused_until: dict[TopicPartition, float] = {}
         self._unavailable_failures = 0
+        self.metrics = ConsumerMetrics(group, names)
 
     async def decode_batches(
         self,
@@ -331,6 +333,7 @@ class RecordRouter:
             if _header(record, H_ORIGINAL_TOPIC) is None:
                 headers.append((H_ORIGINAL_TOPIC, self.names.logical(record.topic).encode()))
             await self._producer.send_raw(self.dlq_topic, record.value, record.key, headers)
+            self.metrics.dead_lettered(_header(record, H_ORIGINAL_TOPIC) or self.names.logical(record.topic))
             return None
         original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
         attempt = _header(record, H_ATTEMPT) if record.headers else None
@@ -351,7 +354,7 @@ class RecordRouter:
         record was handled or routed. Raises only if a failure cannot be routed for another reason."""
         try:
             await self._handler(ready)
-            self._unavailable_failures = 0
+            self._handled(ready)
             return []
         except Exception as exc:
             if classify_failure(exc) is FailureClass.UNAVAILABLE:
@@ -368,11 +371,18 @@ class RecordRouter:
         for i, item in enumerate(ready):
             try:
                 await self._handler([item])
+                self.metrics.handled((item.topic,))
             except Exception as exc:
                 if classify_failure(exc) is FailureClass.UNAVAILABLE or not await self._routed(item, exc):
                     return self._left_unhandled(ready[i:], exc)
-        self._unavailable_failures = 0
+        self._handled([])
         return []
+
+    def _handled(self, items: Sequence[Received]) -> None:
+        self.metrics.handled(item.topic for item in items)
+        if self._unavailable_failures:
+            self._unavailable_failures = 0
+            self.metrics.paused(False)
 
     async def handle_until_done(self, ready: list[Received], stopping: asyncio.Event) -> None:
         """``handle``, waiting out an unavailable dependency in place (for consumers that keep
@@ -409,6 +419,7 @@ class RecordRouter:
 
     def _left_unhandled(self, left: list[Received], exc: Exception) -> list[Received]:
         self._unavailable_failures += 1
+        self.metrics.paused(True)
         log.warning(
             "dependency unavailable, records held back to be handled again",
             extra={
@@ -455,9 +466,11 @@ class RecordRouter:
             headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
             log.warning("record failed, scheduled for retry", extra=ids)
             await self._producer.send_raw(self.retry_topic, value, item.key, headers)
+            self.metrics.retried(item.topic)
         else:
             log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
             await self._producer.send_raw(self.dlq_topic, value, item.key, headers)
+            self.metrics.dead_lettered(item.topic)
 
 
 class BatchConsumer:
@@ -508,6 +521,7 @@ class BatchConsumer:
                     timeout_ms=self._poll_timeout_ms, max_records=self._max_records
                 )
                 self.last_poll_monotonic = time.monotonic()
+                await self._router.metrics.report_lag(self._consumer)
                 if batches:
                     await self._handle_batches(batches)
         finally:

@@ -2,20 +2,26 @@
 
 With ``NOTIFY_HTTP_WORKERS`` above 1, that many processes serve the same port (``SO_REUSEPORT``; the
 kernel spreads connections across them), each with its own Kafka producer, pools and scheduler loop.
-SIGTERM to the parent stops every worker gracefully.
+SIGTERM to the parent stops every worker gracefully. The workers write their metrics to a fresh
+folder (prometheus-client's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), so ``/metrics`` on any
+of them answers the sum of all.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from types import FrameType
 
 from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common.http import serve_http
+from notify_common.metrics_http import MULTIPROCESS_DIR
 
 
 def _use_uvloop() -> None:
@@ -49,6 +55,7 @@ def _worker(settings: ApiSettings) -> None:
 
     from notify_common.http import _Server
     from notify_common.logs import configure_logging
+    from notify_common.metrics_http import HttpMetrics
 
     configure_logging("api-gateway", settings.log_level)
     _use_uvloop()
@@ -57,7 +64,7 @@ def _worker(settings: ApiSettings) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((settings.http_host, settings.http_port))
     config = uvicorn.Config(
-        create_asgi_app(settings),
+        HttpMetrics(create_asgi_app(settings)),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
@@ -70,6 +77,9 @@ def main() -> int:
     settings = ApiSettings()
     if settings.http_workers == 1:
         return _serve(settings)
+    made_metrics_dir = MULTIPROCESS_DIR not in os.environ
+    if made_metrics_dir:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="notify-api-metrics-")
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_worker, args=(settings,)) for _ in range(settings.http_workers)]
     for worker in workers:
@@ -84,6 +94,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     for worker in workers:
         worker.join()
+    if made_metrics_dir:
+        shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
     return 0 if all(w.exitcode == 0 for w in workers) else 1
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from notify_common import metrics
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 from notify_common.kafka import PublishTimeout
 
@@ -86,6 +87,7 @@ def forbidden(message: str) -> ApiError:
 
 
 def rate_limited(key_type: str, rate_limit: int, retry_after: int) -> ApiError:
+    metrics.limit_refused("rate")
     shown = "LIVE" if key_type == "normal" else key_type.upper()
     return ApiError(
         429,
@@ -96,6 +98,7 @@ def rate_limited(key_type: str, rate_limit: int, retry_after: int) -> ApiError:
 
 
 def over_daily_limit(limit_name: str, limit: int, retry_after: int) -> ApiError:
+    metrics.limit_refused("daily")
     return ApiError(
         429,
         "TooManyRequestsError",
@@ -138,6 +141,16 @@ UNAVAILABLE_DEPENDENCIES: tuple[tuple[tuple[type[Exception], ...], str], ...] = 
 )
 
 
+# Which dependency each of those answers is for (the label of notify_dependency_unavailable_total).
+UNAVAILABLE_DEPENDENCY = {
+    SEND_UNCONFIRMED: "kafka",
+    UNCONFIRMED: "kafka",
+    SEND_UNAVAILABLE: "kafka",
+    DATABASE_UNAVAILABLE: "postgres",
+    REDIS_UNAVAILABLE: "redis",
+}
+
+
 def service_unavailable(message: str) -> ApiError:
     return ApiError(503, UNAVAILABLE, message, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
 
@@ -148,6 +161,7 @@ def unavailable(exc: BaseException) -> ApiError | None:
         if isinstance(exc, kinds):
             if message is DATABASE_UNAVAILABLE and not is_unavailable(exc):
                 return None
+            metrics.dependency_unavailable(UNAVAILABLE_DEPENDENCY[message])
             return service_unavailable(message)
     return None
 

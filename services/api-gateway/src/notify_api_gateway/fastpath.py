@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from notify_api_gateway.errors import ApiError, unavailable
+from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)
 JSON = (b"content-type", b"application/json")
@@ -33,12 +34,14 @@ class HotRoutes:
 
         self.app = app
         self.routes = hot_routes()
+        # Left in the scope as the router would leave the route it matched (metrics count by it).
+        self._route_of = {path: StaticRoute(path) for path in self.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             handler = self.routes.get(scope["path"])
             if handler is not None:
-                scope["app"] = self.app
+                scope["app"], scope["route"] = self.app, self._route_of.get(scope["path"])
                 await self._serve(handler, Request(scope, receive), send)
                 return
         await self.app(scope, receive, send)

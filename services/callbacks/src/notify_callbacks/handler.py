@@ -28,7 +28,7 @@ from notify_callbacks import decide, payloads
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import AttemptResult, Destination
 from notify_callbacks.store import Ledger
-from notify_common import statuses, topics
+from notify_common import metrics, statuses, topics
 from notify_common.errors import RetryableError
 from notify_common.events import (
     CallbackAttempted,
@@ -188,6 +188,7 @@ class CallbackHandler:
                 reason=result.reason, inbound_sms_id=owed.inbound_sms_id,
             ),
         )  # fmt: skip
+        metrics.callback_attempted(str(owed.callback_type), str(outcome))
         ids = {
             "service_id": owed.service_id,
             "notification_id": owed.notification_id,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import (
     Channel,
@@ -133,7 +133,8 @@ class EmailSender:
             unsubscribe_url=request.one_click_unsubscribe_url,
         )
         try:
-            reference = await self._provider.send(email)
+            with metrics.provider_call(self._provider.name, "email"):
+                reference = await self._provider.send(email)
         except PermanentError as exc:
             log.warning("provider refused email", extra={**ids, "error": type(exc).__name__})
             return await self._fail(request, str(exc))
@@ -162,6 +163,7 @@ class EmailSender:
             )
         )
         log.info("email sent to provider", extra=ids)
+        metrics.sent("email", request.created_at, sent_at)
         return self._sent(request, self._provider.name, reference, sent_at)
 
     def _sent(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, NotificationRequested, now
 from notify_common.jobs import CsvRow, JobTemplate, RecipientsCsv, RowInvalid, RowRenderer, SendingService
 from notify_common.jobs.config import load_service, load_template_version
@@ -158,6 +158,7 @@ class JobSplit:
         await self._producer.publish_many(events)
         await set_status(conn, job.job_id, status, now(), reason)
         await conn.commit()
+        metrics.job_state(str(status))
 
     async def _split_rows(
         self, conn: AsyncConnection, job: StoredJob, service: SendingService, template: JobTemplate
@@ -213,6 +214,7 @@ class JobSplit:
     ) -> None:
         if batch.events:
             await self._producer.publish_many((topic, event) for event in batch.events)
+            metrics.job_rows_split(len(batch.events))
         if previous is not None:
             await previous
         if batch.next_row > progress.next_row:
@@ -258,3 +260,4 @@ class JobSplit:
 
     async def _publish_status(self, job: StoredJob, status: JobStatus) -> None:
         await self._producer.publish(topics.JOBS, self._status(job, status))
+        metrics.job_state(str(status))

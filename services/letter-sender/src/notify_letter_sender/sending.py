@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import (
     Channel,
@@ -149,7 +149,8 @@ class LetterSender:
                 reference = None
             else:
                 manifest = {"postage": request.postage, "pages": letter.pages, "sheets": letter.sheets}
-                reference = await self._store.drop_for_print(nid, letter.pdf, manifest)
+                with metrics.provider_call(PRINT_PROVIDER, "letter"):
+                    reference = await self._store.drop_for_print(nid, letter.pdf, manifest)
         except InvalidLetterError as exc:
             log.info("letter failed validation", extra={**ids, "reason": str(exc)})
             return await self._fail(request, FailureKind.VALIDATION_FAILED, str(exc))
@@ -176,6 +177,7 @@ class LetterSender:
             )
         )
         log.info("letter sent to print" if reference else "test letter stored", extra=ids)
+        metrics.sent("letter", request.created_at, sent_at)
         return _Outcome(self._sent(request, reference, sent_at, pages=letter.pages))
 
     async def _printable(self, request: LetterRequested, nid: str) -> _Printable:

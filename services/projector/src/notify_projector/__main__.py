@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.confirm import confirm
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, Received
@@ -28,6 +28,7 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
 
     async def handle(batch: Sequence[Received]) -> None:
         await project(engine, [r.event for r in batch])
+        metrics.projected([type(r.event).__name__ for r in batch])
 
     async def ready() -> bool:
         async with engine.connect() as conn:

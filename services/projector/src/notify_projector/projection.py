@@ -12,16 +12,19 @@ commits its offsets only after this transaction commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from notify_common import metrics
 from notify_common.events import (
     CallbackAttempted,
     ComplaintReceived,
     Event,
     InboundSmsReceived,
+    NotificationDelivered,
     NotificationSentToProvider,
 )
 from notify_projector import sql
@@ -161,8 +164,11 @@ async def _apply_aggregates(conn: AsyncConnection, totals: Mapping[str, Mapping[
             await conn.execute(sql.delete_empty(table, keys, zero), sql.arrays(keys, shrinking))
 
 
-async def apply(conn: AsyncConnection, events: Sequence[Event]) -> int:
-    """Project ``events`` inside the caller's transaction; returns how many rows were patched."""
+async def apply(
+    conn: AsyncConnection, events: Sequence[Event], delivered: list[tuple[str, float]] | None = None
+) -> int:
+    """Project ``events`` inside the caller's transaction; returns how many rows were patched.
+    ``delivered`` is given each newly delivered notification's channel and sent-to-delivered seconds."""
     patched = 0
     notification_patches = fold([notification_patch(e) for e in events])
     if notification_patches:
@@ -175,6 +181,8 @@ async def apply(conn: AsyncConnection, events: Sequence[Event]) -> int:
             .all()
         )
         await _apply_aggregates(conn, deltas(before, after))
+        if delivered is not None:
+            delivered += metrics.delivered_durations(before, after, delivered_times(events))
         patched += len(rows)
     patched += await apply_jobs(conn, events)
     patched += await insert_once(conn, once_rows(events))
@@ -214,6 +222,20 @@ PROJECTION_LOCK = 0x50524F4A  # "PROJ"
 
 async def project(engine: AsyncEngine, events: Sequence[Event]) -> int:
     """Apply a batch of events to the live views in one transaction."""
+    delivered: list[tuple[str, float]] = []
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": PROJECTION_LOCK})
-        return await apply(conn, events)
+        patched = await apply(conn, events, delivered)
+    for channel, seconds in delivered:  # once committed: a batch rolled back and retried counts once
+        metrics.delivered_after(channel, seconds)
+    return patched
+
+
+def delivered_times(events: Sequence[Event]) -> dict[str, datetime]:
+    """The earliest delivery time of each notification delivered in ``events``."""
+    times: dict[str, datetime] = {}
+    for e in events:
+        if isinstance(e, NotificationDelivered) and e.notification_id is not None:
+            seen = times.get(e.notification_id)
+            times[e.notification_id] = e.delivered_at if seen is None else min(seen, e.delivered_at)
+    return times

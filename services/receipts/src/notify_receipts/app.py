@@ -32,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.errors import DependencyUnavailableError, RetryableError
 from notify_common.events import Event, now
@@ -160,6 +160,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         except DependencyUnavailableError:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
+            metrics.receipts(events)
             log.warning(
                 "database unavailable: receipts taken to be checked later",
                 extra={"provider": provider, "records": len(events)},
@@ -168,11 +169,13 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if not claimed:
             return False
         await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+        metrics.receipts(events)
         return True
 
     async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
         await producer.publish(topic, event)
+        metrics.receipts([event])
         return JSONResponse({"result": "success"})
 
     success = {"result": "success"}

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.errors import RetryableError
 from notify_common.events import Event
 from notify_receipts.settings import ReceiptsSettings
@@ -225,9 +225,9 @@ class SnsSmsReceiptPoller:
             chunk = waiting[i : i + self._batch]
             found = await self._lookups.references([r.message_id for r in chunk], PROVIDER)
             resolved = [r for r in chunk if r.message_id in found]
-            await self._producer.publish_many(
-                [(topics.NOTIFICATION_STATUS, receipt_to_event(r, *found[r.message_id])) for r in resolved]
-            )
+            events = [receipt_to_event(r, *found[r.message_id]) for r in resolved]
+            await self._producer.publish_many([(topics.NOTIFICATION_STATUS, event) for event in events])
+            metrics.receipts(events)
             self._done(resolved)
             for r in resolved:
                 RECEIPTS.labels(r.outcome).inc()

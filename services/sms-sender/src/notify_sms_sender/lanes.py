@@ -127,6 +127,7 @@ class Lane:
         try:
             while not self._stopping.is_set():
                 self.last_poll_monotonic = time.monotonic()
+                await self._router.metrics.report_lag(self._consumer)
                 room = self._max_in_flight - self.in_flight
                 if room <= 0 or (self._yield_to is not None and self._yield_to.busy):
                     self._room.clear()

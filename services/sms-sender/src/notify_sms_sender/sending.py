@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import (
     Channel,
@@ -195,7 +195,8 @@ class SmsSender:
             international=request.international,
         )
         try:
-            reference = await provider.send(message)
+            with metrics.provider_call(provider.name, "sms"):
+                reference = await provider.send(message)
         except PermanentError as exc:
             log.warning("provider refused message", extra={**ids, "error": type(exc).__name__})
             return await self._fail(request, provider.name, str(exc))
@@ -224,6 +225,7 @@ class SmsSender:
         )
         if request.key_type != TEST_KEY:
             self._router.sent(nid, provider.name)
+        metrics.sent("sms", request.created_at, sent_at)
         return _Outcome(event=sent_event(request, provider.name, reference, sent_at))
 
     async def _retry_or_fail(

@@ -33,6 +33,7 @@ from notify_api_gateway.errors import (
 )
 from notify_api_gateway.idempotency import IdempotencyKeys, check_key, fingerprint, scope
 from notify_api_gateway.sending import PreparedSend, SendContext
+from notify_common import metrics
 from notify_common.events import Event
 from notify_common.kafka import PublishTimeout
 from notify_common.ratelimit import DailyLimit
@@ -127,6 +128,19 @@ async def accept_many(
 ) -> None:
     """Count the sends against the daily limits (429 when over), then make them durable. With
     ``take_token`` the rate-limit token is taken first, in the same Redis round trip."""
+    await _accept_many(state, caller, sends, scheduled_for=scheduled_for, bulk=bulk, take_token=take_token)
+    metrics.accepted([s.channel for s in sends], caller.api_key.key_type, bulk=bulk)
+
+
+async def _accept_many(
+    state: AppState,
+    caller: Authenticated,
+    sends: list[PreparedSend],
+    *,
+    scheduled_for: datetime | None,
+    bulk: bool,
+    take_token: bool,
+) -> None:
     real = [s for s in sends if not s.simulated]
     if take_token:
         await _admit_and_publish(state, caller, real, scheduled_for=scheduled_for, bulk=bulk)
@@ -264,6 +278,7 @@ async def idempotent(
     try:
         replay = await keys.begin(service_id, key, print_)
     except RedisError:
+        metrics.dependency_unavailable("redis")
         raise ApiError(
             503, "ServiceUnavailableError", "Idempotency-Key cannot be checked right now"
         ) from None

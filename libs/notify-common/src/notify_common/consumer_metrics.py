@@ -1,0 +1,102 @@
+"""What a Kafka consumer reports about itself (the consumer series of ``notify_common.metrics``):
+records by outcome, records sent to the retry and dead-letter topics, whether it is paused for an
+unavailable dependency, and its lag, computed by the consumer from its own positions and the
+high-water marks its fetches return (so no admin client and no extra request to the brokers)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from aiokafka import TopicPartition
+
+from notify_common.metrics import (
+    CONSUMER_LAG,
+    CONSUMER_PAUSED,
+    CONSUMER_RECORDS,
+    DEAD_LETTERS,
+    RETRY_RECORDS,
+    Children,
+)
+
+
+class _Topics(Protocol):
+    def logical(self, physical: str) -> str: ...
+
+
+def partition_lags(
+    positions: Mapping[TopicPartition, int], highwaters: Mapping[TopicPartition, int | None]
+) -> dict[TopicPartition, int]:
+    """Records behind the high-water mark for each partition whose position and high-water mark
+    are both known (a partition not fetched yet has none). Never negative: a high-water mark is
+    only as new as the last fetch, so the position may be a little ahead of it."""
+    lags: dict[TopicPartition, int] = {}
+    for tp, position in positions.items():
+        highwater = highwaters.get(tp)
+        if highwater is not None:
+            lags[tp] = max(0, highwater - position)
+    return lags
+
+
+class ConsumerMetrics:
+    """The consumer series of one consumer of ``group`` (labelled with logical topic names)."""
+
+    def __init__(self, group: str, names: _Topics, *, lag_interval_s: float = 1.0) -> None:
+        self.group, self._names = group, names
+        self._records = Children(CONSUMER_RECORDS)
+        self._retries = Children(RETRY_RECORDS)
+        self._dead = Children(DEAD_LETTERS)
+        self._paused = CONSUMER_PAUSED.labels(group)
+        self._paused.set(0)
+        self._lag_interval_s = lag_interval_s
+        self._next_lag = 0.0
+        self._lag_reported: set[tuple[str, str]] = set()
+
+    def handled(self, topics: Iterable[str]) -> None:
+        """Records handled (``topics``: the logical topic of each)."""
+        for topic, count in collections.Counter(topics).items():
+            self._records(self.group, topic, "ok").inc(count)
+
+    def retried(self, topic: str) -> None:
+        self._records(self.group, topic, "retry").inc()
+        self._retries(topic).inc()
+
+    def dead_lettered(self, topic: str) -> None:
+        self._records(self.group, topic, "dead_letter").inc()
+        self._dead(topic).inc()
+
+    def paused(self, paused: bool) -> None:
+        self._paused.set(1 if paused else 0)
+
+    async def report_lag(self, consumer: Any) -> None:
+        """Set the lag of every partition ``consumer`` has (at most once per interval) and drop the
+        partitions it no longer has."""
+        now = time.monotonic()
+        if now < self._next_lag:
+            return
+        self._next_lag = now + self._lag_interval_s
+        positions: dict[TopicPartition, int] = {}
+        highwaters: dict[TopicPartition, int | None] = {}
+        for tp in consumer.assignment():
+            highwaters[tp] = consumer.highwater(tp)
+            if highwaters[tp] is None:
+                continue
+            # A partition being revoked or reset has no position to report this time.
+            with contextlib.suppress(Exception):
+                positions[tp] = await asyncio.wait_for(consumer.position(tp), timeout=0.5)
+        self.set_lags(partition_lags(positions, highwaters))
+
+    def set_lags(self, lags: Mapping[TopicPartition, int]) -> None:
+        reported: set[tuple[str, str]] = set()
+        for tp, lag in lags.items():
+            key = (self._names.logical(tp.topic), str(tp.partition))
+            CONSUMER_LAG.labels(self.group, *key).set(lag)
+            reported.add(key)
+        for gone in self._lag_reported - reported:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self.group, *gone)
+        self._lag_reported = reported
