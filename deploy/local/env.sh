@@ -12,7 +12,14 @@ export NOTIFY_AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export NOTIFY_AWS_REGION="eu-west-2"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
-export NOTIFY_API_BASE_URL="http://127.0.0.1:6011"
+# Where the services find each other (their settings default to the unmoved ports).
+export NOTIFY_API_BASE_URL="http://127.0.0.1:$(service_port 6011)"
+export NOTIFY_RECEIPTS_URL="http://127.0.0.1:$(service_port 6012)"
+export NOTIFY_SIMULATOR_URL="http://127.0.0.1:$(service_port 6013)"
+export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
+# The provider simulator keeps its messages and the receipts it still owes across make down/up
+# (set NOTIFY_SIMULATOR_STATE_FILE empty to have it start empty each time).
+export NOTIFY_SIMULATOR_STATE_FILE="${NOTIFY_SIMULATOR_STATE_FILE-$STATE/provider-simulator.json}"
 export NOTIFY_SCHEMAS_DIR="$ROOT/schemas"
 
 # This installation's own secrets, each made once (random, 256 or 128 bits) and kept under .local/

@@ -14,6 +14,11 @@ KAFKA_CONTROLLER_PORT="${NOTIFY_LOCAL_KAFKA_CONTROLLER_PORT:-19093}"
 PG_PORT="${NOTIFY_LOCAL_PG_PORT:-15432}"
 REDIS_PORT="${NOTIFY_LOCAL_REDIS_PORT:-16379}"
 MOTO_PORT="${NOTIFY_LOCAL_MOTO_PORT:-15055}"
+# The platform's own services listen on 6011-6027 (services.sh); NOTIFY_LOCAL_SERVICE_PORT_OFFSET
+# moves them all by that much, so a second platform (the fault suite's make-down/make-up case, with
+# NOTIFY_STATE_DIR and the ports above moved too) can run beside the developer's own.
+SERVICE_PORT_OFFSET="${NOTIFY_LOCAL_SERVICE_PORT_OFFSET:-0}"
+service_port() { echo $(( $1 + SERVICE_PORT_OFFSET )); }  # service_port DEFAULT_PORT
 # One Kafka node by default; NOTIFY_LOCAL_KAFKA_BROKERS=3 runs a three-node cluster (infra.sh).
 KAFKA_BROKERS="${NOTIFY_LOCAL_KAFKA_BROKERS:-1}"
 [[ "$KAFKA_BROKERS" == 1 || "$KAFKA_BROKERS" == 3 ]] || { echo "NOTIFY_LOCAL_KAFKA_BROKERS must be 1 or 3" >&2; exit 1; }

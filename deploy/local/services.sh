@@ -23,7 +23,7 @@ case "${1:-start}" in
     step "Kafka topics"
     "$ROOT/.venv/bin/python" -m notify_common.provision | sed 's/^/    /'
     for entry in "${SERVICES[@]}"; do
-      name="${entry%%:*}"; port="${entry##*:}"
+      name="${entry%%:*}"; port="$(service_port "${entry##*:}")"
       if is_running "$name"; then ok "$name already running"; continue; fi
       NOTIFY_HTTP_PORT="$port" NOTIFY_KAFKA_PROVISION_TOPICS=false \
         nohup "$ROOT/.venv/bin/notify-$name" >>"$LOGS/$name.log" 2>&1 &
@@ -31,7 +31,7 @@ case "${1:-start}" in
       ok "started $name (pid $!, port $port)"
     done
     for entry in "${SERVICES[@]}"; do
-      wait_for "${entry%%:*}" 120 healthy "${entry##*:}"
+      wait_for "${entry%%:*}" 120 healthy "$(service_port "${entry##*:}")"
     done
     step "admin console"
     # The demo admin's sign-in codes must really be sent, so its number is an ordinary one from
@@ -42,8 +42,8 @@ case "${1:-start}" in
       password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
       NOTIFY_CONSOLE_PASSWORD="$password" "$ROOT/.venv/bin/notify-admin-console" create-user --exist-ok \
         --platform-admin --email admin@example.gov.uk --name "Platform admin" --mobile "$mobile" >/dev/null
-      (umask 077; printf 'CONSOLE_URL=http://127.0.0.1:6027\nCONSOLE_EMAIL=admin@example.gov.uk\nCONSOLE_PASSWORD=%s\nCONSOLE_MOBILE=%s\n' \
-        "$password" "$mobile" > "$STATE/console.env")
+      (umask 077; printf 'CONSOLE_URL=%s\nCONSOLE_EMAIL=admin@example.gov.uk\nCONSOLE_PASSWORD=%s\nCONSOLE_MOBILE=%s\n' \
+        "$NOTIFY_CONSOLE_URL" "$password" "$mobile" > "$STATE/console.env")
     elif ! grep -q '^CONSOLE_MOBILE=' "$STATE/console.env"; then
       # Made by an earlier version with the smoke-test number 07700900000: move the account to the
       # new number, once (unless its password was changed since), and note it in console.env.
@@ -53,8 +53,8 @@ case "${1:-start}" in
         || warn "could not update the demo admin's mobile number (see above)"
       printf 'CONSOLE_MOBILE=%s\n' "$mobile" >> "$STATE/console.env"
     fi
-    ok "http://127.0.0.1:6027/ : sign in with the email and password in .local/console.env;"
-    ok "the text message code arrives at the provider simulator, http://127.0.0.1:6013/"
+    ok "$NOTIFY_CONSOLE_URL/ : sign in with the email and password in .local/console.env;"
+    ok "the text message code arrives at the provider simulator, $NOTIFY_SIMULATOR_URL/"
     ok "more people: .venv/bin/notify-admin-console create-user --help (or invite them from the console)"
     ;;
   stop)

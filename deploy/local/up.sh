@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make up`: installs what is missing, starts the backing services and the platform, creates the
-# demo service and prints how to send a first message.
+# demo service and prints how to send a first message. NOTIFY_LOCAL_SKIP_INSTALL=1 skips the
+# install step (for a second platform started from a checkout that is installed already).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
-"$ROOT/deploy/local/install.sh"
+[[ "${NOTIFY_LOCAL_SKIP_INSTALL:-0}" == 1 ]] || "$ROOT/deploy/local/install.sh"
 "$ROOT/deploy/local/infra.sh" start
 "$ROOT/deploy/local/services.sh" start
 source "$ROOT/deploy/local/env.sh"
@@ -13,7 +14,7 @@ source "$STATE/demo.env"
 cat <<MSG
 
 $(printf '\033[1;32m')The platform is running$(printf '\033[0m') (ready in $((SECONDS - started))s). Logs: $LOGS   Stop it: make down
-Provider simulator (see your messages arrive): http://127.0.0.1:6013/
+Provider simulator (see your messages arrive): $NOTIFY_SIMULATOR_URL/
 
 Send a first text message with curl (a Notify-style JWT is made from the API key):
 

@@ -74,8 +74,10 @@ async def send_sms_load(
     seconds: float,
     client_timeout: float = 30.0,
     phone_number: str = "07700900123",
+    until: Callable[[], bool] | None = None,
 ) -> LoadResult:
-    """POST /v2/notifications/sms at ``rate`` a second for ``seconds``; every answer is recorded."""
+    """POST /v2/notifications/sms at ``rate`` a second for ``seconds`` (or until ``until()`` is true,
+    if sooner); every answer is recorded."""
     result = LoadResult()
     body = {"phone_number": phone_number, "template_id": template_id, "personalisation": {"name": "Load"}}
     # aiohttp, unbounded, a connection per request: a client fleet has no shared pool to queue in, and httpx's pool costs too
@@ -109,6 +111,8 @@ async def send_sms_load(
 
         tasks = []
         for i in range(int(rate * seconds)):
+            if until is not None and until():
+                break
             due = i / rate
             delay = start + due - time.monotonic()
             if delay > 0:

@@ -70,6 +70,8 @@ def test_restarting_postgres_under_load_loses_nothing_and_sends_nothing_twice(
         simulator_url=platform.simulator_url,
         back_at=back_at,
         recovered_by=RECOVERED_BY,
+        injected=f"PostgreSQL of the test's own stopped (pg_ctl -m fast) at {STOP_AT:.0f} s, "
+        f"started at {START_AT:.0f} s; {RATE}/s for {SECONDS} s",
     )
     # Receipts posted while it was down were taken at once, none refused or left to retry.
     during = receipts_taken_between(platform.simulator_url, *window)

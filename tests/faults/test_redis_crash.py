@@ -85,4 +85,6 @@ def test_a_redis_crash_under_load_loses_nothing_and_keeps_the_days_counts(
         back_at=back_at,
         recovered_by=RECOVERED_BY,
         refusals=frozenset({503, 429}),
+        injected=f"Redis of the test's own (AOF, fsync every second) SIGKILLed at {KILL_AT:.0f} s, "
+        f"restarted at {RESTART_AT:.0f} s; {RATE}/s for {SECONDS} s",
     )

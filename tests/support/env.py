@@ -76,6 +76,9 @@ def service_env(**overrides: str) -> dict[str, str]:
         "NOTIFY_LOG_LEVEL": "INFO",
         # Test callback receivers listen on loopback, which the platform refuses unless allowed.
         "NOTIFY_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+        # Each test platform's provider simulator starts empty, even from a shell that sourced
+        # deploy/local/env.sh (which points it at the local platform's state file).
+        "NOTIFY_SIMULATOR_STATE_FILE": "",
     }
     env.update(overrides)
     return env

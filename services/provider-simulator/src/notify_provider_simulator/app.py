@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from json.encoder import encode_basestring_ascii
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -38,6 +39,7 @@ from notify_provider_simulator.outcomes import (
 )
 from notify_provider_simulator.printer import Printer
 from notify_provider_simulator.settings import SimulatorSettings
+from notify_provider_simulator.state import OwedReceipt, SimulatorState, load, save
 
 log = logging.getLogger(__name__)
 FAULT_MODES = ("none", "errors", "timeouts", "slow", "throttle")
@@ -59,7 +61,8 @@ class Simulator:
         self.receipts_dropped = 0
         # Receipt posts the receipts service did not take (an error or no answer), each posted again.
         self.receipts_retried = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Each receipt being posted or retried, with what it owes (kept in the state file).
+        self._tasks: dict[asyncio.Task[None], OwedReceipt] = {}
 
     def forget(self) -> None:
         self.messages.clear()
@@ -135,8 +138,34 @@ class Simulator:
         if not self.settings.simulator_send_receipts:
             return
         task = asyncio.create_task(self._send_receipt(message, *receipt))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = OwedReceipt(message.reference, *receipt)
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+
+    _COUNTERS = (
+        "by_provider",
+        "handovers",
+        "duplicates_by_provider",
+        "send_attempts",
+        "receipts_dropped",
+        "receipts_retried",
+    )
+
+    def restore(self) -> None:
+        """Takes back what the last run left in the state file (when there is one) and posts the
+        receipts it still owed. Call from the running event loop."""
+        if not self.settings.simulator_state_file:
+            return
+        state = load(Path(self.settings.simulator_state_file))
+        if state is None:
+            return
+        self.messages = state.messages
+        for name in self._COUNTERS:
+            if name in state.counters:
+                setattr(self, name, state.counters[name])
+        for owed in state.owed:
+            if owed.reference in self.messages:
+                self._receipt(self.messages[owed.reference], (owed.url, owed.body, owed.as_json))
+        log.info("state restored", extra={"messages": len(self.messages), "receipts_owed": len(state.owed)})
 
     async def _send_receipt(
         self, message: SimulatedMessage, url: str, body: dict[str, str], as_json: bool
@@ -166,9 +195,13 @@ class Simulator:
         log.warning("receipt given up", extra={"reference": message.reference, "attempts": attempt})
 
     async def close(self) -> None:
+        owed = list(self._tasks.values())
         for task in list(self._tasks):
             task.cancel()
         await self.client.close()
+        if self.settings.simulator_state_file:
+            counters = {name: getattr(self, name) for name in self._COUNTERS}
+            save(Path(self.settings.simulator_state_file), SimulatorState(self.messages, counters, owed))
 
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -277,6 +310,7 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=10),
         )
         app.state.sim = Simulator(settings, receipts_client)
+        app.state.sim.restore()
         app.state.printer = None
         task: asyncio.Task[None] | None = None
         if settings.simulator_printer:

@@ -23,6 +23,9 @@ class SimulatorSettings(BaseSettings):
     # for hours; then it is given up and counted in /api/stats as ``receipts_dropped``.
     simulator_receipt_retry_seconds: float = 4 * 3600.0
     simulator_receipt_max_backoff_seconds: float = 60.0
+    # Where the simulator keeps its messages, counters and undelivered receipts across a restart
+    # (``make up`` sets it under .local/); unset, each start begins empty.
+    simulator_state_file: str | None = None
     # The print provider's drop (the letter-sender's NOTIFY_LETTERS_PRINT_BUCKET), read through S3.
     simulator_printer: bool = True
     simulator_print_poll_seconds: float = 2.0
