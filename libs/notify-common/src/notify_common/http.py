@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from notify_common.logs import configure_logging
+from notify_common.tracing import TracingMiddleware, setup_tracing
 
 
 class _Server(uvicorn.Server):
@@ -30,8 +31,9 @@ class _Server(uvicorn.Server):
 
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
     configure_logging(name, log_level)
+    setup_tracing(name)
     config = uvicorn.Config(
-        app,
+        TracingMiddleware(app),
         host=host,
         port=port,
         log_config=None,

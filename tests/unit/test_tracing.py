@@ -1,0 +1,269 @@
+"""Tracing: trace context carried in Kafka record headers and HTTP headers, consumer spans children
+of the producer's, log lines tied to the trace, and no personal data in any span."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from notify_common import tracing
+from notify_common.events import SmsRequested
+from notify_common.logs import JsonFormatter
+
+PHONE = "07700900457"
+BODY = "Your secret code is 918273"
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    yield exporter
+    tracing.use(None)
+
+
+def sms_requested() -> SmsRequested:
+    return SmsRequested(
+        notification_id=str(uuid.uuid4()),
+        service_id=str(uuid.uuid4()),
+        template_id=str(uuid.uuid4()),
+        template_version=1,
+        key_type="normal",
+        phone_number=PHONE,
+        international=False,
+        sender="GOVUK",
+        body=BODY,
+        fragment_count=1,
+        created_at=datetime.now(UTC),
+    )
+
+
+def traceparent(headers: list[tuple[str, bytes]]) -> tuple[int, int]:
+    """The trace id and parent span id a ``traceparent`` header names."""
+    values = [v.decode() for k, v in headers if k == "traceparent"]
+    assert len(values) == 1, headers
+    _, trace_id, span_id, _ = values[0].split("-")
+    return int(trace_id, 16), int(span_id, 16)
+
+
+def by_name(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
+    found = [s for s in exporter.get_finished_spans() if s.name == name]
+    assert len(found) == 1, [s.name for s in exporter.get_finished_spans()]
+    return found[0]
+
+
+def test_a_produced_record_carries_a_traceparent_of_a_producer_span_child_of_the_current_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    with tracing.tracer().start_as_current_span("request") as request:
+        headers = tracing.record_headers("sms-requested", sms_requested())
+    trace_id, span_id = traceparent(headers)
+    publish = by_name(spans, "sms-requested publish")
+    assert publish.kind is SpanKind.PRODUCER
+    assert trace_id == request.get_span_context().trace_id == publish.context.trace_id
+    assert span_id == publish.context.span_id
+    assert publish.parent is not None
+    assert publish.parent.span_id == request.get_span_context().span_id
+
+
+def test_a_consumed_records_span_is_a_child_of_the_span_that_produced_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = sms_requested()
+    headers = tracing.record_headers("sms-requested", event)
+    trace_id, producer_span_id = traceparent(headers)
+    span = tracing.consumed("sms-requested", 3, 42, "sms-sender", headers, event)
+    tracing.finish(span, event.notification_id)
+    process = by_name(spans, "sms-requested process")
+    assert process.kind is SpanKind.CONSUMER
+    assert process.context.trace_id == trace_id
+    assert process.parent is not None
+    assert process.parent.span_id == producer_span_id
+    assert process.attributes is not None
+    assert process.attributes["notify.notification_id"] == event.notification_id
+    assert process.attributes["messaging.consumer.group.name"] == "sms-sender"
+
+
+def test_work_and_events_about_a_notification_join_the_span_that_is_handling_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = sms_requested()
+    incoming = tracing.record_headers("sms-requested", event)
+    span = tracing.consumed("sms-requested", 0, 0, "sms-sender", incoming, event)
+    assert span is not None
+    # Published from outside any scope (a batch handler's publish_many): still the notification's.
+    outgoing = tracing.record_headers("notification-status", event)
+    with (
+        tracing.handling(event.notification_id),
+        tracing.http_client_span("POST", "provider.example", 443, "/send?key=x") as call,
+    ):
+        call.answered(200)
+    tracing.finish(span, event.notification_id)
+    trace_id, _parent_id = traceparent(outgoing)
+    assert trace_id == span.get_span_context().trace_id
+    publish = by_name(spans, "notification-status publish")
+    assert publish.parent is not None
+    assert publish.parent.span_id == span.get_span_context().span_id
+    post = by_name(spans, "POST")
+    assert post.kind is SpanKind.CLIENT
+    assert post.parent is not None
+    assert post.parent.span_id == span.get_span_context().span_id
+    assert post.attributes is not None
+    assert post.attributes["url.path"] == "/send"
+    assert call.header.startswith(b"traceparent: 00-%032x-" % trace_id)
+    assert call.header.endswith(b"\r\n")
+
+
+def test_finished_notifications_are_forgotten_so_later_events_start_from_the_current_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = sms_requested()
+    span = tracing.consumed("sms-requested", 0, 0, "sms-sender", [], event)
+    tracing.finish(span, event.notification_id)
+    assert tracing.context_of(event.notification_id) is None
+    tracing.finish(span, event.notification_id)  # a second finish is harmless
+    assert len([s for s in spans.get_finished_spans() if s.name == "sms-requested process"]) == 1
+
+
+def test_spans_never_carry_a_recipient_or_content(spans: InMemorySpanExporter) -> None:
+    event = sms_requested()
+    headers = tracing.record_headers("sms-requested", event)
+    tracing.finish(tracing.consumed("sms-requested", 0, 0, "g", headers, event), event.notification_id)
+    values = [str(v) for s in spans.get_finished_spans() for v in (s.attributes or {}).values()]
+    assert values
+    assert not [v for v in values if PHONE in v or "918273" in v or "GOVUK" in v]
+
+
+def test_without_a_tracer_nothing_is_added_to_records_or_started() -> None:
+    tracing.use(None)
+    event = sms_requested()
+    assert tracing.record_headers("sms-requested", event) == []
+    assert tracing.consumed("sms-requested", 0, 0, "g", [], event) is None
+
+
+def test_with_export_off_ids_are_still_made_and_carried_but_nothing_is_recorded() -> None:
+    provider = tracing.setup_tracing("sms-sender", environ={})
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        event = sms_requested()
+        headers = tracing.record_headers("sms-requested", event)
+        trace_id, _ = traceparent(headers)
+        span = tracing.consumed("sms-requested", 0, 0, "g", headers, event)
+        assert span is not None
+        assert span.get_span_context().trace_id == trace_id
+        assert not span.is_recording()
+        tracing.finish(span, event.notification_id)
+        assert exporter.get_finished_spans() == ()
+    finally:
+        tracing.use(None)
+
+
+@pytest.mark.parametrize(
+    ("environ", "kind"),
+    [
+        ({}, None),
+        ({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x:4318"}, None),
+        ({"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}, None),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, OTLPSpanExporter),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, OTLPSpanExporter),
+        ({"OTEL_TRACES_EXPORTER": "otlp"}, OTLPSpanExporter),
+        ({"OTEL_TRACES_EXPORTER": "console"}, ConsoleSpanExporter),
+    ],
+)
+def test_export_is_off_unless_the_standard_variables_ask_for_it(
+    environ: dict[str, str], kind: type | None
+) -> None:
+    exporter = tracing.exporter_from_env(environ)
+    if kind is None:
+        assert exporter is None
+    else:
+        assert isinstance(exporter, kind)
+
+
+def test_an_unknown_exporter_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unsupported OTEL_TRACES_EXPORTER 'jaeger'"):
+        tracing.exporter_from_env({"OTEL_TRACES_EXPORTER": "jaeger"})
+
+
+def test_an_http_request_is_a_server_span_named_by_its_route_child_of_the_callers_traceparent(
+    spans: InMemorySpanExporter,
+) -> None:
+    app = FastAPI()
+
+    @app.get("/v2/notifications/{notification_id}")
+    async def read(notification_id: str) -> dict[str, str]:
+        return {"id": notification_id}
+
+    caller_trace, caller_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    with TestClient(tracing.TracingMiddleware(app)) as client:
+        answer = client.get(
+            f"/v2/notifications/{uuid.uuid4()}",
+            headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"},
+        )
+        assert answer.status_code == 200
+        assert client.get("/no/such/path").status_code == 404
+    served = by_name(spans, "GET /v2/notifications/{notification_id}")
+    assert served.kind is SpanKind.SERVER
+    assert served.context.trace_id == int(caller_trace, 16)
+    assert served.parent is not None
+    assert served.parent.span_id == int(caller_span, 16)
+    assert served.attributes is not None
+    assert served.attributes["http.response.status_code"] == 200
+    assert by_name(spans, "GET other").attributes == {
+        "http.request.method": "GET",
+        "http.response.status_code": 404,
+        "http.route": "other",
+    }
+
+
+def log_line(message: str, **extra: object) -> dict[str, object]:
+    record = logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
+    record.__dict__.update(extra)
+    parsed: dict[str, object] = json.loads(JsonFormatter("sms-sender").format(record))
+    return parsed
+
+
+def test_a_log_line_written_while_handling_a_notification_carries_its_trace_and_its_id(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = sms_requested()
+    assert event.notification_id is not None
+    span = tracing.consumed("sms-requested", 0, 0, "g", [], event)
+    assert span is not None
+    expected_trace = format(span.get_span_context().trace_id, "032x")
+    with tracing.handling(event.notification_id):
+        inside = log_line("provider call failed")
+    # A batch handler's line that names the notification is tied to its trace too.
+    named = log_line("sent", notification_id=event.notification_id)
+    tracing.finish(span, event.notification_id)
+    for line in (inside, named):
+        assert line["notification_id"] == event.notification_id
+        assert line["trace_id"] == expected_trace
+        assert line["span_id"] == format(span.get_span_context().span_id, "016x")
+    outside = log_line("consuming")
+    assert "trace_id" not in outside
+    assert "notification_id" not in outside
+
+
+def test_a_log_line_in_a_span_carries_its_ids(spans: InMemorySpanExporter) -> None:
+    with tracing.tracer().start_as_current_span("request") as span:
+        line = log_line("hello")
+    assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert line["span_id"] == format(span.get_span_context().span_id, "016x")
+    assert trace.get_current_span() is trace.INVALID_SPAN
