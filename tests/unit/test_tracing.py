@@ -267,3 +267,37 @@ def test_a_log_line_in_a_span_carries_its_ids(spans: InMemorySpanExporter) -> No
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert line["span_id"] == format(span.get_span_context().span_id, "016x")
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_the_trace_context_stored_with_a_claim_is_that_of_the_span_handling_the_notification(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = sms_requested()
+    assert event.notification_id is not None
+    assert tracing.traceparent_of(event.notification_id) is None
+    span = tracing.consumed("sms-requested", 0, 0, "sms-sender", [], event)
+    assert span is not None
+    stored = tracing.traceparent_of(event.notification_id)
+    tracing.finish(span, event.notification_id)
+    context = span.get_span_context()
+    assert stored is not None
+    assert stored.startswith(f"00-{context.trace_id:032x}-{context.span_id:016x}-")
+
+
+def test_a_receipt_joins_the_stored_trace_and_links_the_request_that_brought_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    stored = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with tracing.tracer().start_as_current_span("POST /notifications/sms/mmg") as request:
+        with tracing.linked_span("receipt", stored, {"notify.provider": "mmg"}):
+            headers = tracing.record_headers("notification-status", sms_requested())
+        with tracing.linked_span("receipt", None):
+            pass
+    receipt, unlinked = (s for s in spans.get_finished_spans() if s.name == "receipt")
+    assert receipt.context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert receipt.parent is not None
+    assert receipt.parent.span_id == 0xB7AD6B7169203331
+    assert [link.context.span_id for link in receipt.links] == [request.get_span_context().span_id]
+    assert traceparent(headers)[0] == receipt.context.trace_id
+    # Nothing stored: a child of the request.
+    assert unlinked.context.trace_id == request.get_span_context().trace_id

@@ -42,6 +42,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 TRACEPARENT = "traceparent"
 _propagator = TraceContextTextMapPropagator()
 _tracer: Tracer = trace.NoOpTracer()
+_exporting = False
 
 # The notification being handled by the code running now (for log lines that do not name it).
 current_notification: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -85,6 +86,7 @@ def setup_tracing(service: str, environ: Mapping[str, str] = os.environ) -> Trac
     """Make this process's tracer for ``service``: exporting if configured (see
     :func:`exporter_from_env`; sampled as ``OTEL_TRACES_SAMPLER`` says, every trace by default),
     otherwise ids only."""
+    global _exporting
     exporter = exporter_from_env(environ)
     resource = Resource.create({"service.name": service})
     if exporter is None:
@@ -93,18 +95,25 @@ def setup_tracing(service: str, environ: Mapping[str, str] = os.environ) -> Trac
         provider = TracerProvider(resource=resource)
         provider.add_span_processor(BatchSpanProcessor(exporter))
     use(provider)
+    _exporting = exporter is not None
     return provider
 
 
 def use(provider: trace.TracerProvider | None) -> None:
     """Trace with ``provider`` from now on (None: trace nothing, propagate nothing)."""
-    global _tracer
+    global _tracer, _exporting
     _tracer = provider.get_tracer("notify") if provider is not None else trace.NoOpTracer()
+    _exporting = provider is not None
     _handling.clear()
 
 
 def tracer() -> Tracer:
     return _tracer
+
+
+def exporting() -> bool:
+    """Whether spans may be recorded and exported (worth looking up a stored trace context)."""
+    return _exporting
 
 
 # --- Kafka -----------------------------------------------------------------------------------
@@ -122,7 +131,8 @@ def context_of(notification_id: str | None) -> Context | None:
     return _handling.get(notification_id) if notification_id is not None else None
 
 
-def _event_attributes(event: Any) -> dict[str, str]:
+def event_attributes(event: Any) -> dict[str, str]:
+    """The span attributes of an event: its type, ids, channel and provider; never its content."""
     attributes = {"notify.event_type": type(event).__name__}
     if getattr(event, "notification_id", None) is not None:
         attributes["notify.notification_id"] = str(event.notification_id)
@@ -150,7 +160,7 @@ def record_headers(topic: str, event: Any) -> list[tuple[str, bytes]]:
             "messaging.system": "kafka",
             "messaging.operation.type": "send",
             "messaging.destination.name": topic,
-            **_event_attributes(event),
+            **event_attributes(event),
         },
     )
     carrier: dict[str, str] = {}
@@ -184,7 +194,7 @@ def consumed(
             "messaging.consumer.group.name": group,
             "messaging.destination.partition.id": str(partition),
             "messaging.kafka.offset": offset,
-            **_event_attributes(event),
+            **event_attributes(event),
         },
     )
     notification_id = getattr(event, "notification_id", None)
@@ -247,12 +257,14 @@ def linked_span(
         yield
 
 
-def current_traceparent() -> str | None:
-    """The ``traceparent`` of the current span (to store with a notification), or None."""
-    if isinstance(_tracer, trace.NoOpTracer):
+def traceparent_of(notification_id: str) -> str | None:
+    """The ``traceparent`` of the span handling ``notification_id`` now, to store with it (so a
+    later request about it can join its trace); None unless that span is being recorded."""
+    ctx = _handling.get(notification_id)
+    if ctx is None or not trace.get_current_span(ctx).is_recording():
         return None
     carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
+    _propagator.inject(carrier, context=ctx)
     return carrier.get(TRACEPARENT)
 
 

@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 
-from notify_common import topics
+from notify_common import topics, tracing
 from notify_common.db import create_engine
 from notify_common.errors import RetryableError
 from notify_common.events import Event, now
@@ -134,7 +134,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     async def record(request: Request, topic: str, event: Event) -> JSONResponse:
         producer: EventProducer = request.app.state.producer
-        await producer.publish(topic, event)
+        stored = await request.app.state.lookups.traceparent(event.notification_id)
+        with tracing.linked_span("receipt", stored, tracing.event_attributes(event)):
+            await producer.publish(topic, event)
         return JSONResponse({"result": "success"})
 
     @app.post("/notifications/sms/mmg")
