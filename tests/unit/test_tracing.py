@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -162,12 +163,21 @@ def test_with_export_off_ids_are_still_made_and_carried_but_nothing_is_recorded(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     try:
         event = sms_requested()
-        headers = tracing.record_headers("sms-requested", event)
-        trace_id, _ = traceparent(headers)
+        assert tracing.record_headers("sms-requested", event) == []  # no trace to carry
+        with tracing.tracer().start_as_current_span("request") as request:
+            assert not request.is_recording()
+            headers = tracing.record_headers("sms-requested", event)
+        trace_id, parent_id = traceparent(headers)
+        assert trace_id == request.get_span_context().trace_id
+        assert parent_id == request.get_span_context().span_id
         span = tracing.consumed("sms-requested", 0, 0, "g", headers, event)
         assert span is not None
         assert span.get_span_context().trace_id == trace_id
         assert not span.is_recording()
+        assert span.get_span_context().span_id != parent_id
+        with tracing.handling(event.notification_id):
+            line = log_line("sent")
+        assert line["trace_id"] == f"{trace_id:032x}"
         tracing.finish(span, event.notification_id)
         assert exporter.get_finished_spans() == ()
     finally:
@@ -301,3 +311,36 @@ def test_a_receipt_joins_the_stored_trace_and_links_the_request_that_brought_it(
     assert traceparent(headers)[0] == receipt.context.trace_id
     # Nothing stored: a child of the request.
     assert unlinked.context.trace_id == request.get_span_context().trace_id
+
+
+def test_a_route_served_by_a_fast_path_before_the_framework_routes_is_named_by_its_path(
+    spans: InMemorySpanExporter,
+) -> None:
+    app = FastAPI()
+
+    @app.post("/mmg")
+    async def mmg() -> dict[str, str]:
+        return {}
+
+    class FastPath:
+        """Answers ``POST /mmg`` itself, as the simulator's and the gateway's hot paths do."""
+
+        def __init__(self, app: FastAPI) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"] == "/mmg":
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                await send({"type": "http.response.body", "body": b"{}"})
+                return
+            await self.app(scope, receive, send)
+
+    with TestClient(tracing.TracingMiddleware(FastPath(app))) as client:
+        assert client.post("/mmg").status_code == 200
+        assert client.post(f"/{PHONE}").status_code == 404
+    assert by_name(spans, "POST /mmg").attributes == {
+        "http.request.method": "POST",
+        "http.response.status_code": 200,
+        "http.route": "/mmg",
+    }
+    assert by_name(spans, "POST other").attributes is not None

@@ -21,8 +21,9 @@ import contextvars
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -30,8 +31,9 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from opentelemetry.trace import Link, Span, SpanKind, Tracer
+from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 T = TypeVar("T")
@@ -43,6 +45,7 @@ TRACEPARENT = "traceparent"
 _propagator = TraceContextTextMapPropagator()
 _tracer: Tracer = trace.NoOpTracer()
 _exporting = False
+_ids = RandomIdGenerator()
 
 # The notification being handled by the code running now (for log lines that do not name it).
 current_notification: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -152,6 +155,14 @@ def record_headers(topic: str, event: Any) -> list[tuple[str, bytes]]:
     if isinstance(_tracer, trace.NoOpTracer):
         return []
     parent = context_of(getattr(event, "notification_id", None))
+    if not _exporting:
+        # Nothing is recorded: the record carries the parent's context on (a producer span would
+        # never be seen), formatted here because the propagator costs more than the rest of it.
+        carried = trace.get_current_span(parent).get_span_context()
+        if not carried.is_valid:
+            return []
+        value = f"00-{carried.trace_id:032x}-{carried.span_id:016x}-{carried.trace_flags:02x}"
+        return [(TRACEPARENT, value.encode())]
     span = _tracer.start_span(
         f"{topic} publish",
         context=parent,
@@ -182,8 +193,42 @@ def consumed(
     :func:`finish`."""
     if isinstance(_tracer, trace.NoOpTracer):
         return None
+    if not _exporting:
+        span = _unrecorded_child(headers)
+    else:
+        span = _recorded_consumer_span(topic, partition, offset, group, headers, event)
+    notification_id = getattr(event, "notification_id", None)
+    if notification_id is not None:
+        _handling[notification_id] = trace.set_span_in_context(span)
+        _handling.move_to_end(notification_id)
+        while len(_handling) > _HANDLING_LIMIT:
+            _handling.popitem(last=False)
+    return span
+
+
+def _unrecorded_child(headers: Sequence[tuple[str, bytes]] | None) -> Span:
+    """A span that is never recorded, in the trace of the record's ``traceparent`` (a new trace
+    without one): only its ids, for the logs and the records it leads to."""
+    parent = trace.get_current_span(_propagator.extract(_headers_carrier(headers))).get_span_context()
+    if parent.is_valid:
+        trace_id, flags = parent.trace_id, parent.trace_flags
+    else:
+        trace_id, flags = _ids.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
+    return NonRecordingSpan(
+        SpanContext(trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags)
+    )
+
+
+def _recorded_consumer_span(
+    topic: str,
+    partition: int,
+    offset: int,
+    group: str,
+    headers: Sequence[tuple[str, bytes]] | None,
+    event: Any,
+) -> Span:
     parent = _propagator.extract(_headers_carrier(headers))
-    span = _tracer.start_span(
+    return _tracer.start_span(
         f"{topic} process",
         context=parent,
         kind=SpanKind.CONSUMER,
@@ -197,13 +242,6 @@ def consumed(
             **event_attributes(event),
         },
     )
-    notification_id = getattr(event, "notification_id", None)
-    if notification_id is not None:
-        _handling[notification_id] = trace.set_span_in_context(span)
-        _handling.move_to_end(notification_id)
-        while len(_handling) > _HANDLING_LIMIT:
-            _handling.popitem(last=False)
-    return span
 
 
 def finish(span: Span | None, notification_id: str | None) -> None:
@@ -305,12 +343,45 @@ def http_client_span(method: str, host: str, port: int, path: str) -> Iterator[C
         yield ClientSpan(span, header)
 
 
+def http_client_span_for(method: str, url: str) -> AbstractContextManager[ClientSpan]:
+    """:func:`http_client_span` for a request to ``url``."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return http_client_span(method, parts.hostname or "", port, parts.path or "/")
+
+
+def _fixed_paths(app: Any) -> set[str]:
+    """The paths without parameters of the framework app inside ``app`` (found through the
+    wrappers' ``app`` attributes)."""
+    for _ in range(10):
+        routes = getattr(app, "routes", None)
+        if isinstance(routes, list):
+            paths = {getattr(route, "path", None) for route in routes}
+            return {p for p in paths if isinstance(p, str) and "{" not in p}
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return set()
+
+
 class TracingMiddleware:
     """ASGI middleware: a server span per HTTP request, child of the caller's ``traceparent``,
     named by the method and the route template (``other`` when no route matched)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self._fixed: set[str] | None = None
+
+    def _route(self, scope: Scope) -> str:
+        """The matched route's template; for a request a fast path answered without the
+        framework's routing, its path if that is one of the app's routes without parameters."""
+        matched = getattr(scope.get("route"), "path", None)
+        if isinstance(matched, str):
+            return matched
+        if self._fixed is None:
+            self._fixed = _fixed_paths(self.app)
+        path = scope.get("path")
+        return path if isinstance(path, str) and path in self._fixed else "other"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or isinstance(_tracer, trace.NoOpTracer):
@@ -340,7 +411,7 @@ class TracingMiddleware:
             with trace.use_span(span, end_on_exit=False):
                 await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "other"
+            route = self._route(scope)
             span.update_name(f"{method} {route}")
             span.set_attribute("http.route", route)
             span.end()
