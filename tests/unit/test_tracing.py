@@ -344,3 +344,24 @@ def test_a_route_served_by_a_fast_path_before_the_framework_routes_is_named_by_i
         "http.route": "/mmg",
     }
     assert by_name(spans, "POST other").attributes is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"00-0af7651916cd43dd8448eb211c80319c",
+        b"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        b"00-00000000000000000000000000000000-b7ad6b7169203331-01",
+        b"00-0af7651916cd43dd8448eb211c80319z-b7ad6b7169203331-01",
+        b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033-01",
+    ],
+)
+def test_with_export_off_a_malformed_traceparent_starts_a_new_trace(value: bytes) -> None:
+    tracing.setup_tracing("sms-sender", environ={})
+    try:
+        span = tracing.consumed("sms-requested", 0, 0, "g", [("traceparent", value)], sms_requested())
+        assert span is not None
+        assert span.get_span_context().is_valid
+        assert f"{span.get_span_context().trace_id:032x}" != "0af7651916cd43dd8448eb211c80319c"
+    finally:
+        tracing.use(None)
