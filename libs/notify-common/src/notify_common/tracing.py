@@ -369,17 +369,20 @@ def http_client_span_for(method: str, url: str) -> AbstractContextManager[Client
 
 
 def _fixed_paths(app: Any) -> set[str]:
-    """The paths without parameters of the framework app inside ``app`` (found through the
-    wrappers' ``app`` attributes)."""
+    """The paths without parameters that ``app`` or the apps it wraps (through their ``app``
+    attributes) route: a framework app's ``routes`` list, or a fast path's ``routes`` mapping
+    keyed by path."""
+    found: set[str] = set()
     for _ in range(10):
         routes = getattr(app, "routes", None)
-        if isinstance(routes, list):
-            paths = {getattr(route, "path", None) for route in routes}
-            return {p for p in paths if isinstance(p, str) and "{" not in p}
+        paths = (
+            routes.keys() if isinstance(routes, Mapping) else [getattr(r, "path", None) for r in routes or ()]
+        )
+        found |= {p for p in paths if isinstance(p, str) and "{" not in p}
         app = getattr(app, "app", None)
         if app is None:
             break
-    return set()
+    return found
 
 
 class TracingMiddleware:
