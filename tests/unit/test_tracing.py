@@ -22,7 +22,9 @@ from opentelemetry.trace import SpanKind
 
 from notify_common import tracing
 from notify_common.events import SmsRequested
+from notify_common.kafka import Received, RetryPolicy
 from notify_common.logs import JsonFormatter
+from notify_common.send_retries import Rescheduler
 
 PHONE = "07700900457"
 BODY = "Your secret code is 918273"
@@ -368,3 +370,27 @@ def test_with_export_off_a_malformed_traceparent_starts_a_new_trace(value: bytes
         assert f"{span.get_span_context().trace_id:032x}" != "0af7651916cd43dd8448eb211c80319c"
     finally:
         tracing.use(None)
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[tuple[str, bytes]]]] = []
+
+    async def send_raw(
+        self, topic: str, value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        self.sent.append((topic, headers))
+
+
+async def test_a_senders_retry_of_a_notification_stays_in_its_trace(spans: InMemorySpanExporter) -> None:
+    event = sms_requested()
+    span = tracing.consumed("sms-requested", 0, 0, "sms-sender", [], event)
+    assert span is not None
+    item = Received(topic="sms-requested", partition=0, offset=0, key=None, event=event, span=span)
+    producer = RecordingProducer()
+    rescheduler = Rescheduler(producer, "sms-sender", RetryPolicy())  # type: ignore[arg-type]
+    await rescheduler.send([rescheduler.after_failure(item, "ProviderError")])
+    tracing.finish(span, event.notification_id)
+    [(_, headers)] = producer.sent
+    trace_id, _ = traceparent(headers)
+    assert trace_id == span.get_span_context().trace_id
