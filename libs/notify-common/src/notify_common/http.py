@@ -15,6 +15,7 @@ import uvicorn
 
 from notify_common.logs import configure_logging
 from notify_common.metrics_http import HttpMetrics
+from notify_common.tracing import TracingMiddleware, setup_tracing
 
 
 class _Server(uvicorn.Server):
@@ -31,8 +32,9 @@ class _Server(uvicorn.Server):
 
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
     configure_logging(name, log_level)
+    setup_tracing(name)
     config = uvicorn.Config(
-        HttpMetrics(app),
+        HttpMetrics(TracingMiddleware(app)),
         host=host,
         port=port,
         log_config=None,

@@ -31,14 +31,16 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
+from opentelemetry.trace import Span
 
-from notify_common import codec
+from notify_common import codec, tracing
 from notify_common.consumer_metrics import ConsumerMetrics
 from notify_common.errors import DependencyUnavailableError
 from notify_common.events import Event
 from notify_common.failures import FailureClass, classify_failure
 from notify_common.settings import CommonSettings
 from notify_common.topics import dead_letter_topic, retry_topic
+from notify_common.tracing import record_headers
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ class EventProducer:
                 self.names.physical(topic),
                 value=codec.encode(event),
                 key=event.partition_key.encode(),
-                headers=[(H_EVENT_TYPE, type(event).__name__.encode())],
+                headers=[(H_EVENT_TYPE, type(event).__name__.encode()), *record_headers(topic, event)],
             )
             for topic, event in items
         ]
@@ -182,6 +184,7 @@ class Received:
     event: Event
     attempt: int = 0
     raw: ConsumerRecord[bytes, bytes] | None = field(default=None, compare=False, repr=False)
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[Sequence[Received]], Awaitable[None]]
@@ -337,14 +340,16 @@ class RecordRouter:
             return None
         original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
         attempt = _header(record, H_ATTEMPT) if record.headers else None
+        topic = original or self.names.logical(record.topic)
         return Received(
-            topic=original or self.names.logical(record.topic),
+            topic=topic,
             partition=record.partition,
             offset=record.offset,
             key=record.key,
             event=event,
             attempt=int(attempt or 0),
             raw=record,
+            span=tracing.consumed(topic, record.partition, record.offset, self.group, record.headers, event),
         )
 
     async def handle(self, ready: list[Received]) -> list[Received]:
@@ -352,8 +357,25 @@ class RecordRouter:
         Returns the records left unhandled because a dependency is unavailable (nothing may be
         committed past them: hand them over again after ``unavailable_delay()``); empty when every
         record was handled or routed. Raises only if a failure cannot be routed for another reason."""
+        left = await self._handle(ready)
+        if ready and ready[0].span is not None:
+            held = {id(item) for item in left}
+            for item in ready:
+                if id(item) not in held:
+                    tracing.finish(item.span, item.event.notification_id)
+        return left
+
+    async def _call(self, batch: list[Received]) -> None:
+        """The handler; a batch of one record runs in that record's trace (log lines name it)."""
+        if len(batch) == 1:
+            with tracing.handling(batch[0].event.notification_id):
+                await self._handler(batch)
+        else:
+            await self._handler(batch)
+
+    async def _handle(self, ready: list[Received]) -> list[Received]:
         try:
-            await self._handler(ready)
+            await self._call(ready)
             self._handled(ready)
             return []
         except Exception as exc:
@@ -370,7 +392,7 @@ class RecordRouter:
                 return self._left_unhandled(ready, exc)
         for i, item in enumerate(ready):
             try:
-                await self._handler([item])
+                await self._call([item])
                 self.metrics.handled((item.topic,))
             except Exception as exc:
                 if classify_failure(exc) is FailureClass.UNAVAILABLE or not await self._routed(item, exc):
@@ -465,10 +487,12 @@ class RecordRouter:
             not_before = time.time() + self._retry.delay(attempt)
             headers.append((H_NOT_BEFORE, str(int(not_before * 1000)).encode()))
             log.warning("record failed, scheduled for retry", extra=ids)
+            headers += tracing.record_headers(self.retry_topic, item.event)
             await self._producer.send_raw(self.retry_topic, value, item.key, headers)
             self.metrics.retried(item.topic)
         else:
             log.error("record failed for good, sent to dead-letter topic", extra=ids, exc_info=exc)
+            headers += tracing.record_headers(self.dlq_topic, item.event)
             await self._producer.send_raw(self.dlq_topic, value, item.key, headers)
             self.metrics.dead_lettered(item.topic)
 

@@ -1,4 +1,7 @@
-"""Structured JSON logging. Log records carry ids only: never recipients, content or secrets."""
+"""Structured JSON logging. Log records carry ids only: never recipients, content or secrets.
+
+A line written while a notification is handled also carries ``notification_id``, ``trace_id``
+and ``span_id`` (see ``notify_common.tracing.log_fields``)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from notify_common.tracing import log_fields
 
 # Attributes every LogRecord has; anything else passed through ``extra=`` becomes a JSON field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -29,6 +34,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 doc[key] = value
+        doc.update(log_fields(doc.get("notification_id")))
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(doc, default=str).decode()

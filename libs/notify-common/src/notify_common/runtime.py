@@ -19,6 +19,7 @@ from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPoli
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
+from notify_common.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ async def serve_consumer(name: str, settings: CommonSettings, build: Build) -> N
 
 def run_consumer(name: str, settings: CommonSettings, build: Build) -> int:
     configure_logging(name, settings.log_level)
+    setup_tracing(name)
     asyncio.run(serve_consumer(name, settings, build))
     return 0
 

@@ -41,6 +41,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from notify_common import tracing
 from notify_common.errors import RetryableError
 
 if TYPE_CHECKING:
@@ -52,12 +53,14 @@ ClaimState = Literal["acquired", "busy", "sent", "failed"]
 
 CLAIM = text("""
 WITH input AS (
-    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:providers AS text[])) AS t(id, provider)
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:providers AS text[]), CAST(:traceparents AS text[]))
+        AS t(id, provider, traceparent)
 ), claimed AS (
-    INSERT INTO send_claims AS c (notification_id, channel, provider, claimed_at, attempts)
-    SELECT id, :channel, provider, now(), 1 FROM input
+    INSERT INTO send_claims AS c (notification_id, channel, provider, claimed_at, attempts, traceparent)
+    SELECT id, :channel, provider, now(), 1, traceparent FROM input
     ON CONFLICT (notification_id) DO UPDATE
-        SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider)
+        SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider),
+            traceparent = COALESCE(c.traceparent, EXCLUDED.traceparent)
         WHERE c.outcome IS NULL AND c.claimed_at < now() - make_interval(secs => :lease)
     RETURNING c.notification_id, c.provider, c.attempts
 )
@@ -190,6 +193,7 @@ class ClaimStore:
         params = {
             "ids": ids,
             "providers": [proposals[i] for i in ids],
+            "traceparents": [tracing.traceparent_of(i) for i in ids],
             "channel": self._channel,
             "lease": self._lease_s,
         }

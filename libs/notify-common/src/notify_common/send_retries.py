@@ -28,6 +28,7 @@ from notify_common.kafka import (
     RetryPolicy,
 )
 from notify_common.topics import retry_topic
+from notify_common.tracing import record_headers
 
 H_THROTTLED = "throttled-count"
 
@@ -100,6 +101,7 @@ class Rescheduler:
             (H_EVENT_TYPE, type(item.event).__name__.encode()),
             (H_NOT_BEFORE, str(int((time.time() + retry.delay_s) * 1000)).encode()),
             (H_THROTTLED, str(passes).encode()),
+            *record_headers(self._topic, item.event),  # the retry stays in the notification's trace
         ]
         value = item.raw.value if item.raw is not None else codec.encode(item.event)
         await self._producer.send_raw(self._topic, value, item.key, headers)

@@ -56,15 +56,17 @@ def _worker(settings: ApiSettings) -> None:
     from notify_common.http import _Server
     from notify_common.logs import configure_logging
     from notify_common.metrics_http import HttpMetrics
+    from notify_common.tracing import TracingMiddleware, setup_tracing
 
     configure_logging("api-gateway", settings.log_level)
+    setup_tracing("api-gateway")
     _use_uvloop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((settings.http_host, settings.http_port))
     config = uvicorn.Config(
-        HttpMetrics(create_asgi_app(settings)),
+        HttpMetrics(TracingMiddleware(create_asgi_app(settings))),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

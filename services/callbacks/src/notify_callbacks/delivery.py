@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from notify_callbacks import signing
+from notify_common import tracing
 from notify_common.outbound import UnsafeDestinationError
 
 
@@ -54,9 +55,15 @@ class CallbackClient:
         headers.update(signing.headers(destination.signing_secret, message_id, int(time.time()), body))
         started = time.monotonic()
         try:
-            response = await self._client.post(
-                destination.url, content=body, headers=headers, timeout=self._timeout, follow_redirects=False
-            )
+            with tracing.http_client_span_for("POST", destination.url) as span:
+                response = await self._client.post(
+                    destination.url,
+                    content=body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                )
+                span.answered(response.status_code)
         except UnsafeDestinationError as exc:
             # The URL resolves inside the network (or not at all): never sent, not retried.
             return AttemptResult(False, False, None, _since(started), f"refused destination: {exc}")

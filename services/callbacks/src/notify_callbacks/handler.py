@@ -28,7 +28,7 @@ from notify_callbacks import decide, payloads
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import AttemptResult, Destination
 from notify_callbacks.store import Ledger
-from notify_common import metrics, statuses, topics
+from notify_common import metrics, statuses, topics, tracing
 from notify_common.errors import RetryableError
 from notify_common.events import (
     CallbackAttempted,
@@ -149,7 +149,7 @@ class CallbackHandler:
 
     async def _in_order(self, items: list[tuple[Received, CallbackType]]) -> None:
         for item, kind in items:
-            await self.attempt(item, kind)
+            await tracing.within(item.event.notification_id, self.attempt(item, kind))
 
     async def attempt(self, item: Received, kind: CallbackType) -> None:
         event = item.event

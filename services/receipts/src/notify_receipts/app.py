@@ -32,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 
-from notify_common import metrics, topics
+from notify_common import metrics, topics, tracing
 from notify_common.db import create_engine
 from notify_common.errors import DependencyUnavailableError, RetryableError
 from notify_common.events import Event, now
@@ -168,13 +168,23 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return True
         if not claimed:
             return False
-        await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+        if len(events) == 1:
+            await publish_traced(request, topics.NOTIFICATION_STATUS, events[0])
+        else:
+            await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
         metrics.receipts(events)
         return True
 
-    async def record(request: Request, topic: str, event: Event) -> JSONResponse:
+    async def publish_traced(request: Request, topic: str, event: Event) -> None:
+        """Publishes a receipt's event in a span of the notification's own trace (when tracing
+        exports and the trace context stored with its send claim can be had at once)."""
         producer: EventProducer = request.app.state.producer
-        await producer.publish(topic, event)
+        stored = await request.app.state.lookups.traceparent(event.notification_id)
+        with tracing.linked_span("receipt", stored, tracing.event_attributes(event)):
+            await producer.publish(topic, event)
+
+    async def record(request: Request, topic: str, event: Event) -> JSONResponse:
+        await publish_traced(request, topic, event)
         metrics.receipts([event])
         return JSONResponse({"result": "success"})
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_common import tracing
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 from notify_common.errors import DependencyUnavailableError, RetryableError
 
@@ -28,6 +29,7 @@ CLAIMED = text(
     "SELECT notification_id FROM send_claims "
     "WHERE notification_id = ANY(CAST(:ids AS uuid[])) AND provider = :provider"
 )
+TRACEPARENT = text("SELECT traceparent FROM send_claims WHERE notification_id = CAST(:id AS uuid)")
 INBOUND_NUMBER = text(
     "SELECT service_id, number FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
     "AND service_id IS NOT NULL LIMIT 1"
@@ -87,6 +89,19 @@ class Lookups:
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(CLAIMED, {"ids": unique, "provider": provider})).all()
         return {str(r[0]) for r in rows}
+
+    async def traceparent(self, notification_id: str | None, wait_seconds: float = 0.5) -> str | None:
+        """The trace context stored when the notification was claimed for sending, for a receipt to
+        join its trace; None when tracing is not exporting, or if it cannot be had at once (the
+        receipt is never held up or refused for want of it)."""
+        if notification_id is None or not tracing.exporting():
+            return None
+        try:
+            async with asyncio.timeout(wait_seconds), self._engine.connect() as conn:
+                found = (await conn.execute(TRACEPARENT, {"id": notification_id})).scalar_one_or_none()
+        except (SQLAlchemyError, TimeoutError):
+            return None
+        return str(found) if found is not None else None
 
     async def inbound_service(self, e164: str, local: str) -> tuple[str, str] | None:
         """The service that owns this inbound number, and the number as it is held (a provider may

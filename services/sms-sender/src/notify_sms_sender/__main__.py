@@ -24,6 +24,7 @@ from notify_common.runtime import install_stop_signals
 from notify_common.send_claims import ClaimStore
 from notify_common.send_recovery import HandoverLookup, ProjectedReceipts, Recovery
 from notify_common.send_retries import Rescheduler
+from notify_common.tracing import setup_tracing
 from notify_sms_sender.delivery_times import DeliveryTimes
 from notify_sms_sender.lanes import Lane
 from notify_sms_sender.providers import SmsProvider
@@ -237,6 +238,7 @@ async def serve(settings: SmsSenderSettings) -> None:
 def main() -> int:
     settings = SmsSenderSettings()
     configure_logging("sms-sender", settings.log_level)
+    setup_tracing("sms-sender")
     # uvloop roughly halves the cost of the socket I/O that most of a send is.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(serve(settings))

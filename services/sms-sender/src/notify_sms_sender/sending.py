@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from notify_common import metrics, topics
+from notify_common import metrics, topics, tracing
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import (
     Channel,
@@ -100,7 +100,10 @@ class SmsSender:
         async with self._claims.holding(list(claims.values())) as hold:
             verdicts = await self._recover(items, claims)
             outcomes = await asyncio.gather(
-                *(self._act(items[nid], claims[nid], slots, hold, verdicts.get(nid)) for nid in items)
+                *(
+                    tracing.within(nid, self._act(items[nid], claims[nid], slots, hold, verdicts.get(nid)))
+                    for nid in items
+                )
             )
         events = [o.event for o in outcomes if o.event is not None]
         retries = [o.retry for o in outcomes if o.retry is not None]

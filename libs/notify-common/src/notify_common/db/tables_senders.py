@@ -8,8 +8,8 @@
 
 ``send_claims`` (tables.py) is the senders' too: one row per notification, claimed before any
 provider call. Migration 0003 adds why a claim failed, and 0012 what recovering an in-doubt claim
-decided; the columns are added to the table here so that ``metadata`` matches the schema without
-touching tables.py.
+decided, and 0015 the trace context a receipt joins; the columns are added to the table here so
+that ``metadata`` matches the schema without touching tables.py.
 """
 
 from __future__ import annotations
@@ -41,3 +41,5 @@ sms_provider_weight_changes = Table(
 send_claims.append_column(Column("failure_kind", String(32), nullable=True))
 send_claims.append_column(Column("failure_reason", Text, nullable=True))
 send_claims.append_column(Column("recovery", String(32), nullable=True))
+# Migration 0015: the trace context of the claim, for the receipt to join (notify_common.tracing).
+send_claims.append_column(Column("traceparent", String(55), nullable=True))

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from notify_common import tracing
+
 
 class HttpClientError(Exception):
     """A request that got no complete answer."""
@@ -52,6 +54,7 @@ class Response:
 @dataclass(frozen=True, slots=True)
 class _Target:
     origin: tuple[str, str, int]  # scheme, host, port
+    path: str
     head: bytes  # "POST <path> HTTP/1.1\r\nHost: <host>\r\n"
 
 
@@ -207,6 +210,12 @@ class HttpClient:
     async def post(self, url: str, body: bytes, content_type: bytes, headers: bytes = b"") -> Response:
         """POST ``body``; ``headers`` are extra header lines, each ending ``\\r\\n``."""
         target = self._targets.get(url) or self._target(url)
+        with tracing.http_client_span("POST", target.origin[1], target.origin[2], target.path) as span:
+            response = await self._post(target, body, content_type, headers + span.header)
+            span.answered(response.status)
+            return response
+
+    async def _post(self, target: _Target, body: bytes, content_type: bytes, headers: bytes) -> Response:
         origin = self._origins.get(target.origin) or self._origin(target.origin)
         request = b"%sContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s" % (
             target.head,
@@ -240,7 +249,7 @@ class HttpClient:
         default_port = port == (443 if parts.scheme == "https" else 80)
         host = parts.hostname if default_port else f"{parts.hostname}:{port}"
         head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: notify-sms-sender\r\n".encode("ascii")
-        target = _Target((parts.scheme, parts.hostname, port), head)
+        target = _Target((parts.scheme, parts.hostname, port), parts.path or "/", head)
         self._targets[url] = target
         return target
 
