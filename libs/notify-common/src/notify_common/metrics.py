@@ -148,6 +148,24 @@ _jobs = Children(JOBS)
 _events = Children(PROJECTOR_EVENTS)
 
 
+def start_api_series() -> None:
+    """The api-gateway's series at zero from the start, so the first sends after a (re)start show as
+    an increase to ``rate()`` and ``increase()`` rather than as a series appearing already counted."""
+    for channel in ("sms", "email", "letter"):
+        for key_type in ("normal", "team", "test"):
+            for lane in ("priority", "bulk"):
+                _accepted(channel, key_type, lane)
+    for limit in ("rate", "daily"):
+        _refusals(limit)
+    for dependency in ("kafka", "postgres", "redis"):
+        _unavailable(dependency)
+
+
+def start_sender_series(channel: str) -> None:
+    """A sender's created→sent series at zero from the start (see ``start_api_series``)."""
+    _created_to_sent(channel)
+
+
 def accepted(channels: Sequence[str], key_type: str, *, bulk: bool) -> None:
     """Sends accepted together (``channels``: the channel of each)."""
     lane = "bulk" if bulk else "priority"

@@ -46,6 +46,7 @@ from notify_api_gateway.routes import (
 )
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
+from notify_common import metrics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer
 from notify_common.outbound import parse_networks
@@ -103,6 +104,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.check_production_ready()
         log.info("starting", extra={"settings": settings.redacted()})
+        metrics.start_api_series()
         state, redis = build_state(settings)
         await state.producer.start()
         app.state.notify = state

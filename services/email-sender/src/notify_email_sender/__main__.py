@@ -6,7 +6,7 @@ import boto3
 from botocore.config import Config
 from sqlalchemy import text
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
@@ -52,6 +52,7 @@ def build_provider(settings: EmailSenderSettings) -> EmailProvider:
 def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, EmailSenderSettings)
     settings = common
+    metrics.start_sender_series("email")
     engine = create_engine(settings, pool_size=4)
     provider = build_provider(settings)
     policy = RetryPolicy(

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from sqlalchemy import text
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
@@ -26,6 +26,7 @@ from notify_letter_sender.storage import LetterStore
 def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, LetterSenderSettings)
     settings = common
+    metrics.start_sender_series("letter")
     engine = create_engine(settings, pool_size=4)
     s3 = boto3.client(
         "s3",

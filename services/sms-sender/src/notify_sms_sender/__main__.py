@@ -14,7 +14,7 @@ import uvloop
 from botocore.config import Config
 from sqlalchemy import text
 
-from notify_common import topics
+from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.health import HealthServer
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -201,6 +201,7 @@ async def serve(settings: SmsSenderSettings) -> None:
     producer = EventProducer(settings, client_id="sms-sender")
     await producer.start()
     app = build(settings, producer)
+    metrics.start_sender_series("sms")
     priority, bulk = lanes(settings, app, producer)
 
     async def ready() -> bool:
