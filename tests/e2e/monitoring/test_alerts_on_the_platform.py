@@ -87,18 +87,6 @@ def test_stopping_the_sms_sender_under_sends_raises_service_down_for_it(
         lambda: pending_or_firing(prometheus, "NotifyServiceDown"),
     )
     assert down == {"sms-sender"}
-    import time
-
-    time.sleep(20)
-    print("DEBUG accepted", prometheus.query("notify_notifications_accepted_total"))
-    print(
-        "DEBUG rate",
-        prometheus.query(
-            'sum by (channel) (rate(notify_notifications_accepted_total{channel=~"sms|email",key_type!="test"}[5m]))'
-        ),
-    )
-    print("DEBUG sent", prometheus.query("notify_created_to_sent_seconds_count"))
-    print("DEBUG alerts", prometheus.alerts())
     stalled = wait_until(
         "NotifySendingStalled pending for text messages",
         lambda: pending_or_firing(prometheus, "NotifySendingStalled", "channel"),
