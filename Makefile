@@ -6,7 +6,7 @@ help:
 	@echo "make down    stop everything 'make up' started"
 	@echo "make test    start what the tests need and run every test suite"
 	@echo "make test-faults  only the fault suite (tests/faults): dependencies failing under load,"
-	@echo "                  with the make down/make up case, which make test leaves out"
+	@echo "                  with the cases make test leaves out: services killed, make down/make up"
 	@echo "make lint    ruff and mypy --strict"
 	@echo "make bench   run the benchmarks in bench/ (results in docs/benchmarks.md)"
 	@echo "make status  show what is running"

@@ -149,12 +149,15 @@ async def add_loopback_callback(service_id: str, kind: str, url: str) -> None:
 
 
 def wait_for_spans(collector: Collector, trace_id: str, wanted: set[tuple[str, str]]) -> list[Span]:
-    """The trace's spans once every (service, name) of ``wanted`` has arrived (a callback may
-    first wait out a retry's backoff, behind a busy machine's other work)."""
+    """The trace's spans once every (service, name) of ``wanted`` has arrived and every span's
+    parent has too (a callback may first wait out a retry's backoff, behind a busy machine's other
+    work, and a span is exported only when it ends, so a parent comes after its children)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         spans = collector.trace(trace_id)
-        if wanted <= {(s.service, s.name) for s in spans}:
+        ids = {s.span_id for s in spans}
+        closed = all(not s.parent_id or s.parent_id in ids for s in spans)
+        if closed and wanted <= {(s.service, s.name) for s in spans}:
             return spans
         time.sleep(0.2)
     seen = sorted({(s.service, s.name) for s in collector.trace(trace_id)})
