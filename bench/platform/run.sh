@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/platform: the whole platform as `make up` runs it, open-loop load through the public API.
 # Three series: SMS, email, and SMS with a delivery-status callback for every notification.
-# Results: docs/benchmarks.md ("Whole platform"). Arguments go to each run (e.g. --seconds 10).
+# Each run prints a line per rate and a RESULT line of JSON. Arguments go to each run (e.g. --seconds 10).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
