@@ -88,3 +88,20 @@ def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPost
 @pytest.fixture(scope="module")
 def own_database(own_postgres: LocalPostgres) -> str:
     return own_postgres.create_database(f"notify_faults_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def platform_on_own_postgres(
+    own_database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    """The whole platform on ``own_database``, for the cases that stop or hang that PostgreSQL."""
+    logs = Path(tmp_path_factory.mktemp("own-postgres-logs"))
+    # Receipts come 1 to 6 s after a send, so those of the sends just before the fault arrive during it.
+    with running_platform(
+        own_database,
+        logs,
+        NOTIFY_DATABASE_URL=own_database,
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN="1000",
+        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX="6000",
+    ) as platform:
+        yield platform

@@ -7,9 +7,7 @@ projected, none is handed to a provider twice, and the platform recovers by itse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,29 +15,13 @@ from tests.faults.load import load_under_fault
 from tests.faults.settle import receipts_not_taken, receipts_taken_between
 from tests.faults.verdict import check_fault_run
 from tests.support.local_postgres import LocalPostgres
-from tests.support.platform import Platform, running_platform
+from tests.support.platform import Platform
 
 RATE = 40  # sends a second
 SECONDS = 40
 FREEZE_AT, THAW_AT = 8.0, 28.0
 # By then the platform must have recovered by itself: every send accepted again.
 RECOVERED_BY = 33.0
-
-
-@pytest.fixture(scope="module")
-def platform_on_own_postgres(
-    own_database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Platform]:
-    logs = Path(tmp_path_factory.mktemp("postgres-hung-logs"))
-    # Receipts come 1 to 6 s after a send, so those of the sends just before the fault arrive during it.
-    with running_platform(
-        own_database,
-        logs,
-        NOTIFY_DATABASE_URL=own_database,
-        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN="1000",
-        NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX="6000",
-    ) as platform:
-        yield platform
 
 
 @pytest.mark.timeout(600)
