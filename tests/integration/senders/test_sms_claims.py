@@ -142,7 +142,7 @@ async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5
     )
     firetext = FakeSmsProvider("firetext")
     sms_sender = sender(engine, producer, mmg, firetext)
-    balancer = sms_sender._router.balancer
+    balancer = sms_sender.router.balancer
     balancer.current = {"mmg": 100, "firetext": 0}
     await sms_sender.handle([received(timed_out)])
     await sms_sender.handle([received(refused)])

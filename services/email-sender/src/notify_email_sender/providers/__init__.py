@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from notify_common.errors import RetryableError
+from notify_common.errors import ProviderTimeoutError
 from notify_email_sender.message import OutgoingEmail
 
-
-class ProviderTimeoutError(RetryableError):
-    """No answer in time: the provider may or may not have the message."""
+__all__ = ["EmailProvider", "FakeEmailProvider", "ProviderTimeoutError"]
 
 
 class EmailProvider(Protocol):

@@ -15,13 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from notify_common.errors import RetryableError
+from notify_common.errors import ProviderTimeoutError
 
-
-class ProviderTimeoutError(RetryableError):
-    """The provider did not answer in time: it may or may not have accepted the message, so the
-    claim stays in doubt and the retry finds out whether it did before sending again to the same
-    provider with the same reference (notify_common.send_recovery)."""
+__all__ = ["FakeSmsProvider", "ProviderTimeoutError", "SmsMessage", "SmsProvider"]
 
 
 @dataclass(frozen=True)
