@@ -124,12 +124,14 @@ async def measure(
     for i in range(0, len(statuses), 10_000):
         await producer.publish_many((topics.NOTIFICATION_STATUS, s) for s in statuses[i : i + 10_000])
     app = build(settings, producer)
+    handler = app.handler
+    assert handler is not None
     handled = 0
     done = asyncio.Event()
 
     async def handle(batch: Sequence[Received]) -> None:
         nonlocal handled
-        await app.handler(batch)
+        await handler(batch)
         handled += len(batch)
         if handled >= len(statuses):
             done.set()

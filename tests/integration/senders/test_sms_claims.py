@@ -20,10 +20,10 @@ from notify_common.send_claims import ClaimStore, Settlement
 from notify_common.send_recovery import FakeHandovers, Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
+from notify_sms_sender.balancer import ProviderBalancer
 from notify_sms_sender.delivery_times import DeliveryTimes
+from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import FakeSmsProvider, ProviderTimeoutError, SmsProvider
-from notify_sms_sender.router import ProviderRouter
-from notify_sms_sender.routing import ProviderBalancer
 from notify_sms_sender.sending import SmsSender
 from tests.integration.senders.support import holder_died_long_ago, ident, read_topic, received, sms_request
 
@@ -40,13 +40,13 @@ def sender(
     recovery: Recovery | None = None,
 ) -> SmsSender:
     weights = {p.name: 100 // len(providers) for p in providers}
-    router = ProviderRouter(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
+    selector = ProviderSelector(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
     by_name: dict[str, SmsProvider] = {p.name: p for p in providers}
     return SmsSender(
         ClaimStore(engine, "sms", lease_s=lease_s),
         producer,
         by_name,
-        router,
+        selector,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, RetryPolicy(max_attempts=max_attempts)),
         research={p: research for p in by_name} if research is not None else None,
         recovery=recovery,
@@ -142,7 +142,7 @@ async def test_after_a_timeout_the_retry_goes_to_the_same_provider_but_after_a_5
     )
     firetext = FakeSmsProvider("firetext")
     sms_sender = sender(engine, producer, mmg, firetext)
-    balancer = sms_sender.router.balancer
+    balancer = sms_sender.selector.balancer
     balancer.current = {"mmg": 100, "firetext": 0}
     await sms_sender.handle([received(timed_out)])
     await sms_sender.handle([received(refused)])

@@ -18,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common import topics
 from notify_common.errors import RetryableError
 from notify_common.kafka import EventProducer, RetryPolicy, connection_options
+from notify_common.lane_consumer import LaneConsumer
+from notify_common.runtime import ConsumerApp, consumers
 from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
-from notify_sms_sender.__main__ import SmsSenderApp, lanes
+from notify_sms_sender.__main__ import lanes
+from notify_sms_sender.balancer import ProviderBalancer
 from notify_sms_sender.delivery_times import DeliveryTimes
-from notify_sms_sender.lanes import Lane
+from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import SmsMessage, SmsProvider
-from notify_sms_sender.router import ProviderRouter
-from notify_sms_sender.routing import ProviderBalancer
 from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
 from tests.integration.senders.support import ident, sms_request
@@ -49,14 +50,6 @@ class SlowProvider:
 
     async def close(self) -> None:
         return None
-
-
-async def _noop() -> None:
-    return None
-
-
-async def _ready() -> bool:
-    return True
 
 
 class FlakyClaims(ClaimStore):
@@ -83,7 +76,7 @@ def claims(engine: AsyncEngine) -> FlakyClaims:
 @pytest.fixture
 async def running(
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, claims: FlakyClaims
-) -> AsyncIterator[tuple[SlowProvider, Lane, Lane]]:
+) -> AsyncIterator[tuple[SlowProvider, LaneConsumer, LaneConsumer]]:
     settings = SmsSenderSettings(
         **kafka.model_dump(),
         sms_concurrency=2,
@@ -95,16 +88,22 @@ async def running(
     )
     provider = SlowProvider()
     providers: dict[str, SmsProvider] = {"mmg": provider}
-    router = ProviderRouter(ProviderBalancer({"mmg": 100}), None, DeliveryTimes(), rng=random.Random(3))
+    selector = ProviderSelector(ProviderBalancer({"mmg": 100}), None, DeliveryTimes(), rng=random.Random(3))
     policy = RetryPolicy(max_attempts=3)
     sender = SmsSender(
         claims,
         producer,
         providers,
-        router,
+        selector,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, policy),
     )
-    priority, bulk = lanes(settings, SmsSenderApp(sender, policy, _noop, _ready, _noop), producer)
+    app = ConsumerApp(
+        group=topics.GROUP_SMS_SENDER, lanes=lanes(settings, sender), retry=policy, max_records=500
+    )
+    # The consumers the runtime runs for the sms-sender's lanes.
+    priority, bulk = consumers(settings, app, producer)
+    assert isinstance(priority, LaneConsumer)
+    assert isinstance(bulk, LaneConsumer)
     await priority.start()
     await bulk.start()
     tasks = [asyncio.create_task(lane.run()) for lane in (priority, bulk)]
@@ -137,7 +136,7 @@ async def committed(settings: CommonSettings, topic: str) -> int:
 
 
 async def test_priority_requests_are_handed_over_while_a_bulk_backlog_is_still_pending(
-    kafka: CommonSettings, producer: EventProducer, running: tuple[SlowProvider, Lane, Lane]
+    kafka: CommonSettings, producer: EventProducer, running: tuple[SlowProvider, LaneConsumer, LaneConsumer]
 ) -> None:
     provider, _, _ = running
     backlog = [sms_request() for _ in range(BULK)]
@@ -162,7 +161,7 @@ async def test_priority_requests_are_handed_over_while_a_bulk_backlog_is_still_p
 
 
 async def test_each_lane_commits_what_it_has_handed_over(
-    kafka: CommonSettings, producer: EventProducer, running: tuple[SlowProvider, Lane, Lane]
+    kafka: CommonSettings, producer: EventProducer, running: tuple[SlowProvider, LaneConsumer, LaneConsumer]
 ) -> None:
     provider, priority, bulk = running
     provider.delay_s = 0.0
@@ -197,7 +196,7 @@ async def records_on(settings: CommonSettings, topic: str) -> int:
 async def test_a_lane_holds_its_batch_back_while_the_claims_database_is_unavailable(
     kafka: CommonSettings,
     producer: EventProducer,
-    running: tuple[SlowProvider, Lane, Lane],
+    running: tuple[SlowProvider, LaneConsumer, LaneConsumer],
     claims: FlakyClaims,
 ) -> None:
     provider, priority, _ = running

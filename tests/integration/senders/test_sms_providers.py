@@ -20,11 +20,13 @@ from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed
 from notify_common.kafka import EventProducer, RetryPolicy
+from notify_common.lane_consumer import LaneConsumer
 from notify_common.send_claims import ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
+from notify_sms_sender.balancer import BalancingRules, ProviderBalancer
 from notify_sms_sender.delivery_times import DeliveryTimes
-from notify_sms_sender.lanes import Lane
+from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
 from notify_sms_sender.providers.firetext import FiretextProvider
 from notify_sms_sender.providers.http_client import HttpClient
@@ -32,8 +34,6 @@ from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.research import ResearchModeProvider
 from notify_sms_sender.providers.sns import SnsProvider
-from notify_sms_sender.router import ProviderRouter
-from notify_sms_sender.routing import ProviderBalancer, RoutingRules
 from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
 from notify_sms_sender.weights import WeightStore
@@ -235,21 +235,21 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
     }
     store = WeightStore(engine, min_interval_s=1.0)
     balancer = ProviderBalancer(
-        {"mmg": 50, "firetext": 50}, RoutingRules(error_threshold=5, error_cooldown_s=1.0)
+        {"mmg": 50, "firetext": 50}, BalancingRules(error_threshold=5, error_cooldown_s=1.0)
     )
-    router = ProviderRouter(balancer, store, DeliveryTimes(), rng=random.Random(5), refresh_every_s=0.2)
-    await router.start()
+    selector = ProviderSelector(balancer, store, DeliveryTimes(), rng=random.Random(5), refresh_every_s=0.2)
+    await selector.start()
     policy = RetryPolicy(max_attempts=20, base_delay_s=0.05, max_delay_s=0.2)
     sender = SmsSender(
         ClaimStore(engine, "sms"),
         producer,
         providers,
-        router,
+        selector,
         Rescheduler(producer, topics.GROUP_SMS_SENDER, policy),
     )
     # The priority lane as the sms-sender runs it: many batches in flight, retries through the
     # retry topic, not-yet-due retries pausing their partition.
-    consumer = Lane(
+    consumer = LaneConsumer(
         kafka,
         name="priority",
         group=topics.GROUP_SMS_SENDER,
@@ -264,7 +264,7 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
     await producer.publish_many((topics.SMS_REQUESTED, r) for r in requests)
     await consumer.start()
     running = asyncio.create_task(consumer.run())
-    maintaining = asyncio.create_task(router.maintain())
+    maintaining = asyncio.create_task(selector.maintain())
     try:
         async with asyncio.timeout(60):
             while (await client.get(f"{simulator}/api/stats")).json()["messages"] < len(requests):

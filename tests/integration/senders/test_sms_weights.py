@@ -8,9 +8,9 @@ import random
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_sms_sender.balancer import BalancingRules, ProviderBalancer
 from notify_sms_sender.delivery_times import DeliveryTimes
-from notify_sms_sender.router import ProviderRouter
-from notify_sms_sender.routing import ProviderBalancer, RoutingRules
+from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.weights import WeightStore
 
 RESTING = {"mmg": 51, "firetext": 49}
@@ -22,9 +22,9 @@ async def reset(engine: AsyncEngine) -> None:
         await conn.execute(text("DELETE FROM sms_provider_weight_changes"))
 
 
-def instance(engine: AsyncEngine) -> ProviderRouter:
-    balancer = ProviderBalancer(dict(RESTING), RoutingRules(error_threshold=3))
-    return ProviderRouter(
+def instance(engine: AsyncEngine) -> ProviderSelector:
+    balancer = ProviderBalancer(dict(RESTING), BalancingRules(error_threshold=3))
+    return ProviderSelector(
         balancer, WeightStore(engine, min_interval_s=60), DeliveryTimes(), rng=random.Random(2)
     )
 
@@ -60,6 +60,6 @@ async def test_weights_already_stored_win_over_the_configured_resting_points(eng
         await conn.execute(
             text("INSERT INTO sms_provider_weights (provider, weight) VALUES ('mmg', 20), ('firetext', 80)")
         )
-    router = instance(engine)
-    await router.start()
-    assert router.balancer.current == {"mmg": 20, "firetext": 80}
+    selector = instance(engine)
+    await selector.start()
+    assert selector.balancer.current == {"mmg": 20, "firetext": 80}

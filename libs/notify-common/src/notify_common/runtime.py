@@ -1,8 +1,11 @@
 """The composition root shared by the consumer services: logging, settings, signal handling, the
-producer, the batch consumer and the health server, started and stopped in the right order.
+producer, the consumers and the health server, started and stopped in the right order.
 
 A consumer service is ``run_consumer(name, settings, build)`` where ``build`` returns the handler
-and the topics; SIGTERM or SIGINT finishes the batch in hand, commits, and exits 0.
+and the topics (one ``BatchConsumer``, which also reads the group's retry topic), or the app's
+lanes (one ``LaneConsumer`` each, with many batches in flight; a lane may yield to another while
+that one is busy); SIGTERM or SIGINT finishes what is in hand, commits, and exits 0. If one lane
+fails the others finish what they hold and stop too, and the service exits with the failure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 from notify_common.health import HealthServer
 from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
+from notify_common.lane_consumer import LaneConsumer
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
@@ -24,18 +28,32 @@ from notify_common.tracing import setup_tracing
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ConsumerApp:
-    """What a consumer service plugs into the runtime."""
+@dataclass(frozen=True)
+class Lane:
+    """One lane of a consumer app: its own member of the group reading ``topics`` (list the
+    group's retry topic in one of them), with its own ``handler`` and up to ``max_in_flight``
+    records in hand; it takes no new records while the lane named ``yields_to`` is busy."""
 
-    group: str
+    name: str
     topics: Sequence[str]
     handler: Handler
+    max_in_flight: int = 1_000
+    yields_to: str | None = None
+
+
+@dataclass
+class ConsumerApp:
+    """What a consumer service plugs into the runtime: ``topics`` and ``handler``, or ``lanes``."""
+
+    group: str
+    topics: Sequence[str] = ()
+    handler: Handler | None = None
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
     ready: Callable[[], Awaitable[bool]] | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_records: int = 500
+    lanes: Sequence[Lane] = ()
 
 
 Build = Callable[[CommonSettings, EventProducer], ConsumerApp]
@@ -47,6 +65,43 @@ def install_stop_signals(stop: Callable[[], None]) -> None:
         loop.add_signal_handler(sig, stop)
 
 
+def consumers(
+    settings: CommonSettings, app: ConsumerApp, producer: EventProducer
+) -> list[BatchConsumer | LaneConsumer]:
+    """The consumers that run ``app``: one ``BatchConsumer``, or one ``LaneConsumer`` per lane."""
+    if not app.lanes:
+        if app.handler is None:
+            raise ValueError(f"consumer app {app.group} has neither a handler nor lanes")
+        return [
+            BatchConsumer(
+                settings,
+                group=app.group,
+                topics=app.topics,
+                handler=app.handler,
+                producer=producer,
+                retry=app.retry,
+                max_records=app.max_records,
+            )
+        ]
+    built: dict[str, LaneConsumer] = {}
+    for lane in app.lanes:
+        if lane.yields_to is not None and lane.yields_to not in built:
+            raise ValueError(f"lane {lane.name} yields to {lane.yields_to}, which must be declared before it")
+        built[lane.name] = LaneConsumer(
+            settings,
+            name=lane.name,
+            group=app.group,
+            topics=lane.topics,
+            handler=lane.handler,
+            producer=producer,
+            retry=app.retry,
+            max_records=app.max_records,
+            max_in_flight=lane.max_in_flight,
+            yield_to=built[lane.yields_to] if lane.yields_to is not None else None,
+        )
+    return list(built.values())
+
+
 async def serve_consumer(name: str, settings: CommonSettings, build: Build) -> None:
     settings.check_production_ready()
     log.info("starting", extra={"settings": settings.redacted()})
@@ -55,42 +110,56 @@ async def serve_consumer(name: str, settings: CommonSettings, build: Build) -> N
     producer = EventProducer(settings, client_id=name)
     await producer.start()
     app = build(settings, producer)
-    consumer = BatchConsumer(
-        settings,
-        group=app.group,
-        topics=app.topics,
-        handler=app.handler,
-        producer=producer,
-        retry=app.retry,
-        max_records=app.max_records,
-    )
+    members = consumers(settings, app, producer)
 
     async def ready() -> bool:
-        polled_recently = time.monotonic() - consumer.last_poll_monotonic < 30
+        now = time.monotonic()
+        polled_recently = all(now - c.last_poll_monotonic < 30 for c in members)
         extra = await app.ready() if app.ready is not None else True
-        return consumer.assigned and polled_recently and extra
+        return any(c.assigned for c in members) and polled_recently and extra
+
+    def stop() -> None:
+        for member in members:
+            member.request_stop()
 
     health = HealthServer(settings.http_host, settings.http_port, ready)
     if app.on_start is not None:
         await app.on_start()
-    await consumer.start()
+    for member in members:
+        await member.start()
     await health.start()
-    install_stop_signals(consumer.request_stop)
-    log.info("consuming", extra={"group": app.group, "topics": list(app.topics), "port": settings.http_port})
+    install_stop_signals(stop)
+    topics = [t for lane in app.lanes for t in lane.topics] or list(app.topics)
+    log.info("consuming", extra={"group": app.group, "topics": topics, "port": settings.http_port})
+    running = [asyncio.create_task(member.run()) for member in members]
     try:
-        await consumer.run()
+        await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
     finally:
+        stop()  # one consumer failed (or all stopped): the others finish what they hold and stop too
+        outcomes = await asyncio.gather(*running, return_exceptions=True)
         await health.stop()
         if app.on_stop is not None:
             await app.on_stop()
         await producer.stop()
-        log.info("stopped cleanly", extra={"handled": consumer.handled})
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures:
+        raise failures[0]
+    log.info("stopped cleanly", extra={"handled": sum(member.handled for member in members)})
 
 
-def run_consumer(name: str, settings: CommonSettings, build: Build) -> int:
+def run_consumer(
+    name: str,
+    settings: CommonSettings,
+    build: Build,
+    *,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> int:
+    """Run the consumer service ``build`` makes, on an event loop from ``loop_factory`` (uvloop's,
+    say) or asyncio's own."""
     configure_logging(name, settings.log_level)
     setup_tracing(name)
-    asyncio.run(serve_consumer(name, settings, build))
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(serve_consumer(name, settings, build))
     return 0
 
 

@@ -2,11 +2,11 @@
 (``notify_common.sending``: claim, act, settle, publish or retry).
 
 * At claim time a provider is chosen for every request (weighted, rebalanced by errors and slow
-  receipts: ``ProviderRouter``); a retry after a timeout keeps the claimed one.
+  receipts: ``ProviderSelector``); a retry after a timeout keeps the claimed one.
 * The call is the provider's ``send`` with the notification id as its reference (MMG ``cid``,
   Firetext ``reference``); test-key messages go to research mode instead, which posts the receipt
   the provider would send and reaches no real provider (its in-doubt claims wait only for receipts).
-* Calls, failures and throttling are reported to the router, so traffic moves off a failing
+* Calls, failures and throttling are reported to the provider selector, so traffic moves off a failing
   provider; a 4xx is a technical failure at once.
 """
 
@@ -23,8 +23,8 @@ from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_recovery import Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.sending import ChannelPolicy, Handover, RecoveryMode, Sender
+from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import SmsMessage, SmsProvider
-from notify_sms_sender.router import ProviderRouter
 
 TEST_KEY = "test"
 
@@ -36,13 +36,13 @@ class SmsPolicy(ChannelPolicy[SmsRequested]):
     def __init__(
         self,
         providers: Mapping[str, SmsProvider],
-        router: ProviderRouter,
+        selector: ProviderSelector,
         research: Mapping[str, SmsProvider] | None = None,
     ) -> None:
-        self.providers, self.router, self.research = providers, router, research or {}
+        self.providers, self.selector, self.research = providers, selector, research or {}
 
     def proposed_provider(self, request: SmsRequested) -> str | None:
-        return self.router.choose()
+        return self.selector.choose()
 
     def recovery_mode(self, request: SmsRequested) -> RecoveryMode:
         return "receipts-only" if request.key_type == TEST_KEY else "ask-provider"
@@ -85,14 +85,14 @@ class SmsPolicy(ChannelPolicy[SmsRequested]):
 
     def sent(self, request: SmsRequested, provider: str) -> None:
         if request.key_type != TEST_KEY:
-            self.router.sent(request.notification_id or "", provider)
+            self.selector.sent(request.notification_id or "", provider)
 
     def call_failed(self, request: SmsRequested, provider: str) -> None:
         if request.key_type != TEST_KEY:
-            self.router.failed(provider)
+            self.selector.failed(provider)
 
     def throttled(self, provider: str) -> None:
-        self.router.throttled(provider)
+        self.selector.throttled(provider)
 
 
 class SmsSender(Sender[SmsRequested]):
@@ -103,7 +103,7 @@ class SmsSender(Sender[SmsRequested]):
         claims: ClaimStore,
         producer: EventProducer,
         providers: Mapping[str, SmsProvider],
-        router: ProviderRouter,
+        selector: ProviderSelector,
         rescheduler: Rescheduler,
         *,
         research: Mapping[str, SmsProvider] | None = None,
@@ -112,7 +112,7 @@ class SmsSender(Sender[SmsRequested]):
         settle_linger_s: float = 0.0,
     ) -> None:
         super().__init__(
-            SmsPolicy(providers, router, research),
+            SmsPolicy(providers, selector, research),
             claims,
             producer,
             rescheduler,
@@ -120,7 +120,7 @@ class SmsSender(Sender[SmsRequested]):
             concurrency=concurrency,
             settle_linger_s=settle_linger_s,
         )
-        self.router = router
+        self.selector = selector
 
 
 def sent_event(

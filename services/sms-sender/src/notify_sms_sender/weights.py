@@ -1,7 +1,7 @@
 """Provider weights shared by every sms-sender instance, in PostgreSQL (``sms_provider_weights``),
 and their history with reasons (``sms_provider_weight_changes``).
 
-An instance proposes a change it decided on (routing.py); the store applies it under a row lock
+An instance proposes a change it decided on (balancer.py); the store applies it under a row lock
 only if the weights are still what the instance saw and no other change happened in the last
 ``min_interval_s`` (so two instances seeing the same errors shift traffic once, not twice).
 Instances re-read the weights every few seconds and adopt whatever is current.
@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_sms_sender.routing import WeightChange
+from notify_sms_sender.balancer import WeightChange
 
 SEED = text("""
 INSERT INTO sms_provider_weights (provider, weight)

@@ -1,6 +1,6 @@
 """The running side of provider choice: a :class:`ProviderBalancer` fed with call errors and with
 receipt times read from the status topic, its changes agreed through the shared weight store, and
-its weights refreshed from the store so every instance routes alike.
+its weights refreshed from the store so every instance chooses alike.
 
 The status topic is read without a consumer group (from the newest offset), once a second in large
 fetches, and only the event type header and key of each record are looked at: receipt times are
@@ -20,15 +20,15 @@ from aiokafka import AIOKafkaConsumer
 from notify_common import topics
 from notify_common.kafka import H_EVENT_TYPE, connection_options
 from notify_common.settings import CommonSettings
+from notify_sms_sender.balancer import ProviderBalancer, WeightChange
 from notify_sms_sender.delivery_times import DeliveryTimes
-from notify_sms_sender.routing import ProviderBalancer, WeightChange
 from notify_sms_sender.weights import WeightStore
 
 log = logging.getLogger(__name__)
 RECEIPT_EVENTS = frozenset({b"NotificationDelivered", b"NotificationFailed", b"NotificationPending"})
 
 
-class ProviderRouter:
+class ProviderSelector:
     def __init__(
         self,
         balancer: ProviderBalancer,

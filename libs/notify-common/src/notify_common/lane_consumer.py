@@ -1,20 +1,18 @@
-"""The sms-sender's consumers: one per fairness lane (docs/adr/0002), each with many batches in
-flight, so a message is sent as soon as it is read and a bulk backlog never stands in front of a
-priority message.
+"""A consumer with many batches in flight, for a consumer app that reads in lanes (the
+sms-sender's priority and bulk lanes, docs/adr/0002); ``notify_common.runtime`` runs one per lane.
 
-* The **priority** lane reads ``notify.sms.requested`` and the group's retry topic; the **bulk**
-  lane reads ``notify.sms.requested.bulk``. Both are members of the ``sms-sender`` group (one
-  consumer each, so a fetch of bulk records never holds up a fetch of priority ones), and each has
-  its own provider-call slots.
+* Each lane is one member of the app's consumer group reading its own topics, so a fetch of one
+  lane's records never holds up a fetch of another's, and each lane has its own handler (with its
+  own provider-call slots).
 * A lane hands a batch to its handler as soon as ``getmany`` returns it and reads on while it is
-  being sent, up to ``max_in_flight`` records; so a message's hand-over waits for its own claim
-  and call, not for the previous batch to be published and committed.
-* Bulk yields: while the priority lane is busy (at least half its window in flight) the bulk lane
-  stops taking new records, so all the process's CPU goes to priority work until it catches up.
+  being handled, up to ``max_in_flight`` records; so a message waits for its own claim and call,
+  not for the previous batch to be published and committed.
+* A lane that yields to another (bulk to priority) takes no new records while that one is busy
+  (at least half its window in flight), so the process's CPU goes to it until it catches up.
 * Offsets are committed in order: a partition's offset advances only past batches whose handler
-  has returned (claims settled, events published), in a commit every ``commit_interval_s``; on a
-  rebalance a revoked partition's batches are finished and committed before it is given up; on
-  stop (SIGTERM) everything in flight is finished and committed.
+  has returned, in a commit every ``commit_interval_s``; on a rebalance a revoked partition's
+  batches are finished and committed before it is given up; on stop (SIGTERM) everything in
+  flight is finished and committed.
 
 Failures are handled by the same ``notify_common.kafka.RecordRouter`` as ``BatchConsumer``'s: a
 batch whose handler raises is retried record by record, a record failing with ``RetryableError`` goes to the
@@ -61,7 +59,7 @@ class _Batch:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
-class Lane:
+class LaneConsumer:
     """One consumer of the group reading one lane's topics; see the module docstring."""
 
     def __init__(
@@ -79,11 +77,11 @@ class Lane:
         poll_timeout_ms: int = 200,
         fetch_max_wait_ms: int = 100,
         commit_interval_s: float = 0.2,
-        yield_to: Lane | None = None,
+        yield_to: LaneConsumer | None = None,
     ) -> None:
         self.name, self.group = name, group
         self.names = TopicNames(settings.kafka_topic_prefix)
-        self._router = RecordRouter(
+        self._records = RecordRouter(
             self.names, group=group, handler=handler, producer=producer, retry=retry, log_extra={"lane": name}
         )
         self._max_records, self._max_in_flight = max_records, max_in_flight
@@ -113,6 +111,11 @@ class Lane:
         """At least half the window in flight: a lane that others should yield to."""
         return self.in_flight * 2 >= self._max_in_flight
 
+    @property
+    def yields_now(self) -> bool:
+        """Whether this lane takes no new records now, because the lane it yields to is busy."""
+        return self._yield_to is not None and self._yield_to.busy
+
     async def start(self) -> None:
         self._consumer.subscribe(self._topics, listener=_Listener(self))
         await self._consumer.start()
@@ -127,14 +130,14 @@ class Lane:
         try:
             while not self._stopping.is_set():
                 self.last_poll_monotonic = time.monotonic()
-                await self._router.metrics.report_lag(self._consumer)
+                await self._records.metrics.report_lag(self._consumer)
                 room = self._max_in_flight - self.in_flight
-                if room <= 0 or (self._yield_to is not None and self._yield_to.busy):
+                if room <= 0 or self.yields_now:
                     self._room.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._room.wait(), timeout=0.05)
                     continue
-                self._router.resume_due_partitions(self._consumer)
+                self._records.resume_due_partitions(self._consumer)
                 batches = await self._consumer.getmany(
                     timeout_ms=self._poll_timeout_ms, max_records=min(self._max_records, room)
                 )
@@ -150,7 +153,7 @@ class Lane:
             raise self._failure
 
     async def _dispatch(self, batches: dict[TopicPartition, list[Record]]) -> None:
-        ready, ends = await self._router.decode_batches(self._consumer, batches)
+        ready, ends = await self._records.decode_batches(self._consumer, batches)
         if not ends:
             return
         batch = _Batch(ends)
@@ -163,7 +166,7 @@ class Lane:
     async def _run_batch(self, batch: _Batch, ready: list[Received]) -> None:
         try:
             if ready:
-                await self._router.handle_until_done(ready, self._stopping)
+                await self._records.handle_until_done(ready, self._stopping)
         except BaseException as exc:
             # Not even routed to the retry topic (Kafka down?): never commit past this batch; stop
             # the lane, so the process exits and its records are read again after the restart.
@@ -217,11 +220,11 @@ class Lane:
         await self._commit(partitions)
         for tp in partitions if partitions is not None else list(self._pending):
             self._pending.pop(tp, None)
-            self._router.forget(tp)
+            self._records.forget(tp)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, lane: Lane) -> None:
+    def __init__(self, lane: LaneConsumer) -> None:
         self._lane = lane
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:

@@ -7,17 +7,17 @@ from collections import Counter
 
 import pytest
 
-from notify_sms_sender.delivery_times import DeliveryTimes
-from notify_sms_sender.routing import (
+from notify_sms_sender.balancer import (
     ERRORS,
     RECOVERY,
     SLOW_RECEIPTS,
+    BalancingRules,
     ProviderBalancer,
-    RoutingRules,
     parse_weights,
     shift_away,
     toward,
 )
+from notify_sms_sender.delivery_times import DeliveryTimes
 
 RESTING = {"mmg": 51, "firetext": 49}
 
@@ -51,7 +51,7 @@ def test_a_throttling_provider_is_skipped_while_it_cools_down() -> None:
 
 
 def test_errors_over_the_threshold_move_ten_points_to_the_other_provider_once_a_minute() -> None:
-    balancer = ProviderBalancer(dict(RESTING), RoutingRules(error_threshold=50))
+    balancer = ProviderBalancer(dict(RESTING), BalancingRules(error_threshold=50))
     changes = [balancer.record_error("mmg", now=float(i) / 10) for i in range(51)]
     assert changes[:50] == [None] * 50
     change = changes[50]
@@ -68,7 +68,7 @@ def test_errors_over_the_threshold_move_ten_points_to_the_other_provider_once_a_
 
 
 def test_errors_spread_out_over_more_than_the_window_change_nothing() -> None:
-    balancer = ProviderBalancer(dict(RESTING), RoutingRules(error_threshold=50, error_window_s=60))
+    balancer = ProviderBalancer(dict(RESTING), BalancingRules(error_threshold=50, error_window_s=60))
     assert all(balancer.record_error("mmg", now=float(i * 2)) is None for i in range(200))
     assert balancer.current == RESTING
 

@@ -36,7 +36,7 @@ class WeightChange:
 
 
 @dataclass(frozen=True)
-class RoutingRules:
+class BalancingRules:
     step: int = 10
     error_threshold: int = 50
     error_window_s: float = 60.0
@@ -84,7 +84,7 @@ def toward(current: Mapping[str, int], resting: Mapping[str, int], step: int) ->
 @dataclass
 class ProviderBalancer:
     resting: dict[str, int]
-    rules: RoutingRules = field(default_factory=RoutingRules)
+    rules: BalancingRules = field(default_factory=BalancingRules)
     current: dict[str, int] = field(default_factory=dict)
     last_change_at: float | None = None
     _errors: dict[str, deque[float]] = field(default_factory=dict)
