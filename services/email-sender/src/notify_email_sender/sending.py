@@ -23,6 +23,7 @@ from notify_common.events import (
     FailureKind,
     NotificationFailed,
     NotificationSentToProvider,
+    facts_of,
     now,
 )
 from notify_common.kafka import EventProducer, Received
@@ -170,6 +171,7 @@ class EmailSender:
         self, request: EmailRequested, provider: str, reference: str | None, sent_at: datetime | None
     ) -> _Outcome:
         assert request.notification_id is not None
+        sent_at = sent_at or now()
         events: list[Event] = [
             NotificationSentToProvider(
                 notification_id=request.notification_id,
@@ -178,14 +180,20 @@ class EmailSender:
                 channel=Channel.EMAIL,
                 provider=provider,
                 provider_reference=reference,
-                sent_at=sent_at or now(),
+                sent_at=sent_at,
                 billable_units=1,
+                **facts_of(request),
             )
         ]
         if request.key_type == TEST_KEY or self._simulate:
             events.append(
                 simulated_outcome(
-                    request.notification_id, request.service_id, request.email_address, provider, reference
+                    request.notification_id,
+                    request.service_id,
+                    request.email_address,
+                    provider,
+                    reference,
+                    facts_of(request) | {"notification_sent_at": sent_at},
                 )
             )
         return _Outcome(events)
@@ -221,6 +229,7 @@ def failed_event(
         provider=provider,
         reason=reason,
         failed_at=now(),
+        **facts_of(request),
     )
 
 

@@ -28,6 +28,7 @@ from notify_common.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSentToProvider,
+    facts_of,
     now,
 )
 from notify_common.failures import is_dependency_unavailable
@@ -216,6 +217,7 @@ class LetterSender:
                 provider_reference=reference,
                 sent_at=sent_at or now(),
                 billable_units=(pages + 1) // 2 if pages is not None else 0,
+                **facts_of(request),
             )
         ]
         if request.key_type == TEST_KEY:
@@ -226,6 +228,7 @@ class LetterSender:
                     provider=PRINT_PROVIDER,
                     delivered_at=now(),
                     detail="test letter, not printed",
+                    **facts_of(request),
                 )
             )
         return events
@@ -258,4 +261,5 @@ def failed_event(request: LetterRequested, kind: FailureKind, reason: str | None
         provider=PRINT_PROVIDER,
         reason=reason,
         failed_at=now(),
+        **facts_of(request),
     )

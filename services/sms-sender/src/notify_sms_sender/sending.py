@@ -32,6 +32,7 @@ from notify_common.events import (
     NotificationFailed,
     NotificationSentToProvider,
     SmsRequested,
+    facts_of,
     now,
 )
 from notify_common.kafka import EventProducer, Handler, Received
@@ -269,6 +270,7 @@ def sent_event(
         sent_at=sent_at,
         billable_units=request.fragment_count,
         international=request.international,
+        **facts_of(request),
     )
 
 
@@ -283,4 +285,5 @@ def failed_event(
         provider=provider,
         reason=reason,
         failed_at=now(),
+        **facts_of(request),
     )
