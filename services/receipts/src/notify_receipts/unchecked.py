@@ -95,6 +95,7 @@ class UncheckedHandler:
                     extra={"event_type": type(event).__name__, "event_id": event.event_id},
                 )
         waiting = 0
+        dropped: list[Receipt] = []
         for provider, events in receipts.items():
             known = await self._lookups.known([str(e.notification_id) for e in events])
             ready = {nid for nid, k in known.items() if k.provider == provider}
@@ -106,15 +107,17 @@ class UncheckedHandler:
                 elif event.notification_id in claimed:
                     waiting += 1
                 else:
-                    DROPPED.labels(kind=RECEIPT).inc()
-                    log.warning(
-                        "receipt taken unchecked dropped: the provider never claimed this notification",
-                        extra={"provider": provider, "notification_id": event.notification_id},
-                    )
+                    dropped.append(event)
         if waiting:
             # Nothing is published: the consumer handles the records again one at a time, and the
             # ones still waiting for their send event go to the retry topic.
             raise RetryableError("receipt waiting for its notification's send event")
+        for event in dropped:
+            DROPPED.labels(kind=RECEIPT).inc()
+            log.warning(
+                "receipt taken unchecked dropped: the provider never claimed this notification",
+                extra={"provider": event.provider, "notification_id": event.notification_id},
+            )
         if passed:
             await self._producer.publish_many(passed)
 
