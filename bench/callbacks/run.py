@@ -5,14 +5,16 @@ Two runs against the real Kafka and PostgreSQL, each under a topic prefix and da
 
 * ``none``: N delivered statuses of a service without a callback (another service has one, so the
   cached configuration is not empty);
-* ``every``: M delivered statuses of projected notifications whose service has a delivery-status
-  callback to a local receiver answering 200 (its own process, not counted).
+* ``every``: M delivered statuses (carrying the notification's details, as senders and receipts
+  write them) of a service with a delivery-status callback to a local HTTPS receiver answering 200
+  (its own process, not counted; its self-signed certificate is bench/platform's, trusted through
+  ``SSL_CERT_FILE``, and 127.0.0.1 is an allowed callback network).
 
 The statuses are published first; then the callbacks consumer, composed as ``notify-callbacks``
 composes it (``notify_callbacks.__main__.build``), reads them all. The figure is this process's
 CPU time (user + system, every thread) from the consumer's start until every record is handled,
-divided by the records: Kafka fetch, Avro decode, the decision and, in ``every``, the projection
-read, ledger, HTTP call and ``CallbackAttempted`` event.
+divided by the records: Kafka fetch, Avro decode, the decision and, in ``every``, the ledger, the
+HTTPS call and the ``CallbackAttempted`` event. The rate is records over the wall time of that span.
 
     .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
 """
@@ -39,16 +41,15 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _delete_topics  # noqa: E402
 
+from bench.platform.run import CERT, KEY, callback_certificate  # noqa: E402
 from notify_callbacks.__main__ import build  # noqa: E402
 from notify_callbacks.settings import CallbacksSettings  # noqa: E402
 from notify_common import topics  # noqa: E402
-from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
-from notify_common.events import Channel, NotificationDelivered, NotificationSentToProvider, SmsRequested  # noqa: E402
+from notify_common.events import NotificationDelivered, SmsRequested, facts_of  # noqa: E402
 from notify_common.kafka import BatchConsumer, EventProducer, Received  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
-from notify_projector.projection import project  # noqa: E402
 
 
 def free_port() -> int:
@@ -80,38 +81,25 @@ def add_callback(conn: object, settings: CallbacksSettings, service_id: str, url
     )
 
 
-async def projected(settings: CallbacksSettings, service_id: str, count: int) -> list[NotificationDelivered]:
-    """``count`` SMS notifications projected as delivered; their delivered statuses."""
-    engine = create_async_engine(settings, pool_size=2)
-    now, statuses = datetime.now(UTC), []
-    try:
-        for start in range(0, count, 500):
-            batch = []
-            for _ in range(min(500, count - start)):
-                nid = str(uuid.uuid4())
-                delivered = NotificationDelivered(
-                    notification_id=nid,
-                    service_id=service_id,
-                    provider="mmg",
-                    delivered_at=now + timedelta(seconds=2),
-                )
-                batch += [
-                    SmsRequested(
-                        notification_id=nid, service_id=service_id, template_id=str(uuid.uuid4()),
-                        template_version=1, key_type="normal", client_reference="bench",
-                        phone_number="447700900123", international=False, sender="GOVUK", body="Hi",
-                        fragment_count=1, created_at=now,
-                    ),
-                    NotificationSentToProvider(
-                        notification_id=nid, service_id=service_id, channel=Channel.SMS, provider="mmg",
-                        provider_reference=nid, sent_at=now + timedelta(seconds=1), billable_units=1,
-                    ),
-                    delivered,
-                ]  # fmt: skip
-                statuses.append(delivered)
-            await project(engine, batch)
-    finally:
-        await engine.dispose()
+def delivered_with_details(service_id: str, count: int) -> list[NotificationDelivered]:
+    """``count`` delivered statuses of SMS notifications, each carrying its request's details."""
+    now = datetime.now(UTC)
+    template = str(uuid.uuid4())
+    statuses = []
+    for _ in range(count):
+        nid = str(uuid.uuid4())
+        request = SmsRequested(
+            notification_id=nid, service_id=service_id, template_id=template, template_version=1,
+            key_type="normal", client_reference="bench", phone_number="447700900123", international=False,
+            sender="GOVUK", body="Hi", fragment_count=1, created_at=now,
+        )  # fmt: skip
+        statuses.append(
+            NotificationDelivered(
+                notification_id=nid, service_id=service_id, provider="mmg",
+                delivered_at=now + timedelta(seconds=2), **facts_of(request),
+                notification_sent_at=now + timedelta(seconds=1),
+            )
+        )  # fmt: skip
     return statuses
 
 
@@ -155,7 +143,7 @@ async def measure(
 
 async def received(receiver_url: str) -> int:
     """How many callbacks the receiver has had, waiting for it to answer at all."""
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=str(CERT)) as client:
         for _ in range(100):
             try:
                 return int((await client.get(receiver_url)).text)
@@ -177,6 +165,7 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
         kafka_topic_prefix=f"bench-callbacks-{uuid.uuid4().hex[:6]}.",
         database_url=SecretStr(url),
         log_level="WARNING",
+        callback_allowed_networks="127.0.0.1/32",
     )
     try:
         upgrade(url)
@@ -190,7 +179,7 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
         sync.dispose()
         before = await received(receiver_url)
         if with_callbacks:
-            statuses = await projected(settings, listening, count)
+            statuses = delivered_with_details(listening, count)
         else:
             now = datetime.now(UTC)
             statuses = [
@@ -215,10 +204,14 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
 
 def main(none: int, every: int) -> None:
     port = free_port()
-    receiver = subprocess.Popen([sys.executable, str(Path(__file__).parent / "receiver.py"), str(port)])
+    callback_certificate()
+    os.environ["SSL_CERT_FILE"] = str(CERT)  # the callbacks service's client trusts the receiver
+    receiver = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "receiver.py"), str(port), str(CERT), str(KEY)]
+    )
     try:
-        asyncio.run(run("none", none, with_callbacks=False, receiver_url=f"http://127.0.0.1:{port}"))
-        asyncio.run(run("every", every, with_callbacks=True, receiver_url=f"http://127.0.0.1:{port}"))
+        asyncio.run(run("none", none, with_callbacks=False, receiver_url=f"https://127.0.0.1:{port}"))
+        asyncio.run(run("every", every, with_callbacks=True, receiver_url=f"https://127.0.0.1:{port}"))
     finally:
         receiver.terminate()
         receiver.wait()

@@ -607,10 +607,10 @@ def test_the_check_accepts_a_new_nullable_field_with_a_default() -> None:
 
 def test_the_codec_refuses_archived_data_its_current_schema_cannot_resolve(tmp_path: Path) -> None:
     (tmp_path / "history").mkdir()
-    archived = _load(HISTORY / "NotificationPending.v1.avsc")
+    archived = _load(SCHEMAS / "NotificationPending.avsc")  # the version the data below is written with
     incompatible = _with_field(archived, {"name": "status_code", "type": "string"})
     (tmp_path / "NotificationPending.avsc").write_text(json.dumps(incompatible))
-    (tmp_path / "history" / "NotificationPending.v1.avsc").write_text(json.dumps(archived))
+    (tmp_path / "history" / "NotificationPending.v9.avsc").write_text(json.dumps(archived))
     strict = codec.EventCodec(tmp_path, event_types=(NotificationPending,))
     data = codec.encode(NotificationPending(service_id=SERVICE, notification_id=NOTIFICATION, provider="mmg"))
 

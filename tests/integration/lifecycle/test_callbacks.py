@@ -25,16 +25,14 @@ from notify_common.db import create_engine
 from notify_common.events import (
     CallbackAttempted,
     CallbackOutcome,
-    Channel,
     InboundSmsReceived,
     NotificationDelivered,
-    NotificationSentToProvider,
     SmsRequested,
+    facts_of,
 )
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
-from notify_projector.projection import project
 from tests.integration.lifecycle.fixtures import (
     add_callback,
     add_service,
@@ -74,22 +72,18 @@ async def callbacks(kafka: CommonSettings, producer: EventProducer, database: st
     await engine.dispose()
 
 
-async def delivered_sms(engine: AsyncEngine, service_id: str) -> tuple[str, NotificationDelivered]:
+def delivered_sms(service_id: str) -> tuple[str, NotificationDelivered]:
+    """A delivered status as the receipts service publishes it: with the request's details."""
     nid, now = str(uuid.uuid4()), datetime.now(UTC)
     requested = SmsRequested(
         notification_id=nid, service_id=service_id, template_id=str(uuid.uuid4()), template_version=3,
         key_type="normal", client_reference="their-ref", phone_number="447700900123", international=False,
         sender="GOVUK", body="Hi", fragment_count=1, created_at=now, phone_number_as_sent="07700 900123",
     )  # fmt: skip
-    sent = NotificationSentToProvider(
-        notification_id=nid, service_id=service_id, channel=Channel.SMS, provider="mmg",
-        provider_reference=nid, sent_at=now + timedelta(seconds=1), billable_units=1,
-    )  # fmt: skip
     delivered = NotificationDelivered(
-        notification_id=nid, service_id="00000000-0000-0000-0000-000000000000", provider="mmg",
-        delivered_at=now + timedelta(seconds=2),
+        notification_id=nid, service_id=service_id, provider="mmg", delivered_at=now + timedelta(seconds=2),
+        notification_sent_at=now + timedelta(seconds=1), **facts_of(requested),
     )  # fmt: skip
-    await project(engine, [requested, sent, delivered])
     return nid, delivered
 
 
@@ -103,7 +97,7 @@ async def test_a_delivery_callback_is_retried_after_failures_and_arrives_once_si
     service_id = await add_service(engine)
     with callback_receiver([500, 429, 503]) as receiver:
         await add_callback(engine, kafka, service_id, "delivery_status", receiver.url, TOKEN, SECRET)
-        nid, delivered = await delivered_sms(engine, service_id)
+        nid, delivered = delivered_sms(service_id)
         await producer.publish(topics.NOTIFICATION_STATUS, delivered)
         await producer.publish(topics.NOTIFICATION_STATUS, delivered)  # a duplicate receipt
         await eventually(lambda: successful(receiver))
@@ -151,7 +145,7 @@ async def test_a_callback_answered_with_a_4xx_is_not_retried(
     service_id = await add_service(engine)
     with callback_receiver([404]) as receiver:
         await add_callback(engine, kafka, service_id, "delivery_status", receiver.url, TOKEN, None)
-        _, delivered = await delivered_sms(engine, service_id)
+        _, delivered = delivered_sms(service_id)
         await producer.publish(topics.NOTIFICATION_STATUS, delivered)
         await eventually(lambda: receiver.calls)
         await asyncio.sleep(1.5)
@@ -169,7 +163,7 @@ async def test_a_callback_is_given_up_after_five_attempts(
     service_id = await add_service(engine)
     with callback_receiver([500] * 10) as receiver:
         await add_callback(engine, kafka, service_id, "delivery_status", receiver.url, TOKEN, None)
-        _, delivered = await delivered_sms(engine, service_id)
+        _, delivered = delivered_sms(service_id)
         await producer.publish(topics.NOTIFICATION_STATUS, delivered)
         await eventually(lambda: len(receiver.calls) >= 5)
         await asyncio.sleep(2.0)

@@ -5,6 +5,7 @@ statuses, returned letters, and inbound texts mapped to the service by its inbou
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -25,11 +26,13 @@ from notify_common.events import (
     LetterRequested,
     NotificationSentToProvider,
     SmsRequested,
+    facts_of,
 )
 from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
 from notify_receipts.app import create_app
+from notify_receipts.sent import record_sent
 from notify_receipts.settings import ReceiptsSettings
 from tests.integration.lifecycle.fixtures import add_inbound_number, add_service, eventually, running_consumer
 from tests.unit.lifecycle.sns_signing import SnsSigner, ses_message
@@ -116,8 +119,15 @@ async def status_of(engine: AsyncEngine, nid: str) -> str | None:
 
 
 async def sent_notification(
-    engine: AsyncEngine, channel: str, reference: str | None = None, provider: str | None = None
+    engine: AsyncEngine,
+    channel: str,
+    reference: str | None = None,
+    provider: str | None = None,
+    *,
+    learnt: bool = True,
 ) -> tuple[str, str]:
+    """A notification claimed and sent through ``provider``: projected, and (when ``learnt``) its
+    send event recorded as the receipts service's consumer records it."""
     nid, sid, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
     common: dict[str, Any] = {
         "notification_id": nid, "service_id": sid, "template_id": str(uuid.uuid4()), "template_version": 1,
@@ -137,9 +147,11 @@ async def sent_notification(
     provider = provider or {"email": "ses", "sms": "mmg", "letter": "dvla"}[channel]
     sent = NotificationSentToProvider(
         notification_id=nid, service_id=sid, channel=Channel(channel), provider=provider,
-        provider_reference=reference or nid, sent_at=now + timedelta(seconds=1),
+        provider_reference=reference or nid, sent_at=now + timedelta(seconds=1), **facts_of(requested),
     )  # fmt: skip
     await project(engine, [requested, sent])
+    if learnt:
+        await record_sent(engine, [sent])
     # The sender's claim, made before it called the provider.
     async with engine.begin() as conn:
         await conn.execute(
@@ -356,3 +368,51 @@ async def test_an_inbound_text_to_an_unknown_number_is_acknowledged_and_dropped(
     response = await receipts.post("/notifications/sms/receive/firetext", data=body, auth=INBOUND["firetext"])
     assert response.status_code == 200
     assert await read_topic(kafka, topics.INBOUND_SMS, timeout=1.0) == []
+
+
+async def test_a_receipt_is_published_with_its_service_and_notification_details_never_the_nil_id(
+    engine: AsyncEngine, receipts: httpx.AsyncClient, kafka: CommonSettings
+) -> None:
+    from notify_common.events import NotificationDelivered
+    from tests.integration.lifecycle.fixtures import read_topic
+
+    nid, sid = await sent_notification(engine, "sms", provider="mmg")
+    response = await receipts.post(
+        "/notifications/sms/mmg", json={"status": "3", "CID": nid}, params={"token": TOKENS["mmg"]}
+    )
+    assert response.status_code == 200
+    [delivered] = [
+        e for e in await read_topic(kafka, topics.NOTIFICATION_STATUS) if isinstance(e, NotificationDelivered)
+    ]
+    assert delivered.service_id == sid
+    assert (delivered.notification_type, delivered.recipient, delivered.template_version) == (
+        "sms",
+        "447700900123",
+        1,
+    )
+    assert delivered.notification_sent_at is not None
+
+
+async def test_a_receipt_that_overtakes_its_send_event_is_taken_and_applied_once_the_send_event_comes(
+    engine: AsyncEngine, receipts: httpx.AsyncClient, kafka: CommonSettings, producer: EventProducer
+) -> None:
+    from notify_common.events import NotificationDelivered
+    from tests.integration.lifecycle.fixtures import read_topic
+
+    nid, sid = await sent_notification(engine, "sms", provider="mmg", learnt=False)
+    response = await receipts.post(
+        "/notifications/sms/mmg", json={"status": "3", "CID": nid}, params={"token": TOKENS["mmg"]}
+    )
+    assert response.status_code == 200
+    await asyncio.sleep(1.0)
+    assert await status_of(engine, nid) == "sending"  # not applied before its send event is known
+    sent = NotificationSentToProvider(
+        notification_id=nid, service_id=sid, channel=Channel.SMS, provider="mmg", provider_reference=nid,
+        sent_at=datetime.now(UTC), notification_type="sms", recipient="447700900123",
+    )  # fmt: skip
+    await producer.publish(topics.NOTIFICATION_STATUS, sent)
+    await eventually(lambda: _is(engine, nid, "delivered"), timeout=40.0)
+    statuses = [
+        e for e in await read_topic(kafka, topics.NOTIFICATION_STATUS) if isinstance(e, NotificationDelivered)
+    ]
+    assert [e.service_id for e in statuses] == [sid]

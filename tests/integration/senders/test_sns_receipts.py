@@ -23,6 +23,7 @@ from notify_common.kafka import EventProducer
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
 from notify_receipts.lookups import Lookups
+from notify_receipts.sent import record_sent
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns_sms_poller import AdvisoryLeader, SnsSmsReceiptPoller
 from notify_sms_sender.providers import SmsMessage
@@ -65,8 +66,8 @@ def log_groups() -> Iterator[list[str]]:
 
 
 async def send_through_sns(engine: AsyncEngine, count: int) -> list[Sent]:
-    """Text messages published to SNS in moto, and their send events projected as the sms-sender
-    publishes them (provider ``sns``, SNS's MessageId as the provider reference)."""
+    """Text messages published to SNS in moto, and their send events (as the sms-sender publishes
+    them: provider ``sns``, SNS's MessageId as the provider reference) projected and learnt."""
     provider = SnsProvider(aws("sns"))
     sent, events = [], []
     for _ in range(count):
@@ -78,6 +79,7 @@ async def send_through_sns(engine: AsyncEngine, count: int) -> list[Sent]:
         events.append(sent_event(request, "sns", message_id, now()))
     await provider.close()
     await project(engine, events)
+    await record_sent(engine, events)  # as the receipts service's consumer learns them
     return sent
 
 

@@ -1,14 +1,14 @@
 """The callbacks service's decisions with fakes: which events may call for a callback, that an
-event for a service without that callback costs no I/O, that an unfinished notification goes to
-the retry topic after one read instead of holding the batch, the cached configuration, the
-Standard Webhooks headers with and without a secret, and the bound on calls to one receiver."""
+event for a service without that callback costs no I/O, that the callback body comes from the event
+alone with the ledger read and written once per batch, the cached configuration, the Standard
+Webhooks headers with and without a secret, and the bound on calls to one receiver."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +20,10 @@ from notify_callbacks import decide, signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import AttemptResult, CallbackClient, Destination
 from notify_callbacks.handler import CallbackHandler
-from notify_callbacks.store import Ledger
+from notify_callbacks.store import Entry, Ledger
 from notify_common.errors import RetryableError
 from notify_common.events import (
+    CallbackAttempted,
     CallbackType,
     Channel,
     ComplaintReceived,
@@ -33,6 +34,8 @@ from notify_common.events import (
     NotificationFailed,
     NotificationPending,
     NotificationSentToProvider,
+    SmsRequested,
+    facts_of,
 )
 from notify_common.kafka import Received
 
@@ -42,10 +45,26 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DESTINATION = Destination("https://receiver.example/cb", "token", None)
 
 
+TEMPLATE = str(uuid.uuid4())
+
+
+def details(service_id: str, nid: str) -> dict[str, Any]:
+    """What a sender copies from the request onto the notification's status events."""
+    request = SmsRequested(
+        notification_id=nid, service_id=service_id, template_id=TEMPLATE, template_version=2,
+        key_type="normal", client_reference="ref", phone_number="447700900123",
+        phone_number_as_sent="07700 900123", international=False, sender="GOVUK", body="hi",
+        fragment_count=1, created_at=NOW,
+    )  # fmt: skip
+    return facts_of(request) | {"notification_sent_at": NOW}
+
+
 def delivered(service_id: str, nid: str | None = None) -> NotificationDelivered:
+    nid = nid or str(uuid.uuid4())
     return NotificationDelivered(
-        notification_id=nid or str(uuid.uuid4()), service_id=service_id, provider="mmg", delivered_at=NOW
-    )
+        notification_id=nid, service_id=service_id, provider="mmg", delivered_at=NOW,
+        **details(service_id, nid),
+    )  # fmt: skip
 
 
 def received(event: Event, attempt: int = 0) -> Received:
@@ -69,50 +88,43 @@ class Loaded:
 
 
 class FakeStore:
-    def __init__(self, rows: dict[str, dict[str, Any]] | None = None) -> None:
-        self.rows = rows or {}
+    """The ledger, counting the statements the handler would run."""
+
+    def __init__(self) -> None:
         self.calls: list[str] = []
+        self.ledger: dict[str, Ledger] = {}
         self.recorded: list[tuple[str, str]] = []
 
-    async def notification(self, notification_id: str) -> dict[str, Any] | None:
-        self.calls.append("notification")
-        return self.rows.get(notification_id)
+    async def ledgers(self, keys: Sequence[str]) -> dict[str, Ledger]:
+        self.calls.append("ledgers")
+        return {key: self.ledger[key] for key in keys if key in self.ledger}
 
-    async def ledger(self, key: str) -> Ledger:
-        self.calls.append("ledger")
-        return Ledger(0, -1, None)
-
-    async def record(
-        self, key: str, service_id: str, callback_type: str, attempts: int, kafka_attempt: int, outcome: str
-    ) -> None:
+    async def record(self, entries: Sequence[Entry]) -> None:
         self.calls.append("record")
-        self.recorded.append((key, outcome))
+        for e in entries:
+            self.ledger[e.key] = Ledger(e.attempts, e.kafka_attempt, e.outcome)
+            self.recorded.append((e.key, e.outcome))
 
 
 class FakeClient:
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200) -> None:
         self.posted: list[tuple[Destination, str]] = []
+        self.bodies: list[dict[str, Any]] = []
+        self.status = status
 
     async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
         self.posted.append((destination, message_id))
-        return AttemptResult(True, False, 200, 1, None)
+        self.bodies.append(payload)
+        ok = self.status == 200
+        return AttemptResult(ok, not ok, self.status, 1, None if ok else f"HTTP {self.status}")
 
 
 class FakePublisher:
     def __init__(self) -> None:
         self.events: list[Event] = []
 
-    async def publish(self, topic: str, event: Event) -> None:
-        self.events.append(event)
-
-
-def row(nid: str, service_id: str, status: str, notification_type: str = "sms") -> dict[str, Any]:
-    return {
-        "id": nid, "service_id": service_id, "client_reference": "ref", "recipient": "447700900123",
-        "status": status, "created_at": NOW, "completed_at": NOW, "sent_at": NOW,
-        "notification_type": notification_type, "template_id": str(uuid.uuid4()), "template_version": 1,
-        "sent_by": "mmg", "job_row_number": None,
-    }  # fmt: skip
+    async def publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
+        self.events.extend(event for _, event in items)
 
 
 async def handler_with(store: FakeStore, loaded: Loaded) -> tuple[CallbackHandler, FakeClient]:
@@ -128,22 +140,11 @@ class Config:
     def has(self, service_id: str, callback_type: CallbackType) -> bool:
         return (service_id, callback_type) in self.pairs
 
-    def any(self, callback_type: CallbackType) -> bool:
-        return any(kind == callback_type for _, kind in self.pairs)
-
 
 def test_a_final_status_for_a_service_without_a_delivery_status_callback_calls_for_nothing() -> None:
     configured = Config((WITH, CallbackType.DELIVERY_STATUS), (WITHOUT, CallbackType.INBOUND_SMS))
     assert decide.wanted(delivered(WITHOUT), configured) is None
     assert decide.wanted(delivered(WITH), configured) == CallbackType.DELIVERY_STATUS
-
-
-def test_a_receipt_without_its_service_is_looked_into_only_while_some_service_has_that_callback() -> None:
-    unknown = delivered(decide.UNKNOWN_SERVICE)
-    assert decide.wanted(unknown, Config((WITH, CallbackType.INBOUND_SMS))) is None
-    assert (
-        decide.wanted(unknown, Config((WITH, CallbackType.DELIVERY_STATUS))) == CallbackType.DELIVERY_STATUS
-    )
 
 
 @pytest.mark.parametrize(
@@ -162,6 +163,8 @@ def test_a_receipt_without_its_service_is_looked_into_only_while_some_service_ha
                                     sent_at=NOW, international=True), CallbackType.DELIVERY_STATUS),
         (NotificationSentToProvider(notification_id="n", service_id=WITH, channel=Channel.SMS, provider="mmg",
                                     sent_at=NOW), None),
+        (NotificationDelivered(notification_id="n", service_id=WITH, provider="dvla", delivered_at=NOW,
+                               notification_type="letter"), None),
     ],
 )  # fmt: skip
 def test_each_event_calls_for_its_kind_of_callback(event: Event, expected: CallbackType | None) -> None:
@@ -179,23 +182,63 @@ async def test_events_for_services_without_a_callback_cost_no_store_call_and_one
     assert loaded.loads == 1
 
 
-async def test_an_unfinished_notification_is_sent_to_retry_after_one_read_without_holding_the_batch() -> None:
-    waiting, done = str(uuid.uuid4()), str(uuid.uuid4())
-    store = FakeStore({waiting: row(waiting, WITH, "sending"), done: row(done, WITH, "delivered")})
+async def test_the_callback_body_comes_from_the_event_with_one_ledger_read_and_one_write_per_batch() -> None:
+    store = FakeStore()
     handler, client = await handler_with(store, Loaded({(WITH, "delivery_status"): DESTINATION}))
-    with pytest.raises(RetryableError):
-        await handler.handle([received(delivered(WITH, waiting)), received(delivered(WITH, done))])
-    assert store.calls.count("notification") == 2  # one read each, no polling
-    assert len(client.posted) == 1
-    assert store.recorded == [(f"delivery_status:{done}:delivered", "succeeded")]
+    events = [delivered(WITH) for _ in range(3)]
+    await handler.handle([received(e) for e in events])
+    assert store.calls == ["ledgers", "record"]
+    assert sorted(body["id"] for body in client.bodies) == sorted(str(e.notification_id) for e in events)
+    assert client.bodies[0] | {"id": "x"} == {
+        "id": "x", "reference": "ref", "to": "07700 900123", "status": "delivered",
+        "created_at": "2026-12-01T12:00:00.000000Z", "completed_at": "2026-12-01T12:00:00.000000Z",
+        "sent_at": "2026-12-01T12:00:00.000000Z", "notification_type": "sms", "template_id": TEMPLATE,
+        "template_version": 2,
+    }  # fmt: skip
 
 
-async def test_a_receipt_without_its_service_is_called_back_to_the_service_the_projection_names() -> None:
+async def test_a_second_final_status_or_a_redelivered_one_owes_no_second_callback() -> None:
     nid = str(uuid.uuid4())
-    store = FakeStore({nid: row(nid, WITH, "delivered")})
+    store = FakeStore()
     handler, client = await handler_with(store, Loaded({(WITH, "delivery_status"): DESTINATION}))
-    await handler.handle([received(delivered(decide.UNKNOWN_SERVICE, nid))])
-    assert [destination for destination, _ in client.posted] == [DESTINATION]
+    failed = NotificationFailed(
+        notification_id=nid, service_id=WITH, failure_kind=FailureKind.TEMPORARY_FAILURE, failed_at=NOW,
+        **details(WITH, nid),
+    )  # fmt: skip
+    await handler.handle([received(delivered(WITH, nid)), received(failed)])
+    await handler.handle([received(delivered(WITH, nid))])
+    assert [body["status"] for body in client.bodies] == ["delivered"]
+    assert store.recorded == [(f"delivery_status:{nid}:final", "succeeded")]
+
+
+async def test_a_failed_attempt_is_recorded_then_not_repeated_in_the_same_round_but_in_the_next() -> None:
+    store = FakeStore()
+    client = FakeClient(status=503)
+    publisher = FakePublisher()
+    config = CallbackConfig(Loaded({(WITH, "delivery_status"): DESTINATION}), refresh_seconds=60)
+    handler = CallbackHandler(store, config, client, publisher)
+    event = delivered(WITH)
+    with pytest.raises(RetryableError):
+        await handler.handle([received(event)])
+    with pytest.raises(RetryableError):
+        await handler.handle([received(event)])  # the consumer re-running the record alone
+    assert len(client.posted) == 1
+    client.status = 200
+    await handler.handle([received(event, attempt=1)])  # back from the retry topic
+    assert [(e.attempt, str(e.outcome)) for e in publisher.events if isinstance(e, CallbackAttempted)] == [
+        (1, "retrying"), (2, "succeeded"),
+    ]  # fmt: skip
+
+
+async def test_an_event_written_before_status_events_carried_the_details_owes_no_callback() -> None:
+    store = FakeStore()
+    handler, client = await handler_with(store, Loaded({(WITH, "delivery_status"): DESTINATION}))
+    bare = NotificationDelivered(
+        notification_id=str(uuid.uuid4()), service_id=WITH, provider="mmg", delivered_at=NOW
+    )
+    await handler.handle([received(bare)])
+    assert client.posted == []
+    assert store.calls == []
 
 
 async def test_the_configuration_is_reloaded_once_per_interval_and_kept_when_a_reload_fails() -> None:
@@ -214,7 +257,7 @@ async def test_the_configuration_is_reloaded_once_per_interval_and_kept_when_a_r
     loaded.failing = False
     clock[0] = 4.0
     await config.refresh_if_due()
-    assert not config.any(CallbackType.DELIVERY_STATUS)
+    assert config.destination(WITH, CallbackType.DELIVERY_STATUS) is None
 
 
 async def test_a_configuration_never_loaded_makes_the_batch_retry() -> None:
@@ -269,9 +312,7 @@ class GatedClient:
 async def test_a_slow_receiver_holds_only_its_own_share_of_the_calls_in_flight() -> None:
     slow_ids = [str(uuid.uuid4()) for _ in range(5)]
     fast_id = str(uuid.uuid4())
-    store = FakeStore(
-        {nid: row(nid, WITH, "delivered") for nid in slow_ids} | {fast_id: row(fast_id, WITHOUT, "delivered")}
-    )
+    store = FakeStore()
     loaded = Loaded({
         (WITH, "delivery_status"): Destination(f"https://{GatedClient.SLOW}/cb", "token", None),
         (WITHOUT, "delivery_status"): Destination("https://fast.example/cb", "token", None),

@@ -14,7 +14,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from notify_common.errors import RetryableError
-from notify_common.events import Event, FailureKind, NotificationDelivered, NotificationFailed
+from notify_common.events import (
+    NOTIFICATION_FACTS,
+    Event,
+    FailureKind,
+    NotificationDelivered,
+    NotificationFailed,
+)
+from notify_receipts.domain import Known
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns_sms_logs import PollWindows, parse_record, receipt_to_event
 from notify_receipts.sns_sms_poller import SnsSmsReceiptPoller, log_groups
@@ -196,10 +203,14 @@ class FakeLookups:
         self.known = known
         self.queries: list[list[str]] = []
 
-    async def references(self, references: list[str], provider: str) -> dict[str, tuple[str, str]]:
+    async def references(self, references: list[str], provider: str) -> dict[str, Known]:
         assert provider == "sns"
         self.queries.append(list(references))
-        return {r: self.known[r] for r in references if r in self.known}
+        return {
+            r: Known(*self.known[r], provider, r, datetime.now(UTC), dict.fromkeys(NOTIFICATION_FACTS))
+            for r in references
+            if r in self.known
+        }
 
 
 class FakeProducer:

@@ -13,7 +13,7 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 def new_event_id() -> str:
@@ -162,6 +162,13 @@ class NotificationSentToProvider(Event):
     sent_at: datetime
     billable_units: int = 0
     international: bool = False
+    notification_type: str | None = None
+    client_reference: str | None = None
+    recipient: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    created_at: datetime | None = None
+    job_row_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +177,14 @@ class NotificationPending(Event):
 
     provider: str
     detail: str | None = None
+    notification_type: str | None = None
+    client_reference: str | None = None
+    recipient: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    created_at: datetime | None = None
+    job_row_number: int | None = None
+    notification_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +195,14 @@ class NotificationDelivered(Event):
     provider_reference: str | None = None
     delivered_at: datetime
     detail: str | None = None
+    notification_type: str | None = None
+    client_reference: str | None = None
+    recipient: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    created_at: datetime | None = None
+    job_row_number: int | None = None
+    notification_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +215,14 @@ class NotificationFailed(Event):
     provider: str | None = None
     reason: str | None = None
     failed_at: datetime
+    notification_type: str | None = None
+    client_reference: str | None = None
+    recipient: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    created_at: datetime | None = None
+    job_row_number: int | None = None
+    notification_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,6 +233,14 @@ class ComplaintReceived(Event):
     complaint_type: str | None = None
     feedback_id: str | None = None
     complained_at: datetime
+    notification_type: str | None = None
+    client_reference: str | None = None
+    recipient: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    created_at: datetime | None = None
+    job_row_number: int | None = None
+    notification_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -306,3 +345,42 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}
+
+
+# The facts about a notification that its status events carry, copied from its request, so that
+# their consumers (receipts, callbacks) need not look the notification up anywhere.
+NOTIFICATION_FACTS = (
+    "notification_type",
+    "client_reference",
+    "recipient",
+    "template_id",
+    "template_version",
+    "created_at",
+    "job_row_number",
+)
+
+
+def facts_of(request: NotificationRequested) -> dict[str, Any]:
+    """The facts a status event of ``request``'s notification carries, as keyword arguments. The
+    recipient is the one the service gave (what a callback's ``to`` reports); letters have none."""
+    recipient: str | None = None
+    if isinstance(request, SmsRequested):
+        kind, recipient = "sms", request.phone_number_as_sent or request.phone_number
+    elif isinstance(request, EmailRequested):
+        kind, recipient = "email", request.email_address_as_sent or request.email_address
+    else:
+        kind = "letter"
+    return {
+        "notification_type": kind,
+        "client_reference": request.client_reference,
+        "recipient": recipient,
+        "template_id": request.template_id,
+        "template_version": request.template_version,
+        "created_at": getattr(request, "created_at", None),
+        "job_row_number": request.job_row_number,
+    }
+
+
+def facts_carried(event: Event) -> dict[str, Any]:
+    """The facts ``event`` carries (all None in events written before they were added)."""
+    return {name: getattr(event, name, None) for name in NOTIFICATION_FACTS}

@@ -138,7 +138,8 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         6,
         PERSONAL_DATA_RETENTION,
         "Lifecycle events after the request: sent to provider, delivered, failed, timed out",
-        consumer_groups=_LIFECYCLE_READERS,
+        # The receipts service learns from the send events which notifications providers were given.
+        consumer_groups=(*_LIFECYCLE_READERS, GROUP_RECEIPTS),
     ),
     Topic(
         JOBS,

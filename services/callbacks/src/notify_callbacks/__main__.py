@@ -18,8 +18,6 @@ from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 
-# Kafka-level attempts: the callback attempts plus rounds spent waiting for the projection.
-EXTRA_ROUNDS = 5
 CONNECTIONS = 10
 
 
@@ -53,7 +51,7 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
         handler=handler.handle,
         on_stop=stop,
         retry=RetryPolicy(
-            max_attempts=settings.callback_max_attempts + EXTRA_ROUNDS,
+            max_attempts=settings.callback_max_attempts,
             base_delay_s=settings.callback_retry_base_seconds,
             max_delay_s=settings.callback_retry_max_seconds,
         ),

@@ -25,7 +25,6 @@ class CallbackConfig:
     ) -> None:
         self._load, self._refresh, self._clock = load, refresh_seconds, clock
         self._destinations: Mapping[Key, Destination] = {}
-        self._types: frozenset[str] = frozenset()
         self._loaded_at: float | None = None
 
     async def refresh_if_due(self) -> None:
@@ -41,14 +40,10 @@ class CallbackConfig:
             self._loaded_at = now  # try again after another interval, not on every batch
             return
         self._destinations = destinations
-        self._types = frozenset(kind for _, kind in destinations)
         self._loaded_at = now
 
     def has(self, service_id: str, callback_type: CallbackType) -> bool:
         return (service_id, str(callback_type)) in self._destinations
-
-    def any(self, callback_type: CallbackType) -> bool:
-        return str(callback_type) in self._types
 
     def destination(self, service_id: str, callback_type: CallbackType) -> Destination | None:
         return self._destinations.get((service_id, str(callback_type)))

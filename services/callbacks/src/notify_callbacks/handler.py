@@ -1,57 +1,47 @@
-"""Decides which callback an event owes a service, and makes one attempt at it per delivery of the
-record; the consumer's retry topic brings the record back after a backoff for the next attempt.
+"""Decides which callbacks a batch of events owes services, and makes one attempt at each per
+delivery of the record; the consumer's retry topic brings a record back after a backoff for the
+next attempt.
 
 Whether a service wants a callback is decided first, from the event and the cached configuration
-(``decide``, ``config``): an event for a service without that callback costs no I/O. Only then is
-the projected notification read, once: if it is not projected (or not at its final status) yet the
-record goes to the retry topic at once, so an unfinished notification never holds up the batch.
+(``decide``, ``config``): an event for a service without that callback costs no I/O. The callback's
+body comes from the event itself, so nothing else is read before the call.
 
-The ledger (``callback_deliveries``) makes this safe under Kafka's at-least-once delivery: a
-callback already succeeded (or given up) is not attempted again, and a record re-run in the same
-round (the consumer retries a failed batch one record at a time) does not count as a new attempt.
-Delivery-status callbacks report the projected status, so late or duplicated receipts that do not
-change it cause no second callback. Every attempt is recorded as a ``CallbackAttempted`` event.
+The ledger (``callback_deliveries``, read for the whole batch in one statement and written in
+another) makes this safe under Kafka's at-least-once delivery: a callback already succeeded (or
+given up) is not attempted again, and a record re-run in the same round (the consumer retries a
+failed batch one record at a time) does not count as a new attempt. A delivery status is owed once
+for ``sent`` and once for the first final status, so late or duplicated receipts cause no second
+callback. Every attempt is recorded as a ``CallbackAttempted`` event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from notify_callbacks import decide, payloads
+from notify_callbacks import decide
 from notify_callbacks.config import CallbackConfig
+from notify_callbacks.decide import Owed
 from notify_callbacks.delivery import AttemptResult, Destination
-from notify_callbacks.store import Ledger
-from notify_common import metrics, statuses, topics, tracing
+from notify_callbacks.store import NO_LEDGER, Entry, Ledger
+from notify_common import metrics, topics, tracing
 from notify_common.errors import RetryableError
-from notify_common.events import (
-    CallbackAttempted,
-    CallbackOutcome,
-    CallbackType,
-    ComplaintReceived,
-    Event,
-    InboundSmsReceived,
-)
+from notify_common.events import CallbackAttempted, CallbackOutcome, Event
 from notify_common.kafka import Received
 
 log = logging.getLogger(__name__)
-NAMESPACE = uuid.UUID("2b8f0c4e-4a51-4f7e-8d0e-61c5e3a9d7a2")
+DONE = ("succeeded", "failed")
 
 
 class Store(Protocol):
-    async def notification(self, notification_id: str) -> dict[str, Any] | None: ...
+    async def ledgers(self, keys: Sequence[str]) -> dict[str, Ledger]: ...
 
-    async def ledger(self, key: str) -> Ledger: ...
-
-    async def record(
-        self, key: str, service_id: str, callback_type: str, attempts: int, kafka_attempt: int, outcome: str
-    ) -> None: ...
+    async def record(self, entries: Sequence[Entry]) -> None: ...
 
 
 class Client(Protocol):
@@ -61,54 +51,15 @@ class Client(Protocol):
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
+    async def publish_many(self, items: Iterable[tuple[str, Event]]) -> None: ...
 
 
 @dataclass(frozen=True)
-class Owed:
-    key: str
-    service_id: str
-    callback_type: CallbackType
-    payload: dict[str, Any]
-    notification_id: str | None = None
-    inbound_sms_id: str | None = None
-
-    @property
-    def message_id(self) -> str:
-        """The Standard Webhooks ``webhook-id``: the same on every attempt, so receivers dedupe."""
-        return "msg_" + uuid.uuid5(NAMESPACE, self.key).hex
-
-
-def owed_for(event: Event, kind: CallbackType, row: Mapping[str, Any] | None) -> Owed | None:
-    """The callback of type ``kind`` that ``event`` calls for, given its projected notification
-    (None for inbound texts). Raises RetryableError while the projection does not show the
-    notification (or its final status) yet."""
-    if isinstance(event, InboundSmsReceived):
-        return Owed(
-            key=f"inbound_sms:{event.inbound_sms_id}", service_id=event.service_id,
-            callback_type=kind, payload=payloads.inbound_sms(event), inbound_sms_id=event.inbound_sms_id,
-        )  # fmt: skip
-    nid = event.notification_id
-    if row is None or nid is None:
-        raise RetryableError("notification not projected yet")
-    service_id = str(row["service_id"])
-    if isinstance(event, ComplaintReceived):
-        return Owed(
-            f"complaint:{event.complaint_id}", service_id, kind, payloads.complaint(row, event),
-            notification_id=nid,
-        )  # fmt: skip
-    if kind == CallbackType.RETURNED_LETTER:
-        return Owed(
-            f"returned_letter:{nid}", service_id, kind, payloads.returned_letter(row), notification_id=nid
-        )
-    if row["status"] not in statuses.COMPLETED:
-        raise RetryableError("final status not projected yet")
-    if row["notification_type"] == "letter":
-        return None  # letters have no delivery-status callbacks, as in Notify
-    return Owed(
-        f"delivery_status:{nid}:{row['status']}", service_id, kind, payloads.delivery_status(row),
-        notification_id=nid,
-    )  # fmt: skip
+class _Due:
+    item: Received
+    owed: Owed
+    destination: Destination
+    attempt: int
 
 
 class CallbackHandler:
@@ -130,77 +81,106 @@ class CallbackHandler:
         self._receivers: dict[str, asyncio.Semaphore] = {}
 
     async def handle(self, batch: Sequence[Received]) -> None:
-        """Records of one key in order, keys concurrently; the first failure is re-raised so the
-        consumer retries the records one at a time (the ledger skips what already happened)."""
+        """Attempts every callback the batch owes (one notification's in order, others
+        concurrently), then records them all; raises ``RetryableError`` if one is to be tried
+        again, so the consumer retries the records one at a time (the ledger skips what already
+        happened)."""
         await self._config.refresh_if_due()
-        by_key: dict[bytes | None, list[tuple[Received, CallbackType]]] = defaultdict(list)
+        owed = self._owed(batch)
+        if not owed:
+            return
+        ledgers = await self._store.ledgers(list(owed))
+        due: dict[bytes | None, list[_Due]] = defaultdict(list)
+        again = False
+        for key, (item, one, destination) in owed.items():
+            ledger = ledgers.get(key, NO_LEDGER)
+            if ledger.outcome in DONE:
+                continue
+            if ledger.outcome == "retrying" and ledger.last_kafka_attempt >= item.attempt:
+                again = True  # already attempted in this round: to the retry topic, not again now
+                continue
+            due[item.key].append(_Due(item, one, destination, ledger.attempts + 1))
+        results = await asyncio.gather(*(self._in_order(calls) for calls in due.values()))
+        attempted = [pair for pairs in results for pair in pairs]
+        if attempted:
+            again = self._settle_outcomes(attempted) or again
+            entries = list(self._entries(attempted))
+            await self._store.record([entry for entry, _ in entries])
+            await self._producer.publish_many((topics.CALLBACK_OUTCOMES, event) for _, event in entries)
+        if again:
+            raise RetryableError("a callback is to be tried again")
+
+    def _owed(self, batch: Sequence[Received]) -> dict[str, tuple[Received, Owed, Destination]]:
+        owed: dict[str, tuple[Received, Owed, Destination]] = {}
         for item in batch:
             kind = decide.wanted(item.event, self._config)
-            if kind is not None:
-                by_key[item.key].append((item, kind))
-        if not by_key:
-            return
-        results = await asyncio.gather(
-            *(self._in_order(items) for items in by_key.values()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+            if kind is None:
+                continue
+            one = decide.owed_for(item.event, kind)
+            if one is None:
+                log.warning(
+                    "no callback: the event does not carry the notification's details",
+                    extra={"notification_id": item.event.notification_id, "callback_type": str(kind)},
+                )
+                continue
+            destination = self._config.destination(one.service_id, one.callback_type)
+            if destination is not None and one.key not in owed:
+                owed[one.key] = (item, one, destination)
+        return owed
 
-    async def _in_order(self, items: list[tuple[Received, CallbackType]]) -> None:
-        for item, kind in items:
-            await tracing.within(item.event.notification_id, self.attempt(item, kind))
+    async def _in_order(self, calls: list[_Due]) -> list[tuple[_Due, AttemptResult]]:
+        return [(due, await tracing.within(due.item.event.notification_id, self._call(due))) for due in calls]
 
-    async def attempt(self, item: Received, kind: CallbackType) -> None:
-        event = item.event
-        row = None
-        if event.notification_id is not None and not isinstance(event, InboundSmsReceived):
-            row = await self._store.notification(event.notification_id)
-        owed = owed_for(event, kind, row)
-        if owed is None:
-            return
-        destination = self._config.destination(owed.service_id, owed.callback_type)
-        if destination is None:
-            return
-        ledger = await self._store.ledger(owed.key)
-        if ledger.outcome in ("succeeded", "failed"):
-            return
-        if ledger.outcome == "retrying" and ledger.last_kafka_attempt >= item.attempt:
-            raise RetryableError("callback already attempted in this round")
-        attempt = ledger.attempts + 1
-        async with self._receiver(destination.url), self._slots:
-            result = await self._client.post(destination, owed.message_id, owed.payload)
+    async def _call(self, due: _Due) -> AttemptResult:
+        async with self._receiver(due.destination.url), self._slots:
+            return await self._client.post(due.destination, due.owed.message_id, due.owed.payload)
+
+    def _outcome(self, due: _Due, result: AttemptResult) -> CallbackOutcome:
         if result.succeeded:
-            outcome = CallbackOutcome.SUCCEEDED
-        elif result.retryable and attempt < self._max_attempts:
-            outcome = CallbackOutcome.RETRYING
-        else:
-            outcome = CallbackOutcome.FAILED
-        await self._store.record(
-            owed.key, owed.service_id, str(owed.callback_type), attempt, item.attempt, str(outcome)
-        )
-        await self._producer.publish(
-            topics.CALLBACK_OUTCOMES,
-            CallbackAttempted(
+            return CallbackOutcome.SUCCEEDED
+        if result.retryable and due.attempt < self._max_attempts:
+            return CallbackOutcome.RETRYING
+        return CallbackOutcome.FAILED
+
+    def _settle_outcomes(self, attempted: list[tuple[_Due, AttemptResult]]) -> bool:
+        """Counts and logs each attempt; whether any is to be retried."""
+        retrying = False
+        for due, result in attempted:
+            outcome = self._outcome(due, result)
+            retrying = retrying or outcome == CallbackOutcome.RETRYING
+            metrics.callback_attempted(str(due.owed.callback_type), str(outcome))
+            ids = {
+                "service_id": due.owed.service_id,
+                "notification_id": due.owed.notification_id,
+                "inbound_sms_id": due.owed.inbound_sms_id,
+                "callback_type": str(due.owed.callback_type),
+                "attempt": due.attempt,
+                "outcome": str(outcome),
+                "status_code": result.status_code,
+            }
+            log.info("callback attempted", extra=ids)
+        return retrying
+
+    def _entries(
+        self, attempted: list[tuple[_Due, AttemptResult]]
+    ) -> Iterable[tuple[Entry, CallbackAttempted]]:
+        for due, result in attempted:
+            owed, outcome = due.owed, self._outcome(due, result)
+            entry = Entry(
+                owed.key,
+                owed.service_id,
+                str(owed.callback_type),
+                due.attempt,
+                due.item.attempt,
+                str(outcome),
+            )
+            event = CallbackAttempted(
                 notification_id=owed.notification_id, service_id=owed.service_id,
-                correlation_id=event.correlation_id, callback_type=owed.callback_type, attempt=attempt,
-                outcome=outcome, status_code=result.status_code, duration_ms=result.duration_ms,
-                reason=result.reason, inbound_sms_id=owed.inbound_sms_id,
-            ),
-        )  # fmt: skip
-        metrics.callback_attempted(str(owed.callback_type), str(outcome))
-        ids = {
-            "service_id": owed.service_id,
-            "notification_id": owed.notification_id,
-            "inbound_sms_id": owed.inbound_sms_id,
-            "callback_type": str(owed.callback_type),
-            "attempt": attempt,
-            "outcome": str(outcome),
-            "status_code": result.status_code,
-        }
-        log.info("callback attempted", extra=ids)
-        if outcome == CallbackOutcome.RETRYING:
-            raise RetryableError(result.reason or "callback failed")
+                correlation_id=due.item.event.correlation_id, callback_type=owed.callback_type,
+                attempt=due.attempt, outcome=outcome, status_code=result.status_code,
+                duration_ms=result.duration_ms, reason=result.reason, inbound_sms_id=owed.inbound_sms_id,
+            )  # fmt: skip
+            yield entry, event
 
     def _receiver(self, url: str) -> asyncio.Semaphore:
         """At most ``per_receiver`` calls in flight to one host, so a slow receiver holds only its

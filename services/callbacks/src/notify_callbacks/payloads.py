@@ -1,57 +1,67 @@
 """The JSON bodies of service callbacks, exactly as Notify sends them
-(https://docs.notifications.service.gov.uk/rest-api.html#callbacks). Pure."""
+(https://docs.notifications.service.gov.uk/rest-api.html#callbacks), built from the status event
+alone: status events carry the notification's facts (type, reference, recipient, template, times).
+Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from notify_common.events import ComplaintReceived, InboundSmsReceived
+from notify_common.events import (
+    ComplaintReceived,
+    InboundSmsReceived,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationSentToProvider,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+StatusEvent = NotificationSentToProvider | NotificationDelivered | NotificationFailed
 
 
 def fmt(value: datetime | None) -> str | None:
     return value.strftime(DATETIME_FORMAT) if value is not None else None
 
 
-def delivery_status(row: Mapping[str, Any]) -> dict[str, Any]:
+def delivery_status(
+    event: StatusEvent, status: str, completed_at: datetime, sent_at: datetime | None
+) -> dict[str, Any]:
     return {
-        "id": str(row["id"]),
-        "reference": row["client_reference"],
-        "to": row["recipient"],
-        "status": row["status"],
-        "created_at": fmt(row["created_at"]),
-        "completed_at": fmt(row["completed_at"]),
-        "sent_at": fmt(row["sent_at"]),
-        "notification_type": row["notification_type"],
-        "template_id": str(row["template_id"]),
-        "template_version": row["template_version"],
+        "id": event.notification_id,
+        "reference": event.client_reference,
+        "to": event.recipient,
+        "status": status,
+        "created_at": fmt(event.created_at),
+        "completed_at": fmt(completed_at),
+        "sent_at": fmt(sent_at),
+        "notification_type": event.notification_type,
+        "template_id": event.template_id,
+        "template_version": event.template_version,
     }
 
 
-def complaint(row: Mapping[str, Any], event: ComplaintReceived) -> dict[str, Any]:
+def complaint(event: ComplaintReceived) -> dict[str, Any]:
     return {
-        "notification_id": str(row["id"]),
+        "notification_id": event.notification_id,
         "complaint_id": event.complaint_id,
-        "reference": row["client_reference"],
-        "to": row["recipient"],
+        "reference": event.client_reference,
+        "to": event.recipient,
         "complaint_date": fmt(event.complained_at),
     }
 
 
-def returned_letter(row: Mapping[str, Any]) -> dict[str, Any]:
+def returned_letter(event: NotificationFailed) -> dict[str, Any]:
     return {
-        "notification_id": str(row["id"]),
-        "reference": row["client_reference"],
-        "date_sent": fmt(row["sent_at"]),
-        "sent_by": row["sent_by"],
+        "notification_id": event.notification_id,
+        "reference": event.client_reference,
+        "date_sent": fmt(event.notification_sent_at),
+        "sent_by": event.provider,
         "template_name": None,
-        "template_id": str(row["template_id"]),
-        "template_version": row["template_version"],
+        "template_id": event.template_id,
+        "template_version": event.template_version,
         "spreadsheet_file_name": None,
-        "spreadsheet_row_number": row["job_row_number"],
+        "spreadsheet_row_number": event.job_row_number,
         "upload_letter_file_name": None,
     }
 

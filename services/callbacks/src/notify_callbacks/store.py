@@ -1,14 +1,13 @@
 """What the callbacks service reads and writes in PostgreSQL: callback configuration (the API's
-``service_callback_api``, every service's at once, secrets decrypted here), the projected
-notification a callback is about, and ``callback_deliveries``, the ledger that makes each callback
-happen at most N times and succeed at most once."""
+``service_callback_api``, every service's at once, secrets decrypted here) and
+``callback_deliveries``, its own ledger that makes each callback happen at most N times and
+succeed at most once, read and written a batch at a time."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,16 +20,15 @@ from notify_common.secrets import SecretBox
 CONFIGS = text(
     "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM service_callback_api"
 )
-NOTIFICATION = text(
-    "SELECT id, service_id, client_reference, COALESCE(recipient_as_sent, recipient) AS recipient, "
-    "status, created_at, completed_at, sent_at, "
-    "notification_type, template_id, template_version, sent_by, job_row_number "
-    "FROM notifications WHERE id = :id AND created_at IS NOT NULL"
+LEDGERS = text(
+    "SELECT key, attempts, last_kafka_attempt, outcome FROM callback_deliveries "
+    "WHERE key = ANY(CAST(:keys AS varchar[]))"
 )
-LEDGER = text("SELECT attempts, last_kafka_attempt, outcome FROM callback_deliveries WHERE key = :key")
 RECORD = text("""
 INSERT INTO callback_deliveries (key, service_id, callback_type, attempts, last_kafka_attempt, outcome)
-VALUES (:key, :service_id, :callback_type, :attempts, :kafka_attempt, :outcome)
+SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:service_ids AS uuid[]),
+    CAST(:callback_types AS varchar[]), CAST(:attempts AS integer[]), CAST(:kafka_attempts AS integer[]),
+    CAST(:outcomes AS varchar[]))
 ON CONFLICT (key) DO UPDATE SET attempts = EXCLUDED.attempts,
     last_kafka_attempt = EXCLUDED.last_kafka_attempt, outcome = EXCLUDED.outcome, updated_at = now()
 """)
@@ -43,6 +41,21 @@ class Ledger:
     outcome: str | None
 
 
+NO_LEDGER = Ledger(0, -1, None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A callback's ledger after an attempt."""
+
+    key: str
+    service_id: str
+    callback_type: str
+    attempts: int
+    kafka_attempt: int
+    outcome: str
+
+
 class CallbackStore:
     def __init__(self, engine: AsyncEngine, box: SecretBox, connections: int = 10) -> None:
         self._engine = engine
@@ -50,14 +63,6 @@ class CallbackStore:
         # At most as many statements at once as the pool keeps connections: past that the pool
         # opens overflow connections and closes them again, a new connection per statement.
         self._connections = asyncio.Semaphore(connections)
-
-    async def _fetch(self, statement: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            async with self._connections, self._engine.connect() as conn:
-                row = (await conn.execute(statement, params)).mappings().first()
-        except SQLAlchemyError as exc:
-            raise RetryableError("database unavailable") from exc
-        return dict(row) if row is not None else None
 
     async def destinations(self) -> Mapping[tuple[str, str], Destination]:
         """Every configured callback by (service id, callback type)."""
@@ -75,25 +80,24 @@ class CallbackStore:
             for row in rows
         }
 
-    async def notification(self, notification_id: str) -> dict[str, Any] | None:
-        return await self._fetch(NOTIFICATION, {"id": notification_id})
+    async def ledgers(self, keys: Sequence[str]) -> dict[str, Ledger]:
+        """The ledger of each of ``keys`` that has one, in one statement."""
+        try:
+            async with self._connections, self._engine.connect() as conn:
+                rows = (await conn.execute(LEDGERS, {"keys": list(keys)})).all()
+        except SQLAlchemyError as exc:
+            raise RetryableError("database unavailable") from exc
+        return {row[0]: Ledger(row[1], row[2], row[3]) for row in rows}
 
-    async def ledger(self, key: str) -> Ledger:
-        row = await self._fetch(LEDGER, {"key": key})
-        if row is None:
-            return Ledger(0, -1, None)
-        return Ledger(row["attempts"], row["last_kafka_attempt"], row["outcome"])
-
-    async def record(
-        self, key: str, service_id: str, callback_type: str, attempts: int, kafka_attempt: int, outcome: str
-    ) -> None:
+    async def record(self, entries: Sequence[Entry]) -> None:
+        """Writes the ledger of each entry (keys unique), in one statement."""
         params = {
-            "key": key,
-            "service_id": service_id,
-            "callback_type": callback_type,
-            "attempts": attempts,
-            "kafka_attempt": kafka_attempt,
-            "outcome": outcome,
+            "keys": [e.key for e in entries],
+            "service_ids": [e.service_id for e in entries],
+            "callback_types": [e.callback_type for e in entries],
+            "attempts": [e.attempts for e in entries],
+            "kafka_attempts": [e.kafka_attempt for e in entries],
+            "outcomes": [e.outcome for e in entries],
         }
         try:
             async with self._connections, self._engine.begin() as conn:

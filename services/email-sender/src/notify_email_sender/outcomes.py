@@ -12,6 +12,8 @@ knows the message was handed over, and the events travel on the status topic lik
 
 from __future__ import annotations
 
+from typing import Any
+
 from notify_common.events import Event, FailureKind, NotificationDelivered, NotificationFailed, now
 from notify_common.recipients.simulated import outcome_for_test_key
 
@@ -22,7 +24,12 @@ _FAILURES = {
 
 
 def simulated_outcome(
-    notification_id: str, service_id: str, recipient: str, provider: str, reference: str | None
+    notification_id: str,
+    service_id: str,
+    recipient: str,
+    provider: str,
+    reference: str | None,
+    facts: dict[str, Any] | None = None,
 ) -> Event:
     outcome = outcome_for_test_key(recipient) or "delivered"
     if outcome in _FAILURES:
@@ -33,6 +40,7 @@ def simulated_outcome(
             provider=provider,
             reason="simulated",
             failed_at=now(),
+            **(facts or {}),
         )
     return NotificationDelivered(
         notification_id=notification_id,
@@ -41,4 +49,5 @@ def simulated_outcome(
         provider_reference=reference,
         delivered_at=now(),
         detail="simulated",
+        **(facts or {}),
     )

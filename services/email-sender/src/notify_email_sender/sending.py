@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from notify_common import metrics
-from notify_common.events import Channel, EmailRequested, Event, NotificationSentToProvider
+from notify_common.events import Channel, EmailRequested, Event, NotificationSentToProvider, facts_of
 from notify_common.kafka import EventProducer
 from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_recovery import Recovery
@@ -89,12 +89,18 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
                 provider_reference=reference,
                 sent_at=sent_at,
                 billable_units=1,
+                **facts_of(request),
             )
         ]
         if request.key_type == TEST_KEY or self.simulate:
             events.append(
                 simulated_outcome(
-                    request.notification_id, request.service_id, request.email_address, provider, reference
+                    request.notification_id,
+                    request.service_id,
+                    request.email_address,
+                    provider,
+                    reference,
+                    facts_of(request) | {"notification_sent_at": sent_at},
                 )
             )
         return events

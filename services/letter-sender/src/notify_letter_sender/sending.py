@@ -29,6 +29,7 @@ from notify_common.events import (
     LetterRequested,
     NotificationDelivered,
     NotificationSentToProvider,
+    facts_of,
     now,
 )
 from notify_common.failures import is_dependency_unavailable
@@ -134,6 +135,7 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
                 provider_reference=reference,
                 sent_at=sent_at,
                 billable_units=units or 0,
+                **facts_of(request),
             )
         ]
         if request.key_type == TEST_KEY:
@@ -144,6 +146,7 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
                     provider=PRINT_PROVIDER,
                     delivered_at=now(),
                     detail="test letter, not printed",
+                    **facts_of(request),
                 )
             )
         return events

@@ -4,13 +4,16 @@ messages, polls SNS's delivery-status logs for their receipts (``sns_sms_poller.
 
 Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provider retries anything
 we could not record. SMS and letter receipts carry our notification id as their reference; SES
-events carry SES's MessageId, which is resolved through the ``provider_references`` projection
-(waiting briefly for a send event the receipt overtook; see docs/lifecycle.md).
+events carry SES's MessageId. Both are resolved through this service's own record of the
+notifications providers were given (``sent.py``, learnt from the send events; waiting briefly for
+a send event an SES receipt overtook; see docs/lifecycle.md), and published with the
+notification's service and details.
 
 An SMS or letter receipt, or an inbound text, is checked against the database within a short bound
-(the provider claimed the notification; a service owns the number). When the database cannot
+(the provider was given the notification; a service owns the number). When the database cannot
 answer in time, it is taken unchecked instead (``unchecked.py``): written to Kafka, answered at
-once, and checked later by this service's own consumer.
+once, and checked later by this service's own consumer. So is a receipt that overtook its send
+event, once the sender's claim shows the provider was given the notification.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from notify_common import metrics, topics, tracing
 from notify_common.db import create_engine
 from notify_common.errors import DependencyUnavailableError, RetryableError
 from notify_common.events import Event, now
-from notify_common.kafka import BatchConsumer, EventProducer
+from notify_common.kafka import BatchConsumer, EventProducer, RetryPolicy
 from notify_common.outbound import parse_networks
 from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
@@ -46,11 +49,11 @@ from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns import CertificateSource, HttpCertificateSource, InvalidSnsMessage, SnsVerifier
 
 log = logging.getLogger(__name__)
-# The print provider's name in send claims (the letter-sender's).
+# The print provider's name in send events (the letter-sender's).
 PRINT_PROVIDER = "dvla"
-UNRESOLVED = Counter(
-    "notify_receipts_unresolved_total", "SES receipts given up on: reference never projected"
-)
+# A receipt that overtook its send event waits for it through the retry topic: about 8 minutes.
+OVERTAKEN_RECEIPTS = RetryPolicy(max_attempts=12, base_delay_s=1.0, max_delay_s=60.0)
+UNRESOLVED = Counter("notify_receipts_unresolved_total", "SES receipts given up on: send event never seen")
 
 
 def _valid_id(value: str) -> bool:
@@ -90,9 +93,10 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             settings,
             group=topics.GROUP_RECEIPTS,
             topics=topics.topics_read_by(topics.GROUP_RECEIPTS),
-            handler=unchecked.UncheckedHandler(Lookups(consumer_engine), producer).handle,
+            handler=unchecked.UncheckedHandler(consumer_engine, Lookups(consumer_engine), producer).handle,
             producer=producer,
             max_records=200,
+            retry=OVERTAKEN_RECEIPTS,
         )
         await consumer.start()
         consuming = asyncio.create_task(consumer.run())
@@ -151,12 +155,17 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
 
     async def taken(request: Request, provider: str, events: list[Event]) -> bool:
         """Records the receipts ``events`` if every one is for a notification this provider was
-        given, and returns True; returns False (recording nothing) if one is not. When the
-        database cannot tell in time, they are taken unchecked, to be checked later."""
+        given, and returns True; returns False (recording nothing) if one is not. Receipts whose
+        send event this service has learnt are published with their notification's service and
+        details; receipts that overtook it (the sender's claim shows the provider was given the
+        notification) are taken unchecked, as are all when the database cannot tell in time."""
         lookups: Lookups = request.app.state.lookups
         producer: EventProducer = request.app.state.producer
+        ids = [str(e.notification_id) for e in events]
         try:
-            claimed = await lookups.claimed_by([str(e.notification_id) for e in events], provider)
+            known = {nid: k for nid, k in (await lookups.known(ids)).items() if k.provider == provider}
+            overtaken = [nid for nid in ids if nid not in known]
+            claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
         except DependencyUnavailableError:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
@@ -168,10 +177,17 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return True
         if not claimed:
             return False
-        if len(events) == 1:
-            await publish_traced(request, topics.NOTIFICATION_STATUS, events[0])
-        else:
-            await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+        ready = [
+            domain.enriched(e, known[str(e.notification_id)]) for e in events if e.notification_id in known
+        ]
+        waiting = [e for e in events if e.notification_id not in known]
+        if waiting:
+            await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in waiting)
+            unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
+        if len(ready) == 1:
+            await publish_traced(request, topics.NOTIFICATION_STATUS, ready[0])
+        elif ready:
+            await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in ready)
         metrics.receipts(events)
         return True
 
@@ -251,9 +267,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         resolved = await lookups.resolve(parsed.message_id, settings.ses_resolve_wait_seconds)
         if resolved is None:
             return _unresolved(parsed)
-        event = domain.ses_event(parsed, *resolved)
+        event = domain.ses_event(parsed, resolved.notification_id, resolved.service_id)
         assert event is not None
-        return await record(request, topics.NOTIFICATION_STATUS, event)
+        return await record(request, topics.NOTIFICATION_STATUS, domain.enriched(event, resolved))
 
     def _unresolved(parsed: domain.SesEvent) -> Response:
         ids = {"provider_reference": parsed.message_id, "ses_event": parsed.event_type}
@@ -262,7 +278,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             UNRESOLVED.inc()
             log.error("SES receipt for an unknown message given up", extra=ids)
             return JSONResponse({"result": "unknown reference"})
-        log.warning("SES receipt for a message not projected yet; SNS will redeliver", extra=ids)
+        log.warning(
+            "SES receipt for a message whose send event is not known yet; SNS will redeliver", extra=ids
+        )
         return _error("reference not known yet", 503)
 
     async def _confirm(request: Request, url: str | None) -> Response:

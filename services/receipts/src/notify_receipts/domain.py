@@ -8,13 +8,15 @@ a duplicate anyway, but callbacks and complaints stay single this way.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from notify_common.events import (
+    NOTIFICATION_FACTS,
     ComplaintReceived,
     Event,
     FailureKind,
@@ -48,8 +50,9 @@ def receipt_event(
     event_id: str | None = None,
 ) -> Event:
     """The lifecycle event for a receipt. SMS and letter receipts name only the notification (our
-    reference), so their envelope carries the nil UUID as service id; the projector keys on the
-    notification and fills the service in from the request. Without ``event_id``, the id is
+    reference), so until it is ``enriched`` with what the send event told this service the
+    envelope carries the nil UUID as service id; only the unchecked topic ever sees it so. Without
+    ``event_id``, the id is
     derived from the provider, the reference, the outcome and the detail: the same receipt posted
     twice (or taken unchecked and passed on later) is the very same event."""
     when = at or now()
@@ -68,6 +71,35 @@ def receipt_event(
     return NotificationFailed(
         **common, failure_kind=FailureKind(outcome), provider=provider, reason=detail, failed_at=when
     )
+
+
+@dataclass(frozen=True)
+class Known:
+    """A notification a provider was given, as its ``NotificationSentToProvider`` told this
+    service: who sent it through which provider, and the details its status events carry."""
+
+    notification_id: str
+    service_id: str
+    provider: str
+    provider_reference: str | None
+    sent_at: datetime
+    facts: Mapping[str, Any]
+
+
+def known_from(row: Mapping[str, Any]) -> Known:
+    facts = {name: row[name] for name in NOTIFICATION_FACTS}
+    if facts["template_id"] is not None:
+        facts["template_id"] = str(facts["template_id"])
+    return Known(
+        str(row["notification_id"]), str(row["service_id"]), str(row["provider"]), row["provider_reference"],
+        row["sent_at"], facts,
+    )  # fmt: skip
+
+
+def enriched(event: Event, known: Known) -> Event:
+    """``event`` with its notification's service and details, as its consumers need them."""
+    details: dict[str, Any] = {**known.facts, "notification_sent_at": known.sent_at}
+    return replace(event, service_id=known.service_id, **details)
 
 
 @dataclass(frozen=True)

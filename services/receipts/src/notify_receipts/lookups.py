@@ -1,5 +1,8 @@
-"""What the receipts service reads from PostgreSQL: provider references (projected by the
-projector from ``NotificationSentToProvider``), send claims and the inbound numbers of services.
+"""What the receipts service reads from PostgreSQL: its own ``receipt_notifications`` (the
+notifications providers were given, with their service and details, learnt from
+``NotificationSentToProvider`` events by this service's consumer: ``sent.py``); and, still from
+other services, send claims (whether a notification not learnt yet was given to the provider at
+all, and the trace context a receipt joins) and the inbound numbers of services.
 
 A database that cannot be reached, or does not answer within the engine's bound, raises
 ``DependencyUnavailableError`` (the receipt can then be taken unchecked, and a consumer pauses);
@@ -19,11 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common import tracing
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 from notify_common.errors import DependencyUnavailableError, RetryableError
+from notify_receipts.domain import Known, known_from
 
-RESOLVE = text("SELECT notification_id, service_id FROM provider_references WHERE reference = :ref")
-RESOLVE_MANY = text(
-    "SELECT reference, notification_id, service_id FROM provider_references "
-    "WHERE reference = ANY(:refs) AND provider = :provider"
+_SELECT = (
+    "SELECT notification_id, service_id, provider, provider_reference, sent_at, notification_type, "
+    "client_reference, recipient, template_id, template_version, created_at, job_row_number "
+    "FROM receipt_notifications "
+)
+BY_ID = text(_SELECT + "WHERE notification_id = ANY(CAST(:ids AS uuid[]))")
+BY_REFERENCE = text(_SELECT + "WHERE provider_reference = :ref")
+BY_REFERENCES = text(
+    _SELECT + "WHERE provider_reference = ANY(CAST(:refs AS varchar[])) AND provider = :provider"
 )
 CLAIMED = text(
     "SELECT notification_id FROM send_claims "
@@ -37,7 +46,7 @@ INBOUND_NUMBER = text(
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
     try:
         yield
     except (SQLAlchemyError, DatabaseUnavailable) as exc:
@@ -50,25 +59,36 @@ class Lookups:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def reference(self, reference: str) -> tuple[str, str] | None:
-        with _translated():
+    async def known(self, notification_ids: list[str]) -> dict[str, Known]:
+        """Those of these notifications that a provider was given, as this service learnt them."""
+        with translated():
             async with self._engine.connect() as conn:
-                row = (await conn.execute(RESOLVE, {"ref": reference})).first()
-        return (str(row[0]), str(row[1])) if row else None
+                rows = (await conn.execute(BY_ID, {"ids": sorted(set(notification_ids))})).mappings().all()
+        return {str(row["notification_id"]): known_from(dict(row)) for row in rows}
 
-    async def references(self, references: list[str], provider: str) -> dict[str, tuple[str, str]]:
-        """The notifications (id, service id) of those of ``references`` that ``provider``'s sends
-        recorded, in one query."""
+    async def reference(self, reference: str) -> Known | None:
+        with translated():
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(BY_REFERENCE, {"ref": reference})).mappings().first()
+        return known_from(dict(row)) if row is not None else None
+
+    async def references(self, references: list[str], provider: str) -> dict[str, Known]:
+        """The notifications of those of ``references`` that ``provider``'s sends recorded, by
+        reference, in one query."""
         if not references:
             return {}
-        with _translated():
+        with translated():
             async with self._engine.connect() as conn:
-                rows = (await conn.execute(RESOLVE_MANY, {"refs": references, "provider": provider})).all()
-        return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+                rows = (
+                    (await conn.execute(BY_REFERENCES, {"refs": references, "provider": provider}))
+                    .mappings()
+                    .all()
+                )
+        return {str(row["provider_reference"]): known_from(dict(row)) for row in rows}
 
-    async def resolve(self, reference: str, wait_seconds: float) -> tuple[str, str] | None:
+    async def resolve(self, reference: str, wait_seconds: float) -> Known | None:
         """The notification a provider reference belongs to, waiting up to ``wait_seconds`` for
-        its send event to be projected (a receipt may overtake it)."""
+        its send event to be learnt (a receipt may overtake it)."""
         deadline = time.monotonic() + wait_seconds
         while True:
             found = await self.reference(reference)
@@ -79,13 +99,13 @@ class Lookups:
     async def claimed_by(self, notification_ids: list[str], provider: str) -> bool:
         """Whether every one of these notifications was claimed for sending through ``provider``
         (a sender claims a notification before it calls the provider, so any genuine receipt
-        finds its claim)."""
+        finds its claim, even one that overtook the send event)."""
         return await self.claimed(notification_ids, provider) == set(notification_ids)
 
     async def claimed(self, notification_ids: list[str], provider: str) -> set[str]:
         """Those of these notifications that were claimed for sending through ``provider``."""
         unique = sorted(set(notification_ids))
-        with _translated():
+        with translated():
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(CLAIMED, {"ids": unique, "provider": provider})).all()
         return {str(r[0]) for r in rows}
@@ -106,7 +126,7 @@ class Lookups:
     async def inbound_service(self, e164: str, local: str) -> tuple[str, str] | None:
         """The service that owns this inbound number, and the number as it is held (a provider may
         write it in another form)."""
-        with _translated():
+        with translated():
             async with self._engine.connect() as conn:
                 row = (
                     await conn.execute(INBOUND_NUMBER, {"e164": e164, "local": local, "plus": "+" + e164})

@@ -4,8 +4,9 @@ CloudWatch Logs and publishes the lifecycle events they mean (docs/senders.md, "
 Every ``interval`` seconds, one replica (the holder of a PostgreSQL advisory lock) reads the
 success and failure log groups with ``filter_log_events`` over a window reaching ``lookback`` back
 past the previous successful poll, resolves the records' SNS message ids to notifications through
-the projected ``provider_references`` in batches, and publishes the events in batches. A record
-whose reference is not projected yet is retried on later polls, then given up. CloudWatch, database
+this service's record of send events (``sent.py``) in batches, and publishes the events, with the
+notifications' services and details, in batches. A record whose send event is not known yet is
+retried on later polls, then given up. CloudWatch, database
 or Kafka errors back off and widen the next window; nothing is marked handled before Kafka
 acknowledged it. Log records hold phone numbers: only message ids, counts and error codes are logged.
 """
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from notify_common import metrics, topics
 from notify_common.errors import RetryableError
 from notify_common.events import Event
+from notify_receipts.domain import Known, enriched
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns_sms_logs import PROVIDER, PollWindows, SnsSmsReceipt, parse_record, receipt_to_event
 
@@ -43,7 +45,7 @@ POLL_ERRORS = Counter("notify_receipts_sns_sms_poll_errors_total", "SNS SMS rece
 
 
 class ReferenceLookup(Protocol):
-    async def references(self, references: list[str], provider: str) -> dict[str, tuple[str, str]]: ...
+    async def references(self, references: list[str], provider: str) -> dict[str, Known]: ...
 
 
 class Publisher(Protocol):
@@ -225,7 +227,7 @@ class SnsSmsReceiptPoller:
             chunk = waiting[i : i + self._batch]
             found = await self._lookups.references([r.message_id for r in chunk], PROVIDER)
             resolved = [r for r in chunk if r.message_id in found]
-            events = [receipt_to_event(r, *found[r.message_id]) for r in resolved]
+            events = [_event(r, found[r.message_id]) for r in resolved]
             await self._producer.publish_many([(topics.NOTIFICATION_STATUS, event) for event in events])
             metrics.receipts(events)
             self._done(resolved)
@@ -298,3 +300,7 @@ async def run_from_settings(
         await poller.run()
     finally:
         await leader.release()
+
+
+def _event(receipt: SnsSmsReceipt, known: Known) -> Event:
+    return enriched(receipt_to_event(receipt, known.notification_id, known.service_id), known)

@@ -1,4 +1,6 @@
-"""Receipts and inbound texts taken while the database could not be asked whether they are genuine.
+"""The receipts service's consumer: learns the notifications providers were given from the send
+events on the status topic (``sent.py``), and checks the receipts and inbound texts taken without
+being checked.
 
 While PostgreSQL is down or does not answer within the bound, a provider endpoint does not refuse
 what an authenticated provider posts: it writes the event it would have published to the
@@ -7,12 +9,16 @@ a provider's callback and look it up later. This module's consumer (the receipts
 group, run by the shared batch consumer, which pauses while the database is unavailable) checks
 each later, exactly as the endpoint would have:
 
-* a delivery receipt is passed on to ``notify.notification.status`` only if its provider claimed
-  the notification; one for anything else is dropped, logged with the reference and counted;
+* a delivery receipt is passed on to ``notify.notification.status``, with its notification's
+  service and details, once the send event of its notification through that provider has been
+  learnt. One for a notification its provider never claimed is dropped, logged with the reference
+  and counted; one whose provider claimed it but whose send event has not been learnt yet (the
+  receipt overtook it, and was taken unchecked for that reason) is retried through the group's
+  retry topic with backoff until it has;
 * an inbound text is passed on to ``notify.inbound-sms`` for the service that owns the number, as
   that number is held; one to a number nobody owns is dropped and counted.
 
-An event passed on is the very event that was taken (same event id), so handling a record twice
+An event passed on is the event that was taken (same event id), so handling a record twice
 publishes nothing new.
 """
 
@@ -24,24 +30,29 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.errors import RetryableError
 from notify_common.events import (
     Event,
     InboundSmsReceived,
     NotificationDelivered,
     NotificationFailed,
     NotificationPending,
+    NotificationSentToProvider,
 )
 from notify_common.kafka import EventProducer, Received
-from notify_receipts.domain import local_format
+from notify_receipts.domain import enriched, local_format
 from notify_receipts.lookups import Lookups
+from notify_receipts.sent import record_sent
 
 log = logging.getLogger(__name__)
 
 TAKEN = Counter(
     "notify_receipts_unchecked_total",
-    "Receipts and inbound texts taken while the database could not check them",
+    "Receipts and inbound texts taken to be checked later: while the database could not check them,"
+    " or receipts that overtook their send event (kind overtaken_receipt)",
     ["kind"],
 )
 DROPPED = Counter(
@@ -50,6 +61,8 @@ DROPPED = Counter(
     ["kind"],
 )
 RECEIPT, INBOUND_SMS = "receipt", "inbound_sms"
+# A receipt taken (with the database up) because it overtook its notification's send event.
+OVERTAKEN = "overtaken_receipt"
 Receipt = NotificationDelivered | NotificationPending | NotificationFailed
 
 
@@ -58,14 +71,18 @@ class UncheckedHandler:
     genuine ones in one publish. A database that cannot be reached raises
     ``DependencyUnavailableError``, so the batch is held back and handled again later."""
 
-    def __init__(self, lookups: Lookups, producer: EventProducer) -> None:
-        self._lookups, self._producer = lookups, producer
+    def __init__(self, engine: AsyncEngine, lookups: Lookups, producer: EventProducer) -> None:
+        self._engine, self._lookups, self._producer = engine, lookups, producer
 
     async def handle(self, batch: Sequence[Received]) -> None:
+        sent = [item.event for item in batch if isinstance(item.event, NotificationSentToProvider)]
+        await record_sent(self._engine, sent)
         passed: list[tuple[str, Event]] = []
         receipts: dict[str, list[Receipt]] = defaultdict(list)
         for item in batch:
             event = item.event
+            if item.topic == topics.NOTIFICATION_STATUS:
+                continue  # the status topic is read for its send events only
             if isinstance(event, Receipt) and event.notification_id and event.provider:
                 receipts[event.provider].append(event)
             elif isinstance(event, InboundSmsReceived):
@@ -77,17 +94,30 @@ class UncheckedHandler:
                     "unexpected event on the unchecked topic dropped",
                     extra={"event_type": type(event).__name__, "event_id": event.event_id},
                 )
+        waiting = 0
+        dropped: list[Receipt] = []
         for provider, events in receipts.items():
-            claimed = await self._lookups.claimed([str(e.notification_id) for e in events], provider)
+            known = await self._lookups.known([str(e.notification_id) for e in events])
+            ready = {nid for nid, k in known.items() if k.provider == provider}
+            unknown = [str(e.notification_id) for e in events if e.notification_id not in ready]
+            claimed = await self._lookups.claimed(unknown, provider) if unknown else set()
             for event in events:
-                if event.notification_id in claimed:
-                    passed.append((topics.NOTIFICATION_STATUS, event))
-                    continue
-                DROPPED.labels(kind=RECEIPT).inc()
-                log.warning(
-                    "receipt taken unchecked dropped: the provider never claimed this notification",
-                    extra={"provider": provider, "notification_id": event.notification_id},
-                )
+                if event.notification_id in ready:
+                    passed.append((topics.NOTIFICATION_STATUS, enriched(event, known[event.notification_id])))
+                elif event.notification_id in claimed:
+                    waiting += 1
+                else:
+                    dropped.append(event)
+        if waiting:
+            # Nothing is published: the consumer handles the records again one at a time, and the
+            # ones still waiting for their send event go to the retry topic.
+            raise RetryableError("receipt waiting for its notification's send event")
+        for event in dropped:
+            DROPPED.labels(kind=RECEIPT).inc()
+            log.warning(
+                "receipt taken unchecked dropped: the provider never claimed this notification",
+                extra={"provider": event.provider, "notification_id": event.notification_id},
+            )
         if passed:
             await self._producer.publish_many(passed)
 

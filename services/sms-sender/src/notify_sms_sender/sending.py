@@ -17,7 +17,7 @@ from datetime import datetime
 
 from notify_common import metrics
 from notify_common.errors import PermanentError
-from notify_common.events import Channel, Event, NotificationSentToProvider, SmsRequested
+from notify_common.events import Channel, Event, NotificationSentToProvider, SmsRequested, facts_of
 from notify_common.kafka import EventProducer
 from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_recovery import Recovery
@@ -136,4 +136,5 @@ def sent_event(
         sent_at=sent_at,
         billable_units=request.fragment_count,
         international=request.international,
+        **facts_of(request),
     )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from notify_common.errors import PermanentError
-from notify_common.events import Event, FailureKind, NotificationFailed, NotificationRequested, now
+from notify_common.events import Event, FailureKind, NotificationFailed, NotificationRequested, facts_of, now
 from notify_common.send_claims import Claim
 
 Request = TypeVar("Request", bound=NotificationRequested)
@@ -99,6 +99,7 @@ class ChannelPolicy(Generic[Request]):
             provider=provider,
             reason=reason,
             failed_at=now(),
+            **facts_of(request),
         )
 
     # Observations, for a channel that balances between providers.
