@@ -1,6 +1,6 @@
 """Status events carry what their consumers need about the notification (type, client reference,
 recipient as given, template and version, creation time, CSV row), copied from the request by the
-senders, and they survive the wire."""
+senders (the failed event by the shared sender framework's policy), and they survive the wire."""
 
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ from notify_common.events import (
     facts_carried,
     facts_of,
 )
+from notify_common.sending import ChannelPolicy
 from notify_email_sender.outcomes import simulated_outcome
-from notify_letter_sender.sending import failed_event as letter_failed
-from notify_sms_sender.sending import failed_event as sms_failed
 from notify_sms_sender.sending import sent_event as sms_sent
 
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -44,7 +43,7 @@ def test_the_sms_senders_sent_and_failed_events_carry_the_requests_facts() -> No
         "template_id": TEMPLATE, "template_version": 3, "created_at": CREATED, "job_row_number": 7,
     }  # fmt: skip
     sent = sms_sent(request, "mmg", "ref", CREATED)
-    failed = sms_failed(request, FailureKind.TECHNICAL_FAILURE, "mmg", "boom")
+    failed = ChannelPolicy[SmsRequested]().failed_event(request, FailureKind.TECHNICAL_FAILURE, "mmg", "boom")
     assert facts_carried(sent) == expected
     assert facts_carried(failed) == expected
     assert sent.service_id == failed.service_id == request.service_id
@@ -72,7 +71,9 @@ def test_a_letters_failed_event_names_no_recipient() -> None:
         template_version=1, key_type="normal", address_lines=("A", "B", "SW1A 1AA"), postage="second",
         subject="s", body="b", created_at=CREATED,
     )  # fmt: skip
-    failed = letter_failed(request, FailureKind.VALIDATION_FAILED, "letter-too-long")
+    failed = ChannelPolicy[LetterRequested]().failed_event(
+        request, FailureKind.VALIDATION_FAILED, "dvla", "too long"
+    )
     assert failed.notification_type == "letter"
     assert failed.recipient is None
 
