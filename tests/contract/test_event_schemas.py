@@ -30,6 +30,7 @@ from notify_common.events import (
     CallbackAttempted,
     CallbackOutcome,
     CallbackType,
+    CancelJob,
     Channel,
     ComplaintReceived,
     EmailRequested,
@@ -179,6 +180,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         reason="HTTP 503",
         inbound_sms_id=INBOUND,
     ),
+    CancelJob(**JOB_ENVELOPE, job_id=JOB, key_type="team"),
 )
 
 

@@ -239,6 +239,20 @@ class JobStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CancelJob(Event):
+    """A command, not a fact: the job-splitter cancels the job if it is still scheduled."""
+
+    schema_name: ClassVar[str] = "CancelJob"
+
+    job_id: str
+    key_type: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.job_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class JobProgressed(Event):
     schema_name: ClassVar[str] = "JobProgressed"
 
@@ -303,6 +317,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     JobProgressed,
     InboundSmsReceived,
     CallbackAttempted,
+    CancelJob,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}
