@@ -136,6 +136,8 @@ class EmailRequested(NotificationRequested):
     # As the service gave it, for reading back; ``email_address`` is the lower-cased form senders use.
     email_address_as_sent: str | None = None
     scheduled_for: datetime | None = None
+    # The local part of the From address; None in older events, when the email-sender looks it up.
+    email_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +152,8 @@ class LetterRequested(NotificationRequested):
     pdf_key: str | None = None
     created_at: datetime
     scheduled_for: datetime | None = None
+    # "" when there is none; None in older events, when the letter-sender looks it up.
+    contact_block: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,7 +75,7 @@ class EmailSender:
                 items.setdefault(item.event.notification_id, item)
         if not items:
             return
-        await self._addresses.load(i.event.service_id for i in items.values())
+        await self._addresses.load(i.event for i in items.values())
         claims = await self._claims.claim(dict.fromkeys(items, self._provider.name))
         live = [c for c in claims.values() if _key_type(items[c.notification_id]) != TEST_KEY]
         async with self._claims.holding(list(claims.values())) as hold:
@@ -126,7 +126,7 @@ class EmailSender:
             notification_id=nid,
             to=request.email_address,
             from_name=request.from_name,
-            from_address=self._addresses.address_of(request.service_id),
+            from_address=self._addresses.address_of(request),
             subject=request.subject,
             text_body=request.body,
             reply_to=request.reply_to,

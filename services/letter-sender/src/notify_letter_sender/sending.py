@@ -186,7 +186,7 @@ class LetterSender:
             pdf = await self._store.read(key)
             checked = check_precompiled(pdf)
             return _Printable(pdf, checked.pages, key)
-        contact = await self._contacts.of(request.template_id, request.template_version)
+        contact = await self._contacts.of(request)
         content = LetterContent(
             address_lines=request.address_lines,
             heading=request.subject,
