@@ -203,3 +203,22 @@ def test_sqlalchemy_core_writes_locks_and_reads_are_found(code: str, expected: l
         for access in _call_accesses(node)
     ]
     assert found == expected
+
+
+# Module names not unique yet: the api-gateway's files-by-email pages and API (documents.py,
+# routes/documents.py) are moving into the document-download service.
+SHARED_NAMES_NOT_FIXED_YET = frozenset({("api-gateway", "documents")})
+
+
+def test_no_two_modules_of_a_service_share_a_name() -> None:
+    shared: set[tuple[str, str]] = set()
+    for service, package in PACKAGES.items():
+        seen: set[str] = set()
+        for path in service_files(package):
+            if path.stem in seen and path.stem not in ("__init__", "__main__"):
+                shared.add((service, path.stem))
+            seen.add(path.stem)
+    assert sorted(shared - SHARED_NAMES_NOT_FIXED_YET) == []
+    assert sorted(SHARED_NAMES_NOT_FIXED_YET - shared) == [], (
+        "fixed: take these out of SHARED_NAMES_NOT_FIXED_YET"
+    )

@@ -3,7 +3,7 @@
 For each batch read from Kafka the sender
 
 1. picks a provider for every request (weighted, see routing.py) and claims the whole batch in one
-   statement (claims.py), before any provider call;
+   statement (notify_common.send_claims), before any provider call;
 2. calls the providers concurrently, at most ``concurrency`` calls in flight, with the notification
    id as the provider reference; test-key messages go to research mode instead (research.py);
 3. writes each outcome back to its claim as soon as it is known (grouped into few statements);
