@@ -14,9 +14,11 @@ from collections import defaultdict
 
 import pytest
 
+from notify_common import topics
 from notify_common.db.owners import SHARED_TABLES, TABLE_OWNERS, declared_tables, writers_of
 from tests.contract.ownership import (
     COMMON_DIR,
+    ROOT,
     Access,
     _call_accesses,
     file_imports,
@@ -222,3 +224,23 @@ def test_no_two_modules_of_a_service_share_a_name() -> None:
     assert sorted(SHARED_NAMES_NOT_FIXED_YET - shared) == [], (
         "fixed: take these out of SHARED_NAMES_NOT_FIXED_YET"
     )
+
+
+def test_the_architecture_page_names_every_main_topic_and_every_table_with_its_owner() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| ")}
+    missing_topics = [
+        t.name
+        for t in topics.TOPICS
+        if not t.name.startswith(("notify.retry.", "notify.dlq.")) and t.name not in page
+    ]
+    assert missing_topics == []
+    misplaced = [
+        table
+        for table in declared_tables().values()
+        if not any(
+            f"`{table}`" in rows.get(owner, "")
+            for owner in (*writers_of(table), ", ".join(writers_of(table)))
+        )
+    ]
+    assert misplaced == []
