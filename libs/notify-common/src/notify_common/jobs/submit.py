@@ -73,6 +73,7 @@ class CancelUnconfirmed(PublishTimeout):
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         written.set_result(None)
         super().__init__(written)
+        self.args = ("the job-splitter did not decide on the cancellation in time",)
 
 
 @dataclass(frozen=True)
