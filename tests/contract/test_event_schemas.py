@@ -30,6 +30,7 @@ from notify_common.events import (
     CallbackAttempted,
     CallbackOutcome,
     CallbackType,
+    CancelJob,
     Channel,
     ComplaintReceived,
     EmailRequested,
@@ -101,6 +102,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         reply_to="replies@passport.example.gov.uk",
         one_click_unsubscribe_url="https://example.gov.uk/unsubscribe/abc",
         created_at=WHEN,
+        email_from="passport.office",
     ),
     LetterRequested(
         **REQUEST,
@@ -111,6 +113,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         precompiled=True,
         pdf_key="letters/2025-03-14/f0c5e7a8.pdf",
         created_at=WHEN,
+        contact_block="Passport Office\nPO Box 1\nSW1A 1AA",
     ),
     NotificationSentToProvider(
         **STATUS,
@@ -179,6 +182,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         reason="HTTP 503",
         inbound_sms_id=INBOUND,
     ),
+    CancelJob(**JOB_ENVELOPE, job_id=JOB, key_type="team"),
 )
 
 

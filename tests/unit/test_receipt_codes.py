@@ -1,4 +1,4 @@
-"""Provider receipt codes map to Notify's statuses as in the reference tables."""
+"""Provider receipt codes map to Notify's statuses as GOV.UK Notify's notifications-api maps them."""
 
 from __future__ import annotations
 

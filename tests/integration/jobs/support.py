@@ -4,19 +4,22 @@ tables, CSV files, and reading back every event on a topic."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_common import codec
+from notify_common import codec, topics
 from notify_common.db.tables import services, team_members, template_versions, templates
 from notify_common.events import Event
-from notify_common.kafka import connection_options
+from notify_common.kafka import EventProducer, connection_options
 from notify_common.settings import CommonSettings
+from notify_job_splitter.store import record
 
 T = TypeVar("T")
 
@@ -136,3 +139,38 @@ async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
 
 def of_type(events: Sequence[Event], kind: type[T]) -> list[T]:
     return [e for e in events if isinstance(e, kind)]
+
+
+@asynccontextmanager
+async def job_splitter_taking_commands(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
+) -> AsyncIterator[None]:
+    """The job-splitter's consumer of ``notify.jobs.commands``, running in the background while the
+    block runs: each command is recorded as the job-splitter records it."""
+    physical = kafka.kafka_topic_prefix + topics.JOB_COMMANDS
+    consumer = AIOKafkaConsumer(
+        enable_auto_commit=False, isolation_level="read_committed", **connection_options(kafka)
+    )
+    await consumer.start()
+
+    async def consume() -> None:
+        await consumer._client.force_metadata_update()
+        partitions = [
+            TopicPartition(physical, p) for p in sorted(consumer.partitions_for_topic(physical) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while True:
+            batches = await consumer.getmany(timeout_ms=100)
+            events = [codec.decode(r.value or b"") for records in batches.values() for r in records]
+            if events:
+                await record(engine, producer, events)
+
+    task = asyncio.create_task(consume())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()

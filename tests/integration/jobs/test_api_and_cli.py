@@ -28,12 +28,20 @@ from notify_common import topics
 from notify_common.db.tables import api_keys
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.settings import JobsSettings
-from notify_common.jobs.store import apply_event, get_job
+from notify_common.jobs.store import get_job
+from notify_common.kafka import EventProducer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 from notify_job_splitter import cli
+from notify_job_splitter.store import apply_event
 from tests.integration.jobs.conftest import BUCKET
-from tests.integration.jobs.support import read_topic, seed_service, seed_template, sms_csv
+from tests.integration.jobs.support import (
+    job_splitter_taking_commands,
+    read_topic,
+    seed_service,
+    seed_template,
+    sms_csv,
+)
 from tests.support import env
 
 
@@ -94,6 +102,7 @@ async def api_key(engine: AsyncEngine, service_id: str, key_type: str = "normal"
 async def test_a_csv_sent_with_the_cli_becomes_a_job_that_reads_back_and_cancels_while_scheduled(
     engine: AsyncEngine,
     kafka: CommonSettings,
+    producer: EventProducer,
     files: JobFiles,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -134,7 +143,10 @@ async def test_a_csv_sent_with_the_cli_becomes_a_job_that_reads_back_and_cancels
 
         token = jwt.encode({"iss": service_id, "iat": int(time.time())}, key[-36:], "HS256")
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+        async with (
+            job_splitter_taking_commands(engine, kafka, producer),
+            httpx.AsyncClient(base_url=url, headers=headers) as client,
+        ):
             read = (await client.get(f"/v2/jobs/{job_id}")).json()["data"]
             assert (read["job_status"], read["notification_count"], read["original_file_name"]) == (
                 "scheduled",

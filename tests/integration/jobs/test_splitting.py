@@ -18,7 +18,7 @@ from notify_common import topics
 from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, SmsRequested
 from notify_common.jobs import notification_id_for
 from notify_common.jobs.files import JobFiles
-from notify_common.jobs.store import StoredJob, apply_event, get_job, set_progress, set_status
+from notify_common.jobs.store import StoredJob, get_job
 from notify_common.jobs.submit import SubmittedJob, cancel_job, submit_job
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Limiter
@@ -26,8 +26,16 @@ from notify_common.settings import CommonSettings
 from notify_job_splitter.scheduler import Scheduler
 from notify_job_splitter.settings import JobSplitterSettings
 from notify_job_splitter.splitting import JobSplit
+from notify_job_splitter.store import apply_event, set_progress, set_status
 from tests.integration.jobs.conftest import BUCKET
-from tests.integration.jobs.support import of_type, read_topic, seed_service, seed_template, sms_csv
+from tests.integration.jobs.support import (
+    job_splitter_taking_commands,
+    of_type,
+    read_topic,
+    seed_service,
+    seed_template,
+    sms_csv,
+)
 from tests.support import env
 
 
@@ -138,7 +146,8 @@ async def test_a_scheduled_job_waits_for_its_time_and_a_cancelled_one_never_star
     waiting = await splitter.submit(service_id, template_id, 5, scheduled_for=later)
     cancelled = await splitter.submit(service_id, template_id, 5, scheduled_for=later)
     await splitter.record()
-    await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=cancelled.job_id)
+    async with job_splitter_taking_commands(engine, kafka, producer):
+        await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=cancelled.job_id)
     await splitter.run_due_jobs()
     assert (await splitter.job(waiting.job_id)).status == "scheduled"
 

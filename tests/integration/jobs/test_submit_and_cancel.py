@@ -3,6 +3,7 @@ in S3 and announced on the jobs topic; a scheduled job can be cancelled until it
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,15 +12,24 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.events import JobRequested, JobStatus, JobStatusChanged
+from notify_common.events import CancelJob, JobRequested, JobStatus, JobStatusChanged
 from notify_common.jobs import CsvLimits
 from notify_common.jobs.files import JobFiles
-from notify_common.jobs.store import apply_event, get_job, set_status
-from notify_common.jobs.submit import JobNotCancellable, JobNotFound, JobRejected, cancel_job, submit_job
+from notify_common.jobs.store import get_job
+from notify_common.jobs.submit import (
+    CancelUnconfirmed,
+    JobNotCancellable,
+    JobNotFound,
+    JobRejected,
+    cancel_job,
+    submit_job,
+)
 from notify_common.kafka import EventProducer
 from notify_common.settings import CommonSettings
+from notify_job_splitter.store import apply_event, set_status
 from tests.integration.jobs.conftest import BUCKET
 from tests.integration.jobs.support import (
+    job_splitter_taking_commands,
     new_template_version,
     of_type,
     read_topic,
@@ -163,14 +173,15 @@ async def test_a_scheduled_job_is_cancelled_once_and_a_started_one_is_not(
         await cancel_job(
             engine=engine, producer=producer, service_id=str(uuid.uuid4()), job_id=jobs[0].job_id
         )
-    cancelled = await cancel_job(
-        engine=engine, producer=producer, service_id=service_id, job_id=jobs[0].job_id
-    )
-    assert cancelled.status == "cancelled"
-    with pytest.raises(JobNotCancellable):
-        await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=jobs[0].job_id)
-    with pytest.raises(JobNotCancellable):
-        await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=jobs[1].job_id)
+    async with job_splitter_taking_commands(engine, kafka, producer):
+        cancelled = await cancel_job(
+            engine=engine, producer=producer, service_id=service_id, job_id=jobs[0].job_id
+        )
+        assert cancelled.status == "cancelled"
+        with pytest.raises(JobNotCancellable):
+            await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=jobs[0].job_id)
+        with pytest.raises(JobNotCancellable):
+            await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=jobs[1].job_id)
 
     statuses = [(e.job_id, e.status) for e in of_type(await read_topic(kafka, topics.JOBS), JobStatusChanged)]
     assert statuses.count((jobs[0].job_id, JobStatus.CANCELLED)) == 1
@@ -183,3 +194,82 @@ async def test_a_scheduled_job_is_cancelled_once_and_a_started_one_is_not(
     assert first is not None
     assert second is not None
     assert (first.status, second.status) == ("cancelled", "in_progress")
+
+
+async def test_only_the_job_splitter_cancels_a_job_and_a_job_it_started_first_is_refused_as_started(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
+) -> None:
+    service_id = await seed_service(engine)
+    template_id = await seed_template(engine, service_id)
+    job = await submit_job(
+        engine=engine,
+        producer=producer,
+        files=files,
+        service_id=service_id,
+        template_id=template_id,
+        csv=sms_csv(2),
+        original_file_name="later.csv",
+        scheduled_for=datetime.now(UTC) + timedelta(days=1),
+    )
+    async with engine.begin() as conn:
+        for event in await read_topic(kafka, topics.JOBS):
+            await apply_event(conn, event)
+
+    # With no job-splitter taking the command, nothing is decided: the caller hears so in time.
+    with pytest.raises(CancelUnconfirmed):
+        await cancel_job(
+            engine=engine, producer=producer, service_id=service_id, job_id=job.job_id, confirm_within=0.5
+        )
+    async with engine.connect() as conn:
+        waiting = await get_job(conn, job.job_id)
+    assert waiting is not None
+    assert waiting.status == "scheduled"
+    [command] = of_type(await read_topic(kafka, topics.JOB_COMMANDS), CancelJob)
+    assert (command.job_id, command.service_id, command.key_type) == (job.job_id, service_id, None)
+
+    # The job starts before the job-splitter reads the command: the command changes nothing.
+    async with engine.begin() as conn:
+        await set_status(conn, job.job_id, JobStatus.IN_PROGRESS, datetime.now(UTC))
+    async with job_splitter_taking_commands(engine, kafka, producer):
+        with pytest.raises(JobNotCancellable, match="in progress"):
+            await cancel_job(engine=engine, producer=producer, service_id=service_id, job_id=job.job_id)
+        await asyncio.sleep(0.5)  # time for the first command to be read as well
+    async with engine.connect() as conn:
+        started = await get_job(conn, job.job_id)
+    assert started is not None
+    assert started.status == "in_progress"
+    statuses = [e.status for e in of_type(await read_topic(kafka, topics.JOBS), JobStatusChanged)]
+    assert JobStatus.CANCELLED not in statuses
+
+
+async def test_a_cancel_command_for_another_service_or_key_type_leaves_the_job_scheduled(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
+) -> None:
+    service_id = await seed_service(engine)
+    template_id = await seed_template(engine, service_id)
+    job = await submit_job(
+        engine=engine,
+        producer=producer,
+        files=files,
+        service_id=service_id,
+        template_id=template_id,
+        csv=sms_csv(2),
+        original_file_name="later.csv",
+        scheduled_for=datetime.now(UTC) + timedelta(days=1),
+    )
+    async with engine.begin() as conn:
+        for event in await read_topic(kafka, topics.JOBS):
+            await apply_event(conn, event)
+        for command in (
+            CancelJob(service_id=str(uuid.uuid4()), job_id=job.job_id),
+            CancelJob(service_id=service_id, job_id=job.job_id, key_type="test"),
+        ):
+            assert await apply_event(conn, command) is None
+        stored = await get_job(conn, job.job_id)
+        assert stored is not None
+        assert stored.status == "scheduled"
+        answer = await apply_event(
+            conn, CancelJob(service_id=service_id, job_id=job.job_id, key_type="normal")
+        )
+        assert answer is not None
+        assert (answer.job_id, answer.status) == (job.job_id, JobStatus.CANCELLED)

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DataError
 
-from notify_api_gateway.errors import register_error_handlers
+from notify_api_gateway.errors import UNCONFIRMED, register_error_handlers
+from notify_common.jobs.submit import CancelUnconfirmed
 
 
 def client_raising(error: Exception) -> TestClient:
@@ -44,3 +45,20 @@ def test_anything_else_unexpected_is_still_a_500_in_notifys_shape() -> None:
     response = client_raising(RuntimeError("bug")).get("/boom")
     assert response.status_code == 500
     assert response.json()["errors"] == [{"error": "RuntimeError", "message": "Internal server error"}]
+
+
+def test_a_cancel_the_job_splitter_did_not_decide_in_time_is_a_503_saying_it_may_still_take_effect() -> None:
+    app = FastAPI()
+    register_error_handlers(app)
+
+    @app.post("/cancel")
+    async def cancel() -> None:
+        raise CancelUnconfirmed()
+
+    response = TestClient(app, raise_server_exceptions=False).post("/cancel")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json() == {
+        "status_code": 503,
+        "errors": [{"error": "ServiceUnavailableError", "message": UNCONFIRMED}],
+    }

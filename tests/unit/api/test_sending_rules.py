@@ -61,7 +61,7 @@ def template(
         created_at=NOW,
         updated_at=None,
         created_by=None,
-        letter_contact_block=None,
+        letter_contact_block=kw.get("letter_contact_block"),
     )
 
 
@@ -196,6 +196,7 @@ def test_an_email_uses_the_reply_to_and_reports_sanitising() -> None:
     assert send.event.reply_to == "reply@council.gov.uk"
     assert send.event.email_address == "a@example.com"
     assert send.response["content"]["from_email"] == "council@mail.test"
+    assert send.event.email_from == "council"  # the email-sender needs no look-up of the service
     assert send.response["sanitised_content"] == {
         "name": {"unsanitised": "see x.com", "sanitised": "see x\\. com"}
     }
@@ -227,7 +228,21 @@ def test_a_letter_takes_its_address_and_postage() -> None:
     assert isinstance(send.event, LetterRequested)
     assert send.event.address_lines == ("Ada", "1 Road", "SW1A 1AA")
     assert send.event.postage == "first"
+    assert send.event.contact_block == ""  # none, said so: the letter-sender needs no look-up
     assert send.response["content"] == {"body": "Hi Ada", "subject": "About Ada"}
+
+
+def test_a_letter_carries_its_templates_contact_block_for_the_letter_sender() -> None:
+    t = template("letter", letter_contact_block="Council\nTown Hall\nSW1A 2AA")
+    personalisation = {
+        "name": "Ada",
+        "address line 1": "Ada",
+        "address line 2": "1 Road",
+        "postcode": "SW1A 1AA",
+    }
+    send = prepare_letter(caller(), t, {"template_id": t.id, "personalisation": personalisation}, ctx())
+    assert isinstance(send.event, LetterRequested)
+    assert send.event.contact_block == "Council\nTown Hall\nSW1A 2AA"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notify_common.events import Channel, EmailRequested, SmsRequested
+from notify_common.events import Channel, EmailRequested, LetterRequested, SmsRequested
 from notify_common.jobs import CsvLimits, CsvReport, JobTemplate, SendingService, validate_csv
 from notify_common.jobs.csvfile import CsvRow, RecipientsCsv
 from notify_common.jobs.rows import RowInvalid, RowRenderer
@@ -290,3 +290,36 @@ def test_a_job_rows_recipient_is_kept_as_written_beside_the_normalised_one() -> 
         "someone@example.com",
         "Someone@Example.com",
     )
+
+
+def test_a_job_rows_email_carries_the_services_from_address_and_a_letter_its_contact_block() -> None:
+    data = "email address,name,topic\nada@example.com,Ada,tax\n"
+    table = RecipientsCsv.from_binary(io.BytesIO(data.encode()))
+    try:
+        event = RowRenderer(SERVICE, EMAIL, "normal", table).event(
+            next(iter(table.rows())), job_id="job", created_at=datetime.now(UTC)
+        )
+    finally:
+        table.release()
+    assert isinstance(event, EmailRequested)
+    assert event.email_from == "tax"
+
+    for block, carried in (("Tax office\nPO Box 1", "Tax office\nPO Box 1"), (None, "")):
+        letter = JobTemplate(
+            id="t-letter",
+            version=2,
+            channel=Channel.LETTER,
+            subject="Hi",
+            content="Dear ((name))",
+            letter_contact_block=block,
+        )
+        data = "address line 1,address line 2,postcode,name\nAda,1 Road,SW1A 1AA,Ada\n"
+        table = RecipientsCsv.from_binary(io.BytesIO(data.encode()))
+        try:
+            event = RowRenderer(SERVICE, letter, "normal", table).event(
+                next(iter(table.rows())), job_id="job", created_at=datetime.now(UTC)
+            )
+        finally:
+            table.release()
+        assert isinstance(event, LetterRequested)
+        assert event.contact_block == carried

@@ -136,6 +136,8 @@ class EmailRequested(NotificationRequested):
     # As the service gave it, for reading back; ``email_address`` is the lower-cased form senders use.
     email_address_as_sent: str | None = None
     scheduled_for: datetime | None = None
+    # The local part of the From address; None in older events, when the email-sender looks it up.
+    email_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +152,8 @@ class LetterRequested(NotificationRequested):
     pdf_key: str | None = None
     created_at: datetime
     scheduled_for: datetime | None = None
+    # "" when there is none; None in older events, when the letter-sender looks it up.
+    contact_block: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,6 +282,20 @@ class JobStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CancelJob(Event):
+    """A command, not a fact: the job-splitter cancels the job if it is still scheduled."""
+
+    schema_name: ClassVar[str] = "CancelJob"
+
+    job_id: str
+    key_type: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.job_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class JobProgressed(Event):
     schema_name: ClassVar[str] = "JobProgressed"
 
@@ -342,6 +360,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     JobProgressed,
     InboundSmsReceived,
     CallbackAttempted,
+    CancelJob,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}

@@ -53,6 +53,9 @@ LETTER_REQUESTED_BULK = "notify.letter.requested.bulk"
 # Everything that happens to a notification after it was requested: sent, delivered, failed, ...
 NOTIFICATION_STATUS = "notify.notification.status"
 JOBS = "notify.jobs"
+# Commands to the job-splitter (cancel a scheduled job): it alone writes its store of jobs, so others
+# ask it here and read the outcome back from that store or from the jobs topic.
+JOB_COMMANDS = "notify.jobs.commands"
 INBOUND_SMS = "notify.inbound-sms"
 CALLBACK_OUTCOMES = "notify.callback-outcomes"
 # Receipts and inbound texts the receipts service took while it could not ask the database whether
@@ -147,6 +150,14 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         FOREVER,
         "CSV job requested, scheduled, cancelled, progress and status",
         consumer_groups=(GROUP_JOB_SPLITTER, GROUP_PROJECTOR),
+    ),
+    Topic(
+        JOB_COMMANDS,
+        3,
+        # A job is scheduled at most 7 days ahead: an older command has nothing left to cancel.
+        REQUEST_RETENTION,
+        "Commands to the job-splitter: cancel a scheduled job",
+        consumer_groups=(GROUP_JOB_SPLITTER,),
     ),
     Topic(
         INBOUND_SMS,

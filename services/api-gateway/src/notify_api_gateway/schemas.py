@@ -1,5 +1,6 @@
-"""The JSON Schemas (draft-07) of every public request, as GOV.UK Notify declares them (reference
-§1.2): ``additionalProperties: false`` everywhere, Notify's custom formats and messages."""
+"""The JSON Schemas (draft-07) of every public request, as GOV.UK Notify declares them in
+notifications-api (``app/v2/*/…_schemas.py``): ``additionalProperties: false`` everywhere, Notify's
+custom formats and messages."""
 
 from __future__ import annotations
 

@@ -334,6 +334,7 @@ def prepare_email(
         one_click_unsubscribe_url=unsubscribe,
         email_address_as_sent=body["email_address"],
         scheduled_for=ctx.scheduled_for,
+        email_from=service.email_from,
     )
     response = _response(
         template,
@@ -408,6 +409,7 @@ def prepare_letter(
         subject=rendered.subject,
         body=rendered.body,
         scheduled_for=ctx.scheduled_for,
+        contact_block=template.letter_contact_block or "",
     )
     return PreparedSend(
         notification_id=ctx.notification_id,

@@ -42,7 +42,7 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
         return self.provider.name
 
     async def prepare(self, requests: Sequence[EmailRequested]) -> None:
-        await self.addresses.load(r.service_id for r in requests)
+        await self.addresses.load(requests)
 
     def recovery_mode(self, request: EmailRequested) -> RecoveryMode:
         return "none" if request.key_type == TEST_KEY else "ask-provider"
@@ -60,7 +60,7 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
             notification_id=claim.notification_id,
             to=request.email_address,
             from_name=request.from_name,
-            from_address=self.addresses.address_of(request.service_id),
+            from_address=self.addresses.address_of(request),
             subject=request.subject,
             text_body=request.body,
             reply_to=request.reply_to,

@@ -1,8 +1,10 @@
 """Entry point: ``notify-job-splitter`` turns CSV jobs into notifications on the bulk lanes.
 
 Two loops share one process: the consumer folds the ``notify.jobs`` topic into the job store in
-PostgreSQL (new jobs, cancellations, and its own progress read back), and the scheduler starts due
-jobs from that store and splits them (see scheduler.py and splitting.py).
+PostgreSQL (new jobs and its own statuses and progress read back) and applies the commands of
+``notify.jobs.commands`` (cancel a scheduled job, answered with ``JobStatusChanged(cancelled)``),
+and the scheduler starts due jobs from that store and splits them (see store.py, scheduler.py and
+splitting.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.errors import RetryableError
 from notify_common.jobs.files import JobFiles
-from notify_common.jobs.store import apply_event
 from notify_common.kafka import EventProducer, Received
 from notify_common.ratelimit import Limiter
 from notify_common.runtime import ConsumerApp, run_consumer
@@ -27,6 +28,7 @@ from notify_common.settings import CommonSettings
 from notify_job_splitter.scheduler import Scheduler
 from notify_job_splitter.settings import JobSplitterSettings
 from notify_job_splitter.splitting import JobSplit
+from notify_job_splitter.store import record
 
 
 def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
@@ -42,9 +44,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
 
     async def handle(batch: Sequence[Received]) -> None:
         try:
-            async with engine.begin() as conn:
-                for received in batch:
-                    await apply_event(conn, received.event)
+            await record(engine, producer, (received.event for received in batch))
         except (SQLAlchemyError, OSError) as exc:
             raise RetryableError(f"job store unavailable: {type(exc).__name__}") from exc
 

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common.errors import PermanentError
 from notify_common.events import JobStatus
-from notify_common.jobs.store import due_job_ids, get_job, try_lock, unlock
+from notify_common.jobs.store import get_job
 from notify_job_splitter.settings import JobSplitterSettings
 from notify_job_splitter.splitting import JobSplit
+from notify_job_splitter.store import due_job_ids, try_lock, unlock
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, Not
 from notify_common.jobs import CsvRow, JobTemplate, RecipientsCsv, RowInvalid, RowRenderer, SendingService
 from notify_common.jobs.config import load_service, load_template_version
 from notify_common.jobs.files import JobFiles
-from notify_common.jobs.store import FINAL, StoredJob, get_job, set_progress, set_status
+from notify_common.jobs.store import FINAL, StoredJob, get_job
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import DailyLimit, Limiter
 from notify_job_splitter.settings import JobSplitterSettings
+from notify_job_splitter.store import set_progress, set_status
 
 log = logging.getLogger(__name__)
 

@@ -100,7 +100,7 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
             pdf = await self.store.read(key)
             checked = check_precompiled(pdf)
             return _Printable(pdf, checked.pages, key)
-        contact = await self.contacts.of(request.template_id, request.template_version)
+        contact = await self.contacts.of(request)
         content = LetterContent(
             address_lines=request.address_lines,
             heading=request.subject,

@@ -1,5 +1,7 @@
-"""What the simulator does with a message, decided by its recipient (the test numbers and
-addresses of the reference), and the receipts it sends back in each provider's dialect."""
+"""What the simulator does with a message, decided by its recipient (``07700900002`` and
+``perm-fail@simulator.notify`` fail for good, ``07700900003`` and ``temp-fail@simulator.notify``
+for now, anything else is delivered; docs/senders.md), and the receipts it sends back in each
+provider's dialect."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@
 * projections of the event log (notifications, send claims), owned by the projector and the
   senders. Projections can be dropped and rebuilt from the topics.
 
+Which service owns (alone writes) each table of every ``tables*`` module is ``owners.TABLE_OWNERS``.
 Migrations in ``migrations/versions`` are written by hand to match.
 """
 

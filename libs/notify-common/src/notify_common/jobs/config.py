@@ -101,6 +101,7 @@ def _template(row: RowMapping, *, archived: bool) -> JobTemplate:
         subject=row["subject"],
         postage=row["postage"],
         archived=archived,
+        letter_contact_block=row["letter_contact_block"],
     )
 
 

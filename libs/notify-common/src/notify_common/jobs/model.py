@@ -63,6 +63,7 @@ class JobTemplate:
     subject: str | None = None
     postage: str | None = None
     archived: bool = False
+    letter_contact_block: str | None = None
 
     @property
     def texts(self) -> list[str]:

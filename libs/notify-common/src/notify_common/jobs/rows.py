@@ -236,6 +236,7 @@ class RowRenderer:
             from_name=self.service.name,
             reply_to=self.service.reply_to,
             email_address_as_sent=raw,
+            email_from=self.service.email_from,
         )
 
     def _letter(
@@ -266,4 +267,5 @@ class RowRenderer:
             postage=str(postage),
             subject=rendered.subject,
             body=rendered.body,
+            contact_block=self.template.letter_contact_block or "",
         )

@@ -1,14 +1,8 @@
-"""The job-splitter's store of jobs in PostgreSQL (``job_splitter_jobs``): how events fold into it,
-which jobs are due, the per-job lock, progress checkpoints, and cancelling.
+"""Reading the job-splitter's store of jobs (``job_splitter_jobs``): one job as the job-splitter
+last recorded it, for the API and the admin to answer with.
 
-Every change is monotonic, so the topic may be replayed, or the splitter's own status events read
-back, in any interleaving with the splitter's direct writes, and the row still ends the same:
-a status only moves forward (scheduled/pending → in_progress → a final status), ``cancelled`` only
-from ``scheduled``, and ``next_row`` only grows.
-
-A job being split is held by a PostgreSQL session-level advisory lock on the connection that also
-writes its checkpoints: if the splitter dies, PostgreSQL drops the connection and the lock with
-it, and another splitter (or the restarted one) resumes the job from its last checkpoint at once.
+Only the job-splitter writes this table (``notify_job_splitter.store``); everyone else asks it
+through events (``CancelJob`` on ``notify.jobs.commands``) and reads the outcome back here.
 """
 
 from __future__ import annotations
@@ -19,19 +13,11 @@ from datetime import datetime
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify_common.events import JobProgressed, JobRequested, JobStatus, JobStatusChanged
-
-LOCK_CLASS = 0x4A4F4253  # "JOBS": the first key of the two-key advisory lock
+from notify_common.events import JobStatus
 
 FINAL = frozenset(
     {JobStatus.FINISHED, JobStatus.CANCELLED, JobStatus.ERROR, JobStatus.SENDING_LIMITS_EXCEEDED}
 )
-
-
-def rank(status: str) -> int:
-    if status in (JobStatus.SCHEDULED, JobStatus.PENDING):
-        return 0
-    return 1 if status == JobStatus.IN_PROGRESS else 2
 
 
 @dataclass(frozen=True)
@@ -65,113 +51,9 @@ class StoredJob:
         return cls(**values)
 
 
-INSERT_REQUESTED = text("""
-INSERT INTO job_splitter_jobs (job_id, service_id, template_id, template_version, channel, key_type,
-    bucket, object_key, original_file_name, row_count, scheduled_for, due_at, status, created_by,
-    correlation_id, requested_at)
-VALUES (:job_id, :service_id, :template_id, :template_version, :channel, :key_type, :bucket,
-    :object_key, :original_file_name, :row_count, :scheduled_for, :due_at, :status, :created_by,
-    :correlation_id, :requested_at)
-ON CONFLICT (job_id) DO NOTHING
-""")
-
-APPLY_STATUS = text("""
-UPDATE job_splitter_jobs SET status = :status, reason = COALESCE(:reason, reason), updated_at = now(),
-    started_at = CASE WHEN :status = 'in_progress' THEN COALESCE(started_at, :at) ELSE started_at END,
-    finished_at = CASE WHEN :rank = 2 THEN COALESCE(finished_at, :at) ELSE finished_at END
-WHERE job_id = :job_id
-    AND (CASE status WHEN 'scheduled' THEN 0 WHEN 'pending' THEN 0 WHEN 'in_progress' THEN 1 ELSE 2 END)
-        < :rank
-    AND (:status <> 'cancelled' OR status = 'scheduled')
-RETURNING job_id
-""")
-
-APPLY_PROGRESS = text("""
-UPDATE job_splitter_jobs SET next_row = :next_row, updated_at = now()
-WHERE job_id = :job_id AND next_row < :next_row
-""")
-
-DUE = text("""
-SELECT job_id FROM job_splitter_jobs
-WHERE status IN ('scheduled', 'pending', 'in_progress') AND due_at <= :now
-ORDER BY due_at LIMIT :limit
-""")
-
-NEXT_DUE_AT = text("""
-SELECT min(due_at) FROM job_splitter_jobs WHERE status IN ('scheduled', 'pending', 'in_progress')
-""")
-
-
-def requested_row(event: JobRequested) -> dict[str, object]:
-    scheduled = event.scheduled_for
-    return {
-        "job_id": event.job_id,
-        "service_id": event.service_id,
-        "template_id": event.template_id,
-        "template_version": event.template_version,
-        "channel": str(event.channel),
-        "key_type": event.key_type,
-        "bucket": event.bucket,
-        "object_key": event.object_key,
-        "original_file_name": event.original_file_name,
-        "row_count": event.row_count,
-        "scheduled_for": scheduled,
-        "due_at": scheduled or event.occurred_at,
-        "status": JobStatus.SCHEDULED if scheduled else JobStatus.PENDING,
-        "created_by": event.created_by,
-        "correlation_id": event.correlation_id,
-        "requested_at": event.occurred_at,
-    }
-
-
-async def set_status(
-    conn: AsyncConnection, job_id: str, status: JobStatus, at: datetime, reason: str | None = None
-) -> bool:
-    """Move a job forward to ``status``; False when it already was there or beyond."""
-    params = {"job_id": job_id, "status": str(status), "rank": rank(status), "at": at, "reason": reason}
-    return (await conn.execute(APPLY_STATUS, params)).first() is not None
-
-
-async def set_progress(conn: AsyncConnection, job_id: str, next_row: int) -> None:
-    await conn.execute(APPLY_PROGRESS, {"job_id": job_id, "next_row": next_row})
-
-
-async def apply_event(conn: AsyncConnection, event: object) -> None:
-    """Fold one event of the jobs topic into the store."""
-    if isinstance(event, JobRequested):
-        await conn.execute(INSERT_REQUESTED, requested_row(event))
-    elif isinstance(event, JobStatusChanged) and event.status not in (JobStatus.SCHEDULED, JobStatus.PENDING):
-        await set_status(conn, event.job_id, event.status, event.occurred_at, event.reason)
-    elif isinstance(event, JobProgressed):
-        await set_progress(conn, event.job_id, event.rows_emitted)
-
-
 SELECT_JOB = text("SELECT * FROM job_splitter_jobs WHERE job_id = :id")
-SELECT_JOB_FOR_UPDATE = text("SELECT * FROM job_splitter_jobs WHERE job_id = :id FOR UPDATE")
 
 
-async def get_job(conn: AsyncConnection, job_id: str, *, for_update: bool = False) -> StoredJob | None:
-    query = SELECT_JOB_FOR_UPDATE if for_update else SELECT_JOB
-    row = (await conn.execute(query, {"id": job_id})).mappings().first()
+async def get_job(conn: AsyncConnection, job_id: str) -> StoredJob | None:
+    row = (await conn.execute(SELECT_JOB, {"id": job_id})).mappings().first()
     return StoredJob.from_row(row) if row is not None else None
-
-
-async def due_job_ids(conn: AsyncConnection, now: datetime, limit: int) -> list[str]:
-    return [str(r[0]) for r in (await conn.execute(DUE, {"now": now, "limit": limit})).all()]
-
-
-async def next_due_at(conn: AsyncConnection) -> datetime | None:
-    value = (await conn.execute(NEXT_DUE_AT)).scalar()
-    return value if isinstance(value, datetime) else None
-
-
-async def try_lock(conn: AsyncConnection, job_id: str) -> bool:
-    """Take the job's advisory lock for this connection's session, without waiting."""
-    query = text("SELECT pg_try_advisory_lock(:cls, hashtext(:id))")
-    return bool((await conn.execute(query, {"cls": LOCK_CLASS, "id": job_id})).scalar())
-
-
-async def unlock(conn: AsyncConnection, job_id: str) -> None:
-    await conn.execute(
-        text("SELECT pg_advisory_unlock(:cls, hashtext(:id))"), {"cls": LOCK_CLASS, "id": job_id}
-    )

@@ -5,9 +5,10 @@ publishes ``JobRequested`` and ``JobStatusChanged`` (scheduled or pending), retu
 Kafka has acknowledged both: an accepted job is durable. Nothing is sent for a file that fails
 any check; ``JobRejected`` carries the reasons (file problems, then the first 20 bad rows).
 
-``cancel_job`` cancels a scheduled job. It decides under a row lock on the job-splitter's store,
-the same row the splitter's scheduler locks to start a job, so a job is either cancelled before it
-starts or refused as already started, never both.
+``cancel_job`` asks the job-splitter to cancel a scheduled job with a command (``CancelJob`` on
+``notify.jobs.commands``) and answers from the job-splitter's store once it has decided: only the
+job-splitter writes that store, and it cancels and starts a job by one conditional update of the
+same row, so a job is either cancelled before it starts or refused as already started, never both.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import io
 import os
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,15 +26,19 @@ from typing import BinaryIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.events import JobRequested, JobStatus, JobStatusChanged, new_event_id
+from notify_common.events import CancelJob, JobRequested, JobStatus, JobStatusChanged, new_event_id
 from notify_common.jobs.config import load_current_template, load_service
 from notify_common.jobs.files import JobFiles, object_key_for
 from notify_common.jobs.model import CHANNEL_WORDS, CsvLimits
-from notify_common.jobs.store import StoredJob, get_job, set_status
+from notify_common.jobs.store import StoredJob, get_job
 from notify_common.jobs.validation import CsvReport, validate_csv
-from notify_common.kafka import EventProducer
+from notify_common.kafka import EventProducer, PublishTimeout
 
 MAX_SCHEDULE_AHEAD = timedelta(days=7)
+# How long ``cancel_job`` waits for the job-splitter to decide (it takes well under a second when
+# running), and how often it looks.
+CANCEL_CONFIRM_SECONDS = 10.0
+CANCEL_POLL_SECONDS = 0.05
 
 
 class JobRejected(ValueError):
@@ -56,6 +62,18 @@ class JobNotCancellable(ValueError):
     def __init__(self, status: str) -> None:
         self.status = status
         super().__init__(f"Job is {status.replace('_', ' ')}: only a scheduled job can be cancelled")
+
+
+class CancelUnconfirmed(PublishTimeout):
+    """The cancel command was written but the job-splitter did not decide in time; it may still
+    cancel the job. A ``PublishTimeout``, so the API answers it as any request whose effect could
+    not be confirmed in time (503, check before asking again)."""
+
+    def __init__(self) -> None:
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        written.set_result(None)
+        super().__init__(written)
+        self.args = ("the job-splitter did not decide on the cancellation in time",)
 
 
 @dataclass(frozen=True)
@@ -226,32 +244,40 @@ async def cancel_job(
     job_id: str,
     correlation_id: str | None = None,
     key_type: str | None = None,
+    confirm_within: float = CANCEL_CONFIRM_SECONDS,
 ) -> StoredJob:
-    """Cancel a scheduled job: ``JobStatusChanged(cancelled)`` is published and nothing is sent.
-    With ``key_type`` (an API caller's), only a job made with that type of key is found.
+    """Ask the job-splitter to cancel a scheduled job (``CancelJob`` on ``notify.jobs.commands``) and
+    answer from its store once it has decided. With ``key_type`` (an API caller's), only a job made
+    with that type of key is found.
 
     Raises ``JobNotFound`` (unknown, another service's, or not yet recorded by the job-splitter,
-    which takes a moment after ``submit_job``) or ``JobNotCancellable`` (no longer scheduled).
+    which takes a moment after ``submit_job``), ``JobNotCancellable`` (no longer scheduled, or
+    started before the command reached the job-splitter) or ``CancelUnconfirmed`` (the job-splitter
+    did not decide within ``confirm_within`` seconds; the command stays on the topic and may still
+    cancel the job).
     """
-    async with engine.begin() as conn:
-        job = await get_job(conn, job_id, for_update=True)
-        if job is None or job.service_id != service_id or key_type not in (None, job.key_type):
-            raise JobNotFound(job_id)
-        if job.status != JobStatus.SCHEDULED:
-            raise JobNotCancellable(job.status)
-        now = datetime.now(UTC)
-        # Published while the row is locked: the scheduler cannot start the job in between.
-        await producer.publish(
-            topics.JOBS,
-            JobStatusChanged(
-                service_id=service_id,
-                occurred_at=now,
-                correlation_id=correlation_id,
-                job_id=job_id,
-                status=JobStatus.CANCELLED,
-            ),
-        )
-        await set_status(conn, job_id, JobStatus.CANCELLED, now)
-        cancelled = await get_job(conn, job_id)
-    assert cancelled is not None
-    return cancelled
+    job = await _read_job(engine, job_id)
+    if job is None or job.service_id != service_id or key_type not in (None, job.key_type):
+        raise JobNotFound(job_id)
+    if job.status != JobStatus.SCHEDULED:
+        raise JobNotCancellable(job.status)
+    command = CancelJob(
+        service_id=service_id, correlation_id=correlation_id, job_id=job_id, key_type=key_type
+    )
+    await producer.publish(topics.JOB_COMMANDS, command)
+    deadline = time.monotonic() + confirm_within
+    while job.status == JobStatus.SCHEDULED:
+        if time.monotonic() >= deadline:
+            raise CancelUnconfirmed()
+        await asyncio.sleep(CANCEL_POLL_SECONDS)
+        found = await _read_job(engine, job_id)
+        assert found is not None  # the job-splitter never deletes a job
+        job = found
+    if job.status != JobStatus.CANCELLED:
+        raise JobNotCancellable(job.status)
+    return job
+
+
+async def _read_job(engine: AsyncEngine, job_id: str) -> StoredJob | None:
+    async with engine.connect() as conn:
+        return await get_job(conn, job_id)

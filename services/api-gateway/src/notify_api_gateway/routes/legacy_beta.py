@@ -19,8 +19,8 @@ from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError, unavailable
 from notify_api_gateway.legacy import beta
+from notify_api_gateway.legacy.beta_pages import page
 from notify_api_gateway.legacy.callers import Legacy, beta_caller
-from notify_api_gateway.legacy.reads import page
 from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.routes.common import accept, context, enforce_rate_limit
 from notify_api_gateway.routes.reads import find_notification

@@ -179,6 +179,7 @@ def _precompiled_send(
         precompiled=True,
         pdf_key=key,
         created_at=ctx.created_at,
+        contact_block="",
     )
     row = {
         "id": ctx.notification_id,

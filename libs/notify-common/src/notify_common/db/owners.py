@@ -1,0 +1,113 @@
+"""Which service owns each table: the one service that writes it (inserts, updates, deletes, locks).
+
+Every other service reads it at most, or better learns what it needs from events. The tables are
+declared in the ``tables*`` modules beside this one, in one ``MetaData`` with one Alembic history
+(``migrations/``), because they share one PostgreSQL database; ownership is a rule about writing,
+checked by ``tests/contract/test_table_ownership.py``, which reads every service's code for
+writes to a table it does not own and for imports of another service's package.
+docs/architecture.md lists the owners with the topics each service produces and consumes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from notify_common.db import (
+    tables,
+    tables_api,
+    tables_console,
+    tables_folders,
+    tables_go_live,
+    tables_jobs,
+    tables_legacy,
+    tables_lifecycle,
+    tables_senders,
+)
+
+MODULES = (
+    tables,
+    tables_api,
+    tables_console,
+    tables_folders,
+    tables_go_live,
+    tables_jobs,
+    tables_legacy,
+    tables_lifecycle,
+    tables_senders,
+)
+
+
+def declared_tables() -> dict[str, str]:
+    """Python name of every ``Table`` declared in the modules above → the table's name."""
+    return {
+        name: value.name
+        for module in MODULES
+        for name, value in vars(module).items()
+        if isinstance(value, Table)
+    }
+
+
+ADMIN_API = "admin-api"
+API_GATEWAY = "api-gateway"
+CALLBACKS = "callbacks"
+JOB_SPLITTER = "job-splitter"
+PROJECTOR = "projector"
+SMS_SENDER = "sms-sender"
+
+# Configuration: written through the management plane (admin API, console back end, notify-admin).
+_CONFIGURATION = (
+    "services",
+    "api_keys",
+    "templates",
+    "template_versions",
+    "team_members",
+    "guest_list",
+    "service_sms_senders",
+    "service_email_reply_to",
+    "service_letter_contacts",
+    "service_callback_api",
+    "inbound_numbers",
+    "service_data_retention",
+    "template_folders",
+    "template_folder_templates",
+    "go_live_requests",
+    "console_users",
+    "console_user_services",
+    "console_verify_codes",
+    "console_invites",
+    "console_uploads",
+    "console_password_resets",
+    "console_reply_to_verifications",
+)
+# Projections of the event log, rebuilt from the topics (docs/adr/0001-event-log-is-the-source-of-truth.md).
+_PROJECTIONS = tables_lifecycle.PROJECTION_TABLES
+
+TABLE_OWNERS: dict[str, str] = {
+    **dict.fromkeys(_CONFIGURATION, ADMIN_API),
+    **dict.fromkeys(_PROJECTIONS, PROJECTOR),
+    # Sends held until their scheduled_for, published by whichever api-gateway process gets there.
+    "scheduled_notifications": API_GATEWAY,
+    # The legacy adapters' own state (docs/legacy-alpha.md, docs/legacy-beta.md).
+    "legacy_api_switches": API_GATEWAY,
+    "legacy_alpha_tokens": API_GATEWAY,
+    "legacy_alpha_jobs": API_GATEWAY,
+    # The job-splitter's working state; others ask it with commands (notify.jobs.commands).
+    "job_splitter_jobs": JOB_SPLITTER,
+    "callback_deliveries": CALLBACKS,
+    "sms_provider_weights": SMS_SENDER,
+    "sms_provider_weight_changes": SMS_SENDER,
+}
+
+# The one table with more than one writer: each sender claims, and settles, only the notifications
+# of its own channel (the ``channel`` column), so no row has two writers. Giving each sender a
+# table of its own is the way to one owner.
+SHARED_TABLES: dict[str, tuple[str, ...]] = {
+    "send_claims": ("sms-sender", "email-sender", "letter-sender"),
+}
+
+
+def writers_of(table: str) -> tuple[str, ...]:
+    """The services allowed to write ``table``."""
+    if table in SHARED_TABLES:
+        return SHARED_TABLES[table]
+    return (TABLE_OWNERS[table],)
