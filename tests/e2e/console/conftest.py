@@ -30,6 +30,7 @@ IMAGES = env.ROOT / "docs" / "images"
 class Console:
     url: str
     api: httpx.Client  # the admin-api, for setting up and for reading what the platform sent
+    public: httpx.Client  # the public API (the api-gateway), as a service's own client calls it
     service_id: str
     email: str
     password: str
@@ -110,6 +111,7 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield Console(
             url=process.url,
             api=api,
+            public=httpx.Client(base_url=platform.api_url, timeout=30),
             service_id=service["id"],
             email=email,
             password=password,

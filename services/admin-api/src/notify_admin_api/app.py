@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from notify_admin_api import console_folders, console_integration, console_reports, console_routes, routes
 from notify_admin_api.access import AdminAudit
+from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
 from notify_admin_api.limits import Limits, RequestLimits
 from notify_admin_api.settings import AdminApiSettings
@@ -40,6 +41,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
             yield
         finally:
             await state.producer.stop()
+            await state.redis.aclose()  # type: ignore[attr-defined]
             await state.store.engine.dispose()
             log.info("stopped cleanly")
 
@@ -53,6 +55,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
+    app.add_middleware(ConfigNotices)
     app.add_middleware(AdminAudit)
     for router in (
         routes.router,

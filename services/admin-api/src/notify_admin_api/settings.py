@@ -30,6 +30,9 @@ class AdminApiSettings(JobsSettings):
 
     db_pool_size: int = Field(default=5, ge=1)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Announcing a configuration change waits no longer than this for Redis (then it is skipped:
+    # the api-gateway reloads within its own cache time anyway).
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
     # Usage and billing (admin console): free SMS fragments per service and financial year (GOV.UK
     # Notify gives 5,000 to 20,000 by kind of organisation; none by default here), and pounds per
     # letter by postage (JSON, e.g. {"second": 0.6, "first": 0.8}); letters are counted but not

@@ -1,6 +1,7 @@
 """The admin-api's per-process state, built once at start-up (``build_state``) and handed to every
 route through the ``State`` dependency: the stores over PostgreSQL, the Kafka producer for CSV jobs
-and their cancelling, the job files in S3, and the tokens that may call."""
+and their cancelling, the job files in S3, the tokens that may call, and Redis for announcing
+configuration changes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 
 from notify_admin_api.access import AdminToken, FailureThrottle, parse_tokens
 from notify_admin_api.console_accounts import AccountStore
@@ -53,6 +55,7 @@ class AdminState:
     legacy: LegacyConfig
     console: Console
     producer: EventProducer
+    redis: Redis  # type: ignore[type-arg]  # configuration change notices (config_notices.py)
 
 
 def build_state(settings: AdminApiSettings) -> AdminState:
@@ -83,6 +86,9 @@ def build_state(settings: AdminApiSettings) -> AdminState:
             box=box,
         ),
         producer=EventProducer(settings, client_id="admin-api"),
+        redis=Redis.from_url(
+            settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_seconds
+        ),
     )
 
 

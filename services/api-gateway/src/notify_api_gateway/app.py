@@ -39,7 +39,7 @@ from notify_api_gateway.routes import (
 )
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
-from notify_common import metrics
+from notify_common import config_changes, metrics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Limiter
@@ -107,6 +107,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if settings.scheduler_enabled
             else None
         )
+        # A service whose configuration changed is reloaded at once, not after config_cache_seconds.
+        notices = asyncio.create_task(
+            config_changes.follow(settings.redis_url.get_secret_value(), state.repository.forget, stop)
+        )
         try:
             yield
         finally:
@@ -114,6 +118,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if scheduler is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler
+            with contextlib.suppress(asyncio.CancelledError):
+                await notices
             await state.producer.stop()
             await redis.aclose()  # type: ignore[attr-defined]
             await state.repository.engine.dispose()

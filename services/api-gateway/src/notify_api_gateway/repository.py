@@ -225,6 +225,12 @@ class Repository:
         config = await self.service_config(service_id)
         return (config.service, config.keys) if config else (None, [])
 
+    def forget(self, service_id: str) -> None:
+        """Drop a service's cached configuration and templates (its configuration changed)."""
+        self._configs.pop(service_id, None)
+        for key in [k for k in self._templates if k[0] == service_id]:
+            self._templates.pop(key, None)
+
     async def _load_config(self, service_id: str) -> ServiceConfig | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(services).where(services.c.id == service_id))).mappings().first()
