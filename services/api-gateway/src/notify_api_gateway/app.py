@@ -118,6 +118,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if scheduler is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler
+            notices.cancel()  # it may be waiting on a Redis that does not answer
             with contextlib.suppress(asyncio.CancelledError):
                 await notices
             await state.producer.stop()
