@@ -52,7 +52,7 @@ from tests.integration.senders.support import free_port  # noqa: E402
 from tests.support import env  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
 
-from notify_api_gateway.admin_store import AdminStore  # noqa: E402
+from notify_admin_api.store import AdminStore  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.jobs import notification_id_for  # noqa: E402

@@ -13,7 +13,7 @@ from pathlib import Path
 import jwt
 from sqlalchemy import create_engine, text
 
-from notify_api_gateway.admin_store import AdminStore
+from notify_admin_api.store import AdminStore
 from notify_common.db import create_engine as create_async_engine
 from notify_common.db.migrate import upgrade
 from notify_common.secrets import SecretBox

@@ -16,6 +16,7 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 export NOTIFY_API_BASE_URL="http://127.0.0.1:$(service_port 6011)"
 export NOTIFY_RECEIPTS_URL="http://127.0.0.1:$(service_port 6012)"
 export NOTIFY_SIMULATOR_URL="http://127.0.0.1:$(service_port 6013)"
+export NOTIFY_ADMIN_API_URL="http://127.0.0.1:$(service_port 6028)"
 export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
 # The provider simulator keeps its messages and the receipts it still owes across make down/up
 # (set NOTIFY_SIMULATOR_STATE_FILE empty to have it start empty each time).

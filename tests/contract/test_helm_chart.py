@@ -41,6 +41,7 @@ RELEASE = "notify"
 
 SERVICES = {
     "api-gateway",
+    "admin-api",
     "job-splitter",
     "sms-sender",
     "email-sender",
@@ -51,7 +52,7 @@ SERVICES = {
     "provider-simulator",
     "admin-console",
 }
-HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console"}
+HTTP_SERVICES = {"api-gateway", "admin-api", "receipts", "provider-simulator", "admin-console"}
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
@@ -397,7 +398,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 9
+    assert len(enabled) == 10
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]
@@ -652,24 +653,24 @@ def test_the_console_runs_by_default_behind_a_service_on_its_health_endpoints() 
     assert "admin-console" in by_component(docs, "PodDisruptionBudget")
 
 
-def test_the_console_reaches_the_api_gateway_by_its_in_cluster_service(values: str) -> None:
+def test_the_console_reaches_the_admin_api_and_the_api_gateway_by_their_in_cluster_services(
+    values: str,
+) -> None:
     docs = render(values)
-    api = by_component(docs, "Service")["api-gateway"]
-    url = f"http://{api['metadata']['name']}:{api['spec']['ports'][0]['port']}"
-    assert env_of(console_container(docs))["NOTIFY_API_BASE_URL"] == {
-        "name": "NOTIFY_API_BASE_URL",
-        "value": url,
-    }
+    for name, setting in (("api-gateway", "NOTIFY_API_BASE_URL"), ("admin-api", "NOTIFY_ADMIN_API_URL")):
+        service = by_component(docs, "Service")[name]
+        url = f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}"
+        assert env_of(console_container(docs))[setting] == {"name": setting, "value": url}
     # Everyone else keeps the public base URL of the ConfigMap.
     config = of_kind(docs, "ConfigMap")["notify"]["data"]
     if values == "production":
         assert config["NOTIFY_API_BASE_URL"] == "https://api.notify.example.org"
 
 
-def test_the_console_and_the_api_gateway_share_the_admin_token_through_secret_references(values: str) -> None:
+def test_the_console_and_the_admin_api_share_the_admin_token_through_secret_references(values: str) -> None:
     docs = render(values)
     console = env_of(console_container(docs))
-    api = env_of(by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0])
+    api = env_of(by_component(docs, "Deployment")["admin-api"]["spec"]["template"]["spec"]["containers"][0])
     for name in CONSOLE_SECRETS:
         assert "value" not in console[name], name
         assert set(console[name]["valueFrom"]) == {"secretKeyRef"}, name
@@ -690,10 +691,10 @@ def test_the_console_and_the_api_gateway_share_the_admin_token_through_secret_re
         ci_values("default")["adminConsole"]["secretKey"]["value"],
     ):
         assert secret not in rendered
-    # Only the api-gateway and the console hold the admin token or the session key.
+    # Only the admin-api and the console hold the admin token, only the console the session key.
     for name, deployment in by_component(docs, "Deployment").items():
         env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
-        assert ("NOTIFY_ADMIN_API_TOKEN" in env) == (name in {"api-gateway", "admin-console"}), name
+        assert ("NOTIFY_ADMIN_API_TOKEN" in env) == (name in {"admin-api", "admin-console"}), name
         assert ("NOTIFY_CONSOLE_SECRET_KEY" in env) == (name == "admin-console"), name
 
 
@@ -736,27 +737,47 @@ def test_every_service_is_scraped_for_metrics_on_the_port_that_serves_them() -> 
         assert [p["containerPort"] for p in container["ports"]] == [int(serving_port)], name
 
 
-def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_and_dns() -> None:
+def test_the_console_network_policy_lets_it_reach_only_the_admin_api_the_api_gateway_and_dns() -> None:
     docs = render("production")
     policies = by_component(docs, "NetworkPolicy")
     policy = policies["admin-console"]["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     # People reach it through the ingress controller, on its port.
     assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
-    api_deployment = by_component(docs, "Deployment")["api-gateway"]
-    api_pods = api_deployment["spec"]["template"]["metadata"]["labels"]
-    (api_port,) = api_deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
-    to_api, dns = policy["egress"]
-    (peer,) = to_api["to"]
-    assert set(peer) == {"podSelector"}
-    assert peer["podSelector"]["matchLabels"].items() <= api_pods.items()
-    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api-gateway"
-    assert to_api["ports"] == [{"port": api_port["containerPort"], "protocol": "TCP"}]
+    *to_services, dns = policy["egress"]
+    reached = []
+    for rule, name in zip(to_services, ("admin-api", "api-gateway"), strict=True):
+        deployment = by_component(docs, "Deployment")[name]
+        pods = deployment["spec"]["template"]["metadata"]["labels"]
+        (port,) = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
+        (peer,) = rule["to"]
+        assert set(peer) == {"podSelector"}
+        assert peer["podSelector"]["matchLabels"].items() <= pods.items()
+        reached.append(peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
+        assert rule["ports"] == [{"port": port["containerPort"], "protocol": "TCP"}]
+    assert reached == ["admin-api", "api-gateway"]
     assert dns == {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
     # No other service's egress is restricted by the chart.
     for name, other in policies.items():
         if name != "admin-console":
             assert other["spec"]["policyTypes"] == ["Ingress"], name
+
+
+def test_only_the_console_and_the_scrapers_reach_the_admin_api_which_has_no_ingress() -> None:
+    docs = render("production")
+    (scraper,) = ci_values("production")["networkPolicy"]["scrapers"]
+    assert "admin-api" not in by_component(docs, "Ingress")
+    policy = by_component(docs, "NetworkPolicy")["admin-api"]["spec"]
+    console_pods = by_component(docs, "Deployment")["admin-console"]["spec"]["template"]["metadata"]["labels"]
+    (rule,) = policy["ingress"]
+    console_peer, scraper_peer = rule["from"]
+    assert console_peer["podSelector"]["matchLabels"].items() <= console_pods.items()
+    assert console_peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "admin-console"
+    assert scraper_peer == scraper
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    # The api-gateway no longer holds the admin token: nothing there checks it.
+    api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert "NOTIFY_ADMIN_API_TOKEN" not in env_of(api)
 
 
 def test_disabling_the_console_removes_every_object_and_secret_of_it(values: str) -> None:
@@ -766,7 +787,7 @@ def test_disabling_the_console_removes_every_object_and_secret_of_it(values: str
     for secret in of_kind(docs, "Secret").values():
         assert "console-secret-key" not in secret.get("data", {})
     # The admin API keeps its token for other callers.
-    api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    api = by_component(docs, "Deployment")["admin-api"]["spec"]["template"]["spec"]["containers"][0]
     assert "NOTIFY_ADMIN_API_TOKEN" in env_of(api)
 
 
@@ -776,11 +797,11 @@ def test_without_the_console_neither_its_secrets_nor_an_admin_token_are_required
     )
     assert "admin-console" not in components(docs)
     assert set(of_kind(docs, "Secret")["notify"]["data"]) == {"database-url", "redis-url", "secret-key"}
-    api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    api = by_component(docs, "Deployment")["admin-api"]["spec"]["template"]["spec"]["containers"][0]
     assert "NOTIFY_ADMIN_API_TOKEN" not in env_of(api)
 
 
-def test_the_console_without_its_secrets_or_the_api_gateway_says_what_is_missing() -> None:
+def test_the_console_without_its_secrets_the_admin_api_or_the_api_gateway_says_what_is_missing() -> None:
     assert "adminApiToken.value or adminApiToken.existingSecret is required" in render_fails(
         "adminApiToken.value=", values="default"
     )
@@ -788,9 +809,10 @@ def test_the_console_without_its_secrets_or_the_api_gateway_says_what_is_missing
         "adminConsole.secretKey.value or adminConsole.secretKey.existingSecret is required"
         in render_fails("adminConsole.secretKey.value=", values="default")
     )
-    assert "the admin console reaches the platform only through the api-gateway" in render_fails(
-        "apiGateway.enabled=false", "migrations.enabled=false", values="default"
-    )
+    for disabled in ("apiGateway.enabled=false", "adminApi.enabled=false"):
+        assert "the admin console reaches the platform only through the admin-api and the api-gateway" in (
+            render_fails(disabled, "migrations.enabled=false", values="default")
+        )
 
 
 def test_the_values_schema_rejects_a_short_console_session_key() -> None:

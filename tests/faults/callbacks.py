@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from notify_api_gateway.admin_cli import store
-from notify_api_gateway.settings import ApiSettings
+from notify_admin_api.cli import store
+from notify_admin_api.settings import AdminApiSettings
 from tests.faults.load import send_sms_load
 from tests.support.https_receiver import HttpsReceiver, Received
 from tests.support.platform import Platform, running_platform
@@ -35,14 +35,14 @@ class OtherService:
     sent: list[str]
 
 
-def admin_settings(database_url: str, platform: Platform) -> ApiSettings:
+def admin_settings(database_url: str, platform: Platform) -> AdminApiSettings:
     # The platform's processes may call receivers on loopback; so may this admin store.
-    return ApiSettings(
+    return AdminApiSettings(
         database_url=database_url, api_base_url=platform.api_url, callback_allowed_networks=LOOPBACK
     )
 
 
-async def _set_callback(settings: ApiSettings, service_id: str, url: str) -> None:
+async def _set_callback(settings: AdminApiSettings, service_id: str, url: str) -> None:
     admin = store(settings)
     try:
         await admin.set_callback(service_id, "delivery_status", url, TOKEN)
@@ -50,7 +50,7 @@ async def _set_callback(settings: ApiSettings, service_id: str, url: str) -> Non
         await admin.engine.dispose()
 
 
-async def _other_service(settings: ApiSettings, receiver: HttpsReceiver) -> tuple[str, str, str]:
+async def _other_service(settings: AdminApiSettings, receiver: HttpsReceiver) -> tuple[str, str, str]:
     admin = store(settings)
     try:
         service_id = await admin.create_service(

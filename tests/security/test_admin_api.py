@@ -1,5 +1,5 @@
 """The admin API: tokens with narrower scopes, throttled guessing, an audit line for every call, and
-no admin routes at all where the admin API is switched off."""
+no admin route on the public API's port: the admin-api alone serves them."""
 
 from __future__ import annotations
 
@@ -10,28 +10,42 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, api_settings, make_sandbox, running_api
+from tests.integration.api.harness import (
+    ADMIN_TOKEN,
+    Sandbox,
+    admin_settings,
+    admin_url_of,
+    api_settings,
+    make_sandbox,
+    running_admin_api,
+    running_api,
+)
 
 READ_TOKEN = "r" * 40
 SERVICE_TOKEN = "s" * 40
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
 def scoped_api(database: str, kafka_topics: str) -> Iterator[tuple[str, Sandbox, Sandbox]]:
     with running_api(api_settings()) as setup_url:
         mine, other = make_sandbox(setup_url), make_sandbox(setup_url)
-    settings = api_settings(
+    settings = admin_settings(
         admin_api_scoped_tokens=f"ops:read:{READ_TOKEN},team-a:service={mine.service_id}:{SERVICE_TOKEN}",
         admin_auth_failures_allowed=5,
         admin_auth_window_seconds=60,
     )
-    with running_api(settings) as url:
+    with running_admin_api(settings) as url:
         yield url, mine, other
 
 
 def call(url: str, method: str, path: str, token: str, body: object = None) -> httpx.Response:
     return httpx.request(
-        method, f"{url}/admin{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        method,
+        f"{admin_url_of(url)}/admin{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
     )
 
 
@@ -80,11 +94,18 @@ def test_guessing_tokens_is_throttled_even_for_a_later_right_token(
     assert int(throttled.headers["Retry-After"]) > 0
 
 
-def test_without_the_admin_api_there_are_no_admin_routes_nor_their_documentation(
+def test_the_public_api_serves_no_admin_route_and_the_admin_api_serves_them_all(
     database: str, kafka_topics: str
 ) -> None:
-    with running_api(api_settings(admin_api_enabled=False)) as url:
-        assert call(url, "GET", "/services", ADMIN_TOKEN).status_code == 404
-        paths = httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
-    assert paths
-    assert not [p for p in paths if p.startswith("/admin")]
+    with running_api(api_settings()) as url:
+        on_gateway = httpx.get(f"{url}/admin/services", headers=AUTH, timeout=30)
+        on_admin_api = httpx.get(f"{admin_url_of(url)}/admin/services", headers=AUTH, timeout=30)
+        gateway_paths = httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
+        admin_paths = httpx.get(f"{admin_url_of(url)}/openapi.json", timeout=30).json()["paths"]
+    assert on_gateway.status_code == 404
+    assert on_gateway.json()["errors"][0]["error"] == "ResourceNotFound"
+    assert on_admin_api.status_code == 200
+    assert gateway_paths
+    assert not [p for p in gateway_paths if p.startswith("/admin")]
+    assert "/admin/console/users" in admin_paths
+    assert [p for p in admin_paths if not p.startswith("/admin")] == []

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin_url_of
 
 
 def admin_call(url: str, method: str, path: str, body: Any) -> httpx.Response:
     return httpx.request(
         method,
-        f"{url}/admin{path}",
+        f"{admin_url_of(url)}/admin{path}",
         json=body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,

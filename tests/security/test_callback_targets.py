@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 INTERNAL = [
     "https://169.254.169.254/latest/meta-data/",
@@ -25,7 +25,7 @@ def test_the_admin_api_refuses_a_callback_url_inside_the_network(
     sandbox: Sandbox, api_url: str, url: str
 ) -> None:
     response = httpx.put(
-        f"{api_url}/admin/services/{sandbox.service_id}/callbacks/delivery_status",
+        f"{admin_url_of(api_url)}/admin/services/{sandbox.service_id}/callbacks/delivery_status",
         json={"url": url, "bearer_token": "0123456789abc"},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,
@@ -45,7 +45,7 @@ def test_the_console_refuses_a_callback_url_inside_the_network(
         {"url": "https://93.184.215.14/cb", "bearer_token": "0123456789abc"},
     )
     response = httpx.patch(
-        f"{api_url}/admin/console/services/{sandbox.service_id}/callbacks/delivery_status",
+        f"{admin_url_of(api_url)}/admin/console/services/{sandbox.service_id}/callbacks/delivery_status",
         json={"url": url},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,

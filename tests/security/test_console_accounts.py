@@ -9,9 +9,9 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin import console_accounts
-from notify_api_gateway.admin.console_accounts import MAX_FAILED_LOGINS, AccountStore
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api import console_accounts
+from notify_admin_api.console_accounts import MAX_FAILED_LOGINS, AccountStore
+from notify_admin_api.store import AdminError
 from notify_common.secrets import SecretBox
 
 PASSWORD = "correct horse battery staple"

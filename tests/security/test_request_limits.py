@@ -95,7 +95,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(sandbox: Sandbox) ->
 def test_every_route_is_bounded_including_the_admin_api_and_legacy_adapters(sandbox: Sandbox) -> None:
     big = {"name": "x" * (4 * MB)}
     admin = httpx.post(
-        f"{sandbox.url}/admin/services",
+        f"{sandbox.admin_url}/admin/services",
         json=big,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notify_api_gateway.admin_cli import demo
-from notify_api_gateway.settings import ApiSettings
+from notify_admin_api.cli import demo
+from notify_admin_api.settings import AdminApiSettings
 from tests.support import env
 from tests.support.processes import ServiceProcess
 
@@ -26,6 +26,7 @@ SERVICES = (
     "callbacks",
     "job-splitter",
     "api-gateway",
+    "admin-api",
 )
 
 
@@ -62,6 +63,10 @@ class Platform:
     @property
     def api_url(self) -> str:
         return self.services["api-gateway"].url
+
+    @property
+    def admin_api_url(self) -> str:
+        return self.services["admin-api"].url
 
     @property
     def simulator_url(self) -> str:
@@ -102,6 +107,7 @@ def running_platform(
     extra = {
         # Every service finds the others through these base URLs (see notify_common.settings).
         "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{ports['api-gateway']}",
+        "NOTIFY_ADMIN_API_URL": f"http://127.0.0.1:{ports['admin-api']}",
         "NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{ports['receipts']}",
         "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{ports['provider-simulator']}",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
@@ -111,7 +117,7 @@ def running_platform(
     services = {
         name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in ports.items()
     }
-    settings = ApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
+    settings = AdminApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
     credentials = asyncio.run(demo(settings))
     platform = Platform(services=services, credentials=credentials)
     try:

@@ -47,11 +47,13 @@ TEMPLATES = {
 
 
 class Admin:
-    """The admin API of the platform under test, failing loudly on any refusal."""
+    """The admin-api of the platform under test, failing loudly on any refusal."""
 
     def __init__(self, platform: Platform) -> None:
         self.http = httpx.Client(
-            base_url=platform.api_url, headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"}, timeout=30
+            base_url=platform.admin_api_url,
+            headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"},
+            timeout=30,
         )
 
     def call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:

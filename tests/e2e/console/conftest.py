@@ -29,7 +29,8 @@ IMAGES = env.ROOT / "docs" / "images"
 @dataclass
 class Console:
     url: str
-    api: httpx.Client  # the admin API, for setting up and for reading what the platform sent
+    api: httpx.Client  # the admin-api, for setting up and for reading what the platform sent
+    public: httpx.Client  # the public API (the api-gateway), as a service's own client calls it
     service_id: str
     email: str
     password: str
@@ -72,7 +73,7 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "the console's assets are missing: run deploy/local/install.sh (npm ci and the build)"
         )
     api = httpx.Client(
-        base_url=platform.api_url, headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"}, timeout=30
+        base_url=platform.admin_api_url, headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"}, timeout=30
     )
     stamp = secrets.token_hex(4)
     service = api.post(
@@ -98,6 +99,7 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
         port,
         env.service_env(
             NOTIFY_API_BASE_URL=platform.api_url,
+            NOTIFY_ADMIN_API_URL=platform.admin_api_url,
             NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN,
             NOTIFY_CONSOLE_URL=f"http://127.0.0.1:{port}",
         ),
@@ -109,6 +111,7 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield Console(
             url=process.url,
             api=api,
+            public=httpx.Client(base_url=platform.api_url, timeout=30),
             service_id=service["id"],
             email=email,
             password=password,

@@ -254,6 +254,7 @@ def _console(platform: Platform, prometheus_url: str, logs: Path) -> Iterator[st
         port,
         env.service_env(
             NOTIFY_API_BASE_URL=platform.api_url,
+            NOTIFY_ADMIN_API_URL=platform.admin_api_url,
             NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN,
             NOTIFY_CONSOLE_URL=f"http://127.0.0.1:{port}",
             NOTIFY_PROMETHEUS_URL=prometheus_url,

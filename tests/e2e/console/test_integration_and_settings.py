@@ -143,7 +143,7 @@ def test_add_to_the_guest_list_and_see_an_api_message_in_the_log(
 
     # A team key reaches the guest list in trial mode.
     headers = {"Authorization": f"Bearer {api_token(trial.team_key)}"}
-    answer = console.api.post(
+    answer = console.public.post(
         "/v2/notifications/sms",
         json={"phone_number": GUEST, "template_id": trial.template_id},
         headers=headers,

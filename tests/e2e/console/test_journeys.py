@@ -167,7 +167,7 @@ def test_create_an_api_key_shown_once_and_revoke_it(page: Page, console: Console
     from notify_admin_console.api import api_token
 
     answer = httpx.get(
-        f"{console.api.base_url}/v2/templates", headers={"Authorization": f"Bearer {api_token(key)}"}
+        f"{console.public.base_url}/v2/templates", headers={"Authorization": f"Bearer {api_token(key)}"}
     )
     assert answer.status_code == 200
 
@@ -187,7 +187,7 @@ def test_create_an_api_key_shown_once_and_revoke_it(page: Page, console: Console
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:  # configuration is cached for a few seconds per process
         answer = httpx.get(
-            f"{console.api.base_url}/v2/templates", headers={"Authorization": f"Bearer {api_token(key)}"}
+            f"{console.public.base_url}/v2/templates", headers={"Authorization": f"Bearer {api_token(key)}"}
         )
         if answer.status_code == 403:
             break

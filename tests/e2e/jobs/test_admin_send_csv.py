@@ -16,7 +16,8 @@ JOB_TITLE = re.compile(r"Job ([0-9a-f-]{36}): (\w[\w ]*)")
 
 
 def notify_admin(jobs: Jobs, *args: str) -> subprocess.CompletedProcess[str]:
-    service = jobs.platform.services["api-gateway"]
+    # The command ships with the admin-api and runs with its environment, as an operator's would.
+    service = jobs.platform.services["admin-api"]
     return subprocess.run(
         [str(env.ROOT / ".venv/bin/notify-admin"), *args],
         env={**service.env, "COLUMNS": "120"},

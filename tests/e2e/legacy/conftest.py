@@ -1,5 +1,5 @@
 """What the legacy end-to-end tests need beside the running platform: services set up the way an
-operator would (``AdminStore`` and ``LegacyStore`` against the platform's database, as
+operator would (``AdminStore`` and ``LegacyConfig`` against the platform's database, as
 ``notify-admin`` does), and small HTTP clients that speak the alpha and the beta."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import jwt
 import orjson
 import pytest
 
-from notify_api_gateway.admin_store import AdminStore
+from notify_admin_api.legacy_config import LegacyConfig
+from notify_admin_api.settings import AdminApiSettings
+from notify_admin_api.store import AdminStore
 from notify_api_gateway.legacy.signing import SignedRequest, create_token
-from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.secrets import SecretBox
 from tests.e2e.conftest import Platform
@@ -28,13 +28,13 @@ from tests.support import env
 T = TypeVar("T")
 
 
-def with_stores(call: Callable[[AdminStore, LegacyStore], Awaitable[T]]) -> T:
+def with_stores(call: Callable[[AdminStore, LegacyConfig], Awaitable[T]]) -> T:
     async def run() -> T:
-        settings = ApiSettings(database_url=env.DATABASE_URL)
+        settings = AdminApiSettings(database_url=env.DATABASE_URL)
         engine = create_engine(settings, pool_size=1)
         try:
             return await call(
-                AdminStore(engine, SecretBox(settings.secret_key.get_secret_value())), LegacyStore(engine)
+                AdminStore(engine, SecretBox(settings.secret_key.get_secret_value())), LegacyConfig(engine)
             )
         finally:
             await engine.dispose()
@@ -87,7 +87,7 @@ class LegacyService:
 def make_service(
     platform: Platform, *, alpha: bool, beta: bool, sms_template: bool = False, **limits: Any
 ) -> tuple[LegacyService, str | None]:
-    async def setup(admin: AdminStore, legacy: LegacyStore) -> tuple[LegacyService, str | None]:
+    async def setup(admin: AdminStore, legacy: LegacyConfig) -> tuple[LegacyService, str | None]:
         service_id = await admin.create_service(
             f"legacy-{uuid.uuid4().hex[:10]}", live=True, email_from="legacy.service", **limits
         )

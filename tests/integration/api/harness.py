@@ -1,5 +1,5 @@
-"""Runs the api-gateway in this process (uvicorn on a free port, in a thread) against the test
-run's database, topics, Redis and moto, and sets up services through its admin API."""
+"""Runs the api-gateway and the admin-api in this process (uvicorn on free ports, in threads) against
+the test run's database, topics, Redis and moto, and sets up services through the admin API."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import jwt
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 
+from notify_admin_api.app import create_asgi_app as create_admin_app
+from notify_admin_api.settings import AdminApiSettings
 from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common import codec
@@ -28,20 +30,33 @@ from tests.support import env
 ADMIN_TOKEN = "integration-admin-token-0123456789"
 
 
-def api_settings(**overrides: Any) -> ApiSettings:
+# The admin-api each running api-gateway was started with: gateway URL -> admin-api URL.
+ADMIN_URLS: dict[str, str] = {}
+
+
+def _backing_services() -> dict[str, Any]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    values: dict[str, Any] = {
+    return {
         "database_url": env.DATABASE_URL,
         "kafka_bootstrap_servers": env.KAFKA,
         "kafka_topic_prefix": env.TOPIC_PREFIX,
         "redis_url": env.REDIS_URL,
         "aws_endpoint_url": env.MOTO_URL,
-        "admin_api_token": ADMIN_TOKEN,
+        "log_level": "WARNING",
+    }
+
+
+def admin_settings(**overrides: Any) -> AdminApiSettings:
+    return AdminApiSettings(**{**_backing_services(), "admin_api_token": ADMIN_TOKEN, **overrides})
+
+
+def api_settings(**overrides: Any) -> ApiSettings:
+    values: dict[str, Any] = {
+        **_backing_services(),
         "letters_bucket": f"letters-{env.RUN_ID}",
         "scheduler_interval_seconds": 0.2,
         "config_cache_seconds": 0.0,
-        "log_level": "WARNING",
     }
     values.update(overrides)
     return ApiSettings(**values)
@@ -55,18 +70,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(settings: ApiSettings) -> Iterator[str]:
-    port = free_port()
-    if not {"api_base_url", "public_url_root"} & settings.model_fields_set:
-        # Links in responses come from the configured URL only: here, where this test server is.
-        settings = settings.model_copy(update={"api_base_url": f"http://127.0.0.1:{port}"})
+def serving(app: Any, port: int, name: str) -> Iterator[str]:
     config = uvicorn.Config(
-        create_asgi_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -74,13 +80,42 @@ def running_api(settings: ApiSettings) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the api-gateway did not start")
+            raise RuntimeError(f"the {name} did not start")
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def running_admin_api(settings: AdminApiSettings | None = None) -> Iterator[str]:
+    with serving(create_admin_app(settings or admin_settings()), free_port(), "admin-api") as url:
+        yield url
+
+
+@contextmanager
+def running_api(settings: ApiSettings, admin: AdminApiSettings | None = None) -> Iterator[str]:
+    """The api-gateway at the URL yielded, beside an admin-api of its own (``admin_url_of``)."""
+    port = free_port()
+    if not {"api_base_url", "public_url_root"} & settings.model_fields_set:
+        # Links in responses come from the configured URL only: here, where this test server is.
+        settings = settings.model_copy(update={"api_base_url": f"http://127.0.0.1:{port}"})
+    with (
+        running_admin_api(admin) as admin_url,
+        serving(create_asgi_app(settings), port, "api-gateway") as url,
+    ):
+        ADMIN_URLS[url] = admin_url
+        try:
+            yield url
+        finally:
+            ADMIN_URLS.pop(url, None)
+
+
+def admin_url_of(url: str) -> str:
+    """The admin-api started beside the api-gateway at ``url`` (``url`` itself if it is not one)."""
+    return ADMIN_URLS.get(url, url)
 
 
 def token(service_id: str, secret: str, iat: float | None = None) -> str:
@@ -93,6 +128,7 @@ class Sandbox:
 
     url: str
     service_id: str
+    admin_url: str = ""
     keys: dict[str, str] = field(default_factory=dict)  # key type -> combined key
     templates: dict[str, str] = field(default_factory=dict)  # channel -> template id
 
@@ -112,9 +148,10 @@ class Sandbox:
 
 
 def admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    """An admin API call, to the admin-api itself or to the one beside the api-gateway at ``url``."""
     response = httpx.request(
         method,
-        f"{url}/admin{path}",
+        f"{admin_url_of(url)}/admin{path}",
         json=body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,
@@ -138,7 +175,7 @@ def make_sandbox(url: str, *, live: bool = True, **service: Any) -> Sandbox:
         **service,
     }
     created = admin(url, "POST", "/services", body)
-    sandbox = Sandbox(url=url, service_id=created["id"])
+    sandbox = Sandbox(url=url, service_id=created["id"], admin_url=admin_url_of(url))
     for key_type in ("normal", "team", "test") if live else ("team", "test"):
         key = admin(
             url,

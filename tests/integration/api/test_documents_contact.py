@@ -15,12 +15,20 @@ import httpx
 import pytest
 import redis
 
-from notify_api_gateway.admin_cli import main
+from notify_admin_api.cli import main
 from notify_api_gateway.document_attempts import MAX_WRONG_ADDRESSES, WINDOW_SECONDS, AddressAttempts
 from notify_api_gateway.document_uploads import PendingDocument, new_link, parse_file, recipient_digest
 from notify_api_gateway.documents import DocumentStore
 from notify_api_gateway.settings import ApiSettings
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, api_settings, make_sandbox, running_api
+from tests.integration.api.harness import (
+    ADMIN_TOKEN,
+    Sandbox,
+    admin,
+    admin_url_of,
+    api_settings,
+    make_sandbox,
+    running_api,
+)
 from tests.support import env
 
 RECIPIENT = "ada.lovelace@example.com"
@@ -76,7 +84,7 @@ def link_of(response: httpx.Response) -> str:
 
 def patch_service(api: str, service_id: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.patch(
-        f"{api}/admin/services/{service_id}",
+        f"{admin_url_of(api)}/admin/services/{service_id}",
         json=body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,

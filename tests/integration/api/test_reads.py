@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, insert
 
 from notify_common.db.tables import notifications
 from notify_common.db.tables_api import inbound_sms
-from tests.integration.api.harness import Sandbox, admin
+from tests.integration.api.harness import Sandbox, admin, admin_url_of
 from tests.support import env
 
 
@@ -202,9 +202,11 @@ def test_received_text_messages_page_newest_first(db: Any, sandbox: Sandbox) -> 
 def test_the_admin_api_refuses_service_keys_and_wrong_tokens(sandbox: Sandbox) -> None:
     import httpx
 
-    assert httpx.get(f"{sandbox.url}/admin/services", headers=sandbox.headers()).status_code == 401
+    assert httpx.get(f"{sandbox.admin_url}/admin/services", headers=sandbox.headers()).status_code == 401
     assert (
-        httpx.get(f"{sandbox.url}/admin/services", headers={"Authorization": "Bearer wrong"}).status_code
+        httpx.get(
+            f"{sandbox.admin_url}/admin/services", headers={"Authorization": "Bearer wrong"}
+        ).status_code
         == 401
     )
 
@@ -225,7 +227,7 @@ def test_the_admin_api_manages_keys_callbacks_and_retention(sandbox: Sandbox, ap
         == "https://example.com/cb"
     )
     refused = httpx.put(
-        f"{api_url}/admin/services/{sandbox.service_id}/callbacks/delivery_status",
+        f"{admin_url_of(api_url)}/admin/services/{sandbox.service_id}/callbacks/delivery_status",
         json={"url": "http://example.com", "bearer_token": "0123456789"},
         headers={"Authorization": "Bearer integration-admin-token-0123456789"},
     )
@@ -242,7 +244,7 @@ def test_the_admin_api_manages_keys_callbacks_and_retention(sandbox: Sandbox, ap
     senders = admin(api_url, "GET", f"/services/{sandbox.service_id}/senders/sms-senders")
     assert [s["is_default"] for s in senders] == [True]
     not_a_uuid = httpx.get(
-        f"{api_url}/admin/services/nope",
+        f"{admin_url_of(api_url)}/admin/services/nope",
         headers={"Authorization": "Bearer integration-admin-token-0123456789"},
     )
     assert not_a_uuid.status_code == 400

@@ -29,6 +29,8 @@ from tests.integration.api.harness import (
     ADMIN_TOKEN,
     Sandbox,
     admin,
+    admin_settings,
+    admin_url_of,
     api_settings,
     events_on,
     make_sandbox,
@@ -94,7 +96,12 @@ def settings_through(proxies: Proxies, database: str, kafka_topics: str) -> ApiS
 
 @pytest.fixture(scope="module")
 def url(settings_through: ApiSettings) -> Iterator[str]:
-    with running_api(settings_through) as running:
+    # The admin-api beside it reaches PostgreSQL through the same proxy, with the same bound.
+    admin = admin_settings(
+        database_url=settings_through.database_url,
+        database_timeout_seconds=settings_through.database_timeout_seconds,
+    )
+    with running_api(settings_through, admin) as running:
         yield running
 
 
@@ -209,7 +216,7 @@ def test_sends_are_accepted_from_cached_configuration_while_postgresql_hangs_and
     _assert_unavailable(templates_read, elapsed)
     admin_read, elapsed = _timed(
         lambda: httpx.get(
-            f"{url}/admin/services/{sandbox.service_id}",
+            f"{admin_url_of(url)}/admin/services/{sandbox.service_id}",
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             timeout=30,
         )
@@ -217,7 +224,7 @@ def test_sends_are_accepted_from_cached_configuration_while_postgresql_hangs_and
     _assert_unavailable(admin_read, elapsed)
     admin_write, elapsed = _timed(
         lambda: httpx.post(
-            f"{url}/admin/services/{sandbox.service_id}/templates",
+            f"{admin_url_of(url)}/admin/services/{sandbox.service_id}/templates",
             json={"name": "later", "template_type": "sms", "content": "Hello"},
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             timeout=30,

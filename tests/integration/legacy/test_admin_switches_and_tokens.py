@@ -7,9 +7,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from notify_api_gateway.admin_cli import main
+from notify_admin_api.cli import main
 from notify_common.db.tables_legacy import legacy_alpha_tokens
-from tests.integration.api.harness import ADMIN_TOKEN, admin, make_sandbox
+from tests.integration.api.harness import ADMIN_TOKEN, admin, admin_url_of, make_sandbox
 from tests.support import env
 
 SEND = {"notification": {"to": "+447700900123", "message": "Hello"}}
@@ -60,7 +60,7 @@ def test_only_a_digest_of_a_token_is_stored(api_url: str) -> None:
 def test_the_admin_api_refuses_unknown_services_and_live_tokens_on_trial_services(api_url: str) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     unknown = httpx.put(
-        f"{api_url}/admin/services/00000000-0000-0000-0000-000000000001/legacy-apis",
+        f"{admin_url_of(api_url)}/admin/services/00000000-0000-0000-0000-000000000001/legacy-apis",
         json={"beta": True},
         headers=headers,
         timeout=30,
@@ -68,7 +68,7 @@ def test_the_admin_api_refuses_unknown_services_and_live_tokens_on_trial_service
     assert unknown.status_code == 404
     trial = make_sandbox(api_url, live=False)
     live_token = httpx.post(
-        f"{api_url}/admin/services/{trial.service_id}/alpha-tokens",
+        f"{admin_url_of(api_url)}/admin/services/{trial.service_id}/alpha-tokens",
         json={"name": "t"},
         headers=headers,
         timeout=30,

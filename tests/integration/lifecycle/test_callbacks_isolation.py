@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin_store import AdminStore
+from notify_admin_api.store import AdminStore
 from notify_callbacks import signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient

@@ -1,5 +1,6 @@
 """What the console's unit tests share: answers in the admin API's shapes and a console app whose
-admin API is a function of the test (an ``httpx.MockTransport``), so no gateway is needed."""
+admin-api and public API are one function of the test (an ``httpx.MockTransport``, told apart by
+path), so no platform is needed."""
 
 from __future__ import annotations
 
@@ -28,8 +29,13 @@ def refused(status: int, message: str) -> httpx.Response:
 def console_client(
     gateway: Callable[[httpx.Request], httpx.Response], **settings: Any
 ) -> Iterator[TestClient]:
-    """The console app over ``gateway``, redirects not followed."""
+    """The console app over ``gateway`` (admin calls and sends alike), redirects not followed."""
     config = ConsoleSettings(admin_api_token=SecretStr("t"), console_secret_key=SecretStr(SECRET), **settings)
-    app = create_app(config, httpx.AsyncClient(transport=httpx.MockTransport(gateway), base_url="http://gw"))
+    transport = httpx.MockTransport(gateway)
+    app = create_app(
+        config,
+        httpx.AsyncClient(transport=transport, base_url="http://admin-api"),
+        public=httpx.AsyncClient(transport=transport, base_url="http://gw"),
+    )
     with TestClient(app, follow_redirects=False) as client:
         yield client

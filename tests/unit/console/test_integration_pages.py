@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from notify_admin_api.console_integration import bill
 from notify_admin_console.pages_integration import TOKEN_PLACEHOLDER, check_callback, check_guest_list, mask
-from notify_api_gateway.admin.console_integration import bill
 from tests.unit.console.fake_gateway import console_client, ok, refused
 from tests.unit.console.test_permissions import CSRF, SERVICE, person, signed_in
 

@@ -68,12 +68,14 @@ The services of the platform: service name -> its block in values and whether it
 others (a Service, and an Ingress where it has one). Optional: `metrics: false` for a service
 without /metrics (no prometheus.io annotations); `secrets`, the secret environment it gets
 ("platform": every shared credential, see notify.serviceSecretRefs; default [platform]);
-`reaches`, the only services it may call (an egress NetworkPolicy). Whether a service is a Kafka
+`reaches`, the only services it may call (an egress NetworkPolicy); `from`, the only services
+that may call it (with networkPolicy.scrapers for /metrics; no Ingress is rendered). Whether a service is a Kafka
 consumer is not written here: it is one when files/topics.json names it as a consumer group.
 */}}
 {{- define "notify.catalog" -}}
-admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway]}
-api-gateway: {key: apiGateway, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN]}
+admin-api: {key: adminApi, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN], from: [admin-console]}
+admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [admin-api, api-gateway]}
+api-gateway: {key: apiGateway, http: true}
 callbacks: {key: callbacks, http: false}
 email-sender: {key: emailSender, http: false}
 job-splitter: {key: jobSplitter, http: false}
@@ -146,6 +148,11 @@ no partition. 0 when the service is no consumer group. Context: (dict "root" $ "
 {{- printf "http://%s:%d" (include "notify.componentName" (dict "root" . "name" "api-gateway")) (int .Values.apiGateway.service.port) -}}
 {{- end -}}
 
+{{/* The admin-api's in-cluster Service URL, how the admin console reaches it. Context: the root. */}}
+{{- define "notify.adminApiServiceUrl" -}}
+{{- printf "http://%s:%d" (include "notify.componentName" (dict "root" . "name" "admin-api")) (int .Values.adminApi.service.port) -}}
+{{- end -}}
+
 {{/* NOTIFY_CONSOLE_URL: the configured one, else the console ingress's first host, else empty. */}}
 {{- define "notify.consoleUrl" -}}
 {{- $console := .Values.adminConsole -}}
@@ -216,8 +223,8 @@ values.schema.json checks types and shapes; this checks what depends on several 
 {{- fail "migrations run with the api-gateway image: keep apiGateway.enabled, or set migrations.enabled=false and migrate yourself" -}}
 {{- end -}}
 {{- if $v.adminConsole.enabled -}}
-{{- if not $v.apiGateway.enabled -}}
-{{- fail "the admin console reaches the platform only through the api-gateway: keep apiGateway.enabled, or set adminConsole.enabled=false" -}}
+{{- if not (and $v.apiGateway.enabled $v.adminApi.enabled) -}}
+{{- fail "the admin console reaches the platform only through the admin-api and the api-gateway: keep adminApi.enabled and apiGateway.enabled, or set adminConsole.enabled=false" -}}
 {{- end -}}
 {{- if and (not $v.adminApiToken.value) (not $v.adminApiToken.existingSecret) -}}
 {{- fail "adminApiToken.value or adminApiToken.existingSecret is required with adminConsole.enabled (NOTIFY_ADMIN_API_TOKEN: the console reaches the platform only through the admin API)" -}}
@@ -382,7 +389,10 @@ service's own `env`, which may override it). Context: (dict "root" $ "name" "adm
 */}}
 {{- define "notify.serviceEnv" -}}
 {{- if eq .name "admin-console" }}
-# The console calls the api-gateway inside the cluster, not through its public URL.
+# The console manages through the admin-api and sends through the api-gateway, both inside the
+# cluster (never through a public URL).
+- name: NOTIFY_ADMIN_API_URL
+  value: {{ include "notify.adminApiServiceUrl" .root | quote }}
 - name: NOTIFY_API_BASE_URL
   value: {{ include "notify.apiGatewayServiceUrl" .root | quote }}
 - name: NOTIFY_CONSOLE_SECURE_COOKIES

@@ -28,8 +28,8 @@ async def create_user(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> str:
     assert settings.admin_api_token is not None
-    async with httpx.AsyncClient(base_url=settings.api_base_url, timeout=30, transport=transport) as client:
-        api = AdminApi(client, settings.admin_api_token.get_secret_value())
+    async with httpx.AsyncClient(base_url=settings.admin_api_url, timeout=30, transport=transport) as client:
+        api = AdminApi(client, settings.admin_api_token.get_secret_value(), client)
         body = {
             "name": args.name,
             "email_address": args.email,

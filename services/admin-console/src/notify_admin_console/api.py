@@ -1,5 +1,6 @@
-"""The console's only way into the platform: the admin API of the api-gateway (bearer token), and
-the public v2 API for sending (a Notify-style JWT made from a key the admin API hands out).
+"""The console's only ways into the platform: the admin-api (bearer token) for everything it shows
+and manages, and the api-gateway's public v2 API for sending, as any client of a service does (a
+Notify-style JWT made from a key the admin-api hands out).
 
 ``AdminApiError`` carries the status and the message the API gave, for people.
 """
@@ -47,8 +48,11 @@ def api_token(key: str, now: float | None = None) -> str:
 
 
 class AdminApi:
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+    """``client`` reaches the admin-api; ``public`` the api-gateway's public API (``send``)."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str, public: httpx.AsyncClient) -> None:
         self.client = client
+        self.public = public
         self._headers = {"Authorization": f"Bearer {token}"}
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -70,7 +74,7 @@ class AdminApi:
         """Send one notification through the public API with ``key``; returns its answer."""
         headers = {"Authorization": f"Bearer {api_token(key)}"}
         try:
-            response = await self.client.post(f"/v2/notifications/{channel}", json=body, headers=headers)
+            response = await self.public.post(f"/v2/notifications/{channel}", json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise AdminApiError(503, "The platform is not answering, try again in a moment") from exc
         if response.status_code >= 400:

@@ -1,7 +1,7 @@
-"""The console application: the composition root. One httpx client to the api-gateway, one to
-Prometheus (the platform health page), signed session cookies, the app-wide permission rule
-(``security.enforce``), GOV.UK Frontend's files and the console's own under ``/static`` and
-``/assets``, and the error pages."""
+"""The console application: the composition root. One httpx client to the admin-api, one to the
+api-gateway's public API (sending), one to Prometheus (the platform health page), signed session
+cookies, the app-wide permission rule (``security.enforce``), GOV.UK Frontend's files and the
+console's own under ``/static`` and ``/assets``, and the error pages."""
 
 from __future__ import annotations
 
@@ -73,13 +73,18 @@ def create_app(
     settings: ConsoleSettings,
     client: httpx.AsyncClient | None = None,
     prometheus: httpx.AsyncClient | None = None,
+    public: httpx.AsyncClient | None = None,
 ) -> FastAPI:
+    """``client`` reaches the admin-api, ``public`` the public API, ``prometheus`` Prometheus; each
+    is made from the settings unless given."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.check_production_ready()
         log.info("starting", extra={"settings": settings.redacted()})
         yield
         await app.state.api.client.aclose()
+        await app.state.api.public.aclose()
         await app.state.prometheus.client.aclose()
 
     if settings.admin_api_token is None:
@@ -97,8 +102,10 @@ def create_app(
     app.state.settings = settings
     app.state.api = AdminApi(
         client
-        or httpx.AsyncClient(base_url=settings.api_base_url, timeout=settings.console_api_timeout_seconds),
+        or httpx.AsyncClient(base_url=settings.admin_api_url, timeout=settings.console_api_timeout_seconds),
         settings.admin_api_token.get_secret_value(),
+        public
+        or httpx.AsyncClient(base_url=settings.api_base_url, timeout=settings.console_api_timeout_seconds),
     )
     app.state.prometheus = PrometheusClient(
         prometheus

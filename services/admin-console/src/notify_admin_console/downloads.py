@@ -1,5 +1,5 @@
 """Files the console passes on from the admin API without holding them: the answer is streamed to
-the browser piece by piece as the api-gateway streams it, so a report of any size costs the console
+the browser piece by piece as the admin-api streams it, so a report of any size costs the console
 only a chunk of memory. A refusal from the API (before any of the file) becomes an ``AdminApiError``
 and so the usual error page."""
 

@@ -9,7 +9,9 @@ from notify_common.settings import CommonSettings, check_secret
 
 class ConsoleSettings(CommonSettings):
     http_port: int = 6027
-    # The api-gateway (admin API and public API) is found at ``api_base_url``.
+    # The admin-api (everything the console shows and manages) and its token; the public API the
+    # console sends through (sign-in codes, invitations, one-off messages) is at ``api_base_url``.
+    admin_api_url: str = "http://127.0.0.1:6028"
     admin_api_token: SecretStr | None = None
     # Signs the session cookie. No default: make up generates one, a deployment sets its own.
     console_secret_key: SecretStr = SecretStr("")

@@ -16,13 +16,6 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from notify_api_gateway import redis_client
-from notify_api_gateway.admin import console_folders, console_reports
-from notify_api_gateway.admin.access import AdminAudit, FailureThrottle, parse_tokens
-from notify_api_gateway.admin.console_integration import router as console_integration_router
-from notify_api_gateway.admin.console_routes import router as console_admin_router
-from notify_api_gateway.admin.routes import AdminAccess
-from notify_api_gateway.admin.routes import router as admin_router
-from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
 from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import register_error_handlers
@@ -46,10 +39,9 @@ from notify_api_gateway.routes import (
 )
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
-from notify_common import metrics
+from notify_common import config_changes, metrics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer
-from notify_common.outbound import parse_networks
 from notify_common.ratelimit import Limiter
 from notify_common.secrets import SecretBox
 
@@ -59,7 +51,7 @@ DESCRIPTION = """\
 GOV.UK Notify's v2 API, wire-compatible with its official clients: point them at this base URL.
 Authenticate with `Authorization: Bearer <JWT>` (HS256, claims `iss` = service id and `iat`, signed
 with the API key's secret). Beyond Notify: `Idempotency-Key` on POST, `scheduled_for` honoured,
-`POST /v2/notifications/bulk`, `Retry-After` on 429, and an admin API under `/admin` with its own token.
+`POST /v2/notifications/bulk` and `Retry-After` on 429.
 """
 
 
@@ -109,17 +101,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         await state.producer.start()
         app.state.notify = state
         app.state.jobs = jobs.JobsApi(settings)
-        app.state.admin_store = AdminStore(
-            state.repository.engine,
-            SecretBox(settings.secret_key.get_secret_value()),
-            parse_networks(settings.callback_allowed_networks),
-            admin_email=settings.acting_admin_email,
-        )
         stop = asyncio.Event()
         scheduler = (
             asyncio.create_task(state.scheduler.run(settings.scheduler_interval_seconds, stop))
             if settings.scheduler_enabled
             else None
+        )
+        # A service whose configuration changed is reloaded at once, not after config_cache_seconds.
+        notices = asyncio.create_task(
+            config_changes.follow(settings.redis_url.get_secret_value(), state.repository.forget, stop)
         )
         try:
             yield
@@ -128,6 +118,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if scheduler is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler
+            notices.cancel()  # it may be waiting on a Redis that does not answer
+            with contextlib.suppress(asyncio.CancelledError):
+                await notices
             await state.producer.stop()
             await redis.aclose()  # type: ignore[attr-defined]
             await state.repository.engine.dispose()
@@ -147,20 +140,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     register_error_handlers(app)
     for module in (notifications, bulk, reads, templates, inbound, jobs, documents):
         app.include_router(module.router)
-    if settings.admin_api_enabled:
-        app.state.admin_access = AdminAccess(
-            parse_tokens(settings.admin_api_token, settings.admin_api_scoped_tokens.get_secret_value()),
-            FailureThrottle(settings.admin_auth_failures_allowed, settings.admin_auth_window_seconds),
-        )
-        app.add_middleware(AdminAudit)
-        for router in (
-            admin_router,
-            console_admin_router,
-            console_folders.router,
-            console_reports.router,
-            console_integration_router,
-        ):
-            app.include_router(router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 

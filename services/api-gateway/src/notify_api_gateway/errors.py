@@ -189,7 +189,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     async def on_data_error(_: Request, exc: Exception) -> JSONResponse:
         # The database refused a value the request carried (the public API refuses NUL characters
-        # before this; the admin API and any path without that check land here): the client's 400.
+        # before this; any path without that check lands here): the client's 400.
         log.warning("value refused by the database", extra={"error": type(exc).__name__})
         if "NUL" in str(exc):
             err = validation_error(NUL_REFUSED)

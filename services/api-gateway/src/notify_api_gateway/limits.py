@@ -1,6 +1,6 @@
 """Bounds on what one request may make the api-gateway read: its headers, its bearer token and its
 body, by route. ``RequestLimits`` wraps the whole ASGI app (the hot send routes, every FastAPI
-route, the admin API and the legacy adapters), so a request over a limit is refused before any
+route and the legacy adapters), so a request over a limit is refused before any
 handler, authentication or JSON parsing runs.
 
 A body is refused from its ``Content-Length`` before a byte of it is read; a chunked body is read
@@ -30,7 +30,6 @@ class Limits:
     authorization_bytes: int
     default_body: int
     by_path: dict[str, int]
-    admin_body: int
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> Limits:
@@ -44,14 +43,10 @@ class Limits:
                 "/v2/notifications/bulk": settings.max_bulk_body_bytes,
                 "/v2/jobs": settings.jobs_max_bytes,
             },
-            admin_body=settings.max_admin_body_bytes,
         )
 
     def body_for(self, path: str) -> int:
-        limit = self.by_path.get(path.rstrip("/") or "/")
-        if limit is not None:
-            return limit
-        return self.admin_body if path.startswith("/admin/") else self.default_body
+        return self.by_path.get(path.rstrip("/") or "/", self.default_body)
 
 
 def too_large(limit: int) -> ApiError:

@@ -13,18 +13,10 @@ import holidays
 
 from notify_api_gateway.repository import Template
 from notify_common import statuses
+from notify_common.pricing import sms_rate_on
 from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-# Pounds per SMS fragment, from the 1 April each rate starts (GOV.UK Notify's rate rose to 2.4p on
-# 1 April 2026, https://www.notifications.service.gov.uk/pricing); cost data is indicative, as in Notify.
-SMS_RATES: tuple[tuple[date, float], ...] = ((date(2026, 4, 1), 0.024), (date.min, 0.0227))
-
-
-def sms_rate_on(day: date) -> float:
-    return next(rate for start, rate in SMS_RATES if day >= start)
-
-
 LETTER_STATUS_FOR_API = {
     statuses.CREATED: "accepted",
     statuses.SENDING: "accepted",

@@ -226,7 +226,7 @@ class Repository:
         return (config.service, config.keys) if config else (None, [])
 
     def forget(self, service_id: str) -> None:
-        """Drop a service's cached configuration (after the admin API changed it)."""
+        """Drop a service's cached configuration and templates (its configuration changed)."""
         self._configs.pop(service_id, None)
         for key in [k for k in self._templates if k[0] == service_id]:
             self._templates.pop(key, None)

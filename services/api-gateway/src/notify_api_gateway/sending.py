@@ -52,8 +52,8 @@ TRIAL_MODE_MESSAGE = (
     "https://www.notifications.service.gov.uk/trial-mode"
 )
 TEAM_KEY_MESSAGE = "Can’t send to this recipient using a team-only API key"
-# Notify's words, without its "at <admin URL>" ending: here the contact link is set through the
-# admin API or ``notify-admin set-contact-link`` (docs/api.md).
+# Notify's words, without its "at <URL>" ending: here the contact link is set through the
+# management plane (docs/api.md).
 SEND_FILES_NOT_SET_UP = "Send files by email has not been set up - add contact details for your service"
 # What a test key may send per day while its service is in trial mode: the live defaults.
 SIMULATED_PHONES = frozenset(n.lstrip("+") for n in SIMULATED_SMS_NUMBERS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from notify_common.jobs.settings import JobsSettings
 
@@ -18,24 +18,6 @@ class ApiSettings(JobsSettings):
     # development one of the two must be set explicitly.
     public_url_root: str | None = None
     email_domain: str = "notifications.service.gov.uk"
-    # The admin API (/admin/...): off, it is neither served nor in the OpenAPI document. Its
-    # platform token; more tokens with narrower scopes as name:scope:token (admin/access.py).
-    # No token: every admin request is refused.
-    admin_api_enabled: bool = True
-    admin_api_token: SecretStr | None = None
-    admin_api_scoped_tokens: SecretStr = SecretStr("")
-    # Failed admin authentications allowed per client address in the window, then 429.
-    admin_auth_failures_allowed: int = Field(default=10, ge=1)
-    admin_auth_window_seconds: float = Field(default=60.0, gt=0)
-    # Recorded as a template version's ``created_by`` (an email address, as in Notify) when the
-    # admin API is called with its token alone or through ``notify-admin``; a console user's own
-    # address is recorded instead when the request names one. Unset: ``notify-admin@<email_domain>``.
-    admin_email: str | None = None
-
-    @property
-    def acting_admin_email(self) -> str:
-        return self.admin_email or f"notify-admin@{self.email_domain}"
-
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.
@@ -59,11 +41,8 @@ class ApiSettings(JobsSettings):
     default_retention_days: int = Field(default=7, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     bulk_max_rows: int = Field(default=50_000, ge=1)
-    # Usage and billing (admin console): free SMS fragments per service and financial year (GOV.UK
-    # Notify gives 5,000 to 20,000 by kind of organisation; none by default here), and pounds per
-    # letter by postage (JSON, e.g. {"second": 0.6, "first": 0.8}); letters are counted but not
-    # priced until set. The SMS rate is the one the API reports (presenters.SMS_RATES).
-    billing_free_sms_fragments: int = Field(default=0, ge=0)
+    # Pounds per letter by postage (JSON, e.g. {"second": 0.6, "first": 0.8}), reported as a
+    # letter's cost; letters are not priced until set. The management plane bills with the same.
     billing_letter_prices: dict[str, float] = Field(default_factory=dict)
     # Request bounds (docs/security.md): all request headers together, the Authorization header,
     # and the body by route. Over a limit: 400 (headers) or 413 (body), before anything is parsed.
@@ -75,8 +54,6 @@ class ApiSettings(JobsSettings):
     # A precompiled letter's PDF may be 2 MB (2.8 MB in base64).
     max_letter_body_bytes: int = Field(default=3 * MIB, ge=1024)
     max_bulk_body_bytes: int = Field(default=10 * MIB, ge=1024)
-    # Admin API: an email template's content may be up to Notify's 2,000,000-byte email limit.
-    max_admin_body_bytes: int = Field(default=3 * MIB, ge=1024)
 
     def links_root(self) -> str:
         return (self.public_url_root or self.api_base_url).rstrip("/")

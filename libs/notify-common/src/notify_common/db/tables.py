@@ -1,7 +1,7 @@
 """Every table of the platform, as SQLAlchemy Core. Two kinds live here:
 
 * configuration data (services, API keys, templates and their versions, team members, guest list),
-  owned by the admin API and read by the api-gateway;
+  owned (written) by the admin-api and read by the api-gateway;
 * projections of the event log (notifications, send claims), owned by the projector and the
   senders. Projections can be dropped and rebuilt from the topics.
 

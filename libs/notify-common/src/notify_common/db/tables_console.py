@@ -1,7 +1,7 @@
 """Tables of the admin web console's accounts (migrations ``0007_console`` and ``0011_console_resets``),
 sharing ``tables.metadata``.
 
-Configuration data owned by the admin API's console routes (``notify_api_gateway.admin.console_*``);
+Configuration data owned by the admin API's console routes (the admin-api's ``notify_admin_api.console_*``);
 the console itself never touches the database.
 
 * ``console_users``: people who sign in to the console. ``password_hash`` is a scrypt hash

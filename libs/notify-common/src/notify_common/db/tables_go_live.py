@@ -1,7 +1,7 @@
 """Requests to go live (migration ``0009_go_live``), sharing ``tables.metadata``.
 
 Configuration data written by the admin API's console routes
-(``notify_api_gateway.admin.console_integration``): a team asks for its trial-mode service to go
+(the admin-api's ``notify_admin_api.console_integration``): a team asks for its trial-mode service to go
 live once its checklist is complete; a platform admin approves the request, which makes the service
 live. At most one request per service is pending at a time.
 

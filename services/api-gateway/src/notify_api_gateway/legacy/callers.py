@@ -1,7 +1,7 @@
 """Who is calling the alpha or the beta API, as the same ``Authenticated`` caller v2 sends take,
 with each generation's errors. Both refuse a service whose switch for that generation is off.
 
-* alpha: ``Authorization: Bearer <token>``, a plain token issued by the admin API, looked up by
+* alpha: ``Authorization: Bearer <token>``, a plain token issued by the management plane, looked up by
   its SHA-256 digest; it acts as an API key of the type it was issued with.
 * beta: a request-signing JWT (``signing``) verified against the service's v2 API keys.
 """

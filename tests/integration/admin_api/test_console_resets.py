@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, update
 
 from notify_common.db.tables_console import console_password_resets, console_reply_to_verifications
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, make_sandbox
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin_url_of, make_sandbox
 from tests.support import env
 
 
@@ -29,7 +29,7 @@ def db() -> Iterator[Engine]:
 def call(url: str, method: str, path: str, body: Any = None) -> httpx.Response:
     return httpx.request(
         method,
-        f"{url}/admin/console{path}",
+        f"{admin_url_of(url)}/admin/console{path}",
         json=body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,
@@ -143,7 +143,7 @@ def sandbox(api_url: str) -> Sandbox:
 
 def reply_to(sandbox: Sandbox) -> list[str]:
     answer = httpx.get(
-        f"{sandbox.url}/admin/services/{sandbox.service_id}/senders/email-reply-to",
+        f"{sandbox.admin_url}/admin/services/{sandbox.service_id}/senders/email-reply-to",
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,
     )

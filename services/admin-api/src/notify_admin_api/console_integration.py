@@ -22,14 +22,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
-from notify_api_gateway.admin.console_routes import CONSOLE_KEY_NAME
-from notify_api_gateway.admin.routes import Admin, run
-from notify_api_gateway.admin_store import CALLBACK_TYPES, AdminError, AdminStore
-from notify_api_gateway.dependencies import State
-from notify_api_gateway.presenters import sms_rate_on
-from notify_api_gateway.settings import ApiSettings
+from notify_admin_api.console_routes import CONSOLE_KEY_NAME
+from notify_admin_api.routes import Admin, run
+from notify_admin_api.settings import AdminApiSettings
+from notify_admin_api.state import State
+from notify_admin_api.store import CALLBACK_TYPES, AdminError, AdminStore
 from notify_common.db.tables_api import service_callback_api
 from notify_common.db.tables_go_live import go_live_requests
+from notify_common.pricing import sms_rate_on
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
 
@@ -37,7 +37,7 @@ MESSAGE_LOG_SIZE = 50
 INCOMPLETE = "Some of the tasks on this page are incomplete"
 
 
-def prices(settings: ApiSettings, year: int) -> dict[str, Any]:
+def prices(settings: AdminApiSettings, year: int) -> dict[str, Any]:
     """A financial year's prices in pounds: the SMS rate the API reports (rates change on 1 April,
     so one rate a financial year), the configured free allowance and letter prices by postage."""
     return {
@@ -125,8 +125,8 @@ async def _message_log(admin: AdminStore, service_id: str) -> list[dict[str, Any
 
 
 @router.get("/services/{service_id}/api-message-log")
-async def api_message_log(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _message_log(admin, service_id))
+async def api_message_log(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(_message_log(admin, service_id))
 
 
 # ---- callbacks ------------------------------------------------------------------------------
@@ -153,10 +153,10 @@ async def _change_callback_url(admin: AdminStore, service_id: str, callback_type
 
 @router.patch("/services/{service_id}/callbacks/{callback_type}")
 async def change_callback_url(
-    service_id: str, callback_type: str, body: CallbackUrl, admin: Admin, state: State
+    service_id: str, callback_type: str, body: CallbackUrl, admin: Admin
 ) -> dict[str, Any]:
     """A new URL for an existing callback, keeping its bearer token."""
-    return await run(state, service_id, _change_callback_url(admin, service_id, callback_type, body.url))
+    return await run(_change_callback_url(admin, service_id, callback_type, body.url))
 
 
 # ---- going live -----------------------------------------------------------------------------
@@ -240,28 +240,26 @@ async def _approve(admin: AdminStore, service_id: str, decided_by: str | None) -
 
 
 @router.get("/services/{service_id}/go-live")
-async def go_live(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+async def go_live(service_id: str, admin: Admin) -> dict[str, Any]:
     """Whether the service is live, its checklist, and its pending request (if any)."""
-    return await run(state, None, _go_live(admin, service_id))
+    return await run(_go_live(admin, service_id))
 
 
 @router.post("/services/{service_id}/go-live-request", status_code=201)
-async def request_go_live(
-    service_id: str, body: NewGoLiveRequest, admin: Admin, state: State
-) -> dict[str, Any]:
+async def request_go_live(service_id: str, body: NewGoLiveRequest, admin: Admin) -> dict[str, Any]:
     """Record a request to go live; refused while the checklist is incomplete."""
-    return await run(state, None, _request_go_live(admin, service_id, body.requested_by))
+    return await run(_request_go_live(admin, service_id, body.requested_by))
 
 
 @router.get("/go-live-requests")
-async def pending_go_live_requests(admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _requests(admin, "r.status = 'pending'"))
+async def pending_go_live_requests(admin: Admin) -> dict[str, Any]:
+    return await run(_requests(admin, "r.status = 'pending'"))
 
 
 @router.post("/services/{service_id}/go-live-request/approve")
-async def approve_go_live(service_id: str, body: Decision, admin: Admin, state: State) -> dict[str, Any]:
+async def approve_go_live(service_id: str, body: Decision, admin: Admin) -> dict[str, Any]:
     """Mark the pending request approved (the caller makes the service live with PATCH)."""
-    return await run(state, None, _approve(admin, service_id, body.decided_by))
+    return await run(_approve(admin, service_id, body.decided_by))
 
 
 # ---- billing --------------------------------------------------------------------------------
@@ -337,7 +335,9 @@ def bill(year: int, rows: list[dict[str, Any]], prices: dict[str, Any]) -> dict[
     }
 
 
-async def _billing(admin: AdminStore, service_id: str, year: int, settings: ApiSettings) -> dict[str, Any]:
+async def _billing(
+    admin: AdminStore, service_id: str, year: int, settings: AdminApiSettings
+) -> dict[str, Any]:
     await admin.service(service_id)  # 404 for an unknown service
     params = {"service_id": service_id, "start": date(year, 4, 1), "end": date(year + 1, 4, 1)}
     async with admin.engine.connect() as conn:
@@ -354,4 +354,4 @@ async def billing(
 ) -> dict[str, Any]:
     """Usage and costs for the financial year starting 1 April ``year`` (default: this one)."""
     chosen = year if year is not None else financial_year_of(datetime.now(UTC).date())
-    return await run(state, None, _billing(admin, service_id, chosen, state.settings))
+    return await run(_billing(admin, service_id, chosen, state.settings))

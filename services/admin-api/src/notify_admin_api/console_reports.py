@@ -28,10 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin.console_reads import STATUS_FILTERS, ConsoleReads
-from notify_api_gateway.admin.routes import Admin, run
-from notify_api_gateway.dependencies import State
-from notify_api_gateway.errors import ApiError
+from notify_admin_api.console_reads import STATUS_FILTERS, ConsoleReads
+from notify_admin_api.errors import ApiError
+from notify_admin_api.routes import Admin, run
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
 CHUNK_ROWS = 1000
@@ -174,5 +173,5 @@ async def notifications_report(
 
 
 @router.get("/services/{service_id}/conversations/{inbound_id}")
-async def conversation(service_id: str, inbound_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, ConsoleReads(admin.engine).conversation(service_id, inbound_id))
+async def conversation(service_id: str, inbound_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(ConsoleReads(admin.engine).conversation(service_id, inbound_id))

@@ -23,18 +23,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, select
 
-from notify_api_gateway.admin.console_accounts import AccountStore
-from notify_api_gateway.admin.console_reads import ConsoleReads
-from notify_api_gateway.admin.console_reply_to import ReplyToVerifications
-from notify_api_gateway.admin.console_teams import TeamStore
-from notify_api_gateway.admin.console_uploads import ConsoleUploads
-from notify_api_gateway.admin.routes import Admin, run
-from notify_api_gateway.admin.text_fields import SingleLine
-from notify_api_gateway.admin_store import AdminError, AdminStore, combined_key
-from notify_api_gateway.dependencies import State
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.routes.jobs import get_jobs_api, parse_scheduled_for
+from notify_admin_api.errors import ApiError
+from notify_admin_api.routes import Admin, run
+from notify_admin_api.state import Console, State
+from notify_admin_api.store import AdminError, AdminStore, combined_key
+from notify_admin_api.text_fields import SingleLine
 from notify_common.db.tables import api_keys
+from notify_common.jobs.direct import parse_when
 from notify_common.jobs.submit import JobNotCancellable, JobNotFound, cancel_job
 from notify_common.secrets import SecretBox
 
@@ -78,31 +73,9 @@ PLATFORM_TEMPLATES = {
 }
 
 
-class Console:
-    """The stores behind these routes, made once per process from the app's state."""
-
-    def __init__(self, accounts: AccountStore, reads: ConsoleReads, uploads: ConsoleUploads, box: SecretBox):
-        self.accounts = accounts
-        self.teams = TeamStore(accounts.engine, accounts)
-        self.reply_tos = ReplyToVerifications(accounts.engine)
-        self.reads = reads
-        self.uploads = uploads
-        self.box = box
-
-
-def get_console(request: Request, admin: Admin, state: State) -> Console:
-    console = getattr(request.app.state, "console", None)
-    if not isinstance(console, Console):
-        box = SecretBox(state.settings.secret_key.get_secret_value())
-        jobs = get_jobs_api(request)
-        console = Console(
-            AccountStore(admin.engine, box),
-            ConsoleReads(admin.engine),
-            ConsoleUploads(admin.engine, jobs.files, jobs.settings.csv_limits()),
-            box,
-        )
-        request.app.state.console = console
-    return console
+async def get_console(admin: Admin, state: State) -> Console:
+    """The console's stores, for a caller the admin API lets in (``admin`` checks the token)."""
+    return state.console
 
 
 Stores = Annotated[Console, Depends(get_console)]
@@ -196,132 +169,122 @@ class StartUpload(BaseModel):
 
 
 @router.post("/users", status_code=201)
-async def create_user(body: NewUser, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.create_user(**body.model_dump()))
+async def create_user(body: NewUser, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.create_user(**body.model_dump()))
 
 
 @router.get("/users/{user_id}")
-async def get_user(user_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.user(user_id))
+async def get_user(user_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.user(user_id))
 
 
 @router.patch("/users/{user_id}")
-async def update_user(user_id: str, body: UserChanges, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.update_user(user_id, body.model_dump(exclude_none=True)))
+async def update_user(user_id: str, body: UserChanges, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.update_user(user_id, body.model_dump(exclude_none=True)))
 
 
 @router.post("/users/{user_id}/end-sessions")
-async def end_sessions(user_id: str, console: Stores, state: State) -> dict[str, Any]:
+async def end_sessions(user_id: str, console: Stores) -> dict[str, Any]:
     """Every session of the account ends now, on every device (sign-out, "sign out everywhere")."""
-    return await run(state, None, console.accounts.end_sessions(user_id))
+    return await run(console.accounts.end_sessions(user_id))
 
 
 @router.post("/users/verify-password")
-async def verify_password(body: Credentials, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.verify_password(body.email_address, body.password))
+async def verify_password(body: Credentials, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.verify_password(body.email_address, body.password))
 
 
 @router.post("/users/{user_id}/codes", status_code=201)
-async def new_code(user_id: str, body: CodeRequest, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.new_code(user_id, body.code_type))
+async def new_code(user_id: str, body: CodeRequest, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.new_code(user_id, body.code_type))
 
 
 @router.post("/users/{user_id}/verify-code")
-async def verify_code(user_id: str, body: CodeCheck, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.verify_code(user_id, body.code, body.code_type))
+async def verify_code(user_id: str, body: CodeCheck, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.verify_code(user_id, body.code, body.code_type))
 
 
 @router.post("/users/{user_id}/totp", status_code=201)
-async def start_totp(user_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.start_totp(user_id, "Notify"))
+async def start_totp(user_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.start_totp(user_id, "Notify"))
 
 
 @router.post("/users/{user_id}/totp/confirm")
-async def confirm_totp(user_id: str, body: TotpConfirm, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.confirm_totp(user_id, body.code))
+async def confirm_totp(user_id: str, body: TotpConfirm, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.confirm_totp(user_id, body.code))
 
 
 @router.get("/services/{service_id}/users")
-async def members(service_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.teams.members(service_id))
+async def members(service_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.teams.members(service_id))
 
 
 @router.put("/services/{service_id}/users/{user_id}")
-async def set_membership(
-    service_id: str, user_id: str, body: Membership, console: Stores, state: State
-) -> dict[str, Any]:
-    return await run(
-        state, service_id, console.teams.set_membership(service_id, user_id, list(body.permissions))
-    )
+async def set_membership(service_id: str, user_id: str, body: Membership, console: Stores) -> dict[str, Any]:
+    return await run(console.teams.set_membership(service_id, user_id, list(body.permissions)))
 
 
 @router.delete("/services/{service_id}/users/{user_id}")
-async def remove_membership(service_id: str, user_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, service_id, console.teams.remove_membership(service_id, user_id))
+async def remove_membership(service_id: str, user_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.teams.remove_membership(service_id, user_id))
 
 
 @router.post("/services/{service_id}/invites", status_code=201)
-async def invite(service_id: str, body: NewInvite, console: Stores, state: State) -> dict[str, Any]:
+async def invite(service_id: str, body: NewInvite, console: Stores) -> dict[str, Any]:
     return await run(
-        state,
-        None,
         console.teams.invite(service_id, body.email_address, list(body.permissions), body.invited_by),
     )
 
 
 @router.post("/services/{service_id}/invites/{invite_id}/cancel")
-async def cancel_invite(service_id: str, invite_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.teams.cancel_invitation(service_id, invite_id))
+async def cancel_invite(service_id: str, invite_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.teams.cancel_invitation(service_id, invite_id))
 
 
 @router.get("/invites/{token}")
-async def invitation(token: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.teams.invitation(token))
+async def invitation(token: str, console: Stores) -> dict[str, Any]:
+    return await run(console.teams.invitation(token))
 
 
 @router.post("/invites/{token}/accept")
-async def accept(token: str, body: Acceptance, console: Stores, state: State) -> dict[str, Any]:
+async def accept(token: str, body: Acceptance, console: Stores) -> dict[str, Any]:
     new_user = body.model_dump(exclude_none=True) or None
-    return await run(state, None, console.teams.accept_invitation(token, new_user))
+    return await run(console.teams.accept_invitation(token, new_user))
 
 
 # ---- forgotten password and reply-to verification ------------------------------------------------
 
 
 @router.post("/password-resets", status_code=201)
-async def request_reset(body: ResetRequest, console: Stores, state: State) -> dict[str, Any]:
+async def request_reset(body: ResetRequest, console: Stores) -> dict[str, Any]:
     """A reset link token, or ``null`` for an unknown address or one that asked too often (the
     console shows the same page either way)."""
-    return await run(state, None, console.accounts.request_reset(body.email_address))
+    return await run(console.accounts.request_reset(body.email_address))
 
 
 @router.post("/password-resets/check")
-async def check_reset(body: ResetToken, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.check_reset(body.token))
+async def check_reset(body: ResetToken, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.check_reset(body.token))
 
 
 @router.post("/password-resets/complete")
-async def complete_reset(body: NewPassword, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.accounts.complete_reset(body.token, body.password))
+async def complete_reset(body: NewPassword, console: Stores) -> dict[str, Any]:
+    return await run(console.accounts.complete_reset(body.token, body.password))
 
 
 @router.post("/services/{service_id}/reply-to-verifications", status_code=201)
-async def start_reply_to(service_id: str, body: NewReplyTo, console: Stores, state: State) -> dict[str, Any]:
-    return await run(
-        state, None, console.reply_tos.start_reply_to(service_id, body.email_address, body.created_by)
-    )
+async def start_reply_to(service_id: str, body: NewReplyTo, console: Stores) -> dict[str, Any]:
+    return await run(console.reply_tos.start_reply_to(service_id, body.email_address, body.created_by))
 
 
 @router.get("/services/{service_id}/reply-to-verifications")
-async def reply_to_verifications(service_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.reply_tos.reply_to_verifications(service_id))
+async def reply_to_verifications(service_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reply_tos.reply_to_verifications(service_id))
 
 
 @router.post("/services/{service_id}/reply-to-verifications/confirm")
-async def confirm_reply_to(
-    service_id: str, body: ResetToken, console: Stores, state: State
-) -> dict[str, Any]:
-    return await run(state, service_id, console.reply_tos.confirm_reply_to(service_id, body.token))
+async def confirm_reply_to(service_id: str, body: ResetToken, console: Stores) -> dict[str, Any]:
+    return await run(console.reply_tos.confirm_reply_to(service_id, body.token))
 
 
 # ---- sending through the public API -------------------------------------------------------------
@@ -352,8 +315,8 @@ async def _console_key(admin: AdminStore, box: SecretBox, service_id: str) -> st
 
 
 @router.post("/services/{service_id}/console-key")
-async def console_key(service_id: str, admin: Admin, console: Stores, state: State) -> dict[str, Any]:
-    result = await run(state, service_id, _console_key(admin, console.box, service_id))
+async def console_key(service_id: str, admin: Admin, console: Stores) -> dict[str, Any]:
+    result = await run(_console_key(admin, console.box, service_id))
     return {"data": {"key": result["data"], "name": CONSOLE_KEY_NAME}}
 
 
@@ -384,73 +347,66 @@ async def _platform(admin: AdminStore, box: SecretBox) -> dict[str, Any]:
 
 
 @router.post("/platform")
-async def platform(admin: Admin, console: Stores, state: State) -> dict[str, Any]:
+async def platform(admin: Admin, console: Stores) -> dict[str, Any]:
     """The platform's own service that sends sign-in codes and invitations (made on first use)."""
-    return await run(state, None, _platform(admin, console.box))
+    return await run(_platform(admin, console.box))
 
 
 # ---- what the console shows about a service -----------------------------------------------------
 
 
 @router.get("/services/{service_id}/templates")
-async def templates(service_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.reads.templates(service_id))
+async def templates(service_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reads.templates(service_id))
 
 
 @router.get("/services/{service_id}/templates/{template_id}")
-async def template(service_id: str, template_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.reads.template(service_id, template_id))
+async def template(service_id: str, template_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reads.template(service_id, template_id))
 
 
 @router.get("/services/{service_id}/dashboard")
 async def dashboard(
-    service_id: str, console: Stores, state: State, days: Annotated[int, Query(ge=1, le=31)] = 7
+    service_id: str, console: Stores, days: Annotated[int, Query(ge=1, le=31)] = 7
 ) -> dict[str, Any]:
-    return await run(state, None, console.reads.dashboard(service_id, days))
+    return await run(console.reads.dashboard(service_id, days))
 
 
 @router.post("/services/{service_id}/notifications/search")
-async def search_notifications(
-    service_id: str, body: NotificationSearch, console: Stores, state: State
-) -> dict[str, Any]:
+async def search_notifications(service_id: str, body: NotificationSearch, console: Stores) -> dict[str, Any]:
     """A search by recipient arrives in the body, so it never lands in a URL or an access log."""
-    return await run(state, None, console.reads.notifications(service_id, **body.model_dump()))
+    return await run(console.reads.notifications(service_id, **body.model_dump()))
 
 
 @router.get("/services/{service_id}/notifications/{notification_id}")
-async def notification(
-    service_id: str, notification_id: str, console: Stores, state: State
-) -> dict[str, Any]:
-    return await run(state, None, console.reads.notification(service_id, notification_id))
+async def notification(service_id: str, notification_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reads.notification(service_id, notification_id))
 
 
 @router.get("/services/{service_id}/inbound-sms")
-async def inbound(
-    service_id: str, console: Stores, state: State, page: Annotated[int, Query(ge=1)] = 1
-) -> dict[str, Any]:
-    return await run(state, None, console.reads.inbound(service_id, page))
+async def inbound(service_id: str, console: Stores, page: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+    return await run(console.reads.inbound(service_id, page))
 
 
 @router.get("/services/{service_id}/jobs")
-async def jobs(service_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.reads.jobs(service_id))
+async def jobs(service_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reads.jobs(service_id))
 
 
 @router.get("/services/{service_id}/jobs/{job_id}")
-async def job(service_id: str, job_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.reads.job(service_id, job_id))
+async def job(service_id: str, job_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.reads.job(service_id, job_id))
 
 
 @router.get("/services/{service_id}/usage")
 async def usage(
     service_id: str,
     console: Stores,
-    state: State,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     financial_year = year if year is not None else (now.year if now.month >= 4 else now.year - 1)
-    return await run(state, None, console.reads.usage(service_id, financial_year))
+    return await run(console.reads.usage(service_id, financial_year))
 
 
 @router.post("/services/{service_id}/uploads", status_code=201)
@@ -458,7 +414,6 @@ async def upload(
     service_id: str,
     request: Request,
     console: Stores,
-    state: State,
     template_id: Annotated[str, Query()],
     file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
     created_by: Annotated[str | None, Query(max_length=255)] = None,
@@ -470,24 +425,23 @@ async def upload(
         data.extend(chunk)
         if len(data) > limit:
             raise ApiError(413, "AdminError", "Your file is too big")
-    return await run(
-        state, None, console.uploads.check(service_id, template_id, file_name, bytes(data), created_by)
-    )
+    return await run(console.uploads.check(service_id, template_id, file_name, bytes(data), created_by))
 
 
 @router.get("/services/{service_id}/uploads/{upload_id}")
-async def get_upload(service_id: str, upload_id: str, console: Stores, state: State) -> dict[str, Any]:
-    return await run(state, None, console.uploads.upload(service_id, upload_id))
+async def get_upload(service_id: str, upload_id: str, console: Stores) -> dict[str, Any]:
+    return await run(console.uploads.upload(service_id, upload_id))
 
 
 @router.post("/services/{service_id}/uploads/{upload_id}/start", status_code=201)
 async def start_upload(
     service_id: str, upload_id: str, body: StartUpload, console: Stores, state: State
 ) -> dict[str, Any]:
-    when = parse_scheduled_for(body.scheduled_for)
+    try:
+        when = parse_when(body.scheduled_for)
+    except ValueError as exc:
+        raise ApiError(400, "BadRequestError", str(exc)) from None
     return await run(
-        state,
-        None,
         console.uploads.start(
             service_id, upload_id, producer=state.producer, scheduled_for=when, created_by=body.created_by
         ),
@@ -507,4 +461,4 @@ async def cancel_scheduled_job(service_id: str, job_id: str, console: Stores, st
             raise AdminError(str(exc)) from None
         return await console.reads.job(service_id, job_id)
 
-    return await run(state, None, cancel())
+    return await run(cancel())

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from notify_api_gateway.admin import console_reports
+from notify_admin_api import console_reports
 from notify_common.db.tables import api_keys, notifications
 from notify_common.db.tables_api import inbound_sms
 from notify_common.db.tables_console import console_uploads
@@ -55,7 +55,7 @@ def rows(sandbox: Sandbox, n: int, start: datetime, **columns: Any) -> list[dict
 
 
 def report(sandbox: Sandbox, **params: str) -> list[list[str]]:
-    url = f"{sandbox.url}/admin/console/services/{sandbox.service_id}/notifications.csv"
+    url = f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}/notifications.csv"
     with httpx.stream("GET", url, params=params, headers=HEADERS, timeout=60) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/csv")
@@ -158,7 +158,7 @@ def test_the_report_streams_every_row_the_filters_select(db: Any, sandbox: Sandb
 
 
 def test_a_report_for_an_unknown_service_or_a_bad_filter_is_refused(sandbox: Sandbox) -> None:
-    base = f"{sandbox.url}/admin/console/services"
+    base = f"{sandbox.admin_url}/admin/console/services"
     assert httpx.get(f"{base}/{uuid.uuid4()}/notifications.csv", headers=HEADERS).status_code == 404
     assert httpx.get(f"{base}/not-a-uuid/notifications.csv", headers=HEADERS).status_code == 400
     bad = httpx.get(f"{base}/{sandbox.service_id}/notifications.csv", params={"status": "x"}, headers=HEADERS)
@@ -207,7 +207,8 @@ def test_a_conversation_has_the_texts_from_a_number_and_the_messages_sent_to_it(
             + rows(sandbox, 1, start, recipient="447700900666", body="not this one"),
         )
     answer = httpx.get(
-        f"{sandbox.url}/admin/console/services/{sandbox.service_id}/conversations/{later_in}", headers=HEADERS
+        f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}/conversations/{later_in}",
+        headers=HEADERS,
     )
     assert answer.status_code == 200, answer.text
     found = answer.json()["data"]
@@ -219,7 +220,7 @@ def test_a_conversation_has_the_texts_from_a_number_and_the_messages_sent_to_it(
     ]
     assert found["messages"][1]["status"] == "delivered"
     missing = httpx.get(
-        f"{sandbox.url}/admin/console/services/{sandbox.service_id}/conversations/{uuid.uuid4()}",
+        f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}/conversations/{uuid.uuid4()}",
         headers=HEADERS,
     )
     assert missing.status_code == 404

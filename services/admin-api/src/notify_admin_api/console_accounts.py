@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api.store import AdminError
 from notify_common.db.tables import services
 from notify_common.db.tables_console import (
     console_password_resets,

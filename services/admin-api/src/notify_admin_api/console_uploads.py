@@ -17,7 +17,7 @@ from sqlalchemy import and_, cast, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api.store import AdminError
 from notify_common.db.tables_console import console_uploads
 from notify_common.jobs import CsvFormatError, CsvLimits, RecipientsCsv, validate_csv
 from notify_common.jobs.config import load_current_template, load_service

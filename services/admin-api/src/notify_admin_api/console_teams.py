@@ -12,14 +12,14 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin.console_accounts import (
+from notify_admin_api.console_accounts import (
     INVITE_LIFETIME,
     AccountStore,
     check_permissions,
     iso,
     token_digest,
 )
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api.store import AdminError
 from notify_common.db.tables import services, team_members
 from notify_common.db.tables_console import (
     console_invites,

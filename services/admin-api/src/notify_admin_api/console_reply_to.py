@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin.console_accounts import REPLY_TO_LIFETIME, REPLY_TO_REFUSED, iso, token_digest
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api.console_accounts import REPLY_TO_LIFETIME, REPLY_TO_REFUSED, iso, token_digest
+from notify_admin_api.store import AdminError
 from notify_common.db.tables import services
 from notify_common.db.tables_api import service_email_reply_to
 from notify_common.db.tables_console import (

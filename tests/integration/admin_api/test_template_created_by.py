@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from notify_api_gateway.settings import ApiSettings
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 
 def test_a_template_made_with_the_admin_token_alone_is_created_by_the_admin_email(
@@ -42,7 +42,7 @@ def test_each_version_records_who_made_it(
 
 def test_created_by_must_be_an_email_address(sandbox: Sandbox, api_url: str) -> None:
     refused = httpx.post(
-        f"{api_url}/admin/services/{sandbox.service_id}/templates",
+        f"{admin_url_of(api_url)}/admin/services/{sandbox.service_id}/templates",
         json={"name": "t", "template_type": "sms", "content": "Hi", "created_by": "notify-admin"},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,

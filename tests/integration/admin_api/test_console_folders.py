@@ -14,7 +14,7 @@ from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, make_sand
 def call(sandbox: Sandbox, method: str, path: str, body: Any = None) -> httpx.Response:
     return httpx.request(
         method,
-        f"{sandbox.url}/admin/console/services/{sandbox.service_id}{path}",
+        f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}{path}",
         json=body,
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         timeout=30,
@@ -137,6 +137,6 @@ def test_one_service_never_reaches_another_services_folders_or_templates(
 
 def test_the_folder_routes_need_the_admin_token(sandbox: Sandbox) -> None:
     refused = httpx.get(
-        f"{sandbox.url}/admin/console/services/{sandbox.service_id}/template-folders", timeout=30
+        f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}/template-folders", timeout=30
     )
     assert refused.status_code == 401

@@ -1,34 +1,33 @@
 """The admin API under ``/admin``: configuration data, with its own authentication.
 
 Every request carries ``Authorization: Bearer <token>``: the platform token or a scoped one
-(``admin/access.py``); service API keys are never accepted here. With no token configured, every
+(``access.py``); service API keys are never accepted here. With no token configured, every
 request is refused; failed authentications are throttled per client address.
 Request bodies are pydantic models; answers are ``{"data": ...}``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
-from notify_api_gateway.admin.access import AdminToken, FailureThrottle, match_token
-from notify_api_gateway.admin.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
-from notify_api_gateway.admin_store import AdminError, AdminStore, new_signing_secret
-from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.legacy.store import LegacyStore
+from notify_admin_api.access import match_token
+from notify_admin_api.errors import ApiError
+from notify_admin_api.state import State
+from notify_admin_api.store import AdminError, AdminStore, new_signing_secret
+from notify_admin_api.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
 
 KeyType = Literal["normal", "team", "test"]
 TemplateType = Literal["sms", "email", "letter"]
 Postage = Literal["first", "second", "economy"]
 
 
-def admin_store(request: Request, state: State) -> AdminStore:
-    access: AdminAccess = request.app.state.admin_access
+async def admin_store(request: Request, state: State) -> AdminStore:
+    """The store, for a caller whose token is right and whose scope covers this request."""
+    access = state.access
     client = request.client.host if request.client else "unknown"
     wait = access.throttle.retry_after(client)
     if wait is not None:
@@ -46,24 +45,14 @@ def admin_store(request: Request, state: State) -> AdminStore:
     request.state.admin_token = token  # for the audit line
     if not token.permits(request.method, request.url.path):
         raise ApiError(403, "AuthError", f"Forbidden: this admin token's scope is {token.scope}")
-    store = request.app.state.admin_store
-    assert isinstance(store, AdminStore)
-    return store
-
-
-@dataclass(frozen=True)
-class AdminAccess:
-    """The admin API's tokens and its throttle of failed authentications (one per process)."""
-
-    tokens: tuple[AdminToken, ...]
-    throttle: FailureThrottle
+    return state.store
 
 
 Admin = Annotated[AdminStore, Depends(admin_store)]
 router = APIRouter(prefix="/admin", tags=["Admin"])
 
 
-async def run(state: AppState, service_id: str | None, call: Any) -> dict[str, Any]:
+async def run(call: Any) -> dict[str, Any]:
     try:
         result = await call
     except AdminError as exc:
@@ -71,8 +60,6 @@ async def run(state: AppState, service_id: str | None, call: Any) -> dict[str, A
     except (DataError, IntegrityError):
         # e.g. an id that is not a UUID, or a row another one depends on
         raise ApiError(400, "AdminError", "Invalid identifier or value") from None
-    if service_id is not None:
-        state.repository.forget(service_id)
     return {"data": result}
 
 
@@ -168,11 +155,9 @@ class InboundNumber(BaseModel):
 
 
 @router.post("/services", status_code=201)
-async def create_service(body: NewService, admin: Admin, state: State) -> dict[str, Any]:
+async def create_service(body: NewService, admin: Admin) -> dict[str, Any]:
     extra = body.model_dump(exclude={"name", "email_from", "live", "permissions"}, exclude_none=True)
     created = await run(
-        state,
-        None,
         admin.create_service(
             body.name,
             live=body.live,
@@ -181,111 +166,101 @@ async def create_service(body: NewService, admin: Admin, state: State) -> dict[s
             **extra,
         ),
     )
-    return await run(state, None, admin.service(created["data"]))
+    return await run(admin.service(created["data"]))
 
 
 @router.get("/services")
-async def list_services(admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.services())
+async def list_services(admin: Admin) -> dict[str, Any]:
+    return await run(admin.services())
 
 
 @router.get("/services/{service_id}")
-async def get_service(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.service(service_id))
+async def get_service(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.service(service_id))
 
 
 @router.patch("/services/{service_id}")
-async def update_service(service_id: str, body: ServiceChanges, admin: Admin, state: State) -> dict[str, Any]:
+async def update_service(service_id: str, body: ServiceChanges, admin: Admin) -> dict[str, Any]:
     changes = body.model_dump(exclude_none=True)
     if "contact_link" in body.model_fields_set:  # an explicit null clears it
         changes["contact_link"] = body.contact_link
-    return await run(state, service_id, admin.update_service(service_id, changes))
+    return await run(admin.update_service(service_id, changes))
 
 
 @router.put("/services/{service_id}/data-retention/{notification_type}")
 async def set_retention(
-    service_id: str, notification_type: str, body: Retention, admin: Admin, state: State
+    service_id: str, notification_type: str, body: Retention, admin: Admin
 ) -> dict[str, Any]:
-    return await run(
-        state, service_id, admin.set_retention(service_id, notification_type, body.days_of_retention)
-    )
+    return await run(admin.set_retention(service_id, notification_type, body.days_of_retention))
 
 
 @router.post("/services/{service_id}/api-keys", status_code=201)
-async def create_key(service_id: str, body: NewKey, admin: Admin, state: State) -> dict[str, Any]:
+async def create_key(service_id: str, body: NewKey, admin: Admin) -> dict[str, Any]:
     """The combined key is in the answer once and never again."""
-    result = await run(state, service_id, admin.create_api_key(service_id, body.name, body.key_type))
+    result = await run(admin.create_api_key(service_id, body.name, body.key_type))
     key = result["data"]
     return {"data": {"id": key.id, "key_type": key.key_type, "key": key.combined}}
 
 
 @router.get("/services/{service_id}/api-keys")
-async def list_keys(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.api_keys(service_id))
+async def list_keys(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.api_keys(service_id))
 
 
 @router.post("/services/{service_id}/api-keys/{key_id}/revoke")
-async def revoke_key(service_id: str, key_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, service_id, admin.revoke_api_key(service_id, key_id))
+async def revoke_key(service_id: str, key_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.revoke_api_key(service_id, key_id))
 
 
 @router.post("/services/{service_id}/templates", status_code=201)
-async def create_template(service_id: str, body: NewTemplate, admin: Admin, state: State) -> dict[str, Any]:
-    result = await run(state, service_id, admin.create_template(service_id, **body.model_dump()))
+async def create_template(service_id: str, body: NewTemplate, admin: Admin) -> dict[str, Any]:
+    result = await run(admin.create_template(service_id, **body.model_dump()))
     return {"data": {"id": result["data"], "version": 1}}
 
 
 @router.patch("/services/{service_id}/templates/{template_id}")
 async def update_template(
-    service_id: str, template_id: str, body: TemplateChanges, admin: Admin, state: State
+    service_id: str, template_id: str, body: TemplateChanges, admin: Admin
 ) -> dict[str, Any]:
-    result = await run(
-        state, service_id, admin.update_template(service_id, template_id, body.model_dump(exclude_none=True))
-    )
+    result = await run(admin.update_template(service_id, template_id, body.model_dump(exclude_none=True)))
     return {"data": {"id": template_id, "version": result["data"]}}
 
 
 @router.post("/services/{service_id}/templates/{template_id}/archive")
-async def archive_template(service_id: str, template_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, service_id, admin.archive_template(service_id, template_id))
+async def archive_template(service_id: str, template_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.archive_template(service_id, template_id))
 
 
 @router.get("/services/{service_id}/templates/{template_id}/versions")
-async def template_versions(service_id: str, template_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.template_versions(service_id, template_id))
+async def template_versions(service_id: str, template_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.template_versions(service_id, template_id))
 
 
 @router.post("/services/{service_id}/team-members", status_code=201)
-async def add_team_member(service_id: str, body: TeamMember, admin: Admin, state: State) -> dict[str, Any]:
+async def add_team_member(service_id: str, body: TeamMember, admin: Admin) -> dict[str, Any]:
     return await run(
-        state,
-        service_id,
         admin.add_team_member(service_id, body.email_address, body.mobile_number, body.name),
     )
 
 
 @router.get("/services/{service_id}/team-members")
-async def team(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.team(service_id))
+async def team(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.team(service_id))
 
 
 @router.delete("/services/{service_id}/team-members/{email_address}")
-async def remove_team_member(
-    service_id: str, email_address: str, admin: Admin, state: State
-) -> dict[str, Any]:
-    return await run(state, service_id, admin.remove_team_member(service_id, email_address))
+async def remove_team_member(service_id: str, email_address: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.remove_team_member(service_id, email_address))
 
 
 @router.put("/services/{service_id}/guest-list")
-async def set_guest_list(service_id: str, body: GuestList, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(
-        state, service_id, admin.set_guest_list(service_id, body.email_addresses, body.phone_numbers)
-    )
+async def set_guest_list(service_id: str, body: GuestList, admin: Admin) -> dict[str, Any]:
+    return await run(admin.set_guest_list(service_id, body.email_addresses, body.phone_numbers))
 
 
 @router.get("/services/{service_id}/guest-list")
-async def guest_list(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.guest_list(service_id))
+async def guest_list(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.guest_list(service_id))
 
 
 IdentityKind = Literal["sms-senders", "email-reply-to", "letter-contacts"]
@@ -297,9 +272,7 @@ _KINDS = {
 
 
 @router.post("/services/{service_id}/senders/{kind}", status_code=201)
-async def add_identity(
-    service_id: str, kind: IdentityKind, body: Identity, admin: Admin, state: State
-) -> dict[str, Any]:
+async def add_identity(service_id: str, kind: IdentityKind, body: Identity, admin: Admin) -> dict[str, Any]:
     """An SMS sender id, an email reply-to address or a letter contact block."""
     if kind != "letter-contacts":
         try:
@@ -307,32 +280,26 @@ async def add_identity(
         except ValueError as exc:
             raise ApiError(400, "AdminError", f"value {exc}") from None
     result = await run(
-        state,
-        service_id,
         admin.add_identity(service_id, _KINDS[kind], body.value, is_default=body.is_default),
     )
     return {"data": {"id": result["data"]}}
 
 
 @router.get("/services/{service_id}/senders/{kind}")
-async def identities(service_id: str, kind: IdentityKind, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.identities(service_id, _KINDS[kind]))
+async def identities(service_id: str, kind: IdentityKind, admin: Admin) -> dict[str, Any]:
+    return await run(admin.identities(service_id, _KINDS[kind]))
 
 
 @router.put("/services/{service_id}/callbacks/{callback_type}")
-async def set_callback(
-    service_id: str, callback_type: str, body: Callback, admin: Admin, state: State
-) -> dict[str, Any]:
+async def set_callback(service_id: str, callback_type: str, body: Callback, admin: Admin) -> dict[str, Any]:
     return await run(
-        state,
-        service_id,
         admin.set_callback(service_id, callback_type, body.url, body.bearer_token, body.signing_secret),
     )
 
 
 @router.put("/services/{service_id}/callbacks/{callback_type}/signing-secret")
 async def set_callback_signing_secret(
-    service_id: str, callback_type: str, body: SigningSecret, admin: Admin, state: State
+    service_id: str, callback_type: str, body: SigningSecret, admin: Admin
 ) -> dict[str, Any]:
     """Set or rotate the secret callbacks are signed with; the answer shows it, this once only."""
     secret = body.signing_secret if body.signing_secret is not None else new_signing_secret()
@@ -341,50 +308,44 @@ async def set_callback_signing_secret(
         await admin.set_callback_signing_secret(service_id, callback_type, secret)
         return {"signing_secret": secret}
 
-    return await run(state, service_id, change())
+    return await run(change())
 
 
 @router.delete("/services/{service_id}/callbacks/{callback_type}/signing-secret")
-async def remove_callback_signing_secret(
-    service_id: str, callback_type: str, admin: Admin, state: State
-) -> dict[str, Any]:
-    return await run(state, service_id, admin.set_callback_signing_secret(service_id, callback_type, None))
+async def remove_callback_signing_secret(service_id: str, callback_type: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.set_callback_signing_secret(service_id, callback_type, None))
 
 
 @router.delete("/services/{service_id}/callbacks/{callback_type}")
-async def remove_callback(service_id: str, callback_type: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, service_id, admin.remove_callback(service_id, callback_type))
+async def remove_callback(service_id: str, callback_type: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.remove_callback(service_id, callback_type))
 
 
 @router.get("/services/{service_id}/callbacks/{callback_type}")
-async def get_callback(service_id: str, callback_type: str, admin: Admin, state: State) -> dict[str, Any]:
+async def get_callback(service_id: str, callback_type: str, admin: Admin) -> dict[str, Any]:
     """One callback's URL and ``bearer_token_set``; the bearer token itself is never shown back."""
-    return await run(state, None, admin.callback(service_id, callback_type))
+    return await run(admin.callback(service_id, callback_type))
 
 
 @router.get("/services/{service_id}/callbacks")
-async def callbacks(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.callbacks(service_id))
+async def callbacks(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.callbacks(service_id))
 
 
 @router.post("/inbound-numbers", status_code=201)
-async def add_inbound_number(body: InboundNumber, admin: Admin, state: State) -> dict[str, Any]:
-    result = await run(
-        state, body.service_id, admin.add_inbound_number(body.number, body.provider, body.service_id)
-    )
+async def add_inbound_number(body: InboundNumber, admin: Admin) -> dict[str, Any]:
+    result = await run(admin.add_inbound_number(body.number, body.provider, body.service_id))
     return {"data": {"id": result["data"]}}
 
 
 @router.get("/inbound-numbers")
-async def list_inbound_numbers(admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, admin.inbound_numbers())
+async def list_inbound_numbers(admin: Admin) -> dict[str, Any]:
+    return await run(admin.inbound_numbers())
 
 
 @router.post("/services/{service_id}/inbound-number/{number_id}")
-async def assign_inbound_number(
-    service_id: str, number_id: str, admin: Admin, state: State
-) -> dict[str, Any]:
-    return await run(state, service_id, admin.assign_inbound_number(service_id, number_id))
+async def assign_inbound_number(service_id: str, number_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(admin.assign_inbound_number(service_id, number_id))
 
 
 # ---- the earlier API generations (docs/legacy-alpha.md, docs/legacy-beta.md) -----------------
@@ -400,46 +361,36 @@ class NewAlphaToken(BaseModel):
     key_type: KeyType = "normal"
 
 
-def _legacy(request: Request, admin: AdminStore) -> LegacyStore:
-    """The adapters' own store if this process made one (so its cache is dropped), else a new one."""
-    legacy = getattr(request.app.state, "legacy", None)
-    return legacy if isinstance(legacy, LegacyStore) else LegacyStore(admin.engine)
-
-
 @router.get("/services/{service_id}/legacy-apis")
-async def legacy_switches(service_id: str, request: Request, admin: Admin, state: State) -> dict[str, Any]:
+async def legacy_switches(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
     """Whether the alpha and beta APIs answer for this service (both off unless turned on)."""
-    return await run(state, None, _legacy(request, admin).described_switches(service_id))
+    return await run(state.legacy.described_switches(service_id))
 
 
 @router.put("/services/{service_id}/legacy-apis")
 async def set_legacy_switches(
-    service_id: str, body: LegacySwitches, request: Request, admin: Admin, state: State
+    service_id: str, body: LegacySwitches, admin: Admin, state: State
 ) -> dict[str, Any]:
     """Turn the alpha and/or beta API on or off for this service."""
-    return await run(
-        state, None, _legacy(request, admin).set_switches(service_id, alpha=body.alpha, beta=body.beta)
-    )
+    return await run(state.legacy.set_switches(service_id, alpha=body.alpha, beta=body.beta))
 
 
 @router.post("/services/{service_id}/alpha-tokens", status_code=201)
 async def create_alpha_token(
-    service_id: str, body: NewAlphaToken, request: Request, admin: Admin, state: State
+    service_id: str, body: NewAlphaToken, admin: Admin, state: State
 ) -> dict[str, Any]:
     """A plain bearer token for the alpha API, in the answer once and never again (only its
     SHA-256 digest is kept)."""
-    result = await run(state, None, _legacy(request, admin).issue_token(service_id, body.name, body.key_type))
+    result = await run(state.legacy.issue_token(service_id, body.name, body.key_type))
     issued = result["data"]
     return {"data": {"id": issued.id, "key_type": body.key_type, "token": issued.token}}
 
 
 @router.get("/services/{service_id}/alpha-tokens")
-async def alpha_tokens(service_id: str, request: Request, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _legacy(request, admin).tokens(service_id))
+async def alpha_tokens(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state.legacy.tokens(service_id))
 
 
 @router.post("/services/{service_id}/alpha-tokens/{token_id}/revoke")
-async def revoke_alpha_token(
-    service_id: str, token_id: str, request: Request, admin: Admin, state: State
-) -> dict[str, Any]:
-    return await run(state, None, _legacy(request, admin).revoke_token(service_id, token_id))
+async def revoke_alpha_token(service_id: str, token_id: str, admin: Admin, state: State) -> dict[str, Any]:
+    return await run(state.legacy.revoke_token(service_id, token_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify_api_gateway.admin_cli import main
+from notify_admin_api.cli import main
 from tests.integration.api.harness import Sandbox
 from tests.support import env
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_api_gateway.admin_store import AdminError
+from notify_admin_api.store import AdminError
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number, validate_email_address
 
 DELIVERED = ("delivered", "sent")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway import admin_cli
+from notify_admin_api import cli as admin_cli
 
 COMMANDS = [
     ["revoke-api-key", "--service-id", "s-1", "--key-id", "k-1"],

@@ -17,10 +17,9 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_api_gateway.admin.routes import Admin, run
-from notify_api_gateway.admin.text_fields import SingleLine
-from notify_api_gateway.admin_store import AdminError
-from notify_api_gateway.dependencies import State
+from notify_admin_api.routes import Admin, run
+from notify_admin_api.store import AdminError
+from notify_admin_api.text_fields import SingleLine
 from notify_common.db.tables import templates
 from notify_common.db.tables_folders import template_folder_templates, template_folders
 
@@ -203,28 +202,26 @@ def _store(admin: Any) -> FolderStore:
 
 
 @router.get("/services/{service_id}/template-folders")
-async def folders(service_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _store(admin).listing(service_id))
+async def folders(service_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(_store(admin).listing(service_id))
 
 
 @router.post("/services/{service_id}/template-folders", status_code=201)
-async def create_folder(service_id: str, body: NewFolder, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _store(admin).create(service_id, body.name, body.parent_id))
+async def create_folder(service_id: str, body: NewFolder, admin: Admin) -> dict[str, Any]:
+    return await run(_store(admin).create(service_id, body.name, body.parent_id))
 
 
 @router.patch("/services/{service_id}/template-folders/{folder_id}")
-async def rename_folder(
-    service_id: str, folder_id: str, body: FolderName, admin: Admin, state: State
-) -> dict[str, Any]:
-    return await run(state, None, _store(admin).rename(service_id, folder_id, body.name))
+async def rename_folder(service_id: str, folder_id: str, body: FolderName, admin: Admin) -> dict[str, Any]:
+    return await run(_store(admin).rename(service_id, folder_id, body.name))
 
 
 @router.delete("/services/{service_id}/template-folders/{folder_id}")
-async def delete_folder(service_id: str, folder_id: str, admin: Admin, state: State) -> dict[str, Any]:
-    return await run(state, None, _store(admin).delete(service_id, folder_id))
+async def delete_folder(service_id: str, folder_id: str, admin: Admin) -> dict[str, Any]:
+    return await run(_store(admin).delete(service_id, folder_id))
 
 
 @router.post("/services/{service_id}/template-folders/contents")
-async def move_contents(service_id: str, body: Move, admin: Admin, state: State) -> dict[str, Any]:
+async def move_contents(service_id: str, body: Move, admin: Admin) -> dict[str, Any]:
     """Move templates and folders into ``target_folder_id`` (``null``: to the top)."""
-    return await run(state, None, _store(admin).move(service_id, body))
+    return await run(_store(admin).move(service_id, body))

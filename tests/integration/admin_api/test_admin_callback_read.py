@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 
 def get(url: str, path: str) -> httpx.Response:
-    return httpx.get(f"{url}/admin{path}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    return httpx.get(
+        f"{admin_url_of(url)}/admin{path}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+    )
 
 
 def test_one_callback_reads_back_without_its_bearer_token(sandbox: Sandbox, api_url: str) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from notify_api_gateway.admin_cli import main
+from notify_admin_api.cli import main
 from notify_common.db.tables_api import service_callback_api
 from notify_common.secrets import SecretBox
 from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, api_settings
@@ -85,7 +85,7 @@ def test_a_bad_signing_secret_is_refused_in_notifys_error_shape(
 ) -> None:
     path = with_callback(sandbox)
     refused = httpx.put(
-        f"{sandbox.url}/admin{path}/signing-secret",
+        f"{sandbox.admin_url}/admin{path}/signing-secret",
         json={"signing_secret": secret},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
     )
@@ -95,7 +95,7 @@ def test_a_bad_signing_secret_is_refused_in_notifys_error_shape(
 
 def test_a_signing_secret_needs_a_callback_first(sandbox: Sandbox) -> None:
     refused = httpx.put(
-        f"{sandbox.url}/admin/services/{sandbox.service_id}/callbacks/inbound_sms/signing-secret",
+        f"{sandbox.admin_url}/admin/services/{sandbox.service_id}/callbacks/inbound_sms/signing-secret",
         json={},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
     )

@@ -18,9 +18,9 @@ from typing import Any
 
 from rich.console import Console
 
-from notify_api_gateway.admin_store import AdminError, AdminStore, CreatedKey, new_signing_secret
-from notify_api_gateway.legacy.store import IssuedToken, LegacyStore
-from notify_api_gateway.settings import ApiSettings
+from notify_admin_api.legacy_config import IssuedToken, LegacyConfig
+from notify_admin_api.settings import AdminApiSettings
+from notify_admin_api.store import AdminError, AdminStore, CreatedKey, new_signing_secret
 from notify_common.confirm import confirm
 from notify_common.db import create_engine
 from notify_common.jobs.direct import DirectJobs
@@ -44,7 +44,7 @@ DEMO_TEMPLATES = {
 }
 
 
-def store(settings: ApiSettings) -> AdminStore:
+def store(settings: AdminApiSettings) -> AdminStore:
     return AdminStore(
         create_engine(settings, pool_size=1),
         SecretBox(settings.secret_key.get_secret_value()),
@@ -53,7 +53,7 @@ def store(settings: ApiSettings) -> AdminStore:
     )
 
 
-async def demo(settings: ApiSettings) -> dict[str, str]:
+async def demo(settings: AdminApiSettings) -> dict[str, str]:
     admin = store(settings)
     try:
         service_id = await admin.service_id_by_name(DEMO_SERVICE)
@@ -89,7 +89,7 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-async def run_admin(settings: ApiSettings, call: Callable[[AdminStore], Awaitable[Any]]) -> Any:
+async def run_admin(settings: AdminApiSettings, call: Callable[[AdminStore], Awaitable[Any]]) -> Any:
     admin = store(settings)
     try:
         return await call(admin)
@@ -219,7 +219,7 @@ def _send_csv_parser(sub: Any) -> None:
     p.add_argument("--poll-interval", type=float, default=1.0)
 
 
-def send_csv(settings: ApiSettings, args: argparse.Namespace, console: Console | None = None) -> int:
+def send_csv(settings: AdminApiSettings, args: argparse.Namespace, console: Console | None = None) -> int:
     """Exit status: 0 sent (or accepted when not watching), 1 refused or failed, 3 still going."""
     options = SendOptions(
         file=args.file,
@@ -320,10 +320,10 @@ def _legacy_command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitabl
     c = args.command
     if c == "set-legacy-api":
         alpha, beta = ({"on": True, "off": False}.get(v) for v in (args.alpha, args.beta))
-        return lambda a: LegacyStore(a.engine).set_switches(args.service_id, alpha=alpha, beta=beta)
+        return lambda a: LegacyConfig(a.engine).set_switches(args.service_id, alpha=alpha, beta=beta)
     if c == "create-alpha-token":
-        return lambda a: _token(LegacyStore(a.engine).issue_token(args.service_id, args.name, args.type))
-    return lambda a: LegacyStore(a.engine).revoke_token(args.service_id, args.token_id)
+        return lambda a: _token(LegacyConfig(a.engine).issue_token(args.service_id, args.name, args.type))
+    return lambda a: LegacyConfig(a.engine).revoke_token(args.service_id, args.token_id)
 
 
 async def _token(issued: Awaitable[IssuedToken]) -> str:
@@ -344,7 +344,7 @@ _DESTRUCTIVE = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = ApiSettings()
+    settings = AdminApiSettings()
     if args.command == "demo":
         env = asyncio.run(demo(settings))
         write_env_file(args.env_file, env)

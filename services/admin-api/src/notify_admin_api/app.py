@@ -1,0 +1,88 @@
+"""The admin-api application: the composition root of the management plane. Builds the FastAPI app
+with every admin route, creates its state (PostgreSQL engine, Kafka producer, S3 job files, tokens)
+once at start-up and owns its lifetime. ``/metrics`` is served around the app by ``serve_http``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from notify_admin_api import console_folders, console_integration, console_reports, console_routes, routes
+from notify_admin_api.access import AdminAudit
+from notify_admin_api.config_notices import ConfigNotices
+from notify_admin_api.errors import register_error_handlers
+from notify_admin_api.limits import Limits, RequestLimits
+from notify_admin_api.settings import AdminApiSettings
+from notify_admin_api.state import AdminState, build_state
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The management plane of the platform: services, API keys, templates, team members, callbacks,
+inbound numbers and everything the admin console shows and does, under `/admin`. Every request
+carries `Authorization: Bearer <admin token>`; service API keys are not accepted here.
+"""
+
+
+def create_app(settings: AdminApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.check_production_ready()
+        log.info("starting", extra={"settings": settings.redacted()})
+        state = build_state(settings)
+        await state.producer.start()
+        app.state.admin = state
+        try:
+            yield
+        finally:
+            await state.producer.stop()
+            await state.redis.aclose()  # type: ignore[attr-defined]
+            await state.store.engine.dispose()
+            log.info("stopped cleanly")
+
+    app = FastAPI(
+        title="Notify admin API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    register_error_handlers(app)
+    app.add_middleware(ConfigNotices)
+    app.add_middleware(AdminAudit)
+    for router in (
+        routes.router,
+        console_routes.router,
+        console_folders.router,
+        console_reports.router,
+        console_integration.router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        state: AdminState = app.state.admin
+        try:
+            async with state.store.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return app
+
+
+def create_asgi_app(settings: AdminApiSettings) -> RequestLimits:
+    """What the server runs: the app behind ``RequestLimits`` (no request reaches it beyond its bounds)."""
+    return RequestLimits(create_app(settings), Limits.from_settings(settings))

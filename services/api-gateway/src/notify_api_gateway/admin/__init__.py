@@ -1,1 +1,0 @@
-"""The admin API: configuration data, behind its own bearer token."""
