@@ -25,6 +25,7 @@ SERVICES = (
     "letter-sender",
     "callbacks",
     "job-splitter",
+    "document-download",
     "api-gateway",
 )
 
@@ -62,6 +63,10 @@ class Platform:
     @property
     def api_url(self) -> str:
         return self.services["api-gateway"].url
+
+    @property
+    def document_download_url(self) -> str:
+        return self.services["document-download"].url
 
     @property
     def simulator_url(self) -> str:
@@ -104,6 +109,7 @@ def running_platform(
         "NOTIFY_API_BASE_URL": f"http://127.0.0.1:{ports['api-gateway']}",
         "NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{ports['receipts']}",
         "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{ports['provider-simulator']}",
+        "NOTIFY_DOCUMENT_DOWNLOAD_URL": f"http://127.0.0.1:{ports['document-download']}",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
         **overrides,

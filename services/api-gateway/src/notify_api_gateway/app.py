@@ -24,10 +24,10 @@ from notify_api_gateway.admin.routes import AdminAccess
 from notify_api_gateway.admin.routes import router as admin_router
 from notify_api_gateway.admin_store import AdminStore
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
+from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.limits import Limits, RequestLimits
 from notify_api_gateway.notification_reads import NotificationReads
@@ -35,7 +35,6 @@ from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
 from notify_api_gateway.routes import (
     bulk,
-    documents,
     inbound,
     jobs,
     legacy_alpha,
@@ -48,6 +47,8 @@ from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
 from notify_common import metrics
 from notify_common.db import create_engine
+from notify_common.documents import DocumentStore
+from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.outbound import parse_networks
 from notify_common.ratelimit import Limiter
@@ -94,7 +95,11 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         scheduler=Scheduler(engine, producer),
         letters=LetterStore(settings),
-        document_attempts=AddressAttempts(redis),
+        documents=DocumentStore(
+            settings.documents_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        ),
+        job_files=JobFiles(settings, settings.jobs_bucket),
+        legacy=LegacyStore(engine, settings.config_cache_seconds),
     )
     return state, redis
 
@@ -108,7 +113,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         state, redis = build_state(settings)
         await state.producer.start()
         app.state.notify = state
-        app.state.jobs = jobs.JobsApi(settings)
         app.state.admin_store = AdminStore(
             state.repository.engine,
             SecretBox(settings.secret_key.get_secret_value()),
@@ -145,7 +149,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs, documents):
+    for module in (notifications, bulk, reads, templates, inbound, jobs):
         app.include_router(module.router)
     if settings.admin_api_enabled:
         app.state.admin_access = AdminAccess(

@@ -38,7 +38,6 @@ from notify_api_gateway.routes.common import (
     parse_json,
     url_root,
 )
-from notify_api_gateway.routes.jobs import get_jobs_api
 from notify_api_gateway.schemas import POST_BULK
 from notify_api_gateway.sending import (
     PreparedSend,
@@ -212,12 +211,11 @@ async def _submit_as_job(
 ) -> JSONResponse:
     [daily] = daily_limits(caller, template.template_type)
     used = await state.limiter.used_today(caller.service.id, caller.api_key.key_type, daily.name)
-    jobs = get_jobs_api(request)
     try:
         job = await submit_job(
             engine=state.repository.engine,
             producer=state.producer,
-            files=jobs.files,
+            files=state.job_files,
             service_id=caller.service.id,
             template_id=template.id,
             csv=_csv_bytes(table),

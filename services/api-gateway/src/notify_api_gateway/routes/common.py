@@ -89,6 +89,7 @@ def context(
         email_domain=state.settings.email_domain,
         correlation_id=request.headers.get("x-request-id"),
         scheduled_for=scheduled_for,
+        download_root=state.settings.document_download_url,
         **kw,
     )
 

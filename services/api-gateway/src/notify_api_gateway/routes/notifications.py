@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.dependencies import Caller, State, authenticate, get_state
-from notify_api_gateway.documents import document_store
 from notify_api_gateway.errors import UnconfirmedSend, bad_request
 from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
@@ -95,7 +94,7 @@ async def _prepare(
     prepare = {"sms": prepare_sms, "email": prepare_email, "letter": prepare_letter}[channel]
     send = prepare(caller, template, body, ctx)
     if send.documents:  # files sent by email: stored (encrypted) before the send is accepted
-        await document_store(request).put_all(send.documents)
+        await state.documents.put_all(send.documents)
     return send
 
 
