@@ -49,9 +49,10 @@ SERVICES = {
     "projector",
     "callbacks",
     "provider-simulator",
+    "document-download",
     "admin-console",
 }
-HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console"}
+HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "document-download", "admin-console"}
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
@@ -202,6 +203,7 @@ RENDER_CASES: dict[str, tuple[str, ...]] = {
         "kafka.strimziTopics.clusterName=kafka",
         "callbacks.pdb.minAvailable=1",
         "adminConsole.ingress.enabled=true",
+        "documentDownload.ingress.enabled=true",
         "monitoring.serviceMonitor.enabled=true",
         "monitoring.prometheusRule.enabled=true",
         "monitoring.grafanaDashboard.enabled=true",
@@ -312,7 +314,7 @@ def test_http_services_have_services_and_the_public_ones_ingresses() -> None:
     services = by_component(docs, "Service")
     assert set(services) == HTTP_SERVICES - {"provider-simulator"}
     ingresses = by_component(docs, "Ingress")
-    assert set(ingresses) == {"api-gateway", "receipts", "admin-console"}
+    assert set(ingresses) == {"api-gateway", "receipts", "document-download", "admin-console"}
     for name, ingress in ingresses.items():
         assert ingress["spec"]["tls"], name
         for rule in ingress["spec"]["rules"]:
@@ -397,7 +399,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 9
+    assert len(enabled) == 10
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]
@@ -610,6 +612,30 @@ def test_installing_without_kafka_database_or_secret_key_says_what_is_missing() 
 def test_min_insync_replicas_above_the_replication_factor_is_refused() -> None:
     stderr = render_fails("kafka.minInsyncReplicas=3", "kafka.replicationFactor=2", values="production")
     assert "minInsyncReplicas" in stderr
+
+
+# --- document-download ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(RENDER_CASES))
+def test_document_download_gets_only_redis_and_aws_credentials(case: str) -> None:
+    docs = render(*RENDER_CASES[case])
+    deployment = by_component(docs, "Deployment")["document-download"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    secret_env = {name for name, entry in env_of(container).items() if "valueFrom" in entry}
+    assert secret_env <= {"NOTIFY_REDIS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert "NOTIFY_REDIS_URL" in secret_env
+
+
+def test_links_to_files_start_at_document_downloads_public_host() -> None:
+    config = of_kind(render("production"), "ConfigMap")["notify"]["data"]
+    assert config["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "https://documents.notify.example.org"
+    default = of_kind(render("default"), "ConfigMap")["notify"]["data"]
+    assert default["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "http://notify-document-download"
+    configured = of_kind(
+        render("default", "config.documentDownloadUrl=https://files.example.org"), "ConfigMap"
+    )["notify"]["data"]
+    assert configured["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "https://files.example.org"
 
 
 # --- the admin console ----------------------------------------------------------------------------
