@@ -980,11 +980,13 @@ def test_the_notes_name_each_consumer_ceiling_and_say_when_a_value_was_capped(tm
     assert "provider simulator is enabled" in notes
     assert "kafka.replicationFactor is 1" in notes
     assert "port-forward svc/notify-admin-console 6027:80" in notes
+    assert "downloaded from: http://notify-document-download (no ingress: recipients cannot" in notes
 
 
 def test_the_production_notes_raise_no_durability_or_simulator_warning(tmp_path: Path) -> None:
     notes = render_notes(tmp_path, "production")
     assert "https://api.notify.example.org" in notes
     assert "Admin console: https://console.notify.example.org" in notes
+    assert "Files sent by email are downloaded from: https://documents.notify.example.org\n" in notes
     assert "provider simulator" not in notes
     assert "replicationFactor" not in notes
