@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 
 from notify_api_gateway.admin_cli import main
 from notify_common.db.tables_legacy import legacy_alpha_tokens
-from tests.integration.api.harness import ADMIN_TOKEN, admin, make_sandbox
+from tests.integration.api.harness import ADMIN_TOKEN, admin, api_settings, make_sandbox, running_api
 from tests.support import env
 
 SEND = {"notification": {"to": "+447700900123", "message": "Hello"}}
@@ -42,6 +42,20 @@ def test_switches_are_off_until_turned_on_and_tokens_work_only_then(api_url: str
         403,
         {"error": "Forbidden, invalid bearer token provided"},
     )
+
+
+def test_with_the_configuration_cached_switches_and_revocations_still_take_effect_at_once(
+    database: str, kafka_topics: str
+) -> None:
+    with running_api(api_settings(config_cache_seconds=60.0)) as url:
+        sandbox = make_sandbox(url)
+        path = f"/services/{sandbox.service_id}"
+        issued = admin(url, "POST", f"{path}/alpha-tokens", {"name": "old system"})
+        assert alpha_send(url, issued["token"]).status_code == 403
+        admin(url, "PUT", f"{path}/legacy-apis", {"alpha": True})
+        assert alpha_send(url, issued["token"]).status_code == 201
+        admin(url, "POST", f"{path}/alpha-tokens/{issued['id']}/revoke")
+        assert alpha_send(url, issued["token"]).status_code == 403
 
 
 def test_only_a_digest_of_a_token_is_stored(api_url: str) -> None:

@@ -113,6 +113,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         state, redis = build_state(settings)
         await state.producer.start()
         app.state.notify = state
+        # The admin API drops the legacy adapters' cached switches and tokens through this store.
+        app.state.legacy = state.legacy
         app.state.admin_store = AdminStore(
             state.repository.engine,
             SecretBox(settings.secret_key.get_secret_value()),
