@@ -6,8 +6,9 @@
 #
 #   docker build --build-arg SERVICE=admin-console -t registry.example.org/notify/notify-admin-console:0.1.0 .
 #
-# SERVICE is a directory under services/ (api-gateway, admin-api, job-splitter, sms-sender, email-sender,
-# letter-sender, receipts, projector, callbacks, provider-simulator, admin-console). The image holds
+# SERVICE is a directory under services/ (api-gateway, admin-api, document-download, job-splitter,
+# sms-sender, email-sender, letter-sender, receipts, projector, callbacks, provider-simulator,
+# admin-console). The image holds
 # only that service's distribution (notify-<service>), the shared library and their locked
 # dependencies, installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and
 # writes nothing outside /tmp, so it runs under a read-only root filesystem.

@@ -50,9 +50,17 @@ SERVICES = {
     "projector",
     "callbacks",
     "provider-simulator",
+    "document-download",
     "admin-console",
 }
-HTTP_SERVICES = {"api-gateway", "admin-api", "receipts", "provider-simulator", "admin-console"}
+HTTP_SERVICES = {
+    "api-gateway",
+    "admin-api",
+    "receipts",
+    "provider-simulator",
+    "document-download",
+    "admin-console",
+}
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
@@ -203,6 +211,7 @@ RENDER_CASES: dict[str, tuple[str, ...]] = {
         "kafka.strimziTopics.clusterName=kafka",
         "callbacks.pdb.minAvailable=1",
         "adminConsole.ingress.enabled=true",
+        "documentDownload.ingress.enabled=true",
         "monitoring.serviceMonitor.enabled=true",
         "monitoring.prometheusRule.enabled=true",
         "monitoring.grafanaDashboard.enabled=true",
@@ -313,7 +322,7 @@ def test_http_services_have_services_and_the_public_ones_ingresses() -> None:
     services = by_component(docs, "Service")
     assert set(services) == HTTP_SERVICES - {"provider-simulator"}
     ingresses = by_component(docs, "Ingress")
-    assert set(ingresses) == {"api-gateway", "receipts", "admin-console"}
+    assert set(ingresses) == {"api-gateway", "receipts", "document-download", "admin-console"}
     for name, ingress in ingresses.items():
         assert ingress["spec"]["tls"], name
         for rule in ingress["spec"]["rules"]:
@@ -611,6 +620,30 @@ def test_installing_without_kafka_database_or_secret_key_says_what_is_missing() 
 def test_min_insync_replicas_above_the_replication_factor_is_refused() -> None:
     stderr = render_fails("kafka.minInsyncReplicas=3", "kafka.replicationFactor=2", values="production")
     assert "minInsyncReplicas" in stderr
+
+
+# --- document-download ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(RENDER_CASES))
+def test_document_download_gets_only_redis_and_aws_credentials(case: str) -> None:
+    docs = render(*RENDER_CASES[case])
+    deployment = by_component(docs, "Deployment")["document-download"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    secret_env = {name for name, entry in env_of(container).items() if "valueFrom" in entry}
+    assert secret_env <= {"NOTIFY_REDIS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert "NOTIFY_REDIS_URL" in secret_env
+
+
+def test_links_to_files_start_at_document_downloads_public_host() -> None:
+    config = of_kind(render("production"), "ConfigMap")["notify"]["data"]
+    assert config["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "https://documents.notify.example.org"
+    default = of_kind(render("default"), "ConfigMap")["notify"]["data"]
+    assert default["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "http://notify-document-download"
+    configured = of_kind(
+        render("default", "config.documentDownloadUrl=https://files.example.org"), "ConfigMap"
+    )["notify"]["data"]
+    assert configured["NOTIFY_DOCUMENT_DOWNLOAD_URL"] == "https://files.example.org"
 
 
 # --- the admin console ----------------------------------------------------------------------------
@@ -976,11 +1009,13 @@ def test_the_notes_name_each_consumer_ceiling_and_say_when_a_value_was_capped(tm
     assert "provider simulator is enabled" in notes
     assert "kafka.replicationFactor is 1" in notes
     assert "port-forward svc/notify-admin-console 6027:80" in notes
+    assert "downloaded from: http://notify-document-download (no ingress: recipients cannot" in notes
 
 
 def test_the_production_notes_raise_no_durability_or_simulator_warning(tmp_path: Path) -> None:
     notes = render_notes(tmp_path, "production")
     assert "https://api.notify.example.org" in notes
     assert "Admin console: https://console.notify.example.org" in notes
+    assert "Files sent by email are downloaded from: https://documents.notify.example.org\n" in notes
     assert "provider simulator" not in notes
     assert "replicationFactor" not in notes

@@ -1,4 +1,4 @@
-"""Starts the whole platform (all ten services, as real processes) against the test run's
+"""Starts the whole platform (every service, as a real process) against the test run's
 database and topics, on free ports of its own so a platform started with ``make up`` is not disturbed."""
 
 from __future__ import annotations

@@ -1,26 +1,28 @@
-"""Links in responses and in emails, file-download links included, start with the configured public
-URL: a forged Host header cannot point a recipient at an attacker's site."""
+"""Links in responses and in emails start with the configured public URLs (the api-gateway's, and
+document-download's for files sent by email): a forged Host header cannot point a recipient at an
+attacker's site."""
 
 from __future__ import annotations
 
 import httpx
 
 from tests.integration.api.harness import Sandbox
-from tests.integration.api.test_documents import (
+from tests.integration.document_download.test_documents import (
     CSV,
     RECIPIENT,
     documents_api,
     documents_settings,
+    download_url,
     link_in,
     uploader,
 )
 
-__all__ = ["documents_api", "documents_settings", "uploader"]
+__all__ = ["documents_api", "documents_settings", "download_url", "uploader"]
 
 FORGED = {"Host": "evil.example"}
 
 
-def test_a_forged_host_header_does_not_write_the_links(uploader: Sandbox) -> None:
+def test_a_forged_host_header_does_not_write_the_links(uploader: Sandbox, download_url: str) -> None:
     body = {
         "email_address": RECIPIENT,
         "template_id": uploader.templates["file"],
@@ -31,7 +33,7 @@ def test_a_forged_host_header_does_not_write_the_links(uploader: Sandbox) -> Non
     sent = response.json()
     assert sent["uri"].startswith(f"{uploader.url}/v2/notifications/")
     assert sent["template"]["uri"].startswith(f"{uploader.url}/v2/template/")
-    assert link_in(sent["content"]["body"]).startswith(f"{uploader.url}/d/{uploader.service_id}/")
+    assert link_in(sent["content"]["body"]).startswith(f"{download_url}/d/{uploader.service_id}/")
     assert "evil.example" not in response.text
     listed = uploader.get("/v2/notifications", "normal")
     assert listed.json()["links"]["current"].startswith(uploader.url)

@@ -25,6 +25,7 @@ SERVICES = (
     "letter-sender",
     "callbacks",
     "job-splitter",
+    "document-download",
     "api-gateway",
     "admin-api",
 )
@@ -69,6 +70,10 @@ class Platform:
         return self.services["admin-api"].url
 
     @property
+    def document_download_url(self) -> str:
+        return self.services["document-download"].url
+
+    @property
     def simulator_url(self) -> str:
         return self.services["provider-simulator"].url
 
@@ -110,6 +115,7 @@ def running_platform(
         "NOTIFY_ADMIN_API_URL": f"http://127.0.0.1:{ports['admin-api']}",
         "NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{ports['receipts']}",
         "NOTIFY_SIMULATOR_URL": f"http://127.0.0.1:{ports['provider-simulator']}",
+        "NOTIFY_DOCUMENT_DOWNLOAD_URL": f"http://127.0.0.1:{ports['document-download']}",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MIN": "20",
         "NOTIFY_SIMULATOR_RECEIPT_DELAY_MS_MAX": "100",
         **overrides,

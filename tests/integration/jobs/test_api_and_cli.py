@@ -22,12 +22,10 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_api_gateway.app import create_app
-from notify_api_gateway.routes import jobs as jobs_routes
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
 from notify_common.db.tables import api_keys
 from notify_common.jobs.files import JobFiles
-from notify_common.jobs.settings import JobsSettings
 from notify_common.jobs.store import get_job
 from notify_common.kafka import EventProducer
 from notify_common.secrets import SecretBox
@@ -62,11 +60,9 @@ def api_with_jobs(kafka: CommonSettings) -> Iterator[str]:
         aws_endpoint_url=env.MOTO_URL,
         scheduler_enabled=False,
         log_level="WARNING",
+        jobs_bucket=BUCKET,
     )
     app = create_app(settings)
-    # What create_app is to do: mount the router, and give it its settings at start.
-    app.include_router(jobs_routes.router)
-    app.state.jobs = jobs_routes.JobsApi(JobsSettings(**{**settings.model_dump(), "jobs_bucket": BUCKET}))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

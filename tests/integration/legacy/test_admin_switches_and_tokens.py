@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
 from notify_admin_api.cli import main
 from notify_common.db.tables_legacy import legacy_alpha_tokens
-from tests.integration.api.harness import ADMIN_TOKEN, admin, admin_url_of, make_sandbox
+from tests.integration.api.harness import (
+    ADMIN_TOKEN,
+    admin,
+    admin_url_of,
+    api_settings,
+    make_sandbox,
+    running_api,
+)
 from tests.support import env
 
 SEND = {"notification": {"to": "+447700900123", "message": "Hello"}}
@@ -42,6 +51,30 @@ def test_switches_are_off_until_turned_on_and_tokens_work_only_then(api_url: str
         403,
         {"error": "Forbidden, invalid bearer token provided"},
     )
+
+
+def status_soon(url: str, token: str, expected: int) -> int:
+    """The alpha send's status once it is ``expected``, or the last one seen within 5 s: the
+    admin-api's notice of a change reaches the gateway over Redis a moment after its answer."""
+    deadline = time.monotonic() + 5
+    while (status := alpha_send(url, token).status_code) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return status
+
+
+def test_with_the_configuration_cached_switches_and_revocations_still_take_effect_at_once(
+    database: str, kafka_topics: str
+) -> None:
+    # Cached for 60 s: only the admin-api's notice can make a change visible within the 5 s waited.
+    with running_api(api_settings(config_cache_seconds=60.0)) as url:
+        sandbox = make_sandbox(url)
+        path = f"/services/{sandbox.service_id}"
+        issued = admin(url, "POST", f"{path}/alpha-tokens", {"name": "old system"})
+        assert alpha_send(url, issued["token"]).status_code == 403
+        admin(url, "PUT", f"{path}/legacy-apis", {"alpha": True})
+        assert status_soon(url, issued["token"], 201) == 201
+        admin(url, "POST", f"{path}/alpha-tokens/{issued['id']}/revoke")
+        assert status_soon(url, issued["token"], 403) == 403
 
 
 def test_only_a_digest_of_a_token_is_stored(api_url: str) -> None:

@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway.document_uploads import (
-    MAX_FILE_BYTES,
-    PendingDocument,
-    key_from_token,
-    new_link,
-    parse_file,
-    recipient_digest,
-)
-from notify_api_gateway.documents import open_sealed, seal
+from notify_api_gateway.document_uploads import MAX_FILE_BYTES, parse_file
 from notify_api_gateway.errors import ApiError
 from notify_api_gateway.sending import prepare_email
+from notify_common.documents import (
+    Document,
+    DocumentToStore,
+    key_from_token,
+    new_link,
+    open_sealed,
+    recipient_digest,
+    seal,
+)
 from notify_common.events import EmailRequested
 from tests.unit.api.test_sending_rules import SERVICE_ID, caller, ctx, refusal, template
 
@@ -182,11 +183,11 @@ def test_a_filename_cannot_carry_a_path_or_break_a_header() -> None:
 
 
 def test_a_link_carries_a_fresh_key_that_reads_back() -> None:
-    first, second = new_link("https://api.test", SERVICE_ID), new_link("https://api.test", SERVICE_ID)
+    first, second = new_link("https://files.test/", SERVICE_ID), new_link("https://files.test", SERVICE_ID)
     assert first.document_id != second.document_id
     assert first.key != second.key
     assert len(first.key) == 32
-    prefix = f"https://api.test/d/{SERVICE_ID}/{first.document_id}?key="
+    prefix = f"https://files.test/d/{SERVICE_ID}/{first.document_id}?key="
     assert first.url.startswith(prefix)
     assert key_from_token(first.url.removeprefix(prefix)) == first.key
     assert key_from_token("short") is None
@@ -202,24 +203,32 @@ def _email(personalisation: dict[str, Any], **kw: Any) -> tuple[Any, Any]:
 UPLOADER = ("sms", "email", "letter", "upload_document")
 
 
-def test_an_email_with_a_file_carries_a_link_and_the_file_to_store() -> None:
+def test_an_email_with_a_file_carries_a_document_download_link_and_the_file_to_store() -> None:
     _, send = _email({"doc": {"file": CSV, "filename": "report.csv", "retention_period": "2 weeks"}})
-    prepared = send(caller(permissions=UPLOADER), stores_documents=True)
-    [document] = prepared.documents
+    the_caller = caller(permissions=UPLOADER)
+    prepared = send(the_caller, stores_documents=True)
+    [stored] = prepared.documents
+    document = stored.document
     assert document.service_id == SERVICE_ID
-    assert document.upload.content == b"a,b,c\n1,2,3\n"
+    assert document.content == b"a,b,c\n1,2,3\n"
     assert document.expires_at == ctx().created_at + timedelta(weeks=2)
-    assert document.recipient_digest == recipient_digest(document.key, "ada@example.com")
+    assert document.recipient_digest == recipient_digest(stored.key, "ada@example.com")
+    # what its download page says about the sender, as the service is now
+    assert (document.service_name, document.contact_link) == (
+        the_caller.service.name,
+        "https://www.example.gov.uk/contact",
+    )
     assert isinstance(prepared.event, EmailRequested)
-    link = f"https://api.test/d/{SERVICE_ID}/{document.document_id}?key="
+    # the link is document-download's, not the api-gateway's
+    link = f"https://files.test/d/{SERVICE_ID}/{document.document_id}?key="
     assert link in prepared.event.body
     assert prepared.response["content"]["body"] == prepared.event.body
 
 
 def test_a_file_that_needs_no_confirmation_keeps_no_digest_of_the_recipient() -> None:
     _, send = _email({"doc": {"file": CSV, "confirm_email_before_download": False}})
-    [document] = send(caller(permissions=UPLOADER), stores_documents=True).documents
-    assert document.recipient_digest is None
+    [stored] = send(caller(permissions=UPLOADER), stores_documents=True).documents
+    assert stored.document.recipient_digest is None
 
 
 def test_a_smoke_test_recipient_stores_no_file() -> None:
@@ -253,29 +262,34 @@ def test_files_need_the_upload_document_permission_and_a_route_that_stores_them(
     )
 
 
-def _pending(confirm: bool = True) -> PendingDocument:
-    link = new_link("https://api.test", SERVICE_ID)
-    return PendingDocument(
+def _pending(confirm: bool = True) -> DocumentToStore:
+    link = new_link("https://files.test", SERVICE_ID)
+    upload = parse_file({"file": CSV, "filename": "report.csv", "confirm_email_before_download": confirm})
+    document = Document(
         service_id=SERVICE_ID,
         document_id=link.document_id,
-        key=link.key,
-        upload=parse_file({"file": CSV, "filename": "report.csv", "confirm_email_before_download": confirm}),
+        content=upload.content,
+        filename=upload.filename,
+        mimetype=upload.mimetype,
+        confirm_email=upload.confirm_email,
         recipient_digest=recipient_digest(link.key, "ada@example.com") if confirm else None,
         expires_at=datetime(2027, 1, 1, tzinfo=UTC),
+        service_name="Ministry of Files",
+        contact_link="https://www.example.gov.uk/contact",
     )
+    return DocumentToStore(document, link.key)
 
 
 def test_a_sealed_document_opens_only_with_its_key_and_under_its_own_name() -> None:
     pending = _pending()
-    sealed = seal(pending)
+    document_id = pending.document.document_id
+    sealed = seal(pending.document, pending.key)
     assert b"a,b,c" not in sealed
     assert b"report.csv" not in sealed
-    opened = open_sealed(sealed, pending.key, SERVICE_ID, pending.document_id)
-    assert opened is not None
-    assert (opened.content, opened.filename, opened.mimetype) == (b"a,b,c\n1,2,3\n", "report.csv", "text/csv")
-    assert opened.recipient_digest == pending.recipient_digest
-    assert opened.expires_at == pending.expires_at
-    assert open_sealed(sealed, bytes(32), SERVICE_ID, pending.document_id) is None
+    assert b"Ministry" not in sealed
+    opened = open_sealed(sealed, pending.key, SERVICE_ID, document_id)
+    assert opened == pending.document
+    assert open_sealed(sealed, bytes(32), SERVICE_ID, document_id) is None
     # moved to another document's place, it does not open either
     assert open_sealed(sealed, pending.key, SERVICE_ID, str(uuid.uuid4())) is None
 

@@ -71,7 +71,7 @@ def ctx(**kw: Any) -> SendContext:
         created_at=NOW,
         url_root="https://api.test",
         email_domain="mail.test",
-        **kw,
+        **{"download_root": "https://files.test", **kw},
     )
 
 

@@ -77,6 +77,7 @@ admin-api: {key: adminApi, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKE
 admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [admin-api, api-gateway]}
 api-gateway: {key: apiGateway, http: true}
 callbacks: {key: callbacks, http: false}
+document-download: {key: documentDownload, http: true, secrets: [NOTIFY_REDIS_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]}
 email-sender: {key: emailSender, http: false}
 job-splitter: {key: jobSplitter, http: false}
 letter-sender: {key: letterSender, http: false}
@@ -186,6 +187,20 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* NOTIFY_DOCUMENT_DOWNLOAD_URL, where links to files sent by email start: the configured one, else
+document-download's ingress, else its in-cluster Service (reachable by no recipient). */}}
+{{- define "notify.documentDownloadUrl" -}}
+{{- $ingress := .Values.documentDownload.ingress -}}
+{{- if .Values.config.documentDownloadUrl -}}
+{{- .Values.config.documentDownloadUrl -}}
+{{- else if and $ingress.enabled $ingress.hosts -}}
+{{- $host := (first $ingress.hosts).host -}}
+{{- printf "%s://%s" (ternary "https" "http" (gt (len $ingress.tls) 0)) $host -}}
+{{- else -}}
+{{- printf "http://%s" (include "notify.componentName" (dict "root" . "name" "document-download")) -}}
+{{- end -}}
+{{- end -}}
+
 {{/*
 Refuses values that would render a platform that cannot work, with a message saying what to set.
 values.schema.json checks types and shapes; this checks what depends on several values.
@@ -243,6 +258,7 @@ NOTIFY_LOG_LEVEL: {{ $v.config.logLevel | quote }}
 NOTIFY_HTTP_HOST: "0.0.0.0"
 NOTIFY_HTTP_PORT: "8080"
 NOTIFY_API_BASE_URL: {{ include "notify.apiBaseUrl" . | quote }}
+NOTIFY_DOCUMENT_DOWNLOAD_URL: {{ include "notify.documentDownloadUrl" . | quote }}
 NOTIFY_KAFKA_BOOTSTRAP_SERVERS: {{ $v.kafka.bootstrapServers | quote }}
 NOTIFY_KAFKA_SECURITY_PROTOCOL: {{ $v.kafka.securityProtocol | quote }}
 {{- if hasPrefix "SASL" $v.kafka.securityProtocol }}

@@ -17,10 +17,10 @@ from sqlalchemy import text
 
 from notify_api_gateway import redis_client
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
+from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.limits import Limits, RequestLimits
 from notify_api_gateway.notification_reads import NotificationReads
@@ -28,7 +28,6 @@ from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
 from notify_api_gateway.routes import (
     bulk,
-    documents,
     inbound,
     jobs,
     legacy_alpha,
@@ -41,6 +40,8 @@ from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
 from notify_common import config_changes, metrics
 from notify_common.db import create_engine
+from notify_common.documents import DocumentStore
+from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Limiter
 from notify_common.secrets import SecretBox
@@ -86,7 +87,11 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         scheduler=Scheduler(engine, producer),
         letters=LetterStore(settings),
-        document_attempts=AddressAttempts(redis),
+        documents=DocumentStore(
+            settings.documents_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        ),
+        job_files=JobFiles(settings, settings.jobs_bucket),
+        legacy=LegacyStore(engine, settings.config_cache_seconds),
     )
     return state, redis
 
@@ -100,7 +105,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         state, redis = build_state(settings)
         await state.producer.start()
         app.state.notify = state
-        app.state.jobs = jobs.JobsApi(settings)
         stop = asyncio.Event()
         scheduler = (
             asyncio.create_task(state.scheduler.run(settings.scheduler_interval_seconds, stop))
@@ -109,7 +113,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         # A service whose configuration changed is reloaded at once, not after config_cache_seconds.
         notices = asyncio.create_task(
-            config_changes.follow(settings.redis_url.get_secret_value(), state.repository.forget, stop)
+            config_changes.follow(settings.redis_url.get_secret_value(), state.forget_service, stop)
         )
         try:
             yield
@@ -138,7 +142,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs, documents):
+    for module in (notifications, bulk, reads, templates, inbound, jobs):
         app.include_router(module.router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)

@@ -15,21 +15,25 @@ from notify_api_gateway.auth import (
     verify_remembered,
     verify_token,
 )
-from notify_api_gateway.document_attempts import AddressAttempts
 from notify_api_gateway.errors import auth_error
 from notify_api_gateway.idempotency import IdempotencyKeys
+from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
+from notify_common.documents import DocumentStore
+from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Limiter
 
 
 @dataclass
 class AppState:
+    """Everything the gateway holds for its lifetime, built once at start-up (``app.build_state``)."""
+
     settings: ApiSettings
     repository: Repository
     producer: EventProducer
@@ -39,7 +43,14 @@ class AppState:
     idempotency: IdempotencyKeys
     scheduler: Scheduler
     letters: LetterStore
-    document_attempts: AddressAttempts
+    documents: DocumentStore
+    job_files: JobFiles
+    legacy: LegacyStore
+
+    def forget_service(self, service_id: str) -> None:
+        """Drop everything cached of a service whose configuration changed."""
+        self.repository.forget(service_id)
+        self.legacy.forget(service_id)
 
 
 async def get_state(request: Request) -> AppState:

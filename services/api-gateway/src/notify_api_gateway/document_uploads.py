@@ -3,33 +3,37 @@
 A value ``{"file": <base64>, "filename": "x.csv", "confirm_email_before_download": bool,
 "retention_period": "N weeks"}`` (or the legacy ``is_csv`` instead of ``filename``) is checked here,
 with Notify's messages where Notify words them, decoded, limited to 2 MB and typed by its
-extension (or, without a filename, by its first bytes). The send then carries a ``PendingDocument``
-per file: a random document id and a random 256-bit key that encrypts the file at rest and is only
-ever in the download link. Pure: no I/O; randomness comes from ``secrets``.
+extension (or, without a filename, by its first bytes). The send then carries a
+``notify_common.documents.DocumentToStore`` per file: a random document id and a random 256-bit key
+that encrypts the file at rest and is only ever in the download link, which points at
+document-download. Pure: no I/O; randomness comes from ``secrets``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import io
 import mimetypes
 import re
-import secrets
-import uuid
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from notify_api_gateway.errors import ApiError, bad_request
+from notify_common.documents import (
+    MAX_RETENTION_WEEKS,
+    Document,
+    DocumentLink,
+    DocumentToStore,
+    recipient_digest,
+)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the official clients' DOCUMENT_UPLOAD_SIZE_LIMIT
 MAX_FILENAME_LENGTH = 100
 DEFAULT_RETENTION_WEEKS = 26
-MAX_RETENTION_WEEKS = 78
 FILE_KEYS = frozenset({"file", "filename", "confirm_email_before_download", "retention_period", "is_csv"})
 # What recipients can be sent, by extension (Notify's list); nothing a browser would run.
 FILE_TYPES = {
@@ -52,6 +56,17 @@ _KNOWN_TYPES = mimetypes.MimeTypes()
 _UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\"]')
 
 
+class ServiceContact(Protocol):
+    """What a download page says about the service that sent the file."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def contact_link(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class FileUpload:
     """A checked file: its bytes, the name and type it is served with, and how it is guarded."""
@@ -61,25 +76,6 @@ class FileUpload:
     mimetype: str
     confirm_email: bool
     retention_weeks: int
-
-
-@dataclass(frozen=True)
-class DocumentLink:
-    document_id: str
-    key: bytes = field(repr=False)
-    url: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class PendingDocument:
-    """A file to store before the send is accepted; the recipient only as a keyed digest."""
-
-    service_id: str
-    document_id: str
-    key: bytes = field(repr=False)
-    upload: FileUpload
-    recipient_digest: bytes | None = field(repr=False)
-    expires_at: datetime
 
 
 def is_file(value: object) -> bool:
@@ -223,42 +219,31 @@ def file_uploads(personalisation: Mapping[str, object]) -> dict[str, FileUpload]
     }
 
 
-def new_link(url_root: str, service_id: str) -> DocumentLink:
-    document_id = str(uuid.uuid4())
-    key = secrets.token_bytes(32)
-    token = base64.urlsafe_b64encode(key).rstrip(b"=").decode()
-    return DocumentLink(document_id, key, f"{url_root}/d/{service_id}/{document_id}?key={token}")
-
-
-def key_from_token(token: str) -> bytes | None:
-    """The key a link carries, or None when it is not one."""
-    try:
-        key = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return key if len(key) == 32 else None
-
-
-def recipient_digest(key: bytes, normalised_address: str) -> bytes:
-    """Keyed by the document's own key: without the link, the digest says nothing about anyone."""
-    return hmac.new(key, normalised_address.encode(), hashlib.sha256).digest()
-
-
 def pending_documents(
-    service_id: str,
+    service: ServiceContact,
     uploads: Mapping[str, FileUpload],
     links: Mapping[str, DocumentLink],
     recipient: str,
     created_at: datetime,
-) -> tuple[PendingDocument, ...]:
+) -> tuple[DocumentToStore, ...]:
+    """The documents to store for a send; the recipient only as a keyed digest."""
     return tuple(
-        PendingDocument(
-            service_id=service_id,
-            document_id=links[name].document_id,
+        DocumentToStore(
+            Document(
+                service_id=service.id,
+                document_id=links[name].document_id,
+                content=upload.content,
+                filename=upload.filename,
+                mimetype=upload.mimetype,
+                confirm_email=upload.confirm_email,
+                recipient_digest=recipient_digest(links[name].key, recipient)
+                if upload.confirm_email
+                else None,
+                expires_at=created_at + timedelta(weeks=upload.retention_weeks),
+                service_name=service.name,
+                contact_link=service.contact_link,
+            ),
             key=links[name].key,
-            upload=upload,
-            recipient_digest=recipient_digest(links[name].key, recipient) if upload.confirm_email else None,
-            expires_at=created_at + timedelta(weeks=upload.retention_weeks),
         )
         for name, upload in uploads.items()
     )

@@ -12,21 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.document_uploads import (
-    DocumentLink,
-    FileUpload,
-    PendingDocument,
-    file_uploads,
-    is_file,
-    new_link,
-    pending_documents,
-)
+from notify_api_gateway.document_uploads import FileUpload, file_uploads, is_file, pending_documents
 from notify_api_gateway.errors import ApiError, bad_request, forbidden, qr_code_too_long, validation_error
 from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
 from notify_api_gateway.validation import checked_phone_number
 from notify_common import topics
+from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.ratelimit import DailyLimit
 from notify_common.recipients import (
@@ -74,8 +67,9 @@ class SendContext:
     job_id: str | None = None
     job_row_number: int | None = None
     # Set by a route that stores ``PreparedSend.documents`` before accepting the send; only such a
-    # route may take files by email.
+    # route may take files by email. Their links start with ``download_root`` (document-download).
     stores_documents: bool = False
+    download_root: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +81,7 @@ class PreparedSend:
     row: dict[str, Any]
     daily_limits: list[DailyLimit] = field(default_factory=list)
     simulated: bool = False
-    documents: tuple[PendingDocument, ...] = ()  # files sent by email, to store before accepting
+    documents: tuple[DocumentToStore, ...] = ()  # files sent by email, to store before accepting
 
     def topic(self, *, bulk: bool = False) -> str:
         return topics.requested_topic(self.channel, bulk=bulk)
@@ -295,7 +289,7 @@ def prepare_email(
     personalisation, sanitised = sanitise_personalisation(given, body.get("sanitise_content_for"))
     links: dict[str, DocumentLink] = {}
     for name in uploads:
-        links[name] = new_link(ctx.url_root, caller.service.id)
+        links[name] = new_link(ctx.download_root, caller.service.id)
         personalisation[name] = links[name].url
     check_personalisation([template.subject or "", template.content], personalisation, "email")
     try:
@@ -321,7 +315,7 @@ def prepare_email(
         check_recipient_allowed(caller, "email", address)
     # A smoke-test recipient's send is not accepted, so neither are its files.
     documents = (
-        () if simulated else pending_documents(caller.service.id, uploads, links, address, ctx.created_at)
+        () if simulated else pending_documents(caller.service, uploads, links, address, ctx.created_at)
     )
     unsubscribe = body.get("one_click_unsubscribe_url")
     event = EmailRequested(

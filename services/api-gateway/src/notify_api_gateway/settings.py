@@ -13,15 +13,17 @@ class ApiSettings(JobsSettings):
     http_port: int = 6011
     # Processes serving the same port (SO_REUSEPORT); each has its own producer and pools.
     http_workers: int = Field(default=1, ge=1, le=64)
-    # Where links in responses and emails (notification and template URIs, file-download links)
-    # start; defaults to NOTIFY_API_BASE_URL. Never taken from a request's Host header; outside
-    # development one of the two must be set explicitly.
+    # Where links in responses (notification and template URIs) start; defaults to
+    # NOTIFY_API_BASE_URL. Never taken from a request's Host header; outside development one of the
+    # two must be set explicitly. Links to files sent by email start with document_download_url.
     public_url_root: str | None = None
     email_domain: str = "notifications.service.gov.uk"
     # S3 bucket holding letter PDFs (precompiled letters as received); created if missing.
     letters_bucket: str = "notify-letters"
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.
+    # document-download serves them, at its public URL: where the links in emails start.
     documents_bucket: str = "notify-documents"
+    document_download_url: str = "http://127.0.0.1:6029"
     # How long configuration (services, keys, templates) is cached in each process.
     config_cache_seconds: float = Field(default=5.0, ge=0)
     # While PostgreSQL cannot be reached, configuration loaded up to this long ago keeps serving

@@ -21,13 +21,8 @@ from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.repository import ApiKey
 
 
-def get_legacy(request: Request, state: State) -> LegacyStore:
-    """``app.state.legacy``, made on first use with the configuration cache's lifetime."""
-    legacy = getattr(request.app.state, "legacy", None)
-    if not isinstance(legacy, LegacyStore):
-        legacy = LegacyStore(state.repository.engine, state.settings.config_cache_seconds)
-        request.app.state.legacy = legacy
-    return legacy
+async def get_legacy(state: State) -> LegacyStore:
+    return state.legacy
 
 
 Legacy = Annotated[LegacyStore, Depends(get_legacy)]

@@ -72,6 +72,14 @@ class LegacyStore:
         self._switches[service_id] = (time.monotonic() + self._cache_seconds, found)
         return found
 
+    def forget(self, service_id: str) -> None:
+        """Drop what is cached of ``service_id``: its switches, its tokens, and every token not
+        found (one may have been issued since). The admin-api announces each change to a service."""
+        self._switches.pop(service_id, None)
+        for digest, (_, token) in list(self._tokens.items()):
+            if token is None or token.service_id == service_id:
+                self._tokens.pop(digest, None)
+
     # ---- alpha tokens ------------------------------------------------------------------------
 
     async def token(self, token: str) -> AlphaToken | None:

@@ -25,20 +25,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from notify_api_gateway.accept import accept, enforce_rate_limit
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, Caller, State
-from notify_api_gateway.errors import ApiError, UnconfirmedSend, bad_request, validation_error
+from notify_api_gateway.errors import ApiError, bad_request, validation_error
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import fmt
 from notify_api_gateway.repository import Template
-from notify_api_gateway.routes.common import (
-    accept_many,
-    enforce_rate_limit,
-    idempotent,
-    parse_json,
-    url_root,
-)
-from notify_api_gateway.routes.jobs import get_jobs_api
+from notify_api_gateway.routes.common import idempotent, parse_json, url_root
 from notify_api_gateway.schemas import POST_BULK
 from notify_api_gateway.sending import (
     PreparedSend,
@@ -55,7 +49,6 @@ from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.errors import RetryableError
 from notify_common.jobs.model import CsvLimits
 from notify_common.jobs.submit import JobRejected, submit_job
-from notify_common.kafka import PublishTimeout
 
 router = APIRouter(tags=["Send"])
 MAX_ROW_ERRORS = 20
@@ -139,34 +132,37 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
         job_id = str(uuid.uuid4())
         created_at = datetime.now(UTC)
         root = url_root(state, request)
-        prepare: Callable[..., PreparedSend] = {
+        prepare_row: Callable[..., PreparedSend] = {
             "sms": prepare_sms,
             "email": prepare_email,
             "letter": prepare_letter,
         }[channel]
-        sends: list[PreparedSend] = []
-        errors: list[str] = []
-        for number, row_body in enumerate(
-            row_bodies(channel, table, template.id, body.get("reply_to_id")), 1
-        ):
-            ctx = SendContext(
-                notification_id=str(uuid.uuid4()),
-                created_at=created_at,
-                url_root=root,
-                email_domain=state.settings.email_domain,
-                scheduled_for=scheduled_for,
-                job_id=job_id,
-                job_row_number=number - 1,
-            )
-            try:
-                sends.append(prepare(caller, template, row_body, ctx))
-            except ApiError as exc:
-                if len(errors) < MAX_ROW_ERRORS:
-                    errors.extend(f"Row {number} - {message}" for message in exc.messages)
-        if errors:
-            raise validation_error(errors[:MAX_ROW_ERRORS])
 
-        def answer() -> JSONResponse:
+        async def prepare() -> list[PreparedSend]:
+            sends: list[PreparedSend] = []
+            errors: list[str] = []
+            for number, row_body in enumerate(
+                row_bodies(channel, table, template.id, body.get("reply_to_id")), 1
+            ):
+                ctx = SendContext(
+                    notification_id=str(uuid.uuid4()),
+                    created_at=created_at,
+                    url_root=root,
+                    email_domain=state.settings.email_domain,
+                    scheduled_for=scheduled_for,
+                    job_id=job_id,
+                    job_row_number=number - 1,
+                )
+                try:
+                    sends.append(prepare_row(caller, template, row_body, ctx))
+                except ApiError as exc:
+                    if len(errors) < MAX_ROW_ERRORS:
+                        errors.extend(f"Row {number} - {message}" for message in exc.messages)
+            if errors:
+                raise validation_error(errors[:MAX_ROW_ERRORS])
+            return sends
+
+        def answer(sends: list[PreparedSend]) -> JSONResponse:
             data = {
                 "id": job_id,
                 "job_status": "scheduled" if scheduled_for else "finished",
@@ -186,11 +182,8 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
             }
             return JSONResponse({"data": data}, status_code=201)
 
-        try:
-            await accept_many(state, caller, sends, scheduled_for=scheduled_for, bulk=True)
-        except PublishTimeout as exc:
-            raise UnconfirmedSend(exc, answer()) from None
-        return answer()
+        # The token was taken above, before the rows were known to become a job or sends.
+        return await accept(state, caller, prepare, answer, rate_limit="taken", bulk=True)
 
     return await idempotent(request, state, caller, raw, run)
 
@@ -212,12 +205,11 @@ async def _submit_as_job(
 ) -> JSONResponse:
     [daily] = daily_limits(caller, template.template_type)
     used = await state.limiter.used_today(caller.service.id, caller.api_key.key_type, daily.name)
-    jobs = get_jobs_api(request)
     try:
         job = await submit_job(
             engine=state.repository.engine,
             producer=state.producer,
-            files=jobs.files,
+            files=state.job_files,
             service_id=caller.service.id,
             template_id=template.id,
             csv=_csv_bytes(table),

@@ -14,10 +14,11 @@ speaks HTTP. The upload is spooled to a temporary file, so memory stays bounded.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -45,24 +46,17 @@ GROUP BY status ORDER BY status
 """)
 
 
+@dataclass(frozen=True)
 class JobsApi:
-    """What the job endpoints need beyond the app state: settings and the CSV bucket."""
+    """What the admin console's uploads take from the app state: settings and the CSV bucket."""
 
-    def __init__(self, settings: JobsSettings) -> None:
-        self.settings = settings
-        self.files = JobFiles(settings, settings.jobs_bucket)
+    settings: JobsSettings
+    files: JobFiles
 
 
 def get_jobs_api(request: Request) -> JobsApi:
-    """``app.state.jobs`` when the app set it up at start; otherwise built once from the environment."""
-    jobs = getattr(request.app.state, "jobs", None)
-    if not isinstance(jobs, JobsApi):
-        jobs = JobsApi(JobsSettings())
-        request.app.state.jobs = jobs
-    return jobs
-
-
-Jobs = Annotated[JobsApi, Depends(get_jobs_api)]
+    state = request.app.state.notify
+    return JobsApi(state.settings, state.job_files)
 
 
 def job_json(job: StoredJob, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -112,13 +106,12 @@ async def create_job(
     request: Request,
     state: State,
     caller: Caller,
-    jobs: Jobs,
     template_id: Annotated[str, Query()],
     file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
     scheduled_for: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
     check_uuid("template_id", template_id)
-    limits = jobs.settings.csv_limits()
+    limits = state.settings.csv_limits()
     when = parse_scheduled_for(scheduled_for)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
         size = 0
@@ -132,7 +125,7 @@ async def create_job(
             job = await submit_job(
                 engine=state.repository.engine,
                 producer=state.producer,
-                files=jobs.files,
+                files=state.job_files,
                 service_id=caller.service.id,
                 template_id=template_id,
                 csv=spooled,  # type: ignore[arg-type]

@@ -2,8 +2,9 @@
 and ``GET /notifications/{id}``, authenticated with request-signing tokens (``legacy.signing``).
 
 A thin adapter: a send is the v2 send of the same template (``sending.prepare_sms`` /
-``prepare_email``, the rate and daily limits, publishing); reads are v2's reads of the same
-projection, in the beta's shape and status words. Left out of the OpenAPI document.
+``prepare_email``, accepted by ``accept``: the rate and daily limits, publishing); reads are v2's
+reads of the same projection, in the beta's shape and status words. Left out of the OpenAPI
+document.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from notify_api_gateway.accept import accept
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import ApiError, unavailable
@@ -22,9 +24,9 @@ from notify_api_gateway.legacy import beta
 from notify_api_gateway.legacy.beta_pages import page
 from notify_api_gateway.legacy.callers import Legacy, beta_caller
 from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.routes.common import accept, context, enforce_rate_limit
+from notify_api_gateway.routes.common import context
 from notify_api_gateway.routes.reads import find_notification
-from notify_api_gateway.sending import prepare_email, prepare_sms
+from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
 
 router = APIRouter(include_in_schema=False)
 MAX_PAGE = 100_000
@@ -50,19 +52,23 @@ async def _answer(request: Request, state: AppState, legacy: LegacyStore, handle
 
 def _sender(request: Request, state: AppState, channel: str) -> Handler:
     async def send(caller: Authenticated, raw: bytes) -> JSONResponse:
-        await enforce_rate_limit(state, caller)
-        try:
-            parsed = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise beta.BetaError(400, {"body": ["Invalid JSON."]}) from None
-        body = beta.to_v2_body(parsed, channel)
-        template = await state.repository.template(caller.service.id, body["template_id"])
-        prepare = prepare_sms if channel == "sms" else prepare_email
-        prepared = prepare(caller, template, body, context(state, request))
-        await accept(state, caller, prepared)
-        return JSONResponse({"data": {"notification": {"id": prepared.notification_id}}}, status_code=201)
+        async def prepare() -> list[PreparedSend]:
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise beta.BetaError(400, {"body": ["Invalid JSON."]}) from None
+            body = beta.to_v2_body(parsed, channel)
+            template = await state.repository.template(caller.service.id, body["template_id"])
+            prepare_send = prepare_sms if channel == "sms" else prepare_email
+            return [prepare_send(caller, template, body, context(state, request))]
+
+        return await accept(state, caller, prepare, _created, idempotent=False)
 
     return send
+
+
+def _created(sends: list[PreparedSend]) -> JSONResponse:
+    return JSONResponse({"data": {"notification": {"id": sends[0].notification_id}}}, status_code=201)
 
 
 @router.post("/notifications/sms")

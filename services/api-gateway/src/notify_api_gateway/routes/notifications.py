@@ -1,8 +1,9 @@
 """POST /v2/notifications/{sms,email,letter}: the sends.
 
-Each send is checked in Notify's order with Notify's messages (``sending``), counted against the
-limits, and answered 201 only once Kafka has acknowledged its event (or, with ``scheduled_for``,
-once it is held in PostgreSQL). The letter route also takes precompiled PDF letters.
+Each send is checked in Notify's order with Notify's messages (``sending``) and accepted by
+``accept``: counted against the limits, and answered 201 only once Kafka has acknowledged its event
+(or, with ``scheduled_for``, once it is held in PostgreSQL). The letter route also takes
+precompiled PDF letters.
 """
 
 from __future__ import annotations
@@ -15,20 +16,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from notify_api_gateway.accept import RateLimit, accept
 from notify_api_gateway.dependencies import Caller, State, authenticate, get_state
-from notify_api_gateway.documents import document_store
-from notify_api_gateway.errors import UnconfirmedSend, bad_request
+from notify_api_gateway.errors import bad_request
 from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import precompiled_template_id
-from notify_api_gateway.routes.common import (
-    OrjsonResponse,
-    accept,
-    context,
-    enforce_rate_limit,
-    idempotent,
-    parse_json,
-)
+from notify_api_gateway.routes.common import OrjsonResponse, context, idempotent, parse_json
 from notify_api_gateway.schemas import POST_EMAIL, POST_LETTER, POST_PRECOMPILED_LETTER, POST_SMS
 from notify_api_gateway.sending import (
     PreparedSend,
@@ -41,7 +35,6 @@ from notify_api_gateway.sending import (
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.events import LetterRequested
-from notify_common.kafka import PublishTimeout
 
 router = APIRouter(tags=["Send"])
 PDF_MAGIC = b"%PDF-"
@@ -52,35 +45,23 @@ async def _send(
 ) -> Response:
     raw = await request.body()
 
-    async def run() -> JSONResponse:
-        if channel == "letter":
-            await enforce_rate_limit(state, caller)
-            parsed = parse_json(raw)
-            if isinstance(parsed, dict) and "content" in parsed:
-                return await _precompiled(request, state, caller, parsed)
-            send = await _prepare(request, state, caller, parsed, schema, channel)
-            await _accept(state, caller, send)
-            return OrjsonResponse(send.response, status_code=201)
-        # The hot path: check the request first, then take the rate-limit token, count the daily
-        # limits and store the read-your-writes row in one Redis round trip. A request refused on the
-        # way takes its token first, so the rate limit is counted, and answered, as before.
-        try:
-            send = await _prepare(request, state, caller, parse_json(raw), schema, channel)
-        except Exception:
-            await enforce_rate_limit(state, caller)
-            raise
-        await _accept(state, caller, send, take_token=True)
-        return OrjsonResponse(send.response, status_code=201)
+    async def prepare() -> list[PreparedSend]:
+        parsed = parse_json(raw)
+        if channel == "letter" and isinstance(parsed, dict) and "content" in parsed:
+            return [await _precompiled(request, state, caller, parsed)]
+        return [await _prepare(request, state, caller, parsed, schema, channel)]
 
-    return await idempotent(request, state, caller, raw, run)
+    # The hot path (texts and emails): the request is checked before the rate-limit token is taken,
+    # with the daily counts and the read-your-writes row, in one Redis round trip.
+    rate_limit: RateLimit = "first" if channel == "letter" else "at_admission"
+    return await idempotent(
+        request, state, caller, raw, lambda: accept(state, caller, prepare, _created, rate_limit=rate_limit)
+    )
 
 
-async def _accept(state: State, caller: Caller, send: PreparedSend, *, take_token: bool = False) -> None:
-    """``accept``; a send Kafka did not acknowledge in time carries the 201 it would have had."""
-    try:
-        await accept(state, caller, send, take_token=take_token)
-    except PublishTimeout as exc:
-        raise UnconfirmedSend(exc, OrjsonResponse(send.response, status_code=201)) from None
+def _created(sends: list[PreparedSend]) -> JSONResponse:
+    [send] = sends
+    return OrjsonResponse(send.response, status_code=201)
 
 
 async def _prepare(
@@ -95,7 +76,7 @@ async def _prepare(
     prepare = {"sms": prepare_sms, "email": prepare_email, "letter": prepare_letter}[channel]
     send = prepare(caller, template, body, ctx)
     if send.documents:  # files sent by email: stored (encrypted) before the send is accepted
-        await document_store(request).put_all(send.documents)
+        await state.documents.put_all(send.documents)
     return send
 
 
@@ -138,7 +119,7 @@ async def post_letter(request: Request, state: State, caller: Caller) -> Respons
     return await _send(request, state, caller, POST_LETTER, "letter")
 
 
-async def _precompiled(request: Request, state: State, caller: Caller, parsed: object) -> JSONResponse:
+async def _precompiled(request: Request, state: State, caller: Caller, parsed: object) -> PreparedSend:
     body = validate(parsed, POST_PRECOMPILED_LETTER)
     check_can_send_letters(caller)
     try:
@@ -153,9 +134,7 @@ async def _precompiled(request: Request, state: State, caller: Caller, parsed: o
     postage = body.get("postage") or "second"
     key = pdf_key(caller.service.id, ctx.notification_id)
     await state.letters.put(key, pdf)
-    send = _precompiled_send(caller, body, ctx, postage, key)
-    await _accept(state, caller, send)
-    return JSONResponse(send.response, status_code=201)
+    return _precompiled_send(caller, body, ctx, postage, key)
 
 
 def _precompiled_send(

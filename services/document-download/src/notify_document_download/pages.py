@@ -6,9 +6,9 @@ the email address the file was sent to, and a POST of the right address answers 
 wrong address gets the page again with an error, never the address; after 10 wrong ones in an hour
 every attempt is refused with 429 until the hour is over (``document_attempts``). An unknown
 document or a wrong key is 404, an expired one 410. The pages of a document that exists say how to
-contact the service that sent it (its contact link). Pages and files are never cached, never
-framed and send no Referer (the key is in the URL). Logs carry ids only. Not part of Notify's API,
-so not in the OpenAPI document.
+contact the service that sent it (its contact link, as it was when the file was sent: it is sealed
+with the file, so a page that shows it needs the link's key). Pages and files are never cached, never
+framed and send no Referer (the key is in the URL). Logs carry ids only.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 
-from notify_api_gateway.document_attempts import address_attempts
-from notify_api_gateway.document_uploads import key_from_token, recipient_digest
-from notify_api_gateway.documents import DocumentExpired, StoredDocument, document_store
-from notify_api_gateway.repository import Service
+from notify_common.documents import Document, DocumentExpired, key_from_token, recipient_digest
 from notify_common.recipients import InvalidRecipientError, validate_email_address
+from notify_document_download.state import AppState
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -59,17 +56,11 @@ def _page(title: str, content: str, status_code: int, headers: dict[str, str] | 
     )
 
 
-async def _contact(request: Request, service_id: str) -> str:
+def _contact(document: Document | None) -> str:
     """ "If you have any questions, contact …" for the service's contact link; empty without one."""
-    try:
-        config = await request.app.state.notify.repository.service_config(service_id)
-    except SQLAlchemyError:
-        log.warning("contact link not shown: database unavailable", extra={"service_id": service_id})
+    if document is None or not document.contact_link:
         return ""
-    service: Service | None = config.service if config is not None else None
-    if service is None or not service.contact_link:
-        return ""
-    link = service.contact_link
+    link = document.contact_link
     if link.lower().startswith(("http://", "https://")):
         href = link
     elif "@" in link:
@@ -77,8 +68,24 @@ async def _contact(request: Request, service_id: str) -> str:
     else:
         href = "tel:" + "".join(c for c in link if c.isdigit() or c == "+")
     return (
-        f"<p>If you have any questions, contact {html.escape(service.name)}: "
+        f"<p>If you have any questions, contact {html.escape(document.service_name)}: "
         f'<a href="{html.escape(href)}" rel="noreferrer noopener">{html.escape(link)}</a></p>'
+    )
+
+
+def _state(request: Request) -> AppState:
+    state = request.app.state.document_download
+    assert isinstance(state, AppState)
+    return state
+
+
+def unavailable() -> HTMLResponse:
+    """The answer while the documents bucket cannot be reached: try again shortly."""
+    return _page(
+        "Sorry, there is a problem with the service",
+        "<p>Try again in a few minutes, with the same link.</p>",
+        503,
+        {"Retry-After": "30"},
     )
 
 
@@ -121,7 +128,7 @@ def _too_many_attempts(contact: str, retry_after: int) -> HTMLResponse:
     return _page("Too many attempts", content, 429, {"Retry-After": str(retry_after)})
 
 
-def _file(document: StoredDocument) -> Response:
+def _file(document: Document) -> Response:
     ascii_name = document.filename.encode("ascii", "replace").decode().replace("?", "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(document.filename)}"
     return Response(
@@ -131,17 +138,15 @@ def _file(document: StoredDocument) -> Response:
     )
 
 
-async def _open(
-    request: Request, service_id: str, document_id: str
-) -> tuple[StoredDocument, bytes] | Response:
+async def _open(request: Request, service_id: str, document_id: str) -> tuple[Document, bytes] | Response:
     """The document and its key, or the page to answer instead."""
     key = key_from_token(request.query_params.get("key", ""))
     if key is None or not _is_uuid(service_id) or not _is_uuid(document_id):
         return _not_found()
     try:
-        document = await document_store(request).get(service_id, document_id, key)
-    except DocumentExpired:
-        return _expired(await _contact(request, service_id))
+        document = await _state(request).documents.get(service_id, document_id, key)
+    except DocumentExpired as expired:
+        return _expired(_contact(expired.document))
     if document is None:
         log.info("document not opened", extra={"service_id": service_id, "document_id": document_id})
         return _not_found()
@@ -155,7 +160,7 @@ async def download(service_id: str, document_id: str, request: Request) -> Respo
         return opened
     document, _ = opened
     if document.confirm_email:
-        return _confirm_page(await _contact(request, service_id))
+        return _confirm_page(_contact(document))
     log.info("document downloaded", extra={"service_id": service_id, "document_id": document_id})
     return _file(document)
 
@@ -168,16 +173,16 @@ async def confirm_and_download(service_id: str, document_id: str, request: Reque
     document, key = opened
     if document.confirm_email:
         ids = {"service_id": service_id, "document_id": document_id}
-        attempts = address_attempts(request)
+        attempts = _state(request).attempts
         attempt = await attempts.take(service_id, document_id)
         if not attempt.allowed:
             log.info("document locked: too many wrong addresses", extra=ids)
-            return _too_many_attempts(await _contact(request, service_id), attempt.retry_after)
+            return _too_many_attempts(_contact(document), attempt.retry_after)
         given = _submitted_address(await request.body())
         expected = document.recipient_digest or b""
         if given is None or not hmac.compare_digest(recipient_digest(key, given), expected):
             log.info("document address refused", extra=ids)
-            return _confirm_page(await _contact(request, service_id), WRONG_ADDRESS)
+            return _confirm_page(_contact(document), WRONG_ADDRESS)
         await attempts.give_back(service_id, document_id)
     log.info("document downloaded", extra={"service_id": service_id, "document_id": document_id})
     return _file(document)

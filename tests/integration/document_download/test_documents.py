@@ -1,10 +1,10 @@
-"""Send a file by email over HTTP, against the real broker and moto's S3: the link in the event
-downloads exactly the bytes sent (after the recipient confirms their address when asked), the file
-is encrypted at rest, expired files are gone, and every refusal is Notify's 400."""
+"""Send a file by email over HTTP, against the real broker and moto's S3: the api-gateway stores the
+file and the link in the event points at document-download, which serves exactly the bytes sent
+(after the recipient confirms their address when asked); the file is encrypted at rest, expired
+files are gone, and every refusal is Notify's 400."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import logging
@@ -15,18 +15,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from notifications_python_client.notifications import NotificationsAPIClient
 from notifications_python_client.utils import prepare_upload
 
-from notify_api_gateway.document_uploads import PendingDocument, new_link, parse_file, recipient_digest
-from notify_api_gateway.documents import DocumentStore, document_key
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
+from notify_common.documents import document_key
 from notify_common.events import EmailRequested
 from tests.integration.api.harness import Sandbox, admin, api_settings, events_on, make_sandbox, running_api
+from tests.integration.document_download.harness import expire, ids_of, running_document_download, s3
 from tests.support import env
 
 RECIPIENT = "Ada.Lovelace@Example.com"
@@ -36,8 +35,14 @@ LINK = re.compile(r"(https?://[^\s)]+/d/[0-9a-f-]{36}/[0-9a-f-]{36}\?key=[A-Za-z
 
 
 @pytest.fixture(scope="module")
-def documents_settings(database: str, kafka_topics: str) -> ApiSettings:
-    return api_settings(documents_bucket=f"documents-{env.RUN_ID}")
+def download_url(database: str, kafka_topics: str) -> Iterator[str]:
+    with running_document_download(f"documents-{env.RUN_ID}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def documents_settings(download_url: str) -> ApiSettings:
+    return api_settings(documents_bucket=f"documents-{env.RUN_ID}", document_download_url=download_url)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +88,16 @@ def link_in(text: str) -> str:
     return match[1]
 
 
-def s3() -> Any:
-    return boto3.client("s3", region_name="eu-west-2", endpoint_url=env.MOTO_URL)
-
-
-def test_an_emailed_file_downloads_exactly_once_the_recipient_confirms_their_address(
-    uploader: Sandbox, documents_settings: ApiSettings, caplog: pytest.LogCaptureFixture
+def test_an_emailed_file_downloads_from_document_download_once_the_recipient_confirms_their_address(
+    uploader: Sandbox, documents_settings: ApiSettings, download_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     response = send(uploader, {"file": CSV, "filename": "statement.csv"})
     assert response.status_code == 201, response.text
     sent = response.json()
     link = link_in(sent["content"]["body"])
-    assert link.startswith(f"{uploader.url}/d/{uploader.service_id}/")
+    assert link.startswith(f"{download_url}/d/{uploader.service_id}/")
+    assert download_url != uploader.url
     [event] = events_on(documents_settings, topics.EMAIL_REQUESTED, {sent["id"]})
     assert isinstance(event, EmailRequested)
     assert link_in(event.body) == link
@@ -179,7 +181,7 @@ def test_the_stored_file_is_encrypted_and_expires_after_its_retention_period(
     response = send(uploader, {"file": CSV, "filename": "statement.csv", "retention_period": "3 weeks"})
     assert response.status_code == 201, response.text
     link = link_in(response.json()["content"]["body"])
-    document_id = link.split("?")[0].rsplit("/", 1)[1]
+    _, document_id = ids_of(link)
     stored = s3().get_object(
         Bucket=documents_settings.documents_bucket, Key=document_key(uploader.service_id, document_id)
     )
@@ -191,7 +193,7 @@ def test_the_stored_file_is_encrypted_and_expires_after_its_retention_period(
     assert before + timedelta(weeks=3) <= expires_at <= datetime.now(UTC) + timedelta(weeks=3)
 
 
-def test_a_wrong_key_or_an_unknown_document_is_not_found(uploader: Sandbox) -> None:
+def test_a_wrong_key_or_an_unknown_document_is_not_found(uploader: Sandbox, download_url: str) -> None:
     response = send(uploader, {"file": CSV, "confirm_email_before_download": False})
     link = link_in(response.json()["content"]["body"])
     base, key = link.split("?key=")
@@ -201,7 +203,7 @@ def test_a_wrong_key_or_an_unknown_document_is_not_found(uploader: Sandbox) -> N
         base,
         f"{base}?key=short",
         f"{base.rsplit('/', 1)[0]}/{uuid.uuid4()}?key={key}",
-        f"{uploader.url}/d/{uploader.service_id}/not-a-uuid?key={key}",
+        f"{download_url}/d/{uploader.service_id}/not-a-uuid?key={key}",
     ):
         refused = httpx.get(url)
         assert refused.status_code == 404, url
@@ -210,21 +212,22 @@ def test_a_wrong_key_or_an_unknown_document_is_not_found(uploader: Sandbox) -> N
 
 
 def test_an_expired_file_is_gone(uploader: Sandbox, documents_settings: ApiSettings) -> None:
-    link = new_link(uploader.url, uploader.service_id)
-    expired = PendingDocument(
-        service_id=uploader.service_id,
-        document_id=link.document_id,
-        key=link.key,
-        upload=parse_file({"file": CSV, "filename": "old.csv"}),
-        recipient_digest=recipient_digest(link.key, "ada.lovelace@example.com"),
-        expires_at=datetime.now(UTC) - timedelta(seconds=1),
-    )
-    asyncio.run(DocumentStore(documents_settings).put_all((expired,)))
-    gone = httpx.get(link.url)
+    response = send(uploader, {"file": CSV, "filename": "old.csv"})
+    link = link_in(response.json()["content"]["body"])
+    expire(documents_settings.documents_bucket, link)
+    gone = httpx.get(link)
     assert gone.status_code == 410
     assert "no longer available" in gone.text
+    assert CSV_BYTES not in gone.content
     # and it has been deleted
-    assert httpx.get(link.url).status_code == 404
+    assert httpx.get(link).status_code == 404
+
+
+def test_the_gateway_no_longer_serves_download_pages(uploader: Sandbox, download_url: str) -> None:
+    response = send(uploader, {"file": CSV, "confirm_email_before_download": False})
+    link = link_in(response.json()["content"]["body"])
+    assert httpx.get(link).content == CSV_BYTES
+    assert httpx.get(link.replace(download_url, uploader.url)).status_code == 404
 
 
 def test_a_smoke_test_recipient_gets_a_link_and_nothing_is_stored(uploader: Sandbox) -> None:

@@ -4,11 +4,9 @@ page. And the confirm page allows 10 wrong email addresses per document an hour,
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,10 +14,8 @@ import pytest
 import redis
 
 from notify_admin_api.cli import main
-from notify_api_gateway.document_attempts import MAX_WRONG_ADDRESSES, WINDOW_SECONDS, AddressAttempts
-from notify_api_gateway.document_uploads import PendingDocument, new_link, parse_file, recipient_digest
-from notify_api_gateway.documents import DocumentStore
 from notify_api_gateway.settings import ApiSettings
+from notify_document_download.attempts import MAX_WRONG_ADDRESSES, WINDOW_SECONDS, AddressAttempts
 from tests.integration.api.harness import (
     ADMIN_TOKEN,
     Sandbox,
@@ -29,6 +25,7 @@ from tests.integration.api.harness import (
     make_sandbox,
     running_api,
 )
+from tests.integration.document_download.harness import expire, ids_of, running_document_download
 from tests.support import env
 
 RECIPIENT = "ada.lovelace@example.com"
@@ -40,8 +37,16 @@ NOT_SET_UP = "Send files by email has not been set up - add contact details for 
 
 
 @pytest.fixture(scope="module")
-def contact_settings(database: str, kafka_topics: str) -> ApiSettings:
-    return api_settings(documents_bucket=f"documents-contact-{env.RUN_ID}")
+def download_url(database: str, kafka_topics: str) -> Iterator[str]:
+    with running_document_download(f"documents-contact-{env.RUN_ID}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def contact_settings(download_url: str) -> ApiSettings:
+    return api_settings(
+        documents_bucket=f"documents-contact-{env.RUN_ID}", document_download_url=download_url
+    )
 
 
 @pytest.fixture(scope="module")
@@ -199,19 +204,18 @@ def test_the_page_of_an_expired_file_says_how_to_contact_the_service(
     api: str, contact_settings: ApiSettings
 ) -> None:
     sandbox = uploader(api, contact_link=CONTACT)
-    link = new_link(api, sandbox.service_id)
-    expired = PendingDocument(
-        service_id=sandbox.service_id,
-        document_id=link.document_id,
-        key=link.key,
-        upload=parse_file({"file": CSV, "filename": "old.csv"}),
-        recipient_digest=recipient_digest(link.key, RECIPIENT),
-        expires_at=datetime.now(UTC) - timedelta(seconds=1),
-    )
-    asyncio.run(DocumentStore(contact_settings).put_all((expired,)))
-    page = httpx.get(link.url)
+    link = link_of(send(sandbox))
+    expire(contact_settings.documents_bucket, link)
+    page = httpx.get(link)
     assert page.status_code == 410
     assert f'contact {service_name(api, sandbox.service_id)}: <a href="{CONTACT}"' in page.text
+    # without the link's key, not even the contact details of the service that sent it
+    other = link_of(send(sandbox))
+    expire(contact_settings.documents_bucket, other)
+    wrong_key = base64.urlsafe_b64encode(b"k" * 32).rstrip(b"=").decode()
+    keyless = httpx.get(f"{other.split('?key=')[0]}?key={wrong_key}")
+    assert keyless.status_code == 410
+    assert CONTACT not in keyless.text
 
 
 def test_an_unknown_document_does_not_show_the_services_contact_link(api: str) -> None:
@@ -227,8 +231,7 @@ def test_an_unknown_document_does_not_show_the_services_contact_link(api: str) -
 
 
 def attempts_key(link: str) -> str:
-    service_id, document_id = link.split("?")[0].split("/")[-2:]
-    return AddressAttempts.key(service_id, document_id)
+    return AddressAttempts.key(*ids_of(link))
 
 
 def test_after_10_wrong_addresses_in_an_hour_even_the_right_one_is_refused_with_429(api: str) -> None:

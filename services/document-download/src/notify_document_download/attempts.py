@@ -10,7 +10,7 @@ recipient costs them an hour at most.
 
 Every attempt takes a place before the address is compared (one atomic script), so concurrent
 attempts cannot overshoot the limit; the right address gives its place back. If Redis cannot be
-reached the attempt is allowed and a warning logged, as for the API's other limits.
+reached the attempt is allowed and a warning logged, as for the platform's other limits.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.requests import Request
 
 log = logging.getLogger(__name__)
 MAX_WRONG_ADDRESSES = 10
@@ -91,10 +90,3 @@ class AddressAttempts:
             log.warning(
                 "document attempt not given back: redis unavailable", extra={"error": type(exc).__name__}
             )
-
-
-def address_attempts(request: Request) -> AddressAttempts:
-    """The process's counter, on the api-gateway's shared Redis client."""
-    attempts = request.app.state.notify.document_attempts
-    assert isinstance(attempts, AddressAttempts)
-    return attempts

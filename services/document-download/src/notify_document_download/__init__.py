@@ -1,0 +1,1 @@
+"""document-download: the pages where files sent by email are downloaded."""

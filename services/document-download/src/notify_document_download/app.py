@@ -1,0 +1,81 @@
+"""The document-download application: the composition root. Builds the FastAPI app and, at
+start-up, everything it holds (the documents bucket, Redis for the wrong-address counts).
+
+Serves ``/d/{service_id}/{document_id}`` (``pages``), ``/healthz`` and ``/readyz``; ``/metrics`` and
+JSON logs come from ``notify_common.http.serve_http``. It reads only the documents bucket, which the
+api-gateway writes (``notify_common.documents``), and Redis; it has no tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from redis.asyncio import Redis
+
+from notify_common.documents import DocumentStore
+from notify_common.errors import RetryableError
+from notify_document_download import pages
+from notify_document_download.attempts import AddressAttempts
+from notify_document_download.settings import DocumentDownloadSettings
+from notify_document_download.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: DocumentDownloadSettings) -> AppState:
+    redis: Redis[bytes] = Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    return AppState(
+        settings=settings,
+        documents=DocumentStore(
+            settings.documents_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        ),
+        attempts=AddressAttempts(redis),
+        redis=redis,
+    )
+
+
+def create_app(settings: DocumentDownloadSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.check_production_ready()
+        log.info("starting", extra={"settings": settings.redacted()})
+        state = build_state(settings)
+        app.state.document_download = state
+        try:
+            yield
+        finally:
+            await state.redis.aclose()  # type: ignore[attr-defined]
+            log.info("stopped cleanly")
+
+    app = FastAPI(
+        title="Notify document download",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(pages.router)
+
+    @app.exception_handler(RetryableError)
+    async def store_unavailable(request: Request, exc: RetryableError) -> Response:
+        log.warning("document store unavailable", extra={"error": str(exc)})
+        return pages.unavailable()
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        state: AppState = app.state.document_download
+        if not await state.documents.ready():
+            return JSONResponse({"status": "document store unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    return app
