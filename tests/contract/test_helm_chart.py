@@ -407,7 +407,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 10
+    assert len(enabled) == 11
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]

@@ -29,47 +29,14 @@ from tests.contract.ownership import (
 )
 
 PACKAGES = service_packages()
-# Services the management plane is being moved to, out of the api-gateway.
-SERVICES_BEING_BUILT = frozenset({"admin-api"})
-
-# Writes not fixed yet: (service, table). The api-gateway still carries the management plane
-# (admin routes, console back end, notify-admin CLI), which is being moved into the admin-api,
-# the owner of the configuration tables; once it has moved these entries go stale and fail.
-NOT_FIXED_YET: frozenset[tuple[str, str]] = frozenset(
-    ("api-gateway", table)
-    for table in (
-        "api_keys",
-        "console_invites",
-        "console_password_resets",
-        "console_reply_to_verifications",
-        "console_uploads",
-        "console_user_services",
-        "console_users",
-        "console_verify_codes",
-        "go_live_requests",
-        "guest_list",
-        "inbound_numbers",
-        "service_callback_api",
-        "service_data_retention",
-        "service_email_reply_to",
-        "service_sms_senders",
-        "services",
-        "team_members",
-        "template_folder_templates",
-        "template_folders",
-        "template_versions",
-        "templates",
-    )
-)
-
 # Writes whose table is a variable, which a static reading cannot name; each was read by hand.
 READ_BY_HAND: dict[str, str] = {
     "services/projector/src/notify_projector/bulk.py": "COPY into the projector's own staging tables",
     "services/projector/src/notify_projector/horizon.py": "the projector's own projections, by name",
     "services/projector/src/notify_projector/shadow.py": "the projector's own projections, swapped",
     "services/projector/src/notify_projector/sql.py": "the projector's own projections, per schema",
-    "services/api-gateway/src/notify_api_gateway/admin_store.py": "sms senders and reply-to addresses",
-    "services/api-gateway/src/notify_api_gateway/admin/console_accounts.py": "console_password_resets",
+    "services/admin-api/src/notify_admin_api/store.py": "sms senders and reply-to addresses",
+    "services/admin-api/src/notify_admin_api/console_accounts.py": "console_password_resets",
 }
 
 
@@ -90,7 +57,7 @@ def test_every_declared_table_has_one_owner_or_is_listed_as_shared_by_rows() -> 
     assert set(TABLE_OWNERS) | set(SHARED_TABLES) == declared
     assert not set(TABLE_OWNERS) & set(SHARED_TABLES)
     owners = set(TABLE_OWNERS.values()) | {s for writers in SHARED_TABLES.values() for s in writers}
-    assert owners <= set(PACKAGES) | SERVICES_BEING_BUILT
+    assert owners <= set(PACKAGES)
 
 
 def test_no_service_imports_another_services_package_and_the_shared_library_imports_none() -> None:
@@ -115,17 +82,13 @@ def test_no_service_writes_a_table_it_does_not_own() -> None:
     wrong = {
         key: accesses
         for key, accesses in WRITES.items()
-        if key[1] != "?" and key[0] not in writers_of(key[1]) and key not in NOT_FIXED_YET
+        if key[1] != "?" and key[0] not in writers_of(key[1])
     }
     assert wrong == {}, "\n".join(
         f"{service} writes {table}, owned by {' and '.join(writers_of(table))}: "
         + ", ".join(f"{a.kind} at {a.where}" for a in accesses)
         for (service, table), accesses in sorted(wrong.items())
     )
-
-
-def test_every_write_listed_as_not_fixed_yet_still_happens() -> None:
-    assert sorted(NOT_FIXED_YET - set(WRITES)) == [], "fixed: take these out of NOT_FIXED_YET"
 
 
 def test_every_write_that_cannot_be_read_statically_was_read_by_hand() -> None:
@@ -207,11 +170,6 @@ def test_sqlalchemy_core_writes_locks_and_reads_are_found(code: str, expected: l
     assert found == expected
 
 
-# Module names not unique yet: the api-gateway's files-by-email pages and API (documents.py,
-# routes/documents.py) are moving into the document-download service.
-SHARED_NAMES_NOT_FIXED_YET = frozenset({("api-gateway", "documents")})
-
-
 def test_no_two_modules_of_a_service_share_a_name() -> None:
     shared: set[tuple[str, str]] = set()
     for service, package in PACKAGES.items():
@@ -220,10 +178,7 @@ def test_no_two_modules_of_a_service_share_a_name() -> None:
             if path.stem in seen and path.stem not in ("__init__", "__main__"):
                 shared.add((service, path.stem))
             seen.add(path.stem)
-    assert sorted(shared - SHARED_NAMES_NOT_FIXED_YET) == []
-    assert sorted(SHARED_NAMES_NOT_FIXED_YET - shared) == [], (
-        "fixed: take these out of SHARED_NAMES_NOT_FIXED_YET"
-    )
+    assert sorted(shared) == []
 
 
 def test_the_architecture_page_names_every_main_topic_and_every_table_with_its_owner() -> None:

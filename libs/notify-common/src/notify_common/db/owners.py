@@ -87,9 +87,10 @@ TABLE_OWNERS: dict[str, str] = {
     **dict.fromkeys(_PROJECTIONS, PROJECTOR),
     # Sends held until their scheduled_for, published by whichever api-gateway process gets there.
     "scheduled_notifications": API_GATEWAY,
-    # The legacy adapters' own state (docs/legacy-alpha.md, docs/legacy-beta.md).
-    "legacy_api_switches": API_GATEWAY,
-    "legacy_alpha_tokens": API_GATEWAY,
+    # The legacy adapters (docs/legacy-alpha.md, docs/legacy-beta.md): their switches and tokens
+    # are configuration, issued through the admin API; the alpha jobs are the adapter's own.
+    "legacy_api_switches": ADMIN_API,
+    "legacy_alpha_tokens": ADMIN_API,
     "legacy_alpha_jobs": API_GATEWAY,
     # The job-splitter's working state; others ask it with commands (notify.jobs.commands).
     "job_splitter_jobs": JOB_SPLITTER,
