@@ -13,9 +13,10 @@ from typing import Any
 
 import uvicorn
 
+from notify_common.instrumentation import setup_instrumentation
 from notify_common.logs import configure_logging
 from notify_common.metrics_http import HttpMetrics
-from notify_common.tracing import TracingMiddleware, setup_tracing
+from notify_common.tracing import TracingMiddleware
 
 
 class _Server(uvicorn.Server):
@@ -32,7 +33,7 @@ class _Server(uvicorn.Server):
 
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
     configure_logging(name, log_level)
-    setup_tracing(name)
+    setup_instrumentation(name)
     config = uvicorn.Config(
         HttpMetrics(TracingMiddleware(app)),
         host=host,

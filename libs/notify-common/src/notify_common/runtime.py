@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from notify_common.health import HealthServer
+from notify_common.instrumentation import setup_instrumentation
 from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
-from notify_common.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def serve_consumer(name: str, settings: CommonSettings, build: Build) -> N
 
 def run_consumer(name: str, settings: CommonSettings, build: Build) -> int:
     configure_logging(name, settings.log_level)
-    setup_tracing(name)
+    setup_instrumentation(name)
     asyncio.run(serve_consumer(name, settings, build))
     return 0
 

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from notify_common import metrics, topics
 from notify_common.db import create_engine
 from notify_common.health import HealthServer
+from notify_common.instrumentation import setup_instrumentation
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
@@ -24,7 +25,6 @@ from notify_common.runtime import install_stop_signals
 from notify_common.send_claims import ClaimStore
 from notify_common.send_recovery import HandoverLookup, ProjectedReceipts, Recovery
 from notify_common.send_retries import Rescheduler
-from notify_common.tracing import setup_tracing
 from notify_sms_sender.delivery_times import DeliveryTimes
 from notify_sms_sender.lanes import Lane
 from notify_sms_sender.providers import SmsProvider
@@ -239,7 +239,7 @@ async def serve(settings: SmsSenderSettings) -> None:
 def main() -> int:
     settings = SmsSenderSettings()
     configure_logging("sms-sender", settings.log_level)
-    setup_tracing("sms-sender")
+    setup_instrumentation("sms-sender")
     # uvloop roughly halves the cost of the socket I/O that most of a send is.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(serve(settings))
