@@ -278,6 +278,30 @@ def test_with_export_off_a_requests_records_and_log_lines_carry_the_callers_trac
     assert exporter.get_finished_spans() == ()
 
 
+def test_with_export_off_an_outgoing_request_carries_the_trace_of_the_record_being_handled() -> None:
+    provider = tracing.setup_tracing("sms-sender", environ={})
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        event = sms_requested()
+        with tracing.http_client_span("POST", "provider.example", 443, "/send") as call:
+            assert call.header == b""  # nothing being handled: no trace to carry
+        header = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+        span = tracing.consumed("sms-requested", 0, 0, "g", [("traceparent", header)], event)
+        with (
+            tracing.handling(event.notification_id),
+            tracing.http_client_span("POST", "provider.example", 443, "/send?key=x") as call,
+        ):
+            call.answered(503)
+        name, value = call.header.decode().rstrip("\r\n").split(": ")
+        assert name == "traceparent"
+        assert value.split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+        tracing.finish(span, event.notification_id)
+        assert exporter.get_finished_spans() == ()
+    finally:
+        tracing.use(None)
+
+
 def log_line(message: str, **extra: object) -> dict[str, object]:
     record = logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
     record.__dict__.update(extra)

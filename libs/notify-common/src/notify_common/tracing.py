@@ -345,9 +345,35 @@ class ClientSpan:
             self.span.set_status(trace.StatusCode.ERROR)
 
 
-@contextmanager
-def http_client_span(method: str, host: str, port: int, path: str) -> Iterator[ClientSpan]:
+class _CarriedContext:
+    """With export off, the context around an outgoing request: no client span (it would never be
+    seen), only the current span's ``traceparent`` line carried on, as a record carries it."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, header: bytes) -> None:
+        self._call = ClientSpan(trace.INVALID_SPAN, header)
+
+    def __enter__(self) -> ClientSpan:
+        return self._call
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def http_client_span(method: str, host: str, port: int, path: str) -> AbstractContextManager[ClientSpan]:
     """A client span around one outgoing request (the URL's path only: never its query)."""
+    if not _exporting:
+        carried = trace.get_current_span().get_span_context() if _tracing else trace.INVALID_SPAN_CONTEXT
+        if not carried.is_valid:
+            return _CarriedContext(b"")
+        value = f"00-{carried.trace_id:032x}-{carried.span_id:016x}-{carried.trace_flags:02x}"
+        return _CarriedContext(b"traceparent: %s\r\n" % value.encode())
+    return _recorded_client_span(method, host, port, path)
+
+
+@contextmanager
+def _recorded_client_span(method: str, host: str, port: int, path: str) -> Iterator[ClientSpan]:
     span = _tracer.start_span(
         f"{method}",
         kind=SpanKind.CLIENT,
