@@ -253,7 +253,7 @@ def test_with_export_off_a_requests_records_and_log_lines_carry_the_callers_trac
     logged: list[dict[str, object]] = []
 
     @app.post("/v2/notifications/sms")
-    async def send() -> dict[str, str]:
+    async def send() -> dict[str, str | None]:
         event = sms_requested()
         published.append(tracing.record_headers("sms-requested", event))
         logged.append(log_line("accepted"))
