@@ -28,6 +28,8 @@ notification delivered.
         [--callbacks] [--drain-timeout 120] [--no-up]
 
 Only loopback is used; the run stops by itself. The platform stays up afterwards (``make down``).
+The ``NOTIFY_STATE_DIR`` and ``NOTIFY_LOCAL_*`` variables of ``deploy/local/lib.sh`` are honoured,
+so a platform of the benchmark's own can run beside another (docs/benchmarks.md, "Whole platform").
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ import jwt
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE = ROOT / ".local"
+# The platform's state folder, as deploy/local/lib.sh has it (NOTIFY_STATE_DIR moves it, for a
+# second platform on ports of its own beside the developer's).
+STATE = Path(os.environ.get("NOTIFY_STATE_DIR") or ROOT / ".local")
 TICKS = os.sysconf("SC_CLK_TCK")
 CALLBACK_NETWORKS = "127.0.0.1/32"
 FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
@@ -498,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
 
     if not args.no_up:
-        print("==> make up (the whole platform; log in .local/logs/bench-platform-up.log)", flush=True)
+        print(f"==> make up (the whole platform; log in {STATE}/logs/bench-platform-up.log)", flush=True)
         (STATE / "logs").mkdir(parents=True, exist_ok=True)
         with (STATE / "logs/bench-platform-up.log").open("w") as log:
             callback_certificate()
@@ -509,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             up = subprocess.run(["bash", str(ROOT / "deploy/local/up.sh")], stdout=log, stderr=log, env=env)
             if up.returncode:
-                raise SystemExit("make up failed: see .local/logs/bench-platform-up.log")
+                raise SystemExit(f"make up failed: see {STATE}/logs/bench-platform-up.log")
     demo = read_env_file(STATE / "demo.env")
     api_url = demo["NOTIFY_API_URL"]
     print(f"==> benchmark service ({args.channel}), limits raised through notify-admin", flush=True)

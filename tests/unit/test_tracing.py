@@ -244,6 +244,64 @@ def test_an_http_request_is_a_server_span_named_by_its_route_child_of_the_caller
     }
 
 
+def test_with_export_off_a_requests_records_and_log_lines_carry_the_callers_trace_or_a_new_one() -> None:
+    provider = tracing.setup_tracing("api-gateway", environ={})
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = FastAPI()
+    published: list[list[tuple[str, bytes]]] = []
+    logged: list[dict[str, object]] = []
+
+    @app.post("/v2/notifications/sms")
+    async def send() -> dict[str, str | None]:
+        event = sms_requested()
+        published.append(tracing.record_headers("sms-requested", event))
+        logged.append(log_line("accepted"))
+        return {"id": event.notification_id}
+
+    caller_trace, caller_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    try:
+        with TestClient(tracing.TracingMiddleware(app)) as client:
+            headers = {"traceparent": f"00-{caller_trace}-{caller_span}-00"}
+            assert client.post("/v2/notifications/sms", headers=headers).status_code == 200
+            assert client.post("/v2/notifications/sms").status_code == 200
+            malformed = {"traceparent": f"00-{caller_trace}-b7ad6b71-00"}
+            assert client.post("/v2/notifications/sms", headers=malformed).status_code == 200
+    finally:
+        tracing.use(None)
+    (first_trace, first_parent), (second_trace, _), (third_trace, _) = (traceparent(h) for h in published)
+    assert first_trace == int(caller_trace, 16)
+    assert first_parent != int(caller_span, 16)  # the request's own span, child of the caller's
+    assert logged[0]["trace_id"] == caller_trace
+    assert len({first_trace, second_trace, third_trace}) == 3  # no header, or a bad one: a new trace
+    assert logged[1]["trace_id"] == f"{second_trace:032x}"
+    assert exporter.get_finished_spans() == ()
+
+
+def test_with_export_off_an_outgoing_request_carries_the_trace_of_the_record_being_handled() -> None:
+    provider = tracing.setup_tracing("sms-sender", environ={})
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        event = sms_requested()
+        with tracing.http_client_span("POST", "provider.example", 443, "/send") as call:
+            assert call.header == b""  # nothing being handled: no trace to carry
+        header = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+        span = tracing.consumed("sms-requested", 0, 0, "g", [("traceparent", header)], event)
+        with (
+            tracing.handling(event.notification_id),
+            tracing.http_client_span("POST", "provider.example", 443, "/send?key=x") as call,
+        ):
+            call.answered(503)
+        name, value = call.header.decode().rstrip("\r\n").split(": ")
+        assert name == "traceparent"
+        assert value.split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+        tracing.finish(span, event.notification_id)
+        assert exporter.get_finished_spans() == ()
+    finally:
+        tracing.use(None)
+
+
 def log_line(message: str, **extra: object) -> dict[str, object]:
     record = logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
     record.__dict__.update(extra)

@@ -20,7 +20,9 @@ from notify_common.metrics import (
     CONSUMER_RECORDS,
     DEAD_LETTERS,
     RETRY_RECORDS,
+    UNCOUNTED,
     Children,
+    counting,
 )
 
 
@@ -50,7 +52,7 @@ class ConsumerMetrics:
         self._records = Children(CONSUMER_RECORDS)
         self._retries = Children(RETRY_RECORDS)
         self._dead = Children(DEAD_LETTERS)
-        self._paused = CONSUMER_PAUSED.labels(group)
+        self._paused = CONSUMER_PAUSED.labels(group) if counting() else UNCOUNTED
         self._paused.set(0)
         self._lag_interval_s = lag_interval_s
         self._next_lag = 0.0
@@ -58,6 +60,8 @@ class ConsumerMetrics:
 
     def handled(self, topics: Iterable[str]) -> None:
         """Records handled (``topics``: the logical topic of each)."""
+        if not counting():
+            return
         for topic, count in collections.Counter(topics).items():
             self._records(self.group, topic, "ok").inc(count)
 
@@ -76,7 +80,7 @@ class ConsumerMetrics:
         """Set the lag of every partition ``consumer`` has (at most once per interval) and drop the
         partitions it no longer has."""
         now = time.monotonic()
-        if now < self._next_lag:
+        if now < self._next_lag or not counting():
             return
         self._next_lag = now + self._lag_interval_s
         positions: dict[TopicPartition, int] = {}

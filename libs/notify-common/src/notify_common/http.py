@@ -6,16 +6,16 @@ kill to Kubernetes and to our tests; this server stops on the signal and returns
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Generator
 from typing import Any
 
 import uvicorn
 
+from notify_common.instrumentation import setup_instrumentation
 from notify_common.logs import configure_logging
 from notify_common.metrics_http import HttpMetrics
-from notify_common.tracing import TracingMiddleware, setup_tracing
+from notify_common.tracing import TracingMiddleware
 
 
 class _Server(uvicorn.Server):
@@ -31,8 +31,10 @@ class _Server(uvicorn.Server):
 
 
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
+    from notify_common.runtime import run_on_uvloop
+
     configure_logging(name, log_level)
-    setup_tracing(name)
+    setup_instrumentation(name)
     config = uvicorn.Config(
         HttpMetrics(TracingMiddleware(app)),
         host=host,
@@ -42,5 +44,5 @@ def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, gra
         timeout_graceful_shutdown=int(grace_seconds),
         lifespan="on",
     )
-    asyncio.run(_Server(config).serve())
+    run_on_uvloop(_Server(config).serve())
     return 0

@@ -4,7 +4,8 @@ lists them), and the helpers the services count through.
 Labels carry only small closed sets (route templates, channels, key types, providers, outcomes,
 topics, groups): never a recipient, a notification, job or service id, or personal data. Prometheus
 adds the ``job`` label (the service), so no series repeats it. Label children are cached where a
-hot path counts, so a count is a dictionary lookup and a locked add.
+hot path counts, so a count is a dictionary lookup and a locked add. With counting off
+(``notify_common.instrumentation``: ``NOTIFY_INSTRUMENTATION=off``) every helper here does nothing.
 """
 
 from __future__ import annotations
@@ -121,14 +122,49 @@ PROJECTOR_BATCH_SIZE = Histogram(
 PROJECTOR_EVENTS = Counter("notify_projector_events_total", "Events projected, by type", ["event"])
 
 
+_counting = True
+
+
+def count(on: bool) -> None:
+    """Count from now on (the default), or not at all (see ``notify_common.instrumentation``)."""
+    global _counting
+    _counting = on
+
+
+def counting() -> bool:
+    return _counting
+
+
+class _Uncounted:
+    """What a label child is while counting is off: every operation does nothing."""
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+    def dec(self, amount: float = 1) -> None:
+        pass
+
+    def set(self, value: float) -> None:
+        pass
+
+    def observe(self, amount: float) -> None:
+        pass
+
+
+UNCOUNTED = _Uncounted()
+
+
 class Children:
-    """``metric.labels(*values)`` cached per distinct label values (a closed, small set)."""
+    """``metric.labels(*values)`` cached per distinct label values (a closed, small set); with
+    counting off, a child that counts nothing."""
 
     def __init__(self, metric: Any) -> None:
         self._metric = metric
         self._children: dict[tuple[str, ...], Any] = {}
 
     def __call__(self, *values: str) -> Any:
+        if not _counting:
+            return UNCOUNTED
         child = self._children.get(values)
         if child is None:
             child = self._children[values] = self._metric.labels(*values)
@@ -151,6 +187,8 @@ _events = Children(PROJECTOR_EVENTS)
 def start_api_series() -> None:
     """The api-gateway's series at zero from the start, so the first sends after a (re)start show as
     an increase to ``rate()`` and ``increase()`` rather than as a series appearing already counted."""
+    if not _counting:
+        return
     for channel in ("sms", "email", "letter"):
         for key_type in ("normal", "team", "test"):
             for lane in ("priority", "bulk"):
@@ -163,11 +201,14 @@ def start_api_series() -> None:
 
 def start_sender_series(channel: str) -> None:
     """A sender's created→sent series at zero from the start (see ``start_api_series``)."""
-    _created_to_sent(channel)
+    if _counting:
+        _created_to_sent(channel)
 
 
 def accepted(channels: Sequence[str], key_type: str, *, bulk: bool) -> None:
     """Sends accepted together (``channels``: the channel of each)."""
+    if not _counting:
+        return
     lane = "bulk" if bulk else "priority"
     if len(channels) == 1:
         _accepted(channels[0], key_type, lane).inc()
@@ -229,6 +270,8 @@ def receipt_status(event: Event) -> str:
 def receipts(events: Iterable[Event]) -> None:
     """Receipts recorded (``events``: the event each was recorded as, which names its provider;
     complaints come from SES only)."""
+    if not _counting:
+        return
     counts = collections.Counter((getattr(e, "provider", None) or "ses", receipt_status(e)) for e in events)
     for (provider, status), count in counts.items():
         _receipts(provider, status).inc(count)
@@ -272,11 +315,14 @@ def job_state(state: str) -> None:
     _jobs(state).inc()
 
 
-def job_rows_split(count: int) -> None:
-    JOB_ROWS_SPLIT.inc(count)
+def job_rows_split(rows: int) -> None:
+    if _counting:
+        JOB_ROWS_SPLIT.inc(rows)
 
 
 def projected(event_types: Sequence[str]) -> None:
+    if not _counting:
+        return
     PROJECTOR_BATCH_SIZE.observe(len(event_types))
     counts: dict[str, int] = {}
     for name in event_types:

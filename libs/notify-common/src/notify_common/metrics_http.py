@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notify_common.metrics import HTTP_DURATION, HTTP_REQUESTS, Children
+from notify_common.metrics import HTTP_DURATION, HTTP_REQUESTS, Children, counting
 
 METRICS_PATH = "/metrics"
 UNMATCHED = "other"
@@ -47,12 +47,14 @@ def route_template(scope: Scope) -> str:
 
 
 class HttpMetrics:
-    """ASGI middleware: serves ``/metrics`` and counts and times every HTTP request."""
+    """ASGI middleware: serves ``/metrics`` and counts and times every HTTP request (with
+    counting off when it is made, only serves ``/metrics``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._requests = Children(HTTP_REQUESTS)
         self._seconds = Children(HTTP_DURATION)
+        self._counting = counting()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,6 +65,9 @@ class HttpMetrics:
             scope["route"] = _METRICS_ROUTE
             await self._serve_metrics(send)
             self._observe(scope, 200, started)
+            return
+        if not self._counting:
+            await self.app(scope, receive, send)
             return
         status = 500  # if the app raises before answering, the server answers 500
 

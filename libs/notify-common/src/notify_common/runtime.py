@@ -14,18 +14,22 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import uvloop
 
 from notify_common.health import HealthServer
+from notify_common.instrumentation import setup_instrumentation
 from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
 from notify_common.lane_consumer import LaneConsumer
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
-from notify_common.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,13 @@ class ConsumerApp:
 
 
 Build = Callable[[CommonSettings, EventProducer], ConsumerApp]
+
+
+def run_on_uvloop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a service's ``main`` on uvloop's event loop, whose socket I/O (most of what a consumer
+    or an HTTP service does per record or request) costs about half asyncio's own."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def install_stop_signals(stop: Callable[[], None]) -> None:
@@ -154,11 +165,11 @@ def run_consumer(
     *,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> int:
-    """Run the consumer service ``build`` makes, on an event loop from ``loop_factory`` (uvloop's,
-    say) or asyncio's own."""
+    """Run the consumer service ``build`` makes, on uvloop's event loop (see ``run_on_uvloop``)
+    unless ``loop_factory`` makes another."""
     configure_logging(name, settings.log_level)
-    setup_tracing(name)
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
+    setup_instrumentation(name)
+    with asyncio.Runner(loop_factory=loop_factory or uvloop.new_event_loop) as runner:
         runner.run(serve_consumer(name, settings, build))
     return 0
 

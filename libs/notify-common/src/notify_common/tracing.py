@@ -44,6 +44,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 TRACEPARENT = "traceparent"
 _propagator = TraceContextTextMapPropagator()
 _tracer: Tracer = trace.NoOpTracer()
+_tracing = False  # whether there is a tracer at all (a bool: isinstance on the ABC costs more)
 _exporting = False
 _ids = RandomIdGenerator()
 
@@ -104,9 +105,9 @@ def setup_tracing(service: str, environ: Mapping[str, str] = os.environ) -> Trac
 
 def use(provider: trace.TracerProvider | None) -> None:
     """Trace with ``provider`` from now on (None: trace nothing, propagate nothing)."""
-    global _tracer, _exporting
+    global _tracer, _tracing, _exporting
     _tracer = provider.get_tracer("notify") if provider is not None else trace.NoOpTracer()
-    _exporting = provider is not None
+    _tracing = _exporting = provider is not None
     _handling.clear()
 
 
@@ -152,7 +153,7 @@ def event_attributes(event: Any) -> dict[str, str]:
 def record_headers(topic: str, event: Any) -> list[tuple[str, bytes]]:
     """The trace headers of a record about to be produced: a producer span, child of the span
     handling the event's notification (or of the current span), ended at once."""
-    if isinstance(_tracer, trace.NoOpTracer):
+    if not _tracing:
         return []
     parent = context_of(getattr(event, "notification_id", None))
     if not _exporting:
@@ -191,7 +192,7 @@ def consumed(
     """Start the consumer span of one record, child of the producer span in its headers; while it
     lasts, work about its notification joins it (see :func:`handling`). End it with
     :func:`finish`."""
-    if isinstance(_tracer, trace.NoOpTracer):
+    if not _tracing:
         return None
     if not _exporting:
         span = _unrecorded_child(headers)
@@ -206,10 +207,11 @@ def consumed(
     return span
 
 
-def _unrecorded_child(headers: Sequence[tuple[str, bytes]] | None) -> Span:
-    """A span that is never recorded, in the trace of the record's ``traceparent`` (a new trace
-    without one): only its ids, for the logs and the records it leads to."""
-    parent = _parse_traceparent(headers)
+def _unrecorded_child(headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT) -> Span:
+    """A span that is never recorded, in the trace of the ``traceparent`` among ``headers`` (named
+    ``key``: a str in Kafka records, bytes in ASGI scopes; a new trace without one): only its ids,
+    for the logs and the records it leads to."""
+    parent = _parse_traceparent(headers, key)
     if parent is not None:
         trace_id, flags = parent
     else:
@@ -219,12 +221,14 @@ def _unrecorded_child(headers: Sequence[tuple[str, bytes]] | None) -> Span:
     )
 
 
-def _parse_traceparent(headers: Sequence[tuple[str, bytes]] | None) -> tuple[int, TraceFlags] | None:
+def _parse_traceparent(
+    headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT
+) -> tuple[int, TraceFlags] | None:
     """The trace id and flags of a version-00 ``traceparent`` header, or None (absent or
     malformed). The propagator's own parsing is the larger part of the cost of a record's context
     when nothing is recorded; with export on it is used instead."""
-    for key, value in headers or ():
-        if key != TRACEPARENT:
+    for name, value in headers or ():
+        if name != key:
             continue
         parts = bytes(value).split(b"-")
         if len(parts) != 4 or parts[0] != b"00" or len(parts[1]) != 32 or len(parts[2]) != 16:
@@ -341,9 +345,35 @@ class ClientSpan:
             self.span.set_status(trace.StatusCode.ERROR)
 
 
-@contextmanager
-def http_client_span(method: str, host: str, port: int, path: str) -> Iterator[ClientSpan]:
+class _CarriedContext:
+    """With export off, the context around an outgoing request: no client span (it would never be
+    seen), only the current span's ``traceparent`` line carried on, as a record carries it."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, header: bytes) -> None:
+        self._call = ClientSpan(trace.INVALID_SPAN, header)
+
+    def __enter__(self) -> ClientSpan:
+        return self._call
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def http_client_span(method: str, host: str, port: int, path: str) -> AbstractContextManager[ClientSpan]:
     """A client span around one outgoing request (the URL's path only: never its query)."""
+    if not _exporting:
+        carried = trace.get_current_span().get_span_context() if _tracing else trace.INVALID_SPAN_CONTEXT
+        if not carried.is_valid:
+            return _CarriedContext(b"")
+        value = f"00-{carried.trace_id:032x}-{carried.span_id:016x}-{carried.trace_flags:02x}"
+        return _CarriedContext(b"traceparent: %s\r\n" % value.encode())
+    return _recorded_client_span(method, host, port, path)
+
+
+@contextmanager
+def _recorded_client_span(method: str, host: str, port: int, path: str) -> Iterator[ClientSpan]:
     span = _tracer.start_span(
         f"{method}",
         kind=SpanKind.CLIENT,
@@ -387,7 +417,9 @@ def _fixed_paths(app: Any) -> set[str]:
 
 class TracingMiddleware:
     """ASGI middleware: a server span per HTTP request, child of the caller's ``traceparent``,
-    named by the method and the route template (``other`` when no route matched)."""
+    named by the method and the route template (``other`` when no route matched). With export off
+    the request runs in an unrecorded span that only holds the ids (as a consumed record does),
+    made without the SDK's sampler and propagator."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -405,8 +437,17 @@ class TracingMiddleware:
         return path if isinstance(path, str) and path in self._fixed else "other"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or isinstance(_tracer, trace.NoOpTracer):
+        if scope["type"] != "http" or not _tracing:
             await self.app(scope, receive, send)
+            return
+        if not _exporting:
+            token = otel_context.attach(
+                trace.set_span_in_context(_unrecorded_child(scope.get("headers"), b"traceparent"))
+            )
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                otel_context.detach(token)
             return
         carrier: dict[str, str] = {}
         for key, value in scope.get("headers", ()):

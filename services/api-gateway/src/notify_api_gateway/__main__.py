@@ -54,12 +54,13 @@ def _worker(settings: ApiSettings) -> None:
     import uvicorn
 
     from notify_common.http import _Server
+    from notify_common.instrumentation import setup_instrumentation
     from notify_common.logs import configure_logging
     from notify_common.metrics_http import HttpMetrics
-    from notify_common.tracing import TracingMiddleware, setup_tracing
+    from notify_common.tracing import TracingMiddleware
 
     configure_logging("api-gateway", settings.log_level)
-    setup_tracing("api-gateway")
+    setup_instrumentation("api-gateway")
     _use_uvloop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

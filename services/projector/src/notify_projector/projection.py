@@ -222,11 +222,11 @@ PROJECTION_LOCK = 0x50524F4A  # "PROJ"
 
 async def project(engine: AsyncEngine, events: Sequence[Event]) -> int:
     """Apply a batch of events to the live views in one transaction."""
-    delivered: list[tuple[str, float]] = []
+    delivered: list[tuple[str, float]] | None = [] if metrics.counting() else None
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": PROJECTION_LOCK})
         patched = await apply(conn, events, delivered)
-    for channel, seconds in delivered:  # once committed: a batch rolled back and retried counts once
+    for channel, seconds in delivered or ():  # once committed: a batch rolled back and retried counts once
         metrics.delivered_after(channel, seconds)
     return patched
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import uvloop
 from sqlalchemy import text
 
 from notify_common import metrics, topics
@@ -121,8 +120,7 @@ def lanes(settings: SmsSenderSettings, sender: SmsSender) -> list[Lane]:
 
 
 def main() -> int:
-    # uvloop roughly halves the cost of the socket I/O that most of a send is.
-    return run_consumer("sms-sender", SmsSenderSettings(), build, loop_factory=uvloop.new_event_loop)
+    return run_consumer("sms-sender", SmsSenderSettings(), build)
 
 
 if __name__ == "__main__":
