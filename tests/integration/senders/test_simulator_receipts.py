@@ -138,17 +138,17 @@ async def test_a_burst_of_receipts_is_posted_by_no_more_than_the_configured_post
 
 
 async def test_waiting_for_a_turn_behind_a_slow_receipts_service_is_not_a_failed_attempt() -> None:
-    # Each post takes 0.2 s and two posters share 12 receipts: the last waits about a second for its
-    # turn, longer than the 0.5 s the receipts service is given to answer, and none is posted twice.
-    endpoint = ReceiptsEndpoint(seconds=0.2)
+    # Each post takes 0.1 s and two posters share 30 receipts: the last waits about 1.5 s for its
+    # turn, longer than the 1 s the receipts service is given to answer, and none is posted twice.
+    endpoint = ReceiptsEndpoint(seconds=0.1)
     async with receipts_endpoint(endpoint) as url:
         simulator = Simulator(
-            settings(simulator_receipt_posters=2, simulator_receipt_read_timeout_seconds=0.5)
+            settings(simulator_receipt_posters=2, simulator_receipt_read_timeout_seconds=1.0)
         )
-        hand_over(simulator, url, count=12)
+        hand_over(simulator, url, count=30)
         await settled(simulator)
         await simulator.close()
-    assert endpoint.answered == [200] * 12
+    assert endpoint.answered == [200] * 30
     assert simulator.receipts.retried == 0
 
 
@@ -170,8 +170,9 @@ async def test_a_receipts_service_refusing_connections_for_a_while_gets_every_re
     url = f"http://127.0.0.1:{port}/receipts"
     simulator = Simulator(settings(simulator_receipt_posters=4))
     hand_over(simulator, url, count=50)
-    await asyncio.sleep(1.0)  # nothing listens yet: every post is refused and retried
-    assert simulator.receipts.retried >= 50
+    async with asyncio.timeout(30):  # nothing listens yet: every post is refused and retried
+        while simulator.receipts.retried < 50:
+            await asyncio.sleep(0.05)
     endpoint = ReceiptsEndpoint()
     async with receipts_endpoint(endpoint, port):
         await settled(simulator)
