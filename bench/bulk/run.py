@@ -13,6 +13,13 @@ while another service sends single API texts at a steady rate.
    checked), the single texts' p50/p99, CPU per row of each process, the splitter's peak RSS
    (VmHWM) and the load average.
 
+With ``--receipts`` (``NOTIFY_BULK_RECEIPTS=1``) the whole lifecycle runs: the simulator posts a
+receipt for every message (after its usual 100–1,000 ms), and the receipts service, projector and
+callbacks are started too; single texts are off unless ``--single-rate`` is given (on a slowed
+machine they would outnumber the job's rows). The clock then runs to the last row's ``delivered``
+status in the projection (``notifications``, polled every second), and the simulator's
+``/api/stats`` must show every receipt taken and none dropped.
+
 With ``--rows`` above 100,000 the upload limits are raised for the run and the simulator's list of
 messages is not fetched (too big): completion is read from its counts, and single texts are off.
 
@@ -63,6 +70,8 @@ from notify_common.settings import CommonSettings  # noqa: E402
 from notify_job_splitter.cli import Api  # noqa: E402
 
 UNLIMITED = 2_000_000_000
+# Statuses a row of the job ends in (every bench number is delivered; the others would be a fault).
+FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
 BULK_TEMPLATE = "Hello ((name)), your appointment is on ((date)). Reply STOP to opt out."
 SINGLE_TEMPLATE = "Your sign-in code is ((code))"
 console = Console()
@@ -102,7 +111,7 @@ async def make_services(settings: CommonSettings) -> tuple[Service, Service]:
             )
             key = await store.create_api_key(service_id, "bench", "normal")
             template_id = await store.create_template(
-                service_id, name=name, template_type="sms", content=content, created_by="bench"
+                service_id, name=name, template_type="sms", content=content, created_by="bench@example.com"
             )
             made.append(Service(service_id, key.combined[-36:], template_id))
     finally:
@@ -125,7 +134,8 @@ def peak_rss_mb(process: ServiceProcess) -> float:
 
 
 def profile(directory: Path | None, *processes: ServiceProcess) -> list[subprocess.Popen[bytes]]:
-    """py-spy (a dev tool: ``uv pip install py-spy``) on each process until the job is delivered."""
+    """py-spy (a dev tool: ``uv pip install py-spy``) on each process until the job is delivered.
+    Samples include time a process waits in its event loop; compare frames, not totals."""
     if directory is None:
         return []
     directory.mkdir(parents=True, exist_ok=True)
@@ -136,7 +146,9 @@ def profile(directory: Path | None, *processes: ServiceProcess) -> list[subproce
         command += [
             "raw",
             "--rate",
-            "100",
+            # 25 a second: at 100, seven profilers on a shared 2-core machine took as much CPU as
+            # the processes they watched.
+            "25",
             "--nonblocking",
             "--output",
             str(directory / f"{process.name}.txt"),
@@ -213,9 +225,19 @@ def job_row(db: Any, job_id: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def simulator_count(url: str) -> int:
-    count: int = httpx.get(f"{url}/api/stats", timeout=30).json()["messages"]
-    return count
+def simulator_stats(url: str) -> dict[str, Any]:
+    stats: dict[str, Any] = httpx.get(f"{url}/api/stats", timeout=30).json()
+    return stats
+
+
+def projected_statuses(db: Any, job_id: str) -> dict[str, int]:
+    """The job's rows in the projection, by status."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            text("SELECT status, count(*) FROM notifications WHERE job_id = :id GROUP BY status"),
+            {"id": job_id},
+        )
+        return {str(status): int(count) for status, count in rows}
 
 
 def main() -> int:
@@ -223,17 +245,27 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=int(os.environ.get("NOTIFY_BULK_ROWS", "100000")))
-    parser.add_argument("--single-rate", type=float, default=20.0)
+    parser.add_argument(
+        "--single-rate", type=float, help="single texts a second during the job (20; 0 with --receipts)"
+    )
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("NOTIFY_BULK_TIMEOUT", "1800")))
+    parser.add_argument(
+        "--receipts",
+        action="store_true",
+        default=os.environ.get("NOTIFY_BULK_RECEIPTS", "") not in ("", "0", "false"),
+        help="receipts on, every service of the lifecycle running, timed to the last delivered status",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
         "--profile",
         type=Path,
-        help="record a py-spy profile (collapsed stacks) of the splitter and api-gateway here",
+        help="record a py-spy profile (collapsed stacks) of every process here",
     )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     big = args.rows > 100_000
+    if args.single_rate is None:
+        args.single_rate = 0.0 if args.receipts else 20.0
     singles_on = not big and args.single_rate > 0
 
     run = uuid.uuid4().hex[:8]
@@ -253,14 +285,17 @@ def main() -> int:
         upgrade(database_url)
         asyncio.run(provision_topics(settings))
         bulk, single = asyncio.run(make_services(settings))
-        ports = {
-            name: free_port() for name in ("provider-simulator", "sms-sender", "job-splitter", "api-gateway")
-        }
+        names = ["provider-simulator", "sms-sender", "job-splitter", "api-gateway"]
+        if args.receipts:
+            names = ["provider-simulator", "receipts", "projector", "callbacks", *names[1:]]
+        ports = {name: free_port() for name in names}
+        lifecycle = {"NOTIFY_RECEIPTS_URL": f"http://127.0.0.1:{ports['receipts']}"} if args.receipts else {}
         service_env = env.service_env(
+            **lifecycle,
             NOTIFY_KAFKA_TOPIC_PREFIX=settings.kafka_topic_prefix,
             NOTIFY_DATABASE_URL=database_url,
             NOTIFY_SIMULATOR_URL=f"http://127.0.0.1:{ports['provider-simulator']}",
-            NOTIFY_SIMULATOR_SEND_RECEIPTS="false",
+            NOTIFY_SIMULATOR_SEND_RECEIPTS="true" if args.receipts else "false",
             NOTIFY_SIMULATOR_PRINTER="false",
             NOTIFY_LOG_LEVEL="WARNING",
             NOTIFY_HTTP_WORKERS="1",
@@ -272,7 +307,7 @@ def main() -> int:
             processes[name] = ServiceProcess(name, port, service_env, logs)
             processes[name].start()
         for process in processes.values():
-            process.wait_ready()
+            process.wait_ready(timeout=600)
         simulator, splitter = processes["provider-simulator"].url, processes["job-splitter"]
         api_url = processes["api-gateway"].url
 
@@ -282,7 +317,8 @@ def main() -> int:
         load_before = os.getloadavg()
         console.print(
             f"bulk: {args.rows:,} rows ({size / 1e6:.1f} MB); single texts from another service at "
-            f"{args.single_rate if singles_on else 0:g}/s; load average {load_before[0]:.2f}"
+            f"{args.single_rate if singles_on else 0:g}/s; receipts {'on' if args.receipts else 'off'};"
+            f" load average {load_before[0]:.2f}"
         )
         thread = None
         if singles_on:
@@ -298,7 +334,7 @@ def main() -> int:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        spies = profile(args.profile, processes["job-splitter"], processes["api-gateway"])
+        spies = profile(args.profile, *processes.values())
         with Progress(*columns, console=console) as progress:
             uploading = progress.add_task("upload", total=size)
             started = time.monotonic()
@@ -313,21 +349,32 @@ def main() -> int:
             cpu_api_upload = cpu_seconds(processes["api-gateway"]) - cpu_before["api-gateway"]
             job_id = str(uploaded.job["id"])
             splitting = progress.add_task("split", total=args.rows)
-            handing = progress.add_task("delivered", total=args.rows)
-            split_done = done_at = None
+            handing = progress.add_task("handed", total=args.rows)
+            projecting = progress.add_task("delivered", total=args.rows, visible=args.receipts)
+            split_done = handed_at = done_at = None
+            statuses: dict[str, int] = {}
             deadline = started + args.timeout
+            polls = 0
             while time.monotonic() < deadline:
                 job = job_row(db, job_id) or {"next_row": 0, "status": "pending"}
-                count = simulator_count(simulator)
+                count = simulator_stats(simulator)["messages"]
                 extra = len(singles.accepted) if singles else 0
                 progress.update(splitting, completed=job["next_row"])
                 progress.update(handing, completed=min(args.rows, max(0, count - extra)))
                 if split_done is None and job["status"] == "finished":
                     split_done = time.monotonic()
                     cpu_split = cpu_seconds(splitter) - cpu_before["job-splitter"]
-                if split_done is not None and count >= args.rows + extra:
+                if handed_at is None and split_done is not None and count >= args.rows + extra:
+                    handed_at = time.monotonic()
+                if args.receipts and (handed_at is not None or polls % 4 == 0):
+                    statuses = projected_statuses(db, job_id)
+                    progress.update(projecting, completed=statuses.get("delivered", 0))
+                if handed_at is not None and (
+                    not args.receipts or sum(statuses.get(s, 0) for s in FINAL) >= args.rows
+                ):
                     done_at = time.monotonic()
                     break
+                polls += 1
                 time.sleep(0.25)
         for spy in spies:
             spy.send_signal(signal.SIGINT)
@@ -335,7 +382,7 @@ def main() -> int:
         if singles is not None and thread is not None:
             singles.stop.set()
             thread.join(timeout=60)
-        if done_at is None or split_done is None:
+        if done_at is None or split_done is None or handed_at is None:
             console.print(f"[red]not done after {args.timeout:g} s: see {logs}[/red]")
             return 1
         cpu = {name: cpu_seconds(p) - cpu_before[name] for name, p in processes.items()}
@@ -353,6 +400,11 @@ def main() -> int:
             "api_cpu_us_per_row_at_upload": round(cpu_api_upload / args.rows * 1e6),
             "sms_sender_cpu_us_per_message": round(cpu["sms-sender"] / args.rows * 1e6),
             "simulator_cpu_us_per_message": round(cpu["provider-simulator"] / args.rows * 1e6),
+            **{
+                f"{name.replace('-', '_')}_cpu_us_per_row": round(cpu[name] / args.rows * 1e6)
+                for name in ("receipts", "projector", "callbacks")
+                if name in cpu
+            },
             "splitter_peak_rss_mb": round(peak_rss_mb(splitter), 1),
             "load_average_before": round(load_before[0], 2),
             "load_average_after": round(load_after[0], 2),
@@ -380,13 +432,23 @@ def main() -> int:
                     results["singles_p99_ms"] = round(percentile(during, 99) * 1000)
                     results["singles_max_ms"] = round(max(during) * 1000)
         else:
-            results["end_to_end_s"] = round(done_at - started, 1)  # polled every 0.25 s
+            results["end_to_end_s"] = round(handed_at - started, 1)  # polled every 0.25 s
         results["end_to_end_rows_per_s"] = round(args.rows / results["end_to_end_s"])
+        if args.receipts:
+            # Polled every 0.25 s once the last row is at the simulator (every second before).
+            results["upload_to_last_delivered_s"] = round(done_at - started, 1)
+            results["delivered_rows_per_s"] = round(args.rows / (done_at - started))
+            results["projected_statuses"] = statuses
+            stats = simulator_stats(simulator)
+            for key in ("receipts_posted", "receipts_retried", "receipts_dropped", "receipts_in_flight"):
+                results[key] = stats[key]
         for key, value in results.items():
             console.print(f"  {key}: {value}")
         if args.json:
             args.json.write_text(json.dumps(results, indent=2) + "\n")
-        return 0 if results.get("rows_missing", 0) == 0 and results.get("rows_duplicated", 0) == 0 else 1
+        faults = [results.get(k, 0) for k in ("rows_missing", "rows_duplicated", "receipts_dropped")]
+        undelivered = args.receipts and statuses.get("delivered", 0) != args.rows
+        return 0 if not any(faults) and not undelivered else 1
     finally:
         if singles is not None:
             singles.stop.set()

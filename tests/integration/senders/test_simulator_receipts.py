@@ -1,18 +1,24 @@
 """The provider simulator posts receipts as a provider would under load: a receipt the receipts
-service cannot take yet (5xx, no answer) is posted again with backoff for as long as the retry
-window lasts, not five times in fifteen seconds, and one given up is counted, never dropped
-silently. (A local HTTP server plays the receipts service.)"""
+service cannot take yet (5xx, a refused connection, no answer in time) is posted again with backoff
+for as long as the retry window lasts, not five times in fifteen seconds; a burst is posted by a
+fixed number of posters, never all at once; waiting for a turn is not a failed attempt; and a
+receipt given up is counted (in ``/api/stats`` and a metric), never dropped silently. (A local
+aiohttp server plays the receipts service.)"""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
-import aiohttp
+from aiohttp import web
+from prometheus_client import REGISTRY
 
 from notify_provider_simulator.app import Simulator
 from notify_provider_simulator.settings import SimulatorSettings
-from tests.integration.lifecycle.receiver import callback_receiver
 
 
 def settings(**overrides: float) -> SimulatorSettings:
@@ -25,32 +31,152 @@ def settings(**overrides: float) -> SimulatorSettings:
     return SimulatorSettings(simulator_printer=False, **values)  # type: ignore[arg-type]
 
 
-async def send_and_wait(simulator: Simulator, url: str) -> None:
-    simulator.accept("mmg", str(uuid.uuid4()), "447700900123", "Hi", "GOVUK", (url, {"CID": "x"}, True))
-    async with asyncio.timeout(30):
-        while simulator._tasks:
+@dataclass
+class ReceiptsEndpoint:
+    """Answers each post with the next scripted status (then 200), after ``seconds`` (or after the
+    next scripted delay), and remembers the most posts it was answering at once."""
+
+    statuses: list[int] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    answered: list[int] = field(default_factory=list)
+    busy: int = 0
+    most_at_once: int = 0
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.busy += 1
+        self.most_at_once = max(self.most_at_once, self.busy)
+        try:
+            await asyncio.sleep(self.delays.pop(0) if self.delays else self.seconds)
+        finally:
+            self.busy -= 1
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.answered.append(status)
+        return web.Response(status=status)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def receipts_endpoint(endpoint: ReceiptsEndpoint, port: int | None = None) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/receipts", endpoint.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = port or free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}/receipts"
+    finally:
+        await runner.cleanup()
+
+
+def hand_over(simulator: Simulator, url: str, count: int = 1) -> None:
+    for _ in range(count):
+        reference = str(uuid.uuid4())
+        simulator.accept("mmg", reference, "447700900123", "Hi", "GOVUK", (url, {"CID": reference}, True))
+
+
+async def settled(simulator: Simulator, seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while simulator.receipts.owed:
             await asyncio.sleep(0.01)
+
+
+def dropped_metric() -> float:
+    return REGISTRY.get_sample_value("notify_simulator_receipts_total", {"outcome": "dropped"}) or 0.0
 
 
 async def test_a_receipt_refused_for_longer_than_fifteen_seconds_worth_of_tries_is_still_delivered() -> None:
     # Twelve refusals: the old five tries (0.5 s doubling, about 15 s) would have given up.
-    with callback_receiver([503] * 12) as receiver:
-        async with aiohttp.ClientSession() as client:
-            simulator = Simulator(settings(simulator_receipt_retry_seconds=20), client)
-            await send_and_wait(simulator, receiver.url)
+    endpoint = ReceiptsEndpoint(statuses=[503] * 12)
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(settings(simulator_receipt_retry_seconds=20))
+        hand_over(simulator, url)
+        await settled(simulator)
+        await simulator.close()
     [message] = simulator.messages.values()
-    assert [c.answered for c in receiver.calls] == [503] * 12 + [200]
+    assert endpoint.answered == [503] * 12 + [200]
     assert message.receipt_sent_at is not None
-    assert simulator.receipts_dropped == 0
-    assert simulator.receipts_retried == 12
+    assert simulator.receipts.dropped == 0
+    assert simulator.receipts.retried == 12
 
 
-async def test_a_receipt_given_up_after_the_window_is_counted() -> None:
-    with callback_receiver([503] * 1000) as receiver:
-        async with aiohttp.ClientSession() as client:
-            simulator = Simulator(settings(simulator_receipt_retry_seconds=0.5), client)
-            await send_and_wait(simulator, receiver.url)
+async def test_a_receipt_given_up_after_the_window_is_counted_in_the_stats_and_the_metric() -> None:
+    before = dropped_metric()
+    endpoint = ReceiptsEndpoint(statuses=[503] * 1000)
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(settings(simulator_receipt_retry_seconds=0.5))
+        hand_over(simulator, url)
+        await settled(simulator)
+        await simulator.close()
     [message] = simulator.messages.values()
     assert message.receipt_sent_at is None
-    assert simulator.receipts_dropped == 1
-    assert len(receiver.calls) > 5
+    assert simulator.receipts.dropped == 1
+    assert dropped_metric() == before + 1
+    assert len(endpoint.answered) > 5
+
+
+async def test_a_burst_of_receipts_is_posted_by_no_more_than_the_configured_posters() -> None:
+    endpoint = ReceiptsEndpoint(seconds=0.02)
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(settings(simulator_receipt_posters=4))
+        hand_over(simulator, url, count=200)
+        await settled(simulator)
+        await simulator.close()
+    assert len(endpoint.answered) == 200
+    assert 1 < endpoint.most_at_once <= 4
+    assert all(m.receipt_sent_at is not None for m in simulator.messages.values())
+
+
+async def test_waiting_for_a_turn_behind_a_slow_receipts_service_is_not_a_failed_attempt() -> None:
+    # Each post takes 0.1 s and two posters share 30 receipts: the last waits about 1.5 s for its
+    # turn, longer than the 1 s the receipts service is given to answer, and none is posted twice.
+    endpoint = ReceiptsEndpoint(seconds=0.1)
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(
+            settings(simulator_receipt_posters=2, simulator_receipt_read_timeout_seconds=1.0)
+        )
+        hand_over(simulator, url, count=30)
+        await settled(simulator)
+        await simulator.close()
+    assert endpoint.answered == [200] * 30
+    assert simulator.receipts.retried == 0
+
+
+async def test_a_receipt_left_unanswered_past_the_read_timeout_is_posted_again() -> None:
+    endpoint = ReceiptsEndpoint(delays=[2.0, 2.0])
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(settings(simulator_receipt_read_timeout_seconds=0.3))
+        hand_over(simulator, url)
+        await settled(simulator)
+        await simulator.close()
+    [message] = simulator.messages.values()
+    assert message.receipt_sent_at is not None
+    assert simulator.receipts.retried == 2
+    assert simulator.receipts.dropped == 0
+
+
+async def test_a_receipts_service_refusing_connections_for_a_while_gets_every_receipt() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/receipts"
+    simulator = Simulator(settings(simulator_receipt_posters=4))
+    hand_over(simulator, url, count=50)
+    async with asyncio.timeout(30):  # nothing listens yet: every post is refused and retried
+        while simulator.receipts.retried < 50:
+            await asyncio.sleep(0.05)
+    endpoint = ReceiptsEndpoint()
+    async with receipts_endpoint(endpoint, port):
+        await settled(simulator)
+    await simulator.close()
+    assert len(endpoint.answered) == 50
+    assert simulator.receipts.dropped == 0
+    assert all(m.receipt_sent_at is not None for m in simulator.messages.values())

@@ -11,8 +11,6 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import aiohttp
-
 from notify_provider_simulator.app import Simulator
 from notify_provider_simulator.settings import SimulatorSettings
 from tests.integration.lifecycle.receiver import callback_receiver
@@ -30,7 +28,7 @@ def settings(state_file: Path) -> SimulatorSettings:
 
 async def settled(simulator: Simulator, pending: int) -> None:
     async with asyncio.timeout(10):
-        while len(simulator._tasks) > pending:
+        while simulator.receipts.owed > pending:
             await asyncio.sleep(0.01)
 
 
@@ -40,30 +38,26 @@ async def test_a_restarted_simulator_knows_what_it_was_handed_and_posts_the_rece
     state = tmp_path / "simulator.json"
     delivered, owed = str(uuid.uuid4()), str(uuid.uuid4())
     with callback_receiver([]) as ok, callback_receiver([503] * 1000) as flaky:
-        async with aiohttp.ClientSession() as client:
-            first = Simulator(settings(state), client)
-            first.restore()
-            first.accept("mmg", delivered, "447700900123", "Hi", "GOVUK", (ok.url, {"CID": delivered}, True))
-            first.accept(
-                "firetext", owed, "447700900123", "Hi", "GOVUK", (flaky.url, {"reference": owed}, False)
-            )
-            await settled(first, pending=1)
-            await first.close()
+        first = Simulator(settings(state))
+        first.restore()
+        first.accept("mmg", delivered, "447700900123", "Hi", "GOVUK", (ok.url, {"CID": delivered}, True))
+        first.accept("firetext", owed, "447700900123", "Hi", "GOVUK", (flaky.url, {"reference": owed}, False))
+        await settled(first, pending=1)
+        await first.close()
         assert state.stat().st_mode & 0o777 == 0o600  # it holds receipt URLs with their tokens
         assert [json.loads(c.body)["CID"] for c in ok.calls] == [delivered]
         assert all(c.answered == 503 for c in flaky.calls)
 
         flaky.script.clear()  # the receipts service takes receipts again
-        async with aiohttp.ClientSession() as client:
-            second = Simulator(settings(state), client)
-            second.restore()
-            assert second.seen("mmg", [delivered, owed]) == [delivered]
-            assert second.seen("firetext", [delivered, owed]) == [owed]
-            second.accept("mmg", delivered, "447700900123", "Hi", "GOVUK", (ok.url, {"CID": delivered}, True))
-            assert second.duplicate_handovers == 1
-            assert second.handovers == 3
-            await settled(second, pending=0)
-            await second.close()
+        second = Simulator(settings(state))
+        second.restore()
+        assert second.seen("mmg", [delivered, owed]) == [delivered]
+        assert second.seen("firetext", [delivered, owed]) == [owed]
+        second.accept("mmg", delivered, "447700900123", "Hi", "GOVUK", (ok.url, {"CID": delivered}, True))
+        assert second.duplicate_handovers == 1
+        assert second.handovers == 3
+        await settled(second, pending=0)
+        await second.close()
     assert parse_qs(flaky.calls[-1].body.decode()) == {"reference": [owed]}
     assert flaky.calls[-1].answered == 200
     assert second.messages[owed].receipt_sent_at is not None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from notify_provider_simulator.app import create_app
 from notify_provider_simulator.settings import SimulatorSettings
@@ -94,6 +95,24 @@ def test_a_fault_for_one_provider_leaves_the_other_working(simulator: TestClient
     simulator.put("/api/fault", json={"mode": "throttle"})
     assert simulator.post("/firetext", data={**form, "reference": "x"}).status_code == 429
     assert simulator.put("/api/fault", json={"mode": "melting"}).status_code == 400
+
+
+def test_the_stats_and_metrics_show_each_receipt_owed_until_it_is_posted() -> None:
+    # Receipts due in a minute: both sends' receipts are owed, none posted, retried or dropped yet.
+    settings = SimulatorSettings(
+        simulator_printer=False,
+        simulator_receipt_delay_ms_min=60_000,
+        simulator_receipt_delay_ms_max=60_000,
+    )
+    before = REGISTRY.get_sample_value("notify_simulator_receipts_owed") or 0.0
+    with TestClient(create_app(settings)) as client:
+        client.post("/mmg", json=mmg(str(uuid.uuid4())))
+        client.post("/firetext", data={"to": "447700900123", "message": "Hi", "reference": "r-2"})
+        stats = client.get("/api/stats").json()
+        owed = REGISTRY.get_sample_value("notify_simulator_receipts_owed") or 0.0
+    assert (stats["receipts_in_flight"], stats["receipts_posted"]) == (2, 0)
+    assert (stats["receipts_retried"], stats["receipts_dropped"]) == (0, 0)
+    assert owed - before == 2
 
 
 @pytest.mark.parametrize("outcome", ["delivered", "permanent-failure", "temporary-failure"])

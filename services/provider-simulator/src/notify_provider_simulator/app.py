@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import html
+import itertools
 import json
 import logging
 import random
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from json.encoder import encode_basestring_ascii
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import aiohttp
 import boto3
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -38,6 +37,7 @@ from notify_provider_simulator.outcomes import (
     outcome_for,
 )
 from notify_provider_simulator.printer import Printer
+from notify_provider_simulator.receipt_posting import ReceiptPoster
 from notify_provider_simulator.settings import SimulatorSettings
 from notify_provider_simulator.state import OwedReceipt, SimulatorState, load, save
 
@@ -46,9 +46,8 @@ FAULT_MODES = ("none", "errors", "timeouts", "slow", "throttle")
 
 
 class Simulator:
-    def __init__(self, settings: SimulatorSettings, client: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: SimulatorSettings) -> None:
         self.settings = settings
-        self.client = client
         self.messages: dict[str, SimulatedMessage] = {}
         # Fault mode per provider ("mmg", "firetext"); "*" applies to every provider without its own.
         self.faults: dict[str, str] = {"*": "none"}
@@ -57,12 +56,7 @@ class Simulator:
         self.by_provider: dict[str, int] = {}
         self.handovers = 0
         self.duplicates_by_provider: dict[str, int] = {}
-        # Receipts given up after the retry window, and receipts still being posted or retried.
-        self.receipts_dropped = 0
-        # Receipt posts the receipts service did not take (an error or no answer), each posted again.
-        self.receipts_retried = 0
-        # Each receipt being posted or retried, with what it owes (kept in the state file).
-        self._tasks: dict[asyncio.Task[None], OwedReceipt] = {}
+        self.receipts = ReceiptPoster(settings)
 
     def forget(self) -> None:
         self.messages.clear()
@@ -70,8 +64,7 @@ class Simulator:
         self.handovers = 0
         self.duplicates_by_provider.clear()
         self.send_attempts = 0
-        self.receipts_dropped = 0
-        self.receipts_retried = 0
+        self.receipts.forget_counts()
 
     @property
     def fault(self) -> str:
@@ -134,20 +127,21 @@ class Simulator:
         found = (self.messages.get(r) for r in references)
         return [m.reference for m in found if m is not None and m.provider == provider]
 
-    def _receipt(self, message: SimulatedMessage, receipt: tuple[str, dict[str, str], bool]) -> None:
+    def _receipt(
+        self, message: SimulatedMessage, receipt: tuple[str, dict[str, str], bool], delay: bool = True
+    ) -> None:
         if not self.settings.simulator_send_receipts:
             return
-        task = asyncio.create_task(self._send_receipt(message, *receipt))
-        self._tasks[task] = OwedReceipt(message.reference, *receipt)
-        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+        low, high = self.settings.simulator_receipt_delay_ms_min, self.settings.simulator_receipt_delay_ms_max
+        seconds = random.uniform(low, high) / 1000 if delay else 0.0
+        self.receipts.owe(message, OwedReceipt(message.reference, *receipt), seconds)
 
-    _COUNTERS = (
-        "by_provider",
-        "handovers",
-        "duplicates_by_provider",
-        "send_attempts",
-        "receipts_dropped",
-        "receipts_retried",
+    _COUNTERS = ("by_provider", "handovers", "duplicates_by_provider", "send_attempts")
+    # The receipt poster's counters, under the names /api/stats and the state file give them.
+    _RECEIPT_COUNTERS = (
+        ("receipts_posted", "posted"),
+        ("receipts_dropped", "dropped"),
+        ("receipts_retried", "retried"),
     )
 
     def restore(self) -> None:
@@ -162,46 +156,27 @@ class Simulator:
         for name in self._COUNTERS:
             if name in state.counters:
                 setattr(self, name, state.counters[name])
+        for name, attribute in self._RECEIPT_COUNTERS:
+            if name in state.counters:
+                setattr(self.receipts, attribute, state.counters[name])
         for owed in state.owed:
             if owed.reference in self.messages:
-                self._receipt(self.messages[owed.reference], (owed.url, owed.body, owed.as_json))
+                receipt = (owed.url, owed.body, owed.as_json)
+                self._receipt(self.messages[owed.reference], receipt, delay=False)
         log.info("state restored", extra={"messages": len(self.messages), "receipts_owed": len(state.owed)})
 
-    async def _send_receipt(
-        self, message: SimulatedMessage, url: str, body: dict[str, str], as_json: bool
-    ) -> None:
-        low, high = self.settings.simulator_receipt_delay_ms_min, self.settings.simulator_receipt_delay_ms_max
-        await asyncio.sleep(random.uniform(low, high) / 1000)
-        give_up_at = time.monotonic() + self.settings.simulator_receipt_retry_seconds
-        attempt = 0
-        while True:
-            try:
-                request = self.client.post(url, json=body) if as_json else self.client.post(url, data=body)
-                async with request as response:
-                    await response.read()
-                    message.receipt_status = response.status
-                if message.receipt_status < 500:
-                    message.receipt_sent_at = now()
-                    return
-            except (aiohttp.ClientError, TimeoutError):
-                message.receipt_status = None
-            self.receipts_retried += 1
-            backoff = min(0.5 * 2**attempt, self.settings.simulator_receipt_max_backoff_seconds)
-            attempt += 1
-            if time.monotonic() + backoff > give_up_at:
-                break
-            await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
-        self.receipts_dropped += 1
-        log.warning("receipt given up", extra={"reference": message.reference, "attempts": attempt})
+    def counters(self) -> dict[str, Any]:
+        counters = {name: getattr(self, name) for name in self._COUNTERS}
+        for name, attribute in self._RECEIPT_COUNTERS:
+            counters[name] = getattr(self.receipts, attribute)
+        return counters
 
     async def close(self) -> None:
-        owed = list(self._tasks.values())
-        for task in list(self._tasks):
-            task.cancel()
-        await self.client.close()
+        await self.receipts.close()
         if self.settings.simulator_state_file:
-            counters = {name: getattr(self, name) for name in self._COUNTERS}
-            save(Path(self.settings.simulator_state_file), SimulatorState(self.messages, counters, owed))
+            owed = self.receipts.still_owed()
+            state = SimulatorState(self.messages, self.counters(), owed)
+            save(Path(self.settings.simulator_state_file), state)
 
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -302,14 +277,7 @@ def create_app(settings: SimulatorSettings) -> SendFastPath:
 def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # aiohttp: posting thousands of receipts a second with httpx starves this process's loop.
-        # Waiting for one of the pooled connections is not a failed attempt: only connecting and
-        # reading the answer are timed.
-        receipts_client = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=100),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=10),
-        )
-        app.state.sim = Simulator(settings, receipts_client)
+        app.state.sim = Simulator(settings)
         app.state.sim.restore()
         app.state.printer = None
         task: asyncio.Task[None] | None = None
@@ -413,9 +381,10 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
                 "duplicate_handovers": s.duplicate_handovers,
                 "duplicate_handovers_by_provider": s.duplicates_by_provider,
                 "send_attempts": s.send_attempts,
-                "receipts_dropped": s.receipts_dropped,
-                "receipts_retried": s.receipts_retried,
-                "receipts_in_flight": len(s._tasks),
+                "receipts_posted": s.receipts.posted,
+                "receipts_dropped": s.receipts.dropped,
+                "receipts_retried": s.receipts.retried,
+                "receipts_in_flight": s.receipts.owed,
                 "by_provider": s.by_provider,
                 "faults": s.faults,
             }
@@ -458,7 +427,8 @@ def create_fastapi_app(settings: SimulatorSettings) -> FastAPI:
             f"<tr><td>{html.escape(m.received_at.strftime('%H:%M:%S'))}</td><td>{m.provider}</td>"
             f"<td>{html.escape(m.recipient)}</td><td>{html.escape(m.content)}</td>"
             f"<td>{m.outcome}</td><td>{'yes' if m.receipt_sent_at else 'not yet'}</td></tr>"
-            for m in sorted(s.messages.values(), key=lambda m: m.received_at, reverse=True)[:200]
+            # The newest 200 without sorting them all: messages are kept in the order they came.
+            for m in itertools.islice(reversed(s.messages.values()), 200)
         )
         printer: Printer | None = request.app.state.printer
         printed = (

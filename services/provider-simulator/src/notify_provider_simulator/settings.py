@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,12 @@ class SimulatorSettings(BaseSettings):
     # for hours; then it is given up and counted in /api/stats as ``receipts_dropped``.
     simulator_receipt_retry_seconds: float = 4 * 3600.0
     simulator_receipt_max_backoff_seconds: float = 60.0
+    # Receipts are posted by this many posters at once (one pooled connection each), however many
+    # are owed; each post is given this long to connect and this long for the answer (waiting for a
+    # turn is not timed).
+    simulator_receipt_posters: int = Field(default=32, ge=1)
+    simulator_receipt_connect_timeout_seconds: float = 5.0
+    simulator_receipt_read_timeout_seconds: float = 10.0
     # Where the simulator keeps its messages, counters and undelivered receipts across a restart
     # (``make up`` sets it under .local/); unset, each start begins empty.
     simulator_state_file: str | None = None

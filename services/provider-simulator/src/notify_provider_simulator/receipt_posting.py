@@ -1,0 +1,188 @@
+"""Posting the receipts the simulator owes, as a provider does under load.
+
+Every receipt owed waits in one schedule (a heap ordered by when it is due: the simulated delivery
+delay at first, then the backoff after a failed post). One scheduler moves everything due to a
+queue in a batch each tick, and a fixed number of posters (``NOTIFY_SIMULATOR_RECEIPT_POSTERS``)
+take from that queue, so a burst of 100,000 receipts is 100,000 small records and N concurrent
+posts, not 100,000 tasks and timers racing for a connection. The HTTP connection pool has one
+connection per poster, so no post waits for a connection, and the timeouts are for connecting and
+for the answer only: waiting for a turn never counts as a failed attempt.
+
+A post the receipts service does not take (5xx, 429, a refused connection, no answer in time) is
+made again with backoff, doubling from half a second up to a maximum, until the retry window
+(hours by default, as real providers keep trying) has passed; then the receipt is given up, logged
+by reference and counted (``dropped``, in ``/api/stats`` and the metric), never lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from notify_provider_simulator.metrics import RECEIPTS_OWED, receipt_outcome
+from notify_provider_simulator.outcomes import SimulatedMessage, now
+from notify_provider_simulator.settings import SimulatorSettings
+from notify_provider_simulator.state import OwedReceipt
+
+log = logging.getLogger(__name__)
+# How often the scheduler hands what has fallen due to the posters: receipts due within one tick go
+# together, so the loop wakes 20 times a second however many are owed.
+TICK_SECONDS = 0.05
+FIRST_BACKOFF_SECONDS = 0.5
+
+
+@dataclass(eq=False, slots=True)
+class _Owed:
+    message: SimulatedMessage
+    receipt: OwedReceipt
+    give_up_at: float
+    attempts: int = 0
+
+
+def receipts_session(settings: SimulatorSettings) -> aiohttp.ClientSession:
+    """One pooled connection per poster; only connecting and reading the answer are timed.
+
+    aiohttp rather than httpx: posting thousands of receipts a second with httpx starves the
+    process's event loop."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=settings.simulator_receipt_posters),
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=settings.simulator_receipt_connect_timeout_seconds,
+            sock_read=settings.simulator_receipt_read_timeout_seconds,
+        ),
+    )
+
+
+class ReceiptPoster:
+    """Owns the receipts owed: schedules, posts, retries, gives up and counts them."""
+
+    def __init__(
+        self,
+        settings: SimulatorSettings,
+        session: Callable[[SimulatorSettings], aiohttp.ClientSession] = receipts_session,
+    ) -> None:
+        self._settings = settings
+        self._make_session = session
+        self._client: aiohttp.ClientSession | None = None
+        self._schedule: list[tuple[float, int, _Owed]] = []
+        self._order = itertools.count()
+        self._due: asyncio.Queue[_Owed] = asyncio.Queue()
+        self._owed: set[_Owed] = set()
+        self._something_scheduled = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.posted = 0
+        # Posts the receipts service did not take, each made again.
+        self.retried = 0
+        # Receipts given up after the retry window.
+        self.dropped = 0
+
+    @property
+    def owed(self) -> int:
+        """Receipts not yet taken by the receipts service (waiting, being posted, or retrying)."""
+        return len(self._owed)
+
+    def owe(self, message: SimulatedMessage, receipt: OwedReceipt, delay_seconds: float) -> None:
+        """Schedules ``receipt`` for ``message`` after ``delay_seconds``. Call from the event loop."""
+        self._start()
+        at = time.monotonic() + delay_seconds
+        owed = _Owed(message, receipt, at + self._settings.simulator_receipt_retry_seconds)
+        self._owed.add(owed)
+        RECEIPTS_OWED.inc()
+        self._schedule_at(at, owed)
+
+    def still_owed(self) -> list[OwedReceipt]:
+        return [o.receipt for o in self._owed]
+
+    def _schedule_at(self, at: float, owed: _Owed) -> None:
+        heapq.heappush(self._schedule, (at, next(self._order), owed))
+        self._something_scheduled.set()
+
+    def _start(self) -> None:
+        if self._tasks:
+            return
+        self._client = self._make_session(self._settings)
+        self._tasks.append(asyncio.create_task(self._hand_out_due()))
+        for _ in range(self._settings.simulator_receipt_posters):
+            self._tasks.append(asyncio.create_task(self._post_due()))
+
+    async def _hand_out_due(self) -> None:
+        while True:
+            if not self._schedule:
+                self._something_scheduled.clear()
+                await self._something_scheduled.wait()
+            current = time.monotonic()
+            while self._schedule and self._schedule[0][0] <= current:
+                self._due.put_nowait(heapq.heappop(self._schedule)[2])
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def _post_due(self) -> None:
+        while True:
+            owed = await self._due.get()
+            if await self._post(owed):
+                self._settle(owed)
+                self.posted += 1
+                receipt_outcome("posted")
+                continue
+            self.retried += 1
+            receipt_outcome("retried")
+            backoff = min(
+                FIRST_BACKOFF_SECONDS * 2**owed.attempts,
+                self._settings.simulator_receipt_max_backoff_seconds,
+            )
+            owed.attempts += 1
+            at = time.monotonic() + backoff * random.uniform(0.8, 1.2)
+            if at > owed.give_up_at:
+                self._settle(owed)
+                self.dropped += 1
+                receipt_outcome("dropped")
+                log.warning(
+                    "receipt given up",
+                    extra={"reference": owed.receipt.reference, "attempts": owed.attempts},
+                )
+                continue
+            self._schedule_at(at, owed)
+
+    async def _post(self, owed: _Owed) -> bool:
+        """True when the receipts service has taken the receipt (any answer but 5xx or 429)."""
+        assert self._client is not None
+        receipt, message = owed.receipt, owed.message
+        try:
+            if receipt.as_json:
+                request = self._client.post(receipt.url, json=receipt.body)
+            else:
+                request = self._client.post(receipt.url, data=receipt.body)
+            async with request as response:
+                await response.read()
+                message.receipt_status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            message.receipt_status = None
+            return False
+        if response.status >= 500 or response.status == 429:
+            return False
+        message.receipt_sent_at = now()
+        return True
+
+    def _settle(self, owed: _Owed) -> None:
+        self._owed.discard(owed)
+        RECEIPTS_OWED.dec()
+
+    def forget_counts(self) -> None:
+        self.posted = self.retried = self.dropped = 0
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._client is not None:
+            await self._client.close()
+        RECEIPTS_OWED.dec(len(self._owed))
