@@ -119,6 +119,10 @@ async def test_notifications_still_sending_or_pending_after_72_hours_time_out_th
          for n in (stuck_sending, stuck_pending) for _ in range(2)]
     )  # fmt: skip
     assert len({e.event_id for e in failures}) == 2  # the same event both times
+    # They carry what a delivery-status callback reports, so callbacks need not read the projection.
+    assert {(e.notification_type, e.template_version, e.notification_sent_at is not None) for e in failures} == {
+        ("sms", 1, True), ("email", 1, True),
+    }  # fmt: skip
 
     await project(db, failures)
     states = await rows(db, "SELECT CAST(id AS text), status FROM notifications")

@@ -416,3 +416,25 @@ async def test_a_receipt_that_overtakes_its_send_event_is_taken_and_applied_once
         e for e in await read_topic(kafka, topics.NOTIFICATION_STATUS) if isinstance(e, NotificationDelivered)
     ]
     assert [e.service_id for e in statuses] == [sid]
+
+
+async def test_sent_notifications_are_forgotten_once_no_service_keeps_them(engine: AsyncEngine) -> None:
+    """Receipts' own record holds recipients: rows older than the longest retention go."""
+    from notify_receipts.sent import KEEP_DAYS, forget_old
+
+    now = datetime.now(UTC)
+    old, recent = (
+        NotificationSentToProvider(
+            notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), channel=Channel.SMS,
+            provider="mmg", sent_at=at, recipient="447700900123", notification_type="sms",
+        )
+        for at in (now - timedelta(days=KEEP_DAYS + 1), now - timedelta(days=KEEP_DAYS - 1))
+    )  # fmt: skip
+    await record_sent(engine, [old, recent])
+    assert await forget_old(engine) >= 1
+    async with engine.connect() as conn:
+        left = set(
+            (await conn.execute(text("SELECT notification_id::text FROM receipt_notifications"))).scalars()
+        )
+    assert recent.notification_id in left
+    assert old.notification_id not in left

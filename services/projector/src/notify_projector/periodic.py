@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -38,7 +39,10 @@ RETENTION_LOCK = 0x52455445  # "RETE"
 NAMESPACE = uuid.UUID("9a4c1f3e-2d7b-4e8a-b6c5-0f1e2d3c4b5a")
 
 STUCK = text("""
-SELECT id, service_id, sent_by FROM notifications
+SELECT id, service_id, sent_by, sent_at, notification_type, client_reference,
+    COALESCE(recipient_as_sent, recipient) AS recipient, template_id, template_version, created_at,
+    job_row_number
+FROM notifications
 WHERE status IN ('sending', 'pending') AND notification_type IN ('sms', 'email') AND sent_at < :cutoff
 ORDER BY sent_at LIMIT :limit
 """)
@@ -74,15 +78,25 @@ DELETE FROM notifications WHERE id IN (
 """)
 
 
-def timeout_event(notification_id: str, service_id: str, provider: str | None) -> NotificationFailed:
+def timeout_event(row: Mapping[str, Any]) -> NotificationFailed:
+    """The timeout of a stuck notification's row, carrying the details its status events carry."""
+    notification_id = str(row["id"])
     return NotificationFailed(
         event_id=str(uuid.uuid5(NAMESPACE, f"timeout:{notification_id}")),
         notification_id=notification_id,
-        service_id=service_id,
+        service_id=str(row["service_id"]),
         failure_kind=FailureKind.TEMPORARY_FAILURE,
-        provider=provider,
+        provider=row["sent_by"],
         reason="timeout",
         failed_at=now(),
+        notification_type=row["notification_type"],
+        client_reference=row["client_reference"],
+        recipient=row["recipient"],
+        template_id=str(row["template_id"]) if row["template_id"] is not None else None,
+        template_version=row["template_version"],
+        created_at=row["created_at"],
+        job_row_number=row["job_row_number"],
+        notification_sent_at=row["sent_at"],
     )
 
 
@@ -93,12 +107,10 @@ async def time_out_stuck(
     total = 0
     while True:
         async with engine.connect() as conn:
-            rows = (await conn.execute(STUCK, {"cutoff": now() - after, "limit": limit})).all()
+            rows = (await conn.execute(STUCK, {"cutoff": now() - after, "limit": limit})).mappings().all()
         if not rows:
             return total
-        await producer.publish_many(
-            (topics.NOTIFICATION_STATUS, timeout_event(str(r[0]), str(r[1]), r[2])) for r in rows
-        )
+        await producer.publish_many((topics.NOTIFICATION_STATUS, timeout_event(dict(r))) for r in rows)
         total += len(rows)
         if len(rows) < limit:
             return total

@@ -163,9 +163,11 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         producer: EventProducer = request.app.state.producer
         ids = [str(e.notification_id) for e in events]
         try:
-            known = {nid: k for nid, k in (await lookups.known(ids)).items() if k.provider == provider}
+            known = await lookups.known_through(ids, provider)
             overtaken = [nid for nid in ids if nid not in known]
             claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
+            if overtaken and claimed:
+                known |= await lookups.known_through(overtaken, provider, settings.receipts_sent_wait_seconds)
         except DependencyUnavailableError:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
@@ -181,9 +183,11 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             domain.enriched(e, known[str(e.notification_id)]) for e in events if e.notification_id in known
         ]
         waiting = [e for e in events if e.notification_id not in known]
-        if waiting:
+        if len(waiting) == 1:
+            await publish_traced(request, topics.RECEIPTS_UNCHECKED, waiting[0])
+        elif waiting:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in waiting)
-            unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
+        unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
         if len(ready) == 1:
             await publish_traced(request, topics.NOTIFICATION_STATUS, ready[0])
         elif ready:

@@ -66,6 +66,20 @@ class Lookups:
                 rows = (await conn.execute(BY_ID, {"ids": sorted(set(notification_ids))})).mappings().all()
         return {str(row["notification_id"]): known_from(dict(row)) for row in rows}
 
+    async def known_through(
+        self, notification_ids: list[str], provider: str, wait_seconds: float = 0.0
+    ) -> dict[str, Known]:
+        """Those of these notifications given to ``provider``, waiting up to ``wait_seconds`` for
+        all of them to be learnt (a receipt may overtake its send event)."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            found = {
+                nid: k for nid, k in (await self.known(notification_ids)).items() if k.provider == provider
+            }
+            if len(found) == len(set(notification_ids)) or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(0.05)
+
     async def reference(self, reference: str) -> Known | None:
         with translated():
             async with self._engine.connect() as conn:

@@ -3,6 +3,8 @@
 topic: whom a receipt is about (by our id, or by the provider's reference for SES and SNS), which
 provider was given it, and the details its status events carry. Written a batch per statement;
 the latest send of a notification wins, as a resend goes through the provider that took it last.
+Rows hold the recipient (personal data): they are forgotten once no service keeps the notification
+any longer (the longest service retention, with the topics' two-day margin for late receipts).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common.events import NotificationSentToProvider
+from notify_common.topics import MAX_SERVICE_RETENTION_DAYS
 from notify_receipts.lookups import translated
 
 RECORD = text("""
@@ -30,6 +33,16 @@ ON CONFLICT (notification_id) DO UPDATE SET service_id = EXCLUDED.service_id,
     template_id = EXCLUDED.template_id, template_version = EXCLUDED.template_version,
     created_at = EXCLUDED.created_at, job_row_number = EXCLUDED.job_row_number, recorded_at = now()
 """)
+
+FORGET = text("DELETE FROM receipt_notifications WHERE sent_at < now() - make_interval(days => :days)")
+KEEP_DAYS = MAX_SERVICE_RETENTION_DAYS + 2
+
+
+async def forget_old(engine: AsyncEngine, keep_days: int = KEEP_DAYS) -> int:
+    """Deletes the notifications sent more than ``keep_days`` ago; how many."""
+    with translated():
+        async with engine.begin() as conn:
+            return (await conn.execute(FORGET, {"days": keep_days})).rowcount
 
 
 async def record_sent(engine: AsyncEngine, events: Sequence[NotificationSentToProvider]) -> None:

@@ -36,6 +36,9 @@ class ReceiptsSettings(CommonSettings):
     # unchecked, to be checked later by the service's consumer, whose checks may wait longer.
     receipts_check_wait_seconds: float = Field(default=1.0, gt=0)
     receipts_consumer_wait_seconds: float = Field(default=5.0, gt=0)
+    # How long an SMS or letter receipt that overtook its send event (claimed, but not learnt by
+    # this service's consumer yet) waits for it before it is taken onto the unchecked topic.
+    receipts_sent_wait_seconds: float = Field(default=1.0, ge=0)
     # If set (comma-separated networks), provider endpoints take requests from these only.
     receipts_allowed_networks: str = ""
 

@@ -25,8 +25,9 @@ publishes nothing new.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from prometheus_client import Counter
@@ -45,7 +46,7 @@ from notify_common.events import (
 from notify_common.kafka import EventProducer, Received
 from notify_receipts.domain import enriched, local_format
 from notify_receipts.lookups import Lookups
-from notify_receipts.sent import record_sent
+from notify_receipts.sent import forget_old, record_sent
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ DROPPED = Counter(
     "Receipts and inbound texts taken unchecked and dropped when checked: never claimed, or no owner",
     ["kind"],
 )
+FORGET_EVERY_S = 3600.0
 RECEIPT, INBOUND_SMS = "receipt", "inbound_sms"
 # A receipt taken (with the database up) because it overtook its notification's send event.
 OVERTAKEN = "overtaken_receipt"
@@ -71,12 +73,22 @@ class UncheckedHandler:
     genuine ones in one publish. A database that cannot be reached raises
     ``DependencyUnavailableError``, so the batch is held back and handled again later."""
 
-    def __init__(self, engine: AsyncEngine, lookups: Lookups, producer: EventProducer) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        lookups: Lookups,
+        producer: EventProducer,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine, self._lookups, self._producer = engine, lookups, producer
+        self._clock, self._forgotten_at = clock, float("-inf")
 
     async def handle(self, batch: Sequence[Received]) -> None:
         sent = [item.event for item in batch if isinstance(item.event, NotificationSentToProvider)]
         await record_sent(self._engine, sent)
+        if self._clock() - self._forgotten_at >= FORGET_EVERY_S:
+            self._forgotten_at = self._clock()
+            await forget_old(self._engine)
         passed: list[tuple[str, Event]] = []
         receipts: dict[str, list[Receipt]] = defaultdict(list)
         for item in batch:
