@@ -83,14 +83,18 @@ async def test_a_job_splitter_killed_mid_job_and_restarted_still_sends_every_row
 
 
 async def test_a_scheduled_job_starts_at_its_time_and_a_cancelled_one_sends_nothing(jobs: Jobs) -> None:
-    at = datetime.now(UTC) + timedelta(seconds=8)
-    scheduled = await jobs.submit(sms_rows(20, start=40_000), scheduled_for=at)
-    cancelled = await jobs.submit(sms_rows(20, start=41_000), scheduled_for=at)
-    assert (await jobs.wait_stored(scheduled.job_id)).status == "scheduled"
+    # Cancelling waits for the job-splitter's decision, so the job to cancel is scheduled first, with
+    # room to spare, and the one to watch only once the cancel has been answered.
+    cancelled_at = datetime.now(UTC) + timedelta(seconds=20)
+    cancelled = await jobs.submit(sms_rows(20, start=41_000), scheduled_for=cancelled_at)
     await jobs.wait_stored(cancelled.job_id)
-    await cancel_job(
+    answered = await cancel_job(
         engine=jobs.engine, producer=jobs.producer, service_id=jobs.service_id, job_id=cancelled.job_id
     )
+    assert answered.status == "cancelled"
+    at = datetime.now(UTC) + timedelta(seconds=8)
+    scheduled = await jobs.submit(sms_rows(20, start=40_000), scheduled_for=at)
+    assert (await jobs.wait_stored(scheduled.job_id)).status == "scheduled"
 
     await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds() - 1.5))
     assert await jobs.received(scheduled.job_id, 20) == [], "nothing before its time"
@@ -103,6 +107,6 @@ async def test_a_scheduled_job_starts_at_its_time_and_a_cancelled_one_sends_noth
     assert timedelta(0) <= started - at < timedelta(seconds=3)
     assert min(datetime.fromisoformat(str(m["received_at"])) for m in received) >= at
 
-    await asyncio.sleep(2)
+    await asyncio.sleep(max(0.0, (cancelled_at - datetime.now(UTC)).total_seconds()) + 2)
     assert (await jobs.stored(cancelled.job_id)).status == "cancelled"  # type: ignore[union-attr]
     assert await jobs.received(cancelled.job_id, 20) == []
