@@ -170,3 +170,25 @@ def test_expired_deltas_are_deleted_only_after_a_checkpoint_holds_their_counts()
     restored.restore(roundtrip([r for r in log if r[0] not in gone]))
     assert restored.totals == state.totals
     assert restored.totals[next(iter(restored.totals))] == WindowStats(count=1)
+
+
+def test_a_sending_read_before_its_request_is_timed_when_the_request_arrives() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(sent("e2", T0 + 4_000))
+    state.apply(delivered("e3", T0 + 9_000))
+    state.apply(requested("e1", T0))
+    day = window_start("day", T0)
+    sending = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
+    assert (sending.count, sending.created_to_sent.count, sending.created_to_sent.total_ms) == (1, 1, 4_000)
+    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    assert (done.count, done.sent_to_delivered.total_ms) == (1, 5_000)
+
+
+def test_a_delivery_read_before_its_sending_is_timed_when_the_sending_arrives() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0))
+    state.apply(delivered("e3", T0 + 9_000))
+    state.apply(sent("e2", T0 + 4_000))
+    day = window_start("day", T0)
+    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    assert (done.count, done.sent_to_delivered.count, done.sent_to_delivered.total_ms) == (1, 1, 5_000)

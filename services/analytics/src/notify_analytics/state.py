@@ -26,6 +26,18 @@ DELTA = "d"
 CELL = "k"
 
 
+FACT_FIELDS = (
+    "channel",
+    "created_ms",
+    "sent_ms",
+    "sent_at_ms",
+    "provider",
+    "delivered_ms",
+    "delivered_at_ms",
+    "delivered_provider",
+)
+
+
 @dataclass(slots=True)
 class Fact:
     """What a partition knows of one notification, for the channel and delivery times of its
@@ -35,15 +47,26 @@ class Fact:
     created_ms: int | None = None
     sent_ms: int | None = None
     expires_ms: int = 0
+    # Where the sending and the delivery were counted (event time and provider), for a step
+    # timed after them.
+    sent_at_ms: int | None = None
+    provider: str | None = None
+    delivered_ms: int | None = None
+    delivered_at_ms: int | None = None
+    delivered_provider: str | None = None
 
     def merge(self, other: Fact) -> None:
-        self.channel = other.channel or self.channel
-        self.created_ms = other.created_ms if other.created_ms is not None else self.created_ms
-        self.sent_ms = other.sent_ms if other.sent_ms is not None else self.sent_ms
+        for name in FACT_FIELDS:
+            value = getattr(other, name)
+            if value is not None:
+                setattr(self, name, value)
         self.expires_ms = max(self.expires_ms, other.expires_ms)
 
     def as_list(self) -> list[Any]:
-        return [self.channel, self.created_ms, self.sent_ms, self.expires_ms]
+        return [
+            getattr(self, name)
+            for name in ("channel", "created_ms", "sent_ms", "expires_ms", *FACT_FIELDS[3:])
+        ]
 
 
 @dataclass(slots=True)
@@ -72,27 +95,38 @@ class PartitionState:
     # -- counting ---------------------------------------------------------------------------------
 
     def apply(self, obs: Observation) -> bool:
-        """Count ``obs`` unless its event id was seen before; whether it was counted."""
+        """Count ``obs`` unless its event id was seen before; whether it was counted.
+
+        Topics are not ordered with each other, so a notification's sending may be read before
+        its request (or its delivery before its sending): the step is timed when the second of
+        the two is read, in the cell of the later step."""
         if obs.event_id in self.seen:
             return False
         expires = obs.occurred_ms + self.dedupe_ms
         self.seen[obs.event_id] = expires
         self._pending.ids[obs.event_id] = expires
-        known = self.facts.get(obs.notification_id)
-        channel = obs.channel or (known.channel if known else None) or UNKNOWN
-        created_to_sent = sent_to_delivered = None
+        known = self.facts.get(obs.notification_id) or Fact()
+        channel = obs.channel or known.channel or UNKNOWN
+        provider = obs.provider or NONE
         learnt = Fact(channel=obs.channel, expires_ms=expires)
+        created_to_sent = sent_to_delivered = None
         if obs.status == "created":
             learnt.created_ms = obs.created_ms if obs.created_ms is not None else obs.occurred_ms
+            if known.sent_ms is not None:
+                self._time(obs.service_id, channel, known, "sending", known.sent_ms - learnt.created_ms)
         elif obs.status == "sending":
             learnt.sent_ms = obs.sent_ms if obs.sent_ms is not None else obs.occurred_ms
-            if known is not None and known.created_ms is not None:
+            learnt.sent_at_ms, learnt.provider = obs.occurred_ms, provider
+            if known.created_ms is not None:
                 created_to_sent = learnt.sent_ms - known.created_ms
-        elif obs.status == "delivered" and known is not None and known.sent_ms is not None:
-            delivered = obs.delivered_ms if obs.delivered_ms is not None else obs.occurred_ms
-            sent_to_delivered = delivered - known.sent_ms
+            if known.delivered_ms is not None:
+                self._time(obs.service_id, channel, known, "delivered", known.delivered_ms - learnt.sent_ms)
+        elif obs.status == "delivered":
+            learnt.delivered_ms = obs.delivered_ms if obs.delivered_ms is not None else obs.occurred_ms
+            learnt.delivered_at_ms, learnt.delivered_provider = obs.occurred_ms, provider
+            if known.sent_ms is not None:
+                sent_to_delivered = learnt.delivered_ms - known.sent_ms
         self._learn(obs.notification_id, learnt)
-        provider = obs.provider or NONE
         for granularity in GRANULARITIES:
             key = WindowKey(
                 granularity,
@@ -102,26 +136,47 @@ class PartitionState:
                 provider,
                 obs.status,
             )
-            for cells in (self.totals, self._pending.counts):
-                stats = cells.get(key)
-                if stats is None:
-                    stats = cells[key] = WindowStats()
+            for stats in self._cells(key):
                 stats.count += 1
                 if created_to_sent is not None:
                     stats.created_to_sent.add(created_to_sent)
                 if sent_to_delivered is not None:
                     stats.sent_to_delivered.add(sent_to_delivered)
-            self.dirty.add(key)
-            self._since_checkpoint.add(key)
         return True
+
+    def _cells(self, key: WindowKey) -> tuple[WindowStats, WindowStats]:
+        """The cell in the totals and in the pending delta, marked changed."""
+        self.dirty.add(key)
+        self._since_checkpoint.add(key)
+        found = []
+        for cells in (self.totals, self._pending.counts):
+            stats = cells.get(key)
+            if stats is None:
+                stats = cells[key] = WindowStats()
+            found.append(stats)
+        return found[0], found[1]
+
+    def _time(self, service_id: str, channel: str, known: Fact, status: str, ms: int) -> None:
+        """Add a step timed late to the cells of the event counted earlier."""
+        at, provider = (
+            (known.sent_at_ms, known.provider)
+            if status == "sending"
+            else (known.delivered_at_ms, known.delivered_provider)
+        )
+        if at is None:
+            return
+        for granularity in GRANULARITIES:
+            key = WindowKey(
+                granularity, window_start(granularity, at), service_id, channel, provider or NONE, status
+            )
+            for stats in self._cells(key):
+                (stats.created_to_sent if status == "sending" else stats.sent_to_delivered).add(ms)
 
     def _learn(self, notification_id: str, learnt: Fact) -> None:
         for facts in (self.facts, self._pending.facts):
             known = facts.get(notification_id)
             if known is None:
-                facts[notification_id] = Fact(
-                    learnt.channel, learnt.created_ms, learnt.sent_ms, learnt.expires_ms
-                )
+                facts[notification_id] = Fact(*learnt.as_list())
             else:
                 known.merge(learnt)
 
