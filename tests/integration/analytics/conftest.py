@@ -68,6 +68,7 @@ class Worker:
             "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "1",
             "NOTIFY_ANALYTICS_BATCH_SECONDS": "0.1",
             "NOTIFY_LOG_LEVEL": "WARNING",
+            "NOTIFY_ANALYTICS_SESSION_TIMEOUT_SECONDS": "6",
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -20,5 +20,7 @@ class AnalyticsSettings(CommonSettings):
     # not counted again. It is also how long a worker remembers a notification's request, to time
     # its sending and delivery.
     analytics_dedupe_seconds: int = Field(default=86_400, ge=60)
+    # How long the group waits for a silent worker before giving its partitions to another.
+    analytics_session_timeout_seconds: float = Field(default=30.0, ge=6, le=300)
     # Workers that keep a warm copy of another worker's state, for a faster take-over.
     analytics_standby_replicas: int = Field(default=0, ge=0)

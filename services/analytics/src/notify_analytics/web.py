@@ -111,7 +111,7 @@ def add_views(app: faust.App, settings: CommonSettings, states: dict[str, Source
     @app.page("/metrics")
     class Metrics(View):
         async def get(self, request: Request) -> Response:
-            return self.bytes(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+            return self.bytes(exposition(), content_type="text/plain")
 
     @app.page("/readyz")
     class Ready(View):

@@ -81,6 +81,8 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         producer_acks=-1,
         topic_replication_factor=settings.kafka_topic_replication_factor,
         table_standby_replicas=settings.analytics_standby_replicas,
+        broker_session_timeout=settings.analytics_session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_seconds / 3),
         stream_buffer_maxsize=max(4096, settings.analytics_batch_size * 2),
     )
     codec = default_codec()
