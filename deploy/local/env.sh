@@ -17,6 +17,7 @@ export NOTIFY_API_BASE_URL="http://127.0.0.1:$(service_port 6011)"
 export NOTIFY_RECEIPTS_URL="http://127.0.0.1:$(service_port 6012)"
 export NOTIFY_SIMULATOR_URL="http://127.0.0.1:$(service_port 6013)"
 export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
+export NOTIFY_ANALYTICS_URL="http://127.0.0.1:$(service_port 6030)"
 # The provider simulator keeps its messages and the receipts it still owes across make down/up
 # (set NOTIFY_SIMULATOR_STATE_FILE empty to have it start empty each time).
 export NOTIFY_SIMULATOR_STATE_FILE="${NOTIFY_SIMULATOR_STATE_FILE-$STATE/provider-simulator.json}"

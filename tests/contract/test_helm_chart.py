@@ -50,8 +50,9 @@ SERVICES = {
     "callbacks",
     "provider-simulator",
     "admin-console",
+    "analytics",
 }
-HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console"}
+HTTP_SERVICES = {"api-gateway", "receipts", "provider-simulator", "admin-console", "analytics"}
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
 LONGEST_CALL_SECONDS = 30
@@ -397,7 +398,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 9
+    assert len(enabled) == 10
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]
@@ -736,7 +737,7 @@ def test_every_service_is_scraped_for_metrics_on_the_port_that_serves_them() -> 
         assert [p["containerPort"] for p in container["ports"]] == [int(serving_port)], name
 
 
-def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_and_dns() -> None:
+def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_analytics_and_dns() -> None:
     docs = render("production")
     policies = by_component(docs, "NetworkPolicy")
     policy = policies["admin-console"]["spec"]
@@ -746,7 +747,11 @@ def test_the_console_network_policy_lets_it_reach_only_the_api_gateway_and_dns()
     api_deployment = by_component(docs, "Deployment")["api-gateway"]
     api_pods = api_deployment["spec"]["template"]["metadata"]["labels"]
     (api_port,) = api_deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
-    to_api, dns = policy["egress"]
+    to_api, to_analytics, dns = policy["egress"]
+    analytics = by_component(docs, "Deployment")["analytics"]
+    (analytics_port,) = analytics["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert to_analytics["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "analytics"
+    assert to_analytics["ports"] == [{"port": analytics_port["containerPort"], "protocol": "TCP"}]
     (peer,) = to_api["to"]
     assert set(peer) == {"podSelector"}
     assert peer["podSelector"]["matchLabels"].items() <= api_pods.items()

@@ -72,7 +72,8 @@ without /metrics (no prometheus.io annotations); `secrets`, the secret environme
 consumer is not written here: it is one when files/topics.json names it as a consumer group.
 */}}
 {{- define "notify.catalog" -}}
-admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway]}
+admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [api-gateway, analytics]}
+analytics: {key: analytics, http: true}
 api-gateway: {key: apiGateway, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN]}
 callbacks: {key: callbacks, http: false}
 email-sender: {key: emailSender, http: false}
@@ -387,6 +388,9 @@ service's own `env`, which may override it). Context: (dict "root" $ "name" "adm
   value: {{ include "notify.apiGatewayServiceUrl" .root | quote }}
 - name: NOTIFY_CONSOLE_SECURE_COOKIES
   value: {{ ne .root.Values.environment "development" | toString | quote }}
+# The performance page draws from the analytics workers' JSON views.
+- name: NOTIFY_ANALYTICS_URL
+  value: {{ printf "http://%s:%d" (include "notify.componentName" (dict "root" .root "name" "analytics")) (int .root.Values.analytics.service.port) | quote }}
 {{- with include "notify.consoleUrl" .root }}
 - name: NOTIFY_CONSOLE_URL
   value: {{ . | quote }}
