@@ -27,9 +27,11 @@ from notify_admin_console import (
     pages_health,
     pages_integration,
     pages_manage,
+    pages_performance,
     pages_send,
     pages_templates,
 )
+from notify_admin_console.analytics import AnalyticsClient
 from notify_admin_console.api import AdminApi, AdminApiError
 from notify_admin_console.prometheus import PrometheusClient
 from notify_admin_console.security import PUBLIC, CsrfFailure, Forbidden, Redirect, enforce, rule
@@ -47,6 +49,7 @@ PAGE_MODULES = (
     pages_integration,
     pages_go_live,
     pages_health,
+    pages_performance,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -73,6 +76,7 @@ def create_app(
     settings: ConsoleSettings,
     client: httpx.AsyncClient | None = None,
     prometheus: httpx.AsyncClient | None = None,
+    analytics: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +85,7 @@ def create_app(
         yield
         await app.state.api.client.aclose()
         await app.state.prometheus.client.aclose()
+        await app.state.analytics.aclose()
 
     if settings.admin_api_token is None:
         raise ValueError(
@@ -103,6 +108,10 @@ def create_app(
     app.state.prometheus = PrometheusClient(
         prometheus
         or httpx.AsyncClient(base_url=settings.prometheus_url, timeout=settings.prometheus_timeout_seconds)
+    )
+    app.state.analytics = AnalyticsClient(
+        analytics
+        or httpx.AsyncClient(base_url=settings.analytics_url, timeout=settings.analytics_timeout_seconds)
     )
     app.add_middleware(
         SessionMiddleware,
