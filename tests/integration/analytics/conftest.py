@@ -11,7 +11,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ class Worker:
     log_path: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Worker:
         self.port = free_port()
@@ -69,6 +70,7 @@ class Worker:
             "NOTIFY_ANALYTICS_BATCH_SECONDS": "0.1",
             "NOTIFY_LOG_LEVEL": "WARNING",
             "NOTIFY_ANALYTICS_SESSION_TIMEOUT_SECONDS": "6",
+            **self.env,
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -113,15 +113,10 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         )
         app.agent(channel, name=f"count-{source.name}")(_counter(state, codec, settings))
 
-    results = app.topic(
-        names.physical(topics.ANALYTICS_WINDOW_STATS),
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=topics.TOPICS_BY_NAME[topics.ANALYTICS_WINDOW_STATS].partitions,
-    )
+    results = names.physical(topics.ANALYTICS_WINDOW_STATS)
 
     async def publish() -> None:
-        await publish_changed(states, results)
+        await publish_changed(app, states, results)
 
     async def checkpoint() -> None:
         now_ms = int(time.time() * 1000)
@@ -135,14 +130,21 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
     return app, states
 
 
-async def publish_changed(states: dict[str, SourceState], results: faust.TopicT) -> None:
+async def publish_changed(app: faust.App, states: dict[str, SourceState], results: str) -> None:
+    """Send the changed cells straight to the producer (faust's own topic buffer would queue them
+    one by one); the producer batches them, and faust flushes it before committing offsets."""
+    send = app.producer.send
     for state in states.values():
         for partition, part in list(state.partitions.items()):
             changed, part.dirty = part.dirty, set()
             for cell in changed:
-                await results.send(
-                    key=result_key(cell, state.source.name, partition),
-                    value=encode_result(cell, part.totals[cell], state.source.name, partition),
+                await send(
+                    results,
+                    result_key(cell, state.source.name, partition),
+                    encode_result(cell, part.totals[cell], state.source.name, partition),
+                    None,
+                    None,
+                    None,
                 )
 
 
