@@ -16,14 +16,21 @@ function dayLabel(t) {
   return new Date(t * 1000).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 }
 
-function plot(target, series, data, format) {
+// Whole numbers for counts, 0-100% for shares.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000];
+
+function plot(target, series, data, format, y) {
   target.replaceChildren();
   const options = {
     width: Math.max(target.clientWidth, 300),
     height: HEIGHT,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    axes: [{ values: (u, splits) => splits.map(dayLabel) }, { size: 70, values: (u, splits) => splits.map(format) }],
+    scales: { y },
+    axes: [
+      { values: (u, splits) => splits.map(dayLabel) },
+      { size: 70, values: (u, splits) => splits.map(format), incrs: y.incrs },
+    ],
     series: [{}, ...series],
   };
   new uPlot(options, data, target);
@@ -40,6 +47,7 @@ function draw(report) {
     report.channels.map((c, i) => ({ label: c.name, stroke: COLOURS[i], width: 2, points: { size: 6 } })),
     [times, ...report.channels.map((c) => report.days.map((d) => d.sent[c.key]))],
     count,
+    { range: (u, min, max) => [0, Math.max(max ?? 0, 1)], incrs: COUNT_STEPS },
   );
   const within = document.getElementById("chart-within");
   plot(
@@ -47,6 +55,7 @@ function draw(report) {
     [{ label: "Within 10 seconds", stroke: COLOURS[0], width: 2, points: { size: 6 } }],
     [times, report.days.map((d) => d.share_within_10_seconds)],
     (v) => `${(v * 100).toLocaleString("en-GB", { maximumFractionDigits: 1 })}%`,
+    { range: [0, 1] },
   );
 }
 
