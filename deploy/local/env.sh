@@ -20,6 +20,7 @@ export NOTIFY_ADMIN_API_URL="http://127.0.0.1:$(service_port 6028)"
 export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
 # Where links to files sent by email point (document-download's public URL).
 export NOTIFY_DOCUMENT_DOWNLOAD_URL="http://127.0.0.1:$(service_port 6029)"
+export NOTIFY_ANALYTICS_URL="http://127.0.0.1:$(service_port 6030)"
 # The provider simulator keeps its messages and the receipts it still owes across make down/up
 # (set NOTIFY_SIMULATOR_STATE_FILE empty to have it start empty each time).
 export NOTIFY_SIMULATOR_STATE_FILE="${NOTIFY_SIMULATOR_STATE_FILE-$STATE/provider-simulator.json}"

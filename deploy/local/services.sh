@@ -6,8 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # name:port, in start order (the simulator and receipts first, so senders find them).
 SERVICES=(
   provider-simulator:6013 receipts:6012 projector:6024 sms-sender:6021 email-sender:6022
-  letter-sender:6023 callbacks:6025 job-splitter:6026 document-download:6029 api-gateway:6011
-  admin-api:6028 admin-console:6027
+  letter-sender:6023 callbacks:6025 job-splitter:6026 document-download:6029 analytics:6030
+  api-gateway:6011 admin-api:6028 admin-console:6027
 )
 
 # The admin API's bearer token, shared by the admin-api and the admin console; made once.

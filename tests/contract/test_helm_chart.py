@@ -60,6 +60,7 @@ HTTP_SERVICES = {
     "provider-simulator",
     "document-download",
     "admin-console",
+    "analytics",
 }
 # Services that call out (providers, callback URLs: up to 30 s a call) and then commit.
 CALLING_OUT = {"sms-sender", "email-sender", "letter-sender", "callbacks"}
@@ -407,7 +408,7 @@ def test_autoscalers_are_rendered_and_consumers_capped_by_partitions() -> None:
         if asked.get(values_key(service), {}).get("autoscaling", {}).get("enabled")
     }
     assert set(hpas) == enabled
-    assert len(enabled) == 11
+    assert len(enabled) == 12
     capped = 0
     for name, hpa in hpas.items():
         wanted_max = asked[values_key(name)]["autoscaling"]["maxReplicas"]
@@ -770,7 +771,7 @@ def test_every_service_is_scraped_for_metrics_on_the_port_that_serves_them() -> 
         assert [p["containerPort"] for p in container["ports"]] == [int(serving_port)], name
 
 
-def test_the_console_network_policy_lets_it_reach_only_the_admin_api_the_api_gateway_and_dns() -> None:
+def test_the_console_network_policy_reaches_only_the_admin_api_api_gateway_analytics_and_dns() -> None:
     docs = render("production")
     policies = by_component(docs, "NetworkPolicy")
     policy = policies["admin-console"]["spec"]
@@ -779,7 +780,7 @@ def test_the_console_network_policy_lets_it_reach_only_the_admin_api_the_api_gat
     assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
     *to_services, dns = policy["egress"]
     reached = []
-    for rule, name in zip(to_services, ("admin-api", "api-gateway"), strict=True):
+    for rule, name in zip(to_services, ("admin-api", "api-gateway", "analytics"), strict=True):
         deployment = by_component(docs, "Deployment")[name]
         pods = deployment["spec"]["template"]["metadata"]["labels"]
         (port,) = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
@@ -788,7 +789,7 @@ def test_the_console_network_policy_lets_it_reach_only_the_admin_api_the_api_gat
         assert peer["podSelector"]["matchLabels"].items() <= pods.items()
         reached.append(peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
         assert rule["ports"] == [{"port": port["containerPort"], "protocol": "TCP"}]
-    assert reached == ["admin-api", "api-gateway"]
+    assert reached == ["admin-api", "api-gateway", "analytics"]
     assert dns == {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
     # No other service's egress is restricted by the chart.
     for name, other in policies.items():

@@ -42,7 +42,7 @@ RECOVERED_AFTER_UP = 5.0
 SECONDS = 420.0
 # services.sh's ports, before NOTIFY_LOCAL_SERVICE_PORT_OFFSET moves them, and the test's own ports
 # for Kafka (listener, controller), PostgreSQL, Redis and moto, moved by the same offset.
-SERVICE_PORTS = (6011, 6012, 6013, 6021, 6022, 6023, 6024, 6025, 6026, 6027)
+SERVICE_PORTS = (6011, 6012, 6013, 6021, 6022, 6023, 6024, 6025, 6026, 6027, 6030)
 INFRA_PORTS = (6031, 6032, 6033, 6034, 6035)
 # Refused or dropped connections while the platform is down; a timeout is not among them.
 DOWN_ERRORS = frozenset({"ClientConnectorError", "ServerDisconnectedError", "ClientOSError"})

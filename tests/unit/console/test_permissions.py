@@ -35,6 +35,8 @@ PUBLIC_PAGES = {
     "/new-password/{token}",
     "/healthz",
     "/readyz",
+    "/performance",
+    "/performance/data",
 }
 
 

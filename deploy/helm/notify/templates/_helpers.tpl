@@ -74,7 +74,8 @@ consumer is not written here: it is one when files/topics.json names it as a con
 */}}
 {{- define "notify.catalog" -}}
 admin-api: {key: adminApi, http: true, secrets: [platform, NOTIFY_ADMIN_API_TOKEN], from: [admin-console]}
-admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [admin-api, api-gateway]}
+admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN, NOTIFY_CONSOLE_SECRET_KEY, NOTIFY_SECRET_KEY], reaches: [admin-api, api-gateway, analytics]}
+analytics: {key: analytics, http: true}
 api-gateway: {key: apiGateway, http: true}
 callbacks: {key: callbacks, http: false}
 document-download: {key: documentDownload, http: true, secrets: [NOTIFY_REDIS_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]}
@@ -413,6 +414,9 @@ service's own `env`, which may override it). Context: (dict "root" $ "name" "adm
   value: {{ include "notify.apiGatewayServiceUrl" .root | quote }}
 - name: NOTIFY_CONSOLE_SECURE_COOKIES
   value: {{ ne .root.Values.environment "development" | toString | quote }}
+# The performance page draws from the analytics workers' JSON views.
+- name: NOTIFY_ANALYTICS_URL
+  value: {{ printf "http://%s:%d" (include "notify.componentName" (dict "root" .root "name" "analytics")) (int .root.Values.analytics.service.port) | quote }}
 {{- with include "notify.consoleUrl" .root }}
 - name: NOTIFY_CONSOLE_URL
   value: {{ . | quote }}

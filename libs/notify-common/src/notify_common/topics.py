@@ -41,6 +41,10 @@ GROUP_PROJECTOR = "projector"
 GROUP_CALLBACKS = "callbacks"
 GROUP_JOB_SPLITTER = "job-splitter"
 GROUP_RECEIPTS = "receipts"
+# The analytics workers are a faust-streaming application: faust keeps their offsets under this
+# group and retries nothing (a record it cannot decode is counted and skipped), so the group has
+# no retry or dead-letter topic and is not listed as a reader below.
+GROUP_ANALYTICS = "notify.analytics"
 
 # Requests: one priority lane and one bulk lane per channel, so that a big CSV job never queues
 # in front of another service's one-off sign-in code (see docs/adr/0002-fairness-lanes.md).
@@ -61,6 +65,13 @@ CALLBACK_OUTCOMES = "notify.callback-outcomes"
 # Receipts and inbound texts the receipts service took while it could not ask the database whether
 # they are genuine: its own consumer checks them later and passes on only those that are.
 RECEIPTS_UNCHECKED = "notify.receipts.unchecked"
+
+# Analytics (docs/analytics.md): windowed statistics of the lifecycle topics. Results are one
+# compacted record per window cell and source partition; the state topics are the changelogs of
+# the workers' tables (same partition counts as the topics they summarise).
+ANALYTICS_WINDOW_STATS = "notify.analytics.window-stats"
+ANALYTICS_STATE_LIFECYCLE = "notify.analytics.state.lifecycle"
+ANALYTICS_STATE_LETTERS = "notify.analytics.state.letters"
 
 FOREVER = -1
 REQUEST_RETENTION = 7 * DAY_MS
@@ -182,6 +193,30 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
     ),
 )
 
+_ANALYTICS_TOPICS: tuple[Topic, ...] = (
+    Topic(
+        ANALYTICS_WINDOW_STATS,
+        6,
+        FOREVER,
+        "Analytics results: counts and delivery times per minute, hour and day window",
+        cleanup_policy="compact",
+    ),
+    Topic(
+        ANALYTICS_STATE_LIFECYCLE,
+        6,
+        FOREVER,
+        "Changelog of the analytics state of the SMS, email and status topics",
+        cleanup_policy="compact",
+    ),
+    Topic(
+        ANALYTICS_STATE_LETTERS,
+        3,
+        FOREVER,
+        "Changelog of the analytics state of the letter request topics",
+        cleanup_policy="compact",
+    ),
+)
+
 _CONSUMER_GROUPS = sorted({g for t in _MAIN_TOPICS for g in t.consumer_groups})
 
 _RETRY_TOPICS: tuple[Topic, ...] = tuple(
@@ -199,7 +234,7 @@ _RETRY_TOPICS: tuple[Topic, ...] = tuple(
     )
 )
 
-TOPICS: tuple[Topic, ...] = _MAIN_TOPICS + _RETRY_TOPICS
+TOPICS: tuple[Topic, ...] = _MAIN_TOPICS + _ANALYTICS_TOPICS + _RETRY_TOPICS
 TOPICS_BY_NAME: dict[str, Topic] = {t.name: t for t in TOPICS}
 CONSUMER_GROUPS: tuple[str, ...] = tuple(_CONSUMER_GROUPS)
 

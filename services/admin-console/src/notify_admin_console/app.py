@@ -27,9 +27,11 @@ from notify_admin_console import (
     pages_health,
     pages_integration,
     pages_manage,
+    pages_performance,
     pages_send,
     pages_templates,
 )
+from notify_admin_console.analytics import AnalyticsClient
 from notify_admin_console.api import AdminApi, AdminApiError
 from notify_admin_console.prometheus import PrometheusClient
 from notify_admin_console.security import PUBLIC, CsrfFailure, Forbidden, Redirect, enforce, rule
@@ -47,6 +49,7 @@ PAGE_MODULES = (
     pages_integration,
     pages_go_live,
     pages_health,
+    pages_performance,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -74,6 +77,7 @@ def create_app(
     client: httpx.AsyncClient | None = None,
     prometheus: httpx.AsyncClient | None = None,
     public: httpx.AsyncClient | None = None,
+    analytics: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     """``client`` reaches the admin-api, ``public`` the public API, ``prometheus`` Prometheus; each
     is made from the settings unless given."""
@@ -86,6 +90,7 @@ def create_app(
         await app.state.api.client.aclose()
         await app.state.api.public.aclose()
         await app.state.prometheus.client.aclose()
+        await app.state.analytics.aclose()
 
     if settings.admin_api_token is None:
         raise ValueError(
@@ -110,6 +115,10 @@ def create_app(
     app.state.prometheus = PrometheusClient(
         prometheus
         or httpx.AsyncClient(base_url=settings.prometheus_url, timeout=settings.prometheus_timeout_seconds)
+    )
+    app.state.analytics = AnalyticsClient(
+        analytics
+        or httpx.AsyncClient(base_url=settings.analytics_url, timeout=settings.analytics_timeout_seconds)
     )
     app.add_middleware(
         SessionMiddleware,

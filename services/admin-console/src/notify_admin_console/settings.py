@@ -25,6 +25,9 @@ class ConsoleSettings(CommonSettings):
     # The platform health page reads the platform's series from this Prometheus (its HTTP API).
     prometheus_url: str = "http://127.0.0.1:19090"
     prometheus_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The public performance page reads the analytics service's JSON views from here.
+    analytics_url: str = "http://127.0.0.1:6030"
+    analytics_timeout_seconds: float = Field(default=5.0, gt=0)
 
     def check_production_ready(self) -> None:
         super().check_production_ready()

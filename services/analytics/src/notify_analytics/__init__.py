@@ -1,0 +1,1 @@
+"""The analytics service: windowed statistics of the notification lifecycle, with faust-streaming."""

@@ -1,0 +1,37 @@
+"""Entry point: ``notify-analytics`` runs one analytics worker (docs/analytics.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faust import Worker
+
+from notify_analytics import metrics
+from notify_analytics.settings import AnalyticsSettings
+from notify_analytics.sources import SOURCES, check_copartitioned
+from notify_analytics.web import add_views
+from notify_analytics.worker import build_app
+from notify_common.logs import configure_logging
+from notify_common.provision import provision_topics
+
+log = logging.getLogger(__name__)
+
+
+def main() -> int:
+    settings = AnalyticsSettings()
+    configure_logging("analytics", settings.log_level)
+    log.info("starting", extra={"settings": settings.redacted()})
+    check_copartitioned()
+    if settings.kafka_provision_topics:
+        asyncio.run(provision_topics(settings))
+    metrics.start([s.name for s in SOURCES])
+    app, states = build_app(settings)
+    add_views(app, settings, states)
+    worker = Worker(app, loglevel=settings.log_level.lower(), redirect_stdouts=False)
+    worker.execute_from_commandline()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

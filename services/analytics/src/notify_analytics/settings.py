@@ -1,0 +1,26 @@
+"""Settings of the analytics workers (``NOTIFY_`` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from notify_common.settings import CommonSettings
+
+
+class AnalyticsSettings(CommonSettings):
+    http_port: int = 6030
+    # Events handled as one batch: one changelog record per partition and batch.
+    analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
+    analytics_batch_seconds: float = Field(default=0.5, gt=0)
+    # How often changed cells are published to notify.analytics.window-stats.
+    analytics_publish_seconds: float = Field(default=1.0, gt=0)
+    # How often cell totals are checkpointed and expired delta records deleted.
+    analytics_checkpoint_seconds: float = Field(default=30.0, gt=0)
+    # Event ids are remembered this long after their event happened: a duplicate within it is
+    # not counted again. It is also how long a worker remembers a notification's request, to time
+    # its sending and delivery.
+    analytics_dedupe_seconds: int = Field(default=86_400, ge=60)
+    # How long the group waits for a silent worker before giving its partitions to another.
+    analytics_session_timeout_seconds: float = Field(default=30.0, ge=6, le=300)
+    # Workers that keep a warm copy of another worker's state, for a faster take-over.
+    analytics_standby_replicas: int = Field(default=0, ge=0)

@@ -1,0 +1,199 @@
+"""The faust-streaming application: one agent per source counts events into per-partition
+state, writes each batch to the source's changelog, and a timer publishes changed cells.
+
+Each source's table exists for its changelog: faust reads a newly assigned partition's changelog
+back into the table before the agents run (``on_recovery_completed``), and the worker rebuilds
+that partition's ``PartitionState`` from it. Records are sent to the changelog partition of the
+events' partition explicitly, since one batch holds several partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import faust
+from faust.types import TP, EventT, StreamT, TableT
+
+from notify_analytics import metrics
+from notify_analytics.observe import observe
+from notify_analytics.results import encode_result, result_key
+from notify_analytics.settings import AnalyticsSettings
+from notify_analytics.sources import SOURCES, Source
+from notify_analytics.state import PartitionState
+from notify_common import topics
+from notify_common.codec import UnknownSchemaError, default_codec
+from notify_common.kafka import TopicNames
+
+log = logging.getLogger(__name__)
+
+
+class SourceState:
+    """The state of every partition of one source this worker holds."""
+
+    def __init__(self, source: Source, table: TableT[str, Any], dedupe_ms: int) -> None:
+        self.source = source
+        self.table = table
+        self.dedupe_ms = dedupe_ms
+        self.partitions: dict[int, PartitionState] = {}
+        self.restored = False
+
+    def restore(self, active: set[int]) -> None:
+        for partition in list(self.partitions):
+            if partition not in active:
+                del self.partitions[partition]
+        for partition in active - set(self.partitions):
+            state = PartitionState(self.dedupe_ms)
+            prefix = f"{partition}|"
+            state.restore(
+                (key[len(prefix) :], value)
+                for key, value in list(self.table.data.items())
+                if isinstance(key, str) and key.startswith(prefix) and value is not None
+            )
+            self.partitions[partition] = state
+            log.info(
+                "analytics state restored",
+                extra={"source": self.source.name, "partition": partition, "cells": len(state.totals)},
+            )
+
+    def mark_restored(self) -> None:
+        self.restored = True
+
+    def write(self, partition: int, records: list[tuple[str, dict[str, Any] | None]]) -> None:
+        for key, value in records:
+            self.table.send_changelog(partition, f"{partition}|{key}", value)
+
+
+def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceState]]:
+    names = TopicNames(settings.kafka_topic_prefix)
+    app = faust.App(
+        names.physical(topics.GROUP_ANALYTICS),
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
+        store="memory://",
+        autodiscover=False,
+        web_enabled=True,
+        web_bind=settings.http_host,
+        web_port=settings.http_port,
+        web_host=settings.http_host,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        topic_replication_factor=settings.kafka_topic_replication_factor,
+        table_standby_replicas=settings.analytics_standby_replicas,
+        broker_session_timeout=settings.analytics_session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_seconds / 3),
+        stream_buffer_maxsize=max(4096, settings.analytics_batch_size * 2),
+    )
+    codec = default_codec()
+    states: dict[str, SourceState] = {}
+    for source in SOURCES:
+        changelog = app.topic(
+            names.physical(source.state_topic),
+            partitions=source.partitions,
+            compacting=True,
+            deleting=False,
+            internal=True,
+            key_serializer="json",
+            value_serializer="json",
+        )
+        table = app.Table(
+            f"state-{source.name}",
+            partitions=source.partitions,
+            changelog_topic=changelog,
+        )
+        state = SourceState(source, table, settings.analytics_dedupe_seconds * 1000)
+        states[source.name] = state
+        _add_recovery(table, state)
+        channel = app.topic(
+            *(names.physical(t) for t in source.topics),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=source.partitions,
+        )
+        app.agent(channel, name=f"count-{source.name}")(_counter(state, codec, settings))
+
+    results = names.physical(topics.ANALYTICS_WINDOW_STATS)
+
+    async def publish() -> None:
+        await publish_changed(app, states, results)
+
+    async def checkpoint() -> None:
+        now_ms = int(time.time() * 1000)
+        for state in states.values():
+            for partition, part in state.partitions.items():
+                state.write(partition, list(part.checkpoint()))
+                state.write(partition, [(key, None) for key in part.expired(now_ms)])
+
+    app.timer(settings.analytics_publish_seconds)(publish)
+    app.timer(settings.analytics_checkpoint_seconds)(checkpoint)
+    return app, states
+
+
+async def publish_changed(app: faust.App, states: dict[str, SourceState], results: str) -> None:
+    """Send the changed cells straight to the producer (faust's own topic buffer would queue them
+    one by one); the producer batches them, and faust flushes it before committing offsets."""
+    send = app.producer.send
+    for state in states.values():
+        for partition, part in list(state.partitions.items()):
+            changed, part.dirty = part.dirty, set()
+            for cell in changed:
+                await send(
+                    results,
+                    result_key(cell, state.source.name, partition),
+                    encode_result(cell, part.totals[cell], state.source.name, partition),
+                    None,
+                    None,
+                    None,
+                )
+
+
+def _add_recovery(table: TableT[str, Any], state: SourceState) -> None:
+    original = table.on_recovery_completed
+
+    async def on_recovery_completed(active_tps: set[TP], standby_tps: set[TP]) -> None:
+        await original(active_tps, standby_tps)
+        changelog = table.changelog_topic.get_topic_name()
+        state.restore({tp.partition for tp in active_tps if tp.topic == changelog})
+        state.mark_restored()
+
+    table.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
+
+
+def _counter(state: SourceState, codec: Any, settings: AnalyticsSettings) -> Any:
+    source = state.source.name
+
+    async def count(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        events: list[EventT[bytes]]
+        batches = cast(Any, stream).take_events(
+            settings.analytics_batch_size, settings.analytics_batch_seconds
+        )
+        async for events in batches:
+            touched: set[int] = set()
+            outcomes = {"counted": 0, "duplicate": 0, "ignored": 0, "undecodable": 0}
+            for event in events:
+                partition = event.message.partition
+                part = state.partitions.get(partition)
+                if part is None:
+                    part = state.partitions[partition] = PartitionState(state.dedupe_ms)
+                try:
+                    event_type, record = codec.decode_record(event.value, raw_timestamps=True)
+                except (UnknownSchemaError, ValueError, EOFError, TypeError):
+                    outcomes["undecodable"] += 1
+                    continue
+                obs = observe(event_type.schema_name, record)
+                if obs is None:
+                    outcomes["ignored"] += 1
+                elif part.apply(obs):
+                    outcomes["counted"] += 1
+                    touched.add(partition)
+                else:
+                    outcomes["duplicate"] += 1
+            for partition in touched:
+                delta = state.partitions[partition].take_delta()
+                if delta is not None:
+                    state.write(partition, [delta])
+            metrics.events(source, outcomes)
+            yield None
+
+    return count

@@ -1,0 +1,194 @@
+"""The windows of one partition: late and duplicated events, delivery times, and recovery from
+the changelog records the state writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notify_analytics.observe import Observation, observe
+from notify_analytics.state import PartitionState
+from notify_analytics.windows import WindowKey, WindowStats, window_start
+
+T0 = 1_764_900_000_000  # 2025-12-05T02:00:00Z, on a minute, hour and day... boundary checked below
+DAY = 86_400_000
+
+
+def requested(event_id: str, at_ms: int, notification_id: str = "n1", service: str = "s1") -> Observation:
+    found = observe(
+        "SmsRequested",
+        {
+            "event_id": event_id,
+            "notification_id": notification_id,
+            "service_id": service,
+            "occurred_at": at_ms * 1000,
+            "created_at": at_ms * 1000,
+        },
+    )
+    assert found is not None
+    return found
+
+
+def sent(event_id: str, at_ms: int, notification_id: str = "n1") -> Observation:
+    found = observe(
+        "NotificationSentToProvider",
+        {
+            "event_id": event_id,
+            "notification_id": notification_id,
+            "service_id": "s1",
+            "occurred_at": at_ms * 1000,
+            "channel": "sms",
+            "provider": "mmg",
+            "sent_at": at_ms * 1000,
+        },
+    )
+    assert found is not None
+    return found
+
+
+def delivered(event_id: str, at_ms: int, notification_id: str = "n1") -> Observation:
+    found = observe(
+        "NotificationDelivered",
+        {
+            "event_id": event_id,
+            "notification_id": notification_id,
+            "service_id": "s1",
+            "occurred_at": at_ms * 1000,
+            "provider": "mmg",
+            "delivered_at": at_ms * 1000,
+        },
+    )
+    assert found is not None
+    return found
+
+
+def counts(state: PartitionState, granularity: str) -> dict[tuple[int, str, str, str], int]:
+    return {
+        (k.start_ms, k.channel, k.provider, k.status): s.count
+        for k, s in state.totals.items()
+        if k.granularity == granularity
+    }
+
+
+def test_a_late_event_is_counted_in_the_window_it_happened_in() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0 + 5 * 60_000, "n1"))
+    state.apply(requested("e2", T0 + 60_000, "n2"))  # arrives after, happened 4 minutes before
+    minutes = counts(state, "minute")
+    assert minutes == {
+        (window_start("minute", T0 + 5 * 60_000), "sms", "none", "created"): 1,
+        (window_start("minute", T0 + 60_000), "sms", "none", "created"): 1,
+    }
+    assert sum(counts(state, "hour").values()) == 2
+
+
+def test_a_duplicated_event_is_counted_once() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    assert state.apply(requested("e1", T0)) is True
+    assert state.apply(requested("e1", T0)) is False
+    assert counts(state, "day") == {(window_start("day", T0), "sms", "none", "created"): 1}
+
+
+def test_status_events_take_their_channel_from_the_request_and_time_the_steps() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0))
+    state.apply(sent("e2", T0 + 4_000))
+    state.apply(delivered("e3", T0 + 64_000))
+    day = window_start("day", T0)
+    sending = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
+    assert sending.created_to_sent.count == 1
+    assert sending.created_to_sent.total_ms == 4_000
+    assert sending.created_to_sent.within(10_000) == 1
+    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    assert done.sent_to_delivered.total_ms == 60_000
+    assert done.sent_to_delivered.within(10_000) == 0
+
+
+def test_a_failure_is_counted_by_its_kind() -> None:
+    failed = observe(
+        "NotificationFailed",
+        {
+            "event_id": "e9",
+            "notification_id": "n1",
+            "service_id": "s1",
+            "occurred_at": T0 * 1000,
+            "failure_kind": "permanent_failure",
+            "provider": "mmg",
+            "failed_at": T0 * 1000,
+        },
+    )
+    assert failed is not None
+    assert failed.status == "permanent-failure"
+    assert observe("ComplaintReceived", {"event_id": "x", "occurred_at": 0}) is None
+
+
+def roundtrip(records: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The changelog as compaction leaves it: the last value of each key, None deleting it."""
+    latest: dict[str, dict[str, Any]] = {}
+    for key, value in records:
+        latest[key] = value
+    return list(latest.items())
+
+
+def test_a_state_restored_from_its_records_equals_the_state_that_wrote_them() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    log: list[tuple[str, dict[str, Any]]] = []
+    for i in range(30):
+        state.apply(requested(f"r{i}", T0 + i * 1_000, f"n{i}"))
+        state.apply(sent(f"s{i}", T0 + i * 1_000 + 3_000, f"n{i}"))
+        if i % 7 == 0:
+            delta = state.take_delta()
+            assert delta is not None
+            log.append(delta)
+        if i == 15:
+            log.extend(state.checkpoint())
+    delta = state.take_delta()
+    assert delta is not None
+    log.append(delta)
+
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore(roundtrip(log))
+    assert restored.totals == state.totals
+    # Events read again after a crash are recognised and not counted twice.
+    assert restored.apply(requested("r3", T0 + 3_000, "n3")) is False
+    # What it knew of each notification survived: a late delivery is still timed.
+    restored.apply(delivered("d29", T0 + 29_000 + 3_000 + 500, "n29"))
+    cell = WindowKey("day", window_start("day", T0), "s1", "sms", "mmg", "delivered")
+    assert restored.totals[cell].sent_to_delivered.total_ms == 500
+
+
+def test_expired_deltas_are_deleted_only_after_a_checkpoint_holds_their_counts() -> None:
+    state = PartitionState(dedupe_ms=60_000)
+    state.apply(requested("e1", T0))
+    first = state.take_delta()
+    assert first is not None
+    later = T0 + 10 * 60_000
+    assert state.expired(later) == []  # not checkpointed yet: the delta still holds the counts
+    log = [first, *state.checkpoint()]
+    gone = state.expired(later)
+    assert gone == [first[0]]
+    restored = PartitionState(dedupe_ms=60_000)
+    restored.restore(roundtrip([r for r in log if r[0] not in gone]))
+    assert restored.totals == state.totals
+    assert restored.totals[next(iter(restored.totals))] == WindowStats(count=1)
+
+
+def test_a_sending_read_before_its_request_is_timed_when_the_request_arrives() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(sent("e2", T0 + 4_000))
+    state.apply(delivered("e3", T0 + 9_000))
+    state.apply(requested("e1", T0))
+    day = window_start("day", T0)
+    sending = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
+    assert (sending.count, sending.created_to_sent.count, sending.created_to_sent.total_ms) == (1, 1, 4_000)
+    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    assert (done.count, done.sent_to_delivered.total_ms) == (1, 5_000)
+
+
+def test_a_delivery_read_before_its_sending_is_timed_when_the_sending_arrives() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0))
+    state.apply(delivered("e3", T0 + 9_000))
+    state.apply(sent("e2", T0 + 4_000))
+    day = window_start("day", T0)
+    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    assert (done.count, done.sent_to_delivered.count, done.sent_to_delivered.total_ms) == (1, 1, 5_000)
