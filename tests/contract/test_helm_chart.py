@@ -51,6 +51,7 @@ SERVICES = {
     "callbacks",
     "provider-simulator",
     "document-download",
+    "analytics",
     "admin-console",
 }
 HTTP_SERVICES = {

@@ -21,6 +21,7 @@ from notify_common.db import (
     tables_jobs,
     tables_legacy,
     tables_lifecycle,
+    tables_receipts,
     tables_senders,
 )
 
@@ -33,6 +34,7 @@ MODULES = (
     tables_jobs,
     tables_legacy,
     tables_lifecycle,
+    tables_receipts,
     tables_senders,
 )
 
@@ -52,6 +54,7 @@ API_GATEWAY = "api-gateway"
 CALLBACKS = "callbacks"
 JOB_SPLITTER = "job-splitter"
 PROJECTOR = "projector"
+RECEIPTS = "receipts"
 SMS_SENDER = "sms-sender"
 
 # Configuration: written through the management plane (admin API, console back end, notify-admin).
@@ -95,6 +98,7 @@ TABLE_OWNERS: dict[str, str] = {
     # The job-splitter's working state; others ask it with commands (notify.jobs.commands).
     "job_splitter_jobs": JOB_SPLITTER,
     "callback_deliveries": CALLBACKS,
+    "receipt_notifications": RECEIPTS,
     "sms_provider_weights": SMS_SENDER,
     "sms_provider_weight_changes": SMS_SENDER,
 }
