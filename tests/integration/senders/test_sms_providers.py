@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
-from notify_common.events import NotificationFailed
+from notify_common.events import Channel, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.lane_consumer import LaneConsumer
 from notify_common.send_claims import ClaimStore
@@ -193,10 +195,11 @@ def receipts(kafka: CommonSettings, tmp_path: Path) -> Iterator[str]:
 
 
 async def test_research_mode_posts_each_providers_receipt_to_the_receipts_service(
-    kafka: CommonSettings, receipts: str, engine: AsyncEngine
+    kafka: CommonSettings, receipts: str, engine: AsyncEngine, producer: EventProducer
 ) -> None:
     perm = message(to="447700900002")
     temp = message(to="447700900003")
+    service_id = str(uuid.uuid4())
     async with engine.begin() as conn:  # the sms-sender's claims, made before it "sends"
         for sms, provider in ((perm, "mmg"), (temp, "firetext")):
             await conn.execute(
@@ -207,9 +210,20 @@ async def test_research_mode_posts_each_providers_receipt_to_the_receipts_servic
     async with http_session(concurrency=4, timeout_s=5) as http:
         await ResearchModeProvider("mmg", http, settings.mmg_receipt_endpoint()).send(perm)
         await ResearchModeProvider("firetext", http, settings.firetext_receipt_endpoint()).send(temp)
-    events = {
-        r.event.notification_id: r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)
-    }
+    # The sender announces each hand-over; the receipts service learns from it whose they are.
+    for sms, provider in ((perm, "mmg"), (temp, "firetext")):
+        sent = NotificationSentToProvider(
+            notification_id=sms.notification_id,
+            service_id=service_id,
+            channel=Channel.SMS,
+            provider=provider,
+            provider_reference=sms.notification_id,
+            sent_at=datetime.now(UTC),
+        )
+        await producer.publish(topics.NOTIFICATION_STATUS, sent)
+    records = await read_topic(kafka, topics.NOTIFICATION_STATUS, 4, timeout=60)
+    events = {r.event.notification_id: r.event for r in records if isinstance(r.event, NotificationFailed)}
+    assert {e.service_id for e in events.values()} == {service_id}
     perm_event, temp_event = events[perm.notification_id], events[temp.notification_id]
     assert isinstance(perm_event, NotificationFailed)
     assert (perm_event.failure_kind, perm_event.provider) == ("permanent_failure", "mmg")
