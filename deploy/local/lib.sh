@@ -14,7 +14,7 @@ KAFKA_CONTROLLER_PORT="${NOTIFY_LOCAL_KAFKA_CONTROLLER_PORT:-19093}"
 PG_PORT="${NOTIFY_LOCAL_PG_PORT:-15432}"
 REDIS_PORT="${NOTIFY_LOCAL_REDIS_PORT:-16379}"
 MOTO_PORT="${NOTIFY_LOCAL_MOTO_PORT:-15055}"
-# The platform's own services listen on 6011-6029 (services.sh); NOTIFY_LOCAL_SERVICE_PORT_OFFSET
+# The platform's own services listen on 6011-6030 (services.sh); NOTIFY_LOCAL_SERVICE_PORT_OFFSET
 # moves them all by that much, so a second platform (the fault suite's make-down/make-up case, with
 # NOTIFY_STATE_DIR and the ports above moved too) can run beside the developer's own.
 SERVICE_PORT_OFFSET="${NOTIFY_LOCAL_SERVICE_PORT_OFFSET:-0}"
