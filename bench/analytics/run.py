@@ -84,7 +84,7 @@ async def main(notifications: int) -> None:
             settings,
             log,
             env={
-                "NOTIFY_ANALYTICS_PUBLISH_SECONDS": os.environ.get("NOTIFY_ANALYTICS_PUBLISH_SECONDS", "1"),
+                "NOTIFY_ANALYTICS_PUBLISH_SECONDS": os.environ.get("NOTIFY_ANALYTICS_PUBLISH_SECONDS", "10"),
                 "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "30",
             },
         ).start()

@@ -13,7 +13,7 @@ class AnalyticsSettings(CommonSettings):
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
     analytics_batch_seconds: float = Field(default=0.5, gt=0)
     # How often changed cells are published to notify.analytics.window-stats.
-    analytics_publish_seconds: float = Field(default=1.0, gt=0)
+    analytics_publish_seconds: float = Field(default=10.0, gt=0)
     # How often cell totals are checkpointed and expired delta records deleted.
     analytics_checkpoint_seconds: float = Field(default=30.0, gt=0)
     # Event ids are remembered this long after their event happened: a duplicate within it is
