@@ -33,6 +33,7 @@ TEST_KEY = "test"
 class EmailPolicy(ChannelPolicy[EmailRequested]):
     channel = "email"
     request_type = EmailRequested
+    handover_log = "email sent to provider"
 
     def __init__(self, provider: EmailProvider, addresses: FromAddresses, *, simulate_delivery: bool) -> None:
         self.provider, self.addresses, self.simulate = provider, addresses, simulate_delivery

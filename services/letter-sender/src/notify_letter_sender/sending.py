@@ -62,6 +62,7 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
     channel = "letter"
     request_type = LetterRequested
     default_provider = PRINT_PROVIDER
+    handover_log = "letter sent to print"
 
     def __init__(self, store: LetterStore, contacts: ContactBlocks) -> None:
         self.store, self.contacts = store, contacts

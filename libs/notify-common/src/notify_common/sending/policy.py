@@ -45,6 +45,9 @@ class ChannelPolicy(Generic[Request]):
     request_type: type[Request]
     # The provider named for a claim that recorded none (announced again, or recovered).
     default_provider: str = "unknown"
+    # The line logged for each hand-over (with the notification's id and trace), or None for a
+    # channel whose volume makes one line per message too much (texts).
+    handover_log: str | None = None
 
     def proposed_provider(self, request: Request) -> str | None:
         """The provider a first claim records (a retry after a timeout keeps the claimed one)."""

@@ -179,6 +179,8 @@ class Sender(Generic[Request]):
             )
         )
         self.policy.sent(request, provider)
+        if self.policy.handover_log is not None:
+            log.info(self.policy.handover_log, extra=ids)
         if handover.created_at is not None:
             metrics.sent(self.policy.channel, handover.created_at, sent_at)
         return Outcome(
