@@ -7,9 +7,10 @@ axe-core clean."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
@@ -22,11 +23,20 @@ from tests.integration.analytics.conftest import Worker, isolated, lifecycle, pu
 from tests.support import env
 from tests.support.processes import ServiceProcess
 
+T = TypeVar("T")
+
+
+def run_apart(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on an event loop of its own thread: the console tests' Playwright (sync API)
+    keeps an event loop running in this one, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main).result()
+
 
 @pytest.fixture(scope="module")
 def performance_console(settings: CommonSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     logs = tmp_path_factory.mktemp("performance-logs")
-    mine = asyncio.run(isolated(settings))
+    mine = run_apart(isolated(settings))
     worker = Worker(mine, logs / "analytics.log").start()
     port = free_ports(1)[0]
     console = ServiceProcess(
@@ -40,7 +50,7 @@ def performance_console(settings: CommonSettings, tmp_path_factory: pytest.TempP
         logs,
     )
     try:
-        asyncio.run(worker.wait_ready())
+        run_apart(worker.wait_ready())
         console.env["NOTIFY_ANALYTICS_URL"] = f"http://127.0.0.1:{worker.port}"
         now = datetime.now(UTC)
         early = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0, second=1, microsecond=0))
@@ -49,15 +59,15 @@ def performance_console(settings: CommonSettings, tmp_path_factory: pytest.TempP
             *lifecycle("p2", "service-a", early, channel="email"),
             *lifecycle("p3", "service-b", early, channel="email", send_after=30),
         ]
-        asyncio.run(publish(mine, items))
-        asyncio.run(wait_for_count(mine, "day", len(items)))
+        run_apart(publish(mine, items))
+        run_apart(wait_for_count(mine, "day", len(items)))
         console.start()
         console.wait_ready()
         yield console.url
     finally:
         console.kill()
         worker.stop()
-        asyncio.run(_delete_topics(mine))
+        run_apart(_delete_topics(mine))
 
 
 def _axe_check_under_csp(page: Page) -> None:
