@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from notify_common.settings import CommonSettings
 from tests.conftest import _delete_topics
 from tests.e2e.conftest import ADMIN_API_TOKEN, free_ports
-from tests.e2e.console.conftest import AXE, CHROMIUM, IMAGES
+from tests.e2e.console.conftest import AXE, IMAGES
 from tests.integration.analytics.conftest import Worker, isolated, lifecycle, publish, wait_for_count
 from tests.support import env
 from tests.support.processes import ServiceProcess
@@ -85,21 +85,21 @@ def _axe_check_under_csp(page: Page) -> None:
 
 
 def test_anyone_sees_messages_sent_per_day_and_the_share_within_10_seconds_drawn_and_tabled(
-    performance_console: str,
+    performance_console: str, browser: Browser
 ) -> None:
+    # The console tests' browser (one Playwright per process): a context of its own, signed in as no one.
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(base_url=performance_console, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
-        page = context.new_page()
+    context = browser.new_context(base_url=performance_console, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
 
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                problems.append(message.text)
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
 
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
         page.goto("/performance")
         expect(page.get_by_role("heading", level=1)).to_have_text("Performance data")
         for chart in ("sent", "within"):
@@ -116,5 +116,5 @@ def test_anyone_sees_messages_sent_per_day_and_the_share_within_10_seconds_drawn
         _axe_check_under_csp(page)
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "console-performance.png"), full_page=True)
+    finally:
         context.close()
-        browser.close()
