@@ -16,7 +16,7 @@ from notify_admin_api import console_folders, console_integration, console_repor
 from notify_admin_api.access import AdminAudit
 from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
-from notify_admin_api.limits import Limits, RequestLimits
+from notify_admin_api.limits import RequestLimits, limits_for
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.state import AdminState, build_state
 
@@ -85,4 +85,4 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
 
 def create_asgi_app(settings: AdminApiSettings) -> RequestLimits:
     """What the server runs: the app behind ``RequestLimits`` (no request reaches it beyond its bounds)."""
-    return RequestLimits(create_app(settings), Limits.from_settings(settings))
+    return RequestLimits(create_app(settings), limits_for(settings))

@@ -22,7 +22,7 @@ from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.letters import LetterStore
-from notify_api_gateway.limits import Limits, RequestLimits
+from notify_api_gateway.limits import RequestLimits, limits_for
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
@@ -167,4 +167,4 @@ def create_app(settings: ApiSettings) -> FastAPI:
 def create_asgi_app(settings: ApiSettings) -> RequestLimits:
     """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost),
     behind ``RequestLimits`` (no request reaches either beyond its bounds)."""
-    return RequestLimits(HotRoutes(create_app(settings)), Limits.from_settings(settings))
+    return RequestLimits(HotRoutes(create_app(settings)), limits_for(settings))
