@@ -13,11 +13,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanKind
 
 from notify_common import tracing
@@ -452,3 +455,74 @@ async def test_a_senders_retry_of_a_notification_stays_in_its_trace(spans: InMem
     [(_, headers)] = producer.sent
     trace_id, _ = traceparent(headers)
     assert trace_id == span.get_span_context().trace_id
+
+
+class CountingIds(RandomIdGenerator):
+    """The id generator, counting the ids it makes."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def generate_span_id(self) -> int:
+        self.made += 1
+        return super().generate_span_id()
+
+    def generate_trace_id(self) -> int:
+        self.made += 1
+        return super().generate_trace_id()
+
+
+@pytest.fixture
+def export_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[CountingIds, list[object]]]:
+    """Tracing with export off (the default), counting the ids made and the OpenTelemetry contexts
+    attached."""
+    tracing.setup_tracing("callbacks", environ={})
+    ids = CountingIds()
+    monkeypatch.setattr(tracing, "_ids", ids)
+    attached: list[object] = []
+    attach = otel_context.attach
+
+    def counting_attach(ctx: Context) -> object:
+        attached.append(ctx)
+        return attach(ctx)
+
+    monkeypatch.setattr(otel_context, "attach", counting_attach)
+    yield ids, attached
+    tracing.use(None)
+
+
+def test_with_export_off_a_record_nobody_asks_the_trace_of_costs_no_ids_and_attaches_no_context(
+    export_off: tuple[CountingIds, list[object]],
+) -> None:
+    ids, attached = export_off
+    event = sms_requested()
+    header = [("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+    span = tracing.consumed("notification-status", 0, 0, "callbacks", header, event)
+    with tracing.handling(event.notification_id):
+        pass
+    tracing.finish(span, event.notification_id)
+    assert (ids.made, attached) == (0, [])
+    # Asked for (a record published about it), the ids are made then, in the record's trace.
+    span = tracing.consumed("notification-status", 0, 0, "callbacks", header, event)
+    with tracing.handling(event.notification_id):
+        published = tracing.record_headers("sms-sent", event)
+    tracing.finish(span, event.notification_id)
+    assert traceparent(published)[0] == 0x0AF7651916CD43DD8448EB211C80319C
+    assert (ids.made, attached) == (1, [])
+
+
+def test_with_export_off_a_request_nobody_asks_the_trace_of_costs_no_ids_and_attaches_no_context(
+    export_off: tuple[CountingIds, list[object]],
+) -> None:
+    ids, attached = export_off
+    app = FastAPI()
+
+    @app.get("/_status")
+    async def status() -> dict[str, str]:
+        return {"status": "ok"}
+
+    caller = {"traceparent": f"00-{'1' * 32}-{'2' * 16}-01"}
+    with TestClient(tracing.TracingMiddleware(app)) as client:
+        assert client.get("/_status", headers=caller).status_code == 200
+        assert client.get("/_status").status_code == 200
+    assert (ids.made, attached) == (0, [])

@@ -6,9 +6,12 @@ The Kafka producer and the consumer runner (``notify_common.kafka``) call :func:
 and :func:`consumed` for every record, so every service propagates it without code of its own.
 
 Export is off unless configured by the standard environment variables (see
-:func:`exporter_from_env`). Off, spans are never recorded (the sampler drops them) but their ids
-are still made and propagated, so logs carry a trace id that ties lines of one notification
-together across services; nothing is exported and no span data is kept.
+:func:`exporter_from_env`). Off, no span is recorded, but trace context is still carried, so logs
+carry a trace id that ties lines of one notification together across services. It costs next to
+nothing then: a consumed record or a request only notes where its ``traceparent`` is (a
+:class:`Carried`, kept by notification id or in a context variable of this module, never an
+OpenTelemetry context), and its span's ids are made only when something asks for them (a log
+line, a record published or a request made about it).
 
 Spans carry ids only (notification, service, template, job), the channel, the provider, topics and
 route templates: never a recipient, personalisation, a message body or a full URL.
@@ -54,9 +57,11 @@ current_notification: contextvars.ContextVar[str | None] = contextvars.ContextVa
 )
 
 # Notification id -> the context of the consumer span handling it now, so that a batch handler's
-# per-notification work (provider calls, the events it publishes) joins that notification's trace.
+# per-notification work (provider calls, the events it publishes) joins that notification's trace;
+# with export off, the notification's Carried trace instead.
 _HANDLING_LIMIT = 100_000
 _handling: collections.OrderedDict[str, Context] = collections.OrderedDict()
+_carrying: collections.OrderedDict[str, Carried] = collections.OrderedDict()
 
 # Event fields that are safe as span attributes: ids and kinds, never recipients or content.
 _EVENT_ATTRIBUTES = ("service_id", "template_id", "job_id", "provider", "key_type")
@@ -109,6 +114,7 @@ def use(provider: trace.TracerProvider | None) -> None:
     _tracer = provider.get_tracer("notify") if provider is not None else trace.NoOpTracer()
     _tracing = _exporting = provider is not None
     _handling.clear()
+    _carrying.clear()
 
 
 def tracer() -> Tracer:
@@ -118,6 +124,81 @@ def tracer() -> Tracer:
 def exporting() -> bool:
     """Whether spans may be recorded and exported (worth looking up a stored trace context)."""
     return _exporting
+
+
+# --- Export off: carried trace context --------------------------------------------------------
+
+
+class Carried(NonRecordingSpan):
+    """With export off, the span of a consumed record or a request: never recorded, in the trace
+    of the ``traceparent`` among ``headers`` (named ``key``: a str in Kafka records, bytes in ASGI
+    scopes; a new trace without one, or with a malformed one). Its ids are made the first time
+    they are asked for, so a record or request whose trace nobody asks about costs one object."""
+
+    def __init__(self, headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT) -> None:
+        self._headers, self._key = headers, key
+        self._made: SpanContext | None = None
+        self._header: bytes | None = None
+
+    def get_span_context(self) -> SpanContext:
+        made = self._made
+        if made is None:
+            parent = _parse_traceparent(self._headers, self._key)
+            if parent is not None:
+                trace_id, flags = parent
+            else:
+                trace_id, flags = _ids.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
+            made = self._made = self._context = SpanContext(
+                trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags
+            )
+        return made
+
+    def traceparent(self) -> bytes:
+        """The ``traceparent`` value naming this span as the parent."""
+        header = self._header
+        if header is None:
+            header = self._header = _format_traceparent(self.get_span_context()).encode()
+        return header
+
+    def __repr__(self) -> str:
+        return f"Carried({self._made!r})"
+
+
+def _format_traceparent(context: SpanContext) -> str:
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+
+
+# With export off, the Carried span of the HTTP request being served (TracingMiddleware).
+_serving: contextvars.ContextVar[Carried | None] = contextvars.ContextVar("notify_serving", default=None)
+
+
+def _carried_now(notification_id: Any = None) -> Carried | SpanContext | None:
+    """With export off, the trace that work done now belongs to: that of the record handling
+    ``notification_id``, else that of the notification being handled now, else the request being
+    served, else a valid span made through :func:`tracer` and current; None when there is none."""
+    if _carrying:
+        carried = _carrying.get(notification_id) if isinstance(notification_id, str) else None
+        if carried is None:
+            handled = current_notification.get()
+            carried = _carrying.get(handled) if handled is not None else None
+        if carried is not None:
+            return carried
+    serving = _serving.get()
+    if serving is not None:
+        return serving
+    current = trace.get_current_span().get_span_context()
+    return current if current.is_valid else None
+
+
+def _carried_header(notification_id: Any = None) -> bytes | None:
+    """With export off, the ``traceparent`` value that work done now carries on (see
+    :func:`_carried_now`)."""
+    now = _carried_now(notification_id)
+    if now is None:
+        return None
+    if isinstance(now, Carried):
+        return now.traceparent()
+    return _format_traceparent(now).encode()
 
 
 # --- Kafka -----------------------------------------------------------------------------------
@@ -155,15 +236,12 @@ def record_headers(topic: str, event: Any) -> list[tuple[str, bytes]]:
     handling the event's notification (or of the current span), ended at once."""
     if not _tracing:
         return []
-    parent = context_of(getattr(event, "notification_id", None))
     if not _exporting:
         # Nothing is recorded: the record carries the parent's context on (a producer span would
         # never be seen), formatted here because the propagator costs more than the rest of it.
-        carried = trace.get_current_span(parent).get_span_context()
-        if not carried.is_valid:
-            return []
-        value = f"00-{carried.trace_id:032x}-{carried.span_id:016x}-{carried.trace_flags:02x}"
-        return [(TRACEPARENT, value.encode())]
+        header = _carried_header(getattr(event, "notification_id", None))
+        return [] if header is None else [(TRACEPARENT, header)]
+    parent = context_of(getattr(event, "notification_id", None))
     span = _tracer.start_span(
         f"{topic} publish",
         context=parent,
@@ -194,31 +272,23 @@ def consumed(
     :func:`finish`."""
     if not _tracing:
         return None
-    if not _exporting:
-        span = _unrecorded_child(headers)
-    else:
-        span = _recorded_consumer_span(topic, partition, offset, group, headers, event)
     notification_id = getattr(event, "notification_id", None)
+    if not _exporting:
+        carried = Carried(headers)
+        if notification_id is not None:
+            _remember(_carrying, notification_id, carried)
+        return carried
+    span = _recorded_consumer_span(topic, partition, offset, group, headers, event)
     if notification_id is not None:
-        _handling[notification_id] = trace.set_span_in_context(span)
-        _handling.move_to_end(notification_id)
-        while len(_handling) > _HANDLING_LIMIT:
-            _handling.popitem(last=False)
+        _remember(_handling, notification_id, trace.set_span_in_context(span))
     return span
 
 
-def _unrecorded_child(headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT) -> Span:
-    """A span that is never recorded, in the trace of the ``traceparent`` among ``headers`` (named
-    ``key``: a str in Kafka records, bytes in ASGI scopes; a new trace without one): only its ids,
-    for the logs and the records it leads to."""
-    parent = _parse_traceparent(headers, key)
-    if parent is not None:
-        trace_id, flags = parent
-    else:
-        trace_id, flags = _ids.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
-    return NonRecordingSpan(
-        SpanContext(trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags)
-    )
+def _remember(by_id: collections.OrderedDict[str, T], notification_id: str, value: T) -> None:
+    by_id[notification_id] = value
+    by_id.move_to_end(notification_id)
+    if len(by_id) > _HANDLING_LIMIT:
+        by_id.popitem(last=False)
 
 
 def _parse_traceparent(
@@ -270,6 +340,10 @@ def finish(span: Span | None, notification_id: str | None) -> None:
     """End a consumer span (once) and forget it as its notification's context."""
     if span is None:
         return
+    if not _exporting:
+        if notification_id is not None and _carrying.get(notification_id) is span:
+            del _carrying[notification_id]
+        return
     if notification_id is not None:
         ctx = _handling.get(notification_id)
         if ctx is not None and trace.get_current_span(ctx) is span:
@@ -281,24 +355,38 @@ def finish(span: Span | None, notification_id: str | None) -> None:
 # --- Scopes ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def handling(notification_id: str | None, ctx: Context | None = None) -> Iterator[None]:
+class _Handling:
+    """The block of :func:`handling`: with export off only the notification's id is set (the
+    trace is found from it); with export on, its span's context is attached as well."""
+
+    __slots__ = ("_ctx", "_id_token", "_notification_id", "_token")
+
+    def __init__(self, notification_id: str | None, ctx: Context | None) -> None:
+        self._notification_id, self._ctx = notification_id, ctx
+        self._token: object = None
+
+    def __enter__(self) -> None:
+        if _exporting:
+            ctx = self._ctx if self._ctx is not None else context_of(self._notification_id)
+            if ctx is not None:
+                self._token = otel_context.attach(ctx)
+        self._id_token = current_notification.set(self._notification_id)
+
+    def __exit__(self, *exc: object) -> None:
+        current_notification.reset(self._id_token)
+        if self._token is not None:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+
+
+def handling(notification_id: str | None, ctx: Context | None = None) -> AbstractContextManager[None]:
     """Run the block as part of ``notification_id``'s trace (the consumer span handling it, or
     ``ctx``), with log lines naming it."""
-    ctx = ctx if ctx is not None else context_of(notification_id)
-    token = otel_context.attach(ctx) if ctx is not None else None
-    id_token = current_notification.set(notification_id)
-    try:
-        yield
-    finally:
-        current_notification.reset(id_token)
-        if token is not None:
-            otel_context.detach(token)
+    return _Handling(notification_id, ctx)
 
 
 async def within(notification_id: str | None, work: Awaitable[T]) -> T:
     """Await ``work`` as part of ``notification_id``'s trace (see :func:`handling`)."""
-    with handling(notification_id):
+    with _Handling(notification_id, None):
         return await work
 
 
@@ -308,7 +396,18 @@ def linked_span(
 ) -> Iterator[None]:
     """A span in the trace ``traceparent`` names (a notification's, stored when it was sent),
     linked to the current span (the request that brought the news); without ``traceparent``, a
-    child of the current span."""
+    child of the current span. With export off, nothing is recorded: the block runs in the
+    stored trace if there is one, otherwise as it is."""
+    if not _exporting:
+        if not traceparent:
+            yield
+            return
+        token = _serving.set(Carried(((TRACEPARENT, traceparent.encode()),)))
+        try:
+            yield
+        finally:
+            _serving.reset(token)
+        return
     current = trace.get_current_span()
     parent = _propagator.extract({TRACEPARENT: traceparent}) if traceparent else None
     linked = parent is not None and current.get_span_context().is_valid
@@ -320,6 +419,8 @@ def linked_span(
 def traceparent_of(notification_id: str) -> str | None:
     """The ``traceparent`` of the span handling ``notification_id`` now, to store with it (so a
     later request about it can join its trace); None unless that span is being recorded."""
+    if not _exporting:
+        return None
     ctx = _handling.get(notification_id)
     if ctx is None or not trace.get_current_span(ctx).is_recording():
         return None
@@ -364,11 +465,8 @@ class _CarriedContext:
 def http_client_span(method: str, host: str, port: int, path: str) -> AbstractContextManager[ClientSpan]:
     """A client span around one outgoing request (the URL's path only: never its query)."""
     if not _exporting:
-        carried = trace.get_current_span().get_span_context() if _tracing else trace.INVALID_SPAN_CONTEXT
-        if not carried.is_valid:
-            return _CarriedContext(b"")
-        value = f"00-{carried.trace_id:032x}-{carried.span_id:016x}-{carried.trace_flags:02x}"
-        return _CarriedContext(b"traceparent: %s\r\n" % value.encode())
+        value = _carried_header() if _tracing else None
+        return _CarriedContext(b"" if value is None else b"traceparent: %s\r\n" % value)
     return _recorded_client_span(method, host, port, path)
 
 
@@ -418,8 +516,9 @@ def _fixed_paths(app: Any) -> set[str]:
 class TracingMiddleware:
     """ASGI middleware: a server span per HTTP request, child of the caller's ``traceparent``,
     named by the method and the route template (``other`` when no route matched). With export off
-    the request runs in an unrecorded span that only holds the ids (as a consumed record does),
-    made without the SDK's sampler and propagator."""
+    the request only notes where its ``traceparent`` is (a :class:`Carried` span, as a consumed
+    record does; its ids are made if asked for), without the SDK's sampler and propagator and
+    without attaching an OpenTelemetry context."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -441,13 +540,11 @@ class TracingMiddleware:
             await self.app(scope, receive, send)
             return
         if not _exporting:
-            token = otel_context.attach(
-                trace.set_span_in_context(_unrecorded_child(scope.get("headers"), b"traceparent"))
-            )
+            token = _serving.set(Carried(scope.get("headers"), b"traceparent"))
             try:
                 await self.app(scope, receive, send)
             finally:
-                otel_context.detach(token)
+                _serving.reset(token)
             return
         carrier: dict[str, str] = {}
         for key, value in scope.get("headers", ()):
@@ -489,6 +586,15 @@ def log_fields(notification_id: Any) -> dict[str, str]:
     nid = notification_id if isinstance(notification_id, str) else current_notification.get()
     if nid is not None:
         fields["notification_id"] = nid
+    if not _tracing:
+        return fields
+    if not _exporting:
+        now = _carried_now(nid)
+        if now is not None:
+            context = now.get_span_context() if isinstance(now, Carried) else now
+            fields["trace_id"] = format(context.trace_id, "032x")
+            fields["span_id"] = format(context.span_id, "016x")
+        return fields
     span_context = trace.get_current_span().get_span_context()
     if not span_context.is_valid and nid is not None:
         ctx = _handling.get(nid)
