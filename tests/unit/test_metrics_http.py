@@ -8,14 +8,17 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from notify_api_gateway.fastpath import HotRoutes
+from notify_common.metrics import HTTP_DURATION, HTTP_REQUESTS
 from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
 
 
@@ -133,3 +136,26 @@ def test_with_several_worker_processes_metrics_adds_up_every_workers_counts(tmp_
     ).stdout
     [family] = [f for f in text_string_to_metric_families(scraped) if f.name == "notify_http_requests"]
     assert [(s.labels["route"], s.value) for s in family.samples] == [("/v2/notifications/sms", 2.0)]
+
+
+async def test_a_requests_series_are_looked_up_by_their_labels_once_not_on_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looked_up: list[tuple[str, ...]] = []
+    for metric in (HTTP_REQUESTS, HTTP_DURATION):
+        labels = metric.labels
+
+        def counting_labels(*values: str, labels: Any = labels) -> Any:
+            looked_up.append(values)
+            return labels(*values)
+
+        monkeypatch.setattr(metric, "labels", counting_labels)
+    counted = app()
+    before = count("/v2/notifications/{notification_id}", "GET", "200")
+    for _ in range(3):
+        assert (await call(counted, "GET", f"/v2/notifications/{uuid.uuid4()}")).status_code == 200
+    assert count("/v2/notifications/{notification_id}", "GET", "200") == before + 3
+    assert sorted(looked_up) == [
+        ("/v2/notifications/{notification_id}", "GET"),
+        ("/v2/notifications/{notification_id}", "GET", "200"),
+    ]

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notify_common.metrics import HTTP_DURATION, HTTP_REQUESTS, Children, counting
+from notify_common.metrics import HTTP_DURATION, HTTP_REQUESTS, counting
 
 METRICS_PATH = "/metrics"
 UNMATCHED = "other"
@@ -46,15 +47,31 @@ def route_template(scope: Scope) -> str:
     return template if isinstance(template, str) and template else UNMATCHED
 
 
+class _StatusOf:
+    """The ``send`` an app is given: notes the response's status on its way out. A plain callable
+    returning the server's own awaitable, so a message costs no extra coroutine."""
+
+    __slots__ = ("_send", "status")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 500  # if the app raises before answering, the server answers 500
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        return self._send(message)
+
+
 class HttpMetrics:
     """ASGI middleware: serves ``/metrics`` and counts and times every HTTP request (with
-    counting off when it is made, only serves ``/metrics``)."""
+    counting off when it is made, only serves ``/metrics``). The two series of each route, method
+    and status are looked up once, then kept as their bound ``inc`` and ``observe``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._requests = Children(HTTP_REQUESTS)
-        self._seconds = Children(HTTP_DURATION)
         self._counting = counting()
+        self._series: dict[tuple[str, str, int], tuple[Callable[[], None], Callable[[float], None]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,24 +86,25 @@ class HttpMetrics:
         if not self._counting:
             await self.app(scope, receive, send)
             return
-        status = 500  # if the app raises before answering, the server answers 500
-
-        async def send_counted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        counted = _StatusOf(send)
         try:
-            await self.app(scope, receive, send_counted)
+            await self.app(scope, receive, counted)
         finally:
-            self._observe(scope, status, started)
+            self._observe(scope, counted.status, started)
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
-        route = route_template(scope)
-        method = scope["method"] if scope["method"] in METHODS else UNMATCHED
-        self._requests(route, method, str(status)).inc()
-        self._seconds(route, method).observe(time.perf_counter() - started)
+        method = scope["method"]
+        key = (route_template(scope), method if method in METHODS else UNMATCHED, status)
+        series = self._series.get(key)
+        if series is None:
+            route, method, _ = key
+            series = self._series[key] = (
+                HTTP_REQUESTS.labels(route, method, str(status)).inc,
+                HTTP_DURATION.labels(route, method).observe,
+            )
+        inc, observe = series
+        inc()
+        observe(time.perf_counter() - started)
 
     @staticmethod
     async def _serve_metrics(send: Send) -> None:

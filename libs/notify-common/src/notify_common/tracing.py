@@ -135,10 +135,11 @@ class Carried(NonRecordingSpan):
     scopes; a new trace without one, or with a malformed one). Its ids are made the first time
     they are asked for, so a record or request whose trace nobody asks about costs one object."""
 
+    _made: SpanContext | None = None
+    _header: bytes | None = None
+
     def __init__(self, headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT) -> None:
         self._headers, self._key = headers, key
-        self._made: SpanContext | None = None
-        self._header: bytes | None = None
 
     def get_span_context(self) -> SpanContext:
         made = self._made
