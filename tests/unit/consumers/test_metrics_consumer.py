@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import psycopg
+import pytest
 from aiokafka import TopicPartition
 from prometheus_client import REGISTRY
 
@@ -16,6 +18,7 @@ from notify_common.consumer_metrics import ConsumerMetrics, partition_lags
 from notify_common.errors import PermanentError, RetryableError
 from notify_common.events import NotificationPending
 from notify_common.kafka import EventProducer, Handler, Received, RecordRouter, RetryPolicy, TopicNames
+from notify_common.metrics import CONSUMER_LAG
 from notify_common.settings import CommonSettings
 
 PREFIX = "test-run."
@@ -164,3 +167,22 @@ async def test_the_paused_gauge_is_one_while_a_dependency_is_unavailable_and_zer
     assert await routed.handle(batch) == []
     assert sample("notify_consumer_paused", group=routed.group) == 0
     assert sample("notify_consumer_records_total", group=routed.group, topic=STATUS, outcome="ok") == 2
+
+
+async def test_each_partitions_lag_series_is_looked_up_once_not_at_every_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looked_up: list[tuple[str, ...]] = []
+    labels = CONSUMER_LAG.labels
+
+    def counting_labels(*values: str) -> Any:
+        looked_up.append(values)
+        return labels(*values)
+
+    monkeypatch.setattr(CONSUMER_LAG, "labels", counting_labels)
+    group = f"unit-{uuid.uuid4().hex[:8]}"
+    metrics = ConsumerMetrics(group, TopicNames(PREFIX), lag_interval_s=0)
+    for position in (1, 2, 3):
+        await metrics.report_lag(FakeConsumer({tp(STATUS, 0): position}, {tp(STATUS, 0): 5}))
+    assert sample("notify_consumer_lag", group=group, topic=STATUS, partition="0") == 2
+    assert looked_up == [(group, STATUS, "0")]

@@ -56,7 +56,8 @@ class ConsumerMetrics:
         self._paused.set(0)
         self._lag_interval_s = lag_interval_s
         self._next_lag = 0.0
-        self._lag_reported: set[tuple[str, str]] = set()
+        # Each partition reported: its labels (logical topic, partition) and its lag series.
+        self._lags: dict[TopicPartition, tuple[tuple[str, str], Any]] = {}
 
     def handled(self, topics: Iterable[str]) -> None:
         """Records handled (``topics``: the logical topic of each)."""
@@ -78,7 +79,8 @@ class ConsumerMetrics:
 
     async def report_lag(self, consumer: Any) -> None:
         """Set the lag of every partition ``consumer`` has (at most once per interval) and drop the
-        partitions it no longer has."""
+        partitions it no longer has. A position is usually known, so asking for it completes at
+        once; the timeout bounds the wait for one being reset (a scope, not a task per partition)."""
         now = time.monotonic()
         if now < self._next_lag or not counting():
             return
@@ -91,16 +93,20 @@ class ConsumerMetrics:
                 continue
             # A partition being revoked or reset has no position to report this time.
             with contextlib.suppress(Exception):
-                positions[tp] = await asyncio.wait_for(consumer.position(tp), timeout=0.5)
+                async with asyncio.timeout(0.5):
+                    positions[tp] = await consumer.position(tp)
         self.set_lags(partition_lags(positions, highwaters))
 
     def set_lags(self, lags: Mapping[TopicPartition, int]) -> None:
-        reported: set[tuple[str, str]] = set()
+        reported: dict[TopicPartition, tuple[tuple[str, str], Any]] = {}
         for tp, lag in lags.items():
-            key = (self._names.logical(tp.topic), str(tp.partition))
-            CONSUMER_LAG.labels(self.group, *key).set(lag)
-            reported.add(key)
-        for gone in self._lag_reported - reported:
+            series = self._lags.get(tp)
+            if series is None:
+                key = (self._names.logical(tp.topic), str(tp.partition))
+                series = (key, CONSUMER_LAG.labels(self.group, *key))
+            series[1].set(lag)
+            reported[tp] = series
+        for gone in self._lags.keys() - reported.keys():
             with contextlib.suppress(KeyError):
-                CONSUMER_LAG.remove(self.group, *gone)
-        self._lag_reported = reported
+                CONSUMER_LAG.remove(self.group, *self._lags[gone][0])
+        self._lags = reported
