@@ -34,7 +34,7 @@ class Broker:
 
 def producer(broker: Broker) -> EventProducer:
     made = EventProducer(CommonSettings(), client_id="unit")
-    made._producer = broker  # type: ignore[assignment]
+    made._producer = broker
     return made
 
 
