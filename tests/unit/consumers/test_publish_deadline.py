@@ -11,7 +11,7 @@ import pytest
 
 from notify_common import topics
 from notify_common.events import NotificationPending
-from notify_common.kafka import EventProducer, PublishTimeout
+from notify_common.kafka import EventProducer, PublishTimeout, _Deadlines
 from notify_common.settings import CommonSettings
 
 EVENT = NotificationPending(notification_id="n-1", service_id="s-1", provider="mmg")
@@ -62,3 +62,19 @@ async def test_sends_waiting_at_once_each_get_their_own_answer() -> None:
     )
     assert isinstance(outcomes[0], PublishTimeout)
     assert outcomes[1] is None
+
+
+def test_a_deadline_set_in_a_second_event_loop_is_kept_by_that_loop() -> None:
+    # Slots of a second: both waiters fall in the same one, whose first timer went with its loop.
+    deadlines = _Deadlines(slot_s=1.0)
+
+    async def first() -> None:
+        deadlines.waiter(0.01)
+
+    async def second() -> None:
+        await asyncio.wait_for(deadlines.waiter(0.01), timeout=5)
+
+    with asyncio.Runner() as runner:
+        runner.run(first())
+    with asyncio.Runner() as runner:
+        runner.run(second())

@@ -119,7 +119,8 @@ class _Deadlines:
 
     def __init__(self, slot_s: float = 0.1) -> None:
         self._slot_s = slot_s
-        self._slots: dict[int, list[asyncio.Future[None]]] = {}
+        # By event loop too: a timer runs only in the loop that set it.
+        self._slots: dict[tuple[asyncio.AbstractEventLoop, int], list[asyncio.Future[None]]] = {}
 
     def waiter(self, seconds: float) -> asyncio.Future[None]:
         """A future resolved (with None) ``seconds`` from now, or up to ``slot_s`` later; whoever
@@ -127,15 +128,15 @@ class _Deadlines:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         slot = math.ceil((loop.time() + seconds) / self._slot_s)
-        waiters = self._slots.get(slot)
+        waiters = self._slots.get((loop, slot))
         if waiters is None:
-            waiters = self._slots[slot] = []
-            loop.call_at(slot * self._slot_s, self._expire, slot)
+            waiters = self._slots[loop, slot] = []
+            loop.call_at(slot * self._slot_s, self._expire, loop, slot)
         waiters.append(waiter)
         return waiter
 
-    def _expire(self, slot: int) -> None:
-        for waiter in self._slots.pop(slot, ()):
+    def _expire(self, loop: asyncio.AbstractEventLoop, slot: int) -> None:
+        for waiter in self._slots.pop((loop, slot), ()):
             _release(waiter)
 
 
