@@ -14,6 +14,8 @@ notification is projected as delivered (or the drain timeout passes), then repor
 * CPU seconds per notification for every process of the platform (from ``/proc``: user + system
   of each service, Kafka, PostgreSQL with all its backends, Redis, moto), counted from the start
   of the load to the end of the drain, and the generator's own CPU apart;
+* about how many requests each process sent to Kafka per notification over the same span (TCP
+  segments to the broker's port, from ``ss``): the broker's CPU follows its request count;
 * with ``--callbacks``: a delivery-status callback to a local HTTPS receiver (its own process, not
   counted) for the benchmark service, and how many callbacks arrived. Callback URLs must be https
   and must not point at private networks, so the platform must have been started with
@@ -25,7 +27,7 @@ It ends by naming the highest rate at which created→sent p99 stayed under 1 s 
 notification delivered.
 
     .venv/bin/python bench/platform/run.py [--rates 250,500,1000] [--seconds 30] [--channel sms]
-        [--callbacks] [--drain-timeout 120] [--no-up]
+        [--callbacks] [--drain-timeout 120] [--no-up] [--warmup 60]
 
 Only loopback is used; the run stops by itself. The platform stays up afterwards (``make down``).
 The ``NOTIFY_STATE_DIR`` and ``NOTIFY_LOCAL_*`` variables of ``deploy/local/lib.sh`` are honoured,
@@ -113,6 +115,33 @@ def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
         live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
         totals[name] = sum(_cpu_seconds(pid) for pid in live)
     return totals
+
+
+def kafka_segments(processes: dict[str, list[int]]) -> dict[str, int]:
+    """Name → TCP data segments each process has sent to the Kafka broker on its open connections
+    (``ss``): a Kafka request is one segment on loopback, so the difference of two snapshots counts
+    the process's produce, fetch, commit and heartbeat requests in between (about; requests written
+    together may share one)."""
+    port = os.environ.get("NOTIFY_LOCAL_KAFKA_PORT", "19092")
+    listing = subprocess.run(
+        ["ss", "-tinpH", "state", "established", f"( dport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    owner = {pid: name for name, pids in processes.items() for pid in pids}
+    counts: dict[str, int] = defaultdict(int)
+    name: str | None = None
+    for line in listing.splitlines():
+        found = re.search(r"pid=(\d+)", line)
+        if found is not None:
+            name = owner.get(int(found.group(1)))
+            continue
+        segments = re.search(r"data_segs_out:(\d+)", line)
+        if name is not None and segments is not None:
+            counts[name] += int(segments.group(1))
+        name = None
+    return dict(counts)
 
 
 def own_cpu() -> float:
@@ -345,6 +374,7 @@ class RateResult:
     cpu: dict[str, float]
     generator_cpu: float
     callbacks: int | None
+    kafka_requests: dict[str, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -366,6 +396,7 @@ async def one_rate(
     processes = platform_processes()
     callbacks_before = receiver_count(receiver)
     before, generator_before = cpu_snapshot(processes), own_cpu()
+    segments_before = kafka_segments(processes)
     load = await OpenLoop(api_url, service, channel).run(rate, seconds)
     generator_cpu = own_cpu() - generator_before
     print(f"    load done: {len(load.accepted)} accepted in {load.seconds:.1f} s; draining", flush=True)
@@ -389,9 +420,11 @@ async def one_rate(
             await asyncio.sleep(1)
         callbacks = (receiver_count(receiver) or 0) - callbacks_before
     after = cpu_snapshot(processes)
+    segments = kafka_segments(processes)
     cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
+    requests = {name: n - segments_before.get(name, 0) for name, n in segments.items()}
     times = percentiles(load.accepted) if load.accepted else {}
-    return RateResult(rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks)
+    return RateResult(rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests)
 
 
 def report(result: RateResult) -> None:
@@ -419,6 +452,10 @@ def report(result: RateResult) -> None:
     per = {name: 1000 * seconds / max(result.accepted, 1) for name, seconds in result.cpu.items()}
     parts = ", ".join(f"{name} {ms:.3f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
     print(f"    CPU ms per notification: total {result.cpu_ms_per_notification():.3f} ({parts})")
+    if result.kafka_requests:
+        sent = {name: n / max(result.accepted, 1) for name, n in result.kafka_requests.items() if n > 0}
+        parts = ", ".join(f"{name} {n:.2f}" for name, n in sorted(sent.items(), key=lambda kv: -kv[1]))
+        print(f"    Kafka requests per notification (about): total {sum(sent.values()):.2f} ({parts})")
     generator = 1000 * result.generator_cpu / max(result.accepted, 1)
     print(f"    generator CPU (not counted): {generator:.3f} ms/notification")
     print(
@@ -498,6 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-up", action="store_true", help="use the platform already running; do not run make up"
     )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0,
+        help="seconds of load at the first rate before the measured ones, not reported (a Kafka "
+        "just started spends much of its CPU compiling its hot code for the first minutes)",
+    )
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
 
@@ -538,6 +582,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> processes measured: {', '.join(sorted(platform_processes()))}", flush=True)
     results: list[RateResult] = []
     try:
+        if args.warmup > 0:
+            print(f"==> warm-up: {rates[0]}/s for {args.warmup:.0f} s (not reported)", flush=True)
+            asyncio.run(
+                one_rate(api_url, service, args.channel, rates[0], args.warmup, args.drain_timeout, None)
+            )
         for rate in rates:
             print(f"==> {rate}/s for {args.seconds:.0f} s", flush=True)
             result = asyncio.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -285,3 +286,45 @@ async def test_a_retry_not_due_for_minutes_does_not_hold_back_a_retry_due_now_be
     assert again == []
     raw = await read_topic_raw(kafka, topics.retry_topic(GROUP))
     assert raw.count(codec.encode(late)) >= 1
+
+
+async def test_a_batch_consumer_asked_for_a_fetch_size_hands_over_records_published_one_by_one_as_one_batch(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    # One notification's events: one partition, so every fetch of them is one answer.
+    nid = str(uuid.uuid4())
+    first, *events = [dataclasses.replace(pending(i), notification_id=nid) for i in range(21)]
+    batches: list[int] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        batches.append(len(batch))
+
+    consumer = BatchConsumer(
+        kafka,
+        group=GROUP,
+        topics=[topics.NOTIFICATION_STATUS],
+        handler=handle,
+        producer=producer,
+        poll_timeout_ms=100,
+        # More than the 20 records make: the broker holds each fetch for the whole wait, in which
+        # they are all published; with the default of 1 byte it answers as soon as the first lands.
+        fetch_min_bytes=1024 * 1024,
+        fetch_max_wait_ms=2000,
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(20):
+            # A first record handled: the member is fetching before the others are published.
+            await producer.publish(topics.NOTIFICATION_STATUS, first)
+            while not batches:
+                await asyncio.sleep(0.05)
+            batches.clear()
+            for event in events:  # each acknowledged before the next: 20 produce requests
+                await producer.publish(topics.NOTIFICATION_STATUS, event)
+            while sum(batches) < len(events):
+                await asyncio.sleep(0.05)
+    finally:
+        consumer.request_stop()
+        await task
+    assert batches == [len(events)]

@@ -68,3 +68,28 @@ async def test_an_app_with_neither_a_handler_nor_lanes_is_refused() -> None:
         consumers(
             settings, ConsumerApp(group=topics.GROUP_EMAIL_SENDER), EventProducer(settings, client_id="unit")
         )
+
+
+async def test_the_fetch_sizes_and_waits_of_an_app_and_of_its_lanes_are_asked_of_the_broker() -> None:
+    settings = CommonSettings()
+    producer = EventProducer(settings, client_id="unit")
+    batch = ConsumerApp(
+        group=topics.GROUP_PROJECTOR,
+        topics=[topics.NOTIFICATION_STATUS],
+        handler=handle,
+        fetch_min_bytes=65536,
+        fetch_max_wait_ms=250,
+    )
+    [consumer] = consumers(settings, batch, producer)
+    laned = ConsumerApp(
+        group=topics.GROUP_SMS_SENDER,
+        lanes=[
+            Lane("priority", [topics.SMS_REQUESTED], handle, fetch_min_bytes=16384, fetch_max_wait_ms=100),
+            Lane("bulk", [topics.SMS_REQUESTED_BULK], handle, fetch_min_bytes=65536, fetch_max_wait_ms=500),
+        ],
+    )
+    priority, bulk = consumers(settings, laned, producer)
+    asked = [
+        (c._consumer._fetch_min_bytes, c._consumer._fetch_max_wait_ms) for c in (consumer, priority, bulk)
+    ]
+    assert asked == [(65536, 250), (16384, 100), (65536, 500)]

@@ -75,6 +75,7 @@ class LaneConsumer:
         max_records: int = 500,
         max_in_flight: int = 1_000,
         poll_timeout_ms: int = 200,
+        fetch_min_bytes: int = 1,
         fetch_max_wait_ms: int = 100,
         commit_interval_s: float = 0.2,
         yield_to: LaneConsumer | None = None,
@@ -87,9 +88,14 @@ class LaneConsumer:
         self._max_records, self._max_in_flight = max_records, max_in_flight
         self._poll_timeout_ms, self._commit_interval_s = poll_timeout_ms, commit_interval_s
         self._yield_to = yield_to
-        # A fetch in flight holds up the next fetch of a partition just drained: keep it short.
+        # A fetch in flight holds up the next fetch of a partition just drained: keep its wait short
+        # for a lane whose latency matters (and its minimum small, or it waits that long each time).
         self._consumer = group_consumer(
-            settings, group, f"{group}-{name}", fetch_max_wait_ms=fetch_max_wait_ms
+            settings,
+            group,
+            f"{group}-{name}",
+            fetch_min_bytes=fetch_min_bytes,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
         self._topics = sorted(self.names.physical(t) for t in topics)
         self._stopping = asyncio.Event()

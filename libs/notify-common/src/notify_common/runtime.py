@@ -43,6 +43,10 @@ class Lane:
     handler: Handler
     max_in_flight: int = 1_000
     yields_to: str | None = None
+    # What the broker gathers before it answers a fetch (see ``BatchConsumer``): the lane's latency
+    # against the fetches, and their cost, its records take.
+    fetch_min_bytes: int = 1
+    fetch_max_wait_ms: int = 100
 
 
 @dataclass
@@ -58,6 +62,9 @@ class ConsumerApp:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_records: int = 500
     lanes: Sequence[Lane] = ()
+    # The batch consumer's fetch settings (``BatchConsumer``); lanes have their own.
+    fetch_min_bytes: int = 1
+    fetch_max_wait_ms: int = 500
 
 
 Build = Callable[[CommonSettings, EventProducer], ConsumerApp]
@@ -92,6 +99,8 @@ def consumers(
                 producer=producer,
                 retry=app.retry,
                 max_records=app.max_records,
+                fetch_min_bytes=app.fetch_min_bytes,
+                fetch_max_wait_ms=app.fetch_max_wait_ms,
             )
         ]
     built: dict[str, LaneConsumer] = {}
@@ -108,6 +117,8 @@ def consumers(
             retry=app.retry,
             max_records=app.max_records,
             max_in_flight=lane.max_in_flight,
+            fetch_min_bytes=lane.fetch_min_bytes,
+            fetch_max_wait_ms=lane.fetch_max_wait_ms,
             yield_to=built[lane.yields_to] if lane.yields_to is not None else None,
         )
     return list(built.values())
