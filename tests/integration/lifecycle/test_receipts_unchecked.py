@@ -31,7 +31,7 @@ from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
 from notify_receipts import unchecked
-from notify_receipts.app import create_app
+from notify_receipts.app import served_app
 from notify_receipts.settings import ReceiptsSettings
 from tests.integration.lifecycle.fixtures import (
     add_inbound_number,
@@ -73,7 +73,8 @@ async def receipts(
         receipts_check_wait_seconds=0.5,
         receipts_consumer_wait_seconds=1.0,
     )
-    app = create_app(settings)
+    served = served_app(settings)
+    app = served.app
     engine = create_engine(kafka, pool_size=2)
 
     async def handle(batch: Sequence[Received]) -> None:
@@ -84,7 +85,7 @@ async def receipts(
         running_consumer(
             kafka, producer, topics.GROUP_PROJECTOR, topics.topics_read_by(topics.GROUP_PROJECTOR), handle
         ),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receipts") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://receipts") as client,
     ):
         yield client
         pg_proxy.restore()

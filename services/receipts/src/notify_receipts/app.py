@@ -44,6 +44,7 @@ from notify_common.outbound import parse_networks
 from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
+from notify_receipts.fastpath import ProviderRoutes
 from notify_receipts.lookups import Lookups
 from notify_receipts.recent import RecentSends, learnt_within
 from notify_receipts.settings import ReceiptsSettings
@@ -79,6 +80,14 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"result": "error", "message": message}, status)
+
+
+def served_app(
+    settings: ReceiptsSettings, *, certificates: CertificateSource | None = None
+) -> ProviderRoutes:
+    """What the server runs: the app behind ``ProviderRoutes`` (the receipt routes without the
+    framework's routing cost); its lifespan is the FastAPI app's (``.app``)."""
+    return ProviderRoutes(create_app(settings, certificates=certificates))
 
 
 def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | None = None) -> FastAPI:
@@ -218,6 +227,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         """Publishes a receipt's event in a span of the notification's own trace (when tracing
         exports and the trace context stored with its send claim can be had at once)."""
         producer: EventProducer = request.app.state.producer
+        if not tracing.exporting():  # a span nobody would see
+            await producer.publish(topic, event)
+            return
         stored = await request.app.state.lookups.traceparent(event.notification_id)
         with tracing.linked_span("receipt", stored, tracing.event_attributes(event)):
             await producer.publish(topic, event)
@@ -405,6 +417,13 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}
         )
         return JSONResponse({"status": "ok"})
+
+    # Served without the framework's routing by ``fastpath.ProviderRoutes`` (same handlers).
+    app.state.direct_routes = {
+        "/notifications/sms/mmg": mmg,
+        "/notifications/sms/firetext": firetext,
+        "/notifications/letter/status": letter_status,
+    }
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
