@@ -8,14 +8,17 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import psycopg
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from notify_common import codec, topics
 from notify_common.errors import PermanentError, RetryableError
-from notify_common.events import NotificationPending
+from notify_common.events import Event, NotificationDelivered, NotificationPending
 from notify_common.kafka import (
     H_ATTEMPT,
     H_NOT_BEFORE,
@@ -44,6 +47,7 @@ async def consume_until(
     done: Callable[[], bool],
     retry: RetryPolicy | None = None,
     timeout: float = 30,
+    only: Mapping[str, Collection[type[Event]]] | None = None,
 ) -> None:
     consumer = BatchConsumer(
         settings,
@@ -53,6 +57,7 @@ async def consume_until(
         producer=producer,
         retry=retry,
         poll_timeout_ms=100,
+        only=only,
     )
     await consumer.start()
     task = asyncio.create_task(consumer.run())
@@ -199,6 +204,47 @@ async def test_an_undecodable_record_is_dead_lettered_and_does_not_block_the_par
     dead = await read_dead_letters(kafka, 1)
     assert dead[0][0] == b"not avro at all"
     assert [r.event for r in handled] == [good]
+
+
+async def test_a_consumer_given_event_types_hands_over_only_those_and_commits_past_the_others(
+    kafka: CommonSettings, producer: EventProducer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wanted = NotificationDelivered(
+        notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), provider="mmg",
+        delivered_at=datetime.now(UTC),
+    )  # fmt: skip
+    await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in [pending(1), wanted, pending(2)])
+    await producer.send_raw(topics.NOTIFICATION_STATUS, b"not avro at all", b"k", [])
+    decoded: list[bytes] = []
+    real_decode = codec.decode
+
+    def counted(data: bytes) -> Event:
+        decoded.append(data)
+        return real_decode(data)
+
+    monkeypatch.setattr(codec, "decode", counted)
+    handled: list[Received] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        handled.extend(batch)
+
+    only = {topics.NOTIFICATION_STATUS: [NotificationDelivered]}
+    await consume_until(kafka, producer, handle, lambda: len(handled) >= 1, only=only)
+    # The pending events are passed over without being decoded; an undecodable record is still
+    # dead-lettered.
+    assert [r.event for r in handled] == [wanted]
+    assert len(decoded) == 2
+    assert (await read_dead_letters(kafka, 1))[0][0] == b"not avro at all"
+    later: list[Received] = []
+
+    async def handle_later(batch: Sequence[Received]) -> None:
+        later.extend(batch)
+
+    await producer.publish(topics.NOTIFICATION_STATUS, pending(3))
+    again = replace(wanted, event_id=str(uuid.uuid4()))
+    await producer.publish(topics.NOTIFICATION_STATUS, again)
+    await consume_until(kafka, producer, handle_later, lambda: len(later) >= 1, only=only)
+    assert [r.event for r in later] == [again]  # what was passed over was committed
 
 
 async def read_topic_raw(settings: CommonSettings, topic: str) -> list[bytes | None]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
 from notify_common.settings import CommonSettings
-from notify_receipts.app import create_app
+from notify_receipts.app import served_app
 from notify_receipts.settings import ReceiptsSettings
 from tests.integration.lifecycle.fixtures import add_inbound_number, add_service, read_topic
 from tests.integration.lifecycle.test_receipts import (
@@ -28,10 +28,11 @@ from tests.integration.lifecycle.test_receipts import (
 
 
 async def client_for(settings: ReceiptsSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+    served = served_app(settings)
+    app = served.app
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receipts") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://receipts") as client,
     ):
         yield client
 

@@ -31,7 +31,7 @@ from notify_common.events import (
 from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
-from notify_receipts.app import create_app
+from notify_receipts.app import served_app
 from notify_receipts.sent import record_sent
 from notify_receipts.settings import ReceiptsSettings
 from tests.integration.lifecycle.fixtures import add_inbound_number, add_service, eventually, running_consumer
@@ -94,7 +94,8 @@ async def receipts(
         sns_trusted_url_pattern=r"^http://127\.0\.0\.1:\d+/",
         ses_resolve_wait_seconds=0.3,
     )
-    app = create_app(settings)
+    served = served_app(settings)
+    app = served.app
     engine = create_engine(kafka, pool_size=2)
 
     async def handle(batch: Sequence[Received]) -> None:
@@ -105,7 +106,7 @@ async def receipts(
         running_consumer(
             kafka, producer, topics.GROUP_PROJECTOR, topics.topics_read_by(topics.GROUP_PROJECTOR), handle
         ),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receipts") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://receipts") as client,
     ):
         yield client
     await engine.dispose()

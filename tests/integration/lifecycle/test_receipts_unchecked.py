@@ -6,9 +6,11 @@ answers again. The receipts service (in-process, over ASGI) reaches PostgreSQL t
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,12 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
 from notify_common.db import create_engine
-from notify_common.events import Event, InboundSmsReceived
+from notify_common.events import (
+    Channel,
+    Event,
+    InboundSmsReceived,
+    NotificationDelivered,
+    NotificationSentToProvider,
+)
 from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
 from notify_receipts import unchecked
-from notify_receipts.app import create_app
+from notify_receipts.app import served_app
 from notify_receipts.settings import ReceiptsSettings
 from tests.integration.lifecycle.fixtures import (
     add_inbound_number,
@@ -65,7 +73,8 @@ async def receipts(
         receipts_check_wait_seconds=0.5,
         receipts_consumer_wait_seconds=1.0,
     )
-    app = create_app(settings)
+    served = served_app(settings)
+    app = served.app
     engine = create_engine(kafka, pool_size=2)
 
     async def handle(batch: Sequence[Received]) -> None:
@@ -76,7 +85,7 @@ async def receipts(
         running_consumer(
             kafka, producer, topics.GROUP_PROJECTOR, topics.topics_read_by(topics.GROUP_PROJECTOR), handle
         ),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receipts") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://receipts") as client,
     ):
         yield client
         pg_proxy.restore()
@@ -218,3 +227,38 @@ async def test_an_inbound_text_received_while_postgresql_is_unavailable_is_store
     await eventually(lambda: _dropped(unchecked.INBOUND_SMS) == before + 1, timeout=40)
     inbound = await read_topic(kafka, topics.INBOUND_SMS, timeout=1.0)
     assert [e.service_id for e in inbound if isinstance(e, InboundSmsReceived)] == [service_id]
+
+
+async def test_a_receipt_for_a_send_event_just_learnt_is_published_with_its_service_while_postgresql_hangs(
+    engine: AsyncEngine, receipts: httpx.AsyncClient, pg_proxy: TcpProxy, kafka: CommonSettings,
+    producer: EventProducer,
+) -> None:  # fmt: skip
+    """The receipts service's consumer keeps the send events it learnt most recently in memory: a
+    receipt for one of those needs no database read, so it is published at once as it would be
+    with the database up (with its service, never through the unchecked topic)."""
+    nid, sid = await sent_notification(engine, "sms", provider="mmg", learnt=False)
+    sent = NotificationSentToProvider(
+        notification_id=nid, service_id=sid, channel=Channel.SMS, provider="mmg", provider_reference=nid,
+        sent_at=datetime.now(UTC), notification_type="sms", recipient="447700900123",
+    )  # fmt: skip
+    await producer.publish(topics.NOTIFICATION_STATUS, sent)
+    await eventually(lambda: _learnt(engine, nid))
+    await asyncio.sleep(0.2)  # kept in memory just after the row is committed
+    _break(pg_proxy, "hangs")
+    try:
+        response = await _mmg(receipts, nid)
+        assert (response.status_code, response.json()) == (200, {"result": "success"})
+        delivered = [
+            e for e in _for(await read_topic(kafka, topics.NOTIFICATION_STATUS, timeout=1.0), nid)
+            if isinstance(e, NotificationDelivered)
+        ]  # fmt: skip
+        assert [(e.service_id, e.recipient) for e in delivered] == [(sid, "447700900123")]
+        assert _for(await read_topic(kafka, topics.RECEIPTS_UNCHECKED, timeout=1.0), nid) == []
+    finally:
+        _mend(pg_proxy)
+
+
+async def _learnt(engine: AsyncEngine, nid: str) -> bool:
+    async with engine.connect() as conn:
+        query = text("SELECT 1 FROM receipt_notifications WHERE notification_id = :id")
+        return (await conn.execute(query, {"id": nid})).first() is not None

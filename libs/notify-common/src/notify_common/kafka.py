@@ -25,7 +25,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,8 +286,13 @@ class RecordRouter:
         producer: EventProducer,
         retry: RetryPolicy,
         log_extra: dict[str, str] | None = None,
+        only: Mapping[str, Collection[type[Event]]] | None = None,
     ) -> None:
         self.names, self.group = names, group
+        # Physical topic -> the event types handed over from it (by schema name); other topics: all.
+        self._only = {
+            names.physical(t): frozenset(e.schema_name for e in types) for t, types in (only or {}).items()
+        }
         self.retry_topic, self.dlq_topic = retry_topic(group), dead_letter_topic(group)
         self._retry_physical = names.physical(self.retry_topic)
         self._handler, self._producer, self._retry = handler, producer, retry
@@ -322,11 +327,25 @@ class RecordRouter:
                         wait = min(due - time.time(), RETRY_LOOK_AGAIN_S)
                         self._paused_until[tp] = time.monotonic() + wait
                         break
+                if self._only and self._passed_over(record):
+                    ends[tp] = record.offset + 1
+                    continue
                 received = await self._decode(record)
                 if received is not None:
                     ready.append(received)
                 ends[tp] = record.offset + 1
         return ready, ends
+
+    def _passed_over(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Whether ``record`` is of an event type its topic's reader does not want, told from the
+        schema fingerprint alone (an undecodable record is not: it is dead-lettered as ever)."""
+        wanted = self._only.get(record.topic)
+        if wanted is None:
+            return False
+        try:
+            return codec.event_type_name(record.value or b"") not in wanted
+        except ValueError:
+            return False
 
     async def _moved_behind(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Re-publish a retry record not yet due to the end of the retry topic (same key, value
@@ -543,7 +562,10 @@ class BatchConsumer:
     that lands is fetched at once, so under load each batch is a few records and each costs a
     fetch, a handling (one database transaction, say) and an offset commit; a member for which a
     few hundred milliseconds of delay do not matter asks for more and handles far fewer, larger
-    batches for the same records."""
+    batches for the same records.
+
+    With ``only`` (logical topic -> event types), records of other types on those topics are
+    committed past without being decoded or handed over."""
 
     def __init__(
         self,
@@ -558,12 +580,14 @@ class BatchConsumer:
         poll_timeout_ms: int = 200,
         fetch_min_bytes: int = 1,
         fetch_max_wait_ms: int = 500,
+        only: Mapping[str, Collection[type[Event]]] | None = None,
     ) -> None:
         self.group = group
         self.names = TopicNames(settings.kafka_topic_prefix)
         self._router = RecordRouter(
-            self.names, group=group, handler=handler, producer=producer, retry=retry or RetryPolicy()
-        )
+            self.names, group=group, handler=handler, producer=producer, retry=retry or RetryPolicy(),
+            only=only,
+        )  # fmt: skip
         subscribed = {*topics, self._router.retry_topic}
         self._topics = sorted(self.names.physical(t) for t in subscribed)
         self._max_records = max_records

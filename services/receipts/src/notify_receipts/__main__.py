@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notify_common.http import serve_http
-from notify_receipts.app import create_app
+from notify_receipts.app import served_app
 from notify_receipts.settings import ReceiptsSettings
 
 
@@ -11,7 +11,7 @@ def main() -> int:
     settings = ReceiptsSettings()
     return serve_http(
         "receipts",
-        create_app(settings),
+        served_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,

@@ -38,13 +38,15 @@ from prometheus_client import Counter
 from notify_common import metrics, topics, tracing
 from notify_common.db import create_engine
 from notify_common.errors import DependencyUnavailableError, RetryableError
-from notify_common.events import Event, now
+from notify_common.events import Event, NotificationSentToProvider, now
 from notify_common.kafka import BatchConsumer, EventProducer, RetryPolicy
 from notify_common.outbound import parse_networks
 from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
+from notify_receipts.fastpath import ProviderRoutes
 from notify_receipts.lookups import Lookups
+from notify_receipts.recent import RecentSends, learnt_within
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns import CertificateSource, HttpCertificateSource, InvalidSnsMessage, SnsVerifier
 
@@ -54,6 +56,11 @@ PRINT_PROVIDER = "dvla"
 # A receipt that overtook its send event waits for it through the retry topic: about 8 minutes.
 OVERTAKEN_RECEIPTS = RetryPolicy(max_attempts=12, base_delay_s=1.0, max_delay_s=60.0)
 UNRESOLVED = Counter("notify_receipts_unresolved_total", "SES receipts given up on: send event never seen")
+OVERTOOK = Counter(
+    "notify_receipts_overtaken_total",
+    "SMS and letter receipts that overtook their send event and waited for it (if it was not learnt"
+    " within the wait, they were taken onto the unchecked topic: notify_receipts_unchecked_total)",
+)
 
 
 def _valid_id(value: str) -> bool:
@@ -75,6 +82,14 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"result": "error", "message": message}, status)
 
 
+def served_app(
+    settings: ReceiptsSettings, *, certificates: CertificateSource | None = None
+) -> ProviderRoutes:
+    """What the server runs: the app behind ``ProviderRoutes`` (the receipt routes without the
+    framework's routing cost); its lifespan is the FastAPI app's (``.app``)."""
+    return ProviderRoutes(create_app(settings, certificates=certificates))
+
+
 def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,14 +104,20 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         await producer.start()
         app.state.producer = producer
         app.state.lookups = Lookups(engine)
+        app.state.recent = recent = RecentSends(settings.receipts_recent_sends)
+        handler = unchecked.UncheckedHandler(
+            consumer_engine, Lookups(consumer_engine), producer, recent=recent
+        )
         consumer = BatchConsumer(
             settings,
             group=topics.GROUP_RECEIPTS,
             topics=topics.topics_read_by(topics.GROUP_RECEIPTS),
-            handler=unchecked.UncheckedHandler(consumer_engine, Lookups(consumer_engine), producer).handle,
+            handler=handler.handle,
             producer=producer,
             max_records=200,
             retry=OVERTAKEN_RECEIPTS,
+            # Of the status topic, only the send events: the others are not even decoded.
+            only={topics.NOTIFICATION_STATUS: [NotificationSentToProvider]},
         )
         await consumer.start()
         consuming = asyncio.create_task(consumer.run())
@@ -161,13 +182,20 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         notification) are taken unchecked, as are all when the database cannot tell in time."""
         lookups: Lookups = request.app.state.lookups
         producer: EventProducer = request.app.state.producer
+        recent: RecentSends = request.app.state.recent
         ids = [str(e.notification_id) for e in events]
+        known = recent.known(ids, provider)
         try:
-            known = await lookups.known_through(ids, provider)
+            if len(known) < len(set(ids)):
+                known |= await lookups.known_through([nid for nid in ids if nid not in known], provider)
             overtaken = [nid for nid in ids if nid not in known]
             claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
             if overtaken and claimed:
-                known |= await lookups.known_through(overtaken, provider, settings.receipts_sent_wait_seconds)
+                OVERTOOK.inc(len(set(overtaken)))
+                known |= await learnt_within(
+                    recent, overtaken, provider, settings.receipts_sent_wait_seconds,
+                    lambda left: lookups.known_through(left, provider),
+                )  # fmt: skip
         except DependencyUnavailableError:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
@@ -199,6 +227,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         """Publishes a receipt's event in a span of the notification's own trace (when tracing
         exports and the trace context stored with its send claim can be had at once)."""
         producer: EventProducer = request.app.state.producer
+        if not tracing.exporting():  # a span nobody would see
+            await producer.publish(topic, event)
+            return
         stored = await request.app.state.lookups.traceparent(event.notification_id)
         with tracing.linked_span("receipt", stored, tracing.event_attributes(event)):
             await producer.publish(topic, event)
@@ -268,7 +299,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if parsed.outcome is None:
             return JSONResponse({"result": "ignored"})
         lookups: Lookups = request.app.state.lookups
-        resolved = await lookups.resolve(parsed.message_id, settings.ses_resolve_wait_seconds)
+        resolved = request.app.state.recent.by_reference(parsed.message_id) or await lookups.resolve(
+            parsed.message_id, settings.ses_resolve_wait_seconds
+        )
         if resolved is None:
             return _unresolved(parsed)
         event = domain.ses_event(parsed, resolved.notification_id, resolved.service_id)
@@ -384,6 +417,13 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}
         )
         return JSONResponse({"status": "ok"})
+
+    # Served without the framework's routing by ``fastpath.ProviderRoutes`` (same handlers).
+    app.state.direct_routes = {
+        "/notifications/sms/mmg": mmg,
+        "/notifications/sms/firetext": firetext,
+        "/notifications/letter/status": letter_status,
+    }
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

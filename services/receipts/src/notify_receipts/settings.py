@@ -39,6 +39,9 @@ class ReceiptsSettings(CommonSettings):
     # How long an SMS or letter receipt that overtook its send event (claimed, but not learnt by
     # this service's consumer yet) waits for it before it is taken onto the unchecked topic.
     receipts_sent_wait_seconds: float = Field(default=1.0, ge=0)
+    # How many of the send events it learnt most recently each process keeps in memory, so that a
+    # receipt for one of them is resolved without reading the database (``recent.py``).
+    receipts_recent_sends: int = Field(default=20_000, ge=0)
     # If set (comma-separated networks), provider endpoints take requests from these only.
     receipts_allowed_networks: str = ""
 

@@ -46,6 +46,7 @@ from notify_common.events import (
 from notify_common.kafka import EventProducer, Received
 from notify_receipts.domain import enriched, local_format
 from notify_receipts.lookups import Lookups
+from notify_receipts.recent import RecentSends
 from notify_receipts.sent import forget_old, record_sent
 
 log = logging.getLogger(__name__)
@@ -79,13 +80,18 @@ class UncheckedHandler:
         lookups: Lookups,
         producer: EventProducer,
         clock: Callable[[], float] = time.monotonic,
+        recent: RecentSends | None = None,
     ) -> None:
         self._engine, self._lookups, self._producer = engine, lookups, producer
+        self._recent = recent
         self._clock, self._forgotten_at = clock, float("-inf")
 
     async def handle(self, batch: Sequence[Received]) -> None:
+        # The status topic's records are only send events: the consumer passes over the others.
         sent = [item.event for item in batch if isinstance(item.event, NotificationSentToProvider)]
         await record_sent(self._engine, sent)
+        if self._recent is not None:
+            self._recent.learnt(sent)
         if self._clock() - self._forgotten_at >= FORGET_EVERY_S:
             self._forgotten_at = self._clock()
             await forget_old(self._engine)
