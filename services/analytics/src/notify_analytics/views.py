@@ -88,6 +88,26 @@ def daily(results: Results, *, channel: str | None, days: int, now_ms: int) -> d
     return {"channel": channel, "days": out}
 
 
+def service_days(results: Results, service_id: str, *, days: int, now_ms: int) -> dict[str, Any]:
+    """One service's last ``days`` UTC days (today included), in total and by channel."""
+    today = window_start("day", now_ms)
+    first = today - (days - 1) * 86_400_000
+    cells = results.cells(
+        lambda c: c.granularity == "day" and c.service_id == service_id and c.start_ms >= first
+    )
+    by_channel: dict[str, dict[WindowKey, WindowStats]] = defaultdict(dict)
+    for cell, stats in cells.items():
+        by_channel[cell.channel][cell] = stats
+    return {
+        "service_id": service_id,
+        "days": days,
+        "from": iso(first)[:10],
+        "to": iso(today)[:10],
+        "total": _summary(cells),
+        "channels": {ch: _summary(g) for ch, g in sorted(by_channel.items())},
+    }
+
+
 def service_today(results: Results, service_id: str, *, now_ms: int) -> dict[str, Any]:
     """One service's day so far, by channel, and its minutes of the last hour."""
     today = window_start("day", now_ms)
