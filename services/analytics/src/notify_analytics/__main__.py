@@ -41,7 +41,13 @@ def main() -> int:
     app, states = build_app(settings)
     add_views(app, settings, states)
     tune_garbage_collector()
-    worker = Worker(app, loglevel=settings.log_level.lower(), redirect_stdouts=False)
+    # The logging configured above stays (faust would set up its own, coloured, text format),
+    # and the worker prints no banner or progress spinner: every line is JSON, as every
+    # service's is.
+    worker = Worker(
+        app, loglevel=settings.log_level.lower(), redirect_stdouts=False, override_logging=False, quiet=True
+    )
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
 
