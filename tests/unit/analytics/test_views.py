@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from notify_analytics.results import encode_result
 from notify_analytics.views import Results, service_days
 from notify_analytics.windows import WindowKey, WindowStats, window_start
 
@@ -45,3 +46,16 @@ def test_a_service_with_nothing_counted_has_empty_figures() -> None:
     found = service_days(Results(), "s1", days=1, now_ms=NOW)
     assert found["channels"] == {}
     assert (found["total"]["requested"], found["total"]["delivered"], found["total"]["failed"]) == (0, 0, 0)
+
+
+def test_records_kept_encoded_are_decoded_when_asked_and_the_latest_record_of_a_key_wins() -> None:
+    results = Results()
+    cell = WindowKey("day", TODAY, "s1", "sms", "none", "created")
+    key = f"{cell.encode()}|lifecycle|0".encode()
+    results.put_encoded(key, encode_result(cell, WindowStats(4), "lifecycle", 0))
+    results.put_encoded(b"broken|lifecycle|1", b"\xc3\x01not a record")
+    assert service_days(results, "s1", days=1, now_ms=NOW)["total"]["requested"] == 4
+    results.put_encoded(key, encode_result(cell, WindowStats(6), "lifecycle", 0))
+    assert service_days(results, "s1", days=1, now_ms=NOW)["total"]["requested"] == 6
+    results.delete(key)
+    assert service_days(results, "s1", days=1, now_ms=NOW)["total"]["requested"] == 0

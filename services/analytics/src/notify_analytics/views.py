@@ -1,4 +1,5 @@
-"""Answers to the HTTP views, from the results of every partition: pure.
+"""Answers to the HTTP views, from the results of every partition: pure but for a warning logged
+for a record that does not decode.
 
 ``Results`` holds the latest record of each results key (one cell of one source partition) and
 adds partitions up when asked.
@@ -6,28 +7,51 @@ adds partitions up when asked.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from notify_analytics.results import decode_result
 from notify_analytics.windows import TEN_SECONDS_MS, WindowKey, WindowStats, iso, window_start
 
+log = logging.getLogger(__name__)
 FAILED_PREFIXES = ("permanent-failure", "temporary-failure", "technical-failure")
 
 
 class Results:
-    """The merged results: cell -> statistics, summed over source partitions."""
+    """The merged results: cell -> statistics, summed over source partitions.
+
+    Records read from the results topic are kept encoded and decoded when a view first needs
+    them: while workers catch up most records are replaced before anyone asks."""
 
     def __init__(self) -> None:
         self._parts: dict[bytes, tuple[WindowKey, WindowStats]] = {}
+        self._encoded: dict[bytes, bytes] = {}
 
     def put(self, key: bytes, cell: WindowKey, stats: WindowStats) -> None:
+        self._encoded.pop(key, None)
         self._parts[key] = (cell, stats)
+
+    def put_encoded(self, key: bytes, value: bytes) -> None:
+        """Keep a results record (``notify_analytics.results``) to decode when asked."""
+        self._parts.pop(key, None)
+        self._encoded[key] = value
 
     def delete(self, key: bytes) -> None:
         self._parts.pop(key, None)
+        self._encoded.pop(key, None)
+
+    def _decode_pending(self) -> None:
+        for key, value in self._encoded.items():
+            try:
+                self._parts[key] = decode_result(value)
+            except (ValueError, EOFError):
+                log.warning("undecodable analytics result", extra={"key": key.decode(errors="replace")})
+        self._encoded.clear()
 
     def cells(self, keep: Callable[[WindowKey], bool]) -> dict[WindowKey, WindowStats]:
+        self._decode_pending()
         merged: dict[WindowKey, WindowStats] = {}
         for cell, stats in self._parts.values():
             if keep(cell):

@@ -15,7 +15,6 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import Request, Response, View
 
-from notify_analytics.results import decode_result
 from notify_analytics.views import Results, daily, providers, service_days, service_today
 from notify_analytics.worker import SourceState
 from notify_common import topics
@@ -70,12 +69,7 @@ async def follow_results(settings: CommonSettings, results: Results, ready: asyn
                     if record.value is None:
                         results.delete(record.key)
                         continue
-                    try:
-                        cell, stats = decode_result(record.value)
-                    except (ValueError, EOFError):
-                        log.warning("undecodable analytics result", extra={"offset": record.offset})
-                        continue
-                    results.put(record.key, cell, stats)
+                    results.put_encoded(record.key, record.value)
     finally:
         await consumer.stop()
 
