@@ -31,13 +31,17 @@ YIELD_EVERY = 100
 class BatchDrainingConsumer(aiokafka_driver.Consumer):
     """faust's aiokafka consumer, waiting on flow control once per fetched batch."""
 
-    async def _deliver(self, messages: list[tuple[TP, Message]]) -> None:
+    async def _deliver(self, messages: list[tuple[TP, Message]], start: int) -> int:
+        """Deliver ``messages`` from ``start`` on; where it stopped: their number, or the index of
+        the next message when offsets are due to be committed first (outside the wait, as faust
+        commits them)."""
         callback = self.callback
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         commit_every = self._commit_every
         since_yield = 0
-        for tp, message in messages:
+        for index in range(start, len(messages)):
+            tp, message = messages[index]
             since_yield += 1
             if since_yield > YIELD_EVERY:
                 await asyncio.sleep(0)
@@ -46,13 +50,26 @@ class BatchDrainingConsumer(aiokafka_driver.Consumer):
             last = read_offset[tp]
             if last is not None and offset < last:
                 continue  # read before: faust drops these too
+            if commit_every is not None and self._n_acked >= commit_every:
+                return index
             if last and offset - last > 1 and acks_enabled_for(message.topic):
                 await self._add_gap(tp, last + 1, offset)
-            if commit_every is not None and self._n_acked >= commit_every:
-                self._n_acked = 0
-                await self.commit()
             await callback(message)
             read_offset[tp] = offset
+        return len(messages)
+
+    async def _deliver_all(self, messages: list[tuple[TP, Message]]) -> None:
+        position = 0
+        while not self.should_stop:
+            deliver = self._deliver(messages, position)
+            waited = await self.wait_first(deliver, self.suspend_flow.wait())
+            if waited.stopped or deliver not in waited.done:
+                return  # stopping, or the flow was suspended for a rebalance
+            position = waited.results[waited.done.index(deliver)]
+            if position >= len(messages):
+                return
+            self._n_acked = 0
+            await self.commit()
 
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - the consumer's loop
         consumer_should_stop = cast(Service, self)._stopped.is_set
@@ -65,7 +82,7 @@ class BatchDrainingConsumer(aiokafka_driver.Consumer):
                 await self.sleep(0)
                 messages = [item async for item in self.getmany(timeout=1.0)]
                 if messages and not self.should_stop:
-                    await self.wait_first(self._deliver(messages), self.suspend_flow.wait())
+                    await self._deliver_all(messages)
                 self.diag.unset_flag(CONSUMER_FETCHING)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
