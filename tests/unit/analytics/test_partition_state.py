@@ -61,7 +61,14 @@ def delivered(event_id: str, at_ms: int, notification_id: str = "n1") -> Observa
     return found
 
 
+def totals(state: PartitionState) -> dict[WindowKey, WindowStats]:
+    """The totals once the batch being read has ended (events are added to them per batch)."""
+    state.take_delta()
+    return state.totals
+
+
 def counts(state: PartitionState, granularity: str) -> dict[tuple[int, str, str, str], int]:
+    state.take_delta()
     return {
         (k.start_ms, k.channel, k.provider, k.status): s.count
         for k, s in state.totals.items()
@@ -94,11 +101,11 @@ def test_status_events_take_their_channel_from_the_request_and_time_the_steps() 
     state.apply(sent("e2", T0 + 4_000))
     state.apply(delivered("e3", T0 + 64_000))
     day = window_start("day", T0)
-    sending = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
+    sending = totals(state)[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
     assert sending.created_to_sent.count == 1
     assert sending.created_to_sent.total_ms == 4_000
     assert sending.created_to_sent.within(10_000) == 1
-    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    done = totals(state)[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
     assert done.sent_to_delivered.total_ms == 60_000
     assert done.sent_to_delivered.within(10_000) == 0
 
@@ -153,7 +160,7 @@ def test_a_state_restored_from_its_records_equals_the_state_that_wrote_them() ->
     # What it knew of each notification survived: a late delivery is still timed.
     restored.apply(delivered("d29", T0 + 29_000 + 3_000 + 500, "n29"))
     cell = WindowKey("day", window_start("day", T0), "s1", "sms", "mmg", "delivered")
-    assert restored.totals[cell].sent_to_delivered.total_ms == 500
+    assert totals(restored)[cell].sent_to_delivered.total_ms == 500
 
 
 def test_expired_deltas_are_deleted_only_after_a_checkpoint_holds_their_counts() -> None:
@@ -178,9 +185,9 @@ def test_a_sending_read_before_its_request_is_timed_when_the_request_arrives() -
     state.apply(delivered("e3", T0 + 9_000))
     state.apply(requested("e1", T0))
     day = window_start("day", T0)
-    sending = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
+    sending = totals(state)[WindowKey("day", day, "s1", "sms", "mmg", "sending")]
     assert (sending.count, sending.created_to_sent.count, sending.created_to_sent.total_ms) == (1, 1, 4_000)
-    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    done = totals(state)[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
     assert (done.count, done.sent_to_delivered.total_ms) == (1, 5_000)
 
 
@@ -190,5 +197,42 @@ def test_a_delivery_read_before_its_sending_is_timed_when_the_sending_arrives() 
     state.apply(delivered("e3", T0 + 9_000))
     state.apply(sent("e2", T0 + 4_000))
     day = window_start("day", T0)
-    done = state.totals[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
+    done = totals(state)[WindowKey("day", day, "s1", "sms", "mmg", "delivered")]
     assert (done.count, done.sent_to_delivered.count, done.sent_to_delivered.total_ms) == (1, 1, 5_000)
+
+
+def test_a_batch_writes_each_cell_once_with_all_its_events_and_a_count_alone_when_nothing_was_timed() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    for i in range(50):
+        state.apply(requested(f"r{i}", T0 + i * 100, f"n{i}"))
+    state.apply(sent("s0", T0 + 4_000, "n0"))
+    delta = state.take_delta()
+    assert delta is not None
+    minute = window_start("minute", T0)
+    cells = delta[1]["counts"]
+    assert cells[WindowKey("minute", minute, "s1", "sms", "none", "created").encode()] == [50]
+    assert cells[WindowKey("day", window_start("day", T0), "s1", "sms", "none", "created").encode()] == [50]
+    timed = WindowStats.from_list(cells[WindowKey("minute", minute, "s1", "sms", "mmg", "sending").encode()])
+    assert (timed.count, timed.created_to_sent.count, timed.created_to_sent.total_ms) == (1, 1, 4_000)
+    assert len(cells) == 6  # a minute, an hour and a day cell for each status
+
+
+def test_delta_records_with_every_cell_in_full_still_restore() -> None:
+    cell = WindowKey("minute", window_start("minute", T0), "s1", "sms", "none", "created")
+    full = WindowStats(count=3)
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore(
+        [
+            (
+                "d|000000000001",
+                {
+                    "counts": {cell.encode(): full.as_list()},
+                    "ids": {"e1": T0 + DAY},
+                    "facts": {},
+                    "expires": T0 + DAY,
+                },
+            )
+        ]
+    )
+    assert restored.totals == {cell: full}
+    assert restored.apply(requested("e1", T0)) is False

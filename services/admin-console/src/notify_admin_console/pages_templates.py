@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from notify_admin_console import folders
+from notify_admin_console import analytics, folders
 from notify_admin_console.api import AdminApiError
 from notify_admin_console.pages_folders import folder_listing, folder_url, listing_page
 from notify_admin_console.preview import preview
@@ -25,7 +25,11 @@ TYPES = {"sms": "Text message", "email": "Email", "letter": "Letter"}
 async def dashboard(request: Request, service_id: str) -> HTMLResponse:
     figures = await api(request).get(f"/admin/console/services/{service_id}/dashboard")
     most = max((t["count"] for t in figures["templates"]), default=0)
-    return await page(request, "dashboard.html", figures=figures, most=most)
+    # The counts per channel are analytics' live figures when it answers, else the admin API's.
+    live = await analytics.live_counts(request.app.state.analytics, service_id, figures["days"])
+    if live.available:
+        figures = {**figures, "channels": live.channels}
+    return await page(request, "dashboard.html", figures=figures, most=most, live=live)
 
 
 @router.get("/templates", response_class=HTMLResponse)

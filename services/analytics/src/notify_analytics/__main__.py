@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from faust import Worker
@@ -16,6 +17,17 @@ from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
 
 log = logging.getLogger(__name__)
+GC_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Collect young objects less often: counting allocates a few small objects per event, and
+    with the default threshold (700) the collector ran every few hundred events and walked the
+    state's long-lived objects far more often than needed (about a quarter of the CPU time of
+    bench/analytics's in-process decode and count). What exists at start is frozen out of it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
 def main() -> int:
@@ -28,7 +40,14 @@ def main() -> int:
     metrics.start([s.name for s in SOURCES])
     app, states = build_app(settings)
     add_views(app, settings, states)
-    worker = Worker(app, loglevel=settings.log_level.lower(), redirect_stdouts=False)
+    tune_garbage_collector()
+    # The logging configured above stays (faust would set up its own, coloured, text format),
+    # and the worker prints no banner or progress spinner: every line is JSON, as every
+    # service's is.
+    worker = Worker(
+        app, loglevel=settings.log_level.lower(), redirect_stdouts=False, override_logging=False, quiet=True
+    )
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
 

@@ -1,8 +1,9 @@
 """The state of one source partition: its windows, the event ids it has seen, and what it knows
 of each notification; and how that state is written to and read back from a changelog. Pure.
 
-Every batch of events becomes one **delta** record: the counts it added, the event ids it saw and
-what it learnt of notifications. One record per batch makes a batch atomic in the changelog: after
+Every batch of events becomes one **delta** record: the counts it added (once per cell, however
+many of the batch's events fell in it), the event ids it saw and what is known of the
+notifications it touched. One record per batch makes a batch atomic in the changelog: after
 a crash, either the whole batch is in the recovered state (and its events, read again from the
 last committed offset, are recognised by their ids and not counted twice) or none of it is (and
 they are counted when read again). faust flushes the changelog before it commits offsets, so an
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from notify_analytics.observe import Observation
-from notify_analytics.windows import GRANULARITIES, NONE, UNKNOWN, WindowKey, WindowStats, window_start
+from notify_analytics.windows import GRANULARITY_SIZES, NONE, UNKNOWN, Durations, WindowKey, WindowStats
 
 DELTA = "d"
 CELL = "k"
@@ -70,14 +72,33 @@ class Fact:
 
 
 @dataclass(slots=True)
-class _Delta:
-    counts: dict[WindowKey, WindowStats] = field(default_factory=dict)
+class _Batch:
+    """What the events of the batch being read added: counts per cell, step times per cell (only
+    for cells timed in it), event ids, and the notifications it learnt of."""
+
+    counts: dict[WindowKey, int] = field(default_factory=dict)
+    created_to_sent: dict[WindowKey, Durations] = field(default_factory=dict)
+    sent_to_delivered: dict[WindowKey, Durations] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
-    facts: dict[str, Fact] = field(default_factory=dict)
+    facts: set[str] = field(default_factory=set)
+
+
+_CREATED_TO_SENT = attrgetter("created_to_sent")
+_SENT_TO_DELIVERED = attrgetter("sent_to_delivered")
+
+
+def _timed(cells: dict[WindowKey, Durations], key: WindowKey, ms: int) -> None:
+    durations = cells.get(key)
+    if durations is None:
+        durations = cells[key] = Durations()
+    durations.add(ms)
 
 
 class PartitionState:
-    """Windows, seen ids and notification facts of one partition of one source."""
+    """Windows, seen ids and notification facts of one partition of one source.
+
+    Events are counted into a batch (``apply``) and the batch into the totals when it ends
+    (``take_delta``), so each cell is updated once per batch however many of its events it held."""
 
     def __init__(self, dedupe_ms: int) -> None:
         self.dedupe_ms = dedupe_ms
@@ -85,7 +106,7 @@ class PartitionState:
         self.seen: dict[str, int] = {}
         self.facts: dict[str, Fact] = {}
         self.seq = 0
-        self._pending = _Delta()
+        self._batch = _Batch()
         self._covers: dict[WindowKey, int] = {}
         self._deltas: dict[int, int] = {}  # sequence number -> when everything in it has expired
         self._checkpointed = 0
@@ -95,66 +116,59 @@ class PartitionState:
     # -- counting ---------------------------------------------------------------------------------
 
     def apply(self, obs: Observation) -> bool:
-        """Count ``obs`` unless its event id was seen before; whether it was counted.
+        """Count ``obs`` into the batch unless its event id was seen before; whether it was counted.
 
         Topics are not ordered with each other, so a notification's sending may be read before
         its request (or its delivery before its sending): the step is timed when the second of
         the two is read, in the cell of the later step."""
-        if obs.event_id in self.seen:
+        event_id = obs.event_id
+        if event_id in self.seen:
             return False
-        expires = obs.occurred_ms + self.dedupe_ms
-        self.seen[obs.event_id] = expires
-        self._pending.ids[obs.event_id] = expires
-        known = self.facts.get(obs.notification_id) or Fact()
+        occurred = obs.occurred_ms
+        expires = occurred + self.dedupe_ms
+        self.seen[event_id] = expires
+        batch = self._batch
+        batch.ids[event_id] = expires
+        known = self.facts.get(obs.notification_id)
+        if known is None:
+            known = self.facts[obs.notification_id] = Fact(expires_ms=expires)
+        elif expires > known.expires_ms:
+            known.expires_ms = expires
+        batch.facts.add(obs.notification_id)
         channel = obs.channel or known.channel or UNKNOWN
+        if obs.channel is not None:
+            known.channel = obs.channel
         provider = obs.provider or NONE
-        learnt = Fact(channel=obs.channel, expires_ms=expires)
+        status = obs.status
         created_to_sent = sent_to_delivered = None
-        if obs.status == "created":
-            learnt.created_ms = obs.created_ms if obs.created_ms is not None else obs.occurred_ms
+        if status == "created":
+            created = obs.created_ms if obs.created_ms is not None else occurred
             if known.sent_ms is not None:
-                self._time(obs.service_id, channel, known, "sending", known.sent_ms - learnt.created_ms)
-        elif obs.status == "sending":
-            learnt.sent_ms = obs.sent_ms if obs.sent_ms is not None else obs.occurred_ms
-            learnt.sent_at_ms, learnt.provider = obs.occurred_ms, provider
+                self._time(obs.service_id, channel, known, "sending", known.sent_ms - created)
+            known.created_ms = created
+        elif status == "sending":
+            sent = obs.sent_ms if obs.sent_ms is not None else occurred
             if known.created_ms is not None:
-                created_to_sent = learnt.sent_ms - known.created_ms
+                created_to_sent = sent - known.created_ms
             if known.delivered_ms is not None:
-                self._time(obs.service_id, channel, known, "delivered", known.delivered_ms - learnt.sent_ms)
-        elif obs.status == "delivered":
-            learnt.delivered_ms = obs.delivered_ms if obs.delivered_ms is not None else obs.occurred_ms
-            learnt.delivered_at_ms, learnt.delivered_provider = obs.occurred_ms, provider
+                self._time(obs.service_id, channel, known, "delivered", known.delivered_ms - sent)
+            known.sent_ms, known.sent_at_ms, known.provider = sent, occurred, provider
+        elif status == "delivered":
+            done = obs.delivered_ms if obs.delivered_ms is not None else occurred
             if known.sent_ms is not None:
-                sent_to_delivered = learnt.delivered_ms - known.sent_ms
-        self._learn(obs.notification_id, learnt)
-        for granularity in GRANULARITIES:
+                sent_to_delivered = done - known.sent_ms
+            known.delivered_ms, known.delivered_at_ms, known.delivered_provider = done, occurred, provider
+        counts = batch.counts
+        for granularity, size in GRANULARITY_SIZES:
             key = WindowKey(
-                granularity,
-                window_start(granularity, obs.occurred_ms),
-                obs.service_id,
-                channel,
-                provider,
-                obs.status,
+                granularity, occurred - occurred % size, obs.service_id, channel, provider, status
             )
-            for stats in self._cells(key):
-                stats.count += 1
-                if created_to_sent is not None:
-                    stats.created_to_sent.add(created_to_sent)
-                if sent_to_delivered is not None:
-                    stats.sent_to_delivered.add(sent_to_delivered)
+            counts[key] = counts.get(key, 0) + 1
+            if created_to_sent is not None:
+                _timed(batch.created_to_sent, key, created_to_sent)
+            if sent_to_delivered is not None:
+                _timed(batch.sent_to_delivered, key, sent_to_delivered)
         return True
-
-    def _cells(self, key: WindowKey) -> tuple[WindowStats, WindowStats]:
-        """The cell in the totals and in the pending delta, marked changed."""
-        self.dirty.add(key)
-        self._since_checkpoint.add(key)
-        found = []
-        for cells in (self.totals, self._pending.counts):
-            stats = cells.get(key)
-            if stats is None:
-                stats = cells[key] = WindowStats()
-            found.append(stats)
-        return found[0], found[1]
 
     def _time(self, service_id: str, channel: str, known: Fact, status: str, ms: int) -> None:
         """Add a step timed late to the cells of the event counted earlier."""
@@ -165,36 +179,60 @@ class PartitionState:
         )
         if at is None:
             return
-        for granularity in GRANULARITIES:
-            key = WindowKey(
-                granularity, window_start(granularity, at), service_id, channel, provider or NONE, status
+        timed = self._batch.created_to_sent if status == "sending" else self._batch.sent_to_delivered
+        for granularity, size in GRANULARITY_SIZES:
+            _timed(
+                timed,
+                WindowKey(granularity, at - at % size, service_id, channel, provider or NONE, status),
+                ms,
             )
-            for stats in self._cells(key):
-                (stats.created_to_sent if status == "sending" else stats.sent_to_delivered).add(ms)
-
-    def _learn(self, notification_id: str, learnt: Fact) -> None:
-        for facts in (self.facts, self._pending.facts):
-            known = facts.get(notification_id)
-            if known is None:
-                facts[notification_id] = Fact(*learnt.as_list())
-            else:
-                known.merge(learnt)
 
     # -- writing ----------------------------------------------------------------------------------
 
     def take_delta(self) -> tuple[str, dict[str, Any]] | None:
-        """The delta record of everything counted since the last one, or ``None`` if nothing was."""
-        pending = self._pending
-        if not pending.ids:
+        """End the batch: add it to the totals and return its delta record, or ``None`` if nothing
+        was counted. A cell's counts in the record are ``[count]`` when nothing was timed in it."""
+        batch = self._batch
+        if not batch.ids:
             return None
-        self._pending = _Delta()
+        self._batch = _Batch()
         self.seq += 1
-        expires = max([*pending.ids.values(), *(f.expires_ms for f in pending.facts.values())])
+        totals = self.totals
+        for key, count in batch.counts.items():
+            stats = totals.get(key)
+            if stats is None:
+                stats = totals[key] = WindowStats()
+            stats.count += count
+        for timed, pick in (
+            (batch.created_to_sent, _CREATED_TO_SENT),
+            (batch.sent_to_delivered, _SENT_TO_DELIVERED),
+        ):
+            for key, durations in timed.items():
+                stats = totals.get(key)
+                if stats is None:
+                    stats = totals[key] = WindowStats()
+                pick(stats).merge(durations)
+        changed = batch.counts.keys() | batch.created_to_sent.keys() | batch.sent_to_delivered.keys()
+        records: dict[str, list[int]] = {}
+        for key in changed:
+            count = batch.counts.get(key, 0)
+            first = batch.created_to_sent.get(key)
+            second = batch.sent_to_delivered.get(key)
+            if first is None and second is None:
+                records[key.encode()] = [count]
+            else:
+                records[key.encode()] = WindowStats(
+                    count, first or Durations(), second or Durations()
+                ).as_list()
+        self.dirty |= changed
+        self._since_checkpoint |= changed
+        facts = {n: self.facts[n] for n in batch.facts if n in self.facts}
+        expires = max([*batch.ids.values(), *(f.expires_ms for f in facts.values())])
         self._deltas[self.seq] = expires
         value = {
-            "counts": {k.encode(): s.as_list() for k, s in pending.counts.items()},
-            "ids": pending.ids,
-            "facts": {n: f.as_list() for n, f in pending.facts.items()},
+            "counts": records,
+            "ids": batch.ids,
+            "facts": {n: f.as_list() for n, f in facts.items()},
             "expires": expires,
         }
         return f"{DELTA}|{self.seq:012d}", value

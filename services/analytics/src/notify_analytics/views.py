@@ -1,4 +1,5 @@
-"""Answers to the HTTP views, from the results of every partition: pure.
+"""Answers to the HTTP views, from the results of every partition: pure but for a warning logged
+for a record that does not decode.
 
 ``Results`` holds the latest record of each results key (one cell of one source partition) and
 adds partitions up when asked.
@@ -6,28 +7,51 @@ adds partitions up when asked.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from notify_analytics.results import decode_result
 from notify_analytics.windows import TEN_SECONDS_MS, WindowKey, WindowStats, iso, window_start
 
+log = logging.getLogger(__name__)
 FAILED_PREFIXES = ("permanent-failure", "temporary-failure", "technical-failure")
 
 
 class Results:
-    """The merged results: cell -> statistics, summed over source partitions."""
+    """The merged results: cell -> statistics, summed over source partitions.
+
+    Records read from the results topic are kept encoded and decoded when a view first needs
+    them: while workers catch up most records are replaced before anyone asks."""
 
     def __init__(self) -> None:
         self._parts: dict[bytes, tuple[WindowKey, WindowStats]] = {}
+        self._encoded: dict[bytes, bytes] = {}
 
     def put(self, key: bytes, cell: WindowKey, stats: WindowStats) -> None:
+        self._encoded.pop(key, None)
         self._parts[key] = (cell, stats)
+
+    def put_encoded(self, key: bytes, value: bytes) -> None:
+        """Keep a results record (``notify_analytics.results``) to decode when asked."""
+        self._parts.pop(key, None)
+        self._encoded[key] = value
 
     def delete(self, key: bytes) -> None:
         self._parts.pop(key, None)
+        self._encoded.pop(key, None)
+
+    def _decode_pending(self) -> None:
+        for key, value in self._encoded.items():
+            try:
+                self._parts[key] = decode_result(value)
+            except (ValueError, EOFError):
+                log.warning("undecodable analytics result", extra={"key": key.decode(errors="replace")})
+        self._encoded.clear()
 
     def cells(self, keep: Callable[[WindowKey], bool]) -> dict[WindowKey, WindowStats]:
+        self._decode_pending()
         merged: dict[WindowKey, WindowStats] = {}
         for cell, stats in self._parts.values():
             if keep(cell):
@@ -86,6 +110,26 @@ def daily(results: Results, *, channel: str | None, days: int, now_ms: int) -> d
             {"date": iso(start)[:10], "channels": channels, "total": total, "services": len(services[start])}
         )
     return {"channel": channel, "days": out}
+
+
+def service_days(results: Results, service_id: str, *, days: int, now_ms: int) -> dict[str, Any]:
+    """One service's last ``days`` UTC days (today included), in total and by channel."""
+    today = window_start("day", now_ms)
+    first = today - (days - 1) * 86_400_000
+    cells = results.cells(
+        lambda c: c.granularity == "day" and c.service_id == service_id and c.start_ms >= first
+    )
+    by_channel: dict[str, dict[WindowKey, WindowStats]] = defaultdict(dict)
+    for cell, stats in cells.items():
+        by_channel[cell.channel][cell] = stats
+    return {
+        "service_id": service_id,
+        "days": days,
+        "from": iso(first)[:10],
+        "to": iso(today)[:10],
+        "total": _summary(cells),
+        "channels": {ch: _summary(g) for ch, g in sorted(by_channel.items())},
+    }
 
 
 def service_today(results: Results, service_id: str, *, now_ms: int) -> dict[str, Any]:

@@ -15,8 +15,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import Request, Response, View
 
-from notify_analytics.results import decode_result
-from notify_analytics.views import Results, daily, providers, service_today
+from notify_analytics.views import Results, daily, providers, service_days, service_today
 from notify_analytics.worker import SourceState
 from notify_common import topics
 from notify_common.kafka import TopicNames, connection_options
@@ -26,10 +25,15 @@ from notify_common.settings import CommonSettings
 log = logging.getLogger(__name__)
 CHANNELS = ("sms", "email", "letter")
 MAX_DAYS = 400
+DAYS_MESSAGE = f"days must be a whole number from 1 to {MAX_DAYS}"
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _days(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_DAYS else None
 
 
 def _error(view: View, status: int, message: str) -> Response:
@@ -65,12 +69,7 @@ async def follow_results(settings: CommonSettings, results: Results, ready: asyn
                     if record.value is None:
                         results.delete(record.key)
                         continue
-                    try:
-                        cell, stats = decode_result(record.value)
-                    except (ValueError, EOFError):
-                        log.warning("undecodable analytics result", extra={"offset": record.offset})
-                        continue
-                    results.put(record.key, cell, stats)
+                    results.put_encoded(record.key, record.value)
     finally:
         await consumer.stop()
 
@@ -90,10 +89,18 @@ def add_views(app: faust.App, settings: CommonSettings, states: dict[str, Source
             channel = request.query.get("channel")
             if channel is not None and channel not in CHANNELS:
                 return _error(self, 400, f"channel must be one of {', '.join(CHANNELS)}")
-            raw_days = request.query.get("days", "7")
-            if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
-                return _error(self, 400, f"days must be a whole number from 1 to {MAX_DAYS}")
-            return self.json(daily(results, channel=channel, days=int(raw_days), now_ms=_now_ms()))
+            days = _days(request.query.get("days", "7"))
+            if days is None:
+                return _error(self, 400, DAYS_MESSAGE)
+            return self.json(daily(results, channel=channel, days=days, now_ms=_now_ms()))
+
+    @app.page("/stats/services/{service_id}/daily")
+    class ServiceDays(View):
+        async def get(self, request: Request, service_id: str) -> Response:
+            days = _days(request.query.get("days", "7"))
+            if days is None:
+                return _error(self, 400, DAYS_MESSAGE)
+            return self.json(service_days(results, service_id, days=days, now_ms=_now_ms()))
 
     @app.page("/stats/services/{service_id}/today")
     class ServiceToday(View):
@@ -122,5 +129,5 @@ def add_views(app: faust.App, settings: CommonSettings, states: dict[str, Source
             body: dict[str, Any] = {"status": "ok" if up else "starting"}
             return self.json(body, status=200 if up else 503)
 
-    _ = (Daily, ServiceToday, Providers, Metrics, Ready)
+    _ = (Daily, ServiceDays, ServiceToday, Providers, Metrics, Ready)
     return results

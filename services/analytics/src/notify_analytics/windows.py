@@ -7,10 +7,13 @@ service, channel, provider and status; ``WindowKey`` names one such cell.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 GRANULARITIES: dict[str, int] = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
+GRANULARITY_SIZES: tuple[tuple[str, int], ...] = tuple(GRANULARITIES.items())
 # Upper bounds (milliseconds) of the delivery-time histogram buckets; the last bucket is open.
 BUCKET_BOUNDS_MS: tuple[int, ...] = (1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 3_600_000)
 TEN_SECONDS_MS = 10_000
@@ -30,9 +33,9 @@ def iso(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True, slots=True)
-class WindowKey:
-    """One cell: a window and the service, channel, provider and status counted in it."""
+class WindowKey(NamedTuple):
+    """One cell: a window and the service, channel, provider and status counted in it. A tuple,
+    so that the counting loop builds and hashes it cheaply."""
 
     granularity: str
     start_ms: int
@@ -52,13 +55,6 @@ class WindowKey:
         return cls(granularity, int(start), service_id, channel, provider, status)
 
 
-def _bucket(ms: int) -> int:
-    for index, bound in enumerate(BUCKET_BOUNDS_MS):
-        if ms <= bound:
-            return index
-    return len(BUCKET_BOUNDS_MS)
-
-
 @dataclass(slots=True)
 class Durations:
     """A distribution of durations: count, sum and histogram buckets (``BUCKET_BOUNDS_MS``)."""
@@ -71,7 +67,8 @@ class Durations:
         ms = max(ms, 0)
         self.count += 1
         self.total_ms += ms
-        self.buckets[_bucket(ms)] += 1
+        # The first bucket whose upper bound is at least ms; past the last bound, the open one.
+        self.buckets[bisect_left(BUCKET_BOUNDS_MS, ms)] += 1
 
     def merge(self, other: Durations) -> None:
         self.count += other.count
@@ -108,6 +105,8 @@ class WindowStats:
 
     @classmethod
     def from_list(cls, values: list[int]) -> WindowStats:
+        if len(values) == 1:  # a count alone: nothing timed
+            return cls(values[0])
         width = len(BUCKET_BOUNDS_MS) + 3
         return cls(
             values[0],

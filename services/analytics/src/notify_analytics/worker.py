@@ -18,6 +18,7 @@ import faust
 from faust.types import TP, EventT, StreamT, TableT
 
 from notify_analytics import metrics
+from notify_analytics.faust_app import AnalyticsApp
 from notify_analytics.observe import observe
 from notify_analytics.results import encode_result, result_key
 from notify_analytics.settings import AnalyticsSettings
@@ -68,7 +69,7 @@ class SourceState:
 
 def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceState]]:
     names = TopicNames(settings.kafka_topic_prefix)
-    app = faust.App(
+    app = AnalyticsApp(
         names.physical(topics.GROUP_ANALYTICS),
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
@@ -165,35 +166,40 @@ def _counter(state: SourceState, codec: Any, settings: AnalyticsSettings) -> Any
 
     async def count(stream: StreamT[bytes]) -> AsyncIterator[None]:
         events: list[EventT[bytes]]
+        partitions = state.partitions
+        decode_record = codec.decode_record
         batches = cast(Any, stream).take_events(
             settings.analytics_batch_size, settings.analytics_batch_seconds
         )
         async for events in batches:
             touched: set[int] = set()
-            outcomes = {"counted": 0, "duplicate": 0, "ignored": 0, "undecodable": 0}
+            counted = duplicate = ignored = undecodable = 0
             for event in events:
                 partition = event.message.partition
-                part = state.partitions.get(partition)
+                part = partitions.get(partition)
                 if part is None:
-                    part = state.partitions[partition] = PartitionState(state.dedupe_ms)
+                    part = partitions[partition] = PartitionState(state.dedupe_ms)
                 try:
-                    event_type, record = codec.decode_record(event.value, raw_timestamps=True)
+                    event_type, record = decode_record(event.value, raw_timestamps=True)
                 except (UnknownSchemaError, ValueError, EOFError, TypeError):
-                    outcomes["undecodable"] += 1
+                    undecodable += 1
                     continue
                 obs = observe(event_type.schema_name, record)
                 if obs is None:
-                    outcomes["ignored"] += 1
+                    ignored += 1
                 elif part.apply(obs):
-                    outcomes["counted"] += 1
+                    counted += 1
                     touched.add(partition)
                 else:
-                    outcomes["duplicate"] += 1
+                    duplicate += 1
             for partition in touched:
-                delta = state.partitions[partition].take_delta()
+                delta = partitions[partition].take_delta()
                 if delta is not None:
                     state.write(partition, [delta])
-            metrics.events(source, outcomes)
+            metrics.events(
+                source,
+                {"counted": counted, "duplicate": duplicate, "ignored": ignored, "undecodable": undecodable},
+            )
             yield None
 
     return count
