@@ -13,9 +13,9 @@ import pytest
 
 from notify_api_gateway import validation
 from notify_api_gateway.auth import VerifiedTokens, verify_remembered, verify_token
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.repository import ApiKey
 from notify_api_gateway.schemas import POST_BULK, POST_EMAIL, POST_LETTER, POST_SMS
+from notify_common.api_errors import ApiError
 from notify_common.recipients import InvalidRecipientError, validate_phone_number
 
 TEMPLATE = str(uuid.uuid4())

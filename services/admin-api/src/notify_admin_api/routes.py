@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
 from notify_admin_api.access import match_token
-from notify_admin_api.errors import ApiError
 from notify_admin_api.state import State
 from notify_admin_api.store import AdminError, AdminStore, new_signing_secret
 from notify_admin_api.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
+from notify_common.api_errors import ApiError
 
 KeyType = Literal["normal", "team", "test"]
 TemplateType = Literal["sms", "email", "letter"]

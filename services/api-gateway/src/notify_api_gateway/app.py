@@ -21,7 +21,6 @@ from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.limits import RequestLimits, limits_for
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
@@ -43,6 +42,7 @@ from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
+from notify_common.letter_pdfs import LetterStore
 from notify_common.ratelimit import Limiter
 from notify_common.secrets import SecretBox
 
@@ -86,7 +86,9 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         scheduler=Scheduler(engine, producer),
-        letters=LetterStore(settings),
+        letters=LetterStore(
+            settings.letters_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        ),
         documents=DocumentStore(
             settings.documents_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
         ),

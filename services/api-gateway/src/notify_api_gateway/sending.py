@@ -12,15 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.document_uploads import FileUpload, file_uploads, is_file, pending_documents
-from notify_api_gateway.errors import ApiError, bad_request, forbidden, qr_code_too_long, validation_error
+from notify_api_gateway.errors import qr_code_too_long
 from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
 from notify_api_gateway.validation import checked_phone_number
 from notify_common import topics
+from notify_common.api_errors import ApiError, bad_request, forbidden, validation_error
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
+from notify_common.file_uploads import FileUpload, file_uploads, is_file, pending_documents
 from notify_common.ratelimit import DailyLimit
 from notify_common.recipients import (
     SIMULATED_EMAIL_ADDRESSES,

@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from notify_api_gateway.errors import NUL_REFUSED, validation_error
+from notify_common.api_errors import NUL_REFUSED, validation_error
 from notify_common.recipients import (
     InternationalNotAllowedError,
     InvalidPhoneError,

@@ -28,7 +28,6 @@ from fastapi.responses import JSONResponse, Response
 from notify_api_gateway.accept import accept, enforce_rate_limit
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, validation_error
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import fmt
 from notify_api_gateway.repository import Template
@@ -46,6 +45,7 @@ from notify_api_gateway.sending import (
     prepare_sms,
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
+from notify_common.api_errors import ApiError, bad_request, validation_error
 from notify_common.errors import RetryableError
 from notify_common.jobs.model import CsvLimits
 from notify_common.jobs.submit import JobRejected, submit_job

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from notify_api_gateway.dependencies import Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, not_found
+from notify_common.api_errors import ApiError, bad_request, not_found
 from notify_common.errors import RetryableError
 from notify_common.jobs.direct import check_uuid as check_is_uuid
 from notify_common.jobs.direct import parse_when
