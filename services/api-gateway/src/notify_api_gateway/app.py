@@ -1,6 +1,5 @@
 """The api-gateway application: the composition root. Builds the FastAPI app, creates its resources
-(PostgreSQL engine, Kafka producer, Redis, S3) at start-up and owns their lifetime, and runs the
-scheduler loop that publishes notifications held for their ``scheduled_for`` time."""
+(PostgreSQL engine, Kafka producer, Redis, S3) at start-up and owns their lifetime."""
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ from notify_api_gateway.routes import (
     reads,
     templates,
 )
-from notify_api_gateway.scheduling import Scheduler
+from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
 from notify_common import config_changes, metrics
 from notify_common.db import create_engine
@@ -44,6 +43,7 @@ from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.letter_pdfs import LetterStore
 from notify_common.ratelimit import Limiter
+from notify_common.recipients.phone import keep_phone_patterns_compiled
 from notify_common.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -54,17 +54,6 @@ Authenticate with `Authorization: Bearer <JWT>` (HS256, claims `iss` = service i
 with the API key's secret). Beyond Notify: `Idempotency-Key` on POST, `scheduled_for` honoured,
 `POST /v2/notifications/bulk` and `Retry-After` on 429.
 """
-
-
-def keep_phone_patterns_compiled() -> None:
-    """phonenumbers compiles its metadata patterns through ``re``, whose cache (512 entries) the
-    rest of a busy process keeps evicting; then every number costs milliseconds of recompiling.
-    The library can keep its own compiled patterns instead."""
-    from phonenumbers import re_util
-
-    enable = getattr(re_util, "enable_pattern_cache", None)
-    if enable is not None:
-        enable()
 
 
 def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
@@ -85,7 +74,7 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         limiter=Limiter(redis, coalesce=True),
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
-        scheduler=Scheduler(engine, producer),
+        held=HeldSends(engine),
         letters=LetterStore(
             settings.letters_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
         ),
@@ -108,11 +97,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         await state.producer.start()
         app.state.notify = state
         stop = asyncio.Event()
-        scheduler = (
-            asyncio.create_task(state.scheduler.run(settings.scheduler_interval_seconds, stop))
-            if settings.scheduler_enabled
-            else None
-        )
         # A service whose configuration changed is reloaded at once, not after config_cache_seconds.
         notices = asyncio.create_task(
             config_changes.follow(settings.redis_url.get_secret_value(), state.forget_service, stop)
@@ -121,9 +105,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             stop.set()
-            if scheduler is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler
             notices.cancel()  # it may be waiting on a Redis that does not answer
             with contextlib.suppress(asyncio.CancelledError):
                 await notices

@@ -8,19 +8,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from notify_api_gateway.repository import Template
 from notify_common import statuses
 from notify_common.letter_delivery import estimated_delivery
 from notify_common.pricing import cost_data
+from notify_common.service_config import Template
 from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-LETTER_STATUS_FOR_API = {
-    statuses.CREATED: "accepted",
-    statuses.SENDING: "accepted",
-    statuses.DELIVERED: "received",
-    statuses.RETURNED_LETTER: "received",
-}
 
 
 def fmt(value: datetime | None) -> str | None:
@@ -65,7 +59,7 @@ def notification(
     kind = row["notification_type"]
     status = row["status"]
     if kind == "letter":
-        status = LETTER_STATUS_FOR_API.get(status, status)
+        status = statuses.LETTER_STATUS_FOR_API.get(status, status)
     recipient = row.get("recipient_as_sent") or row["recipient"]
     lines = (
         _letter_lines(row)

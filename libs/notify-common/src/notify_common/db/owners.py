@@ -88,8 +88,10 @@ _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES
 TABLE_OWNERS: dict[str, str] = {
     **dict.fromkeys(_CONFIGURATION, ADMIN_API),
     **dict.fromkeys(_PROJECTIONS, PROJECTOR),
-    # Sends held until their scheduled_for, published by whichever api-gateway process gets there.
+    # Sends held until their scheduled_for (the gateway holds them), and their release by the
+    # job-splitter, which publishes each when its time comes.
     "scheduled_notifications": API_GATEWAY,
+    "scheduled_releases": JOB_SPLITTER,
     # The legacy adapters (docs/legacy-alpha.md, docs/legacy-beta.md): their switches and tokens
     # are configuration, issued through the admin API; the alpha jobs are the adapter's own.
     "legacy_api_switches": ADMIN_API,
