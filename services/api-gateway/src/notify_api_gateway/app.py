@@ -10,9 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
-from sqlalchemy import text
 
 from notify_api_gateway import redis_client
 from notify_api_gateway.dependencies import AppState
@@ -39,6 +37,7 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common import config_changes, metrics
 from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
+from notify_common.http_health import add_health_routes, database_unreachable
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.letter_pdfs import LetterStore
@@ -130,19 +129,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        state: AppState = app.state.notify
-        try:
-            async with state.repository.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+    add_health_routes(app, database_unreachable(lambda: app.state.notify.repository.engine))
 
     return app
 
