@@ -10,6 +10,8 @@ Writes are found two ways:
 * SQLAlchemy Core on the ``Table`` objects of ``notify_common.db``: ``insert(t)``, ``update(t)``,
   ``delete(t)`` (``postgresql.insert`` too), ``t.insert()``/``t.update()``/``t.delete()``, and
   ``select(t)....with_for_update()`` (a row lock, counted as a write);
+* a claims table handed to the shared sender framework, ``ClaimStore(engine, t)``, which claims
+  and settles in it;
 * raw SQL in string literals (f-strings included): ``INSERT INTO t``, ``UPDATE t``,
   ``DELETE FROM t``, ``TRUNCATE t``, ``LOCK TABLE t``, ``COPY t``, and ``FOR UPDATE``/``FOR SHARE``
   locks of the tables the statement selects from.
@@ -64,7 +66,8 @@ def service_packages() -> dict[str, Path]:
 
 
 VARIABLES = owners.declared_tables()
-TABLES = frozenset(VARIABLES.values())
+# Views count too: a write to one is a write nobody owns; a read of one reads what it shows.
+TABLES = frozenset(VARIABLES.values()) | frozenset(owners.VIEWS)
 
 _NAME = r"(?:\w+\.)?\"?(\w+)\"?"  # schema-qualified or quoted names count by their table name
 # SQL in this repository is written in capitals, which keeps prose ("a copy {n}") out.
@@ -154,6 +157,9 @@ def _call_accesses(call: ast.Call) -> Iterator[tuple[str, str]]:
         table = _table_of(func.value)
         if table is not None:
             yield name, table
+    elif name == "ClaimStore" and len(call.args) >= 2:
+        table = _table_of(call.args[1])
+        yield ("update", table) if table is not None else ("write", "?")
     elif isinstance(func, ast.Attribute) and name == "with_for_update":
         tables = _selected_tables(func.value)
         yield from (("lock", t) for t in tables)

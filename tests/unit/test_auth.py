@@ -9,8 +9,8 @@ import jwt
 import pytest
 
 from notify_api_gateway.auth import bearer_token, unverified_issuer, verify_with_keys
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.repository import ApiKey
+from notify_common.api_errors import ApiError
+from notify_common.service_config import ApiKey
 
 SERVICE = str(uuid.uuid4())
 SECRET = str(uuid.uuid4())

@@ -55,7 +55,6 @@ def api_settings(**overrides: Any) -> ApiSettings:
     values: dict[str, Any] = {
         **_backing_services(),
         "letters_bucket": f"letters-{env.RUN_ID}",
-        "scheduler_interval_seconds": 0.2,
         "config_cache_seconds": 0.0,
     }
     values.update(overrides)

@@ -3,6 +3,7 @@ Redis with Retry-After, Idempotency-Key, scheduled_for honoured, bulk jobs, prec
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -16,7 +17,10 @@ import redis
 from notify_api_gateway.idempotency import IdempotencyKeys, fingerprint, scope
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
+from notify_common.db import create_engine
 from notify_common.events import EmailRequested, JobRequested, LetterRequested, SmsRequested
+from notify_common.kafka import EventProducer
+from notify_job_splitter.scheduled_sends import ScheduledSends
 from tests.integration.api.harness import Sandbox, admin, events_on, make_sandbox
 from tests.support import env
 
@@ -186,10 +190,30 @@ def test_scheduled_for_is_honoured(sandbox: Sandbox, gateway_settings: ApiSettin
     held = sandbox.get(f"/v2/notifications/{sent['id']}").json()
     assert held["status"] == "created"
     assert held["scheduled_for"] == sent["scheduled_for"]
+    # The job-splitter publishes held sends: not before their time, and at it.
+    _release_due(gateway_settings)
     assert events_on(gateway_settings, topics.SMS_REQUESTED, {sent["id"]}, timeout=2) == []
+    time.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+    _release_due(gateway_settings)
     [event] = events_on(gateway_settings, topics.SMS_REQUESTED, {sent["id"]}, timeout=20)
     assert event.notification_id == sent["id"]
     assert datetime.now(UTC) >= when
+
+
+def _release_due(settings: ApiSettings) -> int:
+    """One pass of the job-splitter's loop over the held sends."""
+
+    async def release() -> int:
+        engine = create_engine(settings, pool_size=1)
+        producer = EventProducer(settings, client_id="test-scheduled-sends")
+        await producer.start()
+        try:
+            return await ScheduledSends(engine, producer).release_due()
+        finally:
+            await producer.stop()
+            await engine.dispose()
+
+    return asyncio.run(release())
 
 
 def test_a_bulk_send_becomes_a_job_whose_file_is_stored(

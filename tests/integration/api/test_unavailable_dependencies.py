@@ -90,7 +90,6 @@ def settings_through(proxies: Proxies, database: str, kafka_topics: str) -> ApiS
         database_timeout_seconds=DB_BOUND,
         redis_timeout_seconds=REDIS_BOUND,
         kafka_ack_timeout_seconds=KAFKA_BOUND,
-        scheduler_enabled=False,
     )
 
 

@@ -58,7 +58,6 @@ def api_with_jobs(kafka: CommonSettings) -> Iterator[str]:
         kafka_topic_prefix=kafka.kafka_topic_prefix,
         redis_url=env.REDIS_URL,
         aws_endpoint_url=env.MOTO_URL,
-        scheduler_enabled=False,
         log_level="WARNING",
         jobs_bucket=BUCKET,
     )

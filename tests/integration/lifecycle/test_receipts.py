@@ -157,7 +157,7 @@ async def sent_notification(
     async with engine.begin() as conn:
         await conn.execute(
             text(
-                "INSERT INTO send_claims (notification_id, channel, provider, outcome, sent_at) "
+                f"INSERT INTO {channel}_send_claims (notification_id, channel, provider, outcome, sent_at) "  # noqa: S608
                 "VALUES (:id, :channel, :provider, 'sent', now())"
             ),
             {"id": nid, "channel": channel, "provider": provider},

@@ -141,10 +141,11 @@ async def read_topic(
 async def holder_died_long_ago(engine: AsyncEngine, *ids: str) -> None:
     """Age the claims of ``ids`` as if their holder died an hour ago without settling them."""
     async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "UPDATE send_claims SET claimed_at = now() - interval '1 hour' "
-                "WHERE notification_id = ANY(CAST(:ids AS uuid[]))"
-            ),
-            {"ids": list(ids)},
-        )
+        for claims in ("sms_send_claims", "email_send_claims", "letter_send_claims"):
+            await conn.execute(
+                text(
+                    f"UPDATE {claims} SET claimed_at = now() - interval '1 hour' "  # noqa: S608
+                    "WHERE notification_id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": list(ids)},
+            )

@@ -24,6 +24,7 @@ from botocore.stub import Stubber
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_senders import email_send_claims
 from notify_common.events import NotificationDelivered, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -61,7 +62,7 @@ def email_sender(
     from notify_common.send_retries import Rescheduler
 
     return EmailSender(
-        ClaimStore(engine, "email"),
+        ClaimStore(engine, email_send_claims),
         producer,
         provider,
         Rescheduler(producer, topics.GROUP_EMAIL_SENDER, RetryPolicy(max_attempts=3)),

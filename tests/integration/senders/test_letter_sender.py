@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_senders import letter_send_claims
 from notify_common.events import NotificationDelivered, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -60,7 +61,7 @@ def letter_sender(
     engine: AsyncEngine, producer: EventProducer, store: LetterStore, lease_s: float = 30.0
 ) -> LetterSender:
     return LetterSender(
-        ClaimStore(engine, "letter", lease_s=lease_s),
+        ClaimStore(engine, letter_send_claims, lease_s=lease_s),
         producer,
         store,
         ContactBlocks(None),
@@ -241,7 +242,7 @@ async def test_an_in_doubt_letter_the_printer_already_has_is_not_dropped_for_pri
     answered, lost = letter_request(), letter_request()
     ids = [ident(answered), ident(lost)]
     # Both were claimed by a sender that died; the printer had taken (and answered) one of them.
-    await ClaimStore(engine, "letter").claim(dict.fromkeys(ids, "dvla"))
+    await ClaimStore(engine, letter_send_claims).claim(dict.fromkeys(ids, "dvla"))
     s3().put_object(
         Bucket=store.print_bucket,
         Key=f"responses/{answered.notification_id}.json",

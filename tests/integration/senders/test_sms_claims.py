@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -43,7 +44,7 @@ def sender(
     selector = ProviderSelector(ProviderBalancer(weights), None, DeliveryTimes(), rng=random.Random(1))
     by_name: dict[str, SmsProvider] = {p.name: p for p in providers}
     return SmsSender(
-        ClaimStore(engine, "sms", lease_s=lease_s),
+        ClaimStore(engine, sms_send_claims, lease_s=lease_s),
         producer,
         by_name,
         selector,
@@ -203,7 +204,7 @@ async def test_a_claim_held_by_a_live_attempt_is_retried_after_its_lease_without
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    claims = ClaimStore(engine, "sms", lease_s=30)
+    claims = ClaimStore(engine, sms_send_claims, lease_s=30)
     [claim] = (await claims.claim({ident(sms): "mmg"})).values()
     assert claim.state == "acquired"
     provider = FakeSmsProvider("mmg")
@@ -219,7 +220,7 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    await ClaimStore(engine, "sms").claim({ident(sms): "firetext"})
+    await ClaimStore(engine, sms_send_claims).claim({ident(sms): "firetext"})
     mmg, firetext = FakeSmsProvider("mmg"), FakeSmsProvider("firetext")
     await holder_died_long_ago(engine, ident(sms))
     await sender(engine, producer, mmg, firetext).handle([received(sms)])
@@ -230,7 +231,7 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease_and_sent_
 async def test_a_claim_is_in_doubt_only_when_an_earlier_call_may_have_reached_the_provider(
     engine: AsyncEngine,
 ) -> None:
-    claims = ClaimStore(engine, "sms", lease_s=0.2)
+    claims = ClaimStore(engine, sms_send_claims, lease_s=0.2)
     died, timed_out, refused, fresh = (ident(sms_request()) for _ in range(4))
     first = await claims.claim({died: "mmg", timed_out: "mmg", refused: "mmg"})
     assert not any(c.in_doubt for c in first.values())
@@ -250,8 +251,8 @@ async def test_a_claim_is_in_doubt_only_when_an_earlier_call_may_have_reached_th
 async def test_a_live_holder_keeps_its_claims_past_the_lease_and_a_dead_ones_run_out(
     engine: AsyncEngine,
 ) -> None:
-    holder = ClaimStore(engine, "sms", lease_s=0.3)
-    other = ClaimStore(engine, "sms", lease_s=0.3)
+    holder = ClaimStore(engine, sms_send_claims, lease_s=0.3)
+    other = ClaimStore(engine, sms_send_claims, lease_s=0.3)
     nid = ident(sms_request())
     claims = await holder.claim({nid: "mmg"})
     async with holder.holding(list(claims.values())):
@@ -266,7 +267,7 @@ async def test_a_claim_whose_holder_died_after_the_provider_took_the_message_is_
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     taken, lost = sms_request(), sms_request()
-    await ClaimStore(engine, "sms").claim({ident(taken): "mmg", ident(lost): "mmg"})
+    await ClaimStore(engine, sms_send_claims).claim({ident(taken): "mmg", ident(lost): "mmg"})
     await holder_died_long_ago(engine, ident(taken), ident(lost))
     mmg = FakeSmsProvider("mmg")
     lookup = FakeHandovers(has={ident(taken)})
@@ -289,7 +290,7 @@ async def test_an_in_doubt_message_whose_provider_cannot_answer_is_retried_later
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer
 ) -> None:
     sms = sms_request()
-    await ClaimStore(engine, "sms").claim({ident(sms): "mmg"})
+    await ClaimStore(engine, sms_send_claims).claim({ident(sms): "mmg"})
     await holder_died_long_ago(engine, ident(sms))
     mmg = FakeSmsProvider("mmg")
     lookup = FakeHandovers(fail_with=RetryableError("status lookup answered 503"))

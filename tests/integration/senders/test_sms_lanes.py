@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import RetryableError
 from notify_common.kafka import EventProducer, RetryPolicy, connection_options
 from notify_common.lane_consumer import LaneConsumer
@@ -70,7 +71,7 @@ class FlakyClaims(ClaimStore):
 
 @pytest.fixture
 def claims(engine: AsyncEngine) -> FlakyClaims:
-    return FlakyClaims(engine, "sms")
+    return FlakyClaims(engine, sms_send_claims)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import Channel, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -203,7 +204,9 @@ async def test_research_mode_posts_each_providers_receipt_to_the_receipts_servic
     async with engine.begin() as conn:  # the sms-sender's claims, made before it "sends"
         for sms, provider in ((perm, "mmg"), (temp, "firetext")):
             await conn.execute(
-                text("INSERT INTO send_claims (notification_id, channel, provider) VALUES (:id, 'sms', :p)"),
+                text(
+                    "INSERT INTO sms_send_claims (notification_id, channel, provider) VALUES (:id, 'sms', :p)"
+                ),
                 {"id": sms.notification_id, "p": provider},
             )
     settings = SmsSenderSettings(receipts_url=receipts)
@@ -255,7 +258,7 @@ async def test_when_one_provider_fails_traffic_fails_over_to_the_other_and_nothi
     await selector.start()
     policy = RetryPolicy(max_attempts=20, base_delay_s=0.05, max_delay_s=0.2)
     sender = SmsSender(
-        ClaimStore(engine, "sms"),
+        ClaimStore(engine, sms_send_claims),
         producer,
         providers,
         selector,

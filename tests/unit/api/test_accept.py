@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 
 from notify_api_gateway.accept import RateLimit, accept
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.errors import ApiError, UnconfirmedSend, bad_request
+from notify_api_gateway.errors import UnconfirmedSend
 from notify_api_gateway.sending import PreparedSend, prepare_sms
+from notify_common.api_errors import ApiError, bad_request
 from notify_common.events import Event
 from notify_common.kafka import PublishTimeout
 from notify_common.ratelimit import Admission, DailyDecision, DailyLimit, RateDecision

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway.document_uploads import MAX_FILE_BYTES, parse_file
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.sending import prepare_email
+from notify_common.api_errors import ApiError
 from notify_common.documents import (
     Document,
     DocumentToStore,
@@ -25,6 +24,7 @@ from notify_common.documents import (
     seal,
 )
 from notify_common.events import EmailRequested
+from notify_common.file_uploads import MAX_FILE_BYTES, parse_file
 from tests.unit.api.test_sending_rules import SERVICE_ID, caller, ctx, refusal, template
 
 CSV = base64.b64encode(b"a,b,c\n1,2,3\n").decode()

@@ -13,10 +13,10 @@ import pytest
 
 from notify_api_gateway import validation
 from notify_api_gateway.auth import VerifiedTokens, verify_remembered, verify_token
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.repository import ApiKey
 from notify_api_gateway.schemas import POST_BULK, POST_EMAIL, POST_LETTER, POST_SMS
-from notify_common.recipients import InvalidRecipientError, validate_phone_number
+from notify_common.api_errors import ApiError
+from notify_common.recipients import InvalidRecipientError, phone_fast, validate_phone_number
+from notify_common.service_config import ApiKey
 
 TEMPLATE = str(uuid.uuid4())
 BODIES: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -98,9 +98,9 @@ def test_a_phone_number_checked_once_per_request_decides_as_validate_phone_numbe
         except InvalidRecipientError as exc:
             return (type(exc), exc.message)
 
-    validation._PHONES.clear()
-    assert outcome(validation.checked_phone_number) == outcome(validate_phone_number)
-    assert outcome(validation.checked_phone_number) == outcome(validate_phone_number)  # from the cache
+    phone_fast._PHONES.clear()
+    assert outcome(phone_fast.checked_phone_number) == outcome(validate_phone_number)
+    assert outcome(phone_fast.checked_phone_number) == outcome(validate_phone_number)  # from the cache
 
 
 def test_a_remembered_token_is_refused_once_its_key_is_revoked_or_its_iat_too_old() -> None:

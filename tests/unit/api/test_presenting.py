@@ -6,15 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.idempotency import check_key, fingerprint
-from notify_api_gateway.notification_reads import internal_statuses
-from notify_api_gateway.presenters import estimated_delivery, fmt
+from notify_api_gateway.presenters import fmt
 from notify_api_gateway.routes.bulk import row_bodies
 from notify_api_gateway.routes.common import parse_json
 from notify_api_gateway.sanitise import sanitise_value
 from notify_api_gateway.validation import query_dict
+from notify_common.api_errors import ApiError
+from notify_common.letter_delivery import estimated_delivery
 from notify_common.pricing import sms_rate_on
+from notify_common.statuses import internal_statuses
 
 
 def test_datetimes_use_notifys_format_in_utc() -> None:

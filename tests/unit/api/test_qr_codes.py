@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.sending import prepare_letter
+from notify_common.api_errors import ApiError
 from notify_common.templates import QR_CODE_MAX_BYTES, first_qr_code_too_long, qr_code_data
 from tests.unit.api.test_sending_rules import caller, ctx, refusal, template
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.repository import ApiKey, Service, ServiceConfig, Template
 from notify_api_gateway.sending import SendContext, daily_limits, prepare_email, prepare_letter, prepare_sms
+from notify_common.api_errors import ApiError
 from notify_common.events import EmailRequested, LetterRequested, SmsRequested
 from notify_common.ratelimit import DailyLimit
+from notify_common.service_config import ApiKey, Service, ServiceConfig, Template
 
 SERVICE_ID = str(uuid.uuid4())
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

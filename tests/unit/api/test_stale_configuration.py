@@ -9,10 +9,11 @@ from typing import Any, cast
 
 import pytest
 
-from notify_api_gateway import repository
-from notify_api_gateway.repository import Repository, ServiceConfig
+from notify_api_gateway.repository import Repository
+from notify_common.db import stale_reads
 from notify_common.db.bounded import DatabaseUnavailable
 from notify_common.secrets import SecretBox
+from notify_common.service_config import ServiceConfig
 
 SERVICE = "6b4f8a2e-0d1c-4c55-9e0b-2f1b7c3d9a10"
 
@@ -37,7 +38,7 @@ class FlakyLoads:
 
 def _repository(loads: FlakyLoads, monkeypatch: pytest.MonkeyPatch) -> Repository:
     # Every request past the cache asks the database again: no retry interval to hide behind.
-    monkeypatch.setattr(repository, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(stale_reads, "RETRY_SECONDS", 0.0)
     repo = Repository(cast(Any, None), SecretBox("k" * 32), cache_seconds=0.0, stale_seconds=600.0)
     repo._load_config = loads.load  # type: ignore[method-assign,assignment]
     return repo

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.legacy import alpha
 from notify_api_gateway.legacy.implicit import implicit_template, implicit_template_id
 from notify_api_gateway.sending import SendContext, prepare_email, prepare_sms
+from notify_common.api_errors import ApiError
 from notify_common.events import EmailRequested, SmsRequested
 from tests.unit.api.test_sending_rules import SERVICE_ID, caller
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.legacy import beta
 from notify_common import statuses
+from notify_common.api_errors import ApiError
 
 TEMPLATE = str(uuid.uuid4())
 

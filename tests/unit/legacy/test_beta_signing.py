@@ -19,7 +19,7 @@ from notify_api_gateway.legacy.signing import (
     signature,
     verify,
 )
-from notify_api_gateway.repository import ApiKey
+from notify_common.service_config import ApiKey
 
 SERVICE_ID = str(uuid.uuid4())
 SECRET = str(uuid.uuid4())

@@ -2,19 +2,31 @@
 
 uvicorn re-raises the signal it caught after shutting down, which makes a clean stop look like a
 kill to Kubernetes and to our tests; this server stops on the signal and returns normally.
+
+``serve_http_workers`` runs the app in several processes on the same port (``SO_REUSEPORT``; the
+kernel spreads connections across them). SIGTERM to the parent stops every worker gracefully. The
+workers write their metrics to a fresh folder (prometheus-client's multiprocess mode,
+``PROMETHEUS_MULTIPROC_DIR``), so ``/metrics`` on any of them answers the sum of all.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import tempfile
+from collections.abc import Callable, Generator
+from types import FrameType
 from typing import Any
 
 import uvicorn
 
 from notify_common.instrumentation import setup_instrumentation
 from notify_common.logs import configure_logging
-from notify_common.metrics_http import HttpMetrics
+from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
 from notify_common.tracing import TracingMiddleware
 
 
@@ -46,3 +58,68 @@ def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, gra
     )
     run_on_uvloop(_Server(config).serve())
     return 0
+
+
+def serve_http_workers(
+    name: str,
+    make_app: Callable[[], Any],
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    log_level: str,
+    grace_seconds: float,
+) -> int:
+    """``serve_http`` of ``make_app()``, in ``workers`` processes sharing the port (one: in this
+    process). ``make_app`` is called in each worker, so it must be picklable (a module's function,
+    or a ``functools.partial`` of one); each worker then has its own clients and pools."""
+    if workers == 1:
+        return serve_http(
+            name, make_app(), host=host, port=port, log_level=log_level, grace_seconds=grace_seconds
+        )
+    made_metrics_dir = MULTIPROCESS_DIR not in os.environ
+    if made_metrics_dir:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix=f"notify-{name}-metrics-")
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(name, make_app, host, port, log_level, grace_seconds))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(_signum: int, _: FrameType | None) -> None:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                process.terminate()  # SIGTERM: each worker stops gracefully
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+    if made_metrics_dir:
+        shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
+    return 0 if all(p.exitcode == 0 for p in processes) else 1
+
+
+def _worker(
+    name: str, make_app: Callable[[], Any], host: str, port: int, log_level: str, grace_seconds: float
+) -> None:
+    from notify_common.runtime import run_on_uvloop
+
+    # uvicorn binds with SO_REUSEADDR only; a socket bound here with SO_REUSEPORT lets N processes
+    # share the port, and uvicorn adopts it through its file descriptor.
+    configure_logging(name, log_level)
+    setup_instrumentation(name)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(
+        HttpMetrics(TracingMiddleware(make_app())),
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(grace_seconds),
+        lifespan="on",
+    )
+    run_on_uvloop(_Server(config).serve(sockets=[sock]))

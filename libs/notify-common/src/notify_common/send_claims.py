@@ -1,5 +1,7 @@
-"""Claims in PostgreSQL (``send_claims``): the durable record that lets a sender call a provider at
-most once per notification however often Kafka redelivers the request (docs/adr/0003).
+"""Claims in PostgreSQL: the durable record that lets a sender call a provider at most once per
+notification however often Kafka redelivers the request (docs/adr/0003). Each sender keeps its
+claims in a table of its own (``sms_send_claims``, ``email_send_claims``, ``letter_send_claims``,
+``notify_common.db.tables_senders``), which it hands to its ``ClaimStore``.
 
 A batch of requests is claimed in one statement. A claim is one of:
 
@@ -22,6 +24,8 @@ provider call checks it can still vouch for the lease (``Hold.secure``): a proce
 to renew in time does not call, since another attempt may be taking the claim over.
 """
 
+# The claims table's name is the only text put into a statement, and it comes from a Table object.
+# ruff: noqa: S608
 from __future__ import annotations
 
 import asyncio
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
-from sqlalchemy import text
+from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -51,12 +55,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ClaimState = Literal["acquired", "busy", "sent", "failed"]
 
-CLAIM = text("""
+
+def statements(claims: str) -> tuple[str, str, str]:
+    """The claim, settle and renew statements on the claims table named ``claims``, in psycopg's
+    parameter style: on this hot path SQLAlchemy's statement handling cost more than the driver's
+    (the engine still provides the pool and the autocommit setting)."""
+    claim = f"""
 WITH input AS (
     SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:providers AS text[]), CAST(:traceparents AS text[]))
         AS t(id, provider, traceparent)
 ), claimed AS (
-    INSERT INTO send_claims AS c (notification_id, channel, provider, claimed_at, attempts, traceparent)
+    INSERT INTO {claims} AS c (notification_id, channel, provider, claimed_at, attempts, traceparent)
     SELECT id, :channel, provider, now(), 1, traceparent FROM input
     ON CONFLICT (notification_id) DO UPDATE
         SET attempts = c.attempts + 1, claimed_at = now(), provider = COALESCE(c.provider, EXCLUDED.provider),
@@ -74,17 +83,17 @@ SELECT CAST(i.id AS text) AS notification_id, cl.notification_id IS NOT NULL AS 
         AND (s.claimed_at > TIMESTAMPTZ 'epoch' OR s.provider IS NOT NULL) AS in_doubt
 FROM input i
 LEFT JOIN claimed cl ON cl.notification_id = i.id
-LEFT JOIN send_claims s ON s.notification_id = i.id
-""")
+LEFT JOIN {claims} s ON s.notification_id = i.id
+"""
 
-# Writes back what happened; only to claims still undecided, so a late writer whose lease expired
-# cannot undo the outcome recorded by the attempt that took over. An undecided outcome without a
-# provider (refused, or not reached) releases the lease at once so the retry need not wait for it.
-# One with a provider (the call timed out) stays in doubt and keeps a fresh lease: the provider may
-# still be working through the request, and asking it before a lease has passed could hear "never
-# seen" about a message it is about to take.
-SETTLE = text("""
-UPDATE send_claims AS c SET
+    # Writes back what happened; only to claims still undecided, so a late writer whose lease expired
+    # cannot undo the outcome recorded by the attempt that took over. An undecided outcome without a
+    # provider (refused, or not reached) releases the lease at once so the retry need not wait for it.
+    # One with a provider (the call timed out) stays in doubt and keeps a fresh lease: the provider may
+    # still be working through the request, and asking it before a lease has passed could hear "never
+    # seen" about a message it is about to take.
+    settle = f"""
+UPDATE {claims} AS c SET
     outcome = v.outcome, provider = v.provider, provider_reference = v.reference, sent_at = v.sent_at,
     failure_kind = v.failure_kind, failure_reason = v.failure_reason,
     recovery = COALESCE(v.recovery, c.recovery),
@@ -98,25 +107,19 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS 
     CAST(:failure_reasons AS text[]), CAST(:recoveries AS text[]))
     AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason, recovery)
 WHERE c.notification_id = v.id AND c.outcome IS NULL
-""")
+"""
 
-
-# Extends the leases of claims still held by the attempt that acquired them (same ``attempts``,
-# undecided, not released), so a batch that takes longer than a lease is not taken over while its
-# holder is alive.
-RENEW = text("""
-UPDATE send_claims AS c SET claimed_at = now()
+    # Extends the leases of claims still held by the attempt that acquired them (same ``attempts``,
+    # undecided, not released), so a batch that takes longer than a lease is not taken over while its
+    # holder is alive.
+    renew = f"""
+UPDATE {claims} AS c SET claimed_at = now()
 FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS integer[])) AS v(id, attempts)
 WHERE c.notification_id = v.id AND c.attempts = v.attempts AND c.outcome IS NULL
     AND c.claimed_at > TIMESTAMPTZ 'epoch'
-""")
-
-
-# The same statements for psycopg itself: on this hot path SQLAlchemy's statement handling cost
-# more than the driver's (the engine still provides the pool and the autocommit setting).
-CLAIM_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", CLAIM.text)
-SETTLE_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", SETTLE.text)
-RENEW_PSYCOPG = re.sub(r"(?<!:):(\w+)", r"%(\1)s", RENEW.text)
+"""
+    claim, settle, renew = (re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql) for sql in (claim, settle, renew))
+    return claim, settle, renew
 
 
 async def _psycopg(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
@@ -179,8 +182,10 @@ async def _translated(work: Callable[[], Awaitable[T]]) -> T:
 
 
 class ClaimStore:
-    def __init__(self, engine: AsyncEngine, channel: str, lease_s: float = 30.0) -> None:
-        self._engine, self._channel, self._lease_s = engine, channel, lease_s
+    def __init__(self, engine: AsyncEngine, claims: Table, lease_s: float = 30.0) -> None:
+        """``claims`` is the sender's own claims table; its channel is the first part of its name."""
+        self._engine, self._channel, self._lease_s = engine, claims.name.split("_", 1)[0], lease_s
+        self._claim_sql, self._settle_sql, self._renew_sql = statements(claims.name)
         # Each write is one statement, atomic on its own: autocommit spares a BEGIN and a COMMIT
         # round trip per statement (same pool as ``engine``).
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -202,7 +207,7 @@ class ClaimStore:
             async with self._autocommit.connect() as conn:
                 cursor = (await _psycopg(conn)).cursor(row_factory=dict_row)
                 started = time.monotonic()
-                await cursor.execute(CLAIM_PSYCOPG, params)
+                await cursor.execute(self._claim_sql, params)
                 rows = await cursor.fetchall()
             return {str(r["notification_id"]): _claim(r, started + self._lease_s) for r in rows}
 
@@ -224,7 +229,7 @@ class ClaimStore:
 
         async def run() -> None:
             async with self._autocommit.connect() as conn:
-                await (await _psycopg(conn)).execute(SETTLE_PSYCOPG, params)
+                await (await _psycopg(conn)).execute(self._settle_sql, params)
 
         await _translated(run)
 
@@ -237,7 +242,7 @@ class ClaimStore:
 
         async def run() -> None:
             async with self._autocommit.connect() as conn:
-                await (await _psycopg(conn)).execute(RENEW_PSYCOPG, params)
+                await (await _psycopg(conn)).execute(self._renew_sql, params)
 
         await _translated(run)
 

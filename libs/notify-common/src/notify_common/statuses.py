@@ -67,3 +67,38 @@ def rank_sql_function() -> str:
         "CREATE OR REPLACE FUNCTION notify_status_rank(status text) RETURNS integer "
         f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE status {whens} ELSE -1 END $$"
     )
+
+
+# The public API's words for statuses (https://docs.notifications.service.gov.uk/rest-api.html):
+# what a letter shows instead of its internal status, and the words a list may be filtered by that
+# stand for several internal statuses.
+LETTER_STATUS_FOR_API = {
+    CREATED: "accepted",
+    SENDING: "accepted",
+    DELIVERED: "received",
+    RETURNED_LETTER: "received",
+}
+FAILED_STATUSES = (
+    TECHNICAL_FAILURE,
+    TEMPORARY_FAILURE,
+    PERMANENT_FAILURE,
+    VALIDATION_FAILED,
+    VIRUS_SCAN_FAILED,
+    RETURNED_LETTER,
+)
+# The public words that stand for several internal statuses (Notify's ``substitute_status``).
+STATUS_SUBSTITUTES: dict[str, tuple[str, ...]] = {
+    "accepted": (CREATED, SENDING),
+    "received": (DELIVERED, RETURNED_LETTER),
+    "failed": ("failed", *FAILED_STATUSES),
+}
+
+
+def internal_statuses(words: list[str]) -> list[str]:
+    """The internal statuses the public words ``words`` stand for, each once, in order."""
+    out: list[str] = []
+    for word in words:
+        for status in STATUS_SUBSTITUTES.get(word, (word,)):
+            if status not in out:
+                out.append(status)
+    return out

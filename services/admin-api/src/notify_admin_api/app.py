@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from notify_admin_api import console_folders, console_integration, console_reports, console_routes, routes
 from notify_admin_api.access import AdminAudit
@@ -18,7 +16,8 @@ from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
 from notify_admin_api.limits import RequestLimits, limits_for
 from notify_admin_api.settings import AdminApiSettings
-from notify_admin_api.state import AdminState, build_state
+from notify_admin_api.state import build_state
+from notify_common.http_health import add_health_routes, database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +65,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
     ):
         app.include_router(router)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        state: AdminState = app.state.admin
-        try:
-            async with state.store.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+    add_health_routes(app, database_unreachable(lambda: app.state.admin.store.engine))
 
     return app
 

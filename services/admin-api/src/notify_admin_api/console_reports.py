@@ -29,8 +29,8 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.console_reads import STATUS_FILTERS, ConsoleReads
-from notify_admin_api.errors import ApiError
 from notify_admin_api.routes import Admin, run
+from notify_common.api_errors import ApiError
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
 CHUNK_ROWS = 1000

@@ -23,11 +23,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, select
 
-from notify_admin_api.errors import ApiError
 from notify_admin_api.routes import Admin, run
 from notify_admin_api.state import Console, State
 from notify_admin_api.store import AdminError, AdminStore, combined_key
 from notify_admin_api.text_fields import SingleLine
+from notify_common.api_errors import ApiError
 from notify_common.db.tables import api_keys
 from notify_common.jobs.direct import parse_when
 from notify_common.jobs.submit import JobNotCancellable, JobNotFound, cancel_job

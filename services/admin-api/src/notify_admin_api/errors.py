@@ -6,7 +6,6 @@ unexpected is a 500 in the same shape, logged without data."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
@@ -16,36 +15,14 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from notify_common.api_errors import NUL_REFUSED, ApiError
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-NUL_REFUSED = "Text cannot contain the NUL character (\\u0000)"
 DATABASE_UNAVAILABLE = "The database is unavailable right now. Try again later"
 KAFKA_UNAVAILABLE = "The request cannot be taken right now. Try again later"
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status_code: int,
-        error: str,
-        messages: str | Sequence[str],
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(messages)
-        self.status_code = status_code
-        self.error = error
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, object]:
-        return {
-            "status_code": self.status_code,
-            "errors": [{"error": self.error, "message": m} for m in self.messages],
-        }
 
 
 def _answer(err: ApiError) -> JSONResponse:

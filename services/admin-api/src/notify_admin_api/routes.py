@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
 from notify_admin_api.access import match_token
-from notify_admin_api.errors import ApiError
 from notify_admin_api.state import State
 from notify_admin_api.store import AdminError, AdminStore, new_signing_secret
 from notify_admin_api.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
+from notify_common.api_errors import ApiError
 
 KeyType = Literal["normal", "team", "test"]
 TemplateType = Literal["sms", "email", "letter"]
@@ -63,35 +63,33 @@ async def run(call: Any) -> dict[str, Any]:
     return {"data": result}
 
 
-class NewService(BaseModel):
+class ServiceSettings(BaseModel):
+    """What a new service may be given and an existing one changed, beside its name: left out, the
+    platform's default (a new service) or what it was (a change)."""
+
+    prefix_sms: bool | None = None
+    sms_sender: SingleLine | None = Field(default=None, max_length=11)
+    rate_limit: int | None = Field(default=None, ge=1)
+    sms_message_limit: int | None = Field(default=None, ge=0)
+    email_message_limit: int | None = Field(default=None, ge=0)
+    letter_message_limit: int | None = Field(default=None, ge=0)
+    international_sms_message_limit: int | None = Field(default=None, ge=0)
+    # A URL, email address or phone number; in a change, null or "" clears it.
+    contact_link: SingleLine | None = Field(default=None, max_length=255)
+
+
+class NewService(ServiceSettings):
     name: SingleLine = Field(min_length=1, max_length=255)
     email_from: SingleLine = Field(min_length=1, max_length=255, pattern=r"^[a-z0-9.\-_]+$")
     live: bool = False
     permissions: list[str] = ["sms", "email", "letter"]
-    prefix_sms: bool | None = None
-    sms_sender: SingleLine | None = Field(default=None, max_length=11)
-    rate_limit: int | None = Field(default=None, ge=1)
-    sms_message_limit: int | None = Field(default=None, ge=0)
-    email_message_limit: int | None = Field(default=None, ge=0)
-    letter_message_limit: int | None = Field(default=None, ge=0)
-    international_sms_message_limit: int | None = Field(default=None, ge=0)
-    contact_link: SingleLine | None = Field(default=None, max_length=255)
 
 
-class ServiceChanges(BaseModel):
+class ServiceChanges(ServiceSettings):
     name: SingleLine | None = Field(default=None, min_length=1, max_length=255)
     live: bool | None = None
     active: bool | None = None
     permissions: list[str] | None = None
-    prefix_sms: bool | None = None
-    sms_sender: SingleLine | None = Field(default=None, max_length=11)
-    rate_limit: int | None = Field(default=None, ge=1)
-    sms_message_limit: int | None = Field(default=None, ge=0)
-    email_message_limit: int | None = Field(default=None, ge=0)
-    letter_message_limit: int | None = Field(default=None, ge=0)
-    international_sms_message_limit: int | None = Field(default=None, ge=0)
-    # A URL, email address or phone number; null or "" clears it.
-    contact_link: SingleLine | None = Field(default=None, max_length=255)
 
 
 class Retention(BaseModel):

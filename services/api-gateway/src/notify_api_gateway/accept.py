@@ -127,7 +127,7 @@ async def _accept_many(
     try:
         if _held(scheduled_for):
             assert scheduled_for is not None
-            await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
+            await state.held.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
         else:
             # A job's notifications are found through the job (their ids are not returned), so
             # only single sends keep a read-your-writes row.
@@ -221,7 +221,7 @@ async def _admit_and_publish(
     try:
         if held:
             assert scheduled_for is not None
-            await state.scheduler.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
+            await state.held.hold([(s.topic(bulk=bulk), s.event, s.row, scheduled_for) for s in real])
         else:
             await publish(state, [(s.topic(bulk=bulk), s.event) for s in real])
     except PublishTimeout as exc:

@@ -1,6 +1,5 @@
 """The api-gateway application: the composition root. Builds the FastAPI app, creates its resources
-(PostgreSQL engine, Kafka producer, Redis, S3) at start-up and owns their lifetime, and runs the
-scheduler loop that publishes notifications held for their ``scheduled_for`` time."""
+(PostgreSQL engine, Kafka producer, Redis, S3) at start-up and owns their lifetime."""
 
 from __future__ import annotations
 
@@ -11,9 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
-from sqlalchemy import text
 
 from notify_api_gateway import redis_client
 from notify_api_gateway.dependencies import AppState
@@ -21,7 +18,6 @@ from notify_api_gateway.errors import register_error_handlers
 from notify_api_gateway.fastpath import HotRoutes
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.limits import RequestLimits, limits_for
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
@@ -36,14 +32,17 @@ from notify_api_gateway.routes import (
     reads,
     templates,
 )
-from notify_api_gateway.scheduling import Scheduler
+from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
 from notify_common import config_changes, metrics
 from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
+from notify_common.http_health import add_health_routes, database_unreachable
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
+from notify_common.letter_pdfs import LetterStore
 from notify_common.ratelimit import Limiter
+from notify_common.recipients.phone import keep_phone_patterns_compiled
 from notify_common.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -54,17 +53,6 @@ Authenticate with `Authorization: Bearer <JWT>` (HS256, claims `iss` = service i
 with the API key's secret). Beyond Notify: `Idempotency-Key` on POST, `scheduled_for` honoured,
 `POST /v2/notifications/bulk` and `Retry-After` on 429.
 """
-
-
-def keep_phone_patterns_compiled() -> None:
-    """phonenumbers compiles its metadata patterns through ``re``, whose cache (512 entries) the
-    rest of a busy process keeps evicting; then every number costs milliseconds of recompiling.
-    The library can keep its own compiled patterns instead."""
-    from phonenumbers import re_util
-
-    enable = getattr(re_util, "enable_pattern_cache", None)
-    if enable is not None:
-        enable()
 
 
 def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
@@ -85,8 +73,10 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         limiter=Limiter(redis, coalesce=True),
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
-        scheduler=Scheduler(engine, producer),
-        letters=LetterStore(settings),
+        held=HeldSends(engine),
+        letters=LetterStore(
+            settings.letters_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        ),
         documents=DocumentStore(
             settings.documents_bucket, region=settings.aws_region, endpoint_url=settings.aws_endpoint_url
         ),
@@ -106,11 +96,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         await state.producer.start()
         app.state.notify = state
         stop = asyncio.Event()
-        scheduler = (
-            asyncio.create_task(state.scheduler.run(settings.scheduler_interval_seconds, stop))
-            if settings.scheduler_enabled
-            else None
-        )
         # A service whose configuration changed is reloaded at once, not after config_cache_seconds.
         notices = asyncio.create_task(
             config_changes.follow(settings.redis_url.get_secret_value(), state.forget_service, stop)
@@ -119,9 +104,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             stop.set()
-            if scheduler is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler
             notices.cancel()  # it may be waiting on a Redis that does not answer
             with contextlib.suppress(asyncio.CancelledError):
                 await notices
@@ -147,19 +129,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        state: AppState = app.state.notify
-        try:
-            async with state.repository.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+    add_health_routes(app, database_unreachable(lambda: app.state.notify.repository.engine))
 
     return app
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import jwt
 
-from notify_api_gateway.errors import auth_error
-from notify_api_gateway.repository import ApiKey, Service, ServiceConfig
+from notify_common.api_errors import auth_error
+from notify_common.service_config import ApiKey, Service, ServiceConfig
 
 CLOCK_SKEW_SECONDS = 30
 # Notify's tokens are about 150 characters; a longer one may still verify but is never remembered,

@@ -15,18 +15,18 @@ from notify_api_gateway.auth import (
     verify_remembered,
     verify_token,
 )
-from notify_api_gateway.errors import auth_error
 from notify_api_gateway.idempotency import IdempotencyKeys
 from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.letters import LetterStore
 from notify_api_gateway.notification_reads import NotificationReads
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.repository import Repository
-from notify_api_gateway.scheduling import Scheduler
+from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
+from notify_common.api_errors import auth_error
 from notify_common.documents import DocumentStore
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
+from notify_common.letter_pdfs import LetterStore
 from notify_common.ratelimit import Limiter
 
 
@@ -41,7 +41,7 @@ class AppState:
     limiter: Limiter
     recent: RecentNotifications
     idempotency: IdempotencyKeys
-    scheduler: Scheduler
+    held: HeldSends
     letters: LetterStore
     documents: DocumentStore
     job_files: JobFiles

@@ -1,4 +1,5 @@
-"""Errors in Notify's v2 envelope: ``{"status_code": N, "errors": [{"error": Name, "message": ...}]}``.
+"""The public API's errors in Notify's v2 envelope (``notify_common.api_errors.ApiError``): the
+ones only this API raises (limits, a send not confirmed in time), and its handlers.
 
 Every error the API returns goes through ``ApiError`` so the shape and status codes match GOV.UK
 Notify exactly; a dependency that is unavailable (PostgreSQL, Kafka or Redis did not answer within
@@ -9,7 +10,6 @@ else unexpected becomes a 500 in the same shape (and is logged without data).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
@@ -21,47 +21,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from notify_common import metrics
+from notify_common.api_errors import NUL_REFUSED, ApiError, validation_error
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 from notify_common.kafka import PublishTimeout
 
 log = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status_code: int,
-        error: str,
-        messages: str | Sequence[str],
-        *,
-        headers: dict[str, str] | None = None,
-        extra: Mapping[str, object] | None = None,
-    ) -> None:
-        super().__init__(messages)
-        self.status_code = status_code
-        self.error = error
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        self.headers = headers or {}
-        # Fields some of Notify's errors add to their entry after "message" (e.g. the QR code's).
-        self.extra = dict(extra) if extra else {}
-
-    def body(self) -> dict[str, object]:
-        return {
-            "status_code": self.status_code,
-            "errors": [{"error": self.error, "message": m, **self.extra} for m in self.messages],
-        }
-
-
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequestError", message)
-
-
-# Ours: PostgreSQL text cannot hold the NUL character, so no stored field may contain one.
-NUL_REFUSED = "Text cannot contain the NUL character (\\u0000)"
-
-
-def validation_error(messages: str | Sequence[str]) -> ApiError:
-    return ApiError(400, "ValidationError", messages)
 
 
 def qr_code_too_long(data: str, num_bytes: int, max_bytes: int) -> ApiError:
@@ -72,18 +36,6 @@ def qr_code_too_long(data: str, num_bytes: int, max_bytes: int) -> ApiError:
         "Cannot create a usable QR code - the link is too long",
         extra={"data": data, "num_bytes": num_bytes, "max_bytes": max_bytes},
     )
-
-
-def auth_error(message: str, status_code: int = 403) -> ApiError:
-    return ApiError(status_code, "AuthError", message)
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "NoResultFound", "No result found")
-
-
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "BadRequestError", message)
 
 
 def rate_limited(key_type: str, rate_limit: int, retry_after: int) -> ApiError:

@@ -19,7 +19,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from notify_api_gateway.errors import ApiError, unavailable
+from notify_api_gateway.errors import unavailable
+from notify_common.api_errors import ApiError
 from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)

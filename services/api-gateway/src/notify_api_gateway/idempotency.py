@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from notify_api_gateway.errors import ApiError, validation_error
+from notify_common.api_errors import ApiError, validation_error
 
 # How long a claim lasts while its request is in flight: a crashed request frees its key.
 IN_FLIGHT_SECONDS = 60

@@ -11,38 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import ColumnElement, Table, and_, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_common import statuses
 from notify_common.db.tables import notifications
 from notify_common.db.tables_api import inbound_sms, scheduled_notifications
+from notify_common.statuses import internal_statuses
 
 PAGE_SIZE = 250
-
-FAILED_STATUSES = (
-    statuses.TECHNICAL_FAILURE,
-    statuses.TEMPORARY_FAILURE,
-    statuses.PERMANENT_FAILURE,
-    statuses.VALIDATION_FAILED,
-    statuses.VIRUS_SCAN_FAILED,
-    statuses.RETURNED_LETTER,
-)
-# The public words that stand for several internal statuses (Notify's ``substitute_status``).
-STATUS_SUBSTITUTES: dict[str, tuple[str, ...]] = {
-    "accepted": (statuses.CREATED, statuses.SENDING),
-    "received": (statuses.DELIVERED, statuses.RETURNED_LETTER),
-    "failed": ("failed", *FAILED_STATUSES),
-}
-
-
-def internal_statuses(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for word in words:
-        for status in STATUS_SUBSTITUTES.get(word, (word,)):
-            if status not in out:
-                out.append(status)
-    return out
 
 
 @dataclass(frozen=True)
@@ -111,33 +87,9 @@ class NotificationReads:
             conditions.append(notifications.c.client_reference == filters.reference)
         if not filters.include_jobs:
             conditions.append(notifications.c.job_id.is_(None))
+        pivot_conditions = [notifications.c.service_id == service_id, notifications.c.created_at.is_not(None)]
         async with self.engine.connect() as conn:
-            if filters.older_than is not None:
-                pivot = (
-                    await conn.execute(
-                        select(notifications.c.created_at).where(
-                            and_(
-                                notifications.c.id == filters.older_than,
-                                notifications.c.service_id == service_id,
-                                notifications.c.created_at.is_not(None),
-                            )
-                        )
-                    )
-                ).first()
-                if pivot is None:
-                    return []
-                conditions.append(
-                    tuple_(notifications.c.created_at, notifications.c.id)
-                    < tuple_(literal(pivot.created_at), literal(filters.older_than, notifications.c.id.type))
-                )
-            query = (
-                select(notifications)
-                .where(and_(*conditions))
-                .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
-                .limit(PAGE_SIZE)
-            )
-            rows = (await conn.execute(query)).mappings().all()
-        return [dict(r) for r in rows]
+            return await _newest(conn, notifications, conditions, filters.older_than, pivot_conditions)
 
     async def received_texts(
         self, service_id: str, older_than: str | None, retention_days: int
@@ -147,25 +99,35 @@ class NotificationReads:
             inbound_sms.c.created_at >= datetime.now(UTC) - timedelta(days=retention_days),
         ]
         async with self.engine.connect() as conn:
-            if older_than is not None:
-                pivot = (
-                    await conn.execute(
-                        select(inbound_sms.c.created_at).where(
-                            and_(inbound_sms.c.id == older_than, inbound_sms.c.service_id == service_id)
-                        )
-                    )
-                ).first()
-                if pivot is None:
-                    return []
-                conditions.append(
-                    tuple_(inbound_sms.c.created_at, inbound_sms.c.id)
-                    < tuple_(literal(pivot.created_at), literal(older_than, inbound_sms.c.id.type))
-                )
-            query = (
-                select(inbound_sms)
-                .where(and_(*conditions))
-                .order_by(inbound_sms.c.created_at.desc(), inbound_sms.c.id.desc())
-                .limit(PAGE_SIZE)
+            return await _newest(
+                conn, inbound_sms, conditions, older_than, [inbound_sms.c.service_id == service_id]
             )
-            rows = (await conn.execute(query)).mappings().all()
-        return [dict(r) for r in rows]
+
+
+async def _newest(
+    conn: AsyncConnection,
+    table: Table,
+    conditions: list[ColumnElement[bool]],
+    older_than: str | None,
+    pivot_conditions: list[ColumnElement[bool]],
+) -> list[dict[str, Any]]:
+    """A page of ``table``'s rows meeting ``conditions``, newest first; with ``older_than`` (the id of
+    a row meeting ``pivot_conditions``), those after that row, and none if there is no such row."""
+    if older_than is not None:
+        pivot = (
+            await conn.execute(select(table.c.created_at).where(table.c.id == older_than, *pivot_conditions))
+        ).first()
+        if pivot is None:
+            return []
+        after = tuple_(table.c.created_at, table.c.id) < tuple_(
+            literal(pivot.created_at), literal(older_than, table.c.id.type)
+        )
+        conditions = [*conditions, after]
+    query = (
+        select(table)
+        .where(and_(*conditions))
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(PAGE_SIZE)
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    return [dict(r) for r in rows]

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import holidays
-
-from notify_api_gateway.repository import Template
 from notify_common import statuses
-from notify_common.pricing import sms_rate_on
+from notify_common.letter_delivery import estimated_delivery
+from notify_common.pricing import cost_data
+from notify_common.service_config import Template
 from notify_common.templates import placeholders
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-LETTER_STATUS_FOR_API = {
-    statuses.CREATED: "accepted",
-    statuses.SENDING: "accepted",
-    statuses.DELIVERED: "received",
-    statuses.RETURNED_LETTER: "received",
-}
-LONDON = ZoneInfo("Europe/London")
-PRINT_DEADLINE = time(17, 30)
-# Working days from despatch to earliest delivery, per postage.
-DELIVERY_DAYS = {"first": 1, "second": 2, "economy": 3, "europe": 3, "rest-of-world": 6}
 
 
 def fmt(value: datetime | None) -> str | None:
@@ -45,41 +33,8 @@ def template_uri(url_root: str, template_id: str) -> str:
     return f"{url_root}/v2/template/{template_id}"
 
 
-# Bank holidays in England and Wales (the `holidays` package; years are filled in as asked for).
-BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in BANK_HOLIDAYS
-
-
-def _add_working_days(day: date, n: int) -> date:
-    while n > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            n -= 1
-    return day
-
-
-def estimated_delivery(created_at: datetime, postage: str | None) -> datetime:
-    """Letters are printed at 17:30 London time on working days and despatched the next working
-    day; the estimate is the earliest delivery day for the postage. Weekends and England and Wales
-    bank holidays are not working days."""
-    local = created_at.astimezone(LONDON)
-    print_day = local.date()
-    if local.time() >= PRINT_DEADLINE or not is_working_day(print_day):
-        print_day = _add_working_days(print_day, 1)
-    despatch = _add_working_days(print_day, 1)
-    delivery = _add_working_days(despatch, DELIVERY_DAYS.get(postage or "second", 2))
-    return datetime.combine(delivery, time(16, 0), tzinfo=UTC)
-
-
 # What a precompiled letter shows for its address until one is read from the PDF, as in Notify.
 PRECOMPILED_ADDRESS = "Provided as PDF"
-# Letters Notify never bills for: they cost nothing, and their cost data is ready at once.
-LETTERS_NEVER_SENT = frozenset(
-    {statuses.CANCELLED, statuses.TECHNICAL_FAILURE, statuses.VALIDATION_FAILED, statuses.VIRUS_SCAN_FAILED}
-)
 
 
 def _letter_lines(row: dict[str, Any]) -> dict[str, str | None]:
@@ -94,44 +49,6 @@ def _letter_lines(row: dict[str, Any]) -> dict[str, str | None]:
     return lines
 
 
-def _cost_data(
-    row: dict[str, Any], kind: str, created_at: datetime, letter_prices: Mapping[str, float]
-) -> dict[str, Any]:
-    """``cost_details``, ``cost_in_pounds`` and ``is_cost_data_ready`` as Notify's serializer gives
-    them: not ready (``{}`` and null) until the cost is known; letters are priced only where a price
-    per letter is configured for their postage."""
-    status, units = row["status"], row.get("billable_units") or 0
-    not_ready: dict[str, Any] = {"cost_details": {}, "cost_in_pounds": None, "is_cost_data_ready": False}
-    if kind == "email":
-        return {"cost_details": {}, "cost_in_pounds": 0.0, "is_cost_data_ready": True}
-    if kind == "sms":
-        # Notify counts the fragments it bills when it hands the message to a provider; the
-        # fragments known at the request are not yet its cost.
-        if status == statuses.CREATED:
-            return not_ready
-        multiplier = row.get("rate_multiplier") or 1
-        rate = sms_rate_on(created_at.astimezone(LONDON).date())
-        details = {
-            "billable_sms_fragments": units,
-            "international_rate_multiplier": multiplier,
-            "sms_rate": rate,
-        }
-        return {
-            "cost_details": details,
-            "cost_in_pounds": round(units * multiplier * rate, 4),
-            "is_cost_data_ready": True,
-        }
-    postage = row["postage"]
-    if status in LETTERS_NEVER_SENT:
-        details = {"billable_sheets_of_paper": 0, "postage": postage}
-        return {"cost_details": details, "cost_in_pounds": 0.0, "is_cost_data_ready": True}
-    price = letter_prices.get(postage or "second")
-    if status == statuses.PENDING_VIRUS_CHECK or not units or price is None:
-        return not_ready
-    details = {"billable_sheets_of_paper": units, "postage": postage}
-    return {"cost_details": details, "cost_in_pounds": price, "is_cost_data_ready": True}
-
-
 def notification(
     row: dict[str, Any], url_root: str, letter_prices: Mapping[str, float] | None = None
 ) -> dict[str, Any]:
@@ -142,7 +59,7 @@ def notification(
     kind = row["notification_type"]
     status = row["status"]
     if kind == "letter":
-        status = LETTER_STATUS_FOR_API.get(status, status)
+        status = statuses.LETTER_STATUS_FOR_API.get(status, status)
     recipient = row.get("recipient_as_sent") or row["recipient"]
     lines = (
         _letter_lines(row)
@@ -173,7 +90,7 @@ def notification(
         "postage": row["postage"] if kind == "letter" else None,
         "one_click_unsubscribe_url": row.get("one_click_unsubscribe_url"),
     }
-    cost = _cost_data(row, kind, created_at, letter_prices or {})
+    cost = cost_data(row, kind, created_at, letter_prices or {})
     body["is_cost_data_ready"] = cost["is_cost_data_ready"]
     body["cost_details"] = cost["cost_details"]
     body["cost_in_pounds"] = cost["cost_in_pounds"]

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.document_uploads import FileUpload, file_uploads, is_file, pending_documents
-from notify_api_gateway.errors import ApiError, bad_request, forbidden, qr_code_too_long, validation_error
+from notify_api_gateway.errors import qr_code_too_long
 from notify_api_gateway.presenters import fmt, template_uri
-from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
-from notify_api_gateway.validation import checked_phone_number
 from notify_common import topics
+from notify_common.api_errors import ApiError, bad_request, forbidden, validation_error
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
+from notify_common.file_uploads import FileUpload, file_uploads, is_file, pending_documents
 from notify_common.ratelimit import DailyLimit
 from notify_common.recipients import (
     SIMULATED_EMAIL_ADDRESSES,
@@ -29,6 +28,8 @@ from notify_common.recipients import (
     validate_email_address,
     validate_postal_address,
 )
+from notify_common.recipients.phone_fast import checked_phone_number
+from notify_common.service_config import Template
 from notify_common.templates import (
     MessageEmptyError,
     MessageTooLongError,
@@ -39,6 +40,7 @@ from notify_common.templates import (
     render_sms,
 )
 
+T = TypeVar("T")
 CHANNEL_WORDS = {"sms": "text messages", "email": "emails", "letter": "letters"}
 TRIAL_MODE_MESSAGE = (
     "Can’t send to this recipient when service is in trial mode – see "
@@ -200,6 +202,19 @@ def _row(
     }
 
 
+def _chosen(
+    caller: Authenticated, body: Mapping[str, Any], field: str, known: Mapping[str, str], default: T
+) -> str | T:
+    """The sender identity the request names by id in ``field`` (one of the service's ``known``
+    ones), or ``default`` when it names none."""
+    chosen = body.get(field)
+    if chosen is None:
+        return default
+    if chosen not in known:
+        raise bad_request(f"{field} {chosen} does not exist in database for service id {caller.service.id}")
+    return known[chosen]
+
+
 def _render_failure(exc: MessageTooLongError | MessageEmptyError) -> ApiError:
     return bad_request(exc.message)
 
@@ -218,15 +233,9 @@ def prepare_sms(
         )
     except (MessageTooLongError, MessageEmptyError) as exc:
         raise _render_failure(exc) from None
-    sender = caller.config.default_sms_sender if caller.config else service.sms_sender
-    sender_id = body.get("sms_sender_id")
-    if sender_id is not None:
-        known = caller.config.sms_senders if caller.config else {}
-        if sender_id not in known:
-            raise bad_request(
-                f"sms_sender_id {sender_id} does not exist in database for service id {service.id}"
-            )
-        sender = known[sender_id]
+    default = caller.config.default_sms_sender if caller.config else service.sms_sender
+    senders = caller.config.sms_senders if caller.config else {}
+    sender = _chosen(caller, body, "sms_sender_id", senders, default)
     try:
         phone = checked_phone_number(
             body["phone_number"],
@@ -297,15 +306,9 @@ def prepare_email(
     except (MessageTooLongError, MessageEmptyError) as exc:
         raise _render_failure(exc) from None
     service = caller.service
-    reply_to = caller.config.default_reply_to if caller.config else None
-    reply_to_id = body.get("email_reply_to_id")
-    if reply_to_id is not None:
-        known = caller.config.reply_tos if caller.config else {}
-        if reply_to_id not in known:
-            raise bad_request(
-                f"email_reply_to_id {reply_to_id} does not exist in database for service id {service.id}"
-            )
-        reply_to = known[reply_to_id]
+    default_reply_to = caller.config.default_reply_to if caller.config else None
+    reply_tos = caller.config.reply_tos if caller.config else {}
+    reply_to = _chosen(caller, body, "email_reply_to_id", reply_tos, default_reply_to)
     try:
         address = validate_email_address(body["email_address"])
     except InvalidRecipientError as exc:

@@ -37,8 +37,6 @@ class ApiSettings(JobsSettings):
     # How long an accepted notification is served from Redis while the projection catches up.
     recent_notification_seconds: int = Field(default=600, ge=1)
     idempotency_seconds: int = Field(default=86_400, ge=60)
-    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
-    scheduler_enabled: bool = True
     # Days a notification stays listable when the service sets no retention of its own.
     default_retention_days: int = Field(default=7, ge=1)
     db_pool_size: int = Field(default=10, ge=1)

@@ -4,8 +4,8 @@
 Fast path: each schema is also compiled into plain Python checks (``_compile``) for the keywords our
 schemas use, with the same semantics and the very same format checkers. A body they accept is valid;
 anything else goes through jsonschema, which finds the errors and words Notify's messages. Phone
-numbers are parsed once per request (``checked_phone_number``), not once for the schema and again
-for the send."""
+numbers are parsed once per request (``phone_fast.checked_phone_number``), not once for the schema
+and again for the send."""
 
 from __future__ import annotations
 
@@ -18,46 +18,11 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from notify_api_gateway.errors import NUL_REFUSED, validation_error
-from notify_common.recipients import (
-    InternationalNotAllowedError,
-    InvalidPhoneError,
-    InvalidRecipientError,
-    PhoneNumber,
-    validate_email_address,
-)
-from notify_common.recipients.errors import PhoneErrorCode
-from notify_common.recipients.phone_fast import FastPhoneValidator
+from notify_common.api_errors import NUL_REFUSED, validation_error
+from notify_common.recipients import InvalidRecipientError, validate_email_address
+from notify_common.recipients.phone_fast import checked_phone_number
 
 format_checker = FormatChecker()
-
-# Numbers parsed recently (a request's schema check and its send, a few requests apart).
-PHONE_CACHE_SIZE = 256
-_PHONES: dict[str, PhoneNumber] = {}
-# validate_phone_number(..., allow_international=True, allow_landline=True), without parsing a UK
-# mobile whose 7-digit prefix it has already judged (recipients.phone_fast: the same answers).
-_MOST_PERMISSIVE = FastPhoneValidator(allow_international=True, allow_landline=True)
-
-
-def checked_phone_number(number: str, *, allow_international: bool, allow_landline: bool) -> PhoneNumber:
-    """``validate_phone_number(number, allow_international=..., allow_landline=...)``, parsing the
-    number only once however many times a request asks (schema format, then send).
-
-    The permissions only refuse what parsing found: a number outside +44 without international
-    permission, then a UK landline without landline permission; everything else about the result
-    (and every parse error) is the same whatever the permissions, so the parse of the most permissive
-    call is kept and the two refusals applied to it, exactly as ``validate_phone_number`` does."""
-    found = _PHONES.get(number)
-    if found is None:
-        found = _MOST_PERMISSIVE.validate(number)
-        if len(_PHONES) >= PHONE_CACHE_SIZE:
-            del _PHONES[next(iter(_PHONES))]
-        _PHONES[number] = found
-    if found.country_prefix != "44" and not allow_international:
-        raise InternationalNotAllowedError()
-    if found.landline and not allow_landline:
-        raise InvalidPhoneError(code=PhoneErrorCode.NOT_A_UK_MOBILE)
-    return found
 
 
 @format_checker.checks("validate_uuid", raises=ValueError)

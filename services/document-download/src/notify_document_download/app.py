@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from redis.asyncio import Redis
 
 from notify_common.documents import DocumentStore
 from notify_common.errors import RetryableError
+from notify_common.http_health import add_health_routes
 from notify_document_download import pages
 from notify_document_download.attempts import AddressAttempts
 from notify_document_download.settings import DocumentDownloadSettings
@@ -67,15 +68,10 @@ def create_app(settings: DocumentDownloadSettings) -> FastAPI:
         log.warning("document store unavailable", extra={"error": str(exc)})
         return pages.unavailable()
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
+    async def unready() -> str | None:
         state: AppState = app.state.document_download
-        if not await state.documents.ready():
-            return JSONResponse({"status": "document store unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        return None if await state.documents.ready() else "document store unreachable"
+
+    add_health_routes(app, unready)
 
     return app

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
+from notify_common.db.tables_senders import email_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -61,7 +62,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         max_delay_s=settings.email_retry_max_delay_seconds,
     )
     sender = EmailSender(
-        ClaimStore(engine, "email", lease_s=settings.email_claim_lease_seconds),
+        ClaimStore(engine, email_send_claims, lease_s=settings.email_claim_lease_seconds),
         producer,
         provider,
         Rescheduler(

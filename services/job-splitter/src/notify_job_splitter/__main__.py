@@ -1,10 +1,12 @@
-"""Entry point: ``notify-job-splitter`` turns CSV jobs into notifications on the bulk lanes.
+"""Entry point: ``notify-job-splitter`` turns CSV jobs into notifications on the bulk lanes, and
+publishes single sends held for their ``scheduled_for`` when it comes.
 
-Two loops share one process: the consumer folds the ``notify.jobs`` topic into the job store in
+Three loops share one process: the consumer folds the ``notify.jobs`` topic into the job store in
 PostgreSQL (new jobs and its own statuses and progress read back) and applies the commands of
 ``notify.jobs.commands`` (cancel a scheduled job, answered with ``JobStatusChanged(cancelled)``),
-and the scheduler starts due jobs from that store and splits them (see store.py, scheduler.py and
-splitting.py).
+the scheduler starts due jobs from that store and splits them (see store.py, scheduler.py and
+splitting.py), and the scheduled sends' loop publishes the held sends that have come due
+(scheduled_sends.py).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from notify_common.errors import RetryableError
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer, Received
 from notify_common.ratelimit import Limiter
+from notify_common.recipients.phone import keep_phone_patterns_compiled
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.settings import CommonSettings
+from notify_job_splitter.scheduled_sends import ScheduledSends
 from notify_job_splitter.scheduler import Scheduler
 from notify_job_splitter.settings import JobSplitterSettings
 from notify_job_splitter.splitting import JobSplit
@@ -34,12 +38,14 @@ from notify_job_splitter.store import record
 def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, JobSplitterSettings)
     settings = common
+    keep_phone_patterns_compiled()  # every row's number is parsed
     # One connection per job being split holds its lock; a few more for the consumer and polls.
     engine = create_engine(settings, pool_size=settings.split_max_concurrent_jobs + 3)
     redis: Redis[bytes] = Redis.from_url(settings.redis_url.get_secret_value())
     stopping = asyncio.Event()
     split = JobSplit(settings, producer, JobFiles(settings, settings.jobs_bucket), Limiter(redis), stopping)
     scheduler = Scheduler(settings, engine, split, stopping)
+    scheduled_sends = ScheduledSends(engine, producer)
     tasks: list[asyncio.Task[None]] = []
 
     async def handle(batch: Sequence[Received]) -> None:
@@ -50,6 +56,11 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
 
     async def start() -> None:
         tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
+        tasks.append(
+            asyncio.create_task(
+                scheduled_sends.run(settings.scheduler_interval_seconds, stopping), name="scheduled-sends"
+            )
+        )
 
     async def stop() -> None:
         await scheduler.stop()

@@ -16,7 +16,8 @@ class JobSplitterSettings(JobsSettings):
     split_max_concurrent_jobs: int = Field(default=4, ge=1, le=64)
     # 0: as fast as Kafka takes them. A ceiling per job, for deployments whose providers are slow.
     split_rows_per_second: float = Field(default=0.0, ge=0)
-    # How often due jobs (new, scheduled, or abandoned by a splitter that died) are looked for.
+    # How often due jobs (new, scheduled, or abandoned by a splitter that died), and held single
+    # sends that have come due, are looked for.
     scheduler_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     # Backoff before retrying a job that failed for a reason that may pass (Kafka, S3, database).
     split_retry_seconds: float = Field(default=5.0, gt=0)

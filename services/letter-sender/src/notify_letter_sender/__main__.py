@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
+from notify_common.db.tables_senders import letter_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -43,7 +44,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         max_delay_s=settings.letter_retry_max_delay_seconds,
     )
     sender = LetterSender(
-        ClaimStore(engine, "letter", lease_s=settings.letter_claim_lease_seconds),
+        ClaimStore(engine, letter_send_claims, lease_s=settings.letter_claim_lease_seconds),
         producer,
         store,
         ContactBlocks(engine),

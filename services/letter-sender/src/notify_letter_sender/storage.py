@@ -3,7 +3,7 @@ it for GET /v2/notifications/{id}/pdf, and the print provider's drop, a DVLA-lik
 a bucket of its own.
 
 The PDF is written under both keys the API has been given: ``letters/{notification_id}.pdf`` and
-the API's own ``pdf/{service_id}/{notification_id}.pdf`` (where it also keeps precompiled uploads),
+the API's own ``notify_common.letter_pdfs.pdf_key`` (where it also keeps precompiled uploads),
 until one of them is retired. The print drop:
 
 
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
+from notify_common.letter_pdfs import pdf_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,10 +42,6 @@ class LetterNotFoundError(PermanentError):
 
 def letter_key(notification_id: str) -> str:
     return f"letters/{notification_id}.pdf"
-
-
-def api_pdf_key(service_id: str, notification_id: str) -> str:
-    return f"pdf/{service_id}/{notification_id}.pdf"
 
 
 class LetterStore:
@@ -86,7 +83,7 @@ class LetterStore:
         self, notification_id: str, service_id: str, pdf: bytes, already_at: str | None = None
     ) -> None:
         """Make the PDF available under every key the API reads (but the one it already has)."""
-        for key in (letter_key(notification_id), api_pdf_key(service_id, notification_id)):
+        for key in (letter_key(notification_id), pdf_key(service_id, notification_id)):
             if key != already_at:
                 await self._put(key, pdf)
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
+from notify_common.db.tables_senders import sms_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, Lane, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -52,7 +53,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         producer, topics.GROUP_SMS_SENDER, policy, throttle_delay_s=settings.sms_throttle_delay_seconds
     )
     sender = SmsSender(
-        ClaimStore(engine, "sms", lease_s=settings.sms_claim_lease_seconds),
+        ClaimStore(engine, sms_send_claims, lease_s=settings.sms_claim_lease_seconds),
         producer,
         providers,
         selector,

@@ -56,6 +56,8 @@ JOB_SPLITTER = "job-splitter"
 PROJECTOR = "projector"
 RECEIPTS = "receipts"
 SMS_SENDER = "sms-sender"
+EMAIL_SENDER = "email-sender"
+LETTER_SENDER = "letter-sender"
 
 # Configuration: written through the management plane (admin API, console back end, notify-admin).
 _CONFIGURATION = (
@@ -88,8 +90,10 @@ _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES
 TABLE_OWNERS: dict[str, str] = {
     **dict.fromkeys(_CONFIGURATION, ADMIN_API),
     **dict.fromkeys(_PROJECTIONS, PROJECTOR),
-    # Sends held until their scheduled_for, published by whichever api-gateway process gets there.
+    # Sends held until their scheduled_for (the gateway holds them), and their release by the
+    # job-splitter, which publishes each when its time comes.
     "scheduled_notifications": API_GATEWAY,
+    "scheduled_releases": JOB_SPLITTER,
     # The legacy adapters (docs/legacy-alpha.md, docs/legacy-beta.md): their switches and tokens
     # are configuration, issued through the admin API; the alpha jobs are the adapter's own.
     "legacy_api_switches": ADMIN_API,
@@ -99,20 +103,20 @@ TABLE_OWNERS: dict[str, str] = {
     "job_splitter_jobs": JOB_SPLITTER,
     "callback_deliveries": CALLBACKS,
     "receipt_notifications": RECEIPTS,
+    # Each sender's claims (notify_common.send_claims): one table per sender.
+    "sms_send_claims": SMS_SENDER,
+    "email_send_claims": EMAIL_SENDER,
+    "letter_send_claims": LETTER_SENDER,
     "sms_provider_weights": SMS_SENDER,
     "sms_provider_weight_changes": SMS_SENDER,
 }
 
-# The one table with more than one writer: each sender claims, and settles, only the notifications
-# of its own channel (the ``channel`` column), so no row has two writers. Giving each sender a
-# table of its own is the way to one owner.
-SHARED_TABLES: dict[str, tuple[str, ...]] = {
-    "send_claims": ("sms-sender", "email-sender", "letter-sender"),
+# Views over tables of several owners, for readers of them all; nobody writes a view.
+VIEWS: dict[str, tuple[str, ...]] = {
+    "send_claims": ("sms_send_claims", "email_send_claims", "letter_send_claims"),
 }
 
 
 def writers_of(table: str) -> tuple[str, ...]:
-    """The services allowed to write ``table``."""
-    if table in SHARED_TABLES:
-        return SHARED_TABLES[table]
-    return (TABLE_OWNERS[table],)
+    """The service allowed to write ``table`` (none, for a view)."""
+    return (TABLE_OWNERS[table],) if table in TABLE_OWNERS else ()

@@ -178,16 +178,3 @@ Index(
     notifications.c.created_at.desc(),
 )
 Index("ix_notifications_client_reference", notifications.c.service_id, notifications.c.client_reference)
-
-send_claims = Table(
-    "send_claims",
-    metadata,
-    Column("notification_id", UUID(as_uuid=False), primary_key=True),
-    Column("channel", String(16), nullable=False),
-    Column("claimed_at", TS, nullable=False, server_default=text("now()")),
-    Column("attempts", Integer, nullable=False, server_default=text("1")),
-    Column("provider", String(64), nullable=True),
-    Column("provider_reference", String(255), nullable=True),
-    Column("sent_at", TS, nullable=True),
-    Column("outcome", String(32), nullable=True),  # null while in flight; sent | failed
-)

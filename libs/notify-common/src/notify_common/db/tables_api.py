@@ -4,7 +4,8 @@
   callback URLs with their bearer tokens (encrypted), data retention and inbound numbers: ordinary
   configuration data, written by the admin API;
 * ``scheduled_notifications``: notifications accepted with ``scheduled_for``, held here (durably)
-  until the api-gateway's scheduler publishes them at their time.
+  by the api-gateway until the job-splitter publishes them at their time (``scheduled_releases``
+  records that; ``published_at`` here is no longer written).
 
 ``inbound_sms`` is written by the projector (received text messages) and only read by the API; it
 is declared on a ``MetaData`` of its own so the projector's module may declare the same table on

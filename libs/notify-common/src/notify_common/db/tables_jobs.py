@@ -5,6 +5,10 @@
   checkpoint ``next_row``: rows ``[0, next_row)`` have been published and acknowledged by Kafka.
   Scheduled jobs wait here until ``due_at``. It is the splitter's working state, not the ``jobs``
   view the projector keeps; replaying the topic rebuilds it.
+* ``scheduled_releases``: the job-splitter's record of the held single sends
+  (``scheduled_notifications``, the api-gateway's) that have come due: each is copied here when its
+  time comes, locked by the one splitter that publishes it, and marked ``published_at`` in the
+  same transaction as Kafka's acknowledgement.
 """
 
 from __future__ import annotations
@@ -48,3 +52,13 @@ Index(
     postgresql_where=job_splitter_jobs.c.status.in_(OPEN_JOB_STATUSES),
 )
 Index("ix_job_splitter_jobs_service", job_splitter_jobs.c.service_id, job_splitter_jobs.c.requested_at)
+
+scheduled_releases = Table(
+    "scheduled_releases",
+    metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),  # the notification id
+    Column("scheduled_for", TS, nullable=False),
+    Column("published_at", TS, nullable=True),
+    Column("due_at", TS, nullable=False, server_default=text("now()")),
+)
+Index("ix_scheduled_releases_scheduled_for", scheduled_releases.c.scheduled_for)

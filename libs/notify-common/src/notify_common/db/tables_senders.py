@@ -6,18 +6,20 @@
 * ``sms_provider_weight_changes``: every change of those weights with its reason (errors, slow
   receipts, recovery, manual), as Notify's ``provider_details_history``.
 
-``send_claims`` (tables.py) is the senders' too: one row per notification, claimed before any
-provider call. Migration 0003 adds why a claim failed, and 0012 what recovering an in-doubt claim
-decided, and 0015 the trace context a receipt joins; the columns are added to the table here so
-that ``metadata`` matches the schema without touching tables.py.
+Each sender's claims are its own table, ``sms_send_claims``, ``email_send_claims`` and
+``letter_send_claims`` (migration 0018; before it, one ``send_claims`` table with a row per
+notification of any channel): one row per notification, claimed before any provider call
+(``notify_common.send_claims``), with why a claim failed, what recovering an in-doubt claim decided
+and the trace context a receipt joins. Readers of every channel's claims (the receipts service)
+read the view ``send_claims``, their union.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Identity, Integer, String, Table, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from notify_common.db.tables import TS, metadata, send_claims
+from notify_common.db.tables import TS, metadata
 
 sms_provider_weights = Table(
     "sms_provider_weights",
@@ -38,8 +40,27 @@ sms_provider_weight_changes = Table(
     Column("detail", Text, nullable=True),
 )
 
-send_claims.append_column(Column("failure_kind", String(32), nullable=True))
-send_claims.append_column(Column("failure_reason", Text, nullable=True))
-send_claims.append_column(Column("recovery", String(32), nullable=True))
-# Migration 0015: the trace context of the claim, for the receipt to join (notify_common.tracing).
-send_claims.append_column(Column("traceparent", String(55), nullable=True))
+
+def _claims(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("notification_id", UUID(as_uuid=False), primary_key=True),
+        Column("channel", String(16), nullable=False),
+        Column("claimed_at", TS, nullable=False, server_default=text("now()")),
+        Column("attempts", Integer, nullable=False, server_default=text("1")),
+        Column("provider", String(64), nullable=True),
+        Column("provider_reference", String(255), nullable=True),
+        Column("sent_at", TS, nullable=True),
+        Column("outcome", String(32), nullable=True),  # null while in flight; sent | failed
+        Column("failure_kind", String(32), nullable=True),
+        Column("failure_reason", Text, nullable=True),
+        Column("recovery", String(32), nullable=True),
+        # The trace context of the claim, for the receipt to join (notify_common.tracing).
+        Column("traceparent", String(55), nullable=True),
+    )
+
+
+sms_send_claims = _claims("sms_send_claims")
+email_send_claims = _claims("email_send_claims")
+letter_send_claims = _claims("letter_send_claims")

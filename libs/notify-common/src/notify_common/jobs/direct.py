@@ -17,18 +17,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notify_common.db import create_engine
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.sendfile import Uploaded
 from notify_common.jobs.settings import JobsSettings
-from notify_common.jobs.store import StoredJob, get_job
+from notify_common.jobs.store import get_job, job_json
 from notify_common.jobs.submit import JobRejected, SubmittedJob, submit_job
 from notify_common.kafka import EventProducer
 
 SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
-STATUS_WORDS = {"in_progress": "in progress", "sending_limits_exceeded": "sending limits exceeded"}
-
 JOB_STATISTICS = text("""
 SELECT status, count(*) AS count FROM notifications
 WHERE service_id = :service_id AND job_id = :job_id AND created_at IS NOT NULL
@@ -57,16 +56,10 @@ def check_uuid(name: str, value: str) -> None:
         raise ValueError(f"{name} is not a valid UUID") from None
 
 
-def job_view(job: StoredJob, statistics: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": job.job_id,
-        "notification_count": job.row_count,
-        "rows_emitted": job.next_row,
-        "job_status": STATUS_WORDS.get(job.status, job.status),
-        "reason": job.reason,
-        "scheduled_for": job.scheduled_for.isoformat() if job.scheduled_for else None,
-        "statistics": statistics,
-    }
+async def job_statistics(conn: AsyncConnection, service_id: str, job_id: str) -> list[dict[str, Any]]:
+    """How many of the job's notifications are in each status, as the projection has them."""
+    rows = (await conn.execute(JOB_STATISTICS, {"service_id": service_id, "job_id": job_id})).all()
+    return [{"status": str(r[0]), "count": int(r[1])} for r in rows]
 
 
 class DirectJobs:
@@ -142,10 +135,7 @@ class DirectJobs:
     async def _job(self, job_id: str) -> dict[str, Any]:
         async with self._engine.connect() as conn:
             job = await get_job(conn, job_id)
-            rows = (
-                await conn.execute(JOB_STATISTICS, {"service_id": self._service_id, "job_id": job_id})
-            ).all()
-        statistics = [{"status": str(r[0]), "count": int(r[1])} for r in rows]
+            statistics = await job_statistics(conn, self._service_id, job_id)
         if job is None:  # not yet recorded by the job-splitter (it reads the jobs topic)
             submitted = self._submitted
             status = submitted.status if submitted is not None and submitted.job_id == job_id else "pending"
@@ -157,4 +147,4 @@ class DirectJobs:
                 "job_status": status,
                 "statistics": statistics,
             }
-        return job_view(job, statistics)
+        return job_json(job, statistics)

@@ -67,6 +67,17 @@ class PhoneNumber:
         return f"+{self.normalised}"
 
 
+def keep_phone_patterns_compiled() -> None:
+    """phonenumbers compiles its metadata patterns through ``re``, whose cache (512 entries) the
+    rest of a busy process keeps evicting; then every number costs milliseconds of recompiling.
+    The library can keep its own compiled patterns instead."""
+    from phonenumbers import re_util
+
+    enable = getattr(re_util, "enable_pattern_cache", None)
+    if enable is not None:
+        enable()
+
+
 def validate_phone_number(
     number: str, *, allow_international: bool = True, allow_landline: bool = False
 ) -> PhoneNumber:

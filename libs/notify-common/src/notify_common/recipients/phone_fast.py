@@ -14,6 +14,9 @@ per 7-digit prefix, what the full validation said about the first number it saw 
 (valid mobile or not, UK or Crown Dependency for billing). Anything else, and any prefix whose
 numbers are refused, goes through ``validate_phone_number`` itself, so errors are always the full
 path's. The answer is the same as ``validate_phone_number``'s for every input.
+
+``checked_phone_number`` adds a small memory of the numbers last parsed, for a request that asks
+about the same number more than once (the public API: its JSON Schema format, then the send).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from notify_common.recipients.errors import InternationalNotAllowedError, InvalidPhoneError, PhoneErrorCode
 from notify_common.recipients.phone import PhoneNumber, validate_phone_number
 
 # Only ASCII digits and spaces, an optional "+": the spellings checked against libphonenumber.
@@ -99,3 +103,32 @@ class FastPhoneValidator:
 
 
 _MISSING = _Verdict(False, "", 0, False, False)
+
+
+# Numbers parsed recently (a request's schema check and its send, a few requests apart).
+PHONE_CACHE_SIZE = 256
+_PHONES: dict[str, PhoneNumber] = {}
+# validate_phone_number(..., allow_international=True, allow_landline=True), without parsing a UK
+# mobile whose 7-digit prefix it has already judged (the same answers).
+_MOST_PERMISSIVE = FastPhoneValidator(allow_international=True, allow_landline=True)
+
+
+def checked_phone_number(number: str, *, allow_international: bool, allow_landline: bool) -> PhoneNumber:
+    """``validate_phone_number(number, allow_international=..., allow_landline=...)``, parsing the
+    number only once however many times a request asks (schema format, then send).
+
+    The permissions only refuse what parsing found: a number outside +44 without international
+    permission, then a UK landline without landline permission; everything else about the result
+    (and every parse error) is the same whatever the permissions, so the parse of the most permissive
+    call is kept and the two refusals applied to it, exactly as ``validate_phone_number`` does."""
+    found = _PHONES.get(number)
+    if found is None:
+        found = _MOST_PERMISSIVE.validate(number)
+        if len(_PHONES) >= PHONE_CACHE_SIZE:
+            del _PHONES[next(iter(_PHONES))]
+        _PHONES[number] = found
+    if found.country_prefix != "44" and not allow_international:
+        raise InternationalNotAllowedError()
+    if found.landline and not allow_landline:
+        raise InvalidPhoneError(code=PhoneErrorCode.NOT_A_UK_MOBILE)
+    return found

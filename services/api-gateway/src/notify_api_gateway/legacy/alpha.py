@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.legacy.implicit import MESSAGE, SUBJECT
 from notify_api_gateway.presenters import fmt
+from notify_common.api_errors import ApiError
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 
 UK_MOBILE = re.compile(r"\+447[0-9]{9}")

@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.presenters import fmt
 from notify_common import statuses as s
+from notify_common.api_errors import ApiError
 
 PAGE_SIZE = 50
 # v2's statuses in the beta's words; a failure of any kind is "failed".

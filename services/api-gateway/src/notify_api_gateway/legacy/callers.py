@@ -14,11 +14,11 @@ from fastapi import Depends, Request
 
 from notify_api_gateway.auth import Authenticated, bearer_token, unverified_issuer
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.legacy import alpha, beta
 from notify_api_gateway.legacy.signing import SignedRequest, SigningError, verify
 from notify_api_gateway.legacy.store import LegacyStore
-from notify_api_gateway.repository import ApiKey
+from notify_common.api_errors import ApiError
+from notify_common.service_config import ApiKey
 
 
 async def get_legacy(state: State) -> LegacyStore:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from notify_api_gateway.repository import Template
+from notify_common.service_config import Template
 
 ALPHA_NAMESPACE = uuid.UUID("0c5e3a57-4d0e-4f43-9a43-8f1f3f0a7a11")
 MESSAGE = "message"

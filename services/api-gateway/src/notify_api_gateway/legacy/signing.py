@@ -25,8 +25,8 @@ from typing import Any
 import jwt
 
 from notify_api_gateway.auth import check_algorithm, check_issued_at
-from notify_api_gateway.errors import ApiError
-from notify_api_gateway.repository import ApiKey
+from notify_common.api_errors import ApiError
+from notify_common.service_config import ApiKey
 
 
 class SigningError(Exception):

@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common.db.tables_legacy import legacy_alpha_jobs, legacy_alpha_tokens, legacy_api_switches
 
-GENERATIONS = ("alpha", "beta")
-
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -27,9 +25,6 @@ def token_digest(token: str) -> str:
 class Switches:
     alpha: bool = False
     beta: bool = False
-
-    def enabled(self, generation: str) -> bool:
-        return bool(getattr(self, generation))
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,8 @@ from fastapi.responses import JSONResponse, Response
 from notify_api_gateway.accept import accept, enforce_rate_limit
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, validation_error
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import fmt
-from notify_api_gateway.repository import Template
 from notify_api_gateway.routes.common import idempotent, parse_json, url_root
 from notify_api_gateway.schemas import POST_BULK
 from notify_api_gateway.sending import (
@@ -46,9 +44,11 @@ from notify_api_gateway.sending import (
     prepare_sms,
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
+from notify_common.api_errors import ApiError, bad_request, validation_error
 from notify_common.errors import RetryableError
 from notify_common.jobs.model import CsvLimits
 from notify_common.jobs.submit import JobRejected, submit_job
+from notify_common.service_config import Template
 
 router = APIRouter(tags=["Send"])
 MAX_ROW_ERRORS = 20
@@ -163,24 +163,18 @@ async def post_bulk(request: Request, state: State, caller: Caller) -> Response:
             return sends
 
         def answer(sends: list[PreparedSend]) -> JSONResponse:
-            data = {
-                "id": job_id,
-                "job_status": "scheduled" if scheduled_for else "finished",
-                "notification_count": len(sends),
-                "original_file_name": body["name"],
-                "template": template.id,
-                "template_version": template.version,
-                "service": caller.service.id,
-                "created_at": fmt(created_at),
-                "scheduled_for": fmt(scheduled_for),
-                "api_key": {
-                    "id": caller.api_key.id,
-                    "key_type": caller.api_key.key_type,
-                    "name": caller.api_key.name,
-                },
-                "sender_id": body.get("reply_to_id"),
-            }
-            return JSONResponse({"data": data}, status_code=201)
+            status = "scheduled" if scheduled_for else "finished"
+            return _job_created(
+                caller,
+                job_id,
+                status,
+                len(sends),
+                body["name"],
+                template,
+                created_at,
+                scheduled_for,
+                sender_id=body.get("reply_to_id"),
+            )
 
         # The token was taken above, before the rows were known to become a job or sends.
         return await accept(state, caller, prepare, answer, rate_limit="taken", bulk=True)
@@ -228,21 +222,45 @@ async def _submit_as_job(
         raise ApiError(exc.status_code, "BadRequestError", exc.messages) from None
     except RetryableError as exc:  # S3 or Kafka unreachable: the client may try again
         raise ApiError(503, "ServiceUnavailable", "The rows could not be stored, try again") from exc
+    return _job_created(
+        caller,
+        job.job_id,
+        job.status,
+        job.row_count,
+        job.original_file_name,
+        template,
+        datetime.now(UTC),
+        scheduled_for,
+    )
+
+
+def _job_created(
+    caller: Authenticated,
+    job_id: str,
+    status: str,
+    count: int,
+    file_name: str,
+    template: Template,
+    created_at: datetime,
+    scheduled_for: datetime | None,
+    sender_id: str | None = None,
+) -> JSONResponse:
+    """The 201 of a bulk send, in GC Notify's shape, whether its rows became a job or sends."""
     data = {
-        "id": job.job_id,
-        "job_status": job.status,
-        "notification_count": job.row_count,
-        "original_file_name": job.original_file_name,
-        "template": job.template_id,
-        "template_version": job.template_version,
+        "id": job_id,
+        "job_status": status,
+        "notification_count": count,
+        "original_file_name": file_name,
+        "template": template.id,
+        "template_version": template.version,
         "service": caller.service.id,
-        "created_at": fmt(datetime.now(UTC)),
+        "created_at": fmt(created_at),
         "scheduled_for": fmt(scheduled_for),
         "api_key": {
             "id": caller.api_key.id,
             "key_type": caller.api_key.key_type,
             "name": caller.api_key.name,
         },
-        "sender_id": None,
+        "sender_id": sender_id,
     }
     return JSONResponse({"data": data}, status_code=201)

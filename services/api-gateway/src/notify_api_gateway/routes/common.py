@@ -17,16 +17,11 @@ from redis.exceptions import RedisError
 from notify_api_gateway.accept import follow_up, written
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.errors import (
-    NUL_REFUSED,
-    ApiError,
-    UnconfirmedSend,
-    bad_request,
-    validation_error,
-)
+from notify_api_gateway.errors import UnconfirmedSend
 from notify_api_gateway.idempotency import IdempotencyKeys, check_key, fingerprint, scope
 from notify_api_gateway.sending import SendContext
 from notify_common import metrics
+from notify_common.api_errors import NUL_REFUSED, ApiError, bad_request, validation_error
 
 log = logging.getLogger(__name__)
 

@@ -14,73 +14,24 @@ speaks HTTP. The upload is spooled to a temporary file, so memory stays bounded.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from notify_api_gateway.dependencies import Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, not_found
+from notify_common.api_errors import ApiError, bad_request, not_found
 from notify_common.errors import RetryableError
 from notify_common.jobs.direct import check_uuid as check_is_uuid
-from notify_common.jobs.direct import parse_when
-from notify_common.jobs.files import JobFiles
-from notify_common.jobs.settings import JobsSettings
-from notify_common.jobs.store import StoredJob, get_job
+from notify_common.jobs.direct import job_statistics, parse_when
+from notify_common.jobs.store import get_job, job_json
 from notify_common.jobs.submit import JobNotCancellable, JobNotFound, JobRejected, cancel_job, submit_job
 from notify_common.jobs.validation import too_big_message
 
 router = APIRouter(tags=["Jobs"])
 
 SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
-# Notify's words for job statuses (the events use underscores).
-STATUS_WORDS = {"in_progress": "in progress", "sending_limits_exceeded": "sending limits exceeded"}
-
-JOB_STATISTICS = text("""
-SELECT status, count(*) AS count FROM notifications
-WHERE service_id = :service_id AND job_id = :job_id AND created_at IS NOT NULL
-GROUP BY status ORDER BY status
-""")
-
-
-@dataclass(frozen=True)
-class JobsApi:
-    """What the admin console's uploads take from the app state: settings and the CSV bucket."""
-
-    settings: JobsSettings
-    files: JobFiles
-
-
-def get_jobs_api(request: Request) -> JobsApi:
-    state = request.app.state.notify
-    return JobsApi(state.settings, state.job_files)
-
-
-def job_json(job: StoredJob, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "id": job.job_id,
-        "service": job.service_id,
-        "template": job.template_id,
-        "template_version": job.template_version,
-        "template_type": job.channel,
-        "original_file_name": job.original_file_name,
-        "notification_count": job.row_count,
-        "rows_emitted": job.next_row,
-        "job_status": STATUS_WORDS.get(job.status, job.status),
-        "reason": job.reason,
-        "scheduled_for": iso(job.scheduled_for),
-        "created_at": iso(job.requested_at),
-        "processing_started": iso(job.started_at),
-        "processing_finished": iso(job.finished_at),
-        "created_by": job.created_by,
-        "statistics": statistics or [],
-    }
 
 
 def parse_scheduled_for(value: str | None) -> datetime | None:
@@ -166,8 +117,7 @@ async def read_job(job_id: str, state: State, caller: Caller) -> JSONResponse:
         # A job is visible only to the key type that made it (a test key never sees live jobs).
         if job is None or job.service_id != caller.service.id or job.key_type != caller.api_key.key_type:
             raise not_found()
-        rows = (await conn.execute(JOB_STATISTICS, {"service_id": job.service_id, "job_id": job_id})).all()
-    statistics = [{"status": str(r[0]), "count": int(r[1])} for r in rows]
+        statistics = await job_statistics(conn, job.service_id, job_id)
     return JSONResponse({"data": job_json(job, statistics)})
 
 

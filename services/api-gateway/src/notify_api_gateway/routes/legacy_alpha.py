@@ -18,13 +18,14 @@ from fastapi.responses import JSONResponse
 from notify_api_gateway.accept import accept
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError, unavailable
+from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import alpha
 from notify_api_gateway.legacy.callers import Legacy, alpha_caller
 from notify_api_gateway.legacy.implicit import implicit_template
 from notify_api_gateway.legacy.store import AlphaJob, LegacyStore
 from notify_api_gateway.routes.common import context
 from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
+from notify_common.api_errors import ApiError
 
 router = APIRouter(include_in_schema=False)
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from notify_api_gateway.accept import accept
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError, unavailable
+from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import beta
 from notify_api_gateway.legacy.beta_pages import page
 from notify_api_gateway.legacy.callers import Legacy, beta_caller
@@ -27,6 +27,7 @@ from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.routes.common import context
 from notify_api_gateway.routes.reads import find_notification
 from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
+from notify_common.api_errors import ApiError
 
 router = APIRouter(include_in_schema=False)
 MAX_PAGE = 100_000

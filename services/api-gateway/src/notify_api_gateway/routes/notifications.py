@@ -18,8 +18,6 @@ from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.accept import RateLimit, accept
 from notify_api_gateway.dependencies import Caller, State, authenticate, get_state
-from notify_api_gateway.errors import bad_request
-from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.openapi_docs import SEND_RESPONSES, body_schema
 from notify_api_gateway.presenters import precompiled_template_id
 from notify_api_gateway.routes.common import OrjsonResponse, context, idempotent, parse_json
@@ -34,7 +32,9 @@ from notify_api_gateway.sending import (
     prepare_sms,
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
+from notify_common.api_errors import bad_request
 from notify_common.events import LetterRequested
+from notify_common.letter_pdfs import pdf_key
 
 router = APIRouter(tags=["Send"])
 PDF_MAGIC = b"%PDF-"

@@ -14,8 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from notify_api_gateway.dependencies import AppState, Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, not_found
-from notify_api_gateway.letters import pdf_key
 from notify_api_gateway.notification_reads import ListFilter
 from notify_api_gateway.openapi_docs import READ_RESPONSES, query_parameters
 from notify_api_gateway.presenters import notification
@@ -24,6 +22,8 @@ from notify_api_gateway.routes.common import url_root
 from notify_api_gateway.schemas import GET_NOTIFICATIONS
 from notify_api_gateway.validation import query_dict, validate
 from notify_common import statuses
+from notify_common.api_errors import ApiError, bad_request, not_found
+from notify_common.letter_pdfs import pdf_key
 
 router = APIRouter(tags=["Notifications"])
 

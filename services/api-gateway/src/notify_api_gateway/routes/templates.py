@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from notify_api_gateway.dependencies import Caller, State
-from notify_api_gateway.errors import ApiError, bad_request, not_found
 from notify_api_gateway.openapi_docs import READ_RESPONSES, body_schema, query_parameters
 from notify_api_gateway.presenters import template as present_template
 from notify_api_gateway.routes.common import parse_json
@@ -15,6 +14,7 @@ from notify_api_gateway.routes.reads import check_uuid
 from notify_api_gateway.schemas import GET_TEMPLATES, POST_TEMPLATE_PREVIEW
 from notify_api_gateway.sending import check_qr_codes
 from notify_api_gateway.validation import query_dict, validate
+from notify_common.api_errors import ApiError, bad_request, not_found
 from notify_common.templates import (
     email_markdown_to_html,
     fill_placeholders,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from notify_api_gateway.errors import ApiError, bad_request
+from notify_common.api_errors import ApiError, bad_request
 from notify_common.documents import (
     MAX_RETENTION_WEEKS,
     Document,

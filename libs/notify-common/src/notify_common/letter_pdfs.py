@@ -1,7 +1,8 @@
-"""Letter PDFs in S3: precompiled letters as received, and where GET .../pdf looks for a letter's
-PDF. The key is ``pdf/{service_id}/{notification_id}.pdf`` in ``NOTIFY_LETTERS_BUCKET``; the
-letter-sender writes rendered templated letters under the same key. boto3 is synchronous, so calls
-run in a thread; its errors are translated here, once.
+"""Letter PDFs in S3, where the public API and the letter-sender meet: the API keeps precompiled
+letters here as received and answers GET .../pdf from here, and the letter-sender writes each
+rendered letter here. The key, ``pdf/{service_id}/{notification_id}.pdf`` in
+``NOTIFY_LETTERS_BUCKET``, is spelt once, in ``pdf_key``. boto3 is synchronous, so calls run in a
+thread; its errors are translated here, once.
 """
 
 from __future__ import annotations
@@ -12,20 +13,18 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from notify_api_gateway.settings import ApiSettings
 from notify_common.errors import RetryableError
 
 
 def pdf_key(service_id: str, notification_id: str) -> str:
+    """Where a letter's PDF is kept, for the API and the letter-sender alike."""
     return f"pdf/{service_id}/{notification_id}.pdf"
 
 
 class LetterStore:
-    def __init__(self, settings: ApiSettings) -> None:
-        self.bucket = settings.letters_bucket
-        self._client: Any = boto3.client(
-            "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
-        )
+    def __init__(self, bucket: str, *, region: str, endpoint_url: str | None) -> None:
+        self.bucket = bucket
+        self._client: Any = boto3.client("s3", region_name=region, endpoint_url=endpoint_url)
         self._bucket_ready = False
 
     def _ensure_bucket(self) -> None:
