@@ -1,8 +1,8 @@
 """Benchmark: what tracing adds to each Kafka record on one core, with tracing absent (the code
-before tracing: the record's other header only), export off (the default: ids made and carried,
-nothing recorded) and export on (spans recorded and handed to a batch processor whose exporter
-drops them, so the network is not measured). For scale, the Avro encode and decode every record
-already pays.
+before tracing: the record's other header only), export off (the default: trace context carried,
+ids made only when asked for, nothing recorded) and export on (spans recorded and handed to a batch
+processor whose exporter drops them, so the network is not measured). For scale, the Avro encode
+and decode every record already pays.
 
 Per record: the producer side (``record_headers``: a producer span and its ``traceparent``) and
 the consumer side (``consumed`` + ``finish``: the consumer span, child of the header's context).
