@@ -24,6 +24,7 @@ from typing import Any
 
 import uvicorn
 
+from notify_common import garbage
 from notify_common.instrumentation import setup_instrumentation
 from notify_common.logs import configure_logging
 from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
@@ -31,6 +32,10 @@ from notify_common.tracing import TracingMiddleware
 
 
 class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        garbage.started()  # the app's lifespan has built its state: out of the collector's sight
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         from notify_common.runtime import install_stop_signals

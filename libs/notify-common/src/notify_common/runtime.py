@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import uvloop
 
+from notify_common import garbage
 from notify_common.health import HealthServer
 from notify_common.instrumentation import setup_instrumentation
 from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
@@ -151,6 +152,7 @@ async def serve_consumer(name: str, settings: CommonSettings, build: Build) -> N
         await member.start()
     await health.start()
     install_stop_signals(stop)
+    garbage.started()  # everything built to run the app: out of the collector's sight
     topics = [t for lane in app.lanes for t in lane.topics] or list(app.topics)
     log.info("consuming", extra={"group": app.group, "topics": topics, "port": settings.http_port})
     running = [asyncio.create_task(member.run()) for member in members]
