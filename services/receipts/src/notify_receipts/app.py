@@ -5,9 +5,10 @@ messages, polls SNS's delivery-status logs for their receipts (``sns_sms_poller.
 Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provider retries anything
 we could not record. SMS and letter receipts carry our notification id as their reference; SES
 events carry SES's MessageId. Both are resolved through this service's own record of the
-notifications providers were given (``sent.py``, learnt from the send events; waiting briefly for
-a send event an SES receipt overtook; see docs/lifecycle.md), and published with the
-notification's service and details.
+notifications providers were given (``sent.py``, learnt from the send events, the most recent of
+them also held in memory, ``recent.py``; waiting briefly for a send event a receipt overtook; see
+docs/lifecycle.md), and published with the notification's service and details. The receipt routes
+are served without FastAPI's routing (``fastpath.py``).
 
 An SMS or letter receipt, or an inbound text, is checked against the database within a short bound
 (the provider was given the notification; a service owns the number). When the database cannot
