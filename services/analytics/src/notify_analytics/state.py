@@ -56,6 +56,9 @@ class Fact:
     delivered_ms: int | None = None
     delivered_at_ms: int | None = None
     delivered_provider: str | None = None
+    # Requested with a test API key: its events are not counted (Notify leaves such messages off
+    # dashboards and statistics).
+    test_key: bool = False
 
     def merge(self, other: Fact) -> None:
         for name in FACT_FIELDS:
@@ -63,6 +66,7 @@ class Fact:
             if value is not None:
                 setattr(self, name, value)
         self.expires_ms = max(self.expires_ms, other.expires_ms)
+        self.test_key = self.test_key or other.test_key
 
     def as_list(self) -> list[Any]:
         """The fields in the order of the constructor (and of the changelog's records)."""
@@ -76,6 +80,7 @@ class Fact:
             self.delivered_ms,
             self.delivered_at_ms,
             self.delivered_provider,
+            self.test_key,
         ]
 
 
@@ -119,8 +124,10 @@ class PartitionState:
 
     # -- counting ---------------------------------------------------------------------------------
 
-    def apply(self, obs: Observation) -> bool:
-        """Count ``obs`` into the batch unless its event id was seen before; whether it was counted.
+    def apply(self, obs: Observation) -> bool | None:
+        """Count ``obs`` into the batch: ``True`` if counted, ``False`` if its event id was seen
+        before, ``None`` if its notification was requested with a test API key (an event read
+        before that request is counted: its notification was not known to be a test yet).
 
         Topics are not ordered with each other, so a notification's sending may be read before
         its request (or its delivery before its sending): the step is timed when the second of
@@ -139,6 +146,10 @@ class PartitionState:
         elif expires > known.expires_ms:
             known.expires_ms = expires
         batch.facts.add(obs.notification_id)
+        if obs.test_key:
+            known.test_key = True
+        if known.test_key:
+            return None
         channel = obs.channel or known.channel or UNKNOWN
         if obs.channel is not None:
             known.channel = obs.channel
