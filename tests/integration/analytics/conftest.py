@@ -95,13 +95,14 @@ class Worker:
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"analytics not ready after {timeout}s: see {self.log_path}")
 
-    async def counted(self) -> float:
+    async def counted(self, outcome: str = "counted") -> float:
+        """How many events it has read with ``outcome`` (``notify_analytics_events_total``)."""
         async with httpx.AsyncClient(timeout=5) as client:
             text = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
         return sum(
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
-            if line.startswith("notify_analytics_events_total{") and 'outcome="counted"' in line
+            if line.startswith("notify_analytics_events_total{") and f'outcome="{outcome}"' in line
         )
 
     def kill(self) -> None:
@@ -206,6 +207,7 @@ def lifecycle(
     send_after: float = 2.0,
     deliver_after: float = 30.0,
     fails: bool = False,
+    key_type: str = "normal",
 ) -> list[tuple[str, Event]]:
     """The request, sending and delivery (or permanent failure) events of one notification."""
     common: dict[str, Any] = {"notification_id": notification_id, "service_id": service_id}
@@ -218,7 +220,7 @@ def lifecycle(
             occurred_at=created,
             template_id="t",
             template_version=1,
-            key_type="normal",
+            key_type=key_type,
             phone_number="+447700900000",
             international=False,
             sender="GOVUK",
@@ -232,7 +234,7 @@ def lifecycle(
             occurred_at=created,
             template_id="t",
             template_version=1,
-            key_type="normal",
+            key_type=key_type,
             email_address="a@example.com",
             subject="s",
             body="b",

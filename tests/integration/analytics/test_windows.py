@@ -1,8 +1,10 @@
 """One analytics worker on the real broker: late events land in their own window, duplicated
-events are counted once, and delivery times are measured from the request."""
+events are counted once, a notification sent with a test key not at all, and delivery times are
+measured from the request."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +23,7 @@ def minute_of(at_ms: int) -> int:
     return at_ms - at_ms % 60_000
 
 
-async def test_late_and_duplicated_events_are_counted_once_in_the_window_they_happened_in(
+async def test_late_and_duplicated_events_are_counted_once_in_the_window_they_happened_in_and_test_keys_not_at_all(
     kafka: CommonSettings, workers: list[Worker], tmp_path: Path
 ) -> None:
     first = lifecycle("n1", "s1", minutes_ago(5))
@@ -29,10 +31,15 @@ async def test_late_and_duplicated_events_are_counted_once_in_the_window_they_ha
     third = lifecycle("n3", "s2", minutes_ago(3), fails=True)
     late = lifecycle("n4", "s1", minutes_ago(40))  # arrives last, happened first
     duplicates = [first[0], second[2], third[1]]
+    test_key = lifecycle("n5", "s1", minutes_ago(4), key_type="test")  # not counted at all
     workers.append(Worker(kafka, tmp_path / "analytics.log").start())
     await workers[0].wait_ready()
 
-    await publish(kafka, [*first, *second, *third])
+    await publish(kafka, [*first, *second, *third, test_key[0]])
+    async with asyncio.timeout(60):  # the test key's request is read before its later events
+        while await workers[0].counted("ignored") < 1:
+            await asyncio.sleep(0.2)
+    await publish(kafka, test_key[1:])
     await publish(kafka, [*late, *duplicates])
 
     cells = await wait_for_count(kafka, "minute", 12)

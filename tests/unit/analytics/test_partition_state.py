@@ -13,7 +13,9 @@ T0 = 1_764_900_000_000  # 2025-12-05T02:00:00Z, on a minute, hour and day... bou
 DAY = 86_400_000
 
 
-def requested(event_id: str, at_ms: int, notification_id: str = "n1", service: str = "s1") -> Observation:
+def requested(
+    event_id: str, at_ms: int, notification_id: str = "n1", service: str = "s1", key_type: str = "normal"
+) -> Observation:
     found = observe(
         "SmsRequested",
         {
@@ -22,6 +24,7 @@ def requested(event_id: str, at_ms: int, notification_id: str = "n1", service: s
             "service_id": service,
             "occurred_at": at_ms * 1000,
             "created_at": at_ms * 1000,
+            "key_type": key_type,
         },
     )
     assert found is not None
@@ -236,3 +239,24 @@ def test_delta_records_with_every_cell_in_full_still_restore() -> None:
     )
     assert restored.totals == {cell: full}
     assert restored.apply(requested("e1", T0)) is False
+
+
+def test_a_notification_sent_with_a_test_key_is_not_counted_and_neither_are_its_later_events() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    assert state.apply(requested("e1", T0, "test-1", key_type="test")) is None
+    assert state.apply(sent("e2", T0 + 1_000, "test-1")) is None
+    assert state.apply(delivered("e3", T0 + 2_000, "test-1")) is None
+    assert state.apply(requested("e1", T0, "test-1", key_type="test")) is False  # a duplicate is still one
+    assert state.apply(requested("e4", T0, "n2", key_type="team")) is True
+    assert counts(state, "day") == {(window_start("day", T0), "sms", "none", "created"): 1}
+
+
+def test_a_restored_state_still_knows_which_notifications_were_sent_with_a_test_key() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0, "test-1", key_type="test"))
+    delta = state.take_delta()
+    assert delta is not None
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore([delta])
+    assert restored.apply(sent("e2", T0 + 1_000, "test-1")) is None
+    assert counts(restored, "day") == {}

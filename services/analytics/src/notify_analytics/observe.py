@@ -19,6 +19,7 @@ STATUS_OF_EVENT: dict[str, str] = {
     "NotificationDelivered": "delivered",
 }
 FAILED = "NotificationFailed"
+TEST_KEY = "test"
 
 
 class Observation(NamedTuple):
@@ -36,6 +37,8 @@ class Observation(NamedTuple):
     created_ms: int | None = None
     sent_ms: int | None = None
     delivered_ms: int | None = None
+    # A request made with a test API key: neither it nor its notification's later events count.
+    test_key: bool = False
 
 
 def _ms(micros: Any) -> int | None:
@@ -67,4 +70,5 @@ def observe(event_type: str, record: dict[str, Any]) -> Observation | None:
         _ms(get("created_at")),
         _ms(get("sent_at")),
         _ms(get("delivered_at")),
+        get("key_type") == TEST_KEY,
     )

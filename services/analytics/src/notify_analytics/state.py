@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 from notify_analytics.observe import Observation
@@ -26,6 +25,7 @@ from notify_analytics.windows import GRANULARITY_SIZES, NONE, UNKNOWN, Durations
 
 DELTA = "d"
 CELL = "k"
+_UNTIMED = tuple(Durations().as_list())
 
 
 FACT_FIELDS = (
@@ -56,6 +56,9 @@ class Fact:
     delivered_ms: int | None = None
     delivered_at_ms: int | None = None
     delivered_provider: str | None = None
+    # Requested with a test API key: its events are not counted (Notify leaves such messages off
+    # dashboards and statistics).
+    test_key: bool = False
 
     def merge(self, other: Fact) -> None:
         for name in FACT_FIELDS:
@@ -63,11 +66,21 @@ class Fact:
             if value is not None:
                 setattr(self, name, value)
         self.expires_ms = max(self.expires_ms, other.expires_ms)
+        self.test_key = self.test_key or other.test_key
 
     def as_list(self) -> list[Any]:
+        """The fields in the order of the constructor (and of the changelog's records)."""
         return [
-            getattr(self, name)
-            for name in ("channel", "created_ms", "sent_ms", "expires_ms", *FACT_FIELDS[3:])
+            self.channel,
+            self.created_ms,
+            self.sent_ms,
+            self.expires_ms,
+            self.sent_at_ms,
+            self.provider,
+            self.delivered_ms,
+            self.delivered_at_ms,
+            self.delivered_provider,
+            self.test_key,
         ]
 
 
@@ -81,10 +94,6 @@ class _Batch:
     sent_to_delivered: dict[WindowKey, Durations] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     facts: set[str] = field(default_factory=set)
-
-
-_CREATED_TO_SENT = attrgetter("created_to_sent")
-_SENT_TO_DELIVERED = attrgetter("sent_to_delivered")
 
 
 def _timed(cells: dict[WindowKey, Durations], key: WindowKey, ms: int) -> None:
@@ -115,8 +124,10 @@ class PartitionState:
 
     # -- counting ---------------------------------------------------------------------------------
 
-    def apply(self, obs: Observation) -> bool:
-        """Count ``obs`` into the batch unless its event id was seen before; whether it was counted.
+    def apply(self, obs: Observation) -> bool | None:
+        """Count ``obs`` into the batch: ``True`` if counted, ``False`` if its event id was seen
+        before, ``None`` if its notification was requested with a test API key (an event read
+        before that request is counted: its notification was not known to be a test yet).
 
         Topics are not ordered with each other, so a notification's sending may be read before
         its request (or its delivery before its sending): the step is timed when the second of
@@ -135,6 +146,10 @@ class PartitionState:
         elif expires > known.expires_ms:
             known.expires_ms = expires
         batch.facts.add(obs.notification_id)
+        if obs.test_key:
+            known.test_key = True
+        if known.test_key:
+            return None
         channel = obs.channel or known.channel or UNKNOWN
         if obs.channel is not None:
             known.channel = obs.channel
@@ -198,32 +213,31 @@ class PartitionState:
         self._batch = _Batch()
         self.seq += 1
         totals = self.totals
+        created_to_sent, sent_to_delivered = batch.created_to_sent, batch.sent_to_delivered
+        records: dict[str, list[int]] = {}
         for key, count in batch.counts.items():
             stats = totals.get(key)
             if stats is None:
-                stats = totals[key] = WindowStats()
-            stats.count += count
-        for timed, pick in (
-            (batch.created_to_sent, _CREATED_TO_SENT),
-            (batch.sent_to_delivered, _SENT_TO_DELIVERED),
-        ):
-            for key, durations in timed.items():
-                stats = totals.get(key)
-                if stats is None:
-                    stats = totals[key] = WindowStats()
-                pick(stats).merge(durations)
-        changed = batch.counts.keys() | batch.created_to_sent.keys() | batch.sent_to_delivered.keys()
-        records: dict[str, list[int]] = {}
-        for key in changed:
-            count = batch.counts.get(key, 0)
-            first = batch.created_to_sent.get(key)
-            second = batch.sent_to_delivered.get(key)
-            if first is None and second is None:
-                records[key.encode()] = [count]
+                stats = totals[key] = WindowStats(count)
             else:
-                records[key.encode()] = WindowStats(
-                    count, first or Durations(), second or Durations()
-                ).as_list()
+                stats.count += count
+            if key not in created_to_sent and key not in sent_to_delivered:
+                records[key.encode()] = [count]
+        for key in created_to_sent.keys() | sent_to_delivered.keys():
+            first, second = created_to_sent.get(key), sent_to_delivered.get(key)
+            stats = totals.get(key)
+            if stats is None:
+                stats = totals[key] = WindowStats()
+            if first is not None:
+                stats.created_to_sent.merge(first)
+            if second is not None:
+                stats.sent_to_delivered.merge(second)
+            records[key.encode()] = [
+                batch.counts.get(key, 0),
+                *(_UNTIMED if first is None else first.as_list()),
+                *(_UNTIMED if second is None else second.as_list()),
+            ]
+        changed = batch.counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
         self.dirty |= changed
         self._since_checkpoint |= changed
         facts = {n: self.facts[n] for n in batch.facts if n in self.facts}

@@ -61,7 +61,7 @@ class Durations:
 
     count: int = 0
     total_ms: int = 0
-    buckets: list[int] = field(default_factory=lambda: [0] * (len(BUCKET_BOUNDS_MS) + 1))
+    buckets: list[int] = field(default_factory=([0] * (len(BUCKET_BOUNDS_MS) + 1)).copy)
 
     def add(self, ms: int) -> None:
         ms = max(ms, 0)

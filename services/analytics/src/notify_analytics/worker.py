@@ -187,9 +187,13 @@ def _counter(state: SourceState, codec: Any, settings: AnalyticsSettings) -> Any
                 obs = observe(event_type.schema_name, record)
                 if obs is None:
                     ignored += 1
-                elif part.apply(obs):
+                    continue
+                applied = part.apply(obs)
+                touched.add(partition)  # a test key's or a duplicate's id is remembered too
+                if applied:
                     counted += 1
-                    touched.add(partition)
+                elif applied is None:
+                    ignored += 1
                 else:
                     duplicate += 1
             for partition in touched:
