@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _delete_topics  # noqa: E402
-from tests.integration.lifecycle.streams import lifecycle_stream  # noqa: E402
+from tests.support.streams import lifecycle_stream  # noqa: E402
 
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.kafka import EventProducer  # noqa: E402

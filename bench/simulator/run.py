@@ -30,9 +30,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.senders.support import free_port  # noqa: E402
 from tests.support import env  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
+from tests.support.senders import free_port  # noqa: E402
 
 # A receipts endpoint that takes everything at once, in a process of its own.
 RECEIVER = """

@@ -12,7 +12,7 @@ import pytest
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from tests.integration.api.harness import Sandbox, api_settings, make_sandbox, running_api
+from tests.integration.api_gateway.harness import Sandbox, api_settings, make_sandbox, running_api
 
 SEND_KEYS = {"id", "reference", "uri", "template", "scheduled_for", "content"}
 NOTIFICATION_KEYS = {

@@ -27,8 +27,8 @@ from notify_common.settings import CommonSettings
 from tests.e2e.clients.conftest import Admin
 from tests.e2e.conftest import Platform
 from tests.e2e.test_tracing import add_loopback_callback
-from tests.integration.lifecycle.receiver import Receiver, callback_receiver
 from tests.support import env
+from tests.support.receiver import Receiver, callback_receiver
 
 INBOUND_NUMBER = "07700900688"
 # Each value is distinctive enough that finding it anywhere in a log can only mean it leaked.

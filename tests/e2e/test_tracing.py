@@ -26,10 +26,10 @@ from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
 from tests.e2e.clients.conftest import Admin
 from tests.e2e.conftest import ADMIN_API_TOKEN
-from tests.integration.lifecycle.fixtures import add_callback
-from tests.integration.lifecycle.receiver import Receiver, callback_receiver
 from tests.support import env
+from tests.support.lifecycle import add_callback
 from tests.support.platform import Platform, running_platform
+from tests.support.receiver import Receiver, callback_receiver
 from tests.support.statuses import wait_for_status
 
 PHONE = "07700 900417"

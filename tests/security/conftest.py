@@ -2,7 +2,7 @@
 integration tests' fixtures: a Kafka topic prefix and a producer per test, and one in-process
 api-gateway for the package with a fresh service per test."""
 
-from tests.integration.api.conftest import api_url, gateway_settings, sandbox
+from tests.integration.api_gateway.conftest import api_url, gateway_settings, sandbox
 from tests.integration.conftest import kafka, producer
 
 __all__ = ["api_url", "gateway_settings", "kafka", "producer", "sandbox"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.api.harness import (
+from tests.integration.api_gateway.harness import (
     ADMIN_TOKEN,
     Sandbox,
     admin_settings,

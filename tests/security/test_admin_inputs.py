@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin_url_of
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin_url_of
 
 
 def admin_call(url: str, method: str, path: str, body: Any) -> httpx.Response:

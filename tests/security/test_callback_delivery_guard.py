@@ -8,7 +8,7 @@ import httpx
 
 from notify_callbacks.delivery import CallbackClient, Destination
 from notify_common.outbound import GuardedTransport, parse_networks
-from tests.integration.lifecycle.receiver import callback_receiver
+from tests.support.receiver import callback_receiver
 
 
 async def test_an_internal_receiver_is_never_called_and_the_callback_not_retried() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 INTERNAL = [
     "https://169.254.169.254/latest/meta-data/",

@@ -17,14 +17,14 @@ from notify_common import topics
 from notify_common.settings import CommonSettings
 from notify_receipts.app import served_app
 from notify_receipts.settings import ReceiptsSettings
-from tests.integration.lifecycle.fixtures import add_inbound_number, add_service, read_topic
-from tests.integration.lifecycle.test_receipts import (
+from tests.integration.receipts.test_receipts import (
     CREDENTIALS,
     INBOUND,
     TOKENS,
     sent_notification,
     status_of,
 )
+from tests.support.lifecycle import add_inbound_number, add_service, read_topic
 
 
 async def client_for(settings: ReceiptsSettings) -> AsyncIterator[httpx.AsyncClient]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.integration.api.harness import Sandbox
+from tests.integration.api_gateway.harness import Sandbox
 
 
 def sms(sandbox: Sandbox) -> dict[str, object]:

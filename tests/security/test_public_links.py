@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.api.harness import Sandbox
+from tests.integration.api_gateway.harness import Sandbox
 from tests.integration.document_download.test_documents import (
     CSV,
     RECIPIENT,

@@ -17,7 +17,7 @@ import jwt
 import orjson
 
 from notify_api_gateway.dependencies import verified_tokens
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox
 
 MB = 1024 * 1024
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.console.conftest import Console, axe_check
 from tests.support import env
-from tests.unit.console.test_spreadsheets import xlsx
+from tests.unit.admin_console.test_spreadsheets import xlsx
 
 
 def visit(page: Page, path: str) -> None:

@@ -30,9 +30,9 @@ from notify_common.kafka import EventProducer
 from notify_common.provision import provision_topics
 from notify_common.settings import CommonSettings
 from tests.conftest import _delete_topics
-from tests.integration.senders.support import free_port
 from tests.support import env
 from tests.support.processes import ServiceProcess
+from tests.support.senders import free_port
 
 MESSAGES = int(os.environ.get("NOTIFY_CRASH_TEST_MESSAGES", "5000"))
 # The sender is killed when the simulator has this share of the messages (not a multiple of the

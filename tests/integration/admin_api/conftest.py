@@ -2,6 +2,6 @@
 with its admin-api beside it for the package, and a fresh service (made through the admin API) for
 each test that asks for one."""
 
-from tests.integration.api.conftest import api_url, gateway_settings, sandbox
+from tests.integration.api_gateway.conftest import api_url, gateway_settings, sandbox
 
 __all__ = ["api_url", "gateway_settings", "sandbox"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 
 def get(url: str, path: str) -> httpx.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notify_admin_api.cli import main
-from tests.integration.api.harness import Sandbox
+from tests.integration.api_gateway.harness import Sandbox
 from tests.support import env
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.integration.api.harness import Sandbox, admin, api_settings, make_sandbox, running_api
+from tests.integration.api_gateway.harness import Sandbox, admin, api_settings, make_sandbox, running_api
 
 WAIT_SECONDS = 15.0  # a generous bound on the notice; the cache would take 300 s
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, make_sandbox
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, make_sandbox
 
 
 def call(sandbox: Sandbox, method: str, path: str, body: Any = None) -> httpx.Response:

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, insert, select
 from notify_common.db.tables import notifications
 from notify_common.db.tables_api import service_callback_api
 from notify_common.db.tables_lifecycle import ft_billing
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, make_sandbox
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, make_sandbox
 from tests.support import env
 
 

@@ -19,7 +19,7 @@ from notify_admin_api import console_reports
 from notify_common.db.tables import api_keys, notifications
 from notify_common.db.tables_api import inbound_sms
 from notify_common.db.tables_console import console_uploads
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin
 from tests.support import env
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from notify_api_gateway.settings import ApiSettings
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
 
 
 def test_a_template_made_with_the_admin_token_alone_is_created_by_the_admin_email(

@@ -17,7 +17,7 @@ import uvicorn
 from notify_common.documents import EXPIRES_AT, document_key
 from notify_document_download.app import create_app
 from notify_document_download.settings import DocumentDownloadSettings
-from tests.integration.api.harness import free_port
+from tests.integration.api_gateway.harness import free_port
 from tests.support import env
 
 

@@ -24,7 +24,14 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
 from notify_common.documents import document_key
 from notify_common.events import EmailRequested
-from tests.integration.api.harness import Sandbox, admin, api_settings, events_on, make_sandbox, running_api
+from tests.integration.api_gateway.harness import (
+    Sandbox,
+    admin,
+    api_settings,
+    events_on,
+    make_sandbox,
+    running_api,
+)
 from tests.integration.document_download.harness import expire, ids_of, running_document_download, s3
 from tests.support import env
 

@@ -16,7 +16,7 @@ import redis
 from notify_admin_api.cli import main
 from notify_api_gateway.settings import ApiSettings
 from notify_document_download.attempts import MAX_WRONG_ADDRESSES, WINDOW_SECONDS, AddressAttempts
-from tests.integration.api.harness import (
+from tests.integration.api_gateway.harness import (
     ADMIN_TOKEN,
     Sandbox,
     admin,

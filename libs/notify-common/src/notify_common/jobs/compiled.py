@@ -11,7 +11,7 @@ sanitise and count every character in Python. A job renders one template with on
 * ``CompiledSms`` fills the slots and sanitises, normalises and counts with regular expressions
   run in C, falling back to the general functions only for characters that need downgrading.
 
-The results are exactly ``render_sms``'s (``tests/unit/jobs/test_compiled_templates.py`` compares
+The results are exactly ``render_sms``'s (``tests/unit/common/test_compiled_templates.py`` compares
 them on generated templates and values); the general functions stay the reference.
 """
 

@@ -6,7 +6,7 @@ mobile written as ``07700 900123``, ``07700900123``, ``+44 7700 900123``, ``4477
 ``0044 7700 900123``. For those, libphonenumber's answer depends only on the 10-digit national
 number ``7xxxxxxxxx``, and in fact only on its first 7 digits: every GB, GG, IM and JE pattern
 that can match a 10-digit number starting with 7 is a fixed prefix of at most 7 digits followed by
-``\\d{n}`` (the longest is Ofcom's drama range ``7700900``; tests/unit/test_phone_fast_path.py checks
+``\\d{n}`` (the longest is Ofcom's drama range ``7700900``; tests/unit/common/test_phone_fast_path.py checks
 this against the installed metadata, and compares this path with the full one on generated input).
 
 So ``FastPhoneValidator`` recognises those spellings with one regular expression, and remembers,
