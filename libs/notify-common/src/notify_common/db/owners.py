@@ -23,6 +23,7 @@ from notify_common.db import (
     tables_lifecycle,
     tables_receipts,
     tables_senders,
+    tables_unsubscribe,
 )
 
 MODULES = (
@@ -36,6 +37,7 @@ MODULES = (
     tables_lifecycle,
     tables_receipts,
     tables_senders,
+    tables_unsubscribe,
 )
 
 
@@ -101,6 +103,11 @@ TABLE_OWNERS: dict[str, str] = {
     "receipt_notifications": RECEIPTS,
     "sms_provider_weights": SMS_SENDER,
     "sms_provider_weight_changes": SMS_SENDER,
+    # Recipients' unsubscribe requests, recorded from their events; the reports that group them
+    # are the console's (docs/unsubscribe.md).
+    "unsubscribe_requests": PROJECTOR,
+    "unsubscribe_request_reports": ADMIN_API,
+    "unsubscribe_request_report_items": ADMIN_API,
 }
 
 # The one table with more than one writer: each sender claims, and settles, only the notifications
