@@ -55,12 +55,13 @@ def _bucket(status: str) -> str:
 
 
 TEMPLATES = text("""
-SELECT id, name, template_type, subject, content, version, postage, created_at, updated_at, created_by
+SELECT id, name, template_type, subject, content, version, postage, created_at, updated_at, created_by,
+       has_unsubscribe_link
 FROM templates WHERE service_id = :service_id AND NOT archived ORDER BY lower(name)
 """)
 TEMPLATE = text("""
 SELECT id, name, template_type, subject, content, version, postage, archived, created_at, updated_at,
-       created_by, letter_contact_block
+       created_by, letter_contact_block, has_unsubscribe_link
 FROM templates WHERE service_id = :service_id AND id = :template_id
 """)
 LAST_DAYS = text("""

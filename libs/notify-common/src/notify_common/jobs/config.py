@@ -102,6 +102,7 @@ def _template(row: RowMapping, *, archived: bool) -> JobTemplate:
         postage=row["postage"],
         archived=archived,
         letter_contact_block=row["letter_contact_block"],
+        has_unsubscribe_link=bool(row.get("has_unsubscribe_link", False)),
     )
 
 
