@@ -35,6 +35,7 @@ from notify_api_gateway.routes import (
     notifications,
     reads,
     templates,
+    unsubscribe,
 )
 from notify_api_gateway.scheduling import Scheduler
 from notify_api_gateway.settings import ApiSettings
@@ -142,7 +143,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs):
+    for module in (notifications, bulk, reads, templates, inbound, jobs, unsubscribe):
         app.include_router(module.router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
