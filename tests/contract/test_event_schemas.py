@@ -47,6 +47,7 @@ from notify_common.events import (
     NotificationPending,
     NotificationSentToProvider,
     SmsRequested,
+    UnsubscribeRequested,
     new_event_id,
 )
 
@@ -103,6 +104,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         one_click_unsubscribe_url="https://example.gov.uk/unsubscribe/abc",
         created_at=WHEN,
         email_from="passport.office",
+        has_unsubscribe_link=True,
     ),
     LetterRequested(
         **REQUEST,
@@ -183,6 +185,7 @@ FULL_SAMPLES: tuple[Event, ...] = (
         inbound_sms_id=INBOUND,
     ),
     CancelJob(**JOB_ENVELOPE, job_id=JOB, key_type="team"),
+    UnsubscribeRequested(**STATUS, template_id=TEMPLATE, template_version=4, requested_at=LATER),
 )
 
 

@@ -138,6 +138,8 @@ class EmailRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # The local part of the From address; None in older events, when the email-sender looks it up.
     email_from: str | None = None
+    # The template asks for the platform's hosted unsubscribe link (body and List-Unsubscribe).
+    has_unsubscribe_link: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -346,6 +348,18 @@ class CallbackAttempted(Event):
         return self.inbound_sms_id if self.inbound_sms_id is not None else self.event_id
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsubscribeRequested(Event):
+    """A recipient followed the hosted unsubscribe link of an email (no personal data: the
+    projector takes the address from the notification it already holds)."""
+
+    schema_name: ClassVar[str] = "UnsubscribeRequested"
+
+    template_id: str | None = None
+    template_version: int | None = None
+    requested_at: datetime
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SmsRequested,
     EmailRequested,
@@ -361,6 +375,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InboundSmsReceived,
     CallbackAttempted,
     CancelJob,
+    UnsubscribeRequested,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}

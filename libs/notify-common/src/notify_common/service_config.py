@@ -94,6 +94,8 @@ class Template:
     updated_at: datetime | None
     created_by: str | None
     letter_contact_block: str | None
+    # "Add an unsubscribe link" (email templates only).
+    has_unsubscribe_link: bool = False
 
 
 async def load_service_config(
@@ -255,4 +257,5 @@ def _template(row: Any, *, archived: bool) -> Template:
         updated_at=row.get("updated_at"),
         created_by=row["created_by"],
         letter_contact_block=row["letter_contact_block"],
+        has_unsubscribe_link=bool(row.get("has_unsubscribe_link", False)),
     )

@@ -65,6 +65,8 @@ CALLBACK_OUTCOMES = "notify.callback-outcomes"
 # Receipts and inbound texts the receipts service took while it could not ask the database whether
 # they are genuine: its own consumer checks them later and passes on only those that are.
 RECEIPTS_UNCHECKED = "notify.receipts.unchecked"
+# Recipients' requests to unsubscribe through the platform's hosted link (docs/unsubscribe.md).
+UNSUBSCRIBE_REQUESTS = "notify.unsubscribe-requests"
 
 # Analytics (docs/analytics.md): windowed statistics of the lifecycle topics. Results are one
 # compacted record per window cell and source partition; the state topics are the changelogs of
@@ -190,6 +192,14 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         PERSONAL_DATA_RETENTION,
         "Receipts and inbound texts taken while the database could not check them, checked later",
         consumer_groups=(GROUP_RECEIPTS,),
+    ),
+    Topic(
+        UNSUBSCRIBE_REQUESTS,
+        3,
+        # No personal data (ids and times): kept as long as the requests' personal data may be.
+        PERSONAL_DATA_RETENTION,
+        "Requests to unsubscribe through the hosted link of an email",
+        consumer_groups=(GROUP_PROJECTOR,),
     ),
 )
 

@@ -10,7 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from notify_admin_api import console_folders, console_integration, console_reports, console_routes, routes
+from notify_admin_api import (
+    console_folders,
+    console_integration,
+    console_reports,
+    console_routes,
+    console_unsubscribes,
+    routes,
+)
 from notify_admin_api.access import AdminAudit
 from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
@@ -62,6 +69,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_folders.router,
         console_reports.router,
         console_integration.router,
+        console_unsubscribes.router,
     ):
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.store import AdminError
+from notify_admin_api.unsubscribe_reports import UnsubscribeReports
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number, validate_email_address
 
 DELIVERED = ("delivered", "sent")
@@ -55,12 +56,13 @@ def _bucket(status: str) -> str:
 
 
 TEMPLATES = text("""
-SELECT id, name, template_type, subject, content, version, postage, created_at, updated_at, created_by
+SELECT id, name, template_type, subject, content, version, postage, created_at, updated_at, created_by,
+       has_unsubscribe_link
 FROM templates WHERE service_id = :service_id AND NOT archived ORDER BY lower(name)
 """)
 TEMPLATE = text("""
 SELECT id, name, template_type, subject, content, version, postage, archived, created_at, updated_at,
-       created_by, letter_contact_block
+       created_by, letter_contact_block, has_unsubscribe_link
 FROM templates WHERE service_id = :service_id AND id = :template_id
 """)
 LAST_DAYS = text("""
@@ -194,6 +196,7 @@ class ConsoleReads:
             "templates": sorted(by_template.values(), key=lambda t: (-t["count"], t["name"])),
             "scheduled_jobs": await self._all(SCHEDULED, service_id=service_id),
             "inbound": {"count": inbound[0]["n"], "latest": inbound[0]["latest"]},
+            "unsubscribe_requests": await UnsubscribeReports(self.engine).statistics(service_id),
         }
 
     async def notifications(

@@ -109,6 +109,8 @@ class NewTemplate(BaseModel):
     postage: Postage | None = None
     letter_contact_block: MultiLine | None = None
     created_by: SingleLine | None = None
+    # "Add an unsubscribe link" (email templates only; docs/unsubscribe.md).
+    has_unsubscribe_link: bool = False
 
 
 class TemplateChanges(BaseModel):
@@ -118,6 +120,7 @@ class TemplateChanges(BaseModel):
     postage: Postage | None = None
     letter_contact_block: MultiLine | None = None
     created_by: SingleLine | None = None
+    has_unsubscribe_link: bool | None = None
 
 
 class TeamMember(BaseModel):

@@ -351,7 +351,13 @@ class AdminStore:
     # ---- templates --------------------------------------------------------------------------
 
     @staticmethod
-    def _check_template(template_type: str, content: str, subject: str | None, postage: str | None) -> None:
+    def _check_template(
+        template_type: str,
+        content: str,
+        subject: str | None,
+        postage: str | None,
+        has_unsubscribe_link: bool = False,
+    ) -> None:
         if template_type not in TEMPLATE_TYPES:
             raise AdminError(f"template type must be one of {', '.join(TEMPLATE_TYPES)}")
         if not content.strip():
@@ -362,6 +368,8 @@ class AdminStore:
             raise AdminError("subject is required for email and letter templates")
         if postage is not None and postage not in POSTAGE:
             raise AdminError("postage must be first, second or economy")
+        if has_unsubscribe_link and template_type != "email":
+            raise AdminError("has_unsubscribe_link is only for email templates")
 
     async def create_template(
         self,
@@ -374,8 +382,9 @@ class AdminStore:
         postage: str | None = None,
         created_by: str | None = None,
         letter_contact_block: str | None = None,
+        has_unsubscribe_link: bool = False,
     ) -> str:
-        self._check_template(template_type, content, subject, postage)
+        self._check_template(template_type, content, subject, postage, has_unsubscribe_link)
         created_by = self._creator(created_by)
         template_id = str(uuid.uuid4())
         values = {
@@ -388,6 +397,7 @@ class AdminStore:
             "postage": (postage or "second") if template_type == "letter" else None,
             "created_by": created_by,
             "letter_contact_block": letter_contact_block if template_type == "letter" else None,
+            "has_unsubscribe_link": has_unsubscribe_link,
         }
         async with self.engine.begin() as conn:
             await self._require_service(service_id, conn)
@@ -398,7 +408,15 @@ class AdminStore:
     async def update_template(self, service_id: str, template_id: str, changes: dict[str, Any]) -> int:
         """Apply ``changes`` as a new version; returns the new version number. The new version is
         created by ``changes["created_by"]``, else by the admin email, never by the last editor."""
-        allowed = ("name", "content", "subject", "postage", "letter_contact_block", "created_by")
+        allowed = (
+            "name",
+            "content",
+            "subject",
+            "postage",
+            "letter_contact_block",
+            "created_by",
+            "has_unsubscribe_link",
+        )
         changes = {**changes, "created_by": self._creator(changes.get("created_by"))}
         async with self.engine.begin() as conn:
             row = (
@@ -419,7 +437,11 @@ class AdminStore:
             current = {k: row[k] for k in (*allowed, "template_type")}
             current.update({k: v for k, v in changes.items() if k in allowed})
             self._check_template(
-                current["template_type"], current["content"], current["subject"], current["postage"]
+                current["template_type"],
+                current["content"],
+                current["subject"],
+                current["postage"],
+                current["has_unsubscribe_link"],
             )
             version = int(row["version"]) + 1
             await conn.execute(

@@ -30,6 +30,7 @@ from notify_admin_console import (
     pages_performance,
     pages_send,
     pages_templates,
+    pages_unsubscribe,
 )
 from notify_admin_console.analytics import AnalyticsClient
 from notify_admin_console.api import AdminApi, AdminApiError
@@ -50,6 +51,7 @@ PAGE_MODULES = (
     pages_go_live,
     pages_health,
     pages_performance,
+    pages_unsubscribe,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

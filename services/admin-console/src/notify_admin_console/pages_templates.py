@@ -78,6 +78,7 @@ async def add_template_post(request: Request, service_id: str) -> Any:
             "content": values["content"],
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
+            **_unsubscribe_choice(values),
         }
         try:
             created = await api(request).post(f"/admin/services/{service_id}/templates", body)
@@ -182,6 +183,7 @@ async def edit_template(request: Request, service_id: str, template_id: str) -> 
     found = await api(request).get(f"/admin/console/services/{service_id}/templates/{template_id}")
     service = await service_of(request, service_id)
     values = {k: found.get(k) or "" for k in ("template_type", "name", "subject", "content")}
+    values["has_unsubscribe_link"] = "y" if found.get("has_unsubscribe_link") else ""
     return await page(
         request,
         "template_form.html",
@@ -204,6 +206,7 @@ async def edit_template_post(request: Request, service_id: str, template_id: str
             "content": values["content"],
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
+            **_unsubscribe_choice(values),
         }
         try:
             await api(request).call(
@@ -252,6 +255,13 @@ async def delete_template_post(request: Request, service_id: str, template_id: s
     await api(request).post(f"/admin/services/{service_id}/templates/{template_id}/archive")
     flash(request, f"‘{found['name']}’ was deleted")
     return redirect(folder_url(service_id, path[-1]["id"] if path else None))
+
+
+def _unsubscribe_choice(values: dict[str, str]) -> dict[str, bool]:
+    """ "Add an unsubscribe link", asked of email templates only (an unticked box sends nothing)."""
+    if values.get("template_type") != "email":
+        return {}
+    return {"has_unsubscribe_link": values.get("has_unsubscribe_link") == "y"}
 
 
 async def _form_again(

@@ -31,6 +31,7 @@ from notify_api_gateway.routes import (
     notifications,
     reads,
     templates,
+    unsubscribe,
 )
 from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
@@ -124,7 +125,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs):
+    for module in (notifications, bulk, reads, templates, inbound, jobs, unsubscribe):
         app.include_router(module.router)
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)

@@ -332,6 +332,7 @@ def prepare_email(
         email_address_as_sent=body["email_address"],
         scheduled_for=ctx.scheduled_for,
         email_from=service.email_from,
+        has_unsubscribe_link=template.has_unsubscribe_link,
     )
     response = _response(
         template,

@@ -14,12 +14,14 @@ from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.send_claims import ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
+from notify_common.unsubscribe import UnsubscribeLinks
 from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.providers import EmailProvider
 from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.providers.smtp import SmtpProvider
 from notify_email_sender.sending import EmailSender
 from notify_email_sender.settings import EmailSenderSettings
+from notify_email_sender.unsubscribe import HostedUnsubscribe
 
 
 def build_provider(settings: EmailSenderSettings) -> EmailProvider:
@@ -74,6 +76,9 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         FromAddresses(engine, settings.email_domain),
         simulate_delivery=settings.simulate_delivery(),
         concurrency=settings.email_concurrency,
+        unsubscribe=HostedUnsubscribe(
+            UnsubscribeLinks(settings.secret_key.get_secret_value()), settings.api_base_url
+        ),
     )
 
     async def ready() -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -21,6 +22,10 @@ _UNDERLINE = re.compile(r"^=+$")
 _RULE = re.compile(r"^-{3,}$")
 _BULLET = re.compile(r"^• ")
 _NUMBERED = re.compile(r"^\d+\. ")
+# Lines up to RFC 5322's 998 characters: a List-Unsubscribe URL longer than the default 78 would
+# otherwise be folded into an RFC 2047 encoded word, which mail clients do not read as a URL.
+_POLICY = policy.default.clone(max_line_length=998)
+_SMTP_POLICY = _POLICY.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def html_body(text: str) -> str:
 
 
 def mime_message(email: OutgoingEmail) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = email.from_header
     message["To"] = Address(addr_spec=email.to)
     message["Subject"] = email.subject
@@ -92,3 +97,8 @@ def mime_message(email: OutgoingEmail) -> EmailMessage:
     message.set_content(email.text_body)
     message.add_alternative(html_body(email.text_body), subtype="html")
     return message
+
+
+def smtp_bytes(message: EmailMessage) -> bytes:
+    """The message as sent over SMTP (CRLF line ends), headers folded only past 998 characters."""
+    return message.as_bytes(policy=_SMTP_POLICY)

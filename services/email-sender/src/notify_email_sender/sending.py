@@ -26,6 +26,7 @@ from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.message import OutgoingEmail
 from notify_email_sender.outcomes import simulated_outcome
 from notify_email_sender.providers import EmailProvider
+from notify_email_sender.unsubscribe import HostedUnsubscribe, unsubscribe_parts
 
 TEST_KEY = "test"
 
@@ -35,8 +36,16 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
     request_type = EmailRequested
     handover_log = "email sent to provider"
 
-    def __init__(self, provider: EmailProvider, addresses: FromAddresses, *, simulate_delivery: bool) -> None:
+    def __init__(
+        self,
+        provider: EmailProvider,
+        addresses: FromAddresses,
+        *,
+        simulate_delivery: bool,
+        unsubscribe: HostedUnsubscribe | None = None,
+    ) -> None:
         self.provider, self.addresses, self.simulate = provider, addresses, simulate_delivery
+        self.unsubscribe = unsubscribe
         self.default_provider = provider.name
 
     def proposed_provider(self, request: EmailRequested) -> str | None:
@@ -57,15 +66,16 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
     async def hand_over(self, request: EmailRequested, claim: Claim, provider: str) -> Handover:
         if request.key_type == TEST_KEY:
             return Handover(None, created_at=None)
+        text_body, unsubscribe_url = unsubscribe_parts(request, claim.notification_id, self.unsubscribe)
         email = OutgoingEmail(
             notification_id=claim.notification_id,
             to=request.email_address,
             from_name=request.from_name,
             from_address=self.addresses.address_of(request),
             subject=request.subject,
-            text_body=request.body,
+            text_body=text_body,
             reply_to=request.reply_to,
-            unsubscribe_url=request.one_click_unsubscribe_url,
+            unsubscribe_url=unsubscribe_url,
         )
         with metrics.provider_call(self.provider.name, "email"):
             reference = await self.provider.send(email)
@@ -121,9 +131,10 @@ class EmailSender(Sender[EmailRequested]):
         simulate_delivery: bool = False,
         recovery: Recovery | None = None,
         concurrency: int = 50,
+        unsubscribe: HostedUnsubscribe | None = None,
     ) -> None:
         super().__init__(
-            EmailPolicy(provider, addresses, simulate_delivery=simulate_delivery),
+            EmailPolicy(provider, addresses, simulate_delivery=simulate_delivery, unsubscribe=unsubscribe),
             claims,
             producer,
             rescheduler,

@@ -7,7 +7,8 @@
 * **retention**: notifications older than their service's retention (``service_data_retention``
   per channel; default 7 days, counted from London midnight as Notify does) are deleted from the
   views in batches, with their inbound texts and provider references. The daily facts are not
-  touched, so they keep the anonymised counts.
+  touched, so they keep the anonymised counts. Recipients' unsubscribe requests (which hold their
+  email addresses) go after 90 days, as GOV.UK Notify keeps them, whatever the email's retention.
 
 The SQL below is assembled from constant fragments only (hence S608 is silenced).
 """
@@ -76,6 +77,11 @@ DELETE FROM notifications WHERE id IN (
     SELECT id FROM notifications WHERE created_at IS NULL AND last_event_at < now() - interval '90 days'
     LIMIT :batch)
 """)
+PURGE_UNSUBSCRIBE_REQUESTS = text("""
+DELETE FROM unsubscribe_requests WHERE notification_id IN (
+    SELECT notification_id FROM unsubscribe_requests WHERE requested_at < now() - interval '90 days'
+    LIMIT :batch)
+""")
 
 
 def timeout_event(row: Mapping[str, Any]) -> NotificationFailed:
@@ -123,6 +129,7 @@ async def purge(conn: AsyncConnection, default_days: int, batch: int) -> int:
     deleted = int((await conn.execute(PURGE_NOTIFICATIONS, params)).scalar_one())
     await conn.execute(PURGE_INBOUND, params)
     await conn.execute(PURGE_ORPHANS, {"batch": batch})
+    await conn.execute(PURGE_UNSUBSCRIBE_REQUESTS, {"batch": batch})
     return deleted
 
 

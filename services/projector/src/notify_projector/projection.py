@@ -37,6 +37,7 @@ from notify_projector.evolve import (
     job_patch,
     notification_patch,
 )
+from notify_projector.unsubscribes import record_requests
 
 
 def _notification_row(patch: NotificationPatch) -> dict[str, Any]:
@@ -186,6 +187,7 @@ async def apply(
         patched += len(rows)
     patched += await apply_jobs(conn, events)
     patched += await insert_once(conn, once_rows(events))
+    patched += await record_requests(conn, events)
     return patched
 
 

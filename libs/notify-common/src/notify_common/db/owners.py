@@ -23,6 +23,7 @@ from notify_common.db import (
     tables_lifecycle,
     tables_receipts,
     tables_senders,
+    tables_unsubscribe,
 )
 
 MODULES = (
@@ -36,6 +37,7 @@ MODULES = (
     tables_lifecycle,
     tables_receipts,
     tables_senders,
+    tables_unsubscribe,
 )
 
 
@@ -109,6 +111,11 @@ TABLE_OWNERS: dict[str, str] = {
     "letter_send_claims": LETTER_SENDER,
     "sms_provider_weights": SMS_SENDER,
     "sms_provider_weight_changes": SMS_SENDER,
+    # Recipients' unsubscribe requests, recorded from their events; the reports that group them
+    # are the console's (docs/unsubscribe.md).
+    "unsubscribe_requests": PROJECTOR,
+    "unsubscribe_request_reports": ADMIN_API,
+    "unsubscribe_request_report_items": ADMIN_API,
 }
 
 # Views over tables of several owners, for readers of them all; nobody writes a view.

@@ -97,6 +97,8 @@ templates = Table(
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     Column("updated_at", TS, nullable=True),
     *(Column(name, type_, nullable=nullable) for name, type_, nullable in _template_columns),
+    # "Add an unsubscribe link" (0017): email templates only.
+    Column("has_unsubscribe_link", Boolean, nullable=False, server_default=text("false")),
 )
 
 template_versions = Table(
@@ -107,6 +109,8 @@ template_versions = Table(
     Column("service_id", UUID(as_uuid=False), nullable=False),
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     *(Column(name, type_, nullable=nullable) for name, type_, nullable in _template_columns),
+    # "Add an unsubscribe link" (0017): email templates only.
+    Column("has_unsubscribe_link", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("id", "version"),
 )
 

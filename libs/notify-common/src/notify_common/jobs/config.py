@@ -62,4 +62,5 @@ def _job_template(template: service_config.Template | None) -> JobTemplate | Non
         postage=template.postage,
         archived=template.archived,
         letter_contact_block=template.letter_contact_block,
+        has_unsubscribe_link=template.has_unsubscribe_link,
     )

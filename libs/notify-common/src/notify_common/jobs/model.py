@@ -64,6 +64,7 @@ class JobTemplate:
     postage: str | None = None
     archived: bool = False
     letter_contact_block: str | None = None
+    has_unsubscribe_link: bool = False
 
     @property
     def texts(self) -> list[str]:

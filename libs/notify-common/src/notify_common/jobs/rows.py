@@ -237,6 +237,7 @@ class RowRenderer:
             reply_to=self.service.reply_to,
             email_address_as_sent=raw,
             email_from=self.service.email_from,
+            has_unsubscribe_link=self.template.has_unsubscribe_link,
         )
 
     def _letter(

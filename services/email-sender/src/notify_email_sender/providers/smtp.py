@@ -12,7 +12,7 @@ from __future__ import annotations
 import aiosmtplib
 
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
-from notify_email_sender.message import OutgoingEmail, mime_message
+from notify_email_sender.message import OutgoingEmail, mime_message, smtp_bytes
 from notify_email_sender.providers import ProviderTimeoutError
 
 THROTTLING_REPLY_CODES = frozenset({421})
@@ -37,7 +37,8 @@ class SmtpProvider:
         self._use_tls, self._start_tls = use_tls, start_tls
 
     async def send(self, email: OutgoingEmail) -> str:
-        message = mime_message(email)
+        # Flattened here: aiosmtplib's own flattening folds headers at 78 characters.
+        message = smtp_bytes(mime_message(email))
         try:
             await aiosmtplib.send(
                 message,
