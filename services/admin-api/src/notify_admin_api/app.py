@@ -12,7 +12,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from notify_admin_api import console_folders, console_integration, console_reports, console_routes, routes
+from notify_admin_api import (
+    branding_routes,
+    console_folders,
+    console_integration,
+    console_reports,
+    console_routes,
+    routes,
+)
 from notify_admin_api.access import AdminAudit
 from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
@@ -63,6 +70,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_folders.router,
         console_reports.router,
         console_integration.router,
+        branding_routes.router,
     ):
         app.include_router(router)
 
