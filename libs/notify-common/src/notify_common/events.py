@@ -138,6 +138,13 @@ class EmailRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # The local part of the From address; None in older events, when the email-sender looks it up.
     email_from: str | None = None
+    # The service's email branding when accepted (notify_common.branding); None in older events,
+    # which are sent with GOV.UK's, the default.
+    branding_type: str | None = None
+    branding_name: str | None = None
+    branding_colour: str | None = None
+    branding_text: str | None = None
+    branding_logo: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +161,8 @@ class LetterRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # "" when there is none; None in older events, when the letter-sender looks it up.
     contact_block: str | None = None
+    # The key of the service's letter logo in the branding bucket; None for no logo.
+    letter_logo: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from notify_admin_api.store import AdminError
 from notify_common.settings import CommonSettings
 
+log = logging.getLogger(__name__)
 LogoKind = Literal["email", "letter"]
 MAX_SIDE_PIXELS = 4000
 _FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg")}
@@ -110,7 +113,27 @@ class BrandingLogos:
         except ClientError:
             extra = {} if self._region == "us-east-1" else {"LocationConstraint": self._region}
             self._client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration=extra)
+            self._let_anyone_read()
         self._bucket_ready = True
+
+    def _let_anyone_read(self) -> None:
+        """Recipients' email clients load logos straight from the bucket (or a CDN in front of it),
+        so a bucket this service creates lets anyone read its objects, and nothing else. Where the
+        account blocks public policies, logos are served through a CDN instead (docs/branding.md)."""
+        statement = {
+            "Sid": "EmailClientsReadLogos",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{self.bucket}/*",
+        }
+        try:
+            self._client.put_bucket_policy(
+                Bucket=self.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            log.warning("branding bucket left private", extra={"bucket": self.bucket, "error": code})
 
     def _put(self, key: str, logo: Logo) -> None:
         self._ensure_bucket()

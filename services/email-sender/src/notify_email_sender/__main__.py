@@ -73,6 +73,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         FromAddresses(engine, settings.email_domain),
         simulate_delivery=settings.simulate_delivery(),
         concurrency=settings.email_concurrency,
+        logo_base_url=settings.logo_base_url(),
     )
 
     async def ready() -> bool:

@@ -2,6 +2,8 @@
 (``notify_common.sending``: claim, act, settle, publish or retry; docs/senders.md).
 
 * Before a batch is claimed the services' From addresses are looked up (``FromAddresses``).
+* The HTML part is branded as the request says (``branding.py``), its logo linked under
+  ``NOTIFY_BRANDING_LOGO_URL``.
 * The call is the provider's ``send`` (SES v2 or SMTP) with the notification id as ``Message-ID``.
 * Test-key emails reach no provider: they are settled sent at once and their outcome announced
   beside the hand-over (``outcomes.py``), as are live ones when delivery is simulated.
@@ -23,6 +25,7 @@ from notify_common.send_recovery import Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.sending import ChannelPolicy, Handover, RecoveryMode, Sender
 from notify_email_sender.addresses import FromAddresses
+from notify_email_sender.branding import EmailBranding
 from notify_email_sender.message import OutgoingEmail
 from notify_email_sender.outcomes import simulated_outcome
 from notify_email_sender.providers import EmailProvider
@@ -35,8 +38,16 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
     request_type = EmailRequested
     handover_log = "email sent to provider"
 
-    def __init__(self, provider: EmailProvider, addresses: FromAddresses, *, simulate_delivery: bool) -> None:
+    def __init__(
+        self,
+        provider: EmailProvider,
+        addresses: FromAddresses,
+        *,
+        simulate_delivery: bool,
+        logo_base_url: str,
+    ) -> None:
         self.provider, self.addresses, self.simulate = provider, addresses, simulate_delivery
+        self.logo_base_url = logo_base_url
         self.default_provider = provider.name
 
     def proposed_provider(self, request: EmailRequested) -> str | None:
@@ -66,6 +77,7 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
             text_body=request.body,
             reply_to=request.reply_to,
             unsubscribe_url=request.one_click_unsubscribe_url,
+            branding=EmailBranding.of(request, self.logo_base_url),
         )
         with metrics.provider_call(self.provider.name, "email"):
             reference = await self.provider.send(email)
@@ -121,9 +133,12 @@ class EmailSender(Sender[EmailRequested]):
         simulate_delivery: bool = False,
         recovery: Recovery | None = None,
         concurrency: int = 50,
+        logo_base_url: str = "",
     ) -> None:
         super().__init__(
-            EmailPolicy(provider, addresses, simulate_delivery=simulate_delivery),
+            EmailPolicy(
+                provider, addresses, simulate_delivery=simulate_delivery, logo_base_url=logo_base_url
+            ),
             claims,
             producer,
             rescheduler,
