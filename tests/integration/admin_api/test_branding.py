@@ -1,5 +1,6 @@
 """The admin API's branding routes against the real database and S3 (moto): logos checked and
-stored, the email and letter branding pools, and a service's choice of one of each."""
+stored, the email and letter branding pools, a service's choice of one of each, and the sends
+accepted after a choice carrying it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 
 import httpx
 
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of
+from notify_api_gateway.settings import ApiSettings
+from notify_common import topics
+from notify_common.events import EmailRequested, LetterRequested
+from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, events_on
 from tests.support.logos import SVG_LOGO, image_logo
 
 
@@ -177,3 +181,64 @@ def test_choosing_a_branding_that_is_not_in_the_pool_is_a_404(sandbox: Sandbox) 
         refusal(raw(sandbox.url, "PATCH", other, json={"email_branding": "govuk"}), 404)
         == "Service not found"
     )
+
+
+def test_a_send_accepted_after_a_branding_is_chosen_carries_it_and_the_next_change_applies_to_the_next_send(
+    sandbox: Sandbox, gateway_settings: ApiSettings
+) -> None:
+    url, path = sandbox.url, f"/services/{sandbox.service_id}/branding"
+    logo = upload(url, "email", image_logo()).json()["data"]["logo"]
+    name = unique("Sent with")
+    body = {"name": name, "brand_type": "org_banner", "colour": "#005ea5", "text": "Examples", "logo": logo}
+    email = admin(url, "POST", "/email-branding", body)
+    letter_logo = upload(url, "letter", SVG_LOGO).json()["data"]["logo"]
+    letter = admin(url, "POST", "/letter-branding", {"name": unique("Sent letters"), "logo": letter_logo})
+    before = send_email(sandbox)
+
+    admin(url, "PATCH", path, {"email_branding": email["id"], "letter_branding": letter["id"]})
+    branded, letter_id = send_email(sandbox), send_letter(sandbox)
+    admin(url, "PATCH", path, {"email_branding": "none"})
+    unbranded = send_email(sandbox)
+
+    events = {
+        e.notification_id: e
+        for e in events_on(gateway_settings, topics.EMAIL_REQUESTED, {before, branded, unbranded})
+    }
+    assert isinstance(events[before], EmailRequested)
+    assert events[before].branding_type == "govuk"
+    assert isinstance(events[branded], EmailRequested)
+    assert (events[branded].branding_type, events[branded].branding_name) == ("org_banner", name)
+    assert (events[branded].branding_colour, events[branded].branding_text) == ("#005ea5", "Examples")
+    assert events[branded].branding_logo == logo
+    assert isinstance(events[unbranded], EmailRequested)
+    assert (events[unbranded].branding_type, events[unbranded].branding_logo) == ("none", None)
+    [letter_event] = events_on(gateway_settings, topics.LETTER_REQUESTED, {letter_id})
+    assert isinstance(letter_event, LetterRequested)
+    assert letter_event.letter_logo == letter_logo
+
+
+def send_email(sandbox: Sandbox) -> str:
+    personalisation = {"name": "Ada", "items": ["a"]}
+    body = {
+        "email_address": "ada@example.com",
+        "template_id": sandbox.templates["email"],
+        "personalisation": personalisation,
+    }
+    response = sandbox.post("/v2/notifications/email", body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def send_letter(sandbox: Sandbox) -> str:
+    personalisation = {
+        "name": "Ada",
+        "address_line_1": "Ada Lovelace",
+        "address_line_2": "1 Example Street",
+        "postcode": "SW1A 1AA",
+    }
+    response = sandbox.post(
+        "/v2/notifications/letter",
+        {"template_id": sandbox.templates["letter"], "personalisation": personalisation},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])

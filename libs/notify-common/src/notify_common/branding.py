@@ -54,6 +54,9 @@ class SendBranding:
         return {"letter_logo": self.letter_logo}
 
 
+DEFAULT_SEND_BRANDING = SendBranding()
+
+
 async def load_send_branding(conn: AsyncConnection, service_id: str) -> SendBranding:
     """The service's branding now, in one query."""
     row = (
@@ -76,7 +79,7 @@ async def load_send_branding(conn: AsyncConnection, service_id: str) -> SendBran
         )
     ).first()
     if row is None:
-        return SendBranding()
+        return DEFAULT_SEND_BRANDING
     if row.no_email_branding:
         email: dict[str, Any] = {"email_type": NONE}
     elif row.brand_type is None:

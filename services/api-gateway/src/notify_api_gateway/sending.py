@@ -19,6 +19,7 @@ from notify_api_gateway.repository import Template
 from notify_api_gateway.sanitise import sanitise_personalisation
 from notify_api_gateway.validation import checked_phone_number
 from notify_common import topics
+from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.ratelimit import DailyLimit
@@ -329,6 +330,7 @@ def prepare_email(
         email_address_as_sent=body["email_address"],
         scheduled_for=ctx.scheduled_for,
         email_from=service.email_from,
+        **_branding(caller).email_fields(),
     )
     response = _response(
         template,
@@ -363,6 +365,10 @@ def prepare_email(
         simulated=simulated,
         documents=documents,
     )
+
+
+def _branding(caller: Authenticated) -> SendBranding:
+    return caller.config.branding if caller.config else DEFAULT_SEND_BRANDING
 
 
 def check_qr_codes(letter_body: str) -> None:
@@ -404,6 +410,7 @@ def prepare_letter(
         body=rendered.body,
         scheduled_for=ctx.scheduled_for,
         contact_block=template.letter_contact_block or "",
+        **_branding(caller).letter_fields(),
     )
     return PreparedSend(
         notification_id=ctx.notification_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import RowMapping, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from notify_common.branding import load_send_branding
 from notify_common.db.tables import guest_list, services, team_members, template_versions, templates
 from notify_common.db.tables_api import service_email_reply_to, service_sms_senders
 from notify_common.events import Channel
@@ -65,6 +66,7 @@ async def load_service(conn: AsyncConnection, service_id: str) -> SendingService
             "letter": row["letter_message_limit"],
             "international_sms": row["international_sms_message_limit"],
         },
+        branding=await load_send_branding(conn, service_id),
     )
 
 

@@ -237,6 +237,7 @@ class RowRenderer:
             reply_to=self.service.reply_to,
             email_address_as_sent=raw,
             email_from=self.service.email_from,
+            **self.service.branding.email_fields(),
         )
 
     def _letter(
@@ -268,4 +269,5 @@ class RowRenderer:
             subject=rendered.subject,
             body=rendered.body,
             contact_block=self.template.letter_contact_block or "",
+            **self.service.branding.letter_fields(),
         )
