@@ -200,17 +200,12 @@ def test_a_send_accepted_after_a_branding_is_chosen_carries_it_and_the_next_chan
     admin(url, "PATCH", path, {"email_branding": "none"})
     unbranded = send_email(sandbox)
 
-    events = {
-        e.notification_id: e
-        for e in events_on(gateway_settings, topics.EMAIL_REQUESTED, {before, branded, unbranded})
-    }
-    assert isinstance(events[before], EmailRequested)
+    found = events_on(gateway_settings, topics.EMAIL_REQUESTED, {before, branded, unbranded})
+    events = {e.notification_id: e for e in found if isinstance(e, EmailRequested)}
     assert events[before].branding_type == "govuk"
-    assert isinstance(events[branded], EmailRequested)
     assert (events[branded].branding_type, events[branded].branding_name) == ("org_banner", name)
     assert (events[branded].branding_colour, events[branded].branding_text) == ("#005ea5", "Examples")
     assert events[branded].branding_logo == logo
-    assert isinstance(events[unbranded], EmailRequested)
     assert (events[unbranded].branding_type, events[unbranded].branding_logo) == ("none", None)
     [letter_event] = events_on(gateway_settings, topics.LETTER_REQUESTED, {letter_id})
     assert isinstance(letter_event, LetterRequested)
