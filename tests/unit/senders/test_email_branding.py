@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from notify_common.events import EmailRequested
-from notify_email_sender.branding import EmailBranding, banner_text_colour
+from notify_common.templates.email_branding import EmailBranding, banner_text_colour
 from notify_email_sender.message import OutgoingEmail, html_body, mime_message
 
 LOGO = "https://logos.example/email/logo.png"

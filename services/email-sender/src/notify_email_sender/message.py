@@ -4,7 +4,8 @@ The request carries the plain-text body as the API rendered it; the HTML part is
 text: paragraphs, line breaks, "====" underlined headings, "•" bullets, numbered lists, rules and
 links, everything else escaped. The MIME message has From with the service's name, Reply-To,
 List-Unsubscribe with List-Unsubscribe-Post for one-click unsubscribe (RFC 8058), and a Message-ID
-made from the notification id. The HTML is laid out in the service's branding (``branding.py``).
+made from the notification id. The HTML is laid out in the service's branding
+(``notify_common.templates.email_branding``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from notify_email_sender.branding import GOVUK_BRANDING, EmailBranding, branded_html
+from notify_common.templates.email_branding import GOVUK_BRANDING, EmailBranding, branded_html
 
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
 _UNDERLINE = re.compile(r"^=+$")

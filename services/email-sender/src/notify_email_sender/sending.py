@@ -2,8 +2,8 @@
 (``notify_common.sending``: claim, act, settle, publish or retry; docs/senders.md).
 
 * Before a batch is claimed the services' From addresses are looked up (``FromAddresses``).
-* The HTML part is branded as the request says (``branding.py``), its logo linked under
-  ``NOTIFY_BRANDING_LOGO_URL``.
+* The HTML part is branded as the request says (``notify_common.templates.email_branding``), its
+  logo linked under ``NOTIFY_BRANDING_LOGO_URL``.
 * The call is the provider's ``send`` (SES v2 or SMTP) with the notification id as ``Message-ID``.
 * Test-key emails reach no provider: they are settled sent at once and their outcome announced
   beside the hand-over (``outcomes.py``), as are live ones when delivery is simulated.
@@ -24,8 +24,8 @@ from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_recovery import Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.sending import ChannelPolicy, Handover, RecoveryMode, Sender
+from notify_common.templates.email_branding import EmailBranding
 from notify_email_sender.addresses import FromAddresses
-from notify_email_sender.branding import EmailBranding
 from notify_email_sender.message import OutgoingEmail
 from notify_email_sender.outcomes import simulated_outcome
 from notify_email_sender.providers import EmailProvider

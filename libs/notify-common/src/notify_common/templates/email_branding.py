@@ -1,5 +1,6 @@
-"""The branded HTML email (pure): the body's HTML inside the service's branding, laid out as GOV.UK
-Notify lays out its emails so they look the same in email clients: nested tables with
+"""The branded HTML email (pure): the body's HTML inside the service's branding, as the email-sender
+sends it and the console previews it, laid out as GOV.UK Notify lays out its emails so they look
+the same in email clients: nested tables with
 ``role="presentation"``, every style inline, a width of at most 580 pixels.
 
 By type (``notify_common.branding``): ``govuk`` and ``both`` open with the GOV.UK banner; ``org``
