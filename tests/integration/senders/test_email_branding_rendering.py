@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.async_api import FloatRect, Page, async_playwright
+from playwright.async_api import Browser, FloatRect, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.branding_logos import BrandingLogos, check_logo, new_logo_key
@@ -51,13 +51,19 @@ async def logo_key(settings: CommonSettings, monkeypatch: pytest.MonkeyPatch) ->
     return key
 
 
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = await browser.new_context(viewport={"width": 640, "height": 400})
-        yield await context.new_page()
-        await browser.close()
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 640, "height": 400})
+    yield await context.new_page()
+    await context.close()
 
 
 async def html_sent(
