@@ -26,12 +26,16 @@ EMAIL = {
     "logo": "email/5b0c.png",
 }
 LETTER = {"id": "1e771e77-0000-4000-8000-000000000001", "name": "Examples letters", "logo": "letter/9f.svg"}
-USERS = {"manager": person("manager", ["manage_service"])}
+USERS = {
+    "manager": person("manager", ["manage_service"]),
+    "admin": {**person("admin", []), "platform_admin": True},
+}
 
 
 class FakeAdmin:
     def __init__(self) -> None:
         self.changes: list[Any] = []
+        self.created: list[Any] = []
         self.current: dict[str, Any] = {"email_branding": "pool", "email": EMAIL, "letter_branding": LETTER}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -46,6 +50,9 @@ class FakeAdmin:
             return ok(self.current)
         if path == f"/admin/services/{SERVICE}/branding":
             return ok(self.current)
+        if path == "/admin/email-branding" and method == "POST":
+            self.created.append(json.loads(request.content))
+            return ok(EMAIL, 201)
         if path == "/admin/email-branding":
             return ok([EMAIL])
         if path == "/admin/letter-branding":
@@ -115,3 +122,21 @@ def test_a_logo_is_passed_through_from_the_admin_api_with_nothing_allowed_to_run
     assert logo.content == b"\x89PNG logo"
     assert logo.headers["content-type"] == "image/png"
     assert logo.headers["content-security-policy"] == "default-src 'none'"
+
+
+def test_a_colour_that_is_not_a_hex_code_is_refused_on_the_page_before_anything_is_stored(
+    console: TestClient, fake: FakeAdmin
+) -> None:
+    form = {
+        "csrf_token": CSRF,
+        "name": "Examples",
+        "brand_type": "org_banner",
+        "colour": "blue",
+        "text": "Hi",
+    }
+
+    refused_page = as_person(console, "admin").post("/platform-admin/branding/email", data=form)
+
+    assert refused_page.status_code == 400
+    assert "Enter the colour as a hex colour code, like #1d70b8" in refused_page.text
+    assert fake.created == []

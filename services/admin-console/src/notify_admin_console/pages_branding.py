@@ -9,6 +9,7 @@ are shown through the console (``/branding-logos/...``), which reads them from t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -30,6 +31,7 @@ BRAND_TYPES = (
 )
 BRAND_TYPE_WORDS = {value: words for value, words, _ in BRAND_TYPES}
 LOGO_KINDS = ("email", "letter")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 PREVIEW_TEXT = "Dear Ada,\n\nThis is how your emails look with this branding.\n\nSee https://www.gov.uk"
 
@@ -84,6 +86,8 @@ async def add_email_branding(request: Request) -> Any:
         errors["name"] = "Enter a name for the branding"
     if values["brand_type"] not in {t[0] for t in BRAND_TYPES}:
         errors["brand_type"] = "Choose what the branding shows"
+    if values["colour"] and not COLOUR.fullmatch(values["colour"]):
+        errors["colour"] = "Enter the colour as a hex colour code, like #1d70b8"
     if not errors:
         try:
             logo = await _upload(request, "email", data.get("logo"))
