@@ -140,6 +140,13 @@ class EmailRequested(NotificationRequested):
     email_from: str | None = None
     # The template asks for the platform's hosted unsubscribe link (body and List-Unsubscribe).
     has_unsubscribe_link: bool = False
+    # The service's email branding when accepted (notify_common.branding); None in older events,
+    # which are sent with GOV.UK's, the default.
+    branding_type: str | None = None
+    branding_name: str | None = None
+    branding_colour: str | None = None
+    branding_text: str | None = None
+    branding_logo: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +163,8 @@ class LetterRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # "" when there is none; None in older events, when the letter-sender looks it up.
     contact_block: str | None = None
+    # The key of the service's letter logo in the branding bucket; None for no logo.
+    letter_logo: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

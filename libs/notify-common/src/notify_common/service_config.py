@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding, load_send_branding
 from notify_common.db.tables import (
     api_keys,
     guest_list,
@@ -77,6 +78,7 @@ class ServiceConfig:
     allowed_emails: frozenset[str] = frozenset()
     allowed_mobiles: frozenset[str] = frozenset()
     retention_days: dict[str, int] = field(default_factory=dict)
+    branding: SendBranding = DEFAULT_SEND_BRANDING
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ async def load_service_config(
             select(service_data_retention).where(service_data_retention.c.service_id == service_id)
         )
     ).all()
+    branding = await load_send_branding(conn, service_id)
     service = _service(row)
     default_sender = next((s.sms_sender for s in senders if s.is_default), service.sms_sender)
     emails = {m.email_address.strip().lower() for m in members}
@@ -159,6 +162,7 @@ async def load_service_config(
         allowed_emails=frozenset(emails),
         allowed_mobiles=frozenset(m for m in mobiles if m),
         retention_days={r.notification_type: r.days_of_retention for r in retention},
+        branding=branding,
     )
 
 

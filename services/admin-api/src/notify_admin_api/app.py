@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from notify_admin_api import (
+    branding_routes,
     console_folders,
     console_integration,
     console_reports,
@@ -70,6 +71,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_reports.router,
         console_integration.router,
         console_unsubscribes.router,
+        branding_routes.router,
     ):
         app.include_router(router)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from notify_common.branding import DEFAULT_BUCKET as BRANDING_BUCKET
 from notify_common.jobs.settings import JobsSettings
 
 MIB = 1024 * 1024
@@ -44,3 +45,7 @@ class AdminApiSettings(JobsSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     max_authorization_bytes: int = Field(default=2048, ge=256)
     max_admin_body_bytes: int = Field(default=3 * MIB, ge=1024)
+    # Branding logos (docs/branding.md): the bucket they are kept in (created if missing), which
+    # the email-sender's NOTIFY_BRANDING_LOGO_URL serves, and the largest logo file taken.
+    branding_bucket: str = BRANDING_BUCKET
+    branding_logo_max_bytes: int = Field(default=2 * MIB, ge=1024)

@@ -1,7 +1,7 @@
 """The admin-api's per-process state, built once at start-up (``build_state``) and handed to every
 route through the ``State`` dependency: the stores over PostgreSQL, the Kafka producer for CSV jobs
-and their cancelling, the job files in S3, the tokens that may call, and Redis for announcing
-configuration changes."""
+and their cancelling, the job files and branding logos in S3, the tokens that may call, and Redis
+for announcing configuration changes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 
 from notify_admin_api.access import AdminToken, FailureThrottle, parse_tokens
+from notify_admin_api.branding import BrandingStore
+from notify_admin_api.branding_logos import BrandingLogos
 from notify_admin_api.console_accounts import AccountStore
 from notify_admin_api.console_reads import ConsoleReads
 from notify_admin_api.console_reply_to import ReplyToVerifications
@@ -54,6 +56,8 @@ class AdminState:
     store: AdminStore
     legacy: LegacyConfig
     console: Console
+    branding: BrandingStore
+    logos: BrandingLogos
     producer: EventProducer
     redis: Redis  # type: ignore[type-arg]  # configuration change notices (config_notices.py)
 
@@ -85,6 +89,8 @@ def build_state(settings: AdminApiSettings) -> AdminState:
             uploads=ConsoleUploads(engine, JobFiles(settings, settings.jobs_bucket), settings.csv_limits()),
             box=box,
         ),
+        branding=BrandingStore(engine),
+        logos=BrandingLogos(settings, settings.branding_bucket),
         producer=EventProducer(settings, client_id="admin-api"),
         redis=Redis.from_url(
             settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_seconds

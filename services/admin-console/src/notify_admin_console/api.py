@@ -64,6 +64,16 @@ class AdminApi:
             raise AdminApiError(response.status_code, _message(response))
         return response.json().get("data")
 
+    async def file(self, path: str) -> tuple[bytes, str]:
+        """A file the admin-api serves (a branding logo): its bytes and content type."""
+        try:
+            response = await self.client.get(path, headers=self._headers)
+        except httpx.HTTPError as exc:
+            raise AdminApiError(503, "The platform is not answering, try again in a moment") from exc
+        if response.status_code >= 400:
+            raise AdminApiError(response.status_code, _message(response))
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
     async def get(self, path: str, **params: Any) -> Any:
         return await self.call("GET", path, params={k: v for k, v in params.items() if v is not None})
 

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from notify_admin_console import (
     pages_activity,
     pages_auth,
+    pages_branding,
     pages_folders,
     pages_go_live,
     pages_health,
@@ -46,6 +47,7 @@ PAGE_MODULES = (
     pages_folders,
     pages_send,
     pages_activity,
+    pages_branding,  # before pages_manage, whose /settings/{setting} would take /settings/branding
     pages_manage,
     pages_integration,
     pages_go_live,

@@ -17,6 +17,7 @@ from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.sanitise import sanitise_personalisation
 from notify_common import topics
 from notify_common.api_errors import ApiError, bad_request, forbidden, validation_error
+from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.file_uploads import FileUpload, file_uploads, is_file, pending_documents
@@ -333,6 +334,7 @@ def prepare_email(
         scheduled_for=ctx.scheduled_for,
         email_from=service.email_from,
         has_unsubscribe_link=template.has_unsubscribe_link,
+        **_branding(caller).email_fields(),
     )
     response = _response(
         template,
@@ -367,6 +369,10 @@ def prepare_email(
         simulated=simulated,
         documents=documents,
     )
+
+
+def _branding(caller: Authenticated) -> SendBranding:
+    return caller.config.branding if caller.config else DEFAULT_SEND_BRANDING
 
 
 def check_qr_codes(letter_body: str) -> None:
@@ -408,6 +414,7 @@ def prepare_letter(
         body=rendered.body,
         scheduled_for=ctx.scheduled_for,
         contact_block=template.letter_contact_block or "",
+        **_branding(caller).letter_fields(),
     )
     return PreparedSend(
         notification_id=ctx.notification_id,

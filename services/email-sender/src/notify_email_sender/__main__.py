@@ -79,6 +79,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         unsubscribe=HostedUnsubscribe(
             UnsubscribeLinks(settings.secret_key.get_secret_value()), settings.api_base_url
         ),
+        logo_base_url=settings.logo_base_url(),
     )
 
     async def ready() -> bool:

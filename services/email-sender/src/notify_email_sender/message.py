@@ -4,7 +4,8 @@ The request carries the plain-text body as the API rendered it; the HTML part is
 text: paragraphs, line breaks, "====" underlined headings, "•" bullets, numbered lists, rules and
 links, everything else escaped. The MIME message has From with the service's name, Reply-To,
 List-Unsubscribe with List-Unsubscribe-Post for one-click unsubscribe (RFC 8058), and a Message-ID
-made from the notification id.
+made from the notification id. The HTML is laid out in the service's branding
+(``notify_common.templates.email_branding``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
+
+from notify_common.templates.email_branding import GOVUK_BRANDING, EmailBranding, branded_html
 
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
 _UNDERLINE = re.compile(r"^=+$")
@@ -38,6 +41,7 @@ class OutgoingEmail:
     text_body: str
     reply_to: str | None = None
     unsubscribe_url: str | None = None
+    branding: EmailBranding = GOVUK_BRANDING
 
     @property
     def from_header(self) -> str:
@@ -72,15 +76,10 @@ def _block(lines: list[str]) -> str:
     return "<p>" + "<br>".join(_inline(line) for line in lines) + "</p>"
 
 
-def html_body(text: str) -> str:
+def html_body(text: str, branding: EmailBranding = GOVUK_BRANDING) -> str:
     blocks = [b.split("\n") for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
     content = "\n".join(_block([line.rstrip() for line in b]) for b in blocks)
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width"></head>'
-        '<body style="font-family: Helvetica, Arial, sans-serif; font-size: 19px; line-height: 1.3; '
-        f'color: #0b0c0c; max-width: 580px; margin: 0 auto; padding: 10px">\n{content}\n</body></html>'
-    )
+    return branded_html(content, branding)
 
 
 def mime_message(email: OutgoingEmail) -> EmailMessage:
@@ -95,7 +94,7 @@ def mime_message(email: OutgoingEmail) -> EmailMessage:
         message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.text_body)
-    message.add_alternative(html_body(email.text_body), subtype="html")
+    message.add_alternative(html_body(email.text_body, email.branding), subtype="html")
     return message
 
 

@@ -2,6 +2,8 @@
 (``notify_common.sending``: claim, act, settle, publish or retry; docs/senders.md).
 
 * Before a batch is claimed the services' From addresses are looked up (``FromAddresses``).
+* The HTML part is branded as the request says (``notify_common.templates.email_branding``), its
+  logo linked under ``NOTIFY_BRANDING_LOGO_URL``.
 * The call is the provider's ``send`` (SES v2 or SMTP) with the notification id as ``Message-ID``.
 * Test-key emails reach no provider: they are settled sent at once and their outcome announced
   beside the hand-over (``outcomes.py``), as are live ones when delivery is simulated.
@@ -22,6 +24,7 @@ from notify_common.send_claims import Claim, ClaimStore
 from notify_common.send_recovery import Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.sending import ChannelPolicy, Handover, RecoveryMode, Sender
+from notify_common.templates.email_branding import EmailBranding
 from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.message import OutgoingEmail
 from notify_email_sender.outcomes import simulated_outcome
@@ -43,9 +46,11 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
         *,
         simulate_delivery: bool,
         unsubscribe: HostedUnsubscribe | None = None,
+        logo_base_url: str = "",
     ) -> None:
         self.provider, self.addresses, self.simulate = provider, addresses, simulate_delivery
         self.unsubscribe = unsubscribe
+        self.logo_base_url = logo_base_url
         self.default_provider = provider.name
 
     def proposed_provider(self, request: EmailRequested) -> str | None:
@@ -76,6 +81,7 @@ class EmailPolicy(ChannelPolicy[EmailRequested]):
             text_body=text_body,
             reply_to=request.reply_to,
             unsubscribe_url=unsubscribe_url,
+            branding=EmailBranding.of(request, self.logo_base_url),
         )
         with metrics.provider_call(self.provider.name, "email"):
             reference = await self.provider.send(email)
@@ -132,9 +138,16 @@ class EmailSender(Sender[EmailRequested]):
         recovery: Recovery | None = None,
         concurrency: int = 50,
         unsubscribe: HostedUnsubscribe | None = None,
+        logo_base_url: str = "",
     ) -> None:
         super().__init__(
-            EmailPolicy(provider, addresses, simulate_delivery=simulate_delivery, unsubscribe=unsubscribe),
+            EmailPolicy(
+                provider,
+                addresses,
+                simulate_delivery=simulate_delivery,
+                unsubscribe=unsubscribe,
+                logo_base_url=logo_base_url,
+            ),
             claims,
             producer,
             rescheduler,

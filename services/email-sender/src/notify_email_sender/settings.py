@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from notify_common.branding import DEFAULT_BUCKET as BRANDING_BUCKET
 from notify_common.settings import CommonSettings
 
 
@@ -37,6 +38,19 @@ class EmailSenderSettings(CommonSettings):
     email_retry_base_delay_seconds: float = 1.0
     email_retry_max_delay_seconds: float = 300.0
     email_throttle_delay_seconds: float = 1.0
+
+    # Where recipients' email clients load branding logos from: the public address of the branding
+    # bucket the admin-api keeps them in (or a CDN in front of it). None: the bucket itself, on the
+    # AWS endpoint override in development, else at its public S3 address.
+    branding_logo_url: str | None = None
+    branding_bucket: str = BRANDING_BUCKET
+
+    def logo_base_url(self) -> str:
+        if self.branding_logo_url:
+            return self.branding_logo_url
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url.rstrip('/')}/{self.branding_bucket}"
+        return f"https://{self.branding_bucket}.s3.{self.aws_region}.amazonaws.com"
 
     def against_emulator(self) -> bool:
         return self.environment == "development" and self.aws_endpoint_url is not None

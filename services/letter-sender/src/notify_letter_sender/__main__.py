@@ -18,6 +18,7 @@ from notify_common.send_claims import ClaimStore
 from notify_common.send_retries import Rescheduler
 from notify_common.settings import CommonSettings
 from notify_letter_sender.contacts import ContactBlocks
+from notify_letter_sender.logos import LetterLogos
 from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.settings import LetterSenderSettings
@@ -50,6 +51,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         ContactBlocks(engine),
         Rescheduler(producer, topics.GROUP_LETTER_SENDER, policy),
         concurrency=settings.letter_concurrency,
+        logos=LetterLogos(store, settings.branding_bucket),
     )
     responses = PrintResponses(store, producer, settings.letters_poll_responses_seconds)
     background: list[asyncio.Task[None]] = []

@@ -9,6 +9,9 @@ as a one-pixel-per-module image scaled up without interpolation, so its modules 
 over the API's limit (504 bytes) is refused here too (``QrCodeTooLongError``), for letters that did
 not come through the API's checks.
 
+The service's letter branding logo (``logo``: PNG, JPEG or SVG bytes) is printed top left of the
+first page, as large as fits a 70 by 18 mm box, where Notify prints it.
+
 DejaVu Sans is used when installed (it covers Welsh and other non-Latin-1 text); otherwise the
 built-in Helvetica, with characters it cannot show replaced by "?".
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.image_parsing import preload_image
 
 from notify_common.templates.qr import QR_CODE_ERROR_CORRECTION, QR_CODE_MAX_BYTES, qr_code_data
 
@@ -33,6 +37,7 @@ _BULLET = re.compile(r"^\s*[*\-•]\s+")
 QR_QUIET_ZONE = 4  # modules of white round the code, as the standard asks
 QR_MODULE_MM = 0.5
 QR_MIN_MM, QR_MAX_MM = 30.0, 60.0
+LOGO_BOX_MM = (15.0, 10.0, 70.0, 18.0)  # left, top, width, height
 
 
 class QrCodeTooLongError(ValueError):
@@ -46,6 +51,7 @@ class LetterContent:
     body: str
     contact_block: str | None = None
     letter_date: date | None = None
+    logo: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ def render_letter(content: LetterContent) -> RenderedPdf:
     pdf = _document()
     pdf.add_page()
     font = pdf.font_name
+    if content.logo:
+        _logo(pdf, content.logo)
     if content.contact_block:
         pdf.set_font(font, size=10)
         pdf.set_xy(125, 20)
@@ -160,3 +168,11 @@ def _qr_code(pdf: _Letter, data: str) -> None:
     pdf.image(image, x=pdf.l_margin, y=y, w=size, h=size)
     pdf.set_y(y + size)
     pdf.ln(3)
+
+
+def _logo(pdf: _Letter, logo: bytes) -> None:
+    """The logo, its proportions kept, as large as fits the box, at the box's top left."""
+    left, top, width, height = LOGO_BOX_MM
+    _, _, info = preload_image(pdf.image_cache, io.BytesIO(logo))
+    scale = min(width / float(info.width), height / float(info.height))
+    pdf.image(io.BytesIO(logo), x=left, y=top, w=float(info.width) * scale, h=float(info.height) * scale)

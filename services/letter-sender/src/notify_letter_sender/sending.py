@@ -4,7 +4,8 @@ renders (or checks) the PDF, stores it where the API can serve it, and drops it 
 provider; an in-doubt letter whose drop (or the printer's answer to it) is in the print bucket is
 not dropped again.
 
-* Templated letters are rendered to PDF; over 10 pages is validation-failed (``letter-too-long``),
+* Templated letters are rendered to PDF, with the service's logo when the request names one
+  (logos.py); over 10 pages is validation-failed (``letter-too-long``),
   as is a QR code with more data than can be scanned once printed (``qr-code-too-long``).
 * Precompiled letters are read from the letters bucket and checked (a real PDF, at most 10 A4
   pages, at most 2 MB); a failed check is validation-failed with the reason.
@@ -39,6 +40,7 @@ from notify_common.send_recovery import Recovery
 from notify_common.send_retries import Rescheduler
 from notify_common.sending import ChannelPolicy, Handover, Sender
 from notify_letter_sender.contacts import ContactBlocks
+from notify_letter_sender.logos import LetterLogos
 from notify_letter_sender.pdf import MAX_PAGES, LetterContent, QrCodeTooLongError, render_letter
 from notify_letter_sender.precompiled import InvalidLetterError, check_precompiled
 from notify_letter_sender.storage import LetterStore, letter_key
@@ -64,8 +66,8 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
     default_provider = PRINT_PROVIDER
     handover_log = "letter sent to print"
 
-    def __init__(self, store: LetterStore, contacts: ContactBlocks) -> None:
-        self.store, self.contacts = store, contacts
+    def __init__(self, store: LetterStore, contacts: ContactBlocks, logos: LetterLogos | None = None) -> None:
+        self.store, self.contacts, self.logos = store, contacts, logos
 
     def proposed_provider(self, request: LetterRequested) -> str | None:
         return PRINT_PROVIDER
@@ -108,6 +110,7 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
             body=request.body,
             contact_block=contact,
             letter_date=request.created_at.date(),
+            logo=await self.logos.of(request) if self.logos else None,
         )
         try:
             rendered = await asyncio.to_thread(render_letter, content)
@@ -166,10 +169,11 @@ class LetterSender(Sender[LetterRequested]):
         *,
         recovery: Recovery | None = None,
         concurrency: int = 4,
+        logos: LetterLogos | None = None,
     ) -> None:
         # The print drop is the provider's inbox: its status lookup is the print bucket.
         super().__init__(
-            LetterPolicy(store, contacts),
+            LetterPolicy(store, contacts, logos),
             claims,
             producer,
             rescheduler,

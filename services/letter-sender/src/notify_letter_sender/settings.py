@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from notify_common.branding import DEFAULT_BUCKET as BRANDING_BUCKET
 from notify_common.settings import CommonSettings
 
 
@@ -14,6 +15,8 @@ class LetterSenderSettings(CommonSettings):
     letters_print_bucket: str = "notify-letters-print"
     letters_create_buckets: bool | None = None  # None: in development
     letters_poll_responses_seconds: float = 5.0
+    # Where the admin-api keeps branding logos (the letter logo a request names is read from here).
+    branding_bucket: str = BRANDING_BUCKET
 
     letter_concurrency: int = Field(default=4, ge=1)
     letter_batch_size: int = Field(default=50, ge=1)

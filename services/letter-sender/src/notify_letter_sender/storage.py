@@ -73,9 +73,9 @@ class LetterStore:
         except (ConnectTimeoutError, EndpointConnectionError, BotoCoreError) as exc:
             raise RetryableError(f"s3 unreachable: {type(exc).__name__}") from exc
 
-    async def read(self, key: str) -> bytes:
+    async def read(self, key: str, *, bucket: str | None = None) -> bytes:
         def get() -> bytes:
-            return self._client.get_object(Bucket=self.letters_bucket, Key=key)["Body"].read()
+            return self._client.get_object(Bucket=bucket or self.letters_bucket, Key=key)["Body"].read()
 
         return await self._run(get)
 

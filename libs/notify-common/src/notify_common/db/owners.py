@@ -15,6 +15,7 @@ from sqlalchemy import Table
 from notify_common.db import (
     tables,
     tables_api,
+    tables_branding,
     tables_console,
     tables_folders,
     tables_go_live,
@@ -29,6 +30,7 @@ from notify_common.db import (
 MODULES = (
     tables,
     tables_api,
+    tables_branding,
     tables_console,
     tables_folders,
     tables_go_live,
@@ -85,6 +87,9 @@ _CONFIGURATION = (
     "console_uploads",
     "console_password_resets",
     "console_reply_to_verifications",
+    "email_branding",
+    "letter_branding",
+    "service_branding",
 )
 # Projections of the event log, rebuilt from the topics (docs/adr/0001-event-log-is-the-source-of-truth.md).
 _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES

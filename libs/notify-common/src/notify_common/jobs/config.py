@@ -33,6 +33,7 @@ async def load_service(conn: AsyncConnection, service_id: str) -> SendingService
             "letter": service.letter_message_limit,
             "international_sms": service.international_sms_message_limit,
         },
+        branding=config.branding,
     )
 
 

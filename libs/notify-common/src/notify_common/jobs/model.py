@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.events import Channel
 
 DEFAULT_MAX_ROWS = 100_000
@@ -47,6 +48,7 @@ class SendingService:
     # lower-cased email addresses of the team members and the guest list.
     allowed_recipients: frozenset[str] = field(default_factory=frozenset)
     daily_limits: dict[str, int] = field(default_factory=dict)  # sms | email | letter | international_sms
+    branding: SendBranding = DEFAULT_SEND_BRANDING
 
     def may(self, permission: str) -> bool:
         return permission in self.permissions

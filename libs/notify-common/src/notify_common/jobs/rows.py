@@ -238,6 +238,7 @@ class RowRenderer:
             email_address_as_sent=raw,
             email_from=self.service.email_from,
             has_unsubscribe_link=self.template.has_unsubscribe_link,
+            **self.service.branding.email_fields(),
         )
 
     def _letter(
@@ -269,4 +270,5 @@ class RowRenderer:
             subject=rendered.subject,
             body=rendered.body,
             contact_block=self.template.letter_contact_block or "",
+            **self.service.branding.letter_fields(),
         )
