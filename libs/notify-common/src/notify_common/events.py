@@ -120,6 +120,8 @@ class SmsRequested(NotificationRequested):
     # As the service gave it, for reading back; ``phone_number`` is the normalised form senders use.
     phone_number_as_sent: str | None = None
     scheduled_for: datetime | None = None
+    # The template's language the message was written in (a BCP 47 tag); None in older events.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +140,7 @@ class EmailRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # The local part of the From address; None in older events, when the email-sender looks it up.
     email_from: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +157,10 @@ class LetterRequested(NotificationRequested):
     scheduled_for: datetime | None = None
     # "" when there is none; None in older events, when the letter-sender looks it up.
     contact_block: str | None = None
+    language: str | None = None
+    # A bilingual letter's Welsh part, printed first; None for a letter in English only.
+    welsh_subject: str | None = None
+    welsh_body: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

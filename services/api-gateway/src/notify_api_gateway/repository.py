@@ -43,6 +43,7 @@ from notify_common.db.tables_api import (
 )
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
+from notify_common.templates.languages import TemplateLanguages, template_languages
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,11 @@ class Template:
     updated_at: datetime | None
     created_by: str | None
     letter_contact_block: str | None
+    # The language of ``subject`` and ``content``, and the template's texts in other languages.
+    languages: TemplateLanguages = field(default_factory=TemplateLanguages)
+    letter_languages: str | None = None  # "english" or "welsh_then_english" for letters
+    letter_welsh_subject: str | None = None
+    letter_welsh_content: str | None = None
 
 
 @dataclass
@@ -421,4 +427,8 @@ def _template(row: Any, *, archived: bool) -> Template:
         updated_at=row.get("updated_at"),
         created_by=row["created_by"],
         letter_contact_block=row["letter_contact_block"],
+        languages=template_languages(row["language"], row["language_variants"]),
+        letter_languages=row["letter_languages"],
+        letter_welsh_subject=row["letter_welsh_subject"],
+        letter_welsh_content=row["letter_welsh_content"],
     )

@@ -28,6 +28,7 @@ from notify_common.recipients import (
 )
 from notify_common.recipients.errors import PhoneErrorCode
 from notify_common.recipients.phone_fast import FastPhoneValidator
+from notify_common.templates.languages import InvalidLanguageTag, checked_language_tag
 
 format_checker = FormatChecker()
 
@@ -127,6 +128,13 @@ def _within_next_day(value: object) -> bool:
 @format_checker.checks("datetime_within_next_week", raises=ScheduleError)
 def _within_next_week(value: object) -> bool:
     return _check_schedule(value, timedelta(days=7), "datetime can only be 7 days in the future")
+
+
+@format_checker.checks("language_tag", raises=InvalidLanguageTag)
+def _language_tag(value: object) -> bool:
+    if isinstance(value, str):
+        checked_language_tag(value)
+    return True
 
 
 _VALIDATORS: dict[int, Draft7Validator] = {}
@@ -285,7 +293,7 @@ def _message(error: ValidationError) -> str:
     cause = error.cause
     if isinstance(cause, InvalidRecipientError):
         text = f"{field} {cause.message}"
-    elif isinstance(cause, ScheduleError | PostageError):
+    elif isinstance(cause, ScheduleError | PostageError | InvalidLanguageTag):
         text = f"{field} {cause}"
     elif field is not None and isinstance(error.schema, dict) and error.schema.get("validationMessage"):
         text = f"{field} {error.schema['validationMessage']}"
