@@ -10,6 +10,7 @@ from notify_common.db.tables_api import service_email_reply_to, service_sms_send
 from notify_common.events import Channel
 from notify_common.jobs.model import JobTemplate, SendingService
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
+from notify_common.templates.languages import template_languages
 
 
 async def load_service(conn: AsyncConnection, service_id: str) -> SendingService | None:
@@ -102,6 +103,12 @@ def _template(row: RowMapping, *, archived: bool) -> JobTemplate:
         postage=row["postage"],
         archived=archived,
         letter_contact_block=row["letter_contact_block"],
+        languages=template_languages(row["language"], row["language_variants"]),
+        welsh=(
+            (row["letter_welsh_subject"] or "", row["letter_welsh_content"] or "")
+            if row["letter_languages"] == "welsh_then_english"
+            else None
+        ),
     )
 
 
