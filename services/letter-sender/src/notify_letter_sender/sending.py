@@ -108,6 +108,8 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
             body=request.body,
             contact_block=contact,
             letter_date=request.created_at.date(),
+            welsh_heading=request.welsh_subject,
+            welsh_body=request.welsh_body,
         )
         try:
             rendered = await asyncio.to_thread(render_letter, content)
