@@ -14,10 +14,19 @@ from notify_admin_console.api import AdminApiError
 from notify_admin_console.pages_folders import folder_listing, folder_url, listing_page
 from notify_admin_console.preview import preview
 from notify_admin_console.security import Forbidden, has_permission, member, rule
-from notify_admin_console.web import api, flash, form, page, redirect, service_of, user
+from notify_admin_console.template_languages import (
+    LETTER_LANGUAGES,
+    api_fields,
+    form_errors,
+    form_values,
+    shown_variants,
+)
+from notify_admin_console.web import api, flash, form, page, redirect, service_of, templates, user
 
 router = APIRouter(prefix="/services/{service_id}")
 TYPES = {"sms": "Text message", "email": "Email", "letter": "Letter"}
+templates.env.globals["LETTER_LANGUAGES"] = LETTER_LANGUAGES
+templates.env.globals["shown_variants"] = shown_variants
 
 
 @router.get("", response_class=HTMLResponse)
@@ -46,6 +55,7 @@ async def add_template(
     if type not in TYPES:
         return await page(request, "template_type.html", types=TYPES, errors={}, folder_id=folder_id)
     values = {"template_type": type, "name": "", "subject": "", "content": "", "folder_id": folder_id}
+    values.update(form_values({}))
     return await page(request, "template_form.html", values=values, errors={}, editing=None, preview=None)
 
 
@@ -58,6 +68,7 @@ async def _template_values(request: Request) -> tuple[dict[str, str], dict[str, 
         errors["subject"] = "Enter a subject"
     if not values.get("content"):
         errors["content"] = "Enter a message"
+    errors.update(form_errors(values))
     return values, errors
 
 
@@ -74,6 +85,7 @@ async def add_template_post(request: Request, service_id: str) -> Any:
             "content": values["content"],
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
+            **api_fields(values),
         }
         try:
             created = await api(request).post(f"/admin/services/{service_id}/templates", body)
@@ -131,6 +143,7 @@ async def copy_template(
         "subject": found.get("subject") or "",
         "content": found["content"],
         "folder_id": folder_id,
+        **form_values(found),
     }
     service = await service_of(request, service_id)
     return await page(
@@ -178,6 +191,7 @@ async def edit_template(request: Request, service_id: str, template_id: str) -> 
     found = await api(request).get(f"/admin/console/services/{service_id}/templates/{template_id}")
     service = await service_of(request, service_id)
     values = {k: found.get(k) or "" for k in ("template_type", "name", "subject", "content")}
+    values.update(form_values(found))
     return await page(
         request,
         "template_form.html",
@@ -200,6 +214,7 @@ async def edit_template_post(request: Request, service_id: str, template_id: str
             "content": values["content"],
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
+            **api_fields(values),
         }
         try:
             await api(request).call(
