@@ -92,3 +92,14 @@ def test_the_admin_api_refuses_a_malformed_tag_and_an_empty_variant(sandbox: San
         response = httpx.post(url, json=body, headers=headers, timeout=30)
         assert response.status_code == 400, response.text
         assert response.json()["errors"][0]["message"] == message
+
+
+def test_a_template_previews_in_the_language_asked_for(sandbox: Sandbox) -> None:
+    template_id = welsh_template(sandbox)
+    path = f"/v2/template/{template_id}/preview"
+    welsh = sandbox.post(path, {"personalisation": {"name": "Ann"}, "language": "cy"})
+    assert (welsh.status_code, welsh.json()["body"]) == (200, "Helo Ann")
+    assert sandbox.post(path, {"personalisation": {"name": "Ann"}}).json()["body"] == "Hello Ann"
+    unknown = sandbox.post(path, {"personalisation": {"name": "Ann"}, "language": "fr"})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["message"] == "language fr is not available for this template"

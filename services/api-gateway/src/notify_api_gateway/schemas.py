@@ -119,7 +119,7 @@ GET_RECEIVED_TEXTS = _object({"older_than": uuid_field()}, [])
 
 GET_TEMPLATES = _object({"type": {"enum": TEMPLATE_TYPES}}, [])
 
-POST_TEMPLATE_PREVIEW = _object({"personalisation": _personalisation}, [])
+POST_TEMPLATE_PREVIEW = _object({"personalisation": _personalisation, "language": _language}, [])
 
 POST_BULK = _object(
     {
