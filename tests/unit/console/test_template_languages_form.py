@@ -5,6 +5,7 @@ be Welsh then English, and incomplete groups are refused before the admin API is
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +139,13 @@ def test_an_english_letter_sends_no_welsh_part() -> None:
 def test_the_template_page_names_its_languages(client: TestClient) -> None:
     page = client.get(f"/services/{SERVICE}/templates/{TEMPLATE_ID}").text
     assert "Written in en; also in fr; printed in Welsh then English." in page
+
+
+def test_the_forms_language_fields_do_not_share_the_template_fields_labels(client: TestClient) -> None:
+    """The browser tests find the template's name and message by their labels, as substrings
+    (Playwright's ``get_by_label``): no language field's label may contain them."""
+    page = client.get(f"/services/{SERVICE}/templates/{TEMPLATE_ID}/edit").text
+    labels = re.findall(r'<label class="[^"]*" for="([^"]+)">\s*([^<]*?)\s*</label>', page)
+    assert len(labels) > 8  # the form's fields, the language groups included
+    for wanted, field in (("Template name", "name"), ("Message", "content")):
+        assert [f for f, text in labels if wanted.lower() in text.lower()] == [field]
