@@ -42,6 +42,8 @@ NOTIFICATION_KEYS = {
     "is_cost_data_ready",
     "cost_in_pounds",
     "cost_details",
+    # Beyond Notify's shape (docs/languages.md): the template's language the notification was in.
+    "language",
 }
 TEMPLATE_KEYS = {
     "id",
@@ -56,6 +58,9 @@ TEMPLATE_KEYS = {
     "personalisation",
     "postage",
     "letter_contact_block",
+    # Beyond Notify's shape (docs/languages.md): the default language and the other languages.
+    "language",
+    "variants",
 }
 
 

@@ -129,6 +129,7 @@ def test_one_notification_has_notifys_shape(db: Any, sandbox: Sandbox) -> None:
         "is_cost_data_ready",
         "cost_in_pounds",
         "cost_details",
+        "language",  # beyond Notify's shape (docs/languages.md)
     }
     # The rate of the day it was created: GOV.UK Notify's 2.4p from 1 April 2026, 2.27p before.
     rate = 0.024 if body["created_at"] >= "2026-04-01" else 0.0227

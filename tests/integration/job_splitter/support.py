@@ -54,10 +54,15 @@ async def seed_service(
 
 
 async def seed_template(
-    engine: AsyncEngine, service_id: str, content: str = SMS_CONTENT, template_type: str = "sms"
+    engine: AsyncEngine,
+    service_id: str,
+    content: str = SMS_CONTENT,
+    template_type: str = "sms",
+    language_variants: dict[str, dict[str, str]] | None = None,
 ) -> str:
     template_id = str(uuid.uuid4())
     values = {
+        "language_variants": language_variants or {},
         "id": template_id,
         "service_id": service_id,
         "version": 1,

@@ -19,7 +19,7 @@ from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, Sms
 from notify_common.jobs import notification_id_for
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.store import StoredJob, get_job
-from notify_common.jobs.submit import SubmittedJob, cancel_job, submit_job
+from notify_common.jobs.submit import JobRejected, SubmittedJob, cancel_job, submit_job
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Limiter
 from notify_common.settings import CommonSettings
@@ -71,9 +71,8 @@ class Splitter:
             files=self.files,
             service_id=service_id,
             template_id=template_id,
-            csv=sms_csv(rows),
             original_file_name="jobs.csv",
-            **kwargs,  # type: ignore[arg-type]
+            **{"csv": sms_csv(rows), **kwargs},  # type: ignore[arg-type]
         )
 
 
@@ -180,3 +179,42 @@ async def test_a_job_bigger_than_what_is_left_of_the_daily_limit_sends_nothing(
     [over] = [s for s in stored.values() if s.status == "sending_limits_exceeded"]
     assert over.reason == "Exceeded send limits (sms: 8) for today"
     assert await requested(kafka, over.job_id) == []
+
+
+async def test_a_job_with_a_language_column_sends_each_row_in_its_language(
+    splitter: Splitter, engine: AsyncEngine, kafka: CommonSettings
+) -> None:
+    service_id = await seed_service(engine)
+    template_id = await seed_template(
+        engine,
+        service_id,
+        "Hello ((name))",
+        language_variants={"cy": {"content": "Helo ((name))"}, "fr": {"content": "Bonjour ((name))"}},
+    )
+    csv = "phone number,name,language\n07700900001,Ann,cy\n07700900002,Bob,\n07700900003,Cai,fr\n"
+    job = await splitter.submit(service_id, template_id, 0, csv=csv.encode())
+    await splitter.record()
+    await splitter.run_due_jobs()
+
+    sent = sorted(await requested(kafka, job.job_id), key=lambda e: e.job_row_number or 0)
+    assert [(e.body, e.language) for e in sent] == [
+        (f"Jobs test {service_id[:8]}: Helo Ann", "cy"),
+        (f"Jobs test {service_id[:8]}: Hello Bob", "en"),
+        (f"Jobs test {service_id[:8]}: Bonjour Cai", "fr"),
+    ]
+
+
+async def test_a_job_with_a_row_in_a_language_the_template_lacks_is_refused_with_the_rows_error(
+    splitter: Splitter, engine: AsyncEngine
+) -> None:
+    service_id = await seed_service(engine)
+    template_id = await seed_template(
+        engine, service_id, "Hello ((name))", language_variants={"cy": {"content": "Helo ((name))"}}
+    )
+    csv = "phone number,name,language\n07700900001,Ann,cy\n07700900002,Bob,de\n"
+    with pytest.raises(JobRejected) as refused:
+        await splitter.submit(service_id, template_id, 0, csv=csv.encode())
+    assert refused.value.report is not None
+    assert [(e.row, e.messages) for e in refused.value.report.row_errors] == [
+        (3, ("language de is not available for this template",))
+    ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -268,3 +269,24 @@ async def test_an_in_doubt_letter_the_printer_already_has_is_not_dropped_for_pri
     }
     events = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 2)]
     assert {e.notification_id for e in events if isinstance(e, NotificationSentToProvider)} == set(ids)
+
+
+async def test_a_bilingual_letter_is_printed_welsh_first_with_the_english_from_a_new_page(
+    engine: AsyncEngine, producer: EventProducer, store: LetterStore
+) -> None:
+    request = replace(
+        letter_request(body="Dear Ada,\nYour appointment is on Monday."),
+        welsh_subject="Eich apwyntiad",
+        welsh_body="Annwyl Ada,\nMae eich apwyntiad ddydd Llun.",
+    )
+    await letter_sender(engine, producer, store).handle([received(request)])
+    stored = (
+        s3()
+        .get_object(Bucket=store.letters_bucket, Key=f"letters/{request.notification_id}.pdf")["Body"]
+        .read()
+    )
+    welsh, english = (page.extract_text() for page in PdfReader(io.BytesIO(stored)).pages)
+    assert "Mae eich apwyntiad ddydd Llun." in welsh
+    assert "Tudalen 1 o 1" in welsh
+    assert "Your appointment is on Monday." in english
+    assert "Page 1 of 1" in english

@@ -171,3 +171,10 @@ async def test_an_email_keeps_its_address_as_sent_and_its_unsubscribe_link(engin
     )
     assert projected["one_click_unsubscribe_url"] == "https://example.gov.uk/unsubscribe"
     assert projected["scheduled_for"] is None
+
+
+async def test_the_language_a_notification_was_sent_in_is_projected(engine: AsyncEngine) -> None:
+    nid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    requested, _, _ = lifecycle(nid, sid)
+    await project(engine, [dataclasses.replace(requested, language="cy")])
+    assert (await row(engine, nid))["language"] == "cy"

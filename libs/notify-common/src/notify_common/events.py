@@ -120,6 +120,8 @@ class SmsRequested(NotificationRequested):
     # As the service gave it, for reading back; ``phone_number`` is the normalised form senders use.
     phone_number_as_sent: str | None = None
     scheduled_for: datetime | None = None
+    # The template's language the message was written in (a BCP 47 tag); None in older events.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +149,7 @@ class EmailRequested(NotificationRequested):
     branding_colour: str | None = None
     branding_text: str | None = None
     branding_logo: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +168,10 @@ class LetterRequested(NotificationRequested):
     contact_block: str | None = None
     # The key of the service's letter logo in the branding bucket; None for no logo.
     letter_logo: str | None = None
+    language: str | None = None
+    # A bilingual letter's Welsh part, printed first; None for a letter in English only.
+    welsh_subject: str | None = None
+    welsh_body: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,6 +32,7 @@ from notify_common.db.tables_api import (
 )
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
+from notify_common.templates.languages import TemplateLanguages, template_languages
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,11 @@ class Template:
     letter_contact_block: str | None
     # "Add an unsubscribe link" (email templates only).
     has_unsubscribe_link: bool = False
+    # The language of ``subject`` and ``content``, and the template's texts in other languages.
+    languages: TemplateLanguages = field(default_factory=TemplateLanguages)
+    letter_languages: str | None = None  # "english" or "welsh_then_english" for letters
+    letter_welsh_subject: str | None = None
+    letter_welsh_content: str | None = None
 
 
 async def load_service_config(
@@ -262,4 +268,8 @@ def _template(row: Any, *, archived: bool) -> Template:
         created_by=row["created_by"],
         letter_contact_block=row["letter_contact_block"],
         has_unsubscribe_link=bool(row.get("has_unsubscribe_link", False)),
+        languages=template_languages(row["language"], row["language_variants"]),
+        letter_languages=row["letter_languages"],
+        letter_welsh_subject=row["letter_welsh_subject"],
+        letter_welsh_content=row["letter_welsh_content"],
     )

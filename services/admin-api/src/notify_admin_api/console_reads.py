@@ -62,7 +62,8 @@ FROM templates WHERE service_id = :service_id AND NOT archived ORDER BY lower(na
 """)
 TEMPLATE = text("""
 SELECT id, name, template_type, subject, content, version, postage, archived, created_at, updated_at,
-       created_by, letter_contact_block, has_unsubscribe_link
+       created_by, letter_contact_block, has_unsubscribe_link,
+       language, language_variants, letter_languages, letter_welsh_subject, letter_welsh_content
 FROM templates WHERE service_id = :service_id AND id = :template_id
 """)
 LAST_DAYS = text("""

@@ -101,6 +101,16 @@ class NewKey(BaseModel):
     key_type: KeyType
 
 
+class Variant(BaseModel):
+    """A template's texts in one of its other languages."""
+
+    content: MultiLine
+    subject: SingleLine | None = None
+
+
+LetterLanguages = Literal["english", "welsh_then_english"]
+
+
 class NewTemplate(BaseModel):
     name: SingleLine = Field(min_length=1, max_length=255)
     template_type: TemplateType
@@ -111,6 +121,13 @@ class NewTemplate(BaseModel):
     created_by: SingleLine | None = None
     # "Add an unsubscribe link" (email templates only; docs/unsubscribe.md).
     has_unsubscribe_link: bool = False
+    # Languages (docs/languages.md): the language of ``content`` and ``subject`` (default en), the
+    # texts in other languages by BCP 47 tag, and a letter's Welsh part.
+    language: SingleLine | None = Field(default=None, max_length=35)
+    variants: dict[str, Variant] | None = None
+    letter_languages: LetterLanguages | None = None
+    letter_welsh_subject: SingleLine | None = None
+    letter_welsh_content: MultiLine | None = None
 
 
 class TemplateChanges(BaseModel):
@@ -121,6 +138,12 @@ class TemplateChanges(BaseModel):
     letter_contact_block: MultiLine | None = None
     created_by: SingleLine | None = None
     has_unsubscribe_link: bool | None = None
+    # Given ones replace what is stored (``variants`` as a whole: {} removes them all).
+    language: SingleLine | None = Field(default=None, max_length=35)
+    variants: dict[str, Variant] | None = None
+    letter_languages: LetterLanguages | None = None
+    letter_welsh_subject: SingleLine | None = None
+    letter_welsh_content: MultiLine | None = None
 
 
 class TeamMember(BaseModel):

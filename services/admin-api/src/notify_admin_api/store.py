@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from notify_admin_api.template_languages import LANGUAGE_FIELDS, LanguageError, checked_languages
 from notify_common.db.tables import api_keys, guest_list, services, team_members, template_versions, templates
 from notify_common.db.tables_api import (
     inbound_numbers,
@@ -38,6 +39,10 @@ from notify_common.templates import SMS_CHAR_LIMIT
 KEY_TYPES = ("normal", "team", "test")
 TEMPLATE_TYPES = ("sms", "email", "letter")
 POSTAGE = ("first", "second", "economy")
+# The language fields of a template as the admin API names them, and their columns.
+STORED_LANGUAGE_FIELDS = {
+    field: "language_variants" if field == "variants" else field for field in LANGUAGE_FIELDS
+}
 CALLBACK_TYPES = ("delivery_status", "complaint", "inbound_sms", "returned_letter")
 GUEST_LIST_MAX = 5
 TRIAL_LIMITS = {"sms": 50, "email": 50, "letter": 50, "international_sms": 100}
@@ -383,8 +388,11 @@ class AdminStore:
         created_by: str | None = None,
         letter_contact_block: str | None = None,
         has_unsubscribe_link: bool = False,
+        **languages: Any,
     ) -> str:
+        """``languages``: any of ``template_languages.LANGUAGE_FIELDS`` (docs/languages.md)."""
         self._check_template(template_type, content, subject, postage, has_unsubscribe_link)
+        language_columns = self._languages(template_type, languages)
         created_by = self._creator(created_by)
         template_id = str(uuid.uuid4())
         values = {
@@ -398,12 +406,22 @@ class AdminStore:
             "created_by": created_by,
             "letter_contact_block": letter_contact_block if template_type == "letter" else None,
             "has_unsubscribe_link": has_unsubscribe_link,
+            **language_columns,
         }
         async with self.engine.begin() as conn:
             await self._require_service(service_id, conn)
             await conn.execute(insert(templates).values(**values, version=1))
             await conn.execute(insert(template_versions).values(**values, version=1))
         return template_id
+
+    def _languages(self, template_type: str, given: dict[str, Any]) -> dict[str, Any]:
+        def check_texts(kind: str, content: str, subject: str | None) -> None:
+            self._check_template(kind, content, subject, None)
+
+        try:
+            return checked_languages(template_type, given, check_texts)
+        except LanguageError as exc:
+            raise AdminError(exc.message) from None
 
     async def update_template(self, service_id: str, template_id: str, changes: dict[str, Any]) -> int:
         """Apply ``changes`` as a new version; returns the new version number. The new version is
@@ -443,6 +461,9 @@ class AdminStore:
                 current["postage"],
                 current["has_unsubscribe_link"],
             )
+            stored = {field: row[column] for field, column in STORED_LANGUAGE_FIELDS.items()}
+            given = {k: v for k, v in changes.items() if k in LANGUAGE_FIELDS}
+            current.update(self._languages(current["template_type"], {**stored, **given}))
             version = int(row["version"]) + 1
             await conn.execute(
                 update(templates)

@@ -14,10 +14,19 @@ from notify_admin_console.api import AdminApiError
 from notify_admin_console.pages_folders import folder_listing, folder_url, listing_page
 from notify_admin_console.preview import preview
 from notify_admin_console.security import Forbidden, has_permission, member, rule
-from notify_admin_console.web import api, flash, form, page, redirect, service_of, user
+from notify_admin_console.template_languages import (
+    LETTER_LANGUAGES,
+    api_fields,
+    form_errors,
+    form_values,
+    shown_variants,
+)
+from notify_admin_console.web import api, flash, form, page, redirect, service_of, templates, user
 
 router = APIRouter(prefix="/services/{service_id}")
 TYPES = {"sms": "Text message", "email": "Email", "letter": "Letter"}
+templates.env.globals["LETTER_LANGUAGES"] = LETTER_LANGUAGES
+templates.env.globals["shown_variants"] = shown_variants
 
 
 @router.get("", response_class=HTMLResponse)
@@ -50,6 +59,7 @@ async def add_template(
     if type not in TYPES:
         return await page(request, "template_type.html", types=TYPES, errors={}, folder_id=folder_id)
     values = {"template_type": type, "name": "", "subject": "", "content": "", "folder_id": folder_id}
+    values.update(form_values({}))
     return await page(request, "template_form.html", values=values, errors={}, editing=None, preview=None)
 
 
@@ -62,6 +72,7 @@ async def _template_values(request: Request) -> tuple[dict[str, str], dict[str, 
         errors["subject"] = "Enter a subject"
     if not values.get("content"):
         errors["content"] = "Enter a message"
+    errors.update(form_errors(values))
     return values, errors
 
 
@@ -79,6 +90,7 @@ async def add_template_post(request: Request, service_id: str) -> Any:
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
             **_unsubscribe_choice(values),
+            **api_fields(values),
         }
         try:
             created = await api(request).post(f"/admin/services/{service_id}/templates", body)
@@ -136,6 +148,7 @@ async def copy_template(
         "subject": found.get("subject") or "",
         "content": found["content"],
         "folder_id": folder_id,
+        **form_values(found),
     }
     service = await service_of(request, service_id)
     return await page(
@@ -184,6 +197,7 @@ async def edit_template(request: Request, service_id: str, template_id: str) -> 
     service = await service_of(request, service_id)
     values = {k: found.get(k) or "" for k in ("template_type", "name", "subject", "content")}
     values["has_unsubscribe_link"] = "y" if found.get("has_unsubscribe_link") else ""
+    values.update(form_values(found))
     return await page(
         request,
         "template_form.html",
@@ -207,6 +221,7 @@ async def edit_template_post(request: Request, service_id: str, template_id: str
             "subject": values.get("subject") or None,
             "created_by": user(request)["email_address"],
             **_unsubscribe_choice(values),
+            **api_fields(values),
         }
         try:
             await api(request).call(

@@ -89,6 +89,8 @@ def notification(
         "scheduled_for": fmt(row.get("scheduled_for")),
         "postage": row["postage"] if kind == "letter" else None,
         "one_click_unsubscribe_url": row.get("one_click_unsubscribe_url"),
+        # Beyond Notify's shape: the template's language it was sent in (docs/languages.md).
+        "language": row.get("language"),
     }
     cost = cost_data(row, kind, created_at, letter_prices or {})
     body["is_cost_data_ready"] = cost["is_cost_data_ready"]
@@ -114,6 +116,21 @@ def template(t: Template) -> dict[str, Any]:
         "personalisation": {name: {"required": True} for name in names},
         "postage": t.postage if t.template_type == "letter" else None,
         "letter_contact_block": t.letter_contact_block if t.template_type == "letter" else None,
+        # Beyond Notify's shape: the languages a send may ask for (docs/languages.md).
+        "language": t.languages.default,
+        "variants": {
+            tag: {"subject": v.subject if t.template_type != "sms" else None, "body": v.content}
+            for tag, v in sorted(t.languages.variants.items())
+        },
+        **(
+            {
+                "letter_languages": t.letter_languages or "english",
+                "letter_welsh_subject": t.letter_welsh_subject,
+                "letter_welsh_content": t.letter_welsh_content,
+            }
+            if t.template_type == "letter"
+            else {}
+        ),
     }
 
 

@@ -48,6 +48,8 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 _personalisation = {"type": "object"}
 _reference = {"type": "string", "maxLength": 1000}
 _scheduled_for = {"type": ["string", "null"], "format": "datetime_within_next_day"}
+# Beyond Notify's schemas: which of the template's languages to send in (docs/languages.md).
+_language = {"type": "string", "format": "language_tag"}
 
 POST_SMS = _object(
     {
@@ -57,6 +59,7 @@ POST_SMS = _object(
         "reference": _reference,
         "sms_sender_id": uuid_field(),
         "scheduled_for": _scheduled_for,
+        "language": _language,
     },
     ["phone_number", "template_id"],
 )
@@ -76,6 +79,7 @@ POST_EMAIL = _object(
         },
         "sanitise_content_for": {"type": ["array", "null"], "items": {"type": "string"}},
         "scheduled_for": _scheduled_for,
+        "language": _language,
     },
     ["email_address", "template_id"],
 )
@@ -86,6 +90,7 @@ POST_LETTER = _object(
         "personalisation": _personalisation,
         "reference": _reference,
         "scheduled_for": _scheduled_for,
+        "language": _language,
     },
     ["template_id", "personalisation"],
 )
@@ -114,7 +119,7 @@ GET_RECEIVED_TEXTS = _object({"older_than": uuid_field()}, [])
 
 GET_TEMPLATES = _object({"type": {"enum": TEMPLATE_TYPES}}, [])
 
-POST_TEMPLATE_PREVIEW = _object({"personalisation": _personalisation}, [])
+POST_TEMPLATE_PREVIEW = _object({"personalisation": _personalisation, "language": _language}, [])
 
 POST_BULK = _object(
     {

@@ -40,6 +40,7 @@ from notify_common.templates import (
     render_letter,
     render_sms,
 )
+from notify_common.templates.languages import InvalidLanguageTag, LanguageVariant, UnknownLanguage
 
 T = TypeVar("T")
 CHANNEL_WORDS = {"sms": "text messages", "email": "emails", "letter": "letters"}
@@ -103,6 +104,16 @@ def check_template(template: Template | None, channel: str) -> Template:
     if template.template_type != channel:
         raise bad_request(f"{template.template_type} template is not suitable for {channel} notification")
     return template
+
+
+def choose_language(template: Template, body: Mapping[str, Any]) -> LanguageVariant:
+    """The template's texts in the language the send asks for, else in its default language."""
+    try:
+        return template.languages.choose(body.get("language"), template.content, template.subject)
+    except UnknownLanguage as exc:
+        raise bad_request(exc.message) from None
+    except InvalidLanguageTag as exc:
+        raise validation_error(f"language {exc.message}") from None
 
 
 def check_personalisation(texts: list[str], personalisation: Mapping[str, object], channel: str) -> None:
@@ -181,7 +192,12 @@ def _response(
 
 
 def _row(
-    caller: Authenticated, template: Template, request: Mapping[str, Any], ctx: SendContext, **kw: Any
+    caller: Authenticated,
+    template: Template,
+    request: Mapping[str, Any],
+    ctx: SendContext,
+    language: LanguageVariant,
+    **kw: Any,
 ) -> dict[str, Any]:
     return {
         "id": ctx.notification_id,
@@ -199,6 +215,7 @@ def _row(
         "postage": None,
         "billable_units": 0,
         "rate_multiplier": 1,
+        "language": language.language,
         **kw,
     }
 
@@ -225,12 +242,13 @@ def prepare_sms(
 ) -> PreparedSend:
     check_channel_permission(caller, "sms")
     template = check_template(template, "sms")
+    language = choose_language(template, body)
     personalisation: dict[str, Any] = body.get("personalisation") or {}
-    check_personalisation([template.content], personalisation, "sms")
+    check_personalisation([language.content], personalisation, "sms")
     service = caller.service
     try:
         rendered = render_sms(
-            template.content, personalisation, prefix=service.name if service.prefix_sms else None
+            language.content, personalisation, prefix=service.name if service.prefix_sms else None
         )
     except (MessageTooLongError, MessageEmptyError) as exc:
         raise _render_failure(exc) from None
@@ -258,6 +276,7 @@ def prepare_sms(
         rate_multiplier=phone.rate_multiplier,
         phone_number_as_sent=body["phone_number"],
         scheduled_for=ctx.scheduled_for,
+        language=language.language,
     )
     return PreparedSend(
         notification_id=ctx.notification_id,
@@ -269,6 +288,7 @@ def prepare_sms(
             template,
             body,
             ctx,
+            language,
             notification_type="sms",
             recipient=phone.normalised,
             recipient_as_sent=body["phone_number"],
@@ -286,6 +306,7 @@ def prepare_email(
 ) -> PreparedSend:
     check_channel_permission(caller, "email")
     template = check_template(template, "email")
+    language = choose_language(template, body)
     given: dict[str, Any] = body.get("personalisation") or {}
     uploads: dict[str, FileUpload] = {}
     if any(is_file(v) for v in given.values()):
@@ -301,9 +322,9 @@ def prepare_email(
     for name in uploads:
         links[name] = new_link(ctx.download_root, caller.service.id)
         personalisation[name] = links[name].url
-    check_personalisation([template.subject or "", template.content], personalisation, "email")
+    check_personalisation([language.subject or "", language.content], personalisation, "email")
     try:
-        rendered = render_email(template.subject or "", template.content, personalisation)
+        rendered = render_email(language.subject or "", language.content, personalisation)
     except (MessageTooLongError, MessageEmptyError) as exc:
         raise _render_failure(exc) from None
     service = caller.service
@@ -335,6 +356,7 @@ def prepare_email(
         email_from=service.email_from,
         has_unsubscribe_link=template.has_unsubscribe_link,
         **_branding(caller).email_fields(),
+        language=language.language,
     )
     response = _response(
         template,
@@ -358,6 +380,7 @@ def prepare_email(
             template,
             body,
             ctx,
+            language,
             notification_type="email",
             recipient=address,
             recipient_as_sent=body["email_address"],
@@ -390,15 +413,28 @@ def check_can_send_letters(caller: Authenticated) -> None:
         raise forbidden("Cannot send letters when service is in trial mode")
 
 
+def welsh_part(template: Template) -> tuple[str, str] | None:
+    """A bilingual letter's Welsh subject and content, printed before the English; else None."""
+    if template.letter_languages != "welsh_then_english":
+        return None
+    return template.letter_welsh_subject or "", template.letter_welsh_content or ""
+
+
 def prepare_letter(
     caller: Authenticated, template: Template | None, body: Mapping[str, Any], ctx: SendContext
 ) -> PreparedSend:
     check_can_send_letters(caller)
     template = check_template(template, "letter")
+    language = choose_language(template, body)
     personalisation: dict[str, Any] = body["personalisation"]
-    check_personalisation([template.subject or "", template.content], personalisation, "letter")
-    rendered = render_letter(template.subject or "", template.content, personalisation)
+    welsh = welsh_part(template)
+    texts = [language.subject or "", language.content, *(welsh or ("", ""))]
+    check_personalisation(texts, personalisation, "letter")
+    rendered = render_letter(language.subject or "", language.content, personalisation)
     check_qr_codes(rendered.body)
+    rendered_welsh = render_letter(welsh[0], welsh[1], personalisation) if welsh else None
+    if rendered_welsh is not None:
+        check_qr_codes(rendered_welsh.body)
     try:
         address = validate_postal_address(
             list(rendered.address), allow_international="international_letters" in caller.service.permissions
@@ -415,6 +451,9 @@ def prepare_letter(
         scheduled_for=ctx.scheduled_for,
         contact_block=template.letter_contact_block or "",
         **_branding(caller).letter_fields(),
+        language=language.language,
+        welsh_subject=rendered_welsh.subject if rendered_welsh else None,
+        welsh_body=rendered_welsh.body if rendered_welsh else None,
     )
     return PreparedSend(
         notification_id=ctx.notification_id,
@@ -426,6 +465,7 @@ def prepare_letter(
             template,
             body,
             ctx,
+            language,
             notification_type="letter",
             recipient=None,
             address=list(address.lines),

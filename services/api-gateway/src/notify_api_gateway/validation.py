@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 from notify_common.api_errors import NUL_REFUSED, validation_error
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 from notify_common.recipients.phone_fast import checked_phone_number
+from notify_common.templates.languages import InvalidLanguageTag, checked_language_tag
 
 format_checker = FormatChecker()
 
@@ -92,6 +93,13 @@ def _within_next_day(value: object) -> bool:
 @format_checker.checks("datetime_within_next_week", raises=ScheduleError)
 def _within_next_week(value: object) -> bool:
     return _check_schedule(value, timedelta(days=7), "datetime can only be 7 days in the future")
+
+
+@format_checker.checks("language_tag", raises=InvalidLanguageTag)
+def _language_tag(value: object) -> bool:
+    if isinstance(value, str):
+        checked_language_tag(value)
+    return True
 
 
 _VALIDATORS: dict[int, Draft7Validator] = {}
@@ -250,7 +258,7 @@ def _message(error: ValidationError) -> str:
     cause = error.cause
     if isinstance(cause, InvalidRecipientError):
         text = f"{field} {cause.message}"
-    elif isinstance(cause, ScheduleError | PostageError):
+    elif isinstance(cause, ScheduleError | PostageError | InvalidLanguageTag):
         text = f"{field} {cause}"
     elif field is not None and isinstance(error.schema, dict) and error.schema.get("validationMessage"):
         text = f"{field} {error.schema['validationMessage']}"

@@ -12,6 +12,11 @@ not come through the API's checks.
 The service's letter branding logo (``logo``: PNG, JPEG or SVG bytes) is printed top left of the
 first page, as large as fits a 70 by 18 mm box, where Notify prints it.
 
+A bilingual letter (a template in ``welsh_then_english``) prints its Welsh part first, as Notify
+does: the same first-page layout with the date in Welsh ("5 Rhagfyr 2026") and "Tudalen n o m" at
+the foot of its pages, then the English part from a new page, with its own first page and "Page n of
+m". Each part is numbered on its own, as if it were a letter by itself.
+
 DejaVu Sans is used when installed (it covers Welsh and other non-Latin-1 text); otherwise the
 built-in Helvetica, with characters it cannot show replaced by "?".
 """
@@ -29,6 +34,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.image_parsing import preload_image
 
+from notify_common.templates.languages import english_date, page_label, welsh_date
 from notify_common.templates.qr import QR_CODE_ERROR_CORRECTION, QR_CODE_MAX_BYTES, qr_code_data
 
 MAX_PAGES = 10
@@ -52,6 +58,9 @@ class LetterContent:
     contact_block: str | None = None
     letter_date: date | None = None
     logo: bytes | None = None
+    # A bilingual letter's Welsh part, printed first; None for a letter in English only.
+    welsh_heading: str | None = None
+    welsh_body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,18 @@ class RenderedPdf:
         return (self.pages + 1) // 2
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Pages ``first`` to ``first + pages - 1`` of a bilingual letter, numbered on their own."""
+
+    first: int
+    pages: int
+    welsh: bool
+
+
 class _Letter(FPDF):
     font_name = "Helvetica"
+    parts: tuple[_Part, ...] = ()  # set for a bilingual letter
 
     def block(self, width: float, height: float, text: str, align: str = "L") -> None:
         """A paragraph; the next one starts at the left margin below it."""
@@ -75,7 +94,12 @@ class _Letter(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font(self.font_name, size=9)
-        self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+        page = self.page_no()
+        part = next((p for p in self.parts if p.first <= page < p.first + p.pages), None)
+        if part is None:
+            self.cell(0, 10, f"Page {page} of {{nb}}", align="C")
+        else:
+            self.cell(0, 10, page_label(page - part.first + 1, part.pages, welsh=part.welsh), align="C")
 
 
 def _document() -> _Letter:
@@ -99,7 +123,29 @@ def _text(pdf: _Letter, value: str) -> str:
 
 
 def render_letter(content: LetterContent) -> RenderedPdf:
+    if content.welsh_body is None:
+        pdf = _document()
+        _part(pdf, content, content.heading, content.body, welsh=False)
+        return RenderedPdf(bytes(pdf.output()), pdf.page_no())
+    # Each part's page count is needed on its first page's foot: each is laid out once alone.
+    welsh_heading = content.welsh_heading or ""
+    welsh_pages = _pages_of(content, welsh_heading, content.welsh_body, welsh=True)
+    english_pages = _pages_of(content, content.heading, content.body, welsh=False)
     pdf = _document()
+    pdf.parts = (_Part(1, welsh_pages, True), _Part(welsh_pages + 1, english_pages, False))
+    _part(pdf, content, welsh_heading, content.welsh_body, welsh=True)
+    _part(pdf, content, content.heading, content.body, welsh=False)
+    return RenderedPdf(bytes(pdf.output()), pdf.page_no())
+
+
+def _pages_of(content: LetterContent, heading: str, body: str, *, welsh: bool) -> int:
+    pdf = _document()
+    _part(pdf, content, heading, body, welsh=welsh)
+    return pdf.page_no()
+
+
+def _part(pdf: _Letter, content: LetterContent, heading: str, body: str, *, welsh: bool) -> None:
+    """One letter from a new page: contact block, address, date, heading and body."""
     pdf.add_page()
     font = pdf.font_name
     if content.logo:
@@ -113,13 +159,12 @@ def render_letter(content: LetterContent) -> RenderedPdf:
     pdf.block(90, 5, _text(pdf, "\n".join(content.address_lines)))
     pdf.set_xy(125, 90)
     when = content.letter_date or date.today()
-    pdf.cell(65, 5, when.strftime("%-d %B %Y"), align="R")
+    pdf.cell(65, 5, welsh_date(when) if welsh else english_date(when), align="R")
     pdf.set_xy(24, 105)
     pdf.set_font(font, "B", size=14)
-    pdf.block(0, 7, _text(pdf, content.heading))
+    pdf.block(0, 7, _text(pdf, heading))
     pdf.ln(4)
-    _body(pdf, content.body)
-    return RenderedPdf(bytes(pdf.output()), pdf.page_no())
+    _body(pdf, body)
 
 
 def _body(pdf: _Letter, body: str) -> None:

@@ -111,6 +111,8 @@ class LetterPolicy(ChannelPolicy[LetterRequested]):
             contact_block=contact,
             letter_date=request.created_at.date(),
             logo=await self.logos.of(request) if self.logos else None,
+            welsh_heading=request.welsh_subject,
+            welsh_body=request.welsh_body,
         )
         try:
             rendered = await asyncio.to_thread(render_letter, content)

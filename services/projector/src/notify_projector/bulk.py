@@ -80,6 +80,7 @@ REQUEST_STAGE: sql.Cols = (
     ("recipient_as_sent", "text"),
     ("one_click_unsubscribe_url", "text"),
     ("scheduled_for", "int8"),
+    ("language", "text"),
     ("billable_units", "int4"),
     ("occurred_at", "int8"),
     ("seq", "int8"),
@@ -210,7 +211,7 @@ def _request_row(kind: type[Event], r: dict[str, Any], seq: int) -> Row:
         r["notification_id"], r["service_id"], r["template_id"], r["template_version"], channel,
         r["key_type"], r["api_key_id"], r["job_id"], r["job_row_number"], recipient, address,
         r["client_reference"], r["body"], subject, postage, international, multiplier, r["created_at"],
-        as_sent, unsubscribe, r["scheduled_for"], units, r["occurred_at"], seq,
+        as_sent, unsubscribe, r["scheduled_for"], r.get("language"), units, r["occurred_at"], seq,
     )  # fmt: skip
 
 

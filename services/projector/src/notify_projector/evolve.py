@@ -124,6 +124,7 @@ def request_columns(event: SmsRequested | EmailRequested | LetterRequested) -> d
         "recipient_as_sent": None,
         "one_click_unsubscribe_url": None,
         "scheduled_for": event.scheduled_for,
+        "language": event.language,
     }
     if isinstance(event, SmsRequested):
         row.update(

@@ -52,6 +52,7 @@ REQUEST_COLS: Cols = (
     ("recipient_as_sent", "text"),
     ("one_click_unsubscribe_url", "text"),
     ("scheduled_for", "timestamptz"),
+    ("language", "text"),
 )
 NOTIFICATION_COLS: Cols = (
     ("id", "uuid"),

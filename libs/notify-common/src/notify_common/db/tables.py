@@ -85,7 +85,22 @@ _template_columns = (
     ("postage", String(16), True),
     ("letter_contact_block", Text, True),
     ("created_by", String(255), True),
+    # Languages (0021): the texts above are in ``language``; ``language_variants`` holds the other
+    # languages' texts as {tag: {"subject": ..., "content": ...}} (notify_common.templates.languages).
+    # A letter in ``letter_languages`` "welsh_then_english" prints its Welsh subject and content
+    # first; "english" (every other letter) has no Welsh part. Null for text messages and emails.
+    ("letter_languages", String(32), True),
+    ("letter_welsh_subject", Text, True),
+    ("letter_welsh_content", Text, True),
 )
+
+
+def _language_columns() -> tuple[Column[str], Column[dict[str, dict[str, str | None]]]]:
+    return (
+        Column("language", String(35), nullable=False, server_default=text("'en'")),
+        Column("language_variants", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+
 
 templates = Table(
     "templates",
@@ -97,8 +112,9 @@ templates = Table(
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     Column("updated_at", TS, nullable=True),
     *(Column(name, type_, nullable=nullable) for name, type_, nullable in _template_columns),
-    # "Add an unsubscribe link" (0017): email templates only.
+    # "Add an unsubscribe link" (0019): email templates only.
     Column("has_unsubscribe_link", Boolean, nullable=False, server_default=text("false")),
+    *_language_columns(),
 )
 
 template_versions = Table(
@@ -109,8 +125,9 @@ template_versions = Table(
     Column("service_id", UUID(as_uuid=False), nullable=False),
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     *(Column(name, type_, nullable=nullable) for name, type_, nullable in _template_columns),
-    # "Add an unsubscribe link" (0017): email templates only.
+    # "Add an unsubscribe link" (0019): email templates only.
     Column("has_unsubscribe_link", Boolean, nullable=False, server_default=text("false")),
+    *_language_columns(),
     PrimaryKeyConstraint("id", "version"),
 )
 
@@ -174,6 +191,9 @@ notifications = Table(
     Column("recipient_as_sent", Text, nullable=True),
     Column("one_click_unsubscribe_url", Text, nullable=True),
     Column("scheduled_for", TS, nullable=True),
+    # The language of the template's texts the notification was sent in (0021); null in rows
+    # projected from events written before it was recorded.
+    Column("language", String(35), nullable=True),
 )
 Index(
     "ix_notifications_service_created",

@@ -1,4 +1,4 @@
-"""Email and letter branding (migration ``0018_branding``), sharing ``tables.metadata``.
+"""Email and letter branding (migration ``0020_branding``), sharing ``tables.metadata``.
 
 Configuration data written by the admin-api (``notify_admin_api.branding``): platform admins keep
 a pool of brandings and choose one of each kind per service, as GOV.UK Notify does.

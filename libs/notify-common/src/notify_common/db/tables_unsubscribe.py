@@ -1,4 +1,4 @@
-"""The unsubscribe requests and their reports (migration 0017), sharing ``tables.metadata``.
+"""The unsubscribe requests and their reports (migration 0019), sharing ``tables.metadata``.
 
 * ``unsubscribe_requests``, owned by the projector: one row per email whose hosted unsubscribe
   link was followed, from the ``UnsubscribeRequested`` events; the projector copies the recipient's

@@ -64,4 +64,10 @@ def _job_template(template: service_config.Template | None) -> JobTemplate | Non
         archived=template.archived,
         letter_contact_block=template.letter_contact_block,
         has_unsubscribe_link=template.has_unsubscribe_link,
+        languages=template.languages,
+        welsh=(
+            (template.letter_welsh_subject or "", template.letter_welsh_content or "")
+            if template.letter_languages == "welsh_then_english"
+            else None
+        ),
     )

@@ -24,6 +24,8 @@ csv.field_size_limit(4 * 1024 * 1024)
 PHONE_COLUMN = "phone number"
 EMAIL_COLUMN = "email address"
 REFERENCE_COLUMN = "reference"
+# Which of the template's languages a row is sent in (blank: the template's default).
+LANGUAGE_COLUMN = "language"
 ADDRESS_COLUMNS = (*(f"address line {n}" for n in range(1, 8)), "postcode")
 
 RECIPIENT_COLUMNS: dict[Channel, tuple[str, ...]] = {

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.events import Channel
+from notify_common.templates.languages import LanguageVariant, TemplateLanguages
 
 DEFAULT_MAX_ROWS = 100_000
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -67,8 +68,22 @@ class JobTemplate:
     archived: bool = False
     letter_contact_block: str | None = None
     has_unsubscribe_link: bool = False
+    # ``subject`` and ``content`` are in ``languages.default``; a row may ask for another language.
+    languages: TemplateLanguages = field(default_factory=TemplateLanguages)
+    # A bilingual letter's Welsh subject and content, printed first; None for a letter in English.
+    welsh: tuple[str, str] | None = None
 
     @property
     def texts(self) -> list[str]:
-        """The texts whose placeholders every row must fill."""
-        return [self.subject or "", self.content] if self.channel != Channel.SMS else [self.content]
+        """The texts whose placeholders every row in the default language must fill."""
+        return self.texts_of(self.default_variant)
+
+    @property
+    def default_variant(self) -> LanguageVariant:
+        return LanguageVariant(self.languages.default, self.content, self.subject)
+
+    def texts_of(self, variant: LanguageVariant) -> list[str]:
+        """The texts whose placeholders a row in ``variant``'s language must fill."""
+        if self.channel == Channel.SMS:
+            return [variant.content]
+        return [variant.subject or "", variant.content, *(self.welsh or ())]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
@@ -24,6 +25,7 @@ from notify_common.events import (
 from notify_common.jobs.compiled import Columns, CompiledSms, missing_in
 from notify_common.jobs.csvfile import (
     EMAIL_COLUMN,
+    LANGUAGE_COLUMN,
     PHONE_COLUMN,
     REFERENCE_COLUMN,
     CsvRow,
@@ -41,6 +43,7 @@ from notify_common.recipients import (
 )
 from notify_common.recipients.phone_fast import FastPhoneValidator
 from notify_common.templates import MessageEmptyError, MessageTooLongError, render_email, render_letter
+from notify_common.templates.languages import InvalidLanguageTag, LanguageVariant, UnknownLanguage
 from notify_common.templates.qr import QR_CODE_TOO_LONG_MESSAGE, first_qr_code_too_long
 
 # Fixed forever: changing it would give every job row a new notification id.
@@ -94,6 +97,15 @@ class RowInvalid(ValueError):
         super().__init__("; ".join(messages))
 
 
+@dataclass(frozen=True)
+class _InLanguage:
+    """The template in one of its languages, compiled for the file's columns."""
+
+    variant: LanguageVariant
+    required: list[tuple[str, str | None]]
+    sms: CompiledSms
+
+
 class RowRenderer:
     """Renders the rows of one file for one service, template version and key type.
 
@@ -110,15 +122,48 @@ class RowRenderer:
         self._reference_heading = csv.heading_for(heading_key(REFERENCE_COLUMN))
         self._phone_heading = csv.heading_for(heading_key(PHONE_COLUMN))
         self._email_heading = csv.heading_for(heading_key(EMAIL_COLUMN))
+        self._language_heading = csv.heading_for(heading_key(LANGUAGE_COLUMN))
         self._checks_allowed = key_type == "team" or (key_type != "test" and service.restricted)
         self._event_ids = EventIds()
-        columns = Columns(csv.headings)
-        self._required = columns.required(template.texts)
-        self._sms = CompiledSms(template.content, columns, service.name if service.prefix_sms else None)
+        self._columns = Columns(csv.headings)
+        self._prefix = service.name if service.prefix_sms else None
+        self._default = self._compile(template.default_variant)
+        # By the language cell as written: the template compiled in it, or why it is refused.
+        self._languages: dict[str, _InLanguage | str] = {}
         self._phones = FastPhoneValidator(
             allow_international=service.may("international_sms"),
             allow_landline=service.may("sms_to_uk_landlines"),
         )
+
+    def _compile(self, variant: LanguageVariant) -> _InLanguage:
+        required = self._columns.required(self.template.texts_of(variant))
+        return _InLanguage(variant, required, CompiledSms(variant.content, self._columns, self._prefix))
+
+    def _language(self, row: CsvRow, problems: list[str]) -> _InLanguage | None:
+        """The template in the row's language (its default when the cell is blank or there is no
+        language column); None, with the problem added, for a language it does not have."""
+        asked = row.cells.get(self._language_heading) if self._language_heading else None
+        if asked is None or not asked.strip():
+            return self._default
+        found = self._languages.get(asked)
+        if found is None:
+            template = self.template
+            try:
+                variant = template.languages.choose(asked.strip(), template.content, template.subject)
+                found = (
+                    self._default
+                    if variant.language == self._default.variant.language
+                    else self._compile(variant)
+                )
+            except UnknownLanguage as exc:
+                found = exc.message
+            except InvalidLanguageTag as exc:
+                found = f"language {exc.message}"
+            self._languages[asked] = found
+        if isinstance(found, str):
+            problems.append(found)
+            return None
+        return found
 
     def check(self, row: CsvRow, *, job_id: str, created_at: datetime) -> bool:
         """What ``event`` decides for ``row``, for checking a whole file: ``RowInvalid`` with the
@@ -127,33 +172,35 @@ class RowRenderer:
         if self.template.channel != Channel.SMS:
             self.event(row, job_id=job_id, created_at=created_at)
             return False
-        problems, _, _ = self._cell_problems(row)
+        problems, _, _, language = self._cell_problems(row)
         phone = self._phone(row, problems)
-        if problems or phone is None:
+        if problems or phone is None or language is None:
             raise RowInvalid(problems)
         try:
-            self._sms.check(row.cells)
+            language.sms.check(row.cells)
         except (MessageTooLongError, MessageEmptyError) as exc:
             raise RowInvalid([exc.message]) from None
         return phone.international
 
-    def _cell_problems(self, row: CsvRow) -> tuple[list[str], list[str], str | None]:
-        """Problems with placeholders and the reference; the missing names; the reference."""
+    def _cell_problems(self, row: CsvRow) -> tuple[list[str], list[str], str | None, _InLanguage | None]:
+        """Problems with the language, placeholders and the reference; the missing names; the
+        reference; the template in the row's language (None when it has not that language)."""
         problems: list[str] = []
-        missing = missing_in(self._required, row.cells)
+        language = self._language(row, problems)
+        missing = missing_in(language.required, row.cells) if language is not None else []
         if missing:
             problems.extend(f"Missing {name}" for name in missing)
         reference = row.cells.get(self._reference_heading) if self._reference_heading else None
         if reference is not None and len(reference) > REFERENCE_MAX_LENGTH:
             problems.append(f"Reference must be {REFERENCE_MAX_LENGTH:,} characters or fewer")
-        return problems, missing, reference
+        return problems, missing, reference, language
 
     def event(
         self, row: CsvRow, *, job_id: str, created_at: datetime, correlation_id: str | None = None
     ) -> NotificationRequested:
         """The requested event for ``row``, or ``RowInvalid`` with every problem found in it."""
         personalisation: Mapping[str, object] = row.cells
-        problems, missing, reference = self._cell_problems(row)
+        problems, missing, reference, language = self._cell_problems(row)
         common = _Common(
             event_id=self._event_ids.next(),
             notification_id=notification_id_for(job_id, row.index),
@@ -171,10 +218,10 @@ class RowRenderer:
         channel = self.template.channel
         try:
             if channel == Channel.SMS:
-                return self._sms_event(row, problems, common)
+                return self._sms_event(row, problems, common, language)
             if channel == Channel.EMAIL:
-                return self._email(row, personalisation, problems, common)
-            return self._letter(personalisation, problems, common, filled=not missing)
+                return self._email(row, personalisation, problems, common, language)
+            return self._letter(personalisation, problems, common, language, filled=not missing)
         except (MessageTooLongError, MessageEmptyError) as exc:
             problems.append(exc.message)
             raise RowInvalid(problems) from None
@@ -196,11 +243,13 @@ class RowRenderer:
         self._allowed(phone.normalised, problems)
         return phone
 
-    def _sms_event(self, row: CsvRow, problems: list[str], common: _Common) -> SmsRequested:
+    def _sms_event(
+        self, row: CsvRow, problems: list[str], common: _Common, language: _InLanguage | None
+    ) -> SmsRequested:
         phone = self._phone(row, problems)
-        if problems or phone is None:
+        if problems or phone is None or language is None:
             raise RowInvalid(problems)
-        body, fragments = self._sms.render(row.cells)
+        body, fragments = language.sms.render(row.cells)
         return SmsRequested(
             **common,
             phone_number=phone.normalised,
@@ -210,10 +259,16 @@ class RowRenderer:
             fragment_count=fragments,
             rate_multiplier=phone.rate_multiplier,
             phone_number_as_sent=row.cells.get(self._phone_heading) if self._phone_heading else None,
+            language=language.variant.language,
         )
 
     def _email(
-        self, row: CsvRow, values: Mapping[str, object], problems: list[str], common: _Common
+        self,
+        row: CsvRow,
+        values: Mapping[str, object],
+        problems: list[str],
+        common: _Common,
+        language: _InLanguage | None,
     ) -> EmailRequested:
         raw = row.cells.get(self._email_heading) if self._email_heading else None
         address = None
@@ -225,9 +280,10 @@ class RowRenderer:
                 self._allowed(address, problems)
             except InvalidRecipientError as exc:
                 problems.append(exc.message)
-        if problems or address is None:
+        if problems or address is None or language is None:
             raise RowInvalid(problems)
-        rendered = render_email(self.template.subject or "", self.template.content, values)
+        variant = language.variant
+        rendered = render_email(variant.subject or "", variant.content, values)
         return EmailRequested(
             **common,
             email_address=address,
@@ -239,10 +295,17 @@ class RowRenderer:
             email_from=self.service.email_from,
             has_unsubscribe_link=self.template.has_unsubscribe_link,
             **self.service.branding.email_fields(),
+            language=variant.language,
         )
 
     def _letter(
-        self, values: Mapping[str, object], problems: list[str], common: _Common, *, filled: bool
+        self,
+        values: Mapping[str, object],
+        problems: list[str],
+        common: _Common,
+        language: _InLanguage | None,
+        *,
+        filled: bool,
     ) -> LetterRequested:
         lines = address_lines_from_personalisation(values)
         address = None
@@ -252,15 +315,17 @@ class RowRenderer:
             )
         except InvalidRecipientError as exc:
             problems.append(exc.message)
-        rendered = None
+        rendered = welsh = None
         # As the API: a QR code is measured once every placeholder has its value (a missing one is
         # reported instead). Its data may come from any cell, so every letter row is measured; the
         # measure is one regular expression scan unless the letter has a "qr:" paragraph.
-        if filled:
-            rendered = render_letter(self.template.subject or "", self.template.content, values)
-            if first_qr_code_too_long(rendered.body) is not None:
+        if filled and language is not None:
+            variant = language.variant
+            rendered = render_letter(variant.subject or "", variant.content, values)
+            welsh = render_letter(*self.template.welsh, values) if self.template.welsh else None
+            if any(first_qr_code_too_long(r.body) is not None for r in (rendered, welsh) if r is not None):
                 problems.append(QR_CODE_TOO_LONG_MESSAGE)
-        if problems or address is None or rendered is None:
+        if problems or address is None or rendered is None or language is None:
             raise RowInvalid(problems)
         postage = address.postage_zone if address.international else (self.template.postage or "second")
         return LetterRequested(
@@ -271,4 +336,7 @@ class RowRenderer:
             body=rendered.body,
             contact_block=self.template.letter_contact_block or "",
             **self.service.branding.letter_fields(),
+            language=language.variant.language,
+            welsh_subject=welsh.subject if welsh else None,
+            welsh_body=welsh.body if welsh else None,
         )

@@ -1,7 +1,8 @@
 """Checks a recipients CSV before anything is sent, streaming, in constant memory.
 
 File-level problems (size, encoding, the recipient column for the channel, a column for every
-placeholder, duplicated headings, too many or no rows, the remaining daily allowance) stop the file;
+placeholder (of every language the template has, when the file has a ``language`` column),
+duplicated headings, too many or no rows, the remaining daily allowance) stop the file;
 otherwise every row is rendered exactly as the job-splitter will render it and the first 20 rows
 that cannot be sent are reported by their spreadsheet row number, with the number of bad rows.
 """
@@ -15,6 +16,7 @@ from typing import BinaryIO
 from notify_common.events import Channel
 from notify_common.jobs.csvfile import (
     ADDRESS_COLUMNS,
+    LANGUAGE_COLUMN,
     RECIPIENT_COLUMNS,
     REFERENCE_COLUMN,
     CsvFormatError,
@@ -30,6 +32,7 @@ from notify_common.jobs.model import (
 )
 from notify_common.jobs.rows import RowInvalid, RowRenderer
 from notify_common.templates import placeholders
+from notify_common.templates.languages import LanguageVariant
 
 MIN_ADDRESS_COLUMNS = 3
 VALIDATION_JOB_ID = "00000000-0000-0000-0000-000000000000"
@@ -95,6 +98,11 @@ def column_errors(csv: RecipientsCsv, template: JobTemplate, service: SendingSer
         if not csv.has(heading_key(column)):
             errors.append(f"Your file needs a column called ‘{column}’")
     names = [name for text in template.texts for name in placeholders(text)]
+    if csv.has(heading_key(LANGUAGE_COLUMN)):
+        # Rows may be in any of the template's languages: the file needs a column for what every
+        # language asks for; a row missing what its own language asks for is a row error.
+        others = [_keys(template, variant) for variant in template.languages.variants.values()]
+        names = [name for name in names if all(heading_key(name) in keys for keys in others)]
     missing: list[str] = []
     for name in names:
         if not csv.has(heading_key(name)) and name not in missing:
@@ -102,13 +110,17 @@ def column_errors(csv: RecipientsCsv, template: JobTemplate, service: SendingSer
     if missing:
         noun = "a column called" if len(missing) == 1 else "columns called"
         errors.append(f"Your file is missing {noun} {_quoted(missing)}")
-    used = {heading_key(c) for c in (*RECIPIENT_COLUMNS[channel], REFERENCE_COLUMN, *names)}
+    used = {heading_key(c) for c in (*RECIPIENT_COLUMNS[channel], REFERENCE_COLUMN, LANGUAGE_COLUMN, *names)}
     duplicated = [headings[0] for key, headings in csv.keys.items() if key in used and len(headings) > 1]
     if duplicated:
         errors.append(f"Your file has more than one column called {_quoted(duplicated)}")
     if channel == Channel.LETTER and service.restricted:
         errors.append("Cannot send letters when service is in trial mode")
     return errors
+
+
+def _keys(template: JobTemplate, variant: LanguageVariant) -> set[str]:
+    return {heading_key(name) for text in template.texts_of(variant) for name in placeholders(text)}
 
 
 def validate_csv(

@@ -92,6 +92,8 @@ def row_bodies(
             elif key == "reference":
                 body["reference"] = value or None
             else:
+                if key == "language":  # the template's language the row is sent in (blank: default)
+                    body["language"] = value.strip() or None
                 personalisation[heading] = value
         if channel in RECIPIENT_FIELD:
             body.setdefault(RECIPIENT_FIELD[channel], "")

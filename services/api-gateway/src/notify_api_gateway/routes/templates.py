@@ -12,7 +12,7 @@ from notify_api_gateway.presenters import template as present_template
 from notify_api_gateway.routes.common import parse_json
 from notify_api_gateway.routes.reads import check_uuid
 from notify_api_gateway.schemas import GET_TEMPLATES, POST_TEMPLATE_PREVIEW
-from notify_api_gateway.sending import check_qr_codes
+from notify_api_gateway.sending import check_qr_codes, choose_language
 from notify_api_gateway.validation import query_dict, validate
 from notify_common.api_errors import ApiError, bad_request, not_found
 from notify_common.templates import (
@@ -70,20 +70,20 @@ async def preview_template(template_id: str, request: Request, state: State, cal
     if template is None:
         raise not_found()
     personalisation = body.get("personalisation") or {}
-    texts = (
-        [template.content] if template.template_type == "sms" else [template.subject or "", template.content]
-    )
+    chosen = choose_language(template, body)  # beyond Notify: a template's other languages
+    content, subject_template = chosen.content, chosen.subject
+    texts = [content] if template.template_type == "sms" else [subject_template or "", content]
     missing = missing_personalisation(texts, personalisation)
     if missing:
         raise bad_request(f"Missing personalisation: {', '.join(missing)}")
     format_list = join_with_and if template.template_type == "sms" else as_markdown_list
-    filled = fill_placeholders(template.content, personalisation, format_list=format_list)
+    filled = fill_placeholders(content, personalisation, format_list=format_list)
     if template.template_type == "letter":
         check_qr_codes(filled)
     subject = None
     if template.template_type != "sms":
         subject = " ".join(
-            fill_placeholders(template.subject or "", personalisation, format_list=join_with_and).split()
+            fill_placeholders(subject_template or "", personalisation, format_list=join_with_and).split()
         )
     return JSONResponse(
         {

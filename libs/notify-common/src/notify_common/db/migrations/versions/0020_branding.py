@@ -2,16 +2,16 @@
 choice of one of each (owned by the admin-api); the senders learn a service's branding from the
 requested events, never from these tables
 
-Revision ID: 0018_branding
-Revises: 0016_receipt_notifications
+Revision ID: 0020_branding
+Revises: 0019_unsubscribe
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018_branding"
-down_revision: str | None = "0016_receipt_notifications"
+revision: str = "0020_branding"
+down_revision: str | None = "0019_unsubscribe"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

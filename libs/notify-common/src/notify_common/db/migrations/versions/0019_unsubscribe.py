@@ -2,16 +2,16 @@
 the projector's table of recipients' unsubscribe requests, and the admin-api's reports that group
 them for the console
 
-Revision ID: 0017_unsubscribe
-Revises: 0016_receipt_notifications
+Revision ID: 0019_unsubscribe
+Revises: 0018_send_claims_per_sender
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017_unsubscribe"
-down_revision: str | None = "0016_receipt_notifications"
+revision: str = "0019_unsubscribe"
+down_revision: str | None = "0018_send_claims_per_sender"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
