@@ -112,7 +112,11 @@ class BrandingStore:
             _logo_of("email", changes["logo"])
         try:
             async with self.engine.begin() as conn:
-                row = await _one(conn, email_branding, branding_id, lock=True)
+                await _one(conn, email_branding, branding_id)
+                # Locked while the changed branding is checked, so two changes cannot together
+                # make one its type cannot show.
+                locked = select(email_branding).where(email_branding.c.id == branding_id).with_for_update()
+                row = (await conn.execute(locked)).one()
                 check_email_branding({**_email(row), **changes})
                 await conn.execute(
                     update(email_branding)
@@ -150,7 +154,7 @@ class BrandingStore:
             _logo_of("letter", changes["logo"])
         try:
             async with self.engine.begin() as conn:
-                await _one(conn, letter_branding, branding_id, lock=True)
+                await _one(conn, letter_branding, branding_id)
                 await conn.execute(
                     update(letter_branding)
                     .where(letter_branding.c.id == branding_id)
@@ -204,13 +208,12 @@ class BrandingStore:
         return await self.service_branding(service_id)
 
 
-async def _one(conn: AsyncConnection, table: Any, branding_id: str, *, lock: bool = False) -> Any:
+async def _one(conn: AsyncConnection, table: Any, branding_id: str) -> Any:
     try:
         uuid.UUID(branding_id)
     except ValueError:
         raise AdminError("Branding not found", 404) from None
-    query = select(table).where(table.c.id == branding_id)
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    row = (await conn.execute(select(table).where(table.c.id == branding_id))).first()
     if row is None:
         raise AdminError("Branding not found", 404)
     return row
