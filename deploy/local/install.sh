@@ -52,6 +52,10 @@ if ! command -v uv >/dev/null; then
   export PATH="$HOME/.local/bin:$PATH"
 fi
 (cd "$ROOT" && uv sync --frozen --all-packages --quiet)
+# Byte-compile the workspace and its libraries once: where PYTHONDONTWRITEBYTECODE is set nothing
+# writes .pyc files, and every service process would compile every module it imports again at each
+# start (about 3 s of CPU for the api-gateway's imports). Files already compiled are skipped.
+"$ROOT/.venv/bin/python" -m compileall -q -j 0 "$ROOT/.venv/lib" "$ROOT/libs" "$ROOT/services" >/dev/null || true
 ok "Python environment in $ROOT/.venv ($(uv --version))"
 
 step "admin console assets (GOV.UK Frontend, uPlot, axe-core) from npm"
