@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import _delete_topics  # noqa: E402
-from tests.integration.senders.support import free_port  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
+from tests.support.senders import free_port  # noqa: E402
 
 from notify_common import topics  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402

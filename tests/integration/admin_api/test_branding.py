@@ -12,7 +12,7 @@ import httpx
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
 from notify_common.events import EmailRequested, LetterRequested
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, events_on
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, events_on
 from tests.support.logos import SVG_LOGO, image_logo
 
 

@@ -19,7 +19,7 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common.db import create_engine
 from notify_common.events import EmailRequested, Event, UnsubscribeRequested
 from notify_projector.projection import project
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin
 
 HEADER = [
     "Email address",

@@ -12,7 +12,7 @@ import httpx
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
 from notify_common.events import SmsRequested
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, events_on
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, events_on
 
 
 def welsh_template(sandbox: Sandbox, **extra: Any) -> str:

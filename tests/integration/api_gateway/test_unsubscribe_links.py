@@ -21,7 +21,7 @@ from notify_common.db import create_engine
 from notify_common.events import EmailRequested, Event, UnsubscribeRequested
 from notify_common.unsubscribe import UnsubscribeLinks
 from notify_projector.projection import project
-from tests.integration.api.harness import ADMIN_TOKEN, Sandbox, admin, events_on
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, events_on
 
 ADDRESS = "Ada.Lovelace@Example.com"
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.branding_logos import BrandingLogos, check_logo, new_logo_key
 from notify_common import topics
+from notify_common.db.tables_senders import email_send_claims
 from notify_common.events import NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -26,10 +27,10 @@ from notify_common.settings import CommonSettings
 from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.sending import EmailSender
-from tests.integration.senders.support import email_request, read_topic, received
-from tests.integration.senders.test_email_sender import raw_messages_sent_by_moto, ses_client
+from tests.integration.email_sender.test_email_sender import raw_messages_sent_by_moto, ses_client
 from tests.support import env
 from tests.support.logos import image_logo
+from tests.support.senders import email_request, read_topic, received
 
 CHROMIUM = "/usr/bin/chromium"
 IMAGES = env.ROOT / "docs" / "images"
@@ -74,7 +75,7 @@ async def html_sent(
     provider = SesProvider(ses_client())
     provider.verify_domain(domain)
     sender = EmailSender(
-        ClaimStore(engine, "email"),
+        ClaimStore(engine, email_send_claims),
         producer,
         provider,
         Rescheduler(producer, topics.GROUP_EMAIL_SENDER, RetryPolicy(max_attempts=3)),

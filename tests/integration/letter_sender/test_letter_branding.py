@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.branding_logos import BrandingLogos, check_logo, new_logo_key
 from notify_common import topics
+from notify_common.db.tables_senders import letter_send_claims
 from notify_common.events import NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -23,9 +24,9 @@ from notify_letter_sender.logos import LetterLogos
 from notify_letter_sender.pdf import LOGO_BOX_MM
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
-from tests.integration.senders.support import letter_request, read_topic, received
-from tests.integration.senders.test_letter_sender import s3
+from tests.integration.letter_sender.test_letter_sender import s3
 from tests.support.logos import image_logo
+from tests.support.senders import letter_request, read_topic, received
 
 BUCKET = f"branding-{uuid.uuid4().hex[:8]}"
 MM = 72 / 25.4  # pixels per millimetre at pdfium's scale 1
@@ -53,7 +54,7 @@ async def logo_key(settings: CommonSettings, monkeypatch: pytest.MonkeyPatch) ->
 
 def sender(engine: AsyncEngine, producer: EventProducer, store: LetterStore) -> LetterSender:
     return LetterSender(
-        ClaimStore(engine, "letter"),
+        ClaimStore(engine, letter_send_claims),
         producer,
         store,
         ContactBlocks(None),

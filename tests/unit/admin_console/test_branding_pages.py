@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.console.fake_gateway import console_client, ok, refused
-from tests.unit.console.test_permissions import CSRF, SERVICE, person, signed_in
+from tests.unit.admin_console.fake_gateway import console_client, ok, refused
+from tests.unit.admin_console.test_permissions import CSRF, SERVICE, person, signed_in
 
 BASE = f"/services/{SERVICE}/settings/branding"
 EMAIL = {

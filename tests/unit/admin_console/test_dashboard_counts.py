@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from notify_admin_console.analytics import AnalyticsClient, live_counts
 from notify_admin_console.app import create_app
 from notify_admin_console.settings import ConsoleSettings
-from tests.unit.console.fake_gateway import ok, refused
-from tests.unit.console.test_permissions import SECRET, SERVICE, person, signed_in
+from tests.unit.admin_console.fake_gateway import ok, refused
+from tests.unit.admin_console.test_permissions import SECRET, SERVICE, person, signed_in
 
 DATABASE_FIGURES = {
     "days": 7,

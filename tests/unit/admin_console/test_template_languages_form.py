@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notify_admin_console.template_languages import api_fields, form_values
-from tests.unit.console.fake_gateway import console_client, ok
-from tests.unit.console.test_integration_pages import as_user, post
-from tests.unit.console.test_permissions import SERVICE, person
+from tests.unit.admin_console.fake_gateway import console_client, ok
+from tests.unit.admin_console.test_integration_pages import as_user, post
+from tests.unit.admin_console.test_permissions import SERVICE, person
 
 TEMPLATE_ID = "7c1f0a2e-0000-4000-8000-0000000000aa"
 EDITOR = person("editor", ["manage_templates"])

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.console.fake_gateway import console_client, ok
-from tests.unit.console.test_permissions import CSRF, SERVICE, person, signed_in
+from tests.unit.admin_console.fake_gateway import console_client, ok
+from tests.unit.admin_console.test_permissions import CSRF, SERVICE, person, signed_in
 
 EDITOR = person("editor", ["view_activity", "manage_templates"])
 REPORT = "4f1c2d3e-0000-4000-8000-0000000000aa"

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from notify_api_gateway.errors import ApiError
 from notify_api_gateway.presenters import notification
 from notify_api_gateway.presenters import template as present_template
 from notify_api_gateway.schemas import POST_EMAIL, POST_LETTER, POST_SMS
 from notify_api_gateway.sending import prepare_email, prepare_letter, prepare_sms
 from notify_api_gateway.validation import validate
+from notify_common.api_errors import ApiError
 from notify_common.events import EmailRequested, LetterRequested, SmsRequested
 from notify_common.templates.languages import template_languages
-from tests.unit.api.test_sending_rules import caller, ctx, refusal, template
+from tests.unit.api_gateway.test_sending_rules import caller, ctx, refusal, template
 
 ADDRESS = {"address_line_1": "A Person", "address_line_2": "1 Street", "address_line_3": "SW1A 1AA"}
 

@@ -26,8 +26,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import text
 
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import ApiError
 from notify_common import topics
+from notify_common.api_errors import ApiError
 from notify_common.events import UnsubscribeRequested, now
 from notify_common.unsubscribe import UnsubscribeLinks
 
