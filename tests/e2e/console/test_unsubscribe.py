@@ -50,7 +50,7 @@ def test_a_recipient_unsubscribes_from_the_link_and_the_service_sees_and_downloa
     stamp = time.time_ns()
     page.goto(f"/services/{console.service_id}/templates/add?type=email")
     page.get_by_label("Template name").fill(f"Newsletter {stamp}")
-    page.get_by_label("Subject").fill("Our news")
+    page.get_by_label("Subject", exact=True).fill("Our news")
     page.get_by_label("Message").fill("Dear ((name)),\n\nHere is our news.")
     page.get_by_label("Add an unsubscribe link").check()
     axe_check(page)

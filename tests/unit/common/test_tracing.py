@@ -376,6 +376,23 @@ def test_a_receipt_joins_the_stored_trace_and_links_the_request_that_brought_it(
     assert unlinked.context.trace_id == request.get_span_context().trace_id
 
 
+def test_what_a_receipt_publishes_is_its_child_even_while_the_consumer_handles_that_notification(
+    spans: InMemorySpanExporter,
+) -> None:
+    # A receipt that overtook its send event is woken while this process's consumer is handling
+    # that event: the record it publishes still belongs to the receipt's span.
+    event = sms_requested()
+    consuming = tracing.consumed("notification-status", 0, 0, "receipts", [], event)
+    stored = tracing.traceparent_of(str(event.notification_id))
+    with tracing.linked_span("receipt", stored):
+        tracing.record_headers("notification-status", event)
+    tracing.finish(consuming, event.notification_id)
+    receipt = by_name(spans, "receipt")
+    publish = by_name(spans, "notification-status publish")
+    assert publish.parent is not None
+    assert publish.parent.span_id == receipt.context.span_id
+
+
 def test_a_route_served_by_a_fast_path_before_the_framework_routes_is_named_by_its_path(
     spans: InMemorySpanExporter,
 ) -> None:

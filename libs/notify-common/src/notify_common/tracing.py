@@ -169,6 +169,11 @@ def _format_traceparent(context: SpanContext) -> str:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
+# The span :func:`linked_span` opened in this task: what is published inside it is its child,
+# even while this process's consumer is handling the same notification (a receipt woken by the send
+# event it was waiting for).
+_linked: contextvars.ContextVar[Context | None] = contextvars.ContextVar("notify_linked", default=None)
+
 # With export off, the Carried span of the HTTP request being served (TracingMiddleware).
 _serving: contextvars.ContextVar[Carried | None] = contextvars.ContextVar("notify_serving", default=None)
 
@@ -242,7 +247,8 @@ def record_headers(topic: str, event: Any) -> list[tuple[str, bytes]]:
         # never be seen), formatted here because the propagator costs more than the rest of it.
         header = _carried_header(getattr(event, "notification_id", None))
         return [] if header is None else [(TRACEPARENT, header)]
-    parent = context_of(getattr(event, "notification_id", None))
+    linked = _linked.get()
+    parent = linked if linked is not None else context_of(getattr(event, "notification_id", None))
     span = _tracer.start_span(
         f"{topic} publish",
         context=parent,
@@ -413,8 +419,14 @@ def linked_span(
     parent = _propagator.extract({TRACEPARENT: traceparent}) if traceparent else None
     linked = parent is not None and current.get_span_context().is_valid
     links = [Link(current.get_span_context())] if linked else []
-    with _tracer.start_as_current_span(name, context=parent, links=links, attributes=dict(attributes or {})):
-        yield
+    with _tracer.start_as_current_span(
+        name, context=parent, links=links, attributes=dict(attributes or {})
+    ) as span:
+        opened = _linked.set(trace.set_span_in_context(span))
+        try:
+            yield
+        finally:
+            _linked.reset(opened)
 
 
 def traceparent_of(notification_id: str) -> str | None:
