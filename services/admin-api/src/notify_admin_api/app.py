@@ -17,6 +17,7 @@ from notify_admin_api import (
     console_reports,
     console_routes,
     console_unsubscribes,
+    organisation_routes,
     routes,
 )
 from notify_admin_api.access import AdminAudit
@@ -72,6 +73,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_integration.router,
         console_unsubscribes.router,
         branding_routes.router,
+        organisation_routes.router,
     ):
         app.include_router(router)
 

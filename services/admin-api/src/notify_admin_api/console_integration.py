@@ -23,6 +23,7 @@ from sqlalchemy import and_, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
 from notify_admin_api.console_routes import CONSOLE_KEY_NAME
+from notify_admin_api.organisations import OrganisationStore, agreement_task
 from notify_admin_api.routes import Admin, run
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.state import State
@@ -166,6 +167,8 @@ async def _checklist(admin: AdminStore, service_id: str) -> list[dict[str, Any]]
     async with admin.engine.connect() as conn:
         facts = (await conn.execute(CHECKLIST_FACTS, {"service_id": service_id})).mappings().one()
     needs_reply_to = facts["email_templates"] > 0
+    organisation = await OrganisationStore(admin.engine).of_service(service_id)
+    agreement = [agreement_task(organisation)] if organisation is not None else []
     return [
         {
             "task": "templates",
@@ -183,6 +186,7 @@ async def _checklist(admin: AdminStore, service_id: str) -> list[dict[str, Any]]
             "done": facts["reply_to"] > 0 or not needs_reply_to,
             "not_needed": not needs_reply_to,
         },
+        *agreement,
     ]
 
 
@@ -342,7 +346,11 @@ async def _billing(
     params = {"service_id": service_id, "start": date(year, 4, 1), "end": date(year + 1, 4, 1)}
     async with admin.engine.connect() as conn:
         rows = [dict(r) for r in (await conn.execute(BILLING, params)).mappings()]
-    return bill(year, rows, prices(settings, year))
+    chosen = prices(settings, year)
+    allowance = await OrganisationStore(admin.engine).free_sms_allowance(service_id, year)
+    if allowance is not None:  # its organisation's type sets it
+        chosen["free_sms_fragments"] = allowance
+    return bill(year, rows, chosen)
 
 
 @router.get("/services/{service_id}/billing")

@@ -22,6 +22,7 @@ from notify_common.db import (
     tables_jobs,
     tables_legacy,
     tables_lifecycle,
+    tables_organisations,
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
@@ -37,6 +38,7 @@ MODULES = (
     tables_jobs,
     tables_legacy,
     tables_lifecycle,
+    tables_organisations,
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
@@ -90,6 +92,9 @@ _CONFIGURATION = (
     "email_branding",
     "letter_branding",
     "service_branding",
+    "organisations",
+    "organisation_domains",
+    "organisation_members",
 )
 # Projections of the event log, rebuilt from the topics (docs/adr/0001-event-log-is-the-source-of-truth.md).
 _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES

@@ -56,6 +56,8 @@ services = Table(
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     # A URL, email address or phone number for the people the service sends files to (0010).
     Column("contact_link", String(255), nullable=True),
+    # The organisation it belongs to (0022; tables_organisations), if any.
+    Column("organisation_id", UUID(as_uuid=False), nullable=True, index=True),
 )
 
 api_keys = Table(
