@@ -182,6 +182,14 @@ def test_a_new_service_goes_in_trial_mode_to_the_organisation_of_its_creators_do
     )
     assert refusal(not_theirs, 403) == "You cannot add a service to this organisation"
 
+    none_of_them = admin(
+        api_url,
+        "POST",
+        "/console/add-service",
+        {"name": f"Outside {stamp}", "user_id": creator["id"], "no_organisation": True},
+    )
+    assert none_of_them["organisation_id"] is None
+
     outsider = person(api_url)
     alone = admin(
         api_url, "POST", "/console/add-service", {"name": f"Alone {stamp}", "user_id": outsider["id"]}

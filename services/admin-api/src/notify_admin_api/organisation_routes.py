@@ -14,7 +14,7 @@ rest of the admin API:
 * ``/{id}/go-live-requests``: its services' pending requests, and their approval (POST
   ``/{service_id}/approve``), which makes the service live;
 * ``/admin/console/add-service``: a console user creates a service (``/add-service-choices`` first:
-  the organisations they may put it in and the default).
+  the organisations they may put it in and the default; ``no_organisation`` for none of them).
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class NewService(BaseModel):
     name: Name
     user_id: str
     organisation_id: str | None = None
+    no_organisation: bool = False  # even when the person's email domain has one
 
 
 @router.post("/organisations", status_code=201)
@@ -226,5 +227,6 @@ async def add_new_service(
             name=body.name,
             user_id=body.user_id,
             organisation_id=body.organisation_id,
+            no_organisation=body.no_organisation,
         )
     )

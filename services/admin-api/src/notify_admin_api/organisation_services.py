@@ -165,12 +165,13 @@ async def add_service(
     name: str,
     user_id: str,
     organisation_id: str | None,
+    no_organisation: bool = False,
 ) -> dict[str, Any]:
     """A new trial-mode service in the organisation chosen (one of ``choices``; none chosen: the
-    default), its creator a member with every permission."""
+    default, unless ``no_organisation``), its creator a member with every permission."""
     offered = await choices(organisations, teams.accounts, user_id)
     allowed = {o["id"]: o for o in offered["organisations"]}
-    chosen = organisation_id or offered["default"]
+    chosen = None if no_organisation else organisation_id or offered["default"]
     if chosen is not None and chosen not in allowed:
         raise AdminError(NOT_YOURS, 403)
     organisation_type = allowed[chosen]["organisation_type"] if chosen else "other"

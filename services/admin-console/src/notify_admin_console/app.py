@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 
 from notify_admin_console import (
     pages_activity,
+    pages_add_service,
     pages_auth,
     pages_branding,
     pages_folders,
@@ -28,6 +29,7 @@ from notify_admin_console import (
     pages_health,
     pages_integration,
     pages_manage,
+    pages_organisations,
     pages_performance,
     pages_send,
     pages_templates,
@@ -54,6 +56,8 @@ PAGE_MODULES = (
     pages_health,
     pages_performance,
     pages_unsubscribe,
+    pages_organisations,
+    pages_add_service,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
