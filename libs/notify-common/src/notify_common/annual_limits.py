@@ -21,6 +21,14 @@ DEFAULT_ANNUAL_LIMITS: dict[str, int] = {"sms": 100_000, "email": 20_000_000, "l
 WARNING_PERCENTAGES = (80, 90)
 # Warnings the limiter leaves for the admin-api to send (a Redis list of JSON objects).
 WARNINGS_KEY = "annual-limit-warnings"
+
+
+def warnings_key(prefix: str) -> str:
+    """The list of one platform's warnings: its Kafka topic prefix keeps platforms sharing a
+    Redis (test runs) apart."""
+    return f"{prefix}{WARNINGS_KEY}"
+
+
 # A counter outlives its year by this much, so a send at 23:59 on 31 March is still counted.
 YEAR_TTL_MARGIN_SECONDS = 7 * 86_400
 

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", ID, primary_key=True),
         sa.Column("service_id", ID, nullable=False),
         sa.Column("occurred_at", TS, nullable=False),
-        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(255), nullable=False),
         sa.Column("actor_type", sa.String(16), nullable=False),
         sa.Column("actor_id", sa.String(255), nullable=False),
         sa.Column("subject_id", sa.String(255), nullable=True),
