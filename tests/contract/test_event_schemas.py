@@ -46,6 +46,7 @@ from notify_common.events import (
     NotificationFailed,
     NotificationPending,
     NotificationSentToProvider,
+    ServiceHistoryRecorded,
     SmsRequested,
     UnsubscribeRequested,
     new_event_id,
@@ -186,6 +187,17 @@ FULL_SAMPLES: tuple[Event, ...] = (
     ),
     CancelJob(**JOB_ENVELOPE, job_id=JOB, key_type="team"),
     UnsubscribeRequested(**STATUS, template_id=TEMPLATE, template_version=4, requested_at=LATER),
+    ServiceHistoryRecorded(
+        event_id="5b9e2c4a-8f1d-4e7b-a3c6-0d2f9e8b7a61",
+        service_id=SERVICE,
+        occurred_at=WHEN,
+        correlation_id="req-42",
+        kind="api_key.created",
+        actor_type="user",
+        actor_id="6f1e2d3c-4b5a-4968-8776-655443322110",
+        subject_id="0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b",
+        changes='[{"field": "secret", "before": null, "after": "changed"}]',
+    ),
 )
 
 

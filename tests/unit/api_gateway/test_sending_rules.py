@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +11,10 @@ import pytest
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.sending import SendContext, daily_limits, prepare_email, prepare_letter, prepare_sms
+from notify_common.annual_limits import AnnualLimits
 from notify_common.api_errors import ApiError
 from notify_common.events import EmailRequested, LetterRequested, SmsRequested
-from notify_common.ratelimit import DailyLimit
+from notify_common.ratelimit import DailyLimit, annual_limit
 from notify_common.service_config import ApiKey, Service, ServiceConfig, Template
 
 SERVICE_ID = str(uuid.uuid4())
@@ -95,7 +97,7 @@ def test_a_text_message_is_rendered_with_the_prefix_and_normalised_recipient() -
     assert send.response["content"] == {"body": "Council: Hi Ada", "from_number": "GOVUK"}
     assert send.response["template"]["uri"] == f"https://api.test/v2/template/{t.id}"
     assert send.row["status"] == "created"
-    assert send.daily_limits == [DailyLimit("sms", 10)]
+    assert send.daily_limits == [DailyLimit("sms", 10), annual_limit("sms", 100_000)]
     assert not send.simulated
 
 
@@ -107,7 +109,11 @@ def test_an_international_text_counts_against_both_limits() -> None:
         {"phone_number": "+33612345678", "template_id": t.id, "personalisation": {"name": "a"}},
         ctx(),
     )
-    assert [lim.name for lim in send.daily_limits] == ["sms", "international_sms"]
+    assert [(lim.name, lim.annual) for lim in send.daily_limits] == [
+        ("sms", False),
+        ("international_sms", False),
+        ("sms", True),
+    ]
 
 
 def test_smoke_test_numbers_are_simulated() -> None:
@@ -179,6 +185,14 @@ def test_team_keys_may_send_to_the_guest_list_and_test_keys_to_anyone() -> None:
 
 def test_a_test_key_on_a_trial_service_counts_against_the_live_defaults() -> None:
     assert daily_limits(caller("test", restricted=True), "sms") == [DailyLimit("sms", 250_000)]
+
+
+def test_live_and_team_keys_count_against_the_services_annual_limit_and_test_keys_do_not() -> None:
+    limited = dataclasses.replace(caller().service, annual_limits=AnnualLimits(email=1_234))
+    for key_type in ("normal", "team"):
+        sender = dataclasses.replace(caller(key_type), service=limited)
+        assert daily_limits(sender, "email")[-1] == annual_limit("email", 1_234)
+    assert not any(lim.annual for lim in daily_limits(caller("test"), "email"))
 
 
 def test_an_email_uses_the_reply_to_and_reports_sanitising() -> None:

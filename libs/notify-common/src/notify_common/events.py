@@ -376,6 +376,27 @@ class UnsubscribeRequested(Event):
     requested_at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceHistoryRecorded(Event):
+    """A change to a service's configuration, made through the management plane: who made it
+    (``actor_type`` user, admin_token or system, and ``actor_id``), what kind of change it was,
+    what it was made to (``subject_id``: a key, a template, a team member...) and ``changes``, a
+    JSON list of ``{"field", "before", "after"}`` in which a secret's values are never carried,
+    only ``"changed"``. Keyed by the service, so one service's history stays in order."""
+
+    schema_name: ClassVar[str] = "ServiceHistoryRecorded"
+
+    kind: str
+    actor_type: str
+    actor_id: str
+    subject_id: str | None = None
+    changes: str = "[]"
+
+    @property
+    def partition_key(self) -> str:
+        return self.service_id
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SmsRequested,
     EmailRequested,
@@ -392,6 +413,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CallbackAttempted,
     CancelJob,
     UnsubscribeRequested,
+    ServiceHistoryRecorded,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {t.schema_name: t for t in EVENT_TYPES}

@@ -193,7 +193,7 @@ def start_api_series() -> None:
         for key_type in ("normal", "team", "test"):
             for lane in ("priority", "bulk"):
                 _accepted(channel, key_type, lane)
-    for limit in ("rate", "daily"):
+    for limit in ("rate", "daily", "annual"):
         _refusals(limit)
     for dependency in ("kafka", "postgres", "redis"):
         _unavailable(dependency)

@@ -6,6 +6,10 @@
 * **Daily limits**: a counter per service, channel and UTC day (international SMS also counts on
   its own counter), checked and incremented atomically for all the counters a send touches; test
   keys count on counters of their own. A send that is refused after counting gives its count back.
+* **Annual limits** (``notify_common.annual_limits``): a counter per service and channel for the
+  financial year, checked and counted with the daily ones, all or none (test keys send nothing and
+  count on none). A send that takes a count past 80 % or 90 % of its limit leaves one warning per
+  threshold and year on ``WARNINGS_KEY`` for the admin-api to tell the team.
 * ``admit`` does both, and stores the send's read-your-writes row, in one script: one round trip
   per send on the hot path.
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import math
 import time
@@ -31,6 +36,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
+from notify_common.annual_limits import (
+    WARNINGS_KEY,
+    YEAR_TTL_MARGIN_SECONDS,
+    crossed,
+    financial_year,
+    seconds_until_year_end,
+)
 from notify_common.local_limits import LocalLimits
 
 log = logging.getLogger(__name__)
@@ -69,65 +81,67 @@ redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
 
 _BUCKET_SCRIPT = _BUCKET_LUA + "return {allowed, tostring(wait)}\n"
 
+# ARGV: (n, limit, ttl) per counter. Returns {refused counter (1-based) or 0, the counts after}.
 _DAILY_SCRIPT = """
-local ttl = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
   local current = tonumber(redis.call('GET', key) or '0')
-  if current + tonumber(ARGV[2 * i]) > tonumber(ARGV[2 * i + 1]) then
-    return i
+  if current + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then
+    return {i}
   end
 end
+local result = {0}
 for i, key in ipairs(KEYS) do
-  local n = tonumber(ARGV[2 * i])
-  if redis.call('INCRBY', key, n) == n then
-    redis.call('EXPIRE', key, ttl)
+  local n = tonumber(ARGV[3 * i - 2])
+  local now = redis.call('INCRBY', key, n)
+  if now == n then
+    redis.call('EXPIRE', key, tonumber(ARGV[3 * i]))
   end
+  result[1 + i] = now
 end
-return 0
+return result
 """
 
 # A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
 # all or none, as _DAILY_SCRIPT), then values stored with a TTL (the remaining keys). Each step runs
-# only if the one before allowed the send. ARGV: rate, capacity, day ttl, nd, (n, limit) per
-# counter, store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based),
-# the daily counts after counting (one per counter)}.
+# only if the one before allowed the send. ARGV: rate, capacity, nd, (n, limit, ttl) per counter,
+# store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based), the
+# counts after counting (one per counter)}.
 _ADMIT_SCRIPT = (
     _BUCKET_LUA
     + """
 if allowed == 0 then
   return {0, tostring(wait), 0}
 end
-local day_ttl = tonumber(ARGV[3])
-local nd = tonumber(ARGV[4])
+local nd = tonumber(ARGV[3])
 for i = 1, nd do
   local current = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
-  if current + tonumber(ARGV[3 + 2 * i]) > tonumber(ARGV[4 + 2 * i]) then
+  if current + tonumber(ARGV[1 + 3 * i]) > tonumber(ARGV[2 + 3 * i]) then
     return {1, '0', i}
   end
 end
 local result = {1, '0', 0}
 for i = 1, nd do
-  local n = tonumber(ARGV[3 + 2 * i])
+  local n = tonumber(ARGV[1 + 3 * i])
   local now = redis.call('INCRBY', KEYS[1 + i], n)
   if now == n then
-    redis.call('EXPIRE', KEYS[1 + i], day_ttl)
+    redis.call('EXPIRE', KEYS[1 + i], tonumber(ARGV[3 + 3 * i]))
   end
   result[3 + i] = now
 end
-local store_ttl = tonumber(ARGV[5 + 2 * nd])
+local store_ttl = tonumber(ARGV[4 + 3 * nd])
 for i = 2 + nd, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[4 + 2 * nd + i - nd], 'EX', store_ttl)
+  redis.call('SET', KEYS[i], ARGV[3 + 3 * nd + i - nd], 'EX', store_ttl)
 end
 return result
 """
 )
 
-# Adds counts to daily counters (KEYS), ARGV: ttl, then one count per key.
+# Adds counts to counters (KEYS), ARGV: (count, ttl) per key.
 _ADD_SCRIPT = """
 for i, key in ipairs(KEYS) do
-  local n = tonumber(ARGV[1 + i])
+  local n = tonumber(ARGV[2 * i - 1])
   if redis.call('INCRBY', key, n) == n then
-    redis.call('EXPIRE', key, tonumber(ARGV[1]))
+    redis.call('EXPIRE', key, tonumber(ARGV[2 * i]))
   end
 end
 return 0
@@ -158,10 +172,29 @@ class RateDecision:
 @dataclass(frozen=True)
 class DailyLimit:
     """One counter a send touches: ``name`` is Notify's limit name (sms, email, letter,
-    international_sms)."""
+    international_sms). With ``year``, the counter is the channel's for that financial year
+    (an annual limit) instead of today's."""
 
     name: str
     limit: int
+    year: int | None = None
+
+    @property
+    def annual(self) -> bool:
+        return self.year is not None
+
+    def retry_after(self) -> int:
+        """Seconds until this counter starts again from zero."""
+        return seconds_until_year_end() if self.annual else seconds_until_utc_midnight()
+
+
+def annual_limit(channel: str, limit: int, moment: datetime | None = None) -> DailyLimit:
+    """The counter of ``channel``'s annual limit for the financial year of ``moment`` (now)."""
+    return DailyLimit(channel, limit, financial_year(moment))
+
+
+def _ttl(key: str) -> int:
+    return seconds_until_year_end() + YEAR_TTL_MARGIN_SECONDS if key.startswith("annual:") else DAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -190,11 +223,15 @@ class Admission:
 
 
 class Limiter:
-    def __init__(self, redis: Redis[bytes], *, coalesce: bool = False) -> None:
+    def __init__(
+        self, redis: Redis[bytes], *, coalesce: bool = False, warnings_key: str = WARNINGS_KEY
+    ) -> None:
         """With ``coalesce``, the ``admit`` calls made by concurrent requests in the same turn of the
         event loop travel to Redis together, as one pipeline (each still its own atomic script):
-        one round trip, one connection checkout and one deadline for many sends."""
+        one round trip, one connection checkout and one deadline for many sends. Annual limit
+        warnings are left on the list ``warnings_key``."""
         self._redis = redis
+        self._warnings_key = warnings_key
         self._bucket = redis.register_script(_BUCKET_SCRIPT)
         self._daily = redis.register_script(_DAILY_SCRIPT)
         self._admit_script = _Script(_ADMIT_SCRIPT)
@@ -221,8 +258,11 @@ class Limiter:
         if not self._local.has_pending():
             return True
         pending = self._local.take_pending()
+        args: list[int] = []
+        for key, n in pending.items():
+            args += [n, _ttl(key)]
         try:
-            await self._add(keys=list(pending), args=[DAY_SECONDS, *pending.values()])
+            await self._add(keys=list(pending), args=args)
         except RedisError as exc:
             self._local.put_back(pending)
             self._lost_redis(exc, "daily counts")
@@ -242,7 +282,8 @@ class Limiter:
         refused = self._local.count([(k, n, lim.limit) for k, (lim, n) in zip(keys, counts, strict=True)])
         if refused == 0:
             return DailyDecision(True)
-        return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
+        exceeded = counts[refused - 1][0]
+        return DailyDecision(False, exceeded, exceeded.retry_after())
 
     @staticmethod
     def bucket_key(service_id: str, key_type: str) -> str:
@@ -252,6 +293,51 @@ class Limiter:
     def daily_key(service_id: str, name: str, key_type: str, day: str) -> str:
         lane = "test:" if key_type == "test" else ""
         return f"daily:{{{service_id}}}:{lane}{name}:{day}"
+
+    @staticmethod
+    def annual_key(service_id: str, name: str, year: int) -> str:
+        return f"annual:{{{service_id}}}:{name}:{year}"
+
+    def counter_key(self, service_id: str, limit: DailyLimit, key_type: str, day: str) -> str:
+        if limit.year is not None:
+            return self.annual_key(service_id, limit.name, limit.year)
+        return self.daily_key(service_id, limit.name, key_type, day)
+
+    def _warn(self, service_id: str, counts: list[tuple[DailyLimit, int]], after: Sequence[Any]) -> None:
+        """Leave a warning for each annual threshold these counts reached (rare: at most twice a
+        year per channel), without delaying the send."""
+        reached = [
+            (lim, p)
+            for (lim, n), now in zip(counts, after, strict=False)
+            if lim.year is not None
+            for p in crossed(int(now) - n, int(now), lim.limit)
+        ]
+        if reached:
+            task = asyncio.ensure_future(self._leave_warnings(service_id, reached))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def settled(self) -> None:
+        """Wait for the warnings being left (and the coalesced admissions in flight)."""
+        while self._flushes:
+            await asyncio.gather(*list(self._flushes), return_exceptions=True)
+
+    async def _leave_warnings(self, service_id: str, reached: list[tuple[DailyLimit, int]]) -> None:
+        for lim, percentage in reached:
+            assert lim.year is not None
+            flag = f"annual-warned:{{{service_id}}}:{lim.name}:{lim.year}:{percentage}"
+            warning = {
+                "service_id": service_id,
+                "channel": lim.name,
+                "year": lim.year,
+                "percentage": percentage,
+                "limit": lim.limit,
+            }
+            try:
+                if await self._redis.set(flag, b"1", nx=True, ex=_ttl("annual:")):
+                    await self._redis.rpush(self._warnings_key, json.dumps(warning).encode())
+            except RedisError as exc:
+                log.warning("annual limit warning not left", extra={"error": type(exc).__name__})
 
     async def take_token(self, service_id: str, key_type: str, rate_limit: int) -> RateDecision:
         rate = rate_limit / 60
@@ -275,20 +361,25 @@ class Limiter:
         if not counts:
             return DailyDecision(True)
         today = day or datetime.now(UTC).strftime("%Y-%m-%d")
-        keys = [self.daily_key(service_id, lim.name, key_type, today) for lim, _ in counts]
-        args: list[int] = [DAY_SECONDS]
-        for lim, n in counts:
-            args += [n, lim.limit]
+        keys = [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
+        args: list[int] = []
+        for (lim, n), key in zip(counts, keys, strict=True):
+            args += [n, lim.limit, _ttl(key)]
         if not await self._redis_up():
             return self._local_daily(keys, counts)
         try:
-            refused = int(await self._daily(keys=keys, args=args))
+            result = await self._daily(keys=keys, args=args)
         except RedisError as exc:
             self._lost_redis(exc, "daily limits")
             return self._local_daily(keys, counts)
+        refused = int(result[0])
+        for key, count in zip(keys, result[1:], strict=False):
+            self._local.seen(key, int(count))
         if refused == 0:
+            self._warn(service_id, counts, result[1:])
             return DailyDecision(True)
-        return DailyDecision(False, counts[refused - 1][0], seconds_until_utc_midnight())
+        exceeded = counts[refused - 1][0]
+        return DailyDecision(False, exceeded, exceeded.retry_after())
 
     async def admit(
         self,
@@ -306,16 +397,11 @@ class Limiter:
         it. Keys to store should carry the ``{service_id}`` hash tag (one cluster slot)."""
         today = day or datetime.now(UTC).strftime("%Y-%m-%d")
         keys = [self.bucket_key(service_id, key_type)]
-        keys += [self.daily_key(service_id, lim.name, key_type, today) for lim, _ in counts]
+        keys += [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
         keys += [key for key, _ in store]
-        args: list[float | int | bytes] = [
-            rate_limit / 60,
-            bucket_capacity(rate_limit),
-            DAY_SECONDS,
-            len(counts),
-        ]
-        for lim, n in counts:
-            args += [n, lim.limit]
+        args: list[float | int | bytes] = [rate_limit / 60, bucket_capacity(rate_limit), len(counts)]
+        for (lim, n), key in zip(counts, keys[1:], strict=False):
+            args += [n, lim.limit, _ttl(key)]
         args.append(store_seconds)
         args += [value for _, value in store]
         day_keys = keys[1 : 1 + len(counts)]
@@ -335,11 +421,10 @@ class Limiter:
         if int(allowed) != 1:
             return Admission(RateDecision(False, max(1, math.ceil(float(wait)))), DailyDecision(True))
         if int(refused) == 0:
+            self._warn(service_id, counts, result[3:])
             return Admission(RateDecision(True), DailyDecision(True))
-        return Admission(
-            RateDecision(True),
-            DailyDecision(False, counts[int(refused) - 1][0], seconds_until_utc_midnight()),
-        )
+        exceeded = counts[int(refused) - 1][0]
+        return Admission(RateDecision(True), DailyDecision(False, exceeded, exceeded.retry_after()))
 
     def _local_admit(
         self,
@@ -422,7 +507,7 @@ class Limiter:
     ) -> None:
         """Undo ``count_daily`` for sends that were not accepted after all."""
         today = day or datetime.now(UTC).strftime("%Y-%m-%d")
-        keys = [(self.daily_key(service_id, lim.name, key_type, today), n) for lim, n in counts]
+        keys = [(self.counter_key(service_id, lim, key_type, today), n) for lim, n in counts]
         if not await self._redis_up():
             self._local.give_back(keys)
             return

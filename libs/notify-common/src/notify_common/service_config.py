@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from notify_common.annual_limits import AnnualLimits
 from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding, load_send_branding
 from notify_common.db.tables import (
     api_keys,
@@ -30,6 +31,7 @@ from notify_common.db.tables_api import (
     service_letter_contacts,
     service_sms_senders,
 )
+from notify_common.db.tables_audit import service_annual_limits
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
 from notify_common.templates.languages import TemplateLanguages, template_languages
@@ -54,6 +56,8 @@ class Service:
     international_sms_message_limit: int = 100
     # How the people it sends files to can contact it (a URL, email address or phone number).
     contact_link: str | None = None
+    # Its limits per financial year (docs/limits.md): the platform's defaults unless changed.
+    annual_limits: AnnualLimits = field(default_factory=AnnualLimits)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,21 @@ async def load_service_config(
         )
     ).all()
     branding = await load_send_branding(conn, service_id)
+    annual = (
+        await conn.execute(
+            select(service_annual_limits).where(service_annual_limits.c.service_id == service_id)
+        )
+    ).first()
     service = _service(row)
+    if annual is not None:
+        service = replace(
+            service,
+            annual_limits=AnnualLimits(
+                sms=annual.sms_annual_limit,
+                email=annual.email_annual_limit,
+                letter=annual.letter_annual_limit,
+            ),
+        )
     default_sender = next((s.sms_sender for s in senders if s.is_default), service.sms_sender)
     emails = {m.email_address.strip().lower() for m in members}
     emails |= {g.recipient.strip().lower() for g in guests if g.recipient_type == "email"}

@@ -41,6 +41,8 @@ GROUP_PROJECTOR = "projector"
 GROUP_CALLBACKS = "callbacks"
 GROUP_JOB_SPLITTER = "job-splitter"
 GROUP_RECEIPTS = "receipts"
+# The admin-api reads back its own history of configuration changes into its table.
+GROUP_ADMIN_API = "admin-api"
 # The analytics workers are a faust-streaming application: faust keeps their offsets under this
 # group and retries nothing (a record it cannot decode is counted and skipped), so the group has
 # no retry or dead-letter topic and is not listed as a reader below.
@@ -67,6 +69,8 @@ CALLBACK_OUTCOMES = "notify.callback-outcomes"
 RECEIPTS_UNCHECKED = "notify.receipts.unchecked"
 # Recipients' requests to unsubscribe through the platform's hosted link (docs/unsubscribe.md).
 UNSUBSCRIBE_REQUESTS = "notify.unsubscribe-requests"
+# Every change to a service's configuration (docs/audit-history.md), keyed by the service.
+SERVICE_HISTORY = "notify.service-history"
 
 # Analytics (docs/analytics.md): windowed statistics of the lifecycle topics. Results are one
 # compacted record per window cell and source partition; the state topics are the changelogs of
@@ -200,6 +204,15 @@ _MAIN_TOPICS: tuple[Topic, ...] = (
         PERSONAL_DATA_RETENTION,
         "Requests to unsubscribe through the hosted link of an email",
         consumer_groups=(GROUP_PROJECTOR,),
+    ),
+    Topic(
+        SERVICE_HISTORY,
+        3,
+        # No personal data and no secrets (ids, field names, settings): the history is kept for
+        # good, like the table it fills.
+        FOREVER,
+        "Changes to services' configuration: who, when, what changed",
+        consumer_groups=(GROUP_ADMIN_API,),
     ),
 )
 

@@ -38,6 +38,15 @@ router = APIRouter(prefix="/admin/console", tags=["Admin console"])
 CONSOLE_KEY_NAME = "Notify admin console"
 PLATFORM_SERVICE = "GOV.UK Notify"
 PLATFORM_TEMPLATES = {
+    "annual_limit_warning": (
+        "Annual limit warning",
+        "email",
+        "((service_name)) has used ((percentage))% of its annual ((channel)) limit",
+        "((service_name)) has sent ((used)) ((channel)) messages this financial year: ((percentage))% of "
+        "its annual limit of ((limit)).\n\nOnce it reaches the limit, Notify will refuse its ((channel)) "
+        "messages until the financial year ends on 31 March ((year_end)). Check what is left on the "
+        "service's usage page, or ask the platform's administrators to raise the limit.",
+    ),
     "sms_code": ("Sign-in code (text message)", "sms", None, "((code)) is your Notify sign-in code"),
     "email_code": (
         "Sign-in code (email)",
@@ -318,6 +327,11 @@ async def _console_key(admin: AdminStore, box: SecretBox, service_id: str) -> st
 async def console_key(service_id: str, admin: Admin, console: Stores) -> dict[str, Any]:
     result = await run(_console_key(admin, console.box, service_id))
     return {"data": {"key": result["data"], "name": CONSOLE_KEY_NAME}}
+
+
+async def platform_service(admin: AdminStore, box: SecretBox) -> dict[str, Any]:
+    """The platform's own service, its templates and a key of its own (made on first use)."""
+    return await _platform(admin, box)
 
 
 async def _platform(admin: AdminStore, box: SecretBox) -> dict[str, Any]:

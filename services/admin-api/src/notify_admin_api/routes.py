@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError
 
 from notify_admin_api.access import match_token
+from notify_admin_api.history_notes import note
+from notify_admin_api.service_history import change, changes_between
 from notify_admin_api.state import State
 from notify_admin_api.store import AdminError, AdminStore, new_signing_secret
 from notify_admin_api.text_fields import InboundNumberText, MultiLine, SingleLine, single_line
@@ -179,7 +181,7 @@ class InboundNumber(BaseModel):
 
 
 @router.post("/services", status_code=201)
-async def create_service(body: NewService, admin: Admin) -> dict[str, Any]:
+async def create_service(request: Request, body: NewService, admin: Admin) -> dict[str, Any]:
     extra = body.model_dump(exclude={"name", "email_from", "live", "permissions"}, exclude_none=True)
     created = await run(
         admin.create_service(
@@ -190,7 +192,10 @@ async def create_service(body: NewService, admin: Admin) -> dict[str, Any]:
             **extra,
         ),
     )
-    return await run(admin.service(created["data"]))
+    service = await run(admin.service(created["data"]))
+    fields = sorted(body.model_dump(exclude_none=True))
+    note(request, created["data"], "service.created", changes=changes_between({}, service["data"], fields))
+    return service
 
 
 @router.get("/services")
@@ -204,11 +209,21 @@ async def get_service(service_id: str, admin: Admin) -> dict[str, Any]:
 
 
 @router.patch("/services/{service_id}")
-async def update_service(service_id: str, body: ServiceChanges, admin: Admin) -> dict[str, Any]:
+async def update_service(
+    request: Request, service_id: str, body: ServiceChanges, admin: Admin
+) -> dict[str, Any]:
     changes = body.model_dump(exclude_none=True)
     if "contact_link" in body.model_fields_set:  # an explicit null clears it
         changes["contact_link"] = body.contact_link
-    return await run(admin.update_service(service_id, changes))
+    before = await run(admin.service(service_id))
+    after = await run(admin.update_service(service_id, changes))
+    note(
+        request,
+        service_id,
+        "service.updated",
+        changes=changes_between(before["data"], after["data"], changes),
+    )
+    return after
 
 
 @router.put("/services/{service_id}/data-retention/{notification_type}")
@@ -219,10 +234,16 @@ async def set_retention(
 
 
 @router.post("/services/{service_id}/api-keys", status_code=201)
-async def create_key(service_id: str, body: NewKey, admin: Admin) -> dict[str, Any]:
+async def create_key(request: Request, service_id: str, body: NewKey, admin: Admin) -> dict[str, Any]:
     """The combined key is in the answer once and never again."""
     result = await run(admin.create_api_key(service_id, body.name, body.key_type))
     key = result["data"]
+    created = [
+        change("name", None, body.name),
+        change("key_type", None, key.key_type),
+        change("secret", None, ""),
+    ]
+    note(request, service_id, "api_key.created", subject_id=key.id, changes=created)
     return {"data": {"id": key.id, "key_type": key.key_type, "key": key.combined}}
 
 
@@ -232,27 +253,49 @@ async def list_keys(service_id: str, admin: Admin) -> dict[str, Any]:
 
 
 @router.post("/services/{service_id}/api-keys/{key_id}/revoke")
-async def revoke_key(service_id: str, key_id: str, admin: Admin) -> dict[str, Any]:
-    return await run(admin.revoke_api_key(service_id, key_id))
+async def revoke_key(request: Request, service_id: str, key_id: str, admin: Admin) -> dict[str, Any]:
+    result = await run(admin.revoke_api_key(service_id, key_id))
+    note(request, service_id, "api_key.revoked", subject_id=key_id, changes=[change("revoked", False, True)])
+    return result
 
 
 @router.post("/services/{service_id}/templates", status_code=201)
-async def create_template(service_id: str, body: NewTemplate, admin: Admin) -> dict[str, Any]:
+async def create_template(
+    request: Request, service_id: str, body: NewTemplate, admin: Admin
+) -> dict[str, Any]:
     result = await run(admin.create_template(service_id, **body.model_dump()))
+    fields = ("name", "template_type", "subject", "postage")
+    made = changes_between({}, body.model_dump(), fields)
+    note(request, service_id, "template.created", subject_id=result["data"], changes=made)
     return {"data": {"id": result["data"], "version": 1}}
 
 
 @router.patch("/services/{service_id}/templates/{template_id}")
 async def update_template(
-    service_id: str, template_id: str, body: TemplateChanges, admin: Admin
+    request: Request, service_id: str, template_id: str, body: TemplateChanges, admin: Admin
 ) -> dict[str, Any]:
     result = await run(admin.update_template(service_id, template_id, body.model_dump(exclude_none=True)))
+    changed = [
+        change(f, None, "changed" if f == "content" else v)
+        for f, v in body.model_dump(exclude_none=True).items()
+    ]
+    note(request, service_id, "template.updated", subject_id=template_id, changes=changed)
     return {"data": {"id": template_id, "version": result["data"]}}
 
 
 @router.post("/services/{service_id}/templates/{template_id}/archive")
-async def archive_template(service_id: str, template_id: str, admin: Admin) -> dict[str, Any]:
-    return await run(admin.archive_template(service_id, template_id))
+async def archive_template(
+    request: Request, service_id: str, template_id: str, admin: Admin
+) -> dict[str, Any]:
+    result = await run(admin.archive_template(service_id, template_id))
+    note(
+        request,
+        service_id,
+        "template.archived",
+        subject_id=template_id,
+        changes=[change("archived", False, True)],
+    )
+    return result
 
 
 @router.get("/services/{service_id}/templates/{template_id}/versions")
@@ -315,10 +358,17 @@ async def identities(service_id: str, kind: IdentityKind, admin: Admin) -> dict[
 
 
 @router.put("/services/{service_id}/callbacks/{callback_type}")
-async def set_callback(service_id: str, callback_type: str, body: Callback, admin: Admin) -> dict[str, Any]:
-    return await run(
+async def set_callback(
+    request: Request, service_id: str, callback_type: str, body: Callback, admin: Admin
+) -> dict[str, Any]:
+    result = await run(
         admin.set_callback(service_id, callback_type, body.url, body.bearer_token, body.signing_secret),
     )
+    changed = [change("url", None, body.url), change("bearer_token", None, body.bearer_token)]
+    if body.signing_secret is not None:
+        changed.append(change("signing_secret", None, body.signing_secret))
+    note(request, service_id, "callback.set", subject_id=callback_type, changes=changed)
+    return result
 
 
 @router.put("/services/{service_id}/callbacks/{callback_type}/signing-secret")

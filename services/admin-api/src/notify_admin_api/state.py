@@ -20,6 +20,7 @@ from notify_admin_api.console_reply_to import ReplyToVerifications
 from notify_admin_api.console_teams import TeamStore
 from notify_admin_api.console_uploads import ConsoleUploads
 from notify_admin_api.legacy_config import LegacyConfig
+from notify_admin_api.service_history import ServiceHistory
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminStore
 from notify_common.db import create_engine
@@ -60,6 +61,7 @@ class AdminState:
     logos: BrandingLogos
     producer: EventProducer
     redis: Redis  # type: ignore[type-arg]  # configuration change notices (config_notices.py)
+    history: ServiceHistory  # every change to a service's configuration (service_history.py)
 
 
 def build_state(settings: AdminApiSettings) -> AdminState:
@@ -68,6 +70,7 @@ def build_state(settings: AdminApiSettings) -> AdminState:
     )
     box = SecretBox(settings.secret_key.get_secret_value())
     accounts = AccountStore(engine, box)
+    producer = EventProducer(settings, client_id="admin-api")
     return AdminState(
         settings=settings,
         access=AdminAccess(
@@ -91,10 +94,11 @@ def build_state(settings: AdminApiSettings) -> AdminState:
         ),
         branding=BrandingStore(engine),
         logos=BrandingLogos(settings, settings.branding_bucket),
-        producer=EventProducer(settings, client_id="admin-api"),
+        producer=producer,
         redis=Redis.from_url(
             settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_seconds
         ),
+        history=ServiceHistory(engine, producer),
     )
 
 

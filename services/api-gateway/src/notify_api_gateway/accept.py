@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState
-from notify_api_gateway.errors import UnconfirmedSend, over_daily_limit, rate_limited
+from notify_api_gateway.errors import UnconfirmedSend, over_limit, rate_limited
 from notify_api_gateway.sending import PreparedSend
 from notify_common import metrics
 from notify_common.events import Event
@@ -123,7 +123,7 @@ async def _accept_many(
     decision = await state.limiter.count_daily(service_id, key_type, counts)
     if not decision.allowed:
         assert decision.exceeded is not None
-        raise over_daily_limit(decision.exceeded.name, decision.exceeded.limit, decision.retry_after_seconds)
+        raise over_limit(decision.exceeded, decision.retry_after_seconds)
     try:
         if _held(scheduled_for):
             assert scheduled_for is not None
@@ -215,7 +215,7 @@ async def _admit_and_publish(
     if not admission.daily.allowed:
         exceeded = admission.daily.exceeded
         assert exceeded is not None
-        raise over_daily_limit(exceeded.name, exceeded.limit, admission.daily.retry_after_seconds)
+        raise over_limit(exceeded, admission.daily.retry_after_seconds)
     if not real:
         return
     try:

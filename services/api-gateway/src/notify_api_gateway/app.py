@@ -36,6 +36,7 @@ from notify_api_gateway.routes import (
 from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
 from notify_common import config_changes, metrics
+from notify_common.annual_limits import warnings_key
 from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
 from notify_common.http_health import add_health_routes, database_unreachable
@@ -71,7 +72,7 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         repository=Repository(engine, box, settings.config_cache_seconds, settings.config_stale_seconds),
         producer=producer,
         reads=NotificationReads(engine),
-        limiter=Limiter(redis, coalesce=True),
+        limiter=Limiter(redis, coalesce=True, warnings_key=warnings_key(settings.kafka_topic_prefix)),
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         held=HeldSends(engine),

@@ -21,9 +21,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from notify_common import metrics
+from notify_common.annual_limits import over_annual_limit_message
 from notify_common.api_errors import NUL_REFUSED, ApiError, validation_error
 from notify_common.db.bounded import DatabaseUnavailable, is_unavailable
 from notify_common.kafka import PublishTimeout
+from notify_common.ratelimit import DailyLimit
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,19 @@ def rate_limited(key_type: str, rate_limit: int, retry_after: int) -> ApiError:
         429,
         "RateLimitError",
         f"Exceeded rate limit for key type {shown} of {rate_limit} requests per 60 seconds",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def over_limit(exceeded: DailyLimit, retry_after: int) -> ApiError:
+    """The 429 for a send past a daily limit or, with GC Notify's words, an annual one."""
+    if not exceeded.annual:
+        return over_daily_limit(exceeded.name, exceeded.limit, retry_after)
+    metrics.limit_refused("annual")
+    return ApiError(
+        429,
+        "TooManyRequestsError",
+        over_annual_limit_message(exceeded.name, exceeded.limit),
         headers={"Retry-After": str(retry_after)},
     )
 

@@ -21,7 +21,7 @@ from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.file_uploads import FileUpload, file_uploads, is_file, pending_documents
-from notify_common.ratelimit import DailyLimit
+from notify_common.ratelimit import DailyLimit, annual_limit
 from notify_common.recipients import (
     SIMULATED_EMAIL_ADDRESSES,
     SIMULATED_SMS_NUMBERS,
@@ -152,7 +152,10 @@ def daily_limits(caller: Authenticated, channel: str, *, international: bool = F
     if caller.api_key.key_type == "test" and service.restricted:
         configured = dict(LIVE_DEFAULT_LIMITS)
     names = [channel, "international_sms"] if international else [channel]
-    return [DailyLimit(name, configured[name]) for name in names]
+    limits = [DailyLimit(name, configured[name]) for name in names]
+    if caller.api_key.key_type != "test":  # test keys send nothing, so count on no annual limit
+        limits.append(annual_limit(channel, service.annual_limits.of(channel)))
+    return limits
 
 
 def _envelope(

@@ -15,6 +15,7 @@ from sqlalchemy import Table
 from notify_common.db import (
     tables,
     tables_api,
+    tables_audit,
     tables_branding,
     tables_console,
     tables_folders,
@@ -31,6 +32,7 @@ from notify_common.db import (
 MODULES = (
     tables,
     tables_api,
+    tables_audit,
     tables_branding,
     tables_console,
     tables_folders,
@@ -126,6 +128,10 @@ TABLE_OWNERS: dict[str, str] = {
     "unsubscribe_requests": PROJECTOR,
     "unsubscribe_request_reports": ADMIN_API,
     "unsubscribe_request_report_items": ADMIN_API,
+    # A service's configuration history (from notify.service-history, never pruned or rebuilt)
+    # and its annual sending limits (docs/audit-history.md, docs/limits.md).
+    "service_history": ADMIN_API,
+    "service_annual_limits": ADMIN_API,
 }
 
 # Views over tables of several owners, for readers of them all; nobody writes a view.

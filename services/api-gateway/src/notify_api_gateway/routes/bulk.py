@@ -199,7 +199,7 @@ async def _submit_as_job(
     template: Template,
     scheduled_for: datetime | None,
 ) -> JSONResponse:
-    [daily] = daily_limits(caller, template.template_type)
+    daily = daily_limits(caller, template.template_type)[0]
     used = await state.limiter.used_today(caller.service.id, caller.api_key.key_type, daily.name)
     try:
         job = await submit_job(

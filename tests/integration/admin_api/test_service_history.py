@@ -1,0 +1,160 @@
+"""A service's configuration history on the real PostgreSQL and Kafka: each change made through the
+admin API is published on notify.service-history and read back by the admin-api into its own table,
+with who made it and what changed, never a secret; it is listed with filters and pages, and a
+rebuild of the projections leaves it as it was."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from notify_common.settings import CommonSettings
+from notify_projector.rebuild import rebuild
+from tests.integration.api_gateway.harness import (
+    ADMIN_TOKEN,
+    Sandbox,
+    admin_settings,
+    admin_url_of,
+    make_sandbox,
+    running_admin_api,
+)
+from tests.integration.projector.conftest import own_database
+
+__all__ = ["own_database"]
+
+USER = "3f0c6b1e-2a4d-4e8f-9b7c-5d6e1a2b3c4d"
+
+
+def call(admin_url: str, method: str, path: str, body: Any = None, *, user: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    if user is not None:
+        headers["X-Notify-Acting-User"] = user
+    response = httpx.request(method, f"{admin_url}/admin{path}", json=body, headers=headers, timeout=30)
+    assert response.status_code < 300, response.text
+    return response.json()["data"]
+
+
+def history_of(admin_url: str, service_id: str, wanted: int, **filters: Any) -> dict[str, Any]:
+    """The history page once it holds ``wanted`` entries (the consumer writes them shortly)."""
+    deadline = time.monotonic() + 30
+    while True:
+        params = {k: v for k, v in filters.items() if v is not None}
+        page: dict[str, Any] = httpx.get(
+            f"{admin_url}/admin/services/{service_id}/history",
+            params=params,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=30,
+        ).json()["data"]
+        if page["total"] >= wanted or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
+
+
+def test_an_api_key_created_by_a_console_user_is_in_the_history_with_that_user_and_no_secret(
+    sandbox: Sandbox,
+) -> None:
+    admin_url = admin_url_of(sandbox.url)
+    key = call(
+        admin_url,
+        "POST",
+        f"/services/{sandbox.service_id}/api-keys",
+        {"name": "Payments system", "key_type": "normal"},
+        user=USER,
+    )
+    call(admin_url, "POST", f"/services/{sandbox.service_id}/api-keys/{key['id']}/revoke", user=USER)
+    page = history_of(admin_url, sandbox.service_id, 5, kind="api_key")  # and the sandbox's 3 keys
+    entries = {e["kind"]: e for e in page["history"] if e["subject_id"] == key["id"]}
+    created = entries["api_key.created"]
+    assert (created["actor_type"], created["actor_id"], created["subject_id"]) == ("user", USER, key["id"])
+    assert {c["field"]: c["after"] for c in created["changes"]} == {
+        "name": "Payments system",
+        "key_type": "normal",
+        "secret": "changed",
+    }
+    assert entries["api_key.revoked"]["changes"] == [{"field": "revoked", "before": False, "after": True}]
+    everything = json.dumps(history_of(admin_url, sandbox.service_id, 1))
+    assert key["key"][-36:] not in everything
+
+
+def test_callback_tokens_and_signing_secrets_are_recorded_only_as_changed(sandbox: Sandbox) -> None:
+    admin_url = admin_url_of(sandbox.url)
+    bearer, signing = f"bearer-{uuid.uuid4().hex}", f"signing-{uuid.uuid4().hex}"
+    body = {"url": "https://example.org/receipts", "bearer_token": bearer, "signing_secret": signing}
+    call(admin_url, "PUT", f"/services/{sandbox.service_id}/callbacks/delivery_status", body)
+    rotated = call(
+        admin_url, "PUT", f"/services/{sandbox.service_id}/callbacks/delivery_status/signing-secret", {}
+    )
+    page = history_of(admin_url, sandbox.service_id, 2, kind="callback")
+    page = history_of(admin_url, sandbox.service_id, page["total"] + 1)  # and the rotation
+    text = json.dumps(page)
+    assert bearer not in text
+    assert signing not in text
+    assert rotated["signing_secret"] not in text
+    [entry] = [e for e in page["history"] if e["kind"] == "callback.set"]
+    assert entry["actor_type"] == "admin_token"
+    assert entry["actor_id"] == "platform"
+    assert {c["field"]: c["after"] for c in entry["changes"]} == {
+        "url": "https://example.org/receipts",
+        "bearer_token": "changed",
+        "signing_secret": "changed",
+    }
+    assert any("signing-secret" in e["kind"] for e in page["history"])
+
+
+def test_settings_changes_carry_before_and_after_and_the_list_filters_and_pages(api_url: str) -> None:
+    sandbox = make_sandbox(api_url, rate_limit=100)
+    admin_url = admin_url_of(api_url)
+    other = str(uuid.uuid4())
+    call(admin_url, "PATCH", f"/services/{sandbox.service_id}", {"rate_limit": 200}, user=USER)
+    call(admin_url, "PUT", f"/services/{sandbox.service_id}/annual-limits", {"sms": 5_000}, user=other)
+    page = history_of(admin_url, sandbox.service_id, 1, kind="service.updated")
+    [updated] = page["history"]
+    assert updated["changes"] == [{"field": "rate_limit", "before": 100, "after": 200}]
+    [limits] = history_of(admin_url, sandbox.service_id, 1, user=other)["history"]
+    assert limits["kind"] == "annual_limits.updated"
+    assert limits["changes"] == [{"field": "sms_annual_limit", "before": 100_000, "after": 5_000}]
+    # The sandbox's own keys and templates, the change and the limits: newest first, paged by 50.
+    everything = history_of(admin_url, sandbox.service_id, 8)
+    assert everything["total"] >= 8
+    times = [e["occurred_at"] for e in everything["history"]]
+    assert times == sorted(times, reverse=True)
+    assert history_of(admin_url, sandbox.service_id, 0, until="2000-01-01T00:00:00")["total"] == 0
+    assert history_of(admin_url, sandbox.service_id, 0, page=2)["history"] == []
+
+
+def test_the_history_of_an_unknown_service_is_a_404_in_notifys_error_shape(api_url: str) -> None:
+    response = httpx.get(
+        f"{admin_url_of(api_url)}/admin/services/{uuid.uuid4()}/history",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["message"] == "Service not found"
+
+
+async def test_the_history_survives_a_rebuild_of_the_projections(own_database: CommonSettings) -> None:
+    settings = admin_settings(
+        database_url=own_database.database_url, kafka_topic_prefix=own_database.kafka_topic_prefix
+    )
+    with running_admin_api(settings) as admin_url:
+        service = call(
+            admin_url, "POST", "/services", {"name": "Rebuilt", "email_from": "rebuilt"}, user=USER
+        )
+        key = call(
+            admin_url,
+            "POST",
+            f"/services/{service['id']}/api-keys",
+            {"name": "k", "key_type": "team"},
+            user=USER,
+        )
+        before = history_of(admin_url, service["id"], 2)
+        assert [e["kind"] for e in before["history"]] == ["api_key.created", "service.created"]
+        await rebuild(own_database, batch_size=1000)
+        after = history_of(admin_url, service["id"], 2)
+    assert after == before
+    assert after["history"][0]["subject_id"] == key["id"]
+    assert after["history"][0]["actor_id"] == USER

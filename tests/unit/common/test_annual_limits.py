@@ -1,0 +1,49 @@
+"""The annual limit rules: the financial year runs from 1 April to 31 March in London time, and a
+count reaching 80 % and 90 % of a limit is a warning each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from notify_common.annual_limits import (
+    AnnualLimits,
+    crossed,
+    financial_year,
+    over_annual_limit_message,
+    seconds_until_year_end,
+)
+
+
+@pytest.mark.parametrize(
+    ("moment", "year"),
+    [
+        (datetime(2027, 3, 31, 22, 59, tzinfo=UTC), 2026),  # 23:59 BST on 31 March
+        (datetime(2027, 3, 31, 23, 0, tzinfo=UTC), 2027),  # midnight BST on 1 April
+        (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), 2026),
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), 2025),
+    ],
+)
+def test_the_financial_year_starts_on_1_april_in_london(moment: datetime, year: int) -> None:
+    assert financial_year(moment) == year
+
+
+def test_the_year_ends_at_london_midnight_before_1_april() -> None:
+    assert seconds_until_year_end(datetime(2027, 3, 31, 22, 0, tzinfo=UTC)) == 3_600
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reached"),
+    [(0, 79, []), (79, 80, [80]), (80, 89, []), (89, 90, [90]), (70, 100, [80, 90]), (90, 100, [])],
+)
+def test_a_count_reaching_80_and_90_percent_of_the_limit_is_a_warning_each(
+    before: int, after: int, reached: list[int]
+) -> None:
+    assert crossed(before, after, 100) == reached
+
+
+def test_the_defaults_are_gc_notifys_and_the_refusal_uses_its_words() -> None:
+    assert (AnnualLimits().sms, AnnualLimits().email) == (100_000, 20_000_000)
+    assert over_annual_limit_message("sms", 5) == "Exceeded annual SMS sending limit of 5 messages"
+    assert over_annual_limit_message("email", 5) == "Exceeded annual email sending limit of 5 messages"
