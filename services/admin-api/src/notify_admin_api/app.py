@@ -17,6 +17,7 @@ from notify_admin_api import (
     console_reports,
     console_routes,
     console_unsubscribes,
+    console_webauthn_routes,
     routes,
 )
 from notify_admin_api.access import AdminAudit
@@ -71,6 +72,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_reports.router,
         console_integration.router,
         console_unsubscribes.router,
+        console_webauthn_routes.router,
         branding_routes.router,
     ):
         app.include_router(router)

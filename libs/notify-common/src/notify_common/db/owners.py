@@ -25,6 +25,7 @@ from notify_common.db import (
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
+    tables_webauthn,
 )
 
 MODULES = (
@@ -40,6 +41,7 @@ MODULES = (
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
+    tables_webauthn,
 )
 
 
@@ -90,6 +92,7 @@ _CONFIGURATION = (
     "email_branding",
     "letter_branding",
     "service_branding",
+    "webauthn_credentials",
 )
 # Projections of the event log, rebuilt from the topics (docs/adr/0001-event-log-is-the-source-of-truth.md).
 _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES
