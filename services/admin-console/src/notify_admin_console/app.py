@@ -29,6 +29,7 @@ from notify_admin_console import (
     pages_integration,
     pages_manage,
     pages_performance,
+    pages_security_keys,
     pages_send,
     pages_templates,
     pages_unsubscribe,
@@ -54,6 +55,7 @@ PAGE_MODULES = (
     pages_health,
     pages_performance,
     pages_unsubscribe,
+    pages_security_keys,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
