@@ -18,6 +18,8 @@ export NOTIFY_RECEIPTS_URL="http://127.0.0.1:$(service_port 6012)"
 export NOTIFY_SIMULATOR_URL="http://127.0.0.1:$(service_port 6013)"
 export NOTIFY_ADMIN_API_URL="http://127.0.0.1:$(service_port 6028)"
 export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
+# Browsers offer security keys only to a domain: keys work when the console is opened on localhost.
+export NOTIFY_CONSOLE_WEBAUTHN_ORIGIN="http://localhost:$(service_port 6027)"
 # Where links to files sent by email point (document-download's public URL).
 export NOTIFY_DOCUMENT_DOWNLOAD_URL="http://127.0.0.1:$(service_port 6029)"
 export NOTIFY_ANALYTICS_URL="http://127.0.0.1:$(service_port 6030)"

@@ -102,6 +102,8 @@ def console(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
             NOTIFY_ADMIN_API_URL=platform.admin_api_url,
             NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN,
             NOTIFY_CONSOLE_URL=f"http://127.0.0.1:{port}",
+            # Browsers offer security keys only to a domain: test_security_keys.py uses localhost.
+            NOTIFY_CONSOLE_WEBAUTHN_ORIGIN=f"http://localhost:{port}",
         ),
         Path(tmp_path_factory.mktemp("console-logs")),
     )

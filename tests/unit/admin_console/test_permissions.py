@@ -29,6 +29,8 @@ PUBLIC_PAGES = {
     "/sign-in",
     "/two-factor",
     "/two-factor/resend",
+    "/two-factor/security-key/options",
+    "/two-factor/security-key",
     "/sign-out",
     "/invitation/{token}",
     "/forgot-password",

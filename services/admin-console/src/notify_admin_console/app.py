@@ -31,6 +31,7 @@ from notify_admin_console import (
     pages_manage,
     pages_organisations,
     pages_performance,
+    pages_security_keys,
     pages_send,
     pages_templates,
     pages_unsubscribe,
@@ -58,6 +59,7 @@ PAGE_MODULES = (
     pages_unsubscribe,
     pages_organisations,
     pages_add_service,
+    pages_security_keys,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -1,6 +1,6 @@
 """Signing in (email and password, then a code by text message or email, or from an authenticator
-app), a forgotten password (an emailed single-use link), signing out, invitations, and the person's
-own account and services."""
+app, or a security key: ``pages_security_keys``), a forgotten password (an emailed single-use
+link), signing out, invitations, and the person's own account and services."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 CODE_TYPES = {"sms_auth": "sms", "email_auth": "email", "totp": "totp"}
+SECURITY_KEY = "webauthn_auth"  # signs in with a security key: no code is sent or taken
 
 
 async def platform(request: Request) -> dict[str, Any]:
@@ -32,7 +33,7 @@ async def platform(request: Request) -> dict[str, Any]:
 
 
 async def send_code(request: Request, person: dict[str, Any]) -> None:
-    code_type = CODE_TYPES[person["auth_type"]]
+    code_type = CODE_TYPES.get(person["auth_type"], "totp")
     if code_type == "totp":
         return
     issued = await api(request).post(f"/admin/console/users/{person['id']}/codes", {"code_type": code_type})
@@ -106,7 +107,7 @@ async def sign_in_post(request: Request) -> Any:
     )
 
 
-async def _pending(request: Request) -> dict[str, Any] | None:
+async def pending_person(request: Request) -> dict[str, Any] | None:
     pending = request.session.get("pending_user_id")
     if not isinstance(pending, str):
         return None
@@ -123,18 +124,22 @@ async def _pending(request: Request) -> dict[str, Any] | None:
 @router.get("/two-factor", response_class=HTMLResponse)
 @rule(PUBLIC)
 async def two_factor(request: Request) -> Any:
-    person = await _pending(request)
+    person = await pending_person(request)
     if person is None:
         return redirect("/sign-in")
+    if person["auth_type"] == SECURITY_KEY:
+        return await page(request, "two_factor_security_key.html")
     return await page(request, "two_factor.html", auth_type=person["auth_type"], errors={})
 
 
 @router.post("/two-factor", response_class=HTMLResponse)
 @rule(PUBLIC)
 async def two_factor_post(request: Request) -> Any:
-    person = await _pending(request)
+    person = await pending_person(request)
     if person is None:
         return redirect("/sign-in")
+    if person["auth_type"] == SECURITY_KEY:  # no code stands in for the key, as in Notify
+        return redirect("/two-factor")
     values = await form(request)
     code = values.get("code", "").replace(" ", "")
     errors: dict[str, str] = {}
@@ -164,9 +169,11 @@ async def two_factor_post(request: Request) -> Any:
 @router.post("/two-factor/resend", response_class=HTMLResponse)
 @rule(PUBLIC)
 async def resend_code(request: Request) -> Any:
-    person = await _pending(request)
+    person = await pending_person(request)
     if person is None:
         return redirect("/sign-in")
+    if person["auth_type"] == SECURITY_KEY:
+        return redirect("/two-factor")
     try:
         await send_code(request, person)
     except AdminApiError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, SecretStr
 
 from notify_common.settings import CommonSettings, check_secret
@@ -18,6 +20,10 @@ class ConsoleSettings(CommonSettings):
     # Where people reach the console (links in invitation emails).
     console_url: str = "http://127.0.0.1:6027"
     console_secure_cookies: bool = False
+    # The origin browsers report for the console, which security keys are bound to (its host name
+    # is the WebAuthn relying party id): https, or http on localhost, never an IP address. Unset:
+    # the origin of ``console_url``.
+    console_webauthn_origin: str | None = None
     # A session ends 20 hours after sign-in (as in Notify) or after this long without a request.
     console_session_hours: float = Field(default=20.0, gt=0)
     console_idle_minutes: float = Field(default=120.0, gt=0)
@@ -28,6 +34,11 @@ class ConsoleSettings(CommonSettings):
     # The public performance page reads the analytics service's JSON views from here.
     analytics_url: str = "http://127.0.0.1:6030"
     analytics_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @property
+    def webauthn_origin(self) -> str:
+        parts = urlsplit(self.console_webauthn_origin or self.console_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def check_production_ready(self) -> None:
         super().check_production_ready()

@@ -27,6 +27,7 @@ from notify_common.db import (
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
+    tables_webauthn,
 )
 
 MODULES = (
@@ -44,6 +45,7 @@ MODULES = (
     tables_receipts,
     tables_senders,
     tables_unsubscribe,
+    tables_webauthn,
 )
 
 
@@ -97,6 +99,7 @@ _CONFIGURATION = (
     "organisations",
     "organisation_domains",
     "organisation_members",
+    "webauthn_credentials",
 )
 # Projections of the event log, rebuilt from the topics (docs/adr/0001-event-log-is-the-source-of-truth.md).
 _PROJECTIONS = tables_lifecycle.PROJECTION_TABLES
