@@ -17,6 +17,7 @@ from notify_common.db import (
     tables_api,
     tables_branding,
     tables_console,
+    tables_contact_lists,
     tables_folders,
     tables_go_live,
     tables_jobs,
@@ -32,6 +33,7 @@ MODULES = (
     tables_api,
     tables_branding,
     tables_console,
+    tables_contact_lists,
     tables_folders,
     tables_go_live,
     tables_jobs,
@@ -121,6 +123,10 @@ TABLE_OWNERS: dict[str, str] = {
     "unsubscribe_requests": PROJECTOR,
     "unsubscribe_request_reports": ADMIN_API,
     "unsubscribe_request_report_items": ADMIN_API,
+    # Saved recipients files and reports built in the background (docs/contact-lists.md,
+    # docs/reports.md).
+    "contact_lists": ADMIN_API,
+    "report_requests": ADMIN_API,
 }
 
 # Views over tables of several owners, for readers of them all; nobody writes a view.
