@@ -12,14 +12,17 @@ from fastapi import FastAPI
 
 from notify_admin_api import (
     branding_routes,
+    console_contact_lists,
     console_folders,
     console_integration,
+    console_report_requests,
     console_reports,
     console_routes,
     console_unsubscribes,
     routes,
 )
 from notify_admin_api.access import AdminAudit
+from notify_admin_api.background import Background
 from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
 from notify_admin_api.limits import RequestLimits, limits_for
@@ -44,9 +47,14 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         state = build_state(settings)
         await state.producer.start()
         app.state.admin = state
+        background = Background(
+            state.builder, state.console.contact_lists, settings.background_interval_seconds
+        )
+        background.start()
         try:
             yield
         finally:
+            await background.stop()
             await state.producer.stop()
             await state.redis.aclose()  # type: ignore[attr-defined]
             await state.store.engine.dispose()
@@ -69,6 +77,8 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_routes.router,
         console_folders.router,
         console_reports.router,
+        console_report_requests.router,
+        console_contact_lists.router,
         console_integration.router,
         console_unsubscribes.router,
         branding_routes.router,

@@ -7,10 +7,10 @@ admin-api.
   service's retention for that channel). ``archived_at`` is set when it is deleted or has expired,
   and its file removed then.
 * ``report_requests``: a report of sent messages built in the background (docs/reports.md): the
-  filters it was asked with, its status (``pending``, ``in-progress``, ``stored``, ``failed``), how
-  far it has got (``rows_done`` of ``row_count``), the S3 object it was written to, and until when
-  it can be downloaded. ``claimed_at`` says when a worker last showed it was building it, so a
-  request whose worker died is taken up again.
+  filters it was asked with, its status (``pending``, ``in progress``, ``stored``, ``failed``:
+  Notify's words), how far it has got (``rows_done`` of ``row_count``), the S3 object it was
+  written to, and until when it can be downloaded. ``claimed_at`` says when a worker last showed
+  it was building it, so a request whose worker died is taken up again.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ Index(
 )
 
 # A report's statuses, in Notify's words.
-REPORT_STATUSES = ("pending", "in-progress", "stored", "failed")
+REPORT_STATUSES = ("pending", "in progress", "stored", "failed")
 
 report_requests = Table(
     "report_requests",
@@ -68,5 +68,5 @@ Index("ix_report_requests_service", report_requests.c.service_id, report_request
 Index(
     "ix_report_requests_open",
     report_requests.c.created_at,
-    postgresql_where=report_requests.c.status.in_(("pending", "in-progress")),
+    postgresql_where=report_requests.c.status.in_(("pending", "in progress")),
 )
