@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from notify_admin_api import console_reports
+from notify_admin_api import console_reports, report_csv
 from notify_common.db.tables import api_keys, notifications
 from notify_common.db.tables_api import inbound_sms
 from notify_common.db.tables_console import console_uploads
@@ -103,7 +103,7 @@ def test_the_report_has_notifys_columns_and_says_who_sent_what(db: Any, sandbox:
             ),
         )
     found = report(sandbox)
-    assert found[0] == list(console_reports.COLUMNS)
+    assert found[0] == list(report_csv.COLUMNS)
     api_row, job_row = found[1], found[2]
     assert api_row == [
         "447700900123",

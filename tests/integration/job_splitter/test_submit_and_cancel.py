@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
@@ -273,3 +274,33 @@ async def test_a_cancel_command_for_another_service_or_key_type_leaves_the_job_s
         )
         assert answer is not None
         assert (answer.job_id, answer.status) == (job.job_id, JobStatus.CANCELLED)
+
+
+async def test_a_job_sent_to_a_contact_list_records_the_list_in_the_job_splitters_store(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
+) -> None:
+    service_id = await seed_service(engine)
+    template_id = await seed_template(engine, service_id)
+    contact_list_id = str(uuid.uuid4())
+    job = await submit_job(
+        engine=engine,
+        producer=producer,
+        files=files,
+        service_id=service_id,
+        template_id=template_id,
+        csv=sms_csv(2),
+        original_file_name="list.csv",
+        contact_list_id=contact_list_id,
+    )
+    events = await read_topic(kafka, topics.JOBS)
+    [requested] = of_type(events, JobRequested)
+    assert requested.contact_list_id == contact_list_id
+    async with engine.begin() as conn:
+        for event in events:
+            await apply_event(conn, event)
+        stored = (
+            await conn.execute(
+                text("SELECT contact_list_id FROM job_splitter_jobs WHERE job_id = :id"), {"id": job.job_id}
+            )
+        ).scalar()
+    assert str(stored) == contact_list_id

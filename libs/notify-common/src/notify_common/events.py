@@ -280,6 +280,7 @@ class JobRequested(Event):
     row_count: int
     scheduled_for: datetime | None = None
     created_by: str | None = None
+    contact_list_id: str | None = None
 
     @property
     def partition_key(self) -> str:

@@ -14,8 +14,10 @@ from fastapi import FastAPI
 
 from notify_admin_api import (
     branding_routes,
+    console_contact_lists,
     console_folders,
     console_integration,
+    console_report_requests,
     console_reports,
     console_routes,
     console_unsubscribes,
@@ -26,6 +28,7 @@ from notify_admin_api import (
     sending_limits,
 )
 from notify_admin_api.access import AdminAudit
+from notify_admin_api.background import Background
 from notify_admin_api.config_notices import ConfigNotices
 from notify_admin_api.errors import register_error_handlers
 from notify_admin_api.history_notes import HistoryRecorder
@@ -65,16 +68,21 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         await consumer.start()
         client = httpx.AsyncClient(base_url=settings.api_base_url, timeout=10)
         stop = asyncio.Event()
-        background = [
+        tasks = [
             asyncio.create_task(consumer.run()),
             asyncio.create_task(_warnings(state, client).run(stop)),
         ]
+        background = Background(
+            state.builder, state.console.contact_lists, settings.background_interval_seconds
+        )
+        background.start()
         try:
             yield
         finally:
+            await background.stop()
             stop.set()
             consumer.request_stop()
-            await asyncio.gather(*background, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await client.aclose()
             await state.producer.stop()
             await state.redis.aclose()  # type: ignore[attr-defined]
@@ -99,6 +107,8 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_routes.router,
         console_folders.router,
         console_reports.router,
+        console_report_requests.router,
+        console_contact_lists.router,
         console_integration.router,
         console_unsubscribes.router,
         console_webauthn_routes.router,

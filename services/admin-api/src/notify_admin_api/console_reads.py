@@ -104,15 +104,19 @@ WHERE {conditions} ORDER BY n.created_at DESC LIMIT :limit OFFSET :offset
 """
 JOBS = text("""
 SELECT j.job_id, j.original_file_name, j.row_count, j.status, j.scheduled_for, j.requested_at,
-       j.created_by, j.template_id, t.name AS template_name, j.channel
+       j.created_by, j.template_id, t.name AS template_name, j.channel, j.contact_list_id,
+       cl.original_file_name AS contact_list_name
 FROM job_splitter_jobs j LEFT JOIN templates t ON t.id = j.template_id
+LEFT JOIN contact_lists cl ON cl.id = j.contact_list_id
 WHERE j.service_id = :service_id ORDER BY j.requested_at DESC LIMIT 50
 """)
 STARTED_UPLOAD = text("""
 SELECT u.id AS job_id, u.original_file_name, u.row_count, 'pending' AS status, NULL AS scheduled_for,
        u.created_at AS requested_at, u.created_by, u.template_id, t.name AS template_name,
-       t.template_type AS channel
+       t.template_type AS channel, CAST(u.report->>'contact_list_id' AS uuid) AS contact_list_id,
+       cl.original_file_name AS contact_list_name
 FROM console_uploads u LEFT JOIN templates t ON t.id = u.template_id
+LEFT JOIN contact_lists cl ON cl.id = CAST(u.report->>'contact_list_id' AS uuid)
 WHERE u.service_id = :service_id AND u.id = :job_id AND (u.report->>'started')::boolean
 """)
 JOB_STATS = text("""

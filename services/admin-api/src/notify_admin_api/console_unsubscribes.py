@@ -25,7 +25,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from notify_admin_api.console_reports import safe_cell
+from notify_admin_api.report_csv import safe_cell
 from notify_admin_api.routes import Admin, run
 from notify_admin_api.unsubscribe_reports import COLUMNS, UnsubscribeReports
 

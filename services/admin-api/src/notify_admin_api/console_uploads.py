@@ -1,6 +1,7 @@
 """CSV uploads from the admin web console: check a file against a template (``validate_csv``, the
 same rules as every other way in), keep the report, store a valid file in S3, and later start it
-as a job (``submit_job``, optionally scheduled) or let it lapse.
+as a job (``submit_job``, optionally scheduled) or let it lapse. A saved contact list is sent the
+same way: its file is checked here for the chosen template, and the job records the list.
 
 The upload id becomes the job id, so pressing "Send" twice starts one job, not two.
 """
@@ -54,8 +55,16 @@ class ConsoleUploads:
         self.limits = limits
 
     async def check(
-        self, service_id: str, template_id: str, file_name: str, data: bytes, created_by: str | None
+        self,
+        service_id: str,
+        template_id: str,
+        file_name: str,
+        data: bytes,
+        created_by: str | None,
+        contact_list_id: str | None = None,
     ) -> dict[str, Any]:
+        """Check a file for a template and keep the outcome (and a valid file); ``contact_list_id``
+        when the file is a saved contact list's, so the job started from it records the list."""
         async with self.engine.connect() as conn:
             service = await load_service(conn, service_id)
             template = await load_current_template(conn, service_id, template_id)
@@ -81,6 +90,7 @@ class ConsoleUploads:
             "headings": list(report.headings),
             "template_version": template.version,
             "preview": [],
+            "contact_list_id": contact_list_id,
         }
         key = None
         if not report.file_errors:
@@ -162,6 +172,7 @@ class ConsoleUploads:
                 created_by=created_by,
                 limits=self.limits,
                 job_id=upload_id,
+                contact_list_id=upload["report"].get("contact_list_id"),
             )
         except JobRejected as exc:
             raise AdminError("; ".join(exc.messages), exc.status_code) from None

@@ -49,3 +49,14 @@ class AdminApiSettings(JobsSettings):
     # the email-sender's NOTIFY_BRANDING_LOGO_URL serves, and the largest logo file taken.
     branding_bucket: str = BRANDING_BUCKET
     branding_logo_max_bytes: int = Field(default=2 * MIB, ge=1024)
+    # Background work (background.py): how often each replica looks for reports to build and for
+    # contact lists and reports that have expired.
+    background_interval_seconds: float = Field(default=1.0, gt=0)
+    # Reports of sent messages (docs/reports.md): above this many rows the console has the report
+    # built in the background; a download of one is offered for this long after it is built; a
+    # report whose builder has not shown it is alive for this long is built again by another.
+    report_stream_max_rows: int = Field(default=20_000, ge=0)
+    report_keep_hours: float = Field(default=24.0, gt=0)
+    report_stale_seconds: float = Field(default=60.0, gt=0)
+    # Where reports are written (created if missing).
+    reports_bucket: str = "notify-reports"

@@ -6,6 +6,7 @@ for announcing configuration changes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,7 +20,9 @@ from notify_admin_api.console_reads import ConsoleReads
 from notify_admin_api.console_reply_to import ReplyToVerifications
 from notify_admin_api.console_teams import TeamStore
 from notify_admin_api.console_uploads import ConsoleUploads
+from notify_admin_api.contact_lists import ContactLists
 from notify_admin_api.legacy_config import LegacyConfig
+from notify_admin_api.report_requests import ReportBuilder, ReportFiles, ReportRequests
 from notify_admin_api.service_history import ServiceHistory
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminStore
@@ -47,6 +50,8 @@ class Console:
     reply_tos: ReplyToVerifications
     reads: ConsoleReads
     uploads: ConsoleUploads
+    contact_lists: ContactLists
+    reports: ReportRequests
     box: SecretBox
 
 
@@ -60,6 +65,7 @@ class AdminState:
     branding: BrandingStore
     logos: BrandingLogos
     producer: EventProducer
+    builder: ReportBuilder
     redis: Redis  # type: ignore[type-arg]  # configuration change notices (config_notices.py)
     history: ServiceHistory  # every change to a service's configuration (service_history.py)
 
@@ -71,6 +77,9 @@ def build_state(settings: AdminApiSettings) -> AdminState:
     box = SecretBox(settings.secret_key.get_secret_value())
     accounts = AccountStore(engine, box)
     producer = EventProducer(settings, client_id="admin-api")
+    files = JobFiles(settings, settings.jobs_bucket)
+    uploads = ConsoleUploads(engine, files, settings.csv_limits())
+    reports = ReportFiles(settings, settings.reports_bucket)
     return AdminState(
         settings=settings,
         access=AdminAccess(
@@ -89,12 +98,20 @@ def build_state(settings: AdminApiSettings) -> AdminState:
             teams=TeamStore(engine, accounts),
             reply_tos=ReplyToVerifications(engine),
             reads=ConsoleReads(engine),
-            uploads=ConsoleUploads(engine, JobFiles(settings, settings.jobs_bucket), settings.csv_limits()),
+            uploads=uploads,
+            contact_lists=ContactLists(engine, files, settings.csv_limits(), uploads),
+            reports=ReportRequests(engine, reports),
             box=box,
         ),
         branding=BrandingStore(engine),
         logos=BrandingLogos(settings, settings.branding_bucket),
         producer=producer,
+        builder=ReportBuilder(
+            engine,
+            reports,
+            keep=timedelta(hours=settings.report_keep_hours),
+            stale_after=timedelta(seconds=settings.report_stale_seconds),
+        ),
         redis=Redis.from_url(
             settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_seconds
         ),

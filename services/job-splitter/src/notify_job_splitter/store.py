@@ -41,10 +41,10 @@ def rank(status: str) -> int:
 INSERT_REQUESTED = text("""
 INSERT INTO job_splitter_jobs (job_id, service_id, template_id, template_version, channel, key_type,
     bucket, object_key, original_file_name, row_count, scheduled_for, due_at, status, created_by,
-    correlation_id, requested_at)
+    correlation_id, requested_at, contact_list_id)
 VALUES (:job_id, :service_id, :template_id, :template_version, :channel, :key_type, :bucket,
     :object_key, :original_file_name, :row_count, :scheduled_for, :due_at, :status, :created_by,
-    :correlation_id, :requested_at)
+    :correlation_id, :requested_at, :contact_list_id)
 ON CONFLICT (job_id) DO NOTHING
 """)
 
@@ -101,6 +101,7 @@ def requested_row(event: JobRequested) -> dict[str, object]:
         "created_by": event.created_by,
         "correlation_id": event.correlation_id,
         "requested_at": event.occurred_at,
+        "contact_list_id": event.contact_list_id,
     }
 
 

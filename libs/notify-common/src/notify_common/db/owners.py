@@ -18,6 +18,7 @@ from notify_common.db import (
     tables_audit,
     tables_branding,
     tables_console,
+    tables_contact_lists,
     tables_folders,
     tables_go_live,
     tables_jobs,
@@ -36,6 +37,7 @@ MODULES = (
     tables_audit,
     tables_branding,
     tables_console,
+    tables_contact_lists,
     tables_folders,
     tables_go_live,
     tables_jobs,
@@ -135,6 +137,10 @@ TABLE_OWNERS: dict[str, str] = {
     # and its annual sending limits (docs/audit-history.md, docs/limits.md).
     "service_history": ADMIN_API,
     "service_annual_limits": ADMIN_API,
+    # Saved recipients files and reports built in the background (docs/contact-lists.md,
+    # docs/reports.md).
+    "contact_lists": ADMIN_API,
+    "report_requests": ADMIN_API,
 }
 
 # Views over tables of several owners, for readers of them all; nobody writes a view.

@@ -204,3 +204,10 @@ Index(
     notifications.c.created_at.desc(),
 )
 Index("ix_notifications_client_reference", notifications.c.service_id, notifications.c.client_reference)
+# The admin-api's reports page through a service's messages by (created_at, id) (migration 0025).
+Index(
+    "ix_notifications_service_created_id",
+    notifications.c.service_id,
+    notifications.c.created_at.desc(),
+    notifications.c.id.desc(),
+)

@@ -45,6 +45,8 @@ job_splitter_jobs = Table(
     Column("started_at", TS, nullable=True),
     Column("finished_at", TS, nullable=True),
     Column("updated_at", TS, nullable=False, server_default=text("now()")),
+    # The contact list the job was sent to, if any (migration 0025).
+    Column("contact_list_id", UUID(as_uuid=False), nullable=True),
 )
 Index(
     "ix_job_splitter_jobs_due",

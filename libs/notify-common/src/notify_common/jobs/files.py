@@ -115,7 +115,8 @@ class JobFiles:
                 stream,
                 self.bucket,
                 key,
-                ExtraArgs={"Metadata": safe, "ContentType": "text/csv"},
+                # Encrypted at rest by S3 (SSE-S3): a recipients file is personal data.
+                ExtraArgs={"Metadata": safe, "ContentType": "text/csv", "ServerSideEncryption": "AES256"},
             )
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, "storing job file") from exc

@@ -137,6 +137,7 @@ async def submit_job(
     job_id: str | None = None,
     correlation_id: str | None = None,
     ack_within: float | None = None,
+    contact_list_id: str | None = None,
 ) -> SubmittedJob:
     """Check, store and publish a CSV job; raise ``JobRejected`` if it cannot be sent, or
     ``PublishTimeout`` if Kafka does not acknowledge within ``ack_within`` seconds (when given).
@@ -151,6 +152,7 @@ async def submit_job(
       may send today, when the caller knows (the job-splitter checks the daily limit again, for
       the whole job, when the job starts).
     - ``job_id``: to make a retried submission idempotent; a fresh UUID by default.
+    - ``contact_list_id``: the saved contact list the file came from, recorded with the job.
     """
     now = datetime.now(UTC)
     check_schedule(scheduled_for, now)
@@ -215,6 +217,7 @@ async def submit_job(
         row_count=report.row_count,
         scheduled_for=scheduled_for,
         created_by=created_by,
+        contact_list_id=contact_list_id,
     )
     changed = JobStatusChanged(
         service_id=service_id, occurred_at=now, correlation_id=correlation_id, job_id=job_id, status=status

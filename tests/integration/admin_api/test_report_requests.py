@@ -1,0 +1,215 @@
+"""Reports of sent messages built in the background, against PostgreSQL and moto's S3: the admin-api
+builds a requested report page by page with its progress recorded, the stored file (encrypted at
+rest) is the streamed report of the same filters byte for byte, a report whose builder died is
+built again after a restart, and its download ends when its time is up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from notify_admin_api import report_requests
+from notify_admin_api.report_requests import Claim, ReportBuilder, ReportFiles
+from notify_common.db.tables import notifications
+from tests.integration.admin_api.test_console_reports import rows
+from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_settings
+from tests.support import env
+
+HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+BUCKET = "notify-reports"  # the admin-api's default NOTIFY_REPORTS_BUCKET
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[Any]:
+    engine = create_engine(env.DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def s3() -> Any:
+    return boto3.client("s3", region_name="eu-west-2", endpoint_url=env.MOTO_URL)
+
+
+def seed(db: Any, sandbox: Sandbox, n: int) -> None:
+    """``n`` messages of every mix the filters tell apart, some at the same instant."""
+    start = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    made = rows(sandbox, n, start)
+    for i, row in enumerate(made):
+        row["status"] = ("delivered", "permanent-failure", "sending")[i % 3]
+        row["notification_type"] = ("sms", "email")[i % 2]
+        row["created_at"] = start + timedelta(seconds=i // 4)  # ties, broken by id
+    with db.begin() as conn:
+        conn.execute(insert(notifications), made)
+
+
+def streamed(sandbox: Sandbox, **params: str) -> bytes:
+    url = f"{sandbox.admin_url}/admin/console/services/{sandbox.service_id}/notifications.csv"
+    response = httpx.get(url, params=params, headers=HEADERS, timeout=60)
+    assert response.status_code == 200
+    return response.content
+
+
+def reports_path(sandbox: Sandbox, rest: str = "") -> str:
+    return f"/console/services/{sandbox.service_id}/report-requests{rest}"
+
+
+def download(sandbox: Sandbox, report_id: str) -> httpx.Response:
+    return httpx.get(
+        f"{sandbox.admin_url}/admin{reports_path(sandbox, f'/{report_id}.csv')}", headers=HEADERS, timeout=60
+    )
+
+
+def wait_stored(sandbox: Sandbox, report_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        found: dict[str, Any] = admin(sandbox.url, "GET", reports_path(sandbox, f"/{report_id}"))
+        if found["status"] in ("stored", "failed") or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_a_report_built_in_the_background_is_the_streamed_report_of_the_same_filters(
+    sandbox: Sandbox, db: Any, s3: Any
+) -> None:
+    seed(db, sandbox, 12_007)
+    size = admin(sandbox.url, "GET", f"/console/services/{sandbox.service_id}/report-size?status=all")
+    assert size == {"count": 12_007, "background": False}  # the default threshold is 20,000 rows
+    body = {"status": "failed", "template_type": "sms", "user_id": "someone"}
+    asked = admin(sandbox.url, "POST", reports_path(sandbox), body)
+    again = admin(sandbox.url, "POST", reports_path(sandbox), body)
+    assert asked["status"] in ("pending", "in progress")
+    assert again["id"] == asked["id"]  # the one being built, as Notify does
+    everything = admin(sandbox.url, "POST", reports_path(sandbox), {"status": "all"})
+    done = wait_stored(sandbox, asked["id"])
+    assert (done["status"], done["row_count"], done["rows_done"]) == ("stored", 2001, 2001)
+    assert datetime.fromisoformat(done["expires_at"]) - datetime.fromisoformat(done["finished_at"]) == (
+        timedelta(hours=24)
+    )
+    report = download(sandbox, asked["id"])
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/csv")
+    assert report.content == streamed(sandbox, status="failed", template_type="sms")
+    whole = wait_stored(sandbox, everything["id"])
+    assert whole["rows_done"] == 12_007
+    assert download(sandbox, everything["id"]).content == streamed(sandbox)
+    head = s3.head_object(Bucket=BUCKET, Key=report_requests.report_key(sandbox.service_id, asked["id"]))
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+async def _build_with_small_pages(
+    service_id: str, report_id: str, token: datetime, as_of: datetime
+) -> list[int]:
+    engine = create_async_engine(env.DATABASE_URL)
+    builder = ReportBuilder(
+        engine,
+        ReportFiles(admin_settings(), BUCKET),
+        keep=timedelta(hours=1),
+        stale_after=timedelta(minutes=1),
+    )
+    seen: list[int] = []
+    record = builder._progress
+
+    async def progress(claim: Claim, token: datetime, done: int, row_count: int | None) -> datetime:
+        renewed = await record(claim, token, done, row_count)
+        async with engine.connect() as conn:
+            seen.append(
+                int(
+                    await conn.scalar(
+                        text("SELECT rows_done FROM report_requests WHERE id = :id"), {"id": report_id}
+                    )
+                )
+            )
+        return renewed
+
+    builder._progress = progress  # type: ignore[method-assign]
+    try:
+        await builder.build(Claim(report_id, service_id, {"status": "all"}, as_of, token))
+    finally:
+        await engine.dispose()
+    return seen
+
+
+def test_a_builder_records_its_progress_after_every_page(
+    sandbox: Sandbox, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(db, sandbox, 2_500)
+    monkeypatch.setattr(report_requests, "PAGE_ROWS", 1000)
+    report_id = str(uuid.uuid4())
+    with db.begin() as conn:  # claimed a moment ago (by this test), so no other builder takes it
+        token, as_of = conn.execute(
+            text(
+                "INSERT INTO report_requests (id, service_id, filters, status, claimed_at) "
+                "VALUES (:id, :service_id, '{\"status\": \"all\"}', 'in progress', clock_timestamp()) "
+                "RETURNING claimed_at, created_at"
+            ),
+            {"id": report_id, "service_id": sandbox.service_id},
+        ).one()
+    seen = asyncio.run(_build_with_small_pages(sandbox.service_id, report_id, token, as_of))
+    assert seen == [0, 1000, 2000]
+    done = admin(sandbox.url, "GET", reports_path(sandbox, f"/{report_id}"))
+    assert (done["status"], done["row_count"], done["rows_done"]) == ("stored", 2500, 2500)
+    assert download(sandbox, report_id).content == streamed(sandbox)
+
+
+def test_a_report_whose_builder_died_is_built_again(sandbox: Sandbox, db: Any) -> None:
+    seed(db, sandbox, 30)
+    report_id = str(uuid.uuid4())
+    with db.begin() as conn:  # claimed ten minutes ago by a builder that has not been heard of since
+        conn.execute(
+            text(
+                "INSERT INTO report_requests (id, service_id, filters, status, claimed_at, rows_done) "
+                "VALUES (:id, :service_id, '{\"status\": \"all\"}', 'in progress', "
+                "now() - interval '10 minutes', 17)"
+            ),
+            {"id": report_id, "service_id": sandbox.service_id},
+        )
+    done = wait_stored(sandbox, report_id)
+    assert (done["status"], done["rows_done"]) == ("stored", 30)
+    assert download(sandbox, report_id).content == streamed(sandbox)
+
+
+def test_a_report_cannot_be_downloaded_after_its_time_and_its_file_is_removed(
+    sandbox: Sandbox, db: Any, s3: Any
+) -> None:
+    seed(db, sandbox, 3)
+    asked = admin(sandbox.url, "POST", reports_path(sandbox), {"status": "all"})
+    assert wait_stored(sandbox, asked["id"])["status"] == "stored"
+    key = report_requests.report_key(sandbox.service_id, asked["id"])
+    with db.begin() as conn:
+        conn.execute(
+            text("UPDATE report_requests SET expires_at = now() - interval '1 second' WHERE id = :id"),
+            {"id": asked["id"]},
+        )
+    refused = download(sandbox, asked["id"])
+    assert refused.status_code == 410
+    assert refused.json() == {
+        "status_code": 410,
+        "errors": [{"error": "AdminError", "message": "This report is no longer available"}],
+    }
+    assert admin(sandbox.url, "GET", reports_path(sandbox, f"/{asked['id']}"))["expired"] is True
+
+    def exists() -> bool:
+        try:
+            s3.head_object(Bucket=BUCKET, Key=key)
+        except ClientError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 15
+    while exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not exists()
+    unknown = download(sandbox, str(uuid.uuid4()))
+    assert unknown.status_code == 404
