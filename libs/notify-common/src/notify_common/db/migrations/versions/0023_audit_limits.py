@@ -1,7 +1,7 @@
 """audit_limits: a service's configuration history, and its annual sending limits
 
 Revision ID: 0023_audit_limits
-Revises: 0021_languages
+Revises: 0022_organisations
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 revision: str = "0023_audit_limits"
-down_revision: str | None = "0021_languages"
+down_revision: str | None = "0022_organisations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

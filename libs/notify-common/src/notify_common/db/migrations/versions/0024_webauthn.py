@@ -2,7 +2,7 @@
 (notify_common.db.tables_webauthn)
 
 Revision ID: 0024_webauthn
-Revises: 0021_languages
+Revises: 0023_audit_limits
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_webauthn"
-down_revision: str | None = "0021_languages"
+down_revision: str | None = "0023_audit_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ the background, with an index on the notifications projection to page through it
 job was sent to, on the job-splitter's store of jobs
 
 Revision ID: 0025_contact_lists_reports
-Revises: 0021_languages
+Revises: 0024_webauthn
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0025_contact_lists_reports"
-down_revision: str | None = "0021_languages"
+down_revision: str | None = "0024_webauthn"
 branch_labels: str | Sequence[str] | None = None
 # It adds a column to the job-splitter's store of jobs, created on the 0005_jobs branch.
 depends_on: str | Sequence[str] | None = "0005_jobs"
