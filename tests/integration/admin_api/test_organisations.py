@@ -5,6 +5,7 @@ the agreement as a task of going live, approval at organisation level, and an or
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from datetime import date
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert
 
+from notify_admin_api.cli import main
 from notify_common.db.tables_lifecycle import ft_billing
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, admin, admin_url_of, make_sandbox
 from tests.support import env
@@ -365,3 +367,31 @@ def test_organisation_usage_sums_its_services_each_with_the_allowance_of_the_org
     later = admin(api_url, "GET", f"/organisations/{council['id']}/usage?year=2026")
     assert later["totals"]["sms_fragments"] == 500
     assert later["totals"]["sms_charged"] == 0
+
+
+def test_notify_admin_creates_and_lists_organisations_and_adds_domains_and_services(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], api_url: str
+) -> None:
+    monkeypatch.setenv("NOTIFY_DATABASE_URL", env.DATABASE_URL)
+
+    def run(*argv: str) -> Any:
+        assert main(["organisations", *argv]) == 0
+        out = capsys.readouterr().out.strip()
+        return json.loads(out) if out.startswith("[") else out
+
+    stamp = secrets.token_hex(4)
+    organisation_id = run("create", "--name", f"CLI council {stamp}", "--type", "local")
+    assert {"id": organisation_id, "name": f"CLI council {stamp}", "type": "local", "services": 0} in run(
+        "list"
+    )
+    assert run("add-domain", "--organisation-id", organisation_id, "--domain", f"CLI-{stamp}.gov.uk") == [
+        f"cli-{stamp}.gov.uk"
+    ]
+    assert main(["organisations", "add-domain", "--organisation-id", organisation_id, "--domain", "x"]) == 1
+    assert "Enter a domain like example.gov.uk" in capsys.readouterr().err
+    service_id = make_sandbox(api_url).service_id
+    assert run("add-service", "--organisation-id", organisation_id, "--service-id", service_id) == [
+        service_id
+    ]
+    with pytest.raises(SystemExit):
+        main(["organisations", "create", "--name", "x", "--type", "council"])

@@ -3,6 +3,7 @@
 ``notify-admin demo --env-file .local/demo.env`` sets up (idempotently) a live demo service with a
 key of each type and one template per channel, and writes them in shell syntax.
 ``notify-admin send-csv FILE --template ID --service ID`` sends a CSV job and shows its progress.
+``notify-admin organisations create|list|add-domain|add-service`` manages organisations.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from notify_admin_api import organisation_cli
 from notify_admin_api.legacy_config import IssuedToken, LegacyConfig
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminError, AdminStore, CreatedKey, new_signing_secret
@@ -204,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token-id", required=True)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     _send_csv_parser(sub)
+    organisation_cli.add_parser(sub)
     return parser
 
 
@@ -300,6 +303,8 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
         return lambda a: a.add_inbound_number(args.number, args.provider, args.service_id)
     if c in ("set-legacy-api", "create-alpha-token", "revoke-alpha-token"):
         return _legacy_command(args)
+    if c == "organisations":
+        return organisation_cli.command(args)
     raise SystemExit(f"unknown command {c}")
 
 
