@@ -37,6 +37,7 @@ PUBLIC_PAGES = {
     "/readyz",
     "/performance",
     "/performance/data",
+    "/using-notify/limits",
 }
 
 
