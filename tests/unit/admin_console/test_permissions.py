@@ -39,6 +39,7 @@ PUBLIC_PAGES = {
     "/readyz",
     "/performance",
     "/performance/data",
+    "/using-notify/limits",
 }
 
 

@@ -27,6 +27,7 @@ from notify_admin_console import (
     pages_folders,
     pages_go_live,
     pages_health,
+    pages_history,
     pages_integration,
     pages_manage,
     pages_organisations,
@@ -51,6 +52,7 @@ PAGE_MODULES = (
     pages_send,
     pages_activity,
     pages_branding,  # before pages_manage, whose /settings/{setting} would take /settings/branding
+    pages_history,
     pages_manage,
     pages_integration,
     pages_go_live,

@@ -376,4 +376,7 @@ async def usage(request: Request, service_id: str, year: int | None = None) -> H
     current = now.year if now.month >= 4 else now.year - 1
     chosen = year if year in (current, current - 1, current - 2) else current
     found = await api(request).get(f"/admin/console/services/{service_id}/billing", year=chosen)
-    return await page(request, "usage.html", usage=found, years=[current, current - 1, current - 2])
+    limits = await api(request).get(f"/admin/services/{service_id}/annual-limits")
+    return await page(
+        request, "usage.html", usage=found, years=[current, current - 1, current - 2], limits=limits
+    )

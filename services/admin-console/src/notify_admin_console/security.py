@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from notify_admin_console.api import AdminApi, AdminApiError
+from notify_admin_console.api import AdminApi, AdminApiError, acting_user
 
 PERMISSIONS = {
     "view_activity": "See dashboard",
@@ -182,6 +182,7 @@ async def enforce(request: Request) -> None:
         request.session["expired"] = True
         raise Redirect("/sign-in")
     request.state.user = user
+    acting_user.set(str(user["id"]))
     if declared.kind == "member":
         service_id = request.path_params.get("service_id", "")
         if not has_permission(user, service_id, declared.permissions):
