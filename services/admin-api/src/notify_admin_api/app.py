@@ -18,6 +18,7 @@ from notify_admin_api import (
     console_routes,
     console_unsubscribes,
     console_webauthn_routes,
+    platform_admin_routes,
     routes,
 )
 from notify_admin_api.access import AdminAudit
@@ -73,6 +74,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_integration.router,
         console_unsubscribes.router,
         console_webauthn_routes.router,
+        platform_admin_routes.router,
         branding_routes.router,
     ):
         app.include_router(router)

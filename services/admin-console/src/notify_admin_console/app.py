@@ -29,6 +29,7 @@ from notify_admin_console import (
     pages_integration,
     pages_manage,
     pages_performance,
+    pages_platform_admin,
     pages_security_keys,
     pages_send,
     pages_templates,
@@ -56,6 +57,7 @@ PAGE_MODULES = (
     pages_performance,
     pages_unsubscribe,
     pages_security_keys,
+    pages_platform_admin,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
