@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from notify_admin_console.api import api_token
 from tests.e2e.console.conftest import Console, axe_check
 
 
@@ -135,3 +137,67 @@ def test_a_security_key_is_registered_renamed_used_to_sign_in_and_deleted(
     page.get_by_role("button", name="Yes, delete").click()
     expect(page.get_by_text("Security key deleted")).to_be_visible()
     expect(page.get_by_role("cell", name="Virtual key", exact=True)).to_have_count(0)
+
+
+def test_a_platform_admin_finds_a_notification_and_walks_the_platform_admin_pages(
+    console: Console, person: dict[str, Any], keyed: tuple[Page, str]
+) -> None:
+    page, _ = keyed
+    # Signs in afresh with an authenticator app (the test above left the account on text codes).
+    secret = console.api.post(f"/admin/console/users/{person['id']}/totp").json()["data"]["secret"]
+    app = pyotp.TOTP(secret)
+    console.api.post(f"/admin/console/users/{person['id']}/totp/confirm", json={"code": app.now()})
+    page.context.clear_cookies()
+    sign_in_with_password(page, person)
+    page.get_by_label("Code").fill(app.now())
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/your-services$"))
+
+    template = console.api.post(
+        f"/admin/services/{console.service_id}/templates",
+        json={"name": f"Platform admin {secrets.token_hex(3)}", "template_type": "sms", "content": "Hello"},
+    ).json()["data"]["id"]
+    key = console.api.post(
+        f"/admin/services/{console.service_id}/api-keys",
+        json={"name": "platform admin", "key_type": "normal"},
+    ).json()["data"]["key"]
+    reference = f"platform-admin-{secrets.token_hex(4)}"
+    sent = console.public.post(
+        "/v2/notifications/sms",
+        json={"phone_number": console.mobile, "template_id": template, "reference": reference},
+        headers={"Authorization": f"Bearer {api_token(key)}"},
+    )
+    assert sent.status_code == 201, sent.text
+
+    page.get_by_role("link", name="Platform admin").click()
+    expect(page.get_by_role("heading", name="Platform admin", level=1)).to_be_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Find a notification").click()
+    axe_check(page)
+    results = page.locator("main table")
+    deadline = time.monotonic() + 30
+    while not results.count() and time.monotonic() < deadline:  # the projection catches up
+        page.get_by_label("Notification ID, reference, phone number or email address").fill(reference)
+        page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="1 notification found")).to_be_visible()
+    assert reference not in page.url
+    axe_check(page)
+    page.locator("main table").get_by_role("link").first.click()
+    expect(page).to_have_url(
+        re.compile(rf"/services/{console.service_id}/notifications/{sent.json()['id']}$")
+    )
+
+    for name, heading in (
+        ("Live services", "Live services"),
+        ("Platform usage", "Platform usage"),
+        ("Complaints", "Complaints"),
+        ("SMS providers", "SMS providers"),
+        ("Email and letter branding", None),
+    ):
+        page.goto("/platform-admin")
+        page.get_by_role("link", name=name, exact=True).click()
+        if heading:
+            expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        axe_check(page)
+    page.goto("/platform-admin/live-services")
+    expect(page.get_by_role("rowheader", name=re.compile("^Console journeys"))).to_be_visible()

@@ -29,7 +29,7 @@ class Gateway:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
-        body = json.loads(request.content) if request.content else None
+        body: Any = json.loads(request.content) if request.content else {}
         self.calls.append((method, path, body))
         if path.startswith("/v2/notifications") or path.endswith("/codes"):
             raise AssertionError("no code is sent to a person who signs in with a security key")

@@ -24,6 +24,7 @@ from notify_admin_api import (
     console_webauthn_routes,
     history_routes,
     organisation_routes,
+    platform_admin_routes,
     routes,
     sending_limits,
 )
@@ -112,6 +113,7 @@ def create_app(settings: AdminApiSettings) -> FastAPI:
         console_integration.router,
         console_unsubscribes.router,
         console_webauthn_routes.router,
+        platform_admin_routes.router,
         branding_routes.router,
         organisation_routes.router,
         history_routes.router,

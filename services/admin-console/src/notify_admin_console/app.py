@@ -32,6 +32,7 @@ from notify_admin_console import (
     pages_manage,
     pages_organisations,
     pages_performance,
+    pages_platform_admin,
     pages_security_keys,
     pages_send,
     pages_templates,
@@ -62,6 +63,7 @@ PAGE_MODULES = (
     pages_organisations,
     pages_add_service,
     pages_security_keys,
+    pages_platform_admin,
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
