@@ -1,6 +1,7 @@
 """Activity: sent messages with filters and a recipient search (sent by POST and answered in the
 same response, so a phone number or email address never appears in a URL), the report of sent
-messages as a CSV streamed from the admin API, one notification, received text messages, and the
+messages as a CSV streamed from the admin API (or, when it is big, built in the background:
+pages_reports.py), one notification, received text messages, and the
 conversation with one number (received texts and messages sent to it) with a reply."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from notify_admin_console.api import AdminApiError
 from notify_admin_console.downloads import stream_file
@@ -76,14 +77,16 @@ async def search_notifications(request: Request, service_id: str) -> HTMLRespons
 
 @router.get("/notifications.csv", response_class=StreamingResponse)
 @rule(member("view_activity"))
-async def report(
-    request: Request, service_id: str, status: str = "all", template_type: str = ""
-) -> StreamingResponse:
-    """Every sent message the page's filters select, as Notify's CSV report."""
+async def report(request: Request, service_id: str, status: str = "all", template_type: str = "") -> Response:
+    """Every sent message the page's filters select, as Notify's CSV report: streamed when it is
+    small enough, or else a page offering to build it in the background (pages_reports.py)."""
     params = {
         "status": status if status in STATUSES else "all",
         "template_type": template_type if template_type in TYPES and template_type else None,
     }
+    size = await api(request).get(f"/admin/console/services/{service_id}/report-size", **params)
+    if size["background"]:
+        return await page(request, "report_large.html", size=size, filters=params)
     day = datetime.now(UTC).date().isoformat()
     return await stream_file(
         request,
