@@ -8,7 +8,9 @@ of a series: request ``i`` is due at ``start + i / rate`` whatever happened befo
 counts from when it was due. After each rate's load the benchmark waits until every accepted
 notification is projected as delivered (or the drain timeout passes), then reports:
 
-* accepted/s and the API's p50/p99/max latency;
+* accepted/s and the API's p50/p99/max latency; how many sends were shed (503 with Retry-After:
+  the API at capacity refusing at once) apart from those that failed (any other answer, or none:
+  a connection refused or reset, or no answer within 30 s);
 * created→sent and created→delivered p50/p99, read from the projection (``notifications``);
 * whether the backlog drained, and how long after the load it took;
 * CPU seconds per notification for every process of the platform (from ``/proc``: user + system
@@ -23,8 +25,8 @@ notification is projected as delivered (or the drain timeout passes), then repor
   self-signed certificate (``.local/bench/callback-cert.pem``): the benchmark's own ``make up``
   does this, but services already running keep the environment they were started with.
 
-It ends by naming the highest rate at which created→sent p99 stayed under 1 s with every accepted
-notification delivered.
+It ends by naming the highest rate at which every send was accepted (none shed, none failed),
+created→sent p99 stayed under 1 s and every accepted notification was delivered.
 
     .venv/bin/python bench/platform/run.py [--rates 250,500,1000] [--seconds 30] [--channel sms]
         [--callbacks] [--drain-timeout 120] [--no-up] [--warmup 60]
@@ -225,6 +227,8 @@ def make_service(channel: str) -> BenchService:
 class LoadResult:
     latencies: list[float] = field(default_factory=list)
     codes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Requests with no answer (code 0), by why: the connection refused or reset, or no answer in time.
+    unanswered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     accepted: list[str] = field(default_factory=list)
     connections: int = 0
     seconds: float = 0.0
@@ -293,8 +297,9 @@ class OpenLoop:
                 # A keep-alive connection the server had closed: once more on a new one.
                 self.idle = []
                 status, body, conn = await asyncio.wait_for(self.exchange(i), 30)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             self.result.codes[0] += 1
+            self.result.unanswered[type(exc).__name__] += 1
             self.result.latencies.append(time.perf_counter() - due)
             return
         self.result.latencies.append(time.perf_counter() - due)
@@ -380,6 +385,17 @@ class RateResult:
     def accepted(self) -> int:
         return len(self.load.accepted)
 
+    @property
+    def shed(self) -> int:
+        """Sends the API refused at once for want of capacity (503 with Retry-After): not failures,
+        but not accepted either."""
+        return self.load.codes.get(503, 0)
+
+    @property
+    def failed(self) -> int:
+        """Sends answered with anything but 201 or 503, or not answered at all."""
+        return sum(n for code, n in self.load.codes.items() if code not in (201, 503))
+
     def cpu_ms_per_notification(self) -> float:
         return 1000 * sum(self.cpu.values()) / max(self.accepted, 1)
 
@@ -443,6 +459,10 @@ def report(result: RateResult) -> None:
         f"API p50 {p(0.5):.1f} ms p99 {p(0.99):.1f} ms max {p(1.0):.0f} ms"
     )
     print(
+        f"    shed (503) {result.shed}, failed {result.failed} "
+        f"(no answer: {dict(result.load.unanswered) or 'none'}), {result.load.connections} connections"
+    )
+    print(
         f"    created→sent p50 {t('sent_p50'):.2f} s p99 {t('sent_p99'):.2f} s; "
         f"created→delivered p50 {t('delivered_p50'):.2f} s p99 {t('delivered_p99'):.2f} s; "
         f"{'drained' if result.drained else 'NOT drained'} {result.drain_seconds:.0f} s after the load"
@@ -464,6 +484,10 @@ def report(result: RateResult) -> None:
             {
                 "rate": result.rate,
                 "accepted": result.accepted,
+                "accepted_per_s": round(rate),
+                "shed": result.shed,
+                "failed": result.failed,
+                "unanswered": dict(result.load.unanswered),
                 "api_p50_ms": round(p(0.5), 1),
                 "api_p99_ms": round(p(0.99), 1),
                 "sent_p99_s": round(t("sent_p99"), 3),

@@ -4,31 +4,96 @@ retried; an allowed network is reached."""
 
 from __future__ import annotations
 
-import httpx
+import socket
+
+import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from notify_callbacks.delivery import CallbackClient, Destination
-from notify_common.outbound import GuardedTransport, parse_networks
+from notify_callbacks.guarded_http import GuardedResolver, GuardedSession
+from notify_common.outbound import UnsafeDestinationError, parse_networks
 from tests.support.receiver import callback_receiver
+
+LOOPBACK = parse_networks("127.0.0.0/8, ::1/128")
 
 
 async def test_an_internal_receiver_is_never_called_and_the_callback_not_retried() -> None:
     with callback_receiver([]) as receiver:
-        async with httpx.AsyncClient(transport=GuardedTransport(httpx.AsyncHTTPTransport())) as client:
-            result = await CallbackClient(client, 2.0).post(
+        session = GuardedSession()
+        try:
+            result = await CallbackClient(session, 2.0).post(
                 Destination(receiver.url, "bearer-token-0123", None), "message-1", {"id": "n"}
             )
+        finally:
+            await session.close()
         assert (result.succeeded, result.retryable) == (False, False)
         assert result.reason is not None
         assert "refused destination" in result.reason
         assert receiver.calls == []
 
 
-async def test_a_receiver_in_an_allowed_network_is_called() -> None:
+async def test_a_name_that_resolves_inside_the_network_is_never_called() -> None:
     with callback_receiver([]) as receiver:
-        transport = GuardedTransport(httpx.AsyncHTTPTransport(), parse_networks("127.0.0.0/8"))
-        async with httpx.AsyncClient(transport=transport) as client:
-            result = await CallbackClient(client, 2.0).post(
-                Destination(receiver.url, "bearer-token-0123", None), "message-1", {"id": "n"}
+        by_name = receiver.url.replace("127.0.0.1", "localhost")
+        session = GuardedSession()
+        try:
+            result = await CallbackClient(session, 2.0).post(
+                Destination(by_name, "bearer-token-0123", None), "message-1", {"id": "n"}
             )
+        finally:
+            await session.close()
+        assert (result.succeeded, result.retryable) == (False, False)
+        assert result.reason == "refused destination: url must point to a public address on the internet"
+        assert receiver.calls == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_a_receiver_in_an_allowed_network_is_called(host: str) -> None:
+    with callback_receiver([]) as receiver:
+        session = GuardedSession(LOOPBACK)
+        try:
+            result = await CallbackClient(session, 2.0).post(
+                Destination(receiver.url.replace("127.0.0.1", host), "bearer-token-0123", None),
+                "message-1",
+                {"id": "n"},
+            )
+        finally:
+            await session.close()
         assert result.succeeded
         assert [c.headers["webhook-id"] for c in receiver.calls] == ["message-1"]
+
+
+class Answers(AbstractResolver):
+    """A resolver that answers every name with the given addresses."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=family, proto=0, flags=0)
+            for a in self.addresses
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [("10.0.0.7",), ("93.184.216.34", "10.0.0.7"), ("93.184.216.34", "::ffff:127.0.0.1"), ("fe80::1%eth0",)],
+)
+async def test_every_resolution_is_refused_when_any_address_in_it_is_internal(
+    addresses: tuple[str, ...],
+) -> None:
+    with pytest.raises(UnsafeDestinationError):
+        await GuardedResolver((), Answers(*addresses)).resolve("receiver.example", 443)
+
+
+async def test_a_resolution_of_public_addresses_is_used_as_it_is() -> None:
+    answers = await GuardedResolver((), Answers("93.184.216.34", "2606:2800:220:1::1")).resolve(
+        "receiver.example", 443
+    )
+    assert [a["host"] for a in answers] == ["93.184.216.34", "2606:2800:220:1::1"]

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_callbacks import signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
+from notify_callbacks.guarded_http import GuardedSession
 from notify_callbacks.handler import CallbackHandler
 from notify_callbacks.store import CallbackStore
 from notify_common import topics
@@ -31,6 +31,7 @@ from notify_common.events import (
     facts_of,
 )
 from notify_common.kafka import EventProducer, RetryPolicy
+from notify_common.outbound import parse_networks
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 from tests.support.lifecycle import (
@@ -49,7 +50,7 @@ TOKEN = "bearer-token-of-the-service"
 @pytest.fixture
 async def callbacks(kafka: CommonSettings, producer: EventProducer, database: str) -> AsyncIterator[None]:
     engine = create_engine(kafka, pool_size=4)
-    client = httpx.AsyncClient()
+    client = GuardedSession(parse_networks("127.0.0.0/8"))  # the receivers are local
     store = CallbackStore(engine, SecretBox(kafka.secret_key.get_secret_value()))
     handler = CallbackHandler(
         store,
@@ -68,7 +69,7 @@ async def callbacks(kafka: CommonSettings, producer: EventProducer, database: st
         retry,
     ):
         yield
-    await client.aclose()
+    await client.close()
     await engine.dispose()
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,12 +21,14 @@ from notify_admin_api.store import AdminStore
 from notify_callbacks import signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
+from notify_callbacks.guarded_http import GuardedSession
 from notify_callbacks.handler import CallbackHandler
 from notify_callbacks.store import CallbackStore
 from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.events import NotificationDelivered
 from notify_common.kafka import EventProducer, Received, RetryPolicy
+from notify_common.outbound import parse_networks
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 from tests.integration.callbacks.test_callbacks import TOKEN, delivered_sms
@@ -54,7 +55,7 @@ async def run_callbacks(
         running.statements.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
-    client = httpx.AsyncClient()
+    client = GuardedSession(parse_networks("127.0.0.0/8"))  # the receivers are local
     store = CallbackStore(engine, SecretBox(kafka.secret_key.get_secret_value()))
     handler = CallbackHandler(
         store, CallbackConfig(store.destinations, refresh_seconds), CallbackClient(client, 1.0), producer
@@ -71,7 +72,7 @@ async def run_callbacks(
         kafka, producer, topics.GROUP_CALLBACKS, topics.topics_read_by(topics.GROUP_CALLBACKS), handle, retry
     ):
         yield running
-    await client.aclose()
+    await client.close()
     await engine.dispose()
 
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+from aiohttp import ClientTimeout
 
 from notify_callbacks import decide, signing
 from notify_callbacks.config import CallbackConfig
@@ -267,19 +267,25 @@ async def test_a_configuration_never_loaded_makes_the_batch_retry() -> None:
         await CallbackConfig(loaded, refresh_seconds=2.0).refresh_if_due()
 
 
+class RecordingPoster:
+    """Answers 200 to every POST and keeps each one's headers."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str], deadline: ClientTimeout) -> int:
+        self.seen.append(dict(headers))
+        return 200
+
+
 async def test_webhook_id_and_timestamp_are_sent_without_a_secret_and_signature_only_with_one() -> None:
-    seen: list[httpx.Headers] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers)
-        return httpx.Response(200)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-        client = CallbackClient(http, timeout_seconds=1.0)
-        await client.post(DESTINATION, "msg_1", {"id": "x"})
-        await client.post(DESTINATION, "msg_1", {"id": "x"})
-        signed = Destination(DESTINATION.url, "token", "a-secret")
-        await client.post(signed, "msg_1", {"id": "x"})
+    poster = RecordingPoster()
+    client = CallbackClient(poster, timeout_seconds=1.0)
+    await client.post(DESTINATION, "msg_1", {"id": "x"})
+    await client.post(DESTINATION, "msg_1", {"id": "x"})
+    signed = Destination(DESTINATION.url, "token", "a-secret")
+    await client.post(signed, "msg_1", {"id": "x"})
+    seen = poster.seen
     assert [h["webhook-id"] for h in seen] == ["msg_1"] * 3
     assert all(h["webhook-timestamp"].isdigit() for h in seen)
     assert "webhook-signature" not in seen[0]

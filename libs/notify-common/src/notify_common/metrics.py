@@ -60,6 +60,10 @@ DEPENDENCY_UNAVAILABLE = Counter(
     "Requests answered 503 because a dependency was unavailable",
     ["dependency"],
 )
+REQUESTS_SHED = Counter(
+    "notify_http_requests_shed_total",
+    "Requests answered 503 at once because the process had its bound of requests in progress",
+)
 
 # Senders.
 PROVIDER_CALLS = Counter(
@@ -223,6 +227,11 @@ def limit_refused(limit: str) -> None:
 
 def dependency_unavailable(dependency: str) -> None:
     _unavailable(dependency).inc()
+
+
+def request_shed() -> None:
+    if _counting:
+        REQUESTS_SHED.inc()
 
 
 def provider_outcome(exc: BaseException | None) -> str:

@@ -35,6 +35,7 @@ from notify_api_gateway.routes import (
 )
 from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
+from notify_api_gateway.shedding import LoadShedding
 from notify_common import config_changes, metrics
 from notify_common.annual_limits import warnings_key
 from notify_common.db import create_engine
@@ -136,7 +137,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     return app
 
 
-def create_asgi_app(settings: ApiSettings) -> RequestLimits:
+def create_asgi_app(settings: ApiSettings) -> LoadShedding:
     """What the server runs: the app behind ``HotRoutes`` (the send routes without routing cost),
-    behind ``RequestLimits`` (no request reaches either beyond its bounds)."""
-    return RequestLimits(HotRoutes(create_app(settings)), limits_for(settings))
+    behind ``RequestLimits`` (no request reaches either beyond its bounds), behind ``LoadShedding``
+    (past its bound of requests in progress, a request is answered 503 at once)."""
+    app = RequestLimits(HotRoutes(create_app(settings)), limits_for(settings))
+    return LoadShedding(app, settings.max_requests_in_flight)

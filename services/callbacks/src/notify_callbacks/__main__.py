@@ -3,17 +3,16 @@ complaints, returned letters and inbound texts, with retries and signatures (doc
 
 from __future__ import annotations
 
-import httpx
-
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import CallbackClient
+from notify_callbacks.guarded_http import GuardedSession
 from notify_callbacks.handler import CallbackHandler
 from notify_callbacks.settings import CallbacksSettings
 from notify_callbacks.store import CallbackStore
 from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, RetryPolicy
-from notify_common.outbound import GuardedTransport, parse_networks
+from notify_common.outbound import parse_networks
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
@@ -25,16 +24,12 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
     engine = create_engine(settings, pool_size=CONNECTIONS)
     # Every connection is checked: callback URLs never reach inside the network (docs/security.md).
-    transport = GuardedTransport(
-        httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100)),
-        parse_networks(settings.callback_allowed_networks),
-    )
-    client = httpx.AsyncClient(transport=transport)
+    session = GuardedSession(parse_networks(settings.callback_allowed_networks), connections=100)
     store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()), CONNECTIONS)
     handler = CallbackHandler(
         store,
         CallbackConfig(store.destinations, settings.callback_config_refresh_seconds),
-        CallbackClient(client, settings.callback_timeout_seconds),
+        CallbackClient(session, settings.callback_timeout_seconds),
         producer,
         max_attempts=settings.callback_max_attempts,
         concurrency=settings.callback_concurrency,
@@ -42,7 +37,7 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     )
 
     async def stop() -> None:
-        await client.aclose()
+        await session.close()
         await engine.dispose()
 
     return ConsumerApp(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+import aiohttp
 import orjson
 
 from notify_callbacks import signing
@@ -40,10 +40,18 @@ def classify(status_code: int) -> tuple[bool, bool]:
     return False, status_code >= 500 or status_code == 429
 
 
+class Poster(Protocol):
+    """POSTs a body and answers the status (``guarded_http.GuardedSession``)."""
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], deadline: aiohttp.ClientTimeout
+    ) -> int: ...
+
+
 class CallbackClient:
-    def __init__(self, client: httpx.AsyncClient, timeout_seconds: float) -> None:
-        self._client = client
-        self._timeout = timeout_seconds
+    def __init__(self, session: Poster, timeout_seconds: float) -> None:
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
 
     async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
         body = orjson.dumps(payload)
@@ -56,26 +64,26 @@ class CallbackClient:
         started = time.monotonic()
         try:
             with tracing.http_client_span_for("POST", destination.url) as span:
-                response = await self._client.post(
-                    destination.url,
-                    content=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                )
-                span.answered(response.status_code)
-        except UnsafeDestinationError as exc:
-            # The URL resolves inside the network (or not at all): never sent, not retried.
-            return AttemptResult(False, False, None, _since(started), f"refused destination: {exc}")
-        except httpx.TimeoutException:
+                status = await self._session.post(destination.url, body, headers, self._timeout)
+                span.answered(status)
+        except (UnsafeDestinationError, aiohttp.InvalidURL) as exc:
+            # The URL resolves inside the network (or not at all), or is no URL: never sent, not
+            # retried.
+            return AttemptResult(False, False, None, _since(started), f"refused destination: {_why(exc)}")
+        except TimeoutError:
             return AttemptResult(False, True, None, _since(started), "timeout")
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             return AttemptResult(
                 False, True, None, _since(started), f"connection error: {type(exc).__name__}"
             )
-        succeeded, retryable = classify(response.status_code)
-        reason = None if succeeded else f"HTTP {response.status_code}"
-        return AttemptResult(succeeded, retryable, response.status_code, _since(started), reason)
+        succeeded, retryable = classify(status)
+        reason = None if succeeded else f"HTTP {status}"
+        return AttemptResult(succeeded, retryable, status, _since(started), reason)
+
+
+def _why(exc: Exception) -> str:
+    # aiohttp's own message would repeat the URL; ours never does.
+    return str(exc) if isinstance(exc, UnsafeDestinationError) else "url is not a valid url"
 
 
 def _since(started: float) -> int:
