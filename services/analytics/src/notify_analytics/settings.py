@@ -9,9 +9,9 @@ from notify_common.settings import CommonSettings
 
 class AnalyticsSettings(CommonSettings):
     http_port: int = 6030
-    # Events handled as one batch: one changelog record per partition and batch.
+    # The most events handled as one batch (of those fetched together): one changelog record per
+    # partition and batch.
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
-    analytics_batch_seconds: float = Field(default=0.5, gt=0)
     # How often changed cells are published to notify.analytics.window-stats.
     analytics_publish_seconds: float = Field(default=10.0, gt=0)
     # How often cell totals are checkpointed and expired delta records deleted.
