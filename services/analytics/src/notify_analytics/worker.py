@@ -3,9 +3,9 @@ per-partition state (``AnalyticsApp.batches``), each batch is written to the sou
 and a timer publishes changed cells.
 
 Each source's table exists for its changelog: faust reads a newly assigned partition's changelog
-back into the table before the agents run (``on_recovery_completed``), and the worker rebuilds
-that partition's ``PartitionState`` from it. Records are sent to the changelog partition of the
-events' partition explicitly, since one batch holds several partitions.
+back into the table before any of its events are counted (``on_recovery_completed``), and the
+worker rebuilds that partition's ``PartitionState`` from it. Records are sent to the changelog
+partition of the events' partition explicitly, since one batch holds several partitions.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         names.physical(topics.GROUP_ANALYTICS),
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
+        datadir=str(settings.analytics_data_dir),
         autodiscover=False,
         web_enabled=True,
         web_bind=settings.http_host,
