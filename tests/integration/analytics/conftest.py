@@ -67,7 +67,6 @@ class Worker:
             "NOTIFY_ENVIRONMENT": "development",
             "NOTIFY_ANALYTICS_PUBLISH_SECONDS": "0.2",
             "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "1",
-            "NOTIFY_ANALYTICS_BATCH_SECONDS": "0.1",
             "NOTIFY_LOG_LEVEL": "WARNING",
             "NOTIFY_ANALYTICS_SESSION_TIMEOUT_SECONDS": "6",
             **self.env,

@@ -1,62 +1,124 @@
 """The faust application class of the analytics workers: faust's own, with a consumer that hands
-each fetched batch of messages to the agents under one flow-control wait instead of one per
-message, and a monitor that keeps no per-message statistics.
+the messages of its source topics to the counting code in batches, and a monitor that keeps no
+per-message statistics.
 
-faust's ``Consumer._drain_messages`` awaits every message's delivery in ``wait_first`` (the
-delivery against the flow being suspended for a rebalance, and the service stopping or
-crashing): four tasks and an ``asyncio.wait`` per message, the largest single cost of a worker
-that otherwise only counts (docs/benchmarks-analytics.md). Here the same wait covers a whole
-fetched batch: a rebalance or a stop still interrupts delivery at once, and the messages not
-delivered are fetched again from the committed offsets, as faust does after any rebalance.
-Written against faust-streaming 0.15 (the version pinned by uv.lock).
+faust delivers each message on its own: its ``Consumer._drain_messages`` awaits every message's
+delivery in ``wait_first`` (four tasks and an ``asyncio.wait``), the conductor wraps it in an
+event and queues it for each agent's stream, and the stream acknowledges it on its own. For a
+worker that otherwise only counts, that was most of its CPU (docs/benchmarks-analytics.md).
+Here a whole fetched batch is delivered under one flow-control wait, and the messages of a topic
+given a batch handler (``AnalyticsApp.batches``) skip the conductor and the streams: the handler
+gets them in lists of up to ``batch_size``, and they are acknowledged together once it returns.
+Offsets are committed as faust commits them (its producer flushed first, so whatever the handler
+sent to a changelog before returning is written before its messages' offsets), and a rebalance or
+a stop still interrupts delivery at once: the messages not handed over are fetched again from the
+committed offsets, as faust does after any rebalance. Other topics (the tables' changelogs) go
+through faust's own path. Written against faust-streaming 0.15 (the version pinned by uv.lock).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import faust
 from faust.sensors.monitor import Monitor
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import TP, EventT, Message, StreamT
+from faust.types import TP, EventT, Message, StreamT, TopicT
 from faust.types.transports import TransportT
+from faust.types.tuples import ack_lock
 from mode import Service
+from mode.utils.futures import notify
 
 # How many messages are delivered between yields to the event loop (faust's own figure).
 YIELD_EVERY = 100
 
+# Handles a list of messages of its topics, in offset order within each partition.
+BatchHandler = Callable[[list[Message]], Awaitable[None]]
+
 
 class BatchDrainingConsumer(aiokafka_driver.Consumer):
-    """faust's aiokafka consumer, waiting on flow control once per fetched batch."""
+    """faust's aiokafka consumer, waiting on flow control once per fetched batch and handing the
+    messages of the topics with a batch handler to it in lists."""
 
     async def _deliver(self, messages: list[tuple[TP, Message]], start: int) -> int:
         """Deliver ``messages`` from ``start`` on; where it stopped: their number, or the index of
         the next message when offsets are due to be committed first (outside the wait, as faust
         commits them)."""
+        app = cast(AnalyticsApp, self.app)
+        handlers = app.batch_handlers
+        batch_size = app.batch_size
         callback = self.callback
         read_offset = self._read_offset
-        acks_enabled_for = self.app.topics.acks_enabled_for
+        acks_enabled_for = app.topics.acks_enabled_for
         commit_every = self._commit_every
+        pending: dict[BatchHandler, list[Message]] = {}
         since_yield = 0
         for index in range(start, len(messages)):
             tp, message = messages[index]
-            since_yield += 1
-            if since_yield > YIELD_EVERY:
-                await asyncio.sleep(0)
-                since_yield = 0
             offset = message.offset
             last = read_offset[tp]
             if last is not None and offset < last:
                 continue  # read before: faust drops these too
             if commit_every is not None and self._n_acked >= commit_every:
+                await self._hand_over(pending)
                 return index
             if last and offset - last > 1 and acks_enabled_for(message.topic):
                 await self._add_gap(tp, last + 1, offset)
-            await callback(message)
+            handler = handlers.get(message.topic)
+            if handler is None:
+                since_yield += 1
+                if since_yield > YIELD_EVERY:
+                    await asyncio.sleep(0)
+                    since_yield = 0
+                await callback(message)
+            else:
+                batch = pending.get(handler)
+                if batch is None:
+                    batch = pending[handler] = []
+                batch.append(message)
+                if len(batch) >= batch_size:
+                    await self._hand_over({handler: pending.pop(handler)})
             read_offset[tp] = offset
+        await self._hand_over(pending)
         return len(messages)
+
+    async def _hand_over(self, pending: dict[BatchHandler, list[Message]]) -> None:
+        """Hand each list to its handler and acknowledge its messages. Messages fetched before a
+        rebalance are dropped instead, as faust's streams drop them: they are read again from
+        the committed offsets."""
+        app = cast(AnalyticsApp, self.app)
+        for handler, batch in pending.items():
+            generation = app.consumer_generation_id
+            current = [m for m in batch if m.generation_id == generation]
+            if not current or not app.flow_control.is_active():
+                continue
+            await app.producer.buffer.wait_until_ebb()
+            await handler(current)
+            self._ack_all(current)
+        pending.clear()
+
+    def _ack_all(self, messages: Iterable[Message]) -> None:
+        """``Consumer.ack`` for each of ``messages``, with its bookkeeping done once."""
+        acked, acked_index, committed_offset = self._acked, self._acked_index, self._committed_offset
+        added = 0
+        with ack_lock:
+            for message in messages:
+                if message.acked:
+                    continue
+                message.acked = True
+                tp, offset = message.tp, message.offset
+                committed = committed_offset[tp]
+                if committed is None or offset >= committed:
+                    index = acked_index[tp]
+                    if offset not in index:
+                        index.add(offset)
+                        acked[tp].append(offset)
+                        added += 1
+            self._n_acked += added
+        notify(self._waiting_for_ack)
 
     async def _deliver_all(self, messages: list[tuple[TP, Message]]) -> None:
         position = 0
@@ -134,10 +196,19 @@ class BatchDrainingTransport(aiokafka_driver.Transport):
 
 class AnalyticsApp(faust.App):
     """A faust app whose consumer is ``BatchDrainingConsumer`` (Kafka brokers only) and whose
-    monitor is ``QuietMonitor``."""
+    monitor is ``QuietMonitor``. ``batch_size``: the most messages a batch handler gets at once."""
 
-    def __init__(self, id: str, **options: Any) -> None:
+    def __init__(self, id: str, *, batch_size: int = 1000, **options: Any) -> None:
         super().__init__(id, Monitor=QuietMonitor, **options)
+        self.batch_size = batch_size
+        self.batch_handlers: dict[str, BatchHandler] = {}
+
+    def batches(self, topic: TopicT, handler: BatchHandler) -> None:
+        """Subscribe to ``topic``'s topics and hand their messages to ``handler`` in lists (instead
+        of to agents: nothing else reads them). Its messages are acknowledged when it returns."""
+        for name in topic.topics:
+            self.batch_handlers[name] = handler
+        self.topics.add(topic)
 
     def _new_transport(self) -> TransportT:
         return BatchDrainingTransport(self.conf.broker_consumer, self)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from pydantic import Field
 
 from notify_common.settings import CommonSettings
@@ -9,9 +12,9 @@ from notify_common.settings import CommonSettings
 
 class AnalyticsSettings(CommonSettings):
     http_port: int = 6030
-    # Events handled as one batch: one changelog record per partition and batch.
+    # The most events handled as one batch (of those fetched together): one changelog record per
+    # partition and batch.
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
-    analytics_batch_seconds: float = Field(default=0.5, gt=0)
     # How often changed cells are published to notify.analytics.window-stats.
     analytics_publish_seconds: float = Field(default=10.0, gt=0)
     # How often cell totals are checkpointed and expired delta records deleted.
@@ -24,3 +27,7 @@ class AnalyticsSettings(CommonSettings):
     analytics_session_timeout_seconds: float = Field(default=30.0, ge=6, le=300)
     # Workers that keep a warm copy of another worker's state, for a faster take-over.
     analytics_standby_replicas: int = Field(default=0, ge=0)
+    # faust's data directory. With tables in memory nothing is kept in it, but faust makes it at
+    # start: by default under the directory the worker was started from, which is the repository
+    # locally and read-only in the Helm chart's containers.
+    analytics_data_dir: Path = Path(tempfile.gettempdir()) / "notify-analytics"

@@ -1,24 +1,24 @@
-"""The faust-streaming application: one agent per source counts events into per-partition
-state, writes each batch to the source's changelog, and a timer publishes changed cells.
+"""The faust-streaming application: each source's events are counted in batches into
+per-partition state (``AnalyticsApp.batches``), each batch is written to the source's changelog,
+and a timer publishes changed cells.
 
 Each source's table exists for its changelog: faust reads a newly assigned partition's changelog
-back into the table before the agents run (``on_recovery_completed``), and the worker rebuilds
-that partition's ``PartitionState`` from it. Records are sent to the changelog partition of the
-events' partition explicitly, since one batch holds several partitions.
+back into the table before any of its events are counted (``on_recovery_completed``), and the
+worker rebuilds that partition's ``PartitionState`` from it. Records are sent to the changelog
+partition of the events' partition explicitly, since one batch holds several partitions.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import faust
-from faust.types import TP, EventT, StreamT, TableT
+from faust.types import TP, Message, TableT
 
 from notify_analytics import metrics
-from notify_analytics.faust_app import AnalyticsApp
+from notify_analytics.faust_app import AnalyticsApp, BatchHandler
 from notify_analytics.observe import observe
 from notify_analytics.results import encode_result, result_key
 from notify_analytics.settings import AnalyticsSettings
@@ -73,6 +73,7 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         names.physical(topics.GROUP_ANALYTICS),
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
+        datadir=str(settings.analytics_data_dir),
         autodiscover=False,
         web_enabled=True,
         web_bind=settings.http_host,
@@ -85,6 +86,7 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         broker_session_timeout=settings.analytics_session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_seconds / 3),
         stream_buffer_maxsize=max(4096, settings.analytics_batch_size * 2),
+        batch_size=settings.analytics_batch_size,
     )
     codec = default_codec()
     states: dict[str, SourceState] = {}
@@ -112,7 +114,7 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
             value_serializer="raw",
             partitions=source.partitions,
         )
-        app.agent(channel, name=f"count-{source.name}")(_counter(state, codec, settings))
+        app.batches(channel, _counter(state, codec))
 
     results = names.physical(topics.ANALYTICS_WINDOW_STATS)
 
@@ -161,49 +163,43 @@ def _add_recovery(table: TableT[str, Any], state: SourceState) -> None:
     table.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
 
 
-def _counter(state: SourceState, codec: Any, settings: AnalyticsSettings) -> Any:
+def _counter(state: SourceState, codec: Any) -> BatchHandler:
     source = state.source.name
+    partitions = state.partitions
+    decode_record = codec.decode_record
 
-    async def count(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        events: list[EventT[bytes]]
-        partitions = state.partitions
-        decode_record = codec.decode_record
-        batches = cast(Any, stream).take_events(
-            settings.analytics_batch_size, settings.analytics_batch_seconds
+    async def count(messages: list[Message]) -> None:
+        touched: set[int] = set()
+        counted = duplicate = ignored = undecodable = 0
+        for message in messages:
+            partition = message.partition
+            part = partitions.get(partition)
+            if part is None:
+                part = partitions[partition] = PartitionState(state.dedupe_ms)
+            try:
+                event_type, record = decode_record(message.value, raw_timestamps=True)
+            except (UnknownSchemaError, ValueError, EOFError, TypeError):
+                undecodable += 1
+                continue
+            obs = observe(event_type.schema_name, record)
+            if obs is None:
+                ignored += 1
+                continue
+            applied = part.apply(obs)
+            touched.add(partition)  # a test key's or a duplicate's id is remembered too
+            if applied:
+                counted += 1
+            elif applied is None:
+                ignored += 1
+            else:
+                duplicate += 1
+        for partition in touched:
+            delta = partitions[partition].take_delta()
+            if delta is not None:
+                state.write(partition, [delta])
+        metrics.events(
+            source,
+            {"counted": counted, "duplicate": duplicate, "ignored": ignored, "undecodable": undecodable},
         )
-        async for events in batches:
-            touched: set[int] = set()
-            counted = duplicate = ignored = undecodable = 0
-            for event in events:
-                partition = event.message.partition
-                part = partitions.get(partition)
-                if part is None:
-                    part = partitions[partition] = PartitionState(state.dedupe_ms)
-                try:
-                    event_type, record = decode_record(event.value, raw_timestamps=True)
-                except (UnknownSchemaError, ValueError, EOFError, TypeError):
-                    undecodable += 1
-                    continue
-                obs = observe(event_type.schema_name, record)
-                if obs is None:
-                    ignored += 1
-                    continue
-                applied = part.apply(obs)
-                touched.add(partition)  # a test key's or a duplicate's id is remembered too
-                if applied:
-                    counted += 1
-                elif applied is None:
-                    ignored += 1
-                else:
-                    duplicate += 1
-            for partition in touched:
-                delta = partitions[partition].take_delta()
-                if delta is not None:
-                    state.write(partition, [delta])
-            metrics.events(
-                source,
-                {"counted": counted, "duplicate": duplicate, "ignored": ignored, "undecodable": undecodable},
-            )
-            yield None
 
     return count
