@@ -67,6 +67,8 @@ class FakeAdmin:
             return ok({"id": SERVICE, "name": "Test", "live": False, "organisation_id": ORG})
         if path == f"/admin/organisations/{ORG}":
             return ok(self.organisation())
+        if path == "/admin/organisations/not-an-id":
+            return refused(400, "Invalid identifier or value")
         if path == f"/admin/organisations/{ORG}/users":
             return ok([{"id": "member", "name": "Test Person", "email_address": "member@example.gov.uk"}])
         if path == f"/admin/console/services/{SERVICE}/billing":
@@ -109,6 +111,7 @@ def test_an_organisations_pages_are_for_its_team_and_platform_admins_only(client
     assert as_user(client, "member").get(f"/organisations/{ORG}/settings").status_code == 403
     assert as_user(client, "platform-admin").get(f"/organisations/{ORG}/settings").status_code == 200
     assert as_user(client, "member").get("/organisations/add").status_code == 403
+    assert as_user(client, "platform-admin").get("/organisations/not-an-id").status_code == 404
 
 
 def test_a_member_approves_only_when_the_organisation_allows_it(client: TestClient, fake: FakeAdmin) -> None:
