@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from notify_admin_api.console_integration import bill
 from tests.unit.admin_console.fake_gateway import console_client, ok, refused
 from tests.unit.admin_console.test_permissions import CSRF, SERVICE, person, signed_in
 
@@ -19,6 +20,7 @@ ORG = "0a7e6a4e-0000-4000-8000-0000000000aa"
 OTHER_ORG = "0a7e6a4e-0000-4000-8000-0000000000bb"
 USERS = {
     "member": person("member", []),
+    "org-reader": person("org-reader", None),  # in the organisation's team, in none of its services
     "outsider": person("outsider", []),
     "manager": person("manager", ["manage_service"]),
     "platform-admin": {**person("platform-admin", []), "platform_admin": True},
@@ -51,7 +53,7 @@ class FakeAdmin:
         if method != "GET":
             self.calls.append((method, path, body))
         if path.endswith("/organisations") and path.startswith("/admin/console/users/"):
-            return ok([self.organisation()] if "/member/" in path else [])
+            return ok([self.organisation()] if path.split("/")[4] in ("member", "org-reader") else [])
         if path.endswith("/add-service-choices"):
             return ok({"organisations": [{"id": ORG, "name": "Department of Tests"}], "default": ORG})
         if path.startswith("/admin/console/users/"):
@@ -65,8 +67,14 @@ class FakeAdmin:
             return ok({"id": SERVICE, "name": "Test", "live": False, "organisation_id": ORG})
         if path == f"/admin/organisations/{ORG}":
             return ok(self.organisation())
+        if path == "/admin/organisations/not-an-id":
+            return refused(400, "Invalid identifier or value")
         if path == f"/admin/organisations/{ORG}/users":
             return ok([{"id": "member", "name": "Test Person", "email_address": "member@example.gov.uk"}])
+        if path == f"/admin/console/services/{SERVICE}/billing":
+            return ok(bill(2026, [], {"sms_fragment": 0.024, "free_sms_fragments": 20_000, "letter": {}}))
+        if path == f"/admin/console/services/{SERVICE}/users":
+            return ok({"users": [], "invites": []})
         if path.endswith("/usage"):
             return ok({"year": 2026, "services": [], "free_sms_allowance_per_service": 20_000, "totals": {}})
         if path.endswith("/go-live-requests"):
@@ -103,6 +111,7 @@ def test_an_organisations_pages_are_for_its_team_and_platform_admins_only(client
     assert as_user(client, "member").get(f"/organisations/{ORG}/settings").status_code == 403
     assert as_user(client, "platform-admin").get(f"/organisations/{ORG}/settings").status_code == 200
     assert as_user(client, "member").get("/organisations/add").status_code == 403
+    assert as_user(client, "platform-admin").get("/organisations/not-an-id").status_code == 404
 
 
 def test_a_member_approves_only_when_the_organisation_allows_it(client: TestClient, fake: FakeAdmin) -> None:
@@ -187,3 +196,15 @@ def test_add_service_offers_the_domains_organisation_first_and_creates_the_servi
         {"name": "Parking", "user_id": "outsider", "organisation_id": ORG, "no_organisation": False},
         {"name": "Alone", "user_id": "outsider", "organisation_id": None, "no_organisation": True},
     ]
+
+
+def test_the_organisations_team_reads_its_services_usage_and_team_and_changes_nothing(
+    client: TestClient, fake: FakeAdmin
+) -> None:
+    reader = as_user(client, "org-reader")
+    assert reader.get(f"/services/{SERVICE}/usage").status_code == 200
+    assert reader.get(f"/services/{SERVICE}/users").status_code == 200
+    assert reader.get(f"/services/{SERVICE}/settings").status_code == 403
+    assert reader.get(f"/services/{SERVICE}/api-keys").status_code == 403
+    assert reader.post(f"/services/{SERVICE}/users/invite", data={"csrf_token": CSRF}).status_code == 403
+    assert as_user(client, "outsider").get(f"/services/{SERVICE}/usage").status_code == 403

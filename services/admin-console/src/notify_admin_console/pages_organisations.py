@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
 
 from notify_admin_console.api import AdminApiError
 from notify_admin_console.security import SIGNED_IN, Forbidden, rule
@@ -51,7 +52,7 @@ async def organisation_of(request: Request, organisation_id: str) -> dict[str, A
         found: dict[str, Any] = await api(request).get(f"/admin/organisations/{organisation_id}")
     except AdminApiError as exc:
         if exc.status_code == 400:  # not an id at all
-            raise Forbidden from None
+            raise HTTPException(404) from None
         raise
     return found
 

@@ -4,7 +4,8 @@ dependency (``enforce``) applies it before the page runs, so a route without a r
 * ``PUBLIC``: anyone (sign-in, invitations, assets, health).
 * ``SIGNED_IN``: a signed-in person (second factor done); otherwise a redirect to sign-in.
 * ``member(*permissions)``: a member of the service in the path holding *any* of the permissions
-  (none listed: any member); platform admins pass. Otherwise 403.
+  (none listed: any member); platform admins pass, and so do members of the service's
+  organisation's team on the pages it may read (``organisation_access``). Otherwise 403.
 
 Sessions are signed cookies (Starlette's SessionMiddleware, itsdangerous) ending 20 hours after
 sign-in or after a spell without requests. A session started before the account's password last
@@ -26,6 +27,7 @@ from urllib.parse import quote
 from fastapi import Request
 
 from notify_admin_console.api import AdminApi, AdminApiError, acting_user
+from notify_admin_console.organisation_access import organisation_reader
 
 PERMISSIONS = {
     "view_activity": "See dashboard",
@@ -185,6 +187,8 @@ async def enforce(request: Request) -> None:
     acting_user.set(str(user["id"]))
     if declared.kind == "member":
         service_id = request.path_params.get("service_id", "")
-        if not has_permission(user, service_id, declared.permissions):
+        if not has_permission(user, service_id, declared.permissions) and not await organisation_reader(
+            request, api, user, service_id
+        ):
             raise Forbidden
         request.session["service_id"] = service_id
