@@ -181,3 +181,43 @@ def test_a_change_made_with_notify_admin_is_in_the_history_as_the_command_line(
     assert combined[-36:] not in json.dumps(page)
     limits = entries["notify-admin set-limits"]["changes"]
     assert {"field": "sms_message_limit", "before": None, "after": 77} in limits
+
+
+def test_team_members_added_and_their_permissions_changed_are_in_the_history(sandbox: Sandbox) -> None:
+    admin_url = admin_url_of(sandbox.url)
+    person = call(
+        admin_url,
+        "POST",
+        "/console/users",
+        {
+            "name": "Robin",
+            "email_address": f"robin.{uuid.uuid4().hex[:8]}@example.gov.uk",
+            "password": "a long password",
+            "auth_type": "email_auth",
+        },
+    )
+    members = f"/console/services/{sandbox.service_id}/users/{person['id']}"
+    call(admin_url, "PUT", members, {"permissions": ["view_activity"]}, user=USER)
+    call(admin_url, "PUT", members, {"permissions": ["view_activity", "manage_service"]}, user=USER)
+    call(admin_url, "DELETE", members, user=USER)
+    page = history_of(admin_url, sandbox.service_id, 3, kind="team_member")
+    assert [(e["kind"], e["subject_id"], e["changes"]) for e in reversed(page["history"])] == [
+        (
+            "team_member.added",
+            person["id"],
+            [{"field": "permissions", "before": None, "after": ["view_activity"]}],
+        ),
+        (
+            "team_member.permissions_changed",
+            person["id"],
+            [
+                {
+                    "field": "permissions",
+                    "before": ["view_activity"],
+                    "after": ["manage_service", "view_activity"],
+                }
+            ],
+        ),
+        ("team_member.removed", person["id"], []),
+    ]
+    assert "example.gov.uk" not in json.dumps(page)
