@@ -11,7 +11,9 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
+from notify_admin_api.cli import main
 from notify_common.settings import CommonSettings
 from notify_projector.rebuild import rebuild
 from tests.integration.api_gateway.harness import (
@@ -23,6 +25,7 @@ from tests.integration.api_gateway.harness import (
     running_admin_api,
 )
 from tests.integration.projector.conftest import own_database
+from tests.support import env
 
 __all__ = ["own_database"]
 
@@ -158,3 +161,63 @@ async def test_the_history_survives_a_rebuild_of_the_projections(own_database: C
     assert after == before
     assert after["history"][0]["subject_id"] == key["id"]
     assert after["history"][0]["actor_id"] == USER
+
+
+def test_a_change_made_with_notify_admin_is_in_the_history_as_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sandbox: Sandbox
+) -> None:
+    monkeypatch.setenv("NOTIFY_DATABASE_URL", env.DATABASE_URL)
+    argv = ["create-api-key", "--service-id", sandbox.service_id, "--name", "cli key", "--type", "team"]
+    assert main(argv) == 0
+    combined = capsys.readouterr().out.strip()
+    argv = ["set-limits", "--service-id", sandbox.service_id, "--sms-message-limit", "77"]
+    assert main(argv) == 0
+    page = history_of(admin_url_of(sandbox.url), sandbox.service_id, 1, user="notify-admin")
+    entries = {e["kind"]: e for e in page["history"]}
+    assert set(entries) == {"notify-admin create-api-key", "notify-admin set-limits"}
+    assert {e["actor_type"] for e in entries.values()} == {"cli"}
+    created = {c["field"]: c["after"] for c in entries["notify-admin create-api-key"]["changes"]}
+    assert created == {"name": "cli key", "type": "team", "secret": "changed"}
+    assert combined[-36:] not in json.dumps(page)
+    limits = entries["notify-admin set-limits"]["changes"]
+    assert {"field": "sms_message_limit", "before": None, "after": 77} in limits
+
+
+def test_team_members_added_and_their_permissions_changed_are_in_the_history(sandbox: Sandbox) -> None:
+    admin_url = admin_url_of(sandbox.url)
+    person = call(
+        admin_url,
+        "POST",
+        "/console/users",
+        {
+            "name": "Robin",
+            "email_address": f"robin.{uuid.uuid4().hex[:8]}@example.gov.uk",
+            "password": "a long password",
+            "auth_type": "email_auth",
+        },
+    )
+    members = f"/console/services/{sandbox.service_id}/users/{person['id']}"
+    call(admin_url, "PUT", members, {"permissions": ["view_activity"]}, user=USER)
+    call(admin_url, "PUT", members, {"permissions": ["view_activity", "manage_service"]}, user=USER)
+    call(admin_url, "DELETE", members, user=USER)
+    page = history_of(admin_url, sandbox.service_id, 3, kind="team_member")
+    assert [(e["kind"], e["subject_id"], e["changes"]) for e in reversed(page["history"])] == [
+        (
+            "team_member.added",
+            person["id"],
+            [{"field": "permissions", "before": None, "after": ["view_activity"]}],
+        ),
+        (
+            "team_member.permissions_changed",
+            person["id"],
+            [
+                {
+                    "field": "permissions",
+                    "before": ["view_activity"],
+                    "after": ["manage_service", "view_activity"],
+                }
+            ],
+        ),
+        ("team_member.removed", person["id"], []),
+    ]
+    assert "example.gov.uk" not in json.dumps(page)

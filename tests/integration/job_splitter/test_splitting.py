@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db.tables_audit import service_annual_limits
 from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, SmsRequested
 from notify_common.jobs import notification_id_for
 from notify_common.jobs.files import JobFiles
@@ -178,6 +180,29 @@ async def test_a_job_bigger_than_what_is_left_of_the_daily_limit_sends_nothing(
     assert sorted(s.status for s in stored.values()) == ["finished", "sending_limits_exceeded"]
     [over] = [s for s in stored.values() if s.status == "sending_limits_exceeded"]
     assert over.reason == "Exceeded send limits (sms: 8) for today"
+    assert await requested(kafka, over.job_id) == []
+
+
+async def test_a_job_bigger_than_what_is_left_of_the_annual_limit_sends_nothing(
+    splitter: Splitter, engine: AsyncEngine, kafka: CommonSettings
+) -> None:
+    service_id = await seed_service(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(service_annual_limits).values(
+                service_id=service_id, sms_annual_limit=8, email_annual_limit=8, letter_annual_limit=8
+            )
+        )
+    template_id = await seed_template(engine, service_id)
+    fits = await splitter.submit(service_id, template_id, 5)
+    too_many = await splitter.submit(service_id, template_id, 5)
+    await splitter.record()
+    await splitter.run_due_jobs()
+
+    stored = {j.job_id: await splitter.job(j.job_id) for j in (fits, too_many)}
+    assert sorted(s.status for s in stored.values()) == ["finished", "sending_limits_exceeded"]
+    [over] = [s for s in stored.values() if s.status == "sending_limits_exceeded"]
+    assert over.reason == "Exceeded annual SMS sending limit of 8 messages"
     assert await requested(kafka, over.job_id) == []
 
 

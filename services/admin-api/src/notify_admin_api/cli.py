@@ -21,6 +21,7 @@ from rich.console import Console
 
 from notify_admin_api import organisation_cli
 from notify_admin_api.legacy_config import IssuedToken, LegacyConfig
+from notify_admin_api.service_history import Actor, ServiceHistory, change, record
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminError, AdminStore, CreatedKey, new_signing_secret
 from notify_common.confirm import confirm
@@ -91,12 +92,47 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-async def run_admin(settings: AdminApiSettings, call: Callable[[AdminStore], Awaitable[Any]]) -> Any:
+async def run_admin(
+    settings: AdminApiSettings,
+    call: Callable[[AdminStore], Awaitable[Any]],
+    args: argparse.Namespace | None = None,
+) -> Any:
+    """Run ``call``; with the command's ``args``, keep the change in the service's history."""
     admin = store(settings)
     try:
-        return await call(admin)
+        result = await call(admin)
+        if args is not None:
+            await _keep_history(admin, args, result)
+        return result
     finally:
         await admin.engine.dispose()
+
+
+# What a command's history entry names of its arguments: settings only, never a secret, a
+# recipient or a template's text (those are "changed").
+_HISTORY_ARGS = (
+    "name", "email_from", "live", "trial", "permissions", "rate_limit", "sms_message_limit",
+    "email_message_limit", "letter_message_limit", "international_sms_message_limit", "link", "clear",
+    "days", "type", "kind", "default", "url", "postage", "subject", "number", "provider", "alpha", "beta",
+)  # fmt: skip
+_CHANGED_ARGS = ("content", "bearer_token", "email", "mobile", "value")
+CLI_ACTOR = Actor("cli", "notify-admin")
+
+
+async def _keep_history(admin: AdminStore, args: argparse.Namespace, result: Any) -> None:
+    """One entry of the service's history for a command that changed a service, written straight
+    into ``service_history`` (the command line has no Kafka of its own to publish through)."""
+    given = vars(args)
+    service_id = given.get("service_id") or (result if args.command == "create-service" else None)
+    if not isinstance(service_id, str):
+        return
+    changes = [change(k, None, given[k]) for k in _HISTORY_ARGS if given.get(k) not in (None, False)]
+    changes += [change(k, None, "changed") for k in _CHANGED_ARGS if given.get(k)]
+    if args.command in ("create-api-key", "set-callback-signing-secret", "create-alpha-token"):
+        changes.append(change("secret", None, "changed"))
+    subject = next((given[k] for k in ("key_id", "template_id", "token_id") if given.get(k)), None)
+    entry = record(service_id, f"notify-admin {args.command}", CLI_ACTOR, subject_id=subject, changes=changes)
+    await ServiceHistory(admin.engine, producer=None).store([entry])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -361,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if question is not None and not confirm(question.format(**vars(args)), assume_yes=args.yes):
         return 2
     try:
-        result = asyncio.run(run_admin(settings, _command(args)))
+        result = asyncio.run(run_admin(settings, _command(args), args))
     except AdminError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

@@ -23,7 +23,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, select
 
+from notify_admin_api.history_notes import note
 from notify_admin_api.routes import Admin, run
+from notify_admin_api.service_history import change
 from notify_admin_api.state import Console, State
 from notify_admin_api.store import AdminError, AdminStore, combined_key
 from notify_admin_api.text_fields import SingleLine
@@ -229,13 +231,27 @@ async def members(service_id: str, console: Stores) -> dict[str, Any]:
 
 
 @router.put("/services/{service_id}/users/{user_id}")
-async def set_membership(service_id: str, user_id: str, body: Membership, console: Stores) -> dict[str, Any]:
-    return await run(console.teams.set_membership(service_id, user_id, list(body.permissions)))
+async def set_membership(
+    request: Request, service_id: str, user_id: str, body: Membership, console: Stores
+) -> dict[str, Any]:
+    before = {
+        u["id"]: u["permissions"] for u in (await run(console.teams.members(service_id)))["data"]["users"]
+    }
+    result = await run(console.teams.set_membership(service_id, user_id, list(body.permissions)))
+    chosen = sorted(body.permissions)
+    old = sorted(before[user_id]) if user_id in before else None
+    kind = "team_member.permissions_changed" if user_id in before else "team_member.added"
+    note(request, service_id, kind, subject_id=user_id, changes=[change("permissions", old, chosen)])
+    return result
 
 
 @router.delete("/services/{service_id}/users/{user_id}")
-async def remove_membership(service_id: str, user_id: str, console: Stores) -> dict[str, Any]:
-    return await run(console.teams.remove_membership(service_id, user_id))
+async def remove_membership(
+    request: Request, service_id: str, user_id: str, console: Stores
+) -> dict[str, Any]:
+    result = await run(console.teams.remove_membership(service_id, user_id))
+    note(request, service_id, "team_member.removed", subject_id=user_id)
+    return result
 
 
 @router.post("/services/{service_id}/invites", status_code=201)
@@ -256,9 +272,19 @@ async def invitation(token: str, console: Stores) -> dict[str, Any]:
 
 
 @router.post("/invites/{token}/accept")
-async def accept(token: str, body: Acceptance, console: Stores) -> dict[str, Any]:
+async def accept(request: Request, token: str, body: Acceptance, console: Stores) -> dict[str, Any]:
     new_user = body.model_dump(exclude_none=True) or None
-    return await run(console.teams.accept_invitation(token, new_user))
+    invitation = (await run(console.teams.invitation(token)))["data"]
+    result = await run(console.teams.accept_invitation(token, new_user))
+    joined = [change("permissions", None, sorted(invitation["permissions"]))]
+    note(
+        request,
+        invitation["service_id"],
+        "team_member.joined",
+        subject_id=result["data"]["id"],
+        changes=joined,
+    )
+    return result
 
 
 # ---- forgotten password and reply-to verification ------------------------------------------------

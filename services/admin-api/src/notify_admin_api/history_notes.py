@@ -3,7 +3,8 @@ change to a service through the admin API that succeeds is recorded before its a
 
 A route says what it changed with ``note`` (the kind of change, what it was made to, the fields
 with their values before and after); a change under ``/admin[/console]/services/{id}`` whose route
-noted nothing is still recorded, as its method and route. Who made it: the console user named by
+noted nothing is still recorded, as its method and route (``NOT_CONFIGURATION`` lists the writes
+there that change nothing of the service's configuration). Who made it: the console user named by
 the ``X-Notify-Acting-User`` header (the console sends it for the person signed in), otherwise the
 admin token's name.
 """
@@ -28,6 +29,19 @@ ACTING_USER_HEADER = b"x-notify-acting-user"
 _SERVICE_PATH = re.compile(r"^/admin(?:/console)?/services/([0-9a-fA-F-]{36})(?:/|$)")
 READS = frozenset({"GET", "HEAD"})
 NOTES = "history_notes"
+# Writes under a service that change no configuration (sending, searching, the console's own key,
+# reports): not history.
+NOT_CONFIGURATION = frozenset(
+    {
+        "/admin/console/services/{service_id}/notifications/search",
+        "/admin/console/services/{service_id}/uploads",
+        "/admin/console/services/{service_id}/uploads/{upload_id}/start",
+        "/admin/console/services/{service_id}/jobs/{job_id}/cancel",
+        "/admin/console/services/{service_id}/console-key",
+        "/admin/console/services/{service_id}/unsubscribe-requests/reports",
+        "/admin/console/services/{service_id}/unsubscribe-requests/reports/{report_id}/processed",
+    }
+)
 
 
 def note(
@@ -65,6 +79,8 @@ def _noted(scope: Scope) -> list[dict[str, Any]]:
     if match is None:
         return []
     route = getattr(scope.get("route"), "path", None) or scope["path"]
+    if route in NOT_CONFIGURATION:
+        return []
     kind = f"{scope['method']} {route.removeprefix('/admin')}"
     return [{"service_id": match.group(1).lower(), "kind": kind, "subject_id": None, "changes": []}]
 

@@ -74,7 +74,8 @@ def _plain(value: Any) -> Any:
 @dataclass(frozen=True)
 class Actor:
     """Who made a change: a console user (``user``), a caller with a named admin token
-    (``admin_token``), or the platform itself (``system``)."""
+    (``admin_token``), the ``notify-admin`` command line (``cli``), or the platform itself
+    (``system``)."""
 
     type: str
     id: str
@@ -106,7 +107,10 @@ def record(
 class ServiceHistory:
     """Records changes (``keep``), stores what the consumer reads (``handle``) and lists them."""
 
-    def __init__(self, engine: AsyncEngine, producer: EventProducer, *, ack_within: float = 10.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, producer: EventProducer | None, *, ack_within: float = 10.0
+    ) -> None:
+        """Without a producer (the command line), ``keep`` writes into the table directly."""
         self.engine = engine
         self._producer = producer
         self._ack_within = ack_within
@@ -114,6 +118,9 @@ class ServiceHistory:
     async def keep(self, events: Sequence[ServiceHistoryRecorded]) -> None:
         """Publish ``events``; if Kafka cannot take them, write them into the table directly."""
         if not events:
+            return
+        if self._producer is None:
+            await self.store(events)
             return
         try:
             await self._producer.publish_many(

@@ -21,6 +21,7 @@ KINDS = {
     "service": "Service settings",
     "api_key": "API keys",
     "template": "Templates",
+    "team_member": "Team members",
     "callback": "Callbacks",
     "annual_limit": "Annual limits",
 }
@@ -32,6 +33,10 @@ KIND_WORDS = {
     "template.created": "Template created",
     "template.updated": "Template changed",
     "template.archived": "Template deleted",
+    "team_member.added": "Team member added",
+    "team_member.joined": "Team member joined",
+    "team_member.permissions_changed": "Team member’s permissions changed",
+    "team_member.removed": "Team member removed",
     "callback.set": "Callback changed",
     "annual_limits.updated": "Annual limits changed",
     "annual_limit.warning": "Annual limit nearly reached",

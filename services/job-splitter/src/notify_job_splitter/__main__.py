@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from notify_common import topics
+from notify_common.annual_limits import warnings_key
 from notify_common.db import create_engine
 from notify_common.errors import RetryableError
 from notify_common.jobs.files import JobFiles
@@ -43,7 +44,8 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     engine = create_engine(settings, pool_size=settings.split_max_concurrent_jobs + 3)
     redis: Redis[bytes] = Redis.from_url(settings.redis_url.get_secret_value())
     stopping = asyncio.Event()
-    split = JobSplit(settings, producer, JobFiles(settings, settings.jobs_bucket), Limiter(redis), stopping)
+    limiter = Limiter(redis, warnings_key=warnings_key(settings.kafka_topic_prefix))
+    split = JobSplit(settings, producer, JobFiles(settings, settings.jobs_bucket), limiter, stopping)
     scheduler = Scheduler(settings, engine, split, stopping)
     scheduled_sends = ScheduledSends(engine, producer)
     tasks: list[asyncio.Task[None]] = []

@@ -23,13 +23,14 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notify_common import metrics, topics
+from notify_common.annual_limits import over_annual_limit_message
 from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, NotificationRequested, now
 from notify_common.jobs import CsvRow, JobTemplate, RecipientsCsv, RowInvalid, RowRenderer, SendingService
 from notify_common.jobs.config import load_service, load_template_version
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.store import FINAL, StoredJob, get_job
 from notify_common.kafka import EventProducer
-from notify_common.ratelimit import DailyLimit, Limiter
+from notify_common.ratelimit import DailyLimit, Limiter, annual_limit
 from notify_job_splitter.settings import JobSplitterSettings
 from notify_job_splitter.store import set_progress, set_status
 
@@ -225,7 +226,8 @@ class JobSplit:
             await self._producer.publish(topics.JOBS, self._progressed(job, batch.next_row))
 
     async def _count_daily_limits(self, job: StoredJob, service: SendingService) -> str | None:
-        """Count the whole job against the daily limits, all or none; the reason if it does not fit."""
+        """Count the whole job against the daily limits and the annual one (not for test keys, which
+        send nothing), all or none; the reason if it does not fit."""
         if self._limiter is None:
             return None
         channel = job.channel
@@ -236,9 +238,13 @@ class JobSplit:
             if international:
                 limit = DailyLimit("international_sms", service.daily_limits.get("international_sms", 0))
                 counts.append((limit, international))
+        if job.key_type != "test" and channel in service.annual_limits:
+            counts.append((annual_limit(channel, service.annual_limits[channel]), job.row_count))
         decision = await self._limiter.count_daily(job.service_id, job.key_type, counts)
         if decision.allowed or decision.exceeded is None:
             return None
+        if decision.exceeded.annual:
+            return over_annual_limit_message(decision.exceeded.name, decision.exceeded.limit)
         return f"Exceeded send limits ({decision.exceeded.name}: {decision.exceeded.limit}) for today"
 
     def _status(self, job: StoredJob, status: JobStatus, reason: str | None = None) -> JobStatusChanged:

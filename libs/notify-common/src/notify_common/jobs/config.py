@@ -33,6 +33,7 @@ async def load_service(conn: AsyncConnection, service_id: str) -> SendingService
             "letter": service.letter_message_limit,
             "international_sms": service.international_sms_message_limit,
         },
+        annual_limits={c: service.annual_limits.of(c) for c in ("sms", "email", "letter")},
         branding=config.branding,
     )
 

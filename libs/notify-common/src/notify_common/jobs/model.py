@@ -49,6 +49,7 @@ class SendingService:
     # lower-cased email addresses of the team members and the guest list.
     allowed_recipients: frozenset[str] = field(default_factory=frozenset)
     daily_limits: dict[str, int] = field(default_factory=dict)  # sms | email | letter | international_sms
+    annual_limits: dict[str, int] = field(default_factory=dict)  # sms | email | letter, per financial year
     branding: SendBranding = DEFAULT_SEND_BRANDING
 
     def may(self, permission: str) -> bool:
