@@ -23,6 +23,7 @@ def visit(page: Page, path: str) -> None:
 def test_sign_in_needs_the_password_and_then_the_code_texted_by_the_platform(
     page: Page, console: Console
 ) -> None:
+    page.context.clear_cookies()  # the browser is shared by the package's tests: start signed out
     visit(page, "/your-services")
     expect(page).to_have_url(f"{console.url}/sign-in?next=/your-services")
 
