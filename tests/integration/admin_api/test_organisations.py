@@ -320,6 +320,24 @@ def test_an_organisation_that_may_approve_its_own_requests_lets_its_team_approve
     assert admin(api_url, "POST", approve, {"decided_by": manager})["live"] is True
 
 
+def test_a_request_made_before_its_service_joined_an_organisation_waits_for_the_agreement(
+    api_url: str,
+) -> None:
+    department = organisation(api_url)
+    service_id, manager = _ready_to_go_live(api_url, department["id"])
+    admin(api_url, "DELETE", f"/organisations/{department['id']}/services/{service_id}")
+    admin(api_url, "POST", f"/console/services/{service_id}/go-live-request", {"requested_by": manager})
+    admin(api_url, "PUT", f"/organisations/{department['id']}/services/{service_id}")
+    platform_admin = person(api_url, platform_admin=True)
+    approve = f"/organisations/{department['id']}/go-live-requests/{service_id}/approve"
+    refused = call(api_url, "POST", approve, {"decided_by": platform_admin["id"]})
+    assert (
+        refusal(refused, 400)
+        == "The organisation has not accepted the data processing and financial agreement"
+    )
+    assert admin(api_url, "GET", f"/services/{service_id}")["live"] is False
+
+
 def test_organisation_usage_sums_its_services_each_with_the_allowance_of_the_organisations_type(
     db: Any, api_url: str
 ) -> None:

@@ -208,3 +208,12 @@ def test_the_organisations_team_reads_its_services_usage_and_team_and_changes_no
     assert reader.get(f"/services/{SERVICE}/api-keys").status_code == 403
     assert reader.post(f"/services/{SERVICE}/users/invite", data={"csrf_token": CSRF}).status_code == 403
     assert as_user(client, "outsider").get(f"/services/{SERVICE}/usage").status_code == 403
+
+
+def test_only_a_platform_admin_archives_an_organisation(client: TestClient, fake: FakeAdmin) -> None:
+    archive = f"/organisations/{ORG}/settings/archive"
+    assert as_user(client, "member").post(archive, data={"csrf_token": CSRF}).status_code == 403
+    assert fake.calls == []
+    answer = as_user(client, "platform-admin").post(archive, data={"csrf_token": CSRF})
+    assert answer.headers["location"] == "/organisations"
+    assert fake.calls == [("PATCH", f"/admin/organisations/{ORG}", {"archived": True})]

@@ -1,5 +1,6 @@
 """Organisations (docs/organisations.md): platform admins list and create them and change their
-settings (name, type, domains, whether their team approves its own requests to go live); an
+settings (name, type, domains, whether their team approves its own requests to go live) and archive
+them; an
 organisation's team and platform admins see its services with their usage, its usage and costs, its
 team (and add people to it), its agreement (and accept it), and its services' requests to go live,
 which platform admins (or its team, when the organisation allows) approve.
@@ -252,6 +253,17 @@ async def remove_domain(request: Request, organisation_id: str, domain: str) -> 
     await api(request).call("DELETE", f"/admin/organisations/{organisation_id}/domains/{quote(domain)}")
     flash(request, f"Domain {domain} removed")
     return redirect(f"/organisations/{organisation_id}/settings")
+
+
+@router.post("/organisations/{organisation_id}/settings/archive", response_class=HTMLResponse)
+@rule(SIGNED_IN)
+async def archive(request: Request, organisation_id: str) -> Any:
+    """Archives the organisation: it leaves the lists and its domains place no new services."""
+    platform_admin_only(request)
+    organisation = await organisation_of(request, organisation_id)
+    await api(request).call("PATCH", f"/admin/organisations/{organisation_id}", json={"archived": True})
+    flash(request, f"‘{organisation['name']}’ archived")
+    return redirect("/organisations")
 
 
 # ---- the team ---------------------------------------------------------------------------------
