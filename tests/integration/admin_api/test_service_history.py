@@ -92,7 +92,7 @@ def test_callback_tokens_and_signing_secrets_are_recorded_only_as_changed(sandbo
         admin_url, "PUT", f"/services/{sandbox.service_id}/callbacks/delivery_status/signing-secret", {}
     )
     page = history_of(admin_url, sandbox.service_id, 2, kind="callback")
-    page = history_of(admin_url, sandbox.service_id, page["total"] + 1)  # and the rotation
+    assert page["total"] == 2
     text = json.dumps(page)
     assert bearer not in text
     assert signing not in text
@@ -105,7 +105,8 @@ def test_callback_tokens_and_signing_secrets_are_recorded_only_as_changed(sandbo
         "bearer_token": "changed",
         "signing_secret": "changed",
     }
-    assert any("signing-secret" in e["kind"] for e in page["history"])
+    [rotation] = [e for e in page["history"] if e["kind"] == "callback.signing_secret_set"]
+    assert rotation["changes"] == [{"field": "signing_secret", "before": None, "after": "changed"}]
 
 
 def test_settings_changes_carry_before_and_after_and_the_list_filters_and_pages(api_url: str) -> None:
