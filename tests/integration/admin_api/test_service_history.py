@@ -1,20 +1,25 @@
 """A service's configuration history on the real PostgreSQL and Kafka: each change made through the
 admin API is published on notify.service-history and read back by the admin-api into its own table,
 with who made it and what changed, never a secret; it is listed with filters and pages, and a
-rebuild of the projections leaves it as it was."""
+rebuild of the projections leaves it as it was, as notification retention does."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from notify_admin_api.cli import main
+from notify_admin_api.service_history import Actor, ServiceHistory, record
+from notify_common.db import create_engine
 from notify_common.settings import CommonSettings
+from notify_projector.periodic import apply_retention
 from notify_projector.rebuild import rebuild
 from tests.integration.api_gateway.harness import (
     ADMIN_TOKEN,
@@ -140,7 +145,9 @@ def test_the_history_of_an_unknown_service_is_a_404_in_notifys_error_shape(api_u
     assert response.json()["errors"][0]["message"] == "Service not found"
 
 
-async def test_the_history_survives_a_rebuild_of_the_projections(own_database: CommonSettings) -> None:
+async def test_the_history_survives_a_rebuild_of_the_projections_and_outlives_notification_retention(
+    own_database: CommonSettings,
+) -> None:
     settings = admin_settings(
         database_url=own_database.database_url, kafka_topic_prefix=own_database.kafka_topic_prefix
     )
@@ -159,7 +166,18 @@ async def test_the_history_survives_a_rebuild_of_the_projections(own_database: C
         assert [e["kind"] for e in before["history"]] == ["api_key.created", "service.created"]
         await rebuild(own_database, batch_size=1000)
         after = history_of(admin_url, service["id"], 2)
+        engine = create_engine(own_database, pool_size=1)
+        try:
+            old = record(service["id"], "service.updated", Actor("user", USER))
+            old = dataclasses.replace(old, occurred_at=datetime.now(UTC) - timedelta(days=800))
+            await ServiceHistory(engine, None).store([old])
+            await apply_retention(engine, default_days=7, batch=1000)
+        finally:
+            await engine.dispose()
+        kept = history_of(admin_url, service["id"], 3)
     assert after == before
+    assert kept["total"] == 3
+    assert kept["history"][-1]["id"] == old.event_id
     assert after["history"][0]["subject_id"] == key["id"]
     assert after["history"][0]["actor_id"] == USER
 
