@@ -10,14 +10,16 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from notify_admin_api.cli import main
 from notify_admin_api.service_history import Actor, ServiceHistory, record
 from notify_common.db import create_engine
+from notify_common.kafka import EventProducer
 from notify_common.settings import CommonSettings
 from notify_projector.periodic import apply_retention
 from notify_projector.rebuild import rebuild
@@ -240,3 +242,23 @@ def test_team_members_added_and_their_permissions_changed_are_in_the_history(san
         ("team_member.removed", person["id"], []),
     ]
     assert "example.gov.uk" not in json.dumps(page)
+
+
+class KafkaDown:
+    """A producer whose broker never acknowledges."""
+
+    async def publish_many(self, items: object, *, ack_within: float) -> None:
+        raise KafkaConnectionError()
+
+
+async def test_an_entry_kafka_cannot_take_is_written_into_the_table_directly(sandbox: Sandbox) -> None:
+    engine = create_engine(admin_settings(), pool_size=1)
+    try:
+        history = ServiceHistory(engine, cast(EventProducer, KafkaDown()))
+        entry = record(sandbox.service_id, "service.updated", Actor("admin_token", "ops"))
+        await history.keep([entry])
+        await history.keep([entry])  # kept twice, stored once
+    finally:
+        await engine.dispose()
+    page = history_of(admin_url_of(sandbox.url), sandbox.service_id, 1, user="ops")
+    assert [e["id"] for e in page["history"]] == [entry.event_id]
