@@ -11,10 +11,11 @@ from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from notify_api_gateway.errors import over_daily_limit, rate_limited, unavailable
+from notify_api_gateway.errors import over_daily_limit, over_limit, rate_limited, unavailable
 from notify_common import metrics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import FailureKind, NotificationDelivered, NotificationFailed, NotificationPending
+from notify_common.ratelimit import annual_limit
 
 
 def sample(name: str, **labels: str) -> float:
@@ -44,6 +45,16 @@ def test_the_gateways_429s_are_counted_by_the_limit_refused() -> None:
     assert over_daily_limit("sms", 1000, 60).status_code == 429
     assert sample("notify_limit_refusals_total", limit="rate") == rate + 1
     assert sample("notify_limit_refusals_total", limit="daily") == daily + 1
+
+
+def test_a_send_past_an_annual_limit_is_counted_as_annual_with_gc_notifys_words() -> None:
+    before = sample("notify_limit_refusals_total", limit="annual")
+    refused = over_limit(annual_limit("sms", 100_000), 3_600)
+    assert refused.status_code == 429
+    assert refused.body()["errors"] == [
+        {"error": "TooManyRequestsError", "message": "Exceeded annual SMS sending limit of 100000 messages"}
+    ]
+    assert sample("notify_limit_refusals_total", limit="annual") == before + 1
 
 
 @pytest.mark.parametrize(

@@ -373,26 +373,38 @@ async def set_callback(
 
 @router.put("/services/{service_id}/callbacks/{callback_type}/signing-secret")
 async def set_callback_signing_secret(
-    service_id: str, callback_type: str, body: SigningSecret, admin: Admin
+    request: Request, service_id: str, callback_type: str, body: SigningSecret, admin: Admin
 ) -> dict[str, Any]:
     """Set or rotate the secret callbacks are signed with; the answer shows it, this once only."""
     secret = body.signing_secret if body.signing_secret is not None else new_signing_secret()
 
-    async def change() -> dict[str, str]:
+    async def set_secret() -> dict[str, str]:
         await admin.set_callback_signing_secret(service_id, callback_type, secret)
         return {"signing_secret": secret}
 
-    return await run(change())
+    result = await run(set_secret())
+    changed = [change("signing_secret", None, secret)]
+    note(request, service_id, "callback.signing_secret_set", subject_id=callback_type, changes=changed)
+    return result
 
 
 @router.delete("/services/{service_id}/callbacks/{callback_type}/signing-secret")
-async def remove_callback_signing_secret(service_id: str, callback_type: str, admin: Admin) -> dict[str, Any]:
-    return await run(admin.set_callback_signing_secret(service_id, callback_type, None))
+async def remove_callback_signing_secret(
+    request: Request, service_id: str, callback_type: str, admin: Admin
+) -> dict[str, Any]:
+    result = await run(admin.set_callback_signing_secret(service_id, callback_type, None))
+    removed = [change("signing_secret", "", None)]
+    note(request, service_id, "callback.signing_secret_removed", subject_id=callback_type, changes=removed)
+    return result
 
 
 @router.delete("/services/{service_id}/callbacks/{callback_type}")
-async def remove_callback(service_id: str, callback_type: str, admin: Admin) -> dict[str, Any]:
-    return await run(admin.remove_callback(service_id, callback_type))
+async def remove_callback(
+    request: Request, service_id: str, callback_type: str, admin: Admin
+) -> dict[str, Any]:
+    result = await run(admin.remove_callback(service_id, callback_type))
+    note(request, service_id, "callback.removed", subject_id=callback_type)
+    return result
 
 
 @router.get("/services/{service_id}/callbacks/{callback_type}")

@@ -108,7 +108,7 @@ class ServiceHistory:
     """Records changes (``keep``), stores what the consumer reads (``handle``) and lists them."""
 
     def __init__(
-        self, engine: AsyncEngine, producer: EventProducer | None, *, ack_within: float = 10.0
+        self, engine: AsyncEngine, producer: EventProducer | None, *, ack_within: float = 5.0
     ) -> None:
         """Without a producer (the command line), ``keep`` writes into the table directly."""
         self.engine = engine

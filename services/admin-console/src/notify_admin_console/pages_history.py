@@ -38,6 +38,9 @@ KIND_WORDS = {
     "team_member.permissions_changed": "Team member’s permissions changed",
     "team_member.removed": "Team member removed",
     "callback.set": "Callback changed",
+    "callback.removed": "Callback removed",
+    "callback.signing_secret_set": "Callback signing secret changed",
+    "callback.signing_secret_removed": "Callback signing secret removed",
     "annual_limits.updated": "Annual limits changed",
     "annual_limit.warning": "Annual limit nearly reached",
 }
