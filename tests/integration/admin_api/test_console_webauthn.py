@@ -277,5 +277,5 @@ async def test_without_redis_a_key_ceremony_is_refused_with_a_clear_error(api_ur
             await store.register(user_id, "ceremony", {})
         assert taken.value.status_code == 503
     finally:
-        await unreachable.aclose()
+        await unreachable.aclose()  # type: ignore[attr-defined]
         await engine.dispose()
