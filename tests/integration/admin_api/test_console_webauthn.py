@@ -1,7 +1,8 @@
 """Security keys through the admin API against PostgreSQL and Redis, answered by a software key
 (tests/support/webauthn_keys.py): registering one makes it the way the account signs in; signing in
 checks the challenge (once), the origin, the signature and the counter; a failure counts towards
-the lockout; keys are renamed and deleted, but never an account's last one."""
+the lockout; keys are renamed and deleted, but never an account's last one; without Redis (where
+challenges are kept) a ceremony is refused with a clear 503."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from notify_admin_api.console_accounts import AccountStore
+from notify_admin_api.console_webauthn import WebAuthnStore
+from notify_admin_api.store import AdminError
 from notify_common.db.tables_console import console_users
 from notify_common.db.tables_webauthn import webauthn_credentials
+from notify_common.secrets import SecretBox
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, admin_url_of
 from tests.support import env
+from tests.support.senders import free_port
 from tests.support.webauthn_keys import SoftKey, b64url
 
 ORIGIN = "https://notify.example.gov.uk"
@@ -251,3 +259,23 @@ def test_keys_are_renamed_and_deleted_but_never_the_last_one(api_url: str) -> No
     ok(call(api_url, "PATCH", f"/users/{user_id}", {"auth_type": "sms_auth"}))
     ok(call(api_url, "DELETE", f"/users/{user_id}/webauthn/{first_id}"))
     assert ok(call(api_url, "GET", f"/users/{user_id}/webauthn")) == []
+
+
+async def test_without_redis_a_key_ceremony_is_refused_with_a_clear_error(api_url: str) -> None:
+    user_id = new_user(api_url)
+    engine = create_async_engine(env.DATABASE_URL)
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.5)
+    store = WebAuthnStore(engine, unreachable, AccountStore(engine, SecretBox("x" * 32)))
+    try:
+        with pytest.raises(AdminError) as refused:
+            await store.registration_options(user_id, ORIGIN)
+        assert (refused.value.status_code, refused.value.message) == (
+            503,
+            "Security keys cannot be used at the moment: try again in a few minutes",
+        )
+        with pytest.raises(AdminError) as taken:
+            await store.register(user_id, "ceremony", {})
+        assert taken.value.status_code == 503
+    finally:
+        await unreachable.aclose()  # type: ignore[attr-defined]
+        await engine.dispose()

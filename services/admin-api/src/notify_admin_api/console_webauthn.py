@@ -10,6 +10,7 @@ a sign-in the key's signature and its counter, which must move forward unless th
 Registering a key makes it the person's way of signing in (``auth_type`` ``webauthn_auth``, as in
 GOV.UK Notify); the last key of such an account cannot be deleted. A failed sign-in with a key
 counts towards the account's lockout like a wrong code, and a locked account cannot use its keys.
+Without Redis no ceremony can begin or end: the answer is a 503 that says so.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from webauthn import (
@@ -53,6 +55,7 @@ TIMEOUT_MS = 120_000
 KEY_REFUSED = "Security key not recognised"
 NO_CEREMONY = "The security key check has expired: start again"
 LAST_KEY = "Cannot delete last remaining webauthn credential for user"
+NO_REDIS = "Security keys cannot be used at the moment: try again in a few minutes"
 
 
 def relying_party(origin: str) -> str:
@@ -88,15 +91,21 @@ class WebAuthnStore:
         ceremony = secrets.token_urlsafe(24)
         state = {"user_id": user_id, "kind": kind, "origin": origin}
         state["challenge"] = bytes_to_base64url(challenge)
-        await self._redis.set(f"webauthn:{ceremony}", json.dumps(state), ex=CEREMONY_SECONDS)
+        try:
+            await self._redis.set(f"webauthn:{ceremony}", json.dumps(state), ex=CEREMONY_SECONDS)
+        except RedisError:
+            raise AdminError(NO_REDIS, 503) from None
         return ceremony
 
     async def _take(self, user_id: str, kind: str, ceremony: str) -> dict[str, Any]:
         """The ceremony's state, used up: a challenge answers at most one response."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(f"webauthn:{ceremony}")
-            pipe.delete(f"webauthn:{ceremony}")
-            found, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(f"webauthn:{ceremony}")
+                pipe.delete(f"webauthn:{ceremony}")
+                found, _ = await pipe.execute()
+        except RedisError:
+            raise AdminError(NO_REDIS, 503) from None
         state: dict[str, Any] | None = json.loads(found) if found else None
         if state is None or state["user_id"] != user_id or state["kind"] != kind:
             raise AdminError(NO_CEREMONY)

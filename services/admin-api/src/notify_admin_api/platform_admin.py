@@ -1,7 +1,7 @@
 """What platform admins see of the whole platform (read only): a notification found by its id, its
-client reference or its recipient, the live services with this financial year's volumes, email
-complaints, the SMS providers' shares with every change of them, and messages per channel by day
-and by month.
+client reference or its recipient (an email address in any case), the live services with this
+financial year's volumes, email complaints, the SMS providers' shares with every change of them,
+and messages per channel by day and by month.
 
 It reads what the projector projects from the event log (``notifications``, ``complaints``,
 ``ft_billing``, ``ft_notification_status``) and the shares the sms-sender keeps and changes
@@ -124,12 +124,16 @@ class PlatformAdminReads:
             # An id is also tried as a reference: clients often use UUIDs as their references.
             condition = "n.id = CAST(:id AS uuid) OR n.client_reference = :search"
             params["id"] = as_id
+        elif "@" in search:
+            # Addresses are kept as they were given: any case matches.
+            condition = "n.client_reference = :search OR lower(n.recipient) = :normalised"
+            params["normalised"] = _normalised(search).lower()
         else:
             condition = "n.client_reference = :search OR n.recipient = :search OR n.recipient = :normalised"
             params["normalised"] = _normalised(search)
         async with self.engine.begin() as conn:
             await conn.execute(text(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}"))
-            # Only one of the two fixed conditions above is put in; values are bound parameters.
+            # Only one of the fixed conditions above is put in; values are bound parameters.
             rows = (await conn.execute(text(FIND.format(condition=condition)), params)).mappings().all()
         found = [{k: _json(v) for k, v in row.items()} for row in rows]
         return {"notifications": found[:FIND_LIMIT], "more": len(found) > FIND_LIMIT}

@@ -22,6 +22,10 @@ async function post(url, body) {
     headers: { "Content-Type": "application/json", "X-CSRF-Token": button.dataset.csrfToken },
     body: JSON.stringify(body || {}),
   });
+  if (response.redirected) {  // the session ended meanwhile: the console sent us to sign in
+    window.location.assign(response.url);
+    throw new Error("signed out");
+  }
   const answer = await response.json().catch(() => ({}));
   if (response.status === 401 && answer.redirect_url) window.location.assign(answer.redirect_url);
   if (!response.ok) throw new Error(answer.error || response.statusText);
