@@ -16,7 +16,12 @@ Writes are found two ways:
   ``DELETE FROM t``, ``TRUNCATE t``, ``LOCK TABLE t``, ``COPY t``, and ``FOR UPDATE``/``FOR SHARE``
   locks of the tables the statement selects from.
 
-Only names of the platform's tables count. A write whose table is a variable (``insert(table)``,
+Reads are found in ``select(...)`` of those ``Table`` objects, in raw SQL (``FROM t``, ``JOIN t``),
+and in every import of a ``Table`` object from ``notify_common.db`` (a module that imports a table
+reads or writes it; an alias, ``import x as y``, is followed in that module). The read contracts'
+views (``notify_common.db.contracts``) count like tables.
+
+Only names of the platform's tables and views count. A write whose table is a variable (``insert(table)``,
 an f-string's ``{table}``) cannot be read statically: it is reported as unresolved, not failed.
 Docstrings are skipped.
 """
@@ -30,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from notify_common.db import owners
+from notify_common.db import contracts, owners
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_DIR = ROOT / "services"
@@ -65,7 +70,7 @@ def service_packages() -> dict[str, Path]:
     return found
 
 
-VARIABLES = owners.declared_tables()
+VARIABLES = {**owners.declared_tables(), **{c.view.name: c.view.name for c in contracts.CONTRACTS}}
 # Views count too: a write to one is a write nobody owns; a read of one reads what it shows.
 TABLES = frozenset(VARIABLES.values()) | frozenset(owners.VIEWS)
 
@@ -119,22 +124,22 @@ def _docstrings(tree: ast.Module) -> set[int]:
     return ids
 
 
-def _table_of(node: ast.AST) -> str | None:
+def _table_of(node: ast.AST, names: dict[str, str] = VARIABLES) -> str | None:
     if isinstance(node, ast.Name):
-        return VARIABLES.get(node.id)
+        return names.get(node.id)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "tables":
         return VARIABLES.get(node.attr)
     return None
 
 
-def _selected_tables(node: ast.AST) -> list[str]:
+def _selected_tables(node: ast.AST, names: dict[str, str] = VARIABLES) -> list[str]:
     """The tables a ``select(...)`` chain reads, from its arguments and their columns."""
     found: list[str] = []
     for inner in ast.walk(node):
         if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "select":
             for arg in inner.args:
                 for part in ast.walk(arg):
-                    table = _table_of(part)
+                    table = _table_of(part, names)
                     if table is not None and table not in found:
                         found.append(table)
     return found
@@ -143,31 +148,49 @@ def _selected_tables(node: ast.AST) -> list[str]:
 _CORE_WRITES = {"insert": "insert", "pg_insert": "insert", "update": "update", "delete": "delete"}
 
 
-def _call_accesses(call: ast.Call) -> Iterator[tuple[str, str]]:
+def _call_accesses(call: ast.Call, names: dict[str, str] = VARIABLES) -> Iterator[tuple[str, str]]:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    if name in _CORE_WRITES and call.args and not (isinstance(func, ast.Attribute) and _table_of(func.value)):
+    if (
+        name in _CORE_WRITES
+        and call.args
+        and not (isinstance(func, ast.Attribute) and _table_of(func.value, names))
+    ):
         # insert(t) / postgresql.insert(t); dict.update(x) and the like name no table and are skipped
-        table = _table_of(call.args[0])
+        table = _table_of(call.args[0], names)
         if table is not None:
             yield _CORE_WRITES[name], table
         elif isinstance(call.args[0], ast.Name) and call.args[0].id in ("table", "target"):
             yield "write", "?"
     elif isinstance(func, ast.Attribute) and name in ("insert", "update", "delete") and not call.args:
-        table = _table_of(func.value)
+        table = _table_of(func.value, names)
         if table is not None:
             yield name, table
     elif name == "ClaimStore" and len(call.args) >= 2:
-        table = _table_of(call.args[1])
+        table = _table_of(call.args[1], names)
         yield ("update", table) if table is not None else ("write", "?")
     elif isinstance(func, ast.Attribute) and name == "with_for_update":
-        tables = _selected_tables(func.value)
+        tables = _selected_tables(func.value, names)
         yield from (("lock", t) for t in tables)
         if not tables:
             yield "lock", "?"
     elif isinstance(func, ast.Name) and name == "select":
-        for table in _selected_tables(call):
+        for table in _selected_tables(call, names):
             yield "read", table
+
+
+def _imported_tables(tree: ast.Module) -> tuple[dict[str, str], list[tuple[str, int]]]:
+    """The module's names for the tables and views it imports from ``notify_common.db`` (aliases
+    followed), and each import as (table, line)."""
+    names = dict(VARIABLES)
+    imported: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("notify_common.db"):
+            for alias in node.names:
+                if alias.name in VARIABLES:
+                    names[alias.asname or alias.name] = VARIABLES[alias.name]
+                    imported.append((VARIABLES[alias.name], node.lineno))
+    return names, imported
 
 
 @functools.cache
@@ -175,12 +198,13 @@ def file_accesses(path: Path) -> list[Access]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip = _docstrings(tree)
     where = str(path.relative_to(ROOT))
-    found: list[Access] = []
+    names, imported = _imported_tables(tree)
+    found = [Access(table, "read", f"{where}:{line}") for table, line in imported]
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
         if isinstance(node, ast.Call):
-            found += [Access(t, k, f"{where}:{node.lineno}") for k, t in _call_accesses(node)]
+            found += [Access(t, k, f"{where}:{node.lineno}") for k, t in _call_accesses(node, names)]
         elif isinstance(node, ast.JoinedStr) or (
             isinstance(node, ast.Constant) and isinstance(node.value, str)
         ):

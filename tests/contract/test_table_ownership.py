@@ -1,10 +1,11 @@
-"""Every table has one owner, the only service that writes it (``notify_common.db.owners``), and no
-service imports another's package: both read statically from the code (``ownership.py``).
+"""Every table has one owner, the only service that writes it and reads it
+(``notify_common.db.owners``); another service reads what it needs only through a read contract the
+owner publishes, a view declared with its readers (``notify_common.db.contracts``); and no service
+imports another's package. All of it is read statically from the code (``ownership.py``; ``python
+-m tests.contract.ownership`` prints what each service writes and reads).
 
-Reads of other services' tables are reported (run with ``-s``, or ``python -m
-tests.contract.ownership``) but do not fail: the data plane still reads configuration and
-projections directly. Writes fail, except those listed below as not fixed yet, each with why; a
-listed write that no longer happens fails too, so the list only shrinks.
+A write whose table a static reading cannot name is listed below with what it writes, read by hand;
+a listed write that no longer happens fails too, so the list only shrinks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import defaultdict
 import pytest
 
 from notify_common import topics
+from notify_common.db.contracts import BY_VIEW, CONTRACTS, owners_of, readers_of
 from notify_common.db.owners import TABLE_OWNERS, VIEWS, declared_tables, writers_of
 from tests.contract.ownership import (
     COMMON_DIR,
@@ -51,6 +53,18 @@ def _writes() -> dict[tuple[str, str], list[Access]]:
 
 
 WRITES = _writes()
+
+
+def _reads() -> dict[tuple[str, str], list[Access]]:
+    found: dict[tuple[str, str], list[Access]] = defaultdict(list)
+    for service, package in PACKAGES.items():
+        for access in service_accesses(package):
+            if access.kind == "read":
+                found[(service, access.table)].append(access)
+    return found
+
+
+READS = _reads()
 
 
 def test_every_declared_table_has_one_owner_and_every_view_shows_declared_tables() -> None:
@@ -111,20 +125,40 @@ def test_every_write_that_cannot_be_read_statically_was_read_by_hand() -> None:
     )
 
 
-def test_reads_of_other_services_tables_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    reads: dict[str, set[str]] = defaultdict(set)
-    for service, package in PACKAGES.items():
-        for access in service_accesses(package):
-            for table in VIEWS.get(access.table, (access.table,)):
-                if access.kind == "read" and table in TABLE_OWNERS and service not in writers_of(table):
-                    reads[service].add(table)
-    with capsys.disabled():
-        print("\nreads of tables other services own (reported, not failed):")
-        for service, tables in sorted(reads.items()):
-            print(f"  {service}: {', '.join(sorted(tables))}")
-    # Nothing reads the job-splitter's working state but the API and the admin, which answer with it.
-    readers = {service for service, tables in reads.items() if "job_splitter_jobs" in tables}
-    assert readers <= {"api-gateway", "admin-api"}
+def test_no_service_reads_a_table_it_does_not_own() -> None:
+    wrong = {
+        (service, table): accesses
+        for (service, table), accesses in READS.items()
+        if table not in BY_VIEW and any(service not in writers_of(t) for t in VIEWS.get(table, (table,)))
+    }
+    assert wrong == {}, "\n".join(
+        f"{service} reads {table}, which it does not own (read it through a view of "
+        f"notify_common.db.contracts): " + ", ".join(a.where for a in accesses)
+        for (service, table), accesses in sorted(wrong.items())
+    )
+
+
+def test_each_read_contract_is_read_by_its_declared_readers_and_no_one_else() -> None:
+    read_by: dict[str, set[str]] = {view: set() for view in BY_VIEW}
+    for service, table in READS:
+        if table in BY_VIEW:
+            read_by[table].add(service)
+    strangers = {view: sorted(found - set(readers_of(view))) for view, found in read_by.items()}
+    assert {view: found for view, found in strangers.items() if found} == {}
+    # A reader that no longer reads a view comes off its list, so the lists only shrink.
+    idle = {c.view.name: sorted(set(c.readers) - read_by[c.view.name]) for c in CONTRACTS}
+    assert {view: gone for view, gone in idle.items() if gone} == {}
+
+
+def test_each_read_contract_shows_declared_tables_to_services_that_do_not_own_them() -> None:
+    declared = set(declared_tables().values())
+    for contract in CONTRACTS:
+        assert contract.view.name not in declared | set(VIEWS)
+        assert set(contract.shows) <= declared
+        assert contract.readers
+        assert set(contract.readers) <= set(PACKAGES)
+        assert not set(contract.readers) & set(owners_of(contract.view.name))
+        assert writers_of(contract.view.name) == ()
 
 
 @pytest.mark.parametrize(

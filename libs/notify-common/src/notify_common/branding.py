@@ -1,5 +1,6 @@
-"""A service's email and letter branding as a send carries it (pure rules, and the one query that
-loads it for whoever accepts sends: the api-gateway and the job-splitter).
+"""A service's email and letter branding as a send carries it (pure rules; whoever accepts sends,
+the api-gateway and the job-splitter, loads it with the rest of the service's configuration:
+``notify_common.service_config.load_send_branding``).
 
 The admin-api keeps the pools and each service's choice (``notify_common.db.tables_branding``);
 what a send needs of them travels in ``EmailRequested`` and ``LetterRequested``, so the senders
@@ -15,11 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from notify_common.db.tables_branding import email_branding, letter_branding, service_branding
 
 GOVUK = "govuk"
 NONE = "none"
@@ -55,41 +51,3 @@ class SendBranding:
 
 
 DEFAULT_SEND_BRANDING = SendBranding()
-
-
-async def load_send_branding(conn: AsyncConnection, service_id: str) -> SendBranding:
-    """The service's branding now, in one query."""
-    row = (
-        await conn.execute(
-            select(
-                service_branding.c.no_email_branding,
-                email_branding.c.brand_type,
-                email_branding.c.name,
-                email_branding.c.colour,
-                email_branding.c.text,
-                email_branding.c.logo,
-                letter_branding.c.logo.label("letter_logo"),
-            )
-            .select_from(
-                service_branding.outerjoin(
-                    email_branding, email_branding.c.id == service_branding.c.email_branding_id
-                ).outerjoin(letter_branding, letter_branding.c.id == service_branding.c.letter_branding_id)
-            )
-            .where(service_branding.c.service_id == service_id)
-        )
-    ).first()
-    if row is None:
-        return DEFAULT_SEND_BRANDING
-    if row.no_email_branding:
-        email: dict[str, Any] = {"email_type": NONE}
-    elif row.brand_type is None:
-        email = {}
-    else:
-        email = {
-            "email_type": row.brand_type,
-            "email_name": row.name,
-            "email_colour": row.colour,
-            "email_text": row.text,
-            "email_logo": row.logo,
-        }
-    return SendBranding(**email, letter_logo=row.letter_logo)

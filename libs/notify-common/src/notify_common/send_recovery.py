@@ -56,7 +56,7 @@ class ReceiptLookup(Protocol):
 # The statuses only a provider's receipt sets: the receipts service publishes them and the
 # projector records them on the notification.
 RECEIVED = text("""
-SELECT CAST(id AS text) AS id FROM notifications
+SELECT CAST(id AS text) AS id FROM projection_notifications
 WHERE id = ANY(CAST(:ids AS uuid[]))
     AND status IN ('delivered', 'permanent-failure', 'temporary-failure')
 """)

@@ -1,7 +1,8 @@
-"""The configuration a send is checked and rendered with, read from the tables the admin-api owns:
-a service with its keys, sender identities, team and guest list, limits and retention (one
-``ServiceConfig``), and templates. The data plane reads it (the api-gateway per request, behind its
-cache; jobs when they are submitted and split), so it is read in one way, here.
+"""The configuration a send is checked and rendered with, read through the admin-api's read
+contracts (``notify_common.db.contracts``, views of the tables it owns): a service with its keys,
+sender identities, team and guest list, limits, retention and branding (one ``ServiceConfig``), and
+templates. The data plane reads it (the api-gateway per request, behind its cache; jobs when they
+are submitted and split), so it is read in one way, here.
 """
 
 from __future__ import annotations
@@ -15,21 +16,19 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify_common.annual_limits import AnnualLimits
-from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding, load_send_branding
-from notify_common.db.tables import (
-    api_keys,
-    guest_list,
-    services,
-    team_members,
-    template_versions,
-    templates,
-)
-from notify_common.db.tables_api import (
-    service_data_retention,
-    service_email_reply_to,
-    service_letter_contacts,
-    service_sms_senders,
+from notify_common.branding import DEFAULT_SEND_BRANDING, NONE, SendBranding
+from notify_common.db.contracts import (
+    config_api_keys,
+    config_guest_list,
+    config_send_branding,
+    config_service_data_retention,
+    config_service_email_reply_to,
+    config_service_letter_contacts,
+    config_service_sms_senders,
+    config_services,
+    config_team_members,
+    config_template_versions,
+    config_templates,
 )
 from notify_common.db.tables_audit import service_annual_limits
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
@@ -115,43 +114,58 @@ async def load_service_config(
 ) -> ServiceConfig | None:
     """A service with everything a send needs; its API keys with their secrets when ``box`` is given
     (keys sealed under another secret are left out)."""
-    row = (await conn.execute(select(services).where(services.c.id == service_id))).mappings().first()
+    row = (
+        (await conn.execute(select(config_services).where(config_services.c.id == service_id)))
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
-    key_rows = (await conn.execute(select(api_keys).where(api_keys.c.service_id == service_id))).all()
+    key_rows = (
+        await conn.execute(select(config_api_keys).where(config_api_keys.c.service_id == service_id))
+    ).all()
     senders = (
         await conn.execute(
-            select(service_sms_senders).where(
-                and_(service_sms_senders.c.service_id == service_id, ~service_sms_senders.c.archived)
+            select(config_service_sms_senders).where(
+                and_(
+                    config_service_sms_senders.c.service_id == service_id,
+                    ~config_service_sms_senders.c.archived,
+                )
             )
         )
     ).all()
     reply_tos = (
         await conn.execute(
-            select(service_email_reply_to).where(
+            select(config_service_email_reply_to).where(
                 and_(
-                    service_email_reply_to.c.service_id == service_id,
-                    ~service_email_reply_to.c.archived,
+                    config_service_email_reply_to.c.service_id == service_id,
+                    ~config_service_email_reply_to.c.archived,
                 )
             )
         )
     ).all()
     contacts = (
         await conn.execute(
-            select(service_letter_contacts).where(
+            select(config_service_letter_contacts).where(
                 and_(
-                    service_letter_contacts.c.service_id == service_id,
-                    ~service_letter_contacts.c.archived,
-                    service_letter_contacts.c.is_default,
+                    config_service_letter_contacts.c.service_id == service_id,
+                    ~config_service_letter_contacts.c.archived,
+                    config_service_letter_contacts.c.is_default,
                 )
             )
         )
     ).all()
-    members = (await conn.execute(select(team_members).where(team_members.c.service_id == service_id))).all()
-    guests = (await conn.execute(select(guest_list).where(guest_list.c.service_id == service_id))).all()
+    members = (
+        await conn.execute(select(config_team_members).where(config_team_members.c.service_id == service_id))
+    ).all()
+    guests = (
+        await conn.execute(select(config_guest_list).where(config_guest_list.c.service_id == service_id))
+    ).all()
     retention = (
         await conn.execute(
-            select(service_data_retention).where(service_data_retention.c.service_id == service_id)
+            select(config_service_data_retention).where(
+                config_service_data_retention.c.service_id == service_id
+            )
         )
     ).all()
     branding = await load_send_branding(conn, service_id)
@@ -190,6 +204,30 @@ async def load_service_config(
     )
 
 
+async def load_send_branding(conn: AsyncConnection, service_id: str) -> SendBranding:
+    """The service's branding now, in one query."""
+    row = (
+        await conn.execute(
+            select(config_send_branding).where(config_send_branding.c.service_id == service_id)
+        )
+    ).first()
+    if row is None:
+        return DEFAULT_SEND_BRANDING
+    if row.no_email_branding:
+        email: dict[str, Any] = {"email_type": NONE}
+    elif row.brand_type is None:
+        email = {}
+    else:
+        email = {
+            "email_type": row.brand_type,
+            "email_name": row.name,
+            "email_colour": row.colour,
+            "email_text": row.text,
+            "email_logo": row.logo,
+        }
+    return SendBranding(**email, letter_logo=row.letter_logo)
+
+
 def _openable_keys(box: SecretBox, service_id: str, key_rows: Sequence[Any]) -> list[tuple[ApiKey, str]]:
     """The service's keys with their secrets; a key sealed under another NOTIFY_SECRET_KEY (an
     installation whose secret changed) cannot be used and is left out, not fatal to the rest."""
@@ -215,7 +253,9 @@ def _openable_keys(box: SecretBox, service_id: str, key_rows: Sequence[Any]) -> 
 
 async def load_template(conn: AsyncConnection, service_id: str, template_id: str) -> Template | None:
     """The template as it is now (archived or not)."""
-    query = select(templates).where(and_(templates.c.id == template_id, templates.c.service_id == service_id))
+    query = select(config_templates).where(
+        and_(config_templates.c.id == template_id, config_templates.c.service_id == service_id)
+    )
     row = (await conn.execute(query)).mappings().first()
     return _template(row, archived=bool(row["archived"])) if row else None
 
@@ -224,11 +264,11 @@ async def load_template_version(
     conn: AsyncConnection, service_id: str, template_id: str, version: int
 ) -> Template | None:
     """One version of a template, as it was written (versions never change)."""
-    query = select(template_versions).where(
+    query = select(config_template_versions).where(
         and_(
-            template_versions.c.id == template_id,
-            template_versions.c.version == version,
-            template_versions.c.service_id == service_id,
+            config_template_versions.c.id == template_id,
+            config_template_versions.c.version == version,
+            config_template_versions.c.service_id == service_id,
         )
     )
     row = (await conn.execute(query)).mappings().first()
@@ -237,10 +277,12 @@ async def load_template_version(
 
 async def load_templates(conn: AsyncConnection, service_id: str, template_type: str | None) -> list[Template]:
     """The latest version of every template of the service that is not archived, by name."""
-    query = select(templates).where(and_(templates.c.service_id == service_id, ~templates.c.archived))
+    query = select(config_templates).where(
+        and_(config_templates.c.service_id == service_id, ~config_templates.c.archived)
+    )
     if template_type:
-        query = query.where(templates.c.template_type == template_type)
-    rows = (await conn.execute(query.order_by(templates.c.name))).mappings().all()
+        query = query.where(config_templates.c.template_type == template_type)
+    rows = (await conn.execute(query.order_by(config_templates.c.name))).mappings().all()
     return [_template(r, archived=False) for r in rows]
 
 

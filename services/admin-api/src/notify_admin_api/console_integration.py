@@ -54,7 +54,7 @@ MESSAGE_LOG = text("""
 SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.recipient) AS recipient,
        n.client_reference, n.created_at, n.sent_at,
        n.updated_at, n.key_type, k.name AS key_name, t.name AS template_name
-FROM notifications n
+FROM projection_notifications n
 JOIN api_keys k ON k.id = n.api_key_id
 LEFT JOIN templates t ON t.id = n.template_id
 WHERE n.service_id = :service_id AND n.job_id IS NULL AND n.created_at IS NOT NULL
@@ -82,7 +82,7 @@ ORDER BY r.created_at DESC
 BILLING = text("""
 SELECT date_trunc('month', bst_date)::date AS month, notification_type, postage,
        sum(billable_units * rate_multiplier) AS units, sum(notifications_sent) AS sent
-FROM ft_billing WHERE service_id = :service_id AND bst_date >= :start AND bst_date < :end
+FROM projection_ft_billing WHERE service_id = :service_id AND bst_date >= :start AND bst_date < :end
 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """)
 

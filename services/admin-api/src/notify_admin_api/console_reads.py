@@ -67,21 +67,21 @@ SELECT id, name, template_type, subject, content, version, postage, archived, cr
 FROM templates WHERE service_id = :service_id AND id = :template_id
 """)
 LAST_DAYS = text("""
-SELECT notification_type, status, template_id, count(*) AS n FROM notifications
+SELECT notification_type, status, template_id, count(*) AS n FROM projection_notifications
 WHERE service_id = :service_id AND created_at >= :since AND key_type <> 'test' AND status <> 'cancelled'
 GROUP BY notification_type, status, template_id
 """)
 TEMPLATE_NAMES = text("SELECT id, name, template_type FROM templates WHERE service_id = :service_id")
 SCHEDULED = text("""
-SELECT job_id, original_file_name, row_count, scheduled_for, template_id FROM job_splitter_jobs
+SELECT job_id, original_file_name, row_count, scheduled_for, template_id FROM splitter_jobs
 WHERE service_id = :service_id AND status = 'scheduled' ORDER BY scheduled_for
 """)
 INBOUND_COUNT = text("""
-SELECT count(*) AS n, max(created_at) AS latest FROM inbound_sms
+SELECT count(*) AS n, max(created_at) AS latest FROM projection_inbound_sms
 WHERE service_id = :service_id AND created_at >= :since
 """)
 INBOUND = text("""
-SELECT id, user_number, notify_number, content, created_at FROM inbound_sms
+SELECT id, user_number, notify_number, content, created_at FROM projection_inbound_sms
 WHERE service_id = :service_id ORDER BY created_at DESC LIMIT :limit OFFSET :offset
 """)
 NOTIFICATION = text("""
@@ -90,23 +90,23 @@ SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.reci
        n.template_id, n.template_version, n.job_id, n.job_row_number, n.key_type, n.api_key_id,
        n.billable_units, n.failure_reason, n.created_at, n.sent_at, n.updated_at, n.completed_at,
        t.name AS template_name, j.original_file_name AS job_file_name
-FROM notifications n
+FROM projection_notifications n
 LEFT JOIN templates t ON t.id = n.template_id
-LEFT JOIN job_splitter_jobs j ON j.job_id = n.job_id
+LEFT JOIN splitter_jobs j ON j.job_id = n.job_id
 WHERE n.service_id = :service_id AND n.id = :notification_id AND n.created_at IS NOT NULL
 """)
 LIST_NOTIFICATIONS = """
 SELECT n.id, n.notification_type, n.status, coalesce(n.recipient_as_sent, n.recipient) AS recipient,
        n.template_id, n.job_id, n.created_at, n.updated_at,
        n.key_type, t.name AS template_name, left(n.body, 120) AS preview
-FROM notifications n LEFT JOIN templates t ON t.id = n.template_id
+FROM projection_notifications n LEFT JOIN templates t ON t.id = n.template_id
 WHERE {conditions} ORDER BY n.created_at DESC LIMIT :limit OFFSET :offset
 """
 JOBS = text("""
 SELECT j.job_id, j.original_file_name, j.row_count, j.status, j.scheduled_for, j.requested_at,
        j.created_by, j.template_id, t.name AS template_name, j.channel, j.contact_list_id,
        cl.original_file_name AS contact_list_name
-FROM job_splitter_jobs j LEFT JOIN templates t ON t.id = j.template_id
+FROM splitter_jobs j LEFT JOIN templates t ON t.id = j.template_id
 LEFT JOIN contact_lists cl ON cl.id = j.contact_list_id
 WHERE j.service_id = :service_id ORDER BY j.requested_at DESC LIMIT 50
 """)
@@ -120,20 +120,20 @@ LEFT JOIN contact_lists cl ON cl.id = CAST(u.report->>'contact_list_id' AS uuid)
 WHERE u.service_id = :service_id AND u.id = :job_id AND (u.report->>'started')::boolean
 """)
 JOB_STATS = text("""
-SELECT job_id, status, count(*) AS n FROM notifications
+SELECT job_id, status, count(*) AS n FROM projection_notifications
 WHERE service_id = :service_id AND job_id = ANY(CAST(:job_ids AS uuid[])) AND created_at IS NOT NULL
 GROUP BY job_id, status
 """)
 ONE_INBOUND = text("""
-SELECT id, user_number, notify_number, content, created_at FROM inbound_sms
+SELECT id, user_number, notify_number, content, created_at FROM projection_inbound_sms
 WHERE service_id = :service_id AND id = :inbound_id
 """)
 CONVERSATION_IN = text("""
-SELECT id, content, created_at FROM inbound_sms
+SELECT id, content, created_at FROM projection_inbound_sms
 WHERE service_id = :service_id AND user_number = ANY(:numbers) ORDER BY created_at DESC LIMIT :limit
 """)
 CONVERSATION_OUT = text("""
-SELECT id, body AS content, status, created_at FROM notifications
+SELECT id, body AS content, status, created_at FROM projection_notifications
 WHERE service_id = :service_id AND notification_type = 'sms' AND recipient = ANY(:numbers)
   AND created_at IS NOT NULL
 ORDER BY created_at DESC LIMIT :limit
@@ -142,7 +142,7 @@ CONVERSATION_LIMIT = 100
 USAGE = text("""
 SELECT notification_type, sum(billable_units * rate_multiplier) AS units, sum(notifications_sent) AS sent,
        date_trunc('month', bst_date) AS month
-FROM ft_billing WHERE service_id = :service_id AND bst_date >= :start AND bst_date < :end
+FROM projection_ft_billing WHERE service_id = :service_id AND bst_date >= :start AND bst_date < :end
 GROUP BY notification_type, date_trunc('month', bst_date) ORDER BY month
 """)
 

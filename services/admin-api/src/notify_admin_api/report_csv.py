@@ -62,9 +62,9 @@ SELECT n.id, coalesce(n.recipient_as_sent, n.recipient, n.address->>'address_lin
        t.name AS template_name, n.notification_type, coalesce(cu.name, j.created_by) AS sent_by,
        cu.email_address AS sent_by_email, coalesce(j.original_file_name, u.original_file_name) AS job_name,
        n.status, n.created_at, k.name AS api_key_name
-FROM notifications n
+FROM projection_notifications n
 LEFT JOIN templates t ON t.id = n.template_id
-LEFT JOIN job_splitter_jobs j ON j.job_id = n.job_id
+LEFT JOIN splitter_jobs j ON j.job_id = n.job_id
 LEFT JOIN console_uploads u ON u.id = n.job_id
 LEFT JOIN console_users cu ON cu.id::text = u.created_by
 LEFT JOIN api_keys k ON k.id = n.api_key_id
@@ -134,4 +134,4 @@ def count_query(status: str, template_type: str | None, *, as_of: bool = False) 
     if as_of:
         where.append("n.created_at <= :as_of")
     # As above: fixed conditions, bound values.
-    return text("SELECT count(*) FROM notifications n WHERE " + " AND ".join(where)), params  # noqa: S608
+    return text("SELECT count(*) FROM projection_notifications n WHERE " + " AND ".join(where)), params  # noqa: S608

@@ -32,7 +32,7 @@ COLUMNS = {
     "unsubscribe_request_received_at": "Unsubscribe request received at",
 }
 _UNREPORTED = """
-FROM unsubscribe_requests r
+FROM projection_unsubscribe_requests r
 WHERE r.service_id = CAST(:service_id AS uuid)
   AND NOT EXISTS (
     SELECT 1 FROM unsubscribe_request_report_items i WHERE i.notification_id = r.notification_id
@@ -58,7 +58,7 @@ SETTLE = text("""
 UPDATE unsubscribe_request_reports rep
 SET count = s.n, earliest_timestamp = s.earliest, latest_timestamp = s.latest
 FROM (SELECT count(*) AS n, min(r.requested_at) AS earliest, max(r.requested_at) AS latest
-      FROM unsubscribe_request_report_items i JOIN unsubscribe_requests r USING (notification_id)
+      FROM unsubscribe_request_report_items i JOIN projection_unsubscribe_requests r USING (notification_id)
       WHERE i.report_id = CAST(:id AS uuid)) s
 WHERE rep.id = CAST(:id AS uuid)
 RETURNING rep.count
@@ -75,9 +75,9 @@ SELECT r.notification_id, r.email_address, coalesce(t.name, 'Deleted template') 
        r.notification_sent_at AS template_sent_at,
        r.requested_at AS unsubscribe_request_received_at
 FROM unsubscribe_request_report_items i
-JOIN unsubscribe_requests r ON r.notification_id = i.notification_id
+JOIN projection_unsubscribe_requests r ON r.notification_id = i.notification_id
 LEFT JOIN templates t ON t.id = r.template_id
-LEFT JOIN jobs j ON j.id = r.job_id
+LEFT JOIN projection_jobs j ON j.id = r.job_id
 WHERE i.report_id = CAST(:id AS uuid) AND r.service_id = CAST(:service_id AS uuid)
 ORDER BY template_name, original_file_name, template_sent_at DESC
 """)
@@ -88,7 +88,7 @@ FROM unsubscribe_request_reports WHERE id = CAST(:id AS uuid) AND service_id = C
 STATISTICS = text("""
 SELECT count(*) FILTER (WHERE rep.processed_by_service_at IS NULL) AS count,
        max(r.requested_at) AS latest
-FROM unsubscribe_requests r
+FROM projection_unsubscribe_requests r
 LEFT JOIN unsubscribe_request_report_items i ON i.notification_id = r.notification_id
 LEFT JOIN unsubscribe_request_reports rep ON rep.id = i.report_id
 WHERE r.service_id = CAST(:service_id AS uuid)
@@ -96,7 +96,7 @@ WHERE r.service_id = CAST(:service_id AS uuid)
 LIST = text("""
 SELECT r.notification_id, r.email_address, r.template_id, r.template_version, r.requested_at,
        i.report_id
-FROM unsubscribe_requests r
+FROM projection_unsubscribe_requests r
 LEFT JOIN unsubscribe_request_report_items i ON i.notification_id = r.notification_id
 WHERE r.service_id = CAST(:service_id AS uuid)
 ORDER BY r.requested_at DESC

@@ -1,5 +1,5 @@
-"""What the callbacks service reads and writes in PostgreSQL: callback configuration (the API's
-``service_callback_api``, every service's at once, secrets decrypted here) and
+"""What the callbacks service reads and writes in PostgreSQL: callback configuration (the admin-api's
+read contract ``config_service_callbacks``, every service's at once, secrets decrypted here) and
 ``callback_deliveries``, its own ledger that makes each callback happen at most N times and
 succeed at most once, read and written a batch at a time."""
 
@@ -18,7 +18,7 @@ from notify_common.errors import RetryableError
 from notify_common.secrets import SecretBox
 
 CONFIGS = text(
-    "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM service_callback_api"
+    "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM config_service_callbacks"
 )
 LEDGERS = text(
     "SELECT key, attempts, last_kafka_attempt, outcome FROM callback_deliveries "

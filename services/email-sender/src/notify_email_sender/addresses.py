@@ -1,7 +1,7 @@
 """The From address of each email: ``<email_from>@<email domain>``, where ``email_from`` is the
 service's, carried by the ``EmailRequested`` event. Events written before it was carried have none:
-for those only, the service's is read from the configuration tables once per batch for services
-not seen before, then kept in memory for a while."""
+for those only, the service's is read from the admin-api's read contract ``config_services`` once
+per batch for services not seen before, then kept in memory for a while."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common.events import EmailRequested, Event
 
-LOOKUP = text("SELECT CAST(id AS text) AS id, email_from FROM services WHERE id = ANY(CAST(:ids AS uuid[]))")
+LOOKUP = text(
+    "SELECT CAST(id AS text) AS id, email_from FROM config_services WHERE id = ANY(CAST(:ids AS uuid[]))"
+)
 FALLBACK_LOCAL_PART = "notify"
 
 

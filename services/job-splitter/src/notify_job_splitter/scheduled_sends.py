@@ -2,8 +2,9 @@
 
 The api-gateway accepts such a send durably by writing its encoded event to
 ``scheduled_notifications`` (the 201 follows the commit) and answers GET from that row; it writes
-nothing else. This loop, in every job-splitter, publishes the sends that have come due, with
-exactly-once publishing across replicas:
+nothing else, and publishes what the job-splitter reads of it as the read contract ``held_sends``
+(``notify_common.db.contracts``). This loop, in every job-splitter, publishes the sends that have
+come due, with exactly-once publishing across replicas:
 
 1. every due send not yet released is copied into ``scheduled_releases`` (the job-splitter's own
    table; a send copied twice is one row). Only sends due after the latest one released, less
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import codec
-from notify_common.db.tables_api import scheduled_notifications
+from notify_common.db.contracts import held_sends as scheduled_notifications
 from notify_common.db.tables_jobs import scheduled_releases
 from notify_common.kafka import EventProducer
 

@@ -1,6 +1,7 @@
 """The contact block printed top right on a templated letter: the pinned template version's, carried
 by the ``LetterRequested`` event. Events written before it was carried have none: for those only,
-it is read from the template's version once and kept in memory."""
+it is read from the template's version (the admin-api's read contract ``config_template_versions``)
+once and kept in memory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common.events import LetterRequested
 
 LOOKUP = text(
-    "SELECT letter_contact_block FROM template_versions WHERE id = CAST(:id AS uuid) AND version = :version"
+    "SELECT letter_contact_block FROM config_template_versions "
+    "WHERE id = CAST(:id AS uuid) AND version = :version"
 )
 
 

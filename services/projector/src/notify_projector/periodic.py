@@ -4,11 +4,12 @@
   ``temporary-failure`` — as a ``NotificationFailed`` event (reason ``timeout``) on the status
   topic, so the projection, the callbacks and any reader of the log all see it. Event ids are
   derived from the notification, so two runs publish the same event.
-* **retention**: notifications older than their service's retention (``service_data_retention``
-  per channel; default 7 days, counted from London midnight as Notify does) are deleted from the
-  views in batches, with their inbound texts and provider references. The daily facts are not
-  touched, so they keep the anonymised counts. Recipients' unsubscribe requests (which hold their
-  email addresses) go after 90 days, as GOV.UK Notify keeps them, whatever the email's retention.
+* **retention**: notifications older than their service's retention (the admin-api's
+  ``config_service_data_retention`` per channel; default 7 days, counted from London midnight as
+  Notify does) are deleted from the views in batches, with their inbound texts and provider
+  references. The daily facts are not touched, so they keep the anonymised counts. Recipients'
+  unsubscribe requests (which hold their email addresses) go after 90 days, as GOV.UK Notify keeps
+  them, whatever the email's retention.
 
 The SQL below is assembled from constant fragments only (hence S608 is silenced).
 """
@@ -56,7 +57,7 @@ PURGE_NOTIFICATIONS = text(f"""
 WITH gone AS (
     DELETE FROM notifications WHERE id IN (
         SELECT n.id FROM notifications n
-        LEFT JOIN service_data_retention r
+        LEFT JOIN config_service_data_retention r
             ON r.service_id = n.service_id AND r.notification_type = n.notification_type
         WHERE n.created_at < {_CUTOFF}
         LIMIT :batch)
@@ -67,7 +68,7 @@ SELECT count(*) FROM gone
 PURGE_INBOUND = text(f"""
 DELETE FROM inbound_sms WHERE id IN (
     SELECT i.id FROM inbound_sms i
-    LEFT JOIN service_data_retention r ON r.service_id = i.service_id AND r.notification_type = 'sms'
+    LEFT JOIN config_service_data_retention r ON r.service_id = i.service_id AND r.notification_type = 'sms'
     WHERE i.created_at < {_CUTOFF}
     LIMIT :batch)
 """)

@@ -1,8 +1,9 @@
 """What the receipts service reads from PostgreSQL: its own ``receipt_notifications`` (the
 notifications providers were given, with their service and details, learnt from
-``NotificationSentToProvider`` events by this service's consumer: ``sent.py``); and, still from
-other services, send claims (whether a notification not learnt yet was given to the provider at
-all, and the trace context a receipt joins) and the inbound numbers of services.
+``NotificationSentToProvider`` events by this service's consumer: ``sent.py``); and, through the
+read contracts other services publish (``notify_common.db.contracts``), the senders' claims
+(``claimed_sends``: whether a notification not learnt yet was claimed for the provider at all, and
+the trace context a receipt joins) and the admin-api's inbound numbers (``config_inbound_numbers``).
 
 A database that cannot be reached, or does not answer within the engine's bound, raises
 ``DependencyUnavailableError`` (the receipt can then be taken unchecked, and a consumer pauses);
@@ -35,12 +36,12 @@ BY_REFERENCES = text(
     _SELECT + "WHERE provider_reference = ANY(CAST(:refs AS varchar[])) AND provider = :provider"
 )
 CLAIMED = text(
-    "SELECT notification_id FROM send_claims "
+    "SELECT notification_id FROM claimed_sends "
     "WHERE notification_id = ANY(CAST(:ids AS uuid[])) AND provider = :provider"
 )
-TRACEPARENT = text("SELECT traceparent FROM send_claims WHERE notification_id = CAST(:id AS uuid)")
+TRACEPARENT = text("SELECT traceparent FROM claimed_sends WHERE notification_id = CAST(:id AS uuid)")
 INBOUND_NUMBER = text(
-    "SELECT service_id, number FROM inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
+    "SELECT service_id, number FROM config_inbound_numbers WHERE number IN (:e164, :local, :plus) AND active "
     "AND service_id IS NOT NULL LIMIT 1"
 )
 

@@ -1,11 +1,13 @@
-"""Which service owns each table: the one service that writes it (inserts, updates, deletes, locks).
+"""Which service owns each table: the one service that writes it (inserts, updates, deletes, locks)
+and reads it.
 
-Every other service reads it at most, or better learns what it needs from events. The tables are
-declared in the ``tables*`` modules beside this one, in one ``MetaData`` with one Alembic history
-(``migrations/``), because they share one PostgreSQL database; ownership is a rule about writing,
-checked by ``tests/contract/test_table_ownership.py``, which reads every service's code for
-writes to a table it does not own and for imports of another service's package.
-docs/architecture.md lists the owners with the topics each service produces and consumes.
+Every other service learns what it needs from events, or reads it through a read contract, a view
+the owner publishes (``contracts``). The tables are declared in the ``tables*`` modules beside
+this one, in one ``MetaData`` with one Alembic history (``migrations/``), because they share one
+PostgreSQL database; ownership is checked by ``tests/contract/test_table_ownership.py``, which
+reads every service's code for writes and reads of a table it does not own, reads of a view by a
+service that is not its reader, and imports of another service's package. docs/architecture.md
+lists the owners with the topics each service produces and consumes.
 """
 
 from __future__ import annotations
@@ -143,7 +145,8 @@ TABLE_OWNERS: dict[str, str] = {
     "report_requests": ADMIN_API,
 }
 
-# Views over tables of several owners, for readers of them all; nobody writes a view.
+# Views over tables of several owners for people and tests (no service reads them; services read
+# through ``contracts``); nobody writes a view.
 VIEWS: dict[str, tuple[str, ...]] = {
     "send_claims": ("sms_send_claims", "email_send_claims", "letter_send_claims"),
 }

@@ -10,8 +10,9 @@ Each sender's claims are its own table, ``sms_send_claims``, ``email_send_claims
 ``letter_send_claims`` (migration 0018; before it, one ``send_claims`` table with a row per
 notification of any channel): one row per notification, claimed before any provider call
 (``notify_common.send_claims``), with why a claim failed, what recovering an in-doubt claim decided
-and the trace context a receipt joins. Readers of every channel's claims (the receipts service)
-read the view ``send_claims``, their union.
+and the trace context a receipt joins. The receipts service reads every channel's claims through
+the senders' read contract ``claimed_sends`` (``contracts``); the view ``send_claims``, their union
+with every column, is for people and tests.
 """
 
 from __future__ import annotations

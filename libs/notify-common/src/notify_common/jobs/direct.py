@@ -29,7 +29,7 @@ from notify_common.kafka import EventProducer
 
 SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
 JOB_STATISTICS = text("""
-SELECT status, count(*) AS count FROM notifications
+SELECT status, count(*) AS count FROM projection_notifications
 WHERE service_id = :service_id AND job_id = :job_id AND created_at IS NOT NULL
 GROUP BY status ORDER BY status
 """)

@@ -1,8 +1,8 @@
-"""Reading the job-splitter's store of jobs (``job_splitter_jobs``): one job as the job-splitter
-last recorded it, for the API and the admin to answer with, and the job as ``GET /v2/jobs/{id}``
-shows it (``job_json``).
+"""Reading the job-splitter's store of jobs through its read contract ``splitter_jobs`` (a view of
+``job_splitter_jobs``): one job as the job-splitter last recorded it, for the API and the admin to
+answer with, and the job as ``GET /v2/jobs/{id}`` shows it (``job_json``).
 
-Only the job-splitter writes this table (``notify_job_splitter.store``); everyone else asks it
+Only the job-splitter writes its table (``notify_job_splitter.store``); everyone else asks it
 through events (``CancelJob`` on ``notify.jobs.commands``) and reads the outcome back here.
 """
 
@@ -55,7 +55,7 @@ class StoredJob:
         return cls(**values)
 
 
-SELECT_JOB = text("SELECT * FROM job_splitter_jobs WHERE job_id = :id")
+SELECT_JOB = text("SELECT * FROM splitter_jobs WHERE job_id = :id")
 
 
 async def get_job(conn: AsyncConnection, job_id: str) -> StoredJob | None:

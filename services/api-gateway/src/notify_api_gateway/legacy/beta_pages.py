@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_api_gateway.legacy.beta import PAGE_SIZE
-from notify_common.db.tables import notifications
+from notify_common.db.contracts import projection_notifications as notifications
 
 
 async def page(

@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notify_common.db.tables_legacy import legacy_alpha_jobs, legacy_alpha_tokens, legacy_api_switches
+from notify_common.db.contracts import config_legacy_alpha_tokens as legacy_alpha_tokens
+from notify_common.db.contracts import config_legacy_api_switches as legacy_api_switches
+from notify_common.db.tables_legacy import legacy_alpha_jobs
 
 
 def token_digest(token: str) -> str:

@@ -38,7 +38,7 @@ NOT_VALID = "This is not a valid unsubscribe link."
 EXPIRED = "This unsubscribe link is invalid or expired."
 CONFIRMED_PATH = "/unsubscribe/confirmed"
 NOTIFICATION = text(
-    "SELECT service_id, template_id, template_version FROM notifications "
+    "SELECT service_id, template_id, template_version FROM projection_notifications "
     "WHERE id = CAST(:id AS uuid) AND notification_type = 'email'"
 )
 SECURITY_HEADERS = {
