@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from notify_common.annual_limits import AnnualLimits
 from notify_common.branding import DEFAULT_SEND_BRANDING, NONE, SendBranding
 from notify_common.db.contracts import (
     config_api_keys,
     config_guest_list,
     config_send_branding,
+    config_service_annual_limits,
     config_service_data_retention,
     config_service_email_reply_to,
     config_service_letter_contacts,
@@ -30,7 +32,6 @@ from notify_common.db.contracts import (
     config_template_versions,
     config_templates,
 )
-from notify_common.db.tables_audit import service_annual_limits
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number
 from notify_common.secrets import SecretBox
 from notify_common.templates.languages import TemplateLanguages, template_languages
@@ -171,7 +172,9 @@ async def load_service_config(
     branding = await load_send_branding(conn, service_id)
     annual = (
         await conn.execute(
-            select(service_annual_limits).where(service_annual_limits.c.service_id == service_id)
+            select(config_service_annual_limits).where(
+                config_service_annual_limits.c.service_id == service_id
+            )
         )
     ).first()
     service = _service(row)

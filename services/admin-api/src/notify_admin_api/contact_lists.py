@@ -48,12 +48,12 @@ WHERE service_id = :service_id AND notification_type = :channel
 JOBS_FROM = text("""
 SELECT j.job_id, j.original_file_name, j.row_count, j.status, j.requested_at, j.created_by,
        t.name AS template_name
-FROM job_splitter_jobs j LEFT JOIN templates t ON t.id = j.template_id
+FROM splitter_jobs j LEFT JOIN templates t ON t.id = j.template_id
 WHERE j.service_id = :service_id AND j.contact_list_id = :list_id
 ORDER BY j.requested_at DESC
 """)
 USES = text("""
-SELECT contact_list_id, count(*) FROM job_splitter_jobs
+SELECT contact_list_id, count(*) FROM splitter_jobs
 WHERE service_id = :service_id AND contact_list_id IS NOT NULL GROUP BY contact_list_id
 """)
 

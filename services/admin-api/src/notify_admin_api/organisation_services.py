@@ -24,7 +24,7 @@ from notify_admin_api.store import AdminError, AdminStore
 BILLING = text("""
 SELECT service_id, date_trunc('month', bst_date)::date AS month, notification_type, postage,
        sum(billable_units * rate_multiplier) AS units, sum(notifications_sent) AS sent
-FROM ft_billing
+FROM projection_ft_billing
 WHERE service_id = ANY(CAST(:service_ids AS uuid[])) AND bst_date >= :start AND bst_date < :end
 GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 4
 """)

@@ -35,7 +35,7 @@ SEARCH_TIMEOUT_MS = 10_000
 FIND = """
 SELECT n.id, n.service_id, s.name AS service_name, n.notification_type, n.status, n.key_type,
        n.recipient, n.client_reference, n.created_at
-FROM notifications n LEFT JOIN services s ON s.id = n.service_id
+FROM projection_notifications n LEFT JOIN services s ON s.id = n.service_id
 WHERE n.created_at IS NOT NULL AND ({condition})
 ORDER BY n.created_at DESC
 LIMIT :limit
@@ -51,7 +51,7 @@ SELECT s.id, s.name, s.created_at,
        coalesce(sum(b.notifications_sent) FILTER (WHERE b.notification_type = 'email'), 0) AS email,
        coalesce(sum(b.notifications_sent) FILTER (WHERE b.notification_type = 'letter'), 0) AS letter
 FROM services s
-LEFT JOIN ft_billing b ON b.service_id = s.id AND b.bst_date BETWEEN :start AND :end
+LEFT JOIN projection_ft_billing b ON b.service_id = s.id AND b.bst_date BETWEEN :start AND :end
 WHERE s.active AND NOT s.restricted
 GROUP BY s.id, s.name, s.created_at
 ORDER BY s.name
@@ -60,20 +60,20 @@ ORDER BY s.name
 COMPLAINTS = text("""
 SELECT c.id, c.notification_id, c.service_id, s.name AS service_name, c.complaint_type,
        c.complaint_date, c.created_at
-FROM complaints c LEFT JOIN services s ON s.id = c.service_id
+FROM projection_complaints c LEFT JOIN services s ON s.id = c.service_id
 ORDER BY c.created_at DESC, c.id
 LIMIT :limit OFFSET :offset
 """)
 
-WEIGHTS = text("SELECT provider, weight, updated_at FROM sms_provider_weights ORDER BY provider")
+WEIGHTS = text("SELECT provider, weight, updated_at FROM sms_provider_shares ORDER BY provider")
 WEIGHT_CHANGES = text("""
 SELECT id, changed_at, weights_before, weights_after, reason, detail
-FROM sms_provider_weight_changes ORDER BY changed_at DESC, id DESC LIMIT :limit
+FROM sms_provider_share_changes ORDER BY changed_at DESC, id DESC LIMIT :limit
 """)
 
 USAGE = """
 SELECT {period} AS period, notification_type, sum(notification_count) AS messages
-FROM ft_notification_status
+FROM projection_ft_notification_status
 WHERE bst_date BETWEEN :start AND :end AND key_type <> 'test'
 GROUP BY 1, 2
 """

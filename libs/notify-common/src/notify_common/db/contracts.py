@@ -207,6 +207,14 @@ config_inbound_numbers = _view(
     ("number", String(64)),
     ("active", Boolean),
 )
+# A service's annual sending limits where they differ from the platform's defaults.
+config_service_annual_limits = _view(
+    "config_service_annual_limits",
+    ("service_id", ID),
+    ("sms_annual_limit", BigInteger),
+    ("email_annual_limit", BigInteger),
+    ("letter_annual_limit", BigInteger),
+)
 
 # ---- the projector's projections of the event log --------------------------------------------
 
@@ -271,6 +279,26 @@ projection_ft_billing = _view(
     ("billable_units", BigInteger),
     ("notifications_sent", Integer),
 )
+projection_ft_notification_status = _view(
+    "projection_ft_notification_status",
+    ("bst_date", Date),
+    ("template_id", ID),
+    ("service_id", ID),
+    ("job_id", ID),
+    ("notification_type", String(16)),
+    ("key_type", String(16)),
+    ("notification_status", String(32)),
+    ("notification_count", Integer),
+)
+projection_complaints = _view(
+    "projection_complaints",
+    ("id", ID),
+    ("notification_id", ID),
+    ("service_id", ID),
+    ("complaint_type", String(255)),
+    ("complaint_date", TS),
+    ("created_at", TS),
+)
 projection_unsubscribe_requests = _view(
     "projection_unsubscribe_requests",
     ("notification_id", ID),
@@ -308,6 +336,23 @@ splitter_jobs = _view(
     ("requested_at", TS),
     ("started_at", TS),
     ("finished_at", TS),
+    ("contact_list_id", ID),
+)
+# The SMS providers' current shares of traffic, and every change of them with its reason.
+sms_provider_shares = _view(
+    "sms_provider_shares",
+    ("provider", String(64)),
+    ("weight", Integer),
+    ("updated_at", TS),
+)
+sms_provider_share_changes = _view(
+    "sms_provider_share_changes",
+    ("id", BigInteger),
+    ("changed_at", TS),
+    ("weights_before", JSONB),
+    ("weights_after", JSONB),
+    ("reason", String(32)),
+    ("detail", Text),
 )
 # Sends held until their ``scheduled_for``, with the encoded requested event to publish then.
 held_sends = _view(
@@ -364,11 +409,17 @@ CONTRACTS: tuple[ReadContract, ...] = (
     ReadContract(config_legacy_alpha_tokens, ("legacy_alpha_tokens",), (API_GATEWAY,)),
     ReadContract(config_service_callbacks, ("service_callback_api",), (CALLBACKS,)),
     ReadContract(config_inbound_numbers, ("inbound_numbers",), (RECEIPTS,)),
+    ReadContract(config_service_annual_limits, ("service_annual_limits",), (API_GATEWAY, JOB_SPLITTER)),
     # What the API and the console answer with, and what a sender asks when a claim is in doubt.
     ReadContract(projection_notifications, ("notifications",), (API_GATEWAY, ADMIN_API, *_SENDERS)),
     ReadContract(projection_inbound_sms, ("inbound_sms",), (API_GATEWAY, ADMIN_API)),
     ReadContract(projection_jobs, ("jobs",), (ADMIN_API,)),
     ReadContract(projection_ft_billing, ("ft_billing",), (ADMIN_API,)),
+    ReadContract(projection_ft_notification_status, ("ft_notification_status",), (ADMIN_API,)),
+    ReadContract(projection_complaints, ("complaints",), (ADMIN_API,)),
+    # The platform-admin pages show the SMS providers' shares and their history.
+    ReadContract(sms_provider_shares, ("sms_provider_weights",), (ADMIN_API,)),
+    ReadContract(sms_provider_share_changes, ("sms_provider_weight_changes",), (ADMIN_API,)),
     ReadContract(projection_unsubscribe_requests, ("unsubscribe_requests",), (ADMIN_API,)),
     ReadContract(splitter_jobs, ("job_splitter_jobs",), (API_GATEWAY, ADMIN_API)),
     ReadContract(held_sends, ("scheduled_notifications",), (JOB_SPLITTER,)),

@@ -3,7 +3,7 @@
 tables are unchanged.
 
 Revision ID: 0026_read_contracts
-Revises: 0021_languages
+Revises: 0025_contact_lists_reports
 """
 
 # ruff: noqa: S608 (the statements name the tables and their columns; nothing else goes into them)
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0026_read_contracts"
-down_revision: str | None = "0021_languages"
+down_revision: str | None = "0025_contact_lists_reports"
 branch_labels: str | Sequence[str] | None = None
 # The views show tables of the projections', jobs' and legacy adapters' branches too.
 depends_on: str | Sequence[str] | None = ("0004_lifecycle", "0005_jobs", "0006_legacy")
@@ -75,6 +75,11 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ),
     ("config_inbound_numbers", "SELECT service_id, number, active FROM inbound_numbers"),
     (
+        "config_service_annual_limits",
+        "SELECT service_id, sms_annual_limit, email_annual_limit, letter_annual_limit "
+        "FROM service_annual_limits",
+    ),
+    (
         "projection_notifications",
         "SELECT id, service_id, template_id, template_version, notification_type, key_type, api_key_id, "
         "job_id, job_row_number, recipient, address, client_reference, status, body, subject, postage, "
@@ -93,6 +98,15 @@ VIEWS: tuple[tuple[str, str], ...] = (
         "international, postage, billable_units, notifications_sent FROM ft_billing",
     ),
     (
+        "projection_ft_notification_status",
+        "SELECT bst_date, template_id, service_id, job_id, notification_type, key_type, notification_status, "
+        "notification_count FROM ft_notification_status",
+    ),
+    (
+        "projection_complaints",
+        "SELECT id, notification_id, service_id, complaint_type, complaint_date, created_at FROM complaints",
+    ),
+    (
         "projection_unsubscribe_requests",
         "SELECT notification_id, service_id, template_id, template_version, job_id, email_address, "
         "notification_sent_at, requested_at FROM unsubscribe_requests",
@@ -101,7 +115,13 @@ VIEWS: tuple[tuple[str, str], ...] = (
         "splitter_jobs",
         "SELECT job_id, service_id, template_id, template_version, channel, key_type, bucket, object_key, "
         "original_file_name, row_count, scheduled_for, due_at, status, next_row, reason, created_by, "
-        "correlation_id, requested_at, started_at, finished_at FROM job_splitter_jobs",
+        "correlation_id, requested_at, started_at, finished_at, contact_list_id FROM job_splitter_jobs",
+    ),
+    ("sms_provider_shares", "SELECT provider, weight, updated_at FROM sms_provider_weights"),
+    (
+        "sms_provider_share_changes",
+        "SELECT id, changed_at, weights_before, weights_after, reason, detail "
+        "FROM sms_provider_weight_changes",
     ),
     ("held_sends", "SELECT id, topic, payload, scheduled_for FROM scheduled_notifications"),
     (
