@@ -307,7 +307,7 @@ class Limiter:
         """Leave a warning for each annual threshold these counts reached (rare: at most twice a
         year per channel), without delaying the send."""
         reached = [
-            (lim, p)
+            (lim, p, int(now))
             for (lim, n), now in zip(counts, after, strict=False)
             if lim.year is not None
             for p in crossed(int(now) - n, int(now), lim.limit)
@@ -322,8 +322,8 @@ class Limiter:
         while self._flushes:
             await asyncio.gather(*list(self._flushes), return_exceptions=True)
 
-    async def _leave_warnings(self, service_id: str, reached: list[tuple[DailyLimit, int]]) -> None:
-        for lim, percentage in reached:
+    async def _leave_warnings(self, service_id: str, reached: list[tuple[DailyLimit, int, int]]) -> None:
+        for lim, percentage, used in reached:
             assert lim.year is not None
             flag = f"annual-warned:{{{service_id}}}:{lim.name}:{lim.year}:{percentage}"
             warning = {
@@ -332,6 +332,7 @@ class Limiter:
                 "year": lim.year,
                 "percentage": percentage,
                 "limit": lim.limit,
+                "used": used,
             }
             try:
                 if await self._redis.set(flag, b"1", nx=True, ex=_ttl("annual:")):

@@ -92,20 +92,25 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-async def run_admin(
-    settings: AdminApiSettings,
-    call: Callable[[AdminStore], Awaitable[Any]],
-    args: argparse.Namespace | None = None,
-) -> Any:
-    """Run ``call``; with the command's ``args``, keep the change in the service's history."""
+async def run_admin(settings: AdminApiSettings, call: Callable[[AdminStore], Awaitable[Any]]) -> Any:
     admin = store(settings)
     try:
-        result = await call(admin)
-        if args is not None:
-            await _keep_history(admin, args, result)
-        return result
+        return await call(admin)
     finally:
         await admin.engine.dispose()
+
+
+def with_history(
+    call: Callable[[AdminStore], Awaitable[Any]], args: argparse.Namespace
+) -> Callable[[AdminStore], Awaitable[Any]]:
+    """``call``, then the change it made kept in the service's history."""
+
+    async def changing(admin: AdminStore) -> Any:
+        result = await call(admin)
+        await _keep_history(admin, args, result)
+        return result
+
+    return changing
 
 
 # What a command's history entry names of its arguments: settings only, never a secret, a
@@ -397,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     if question is not None and not confirm(question.format(**vars(args)), assume_yes=args.yes):
         return 2
     try:
-        result = asyncio.run(run_admin(settings, _command(args), args))
+        result = asyncio.run(run_admin(settings, with_history(_command(args), args)))
     except AdminError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

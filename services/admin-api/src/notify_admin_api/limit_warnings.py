@@ -126,7 +126,7 @@ class TeamMailer:
         platform = await self._platform()
         key: str = platform["key"]
         token = jwt.encode({"iss": key[-73:-37], "iat": int(time.time())}, key[-36:], algorithm="HS256")
-        used = warning["limit"] * warning["percentage"] // 100
+        used = warning.get("used", warning["limit"] * warning["percentage"] // 100)
         for address in recipients:
             response = await self._client.post(
                 "/v2/notifications/email",
