@@ -108,6 +108,10 @@ def test_a_saved_list_is_stored_encrypted_until_the_services_retention_for_its_c
     email_expiry = datetime.fromisoformat(staff["expires_at"]) - before
     assert timedelta(days=7) <= sms_expiry < timedelta(days=7, minutes=1)  # the default
     assert timedelta(days=3) <= email_expiry < timedelta(days=3, minutes=1)
+    file = httpx.get(
+        f"{sandbox.admin_url}/admin{lists_path(sandbox, '/' + saved['id'])}.csv", headers=HEADERS
+    )
+    assert (file.status_code, file.content) == (200, LIST)
     head = stored(s3, object_key(db, saved["id"]))
     assert head is not None
     assert head["ServerSideEncryption"] == "AES256"

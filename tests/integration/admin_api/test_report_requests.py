@@ -6,6 +6,7 @@ built again after a restart, and its download ends when its time is up."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -119,8 +120,8 @@ async def _build_with_small_pages(
     seen: list[int] = []
     record = builder._progress
 
-    async def progress(claim: Claim, token: datetime, done: int, row_count: int | None) -> datetime:
-        renewed = await record(claim, token, done, row_count)
+    async def progress(claim: Claim, done: int, row_count: int | None) -> None:
+        await record(claim, done, row_count)
         async with engine.connect() as conn:
             seen.append(
                 int(
@@ -129,7 +130,6 @@ async def _build_with_small_pages(
                     )
                 )
             )
-        return renewed
 
     builder._progress = progress  # type: ignore[method-assign]
     try:
@@ -243,3 +243,59 @@ def test_replicas_asking_at_once_claim_a_request_once(sandbox: Sandbox, db: Any)
         )
     claimed = asyncio.run(_builders_claim_at_once(timedelta(seconds=10)))
     assert claimed.count(report_id) == 1
+
+
+async def _run(claim: Claim, *, stopping: bool = False) -> None:
+    engine = create_async_engine(env.DATABASE_URL)
+    builder = ReportBuilder(
+        engine,
+        ReportFiles(admin_settings(), BUCKET),
+        keep=timedelta(hours=1),
+        stale_after=timedelta(minutes=1),
+    )
+    if stopping:
+        builder.stopping.set()  # as when its admin-api stops
+    try:
+        await builder.run(claim)
+    finally:
+        await engine.dispose()
+
+
+def claimed_now(db: Any, sandbox: Sandbox, filters: str = FILTERS_ALL) -> Claim:
+    """A request claimed a moment ago by the test, so the admin-api's builder leaves it alone."""
+    report_id = str(uuid.uuid4())
+    with db.begin() as conn:
+        token, as_of = conn.execute(
+            text(
+                "INSERT INTO report_requests (id, service_id, filters, status, claimed_at) "
+                "VALUES (:id, :service_id, CAST(:filters AS jsonb), 'in progress', clock_timestamp()) "
+                "RETURNING claimed_at, created_at"
+            ),
+            {"id": report_id, "service_id": sandbox.service_id, "filters": filters},
+        ).one()
+    return Claim(report_id, sandbox.service_id, json.loads(filters), as_of, token)
+
+
+def test_a_report_being_built_when_its_admin_api_stops_is_put_back_and_built_by_another(
+    sandbox: Sandbox, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(db, sandbox, 2_500)
+    monkeypatch.setattr(report_requests, "PAGE_ROWS", 1000)
+    claim = claimed_now(db, sandbox)
+    report_id = claim.id
+    asyncio.run(_run(claim, stopping=True))
+    # Back to waiting at once (not after the claim goes stale), for the running admin-api to build.
+    done = wait_stored(sandbox, report_id)
+    assert (done["status"], done["rows_done"]) == ("stored", 2500)
+    assert download(sandbox, report_id).content == streamed(sandbox)
+
+
+def test_a_report_that_cannot_be_built_is_marked_failed(sandbox: Sandbox, db: Any) -> None:
+    claim = claimed_now(db, sandbox, '{"status": "bounced", "template_type": null}')  # no such filter
+    asyncio.run(_run(claim))
+    failed = admin(sandbox.url, "GET", reports_path(sandbox, f"/{claim.id}"))
+    assert failed["status"] == "failed"
+    assert failed["finished_at"] is not None
+    refused = download(sandbox, claim.id)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [{"error": "AdminError", "message": "This report is not ready yet"}]

@@ -2,7 +2,8 @@
 asked for (``ReportBuilder``: one at a time, claimed so that only one replica builds each), and
 remove what has expired, the contact lists past their service's retention and the reports past their
 download time. A pass that fails is logged and tried again at the next tick: nothing here is lost by
-a restart, since everything it works from is in PostgreSQL."""
+a restart, since everything it works from is in PostgreSQL. Stopping puts a report being built back
+to waiting (after the page under way), so another replica takes it at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from notify_admin_api.contact_lists import ContactLists
 from notify_admin_api.report_requests import ReportBuilder
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0
 
 
 class Background:
@@ -30,22 +32,29 @@ class Background:
         return await self.builder.build_next() is not None
 
     async def run(self) -> None:
-        while True:
+        stopping = self.builder.stopping
+        while not stopping.is_set():
             try:
                 built = await self.tick()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("background pass failed")
                 built = False
             if not built:
-                await asyncio.sleep(self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), self.interval)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="admin-api background")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Let the pass under way finish (a report being built is put back after its page), then
+        cancel it if it takes longer than ``grace_seconds``."""
+        self.builder.stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

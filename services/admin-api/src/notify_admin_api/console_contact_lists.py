@@ -3,7 +3,7 @@
 * ``POST /services/{id}/contact-lists?file_name=&created_by=``, body the CSV: 201 with the saved
   list, or 400 in Notify's error shape with every problem of the file.
 * ``GET /services/{id}/contact-lists`` and ``GET …/{list_id}``: the lists that can still be sent to,
-  and one with the jobs sent from it.
+  and one with the jobs sent from it; ``GET …/{list_id}.csv``: its file.
 * ``POST …/{list_id}/uploads`` ``{"template_id", "created_by"}``: the list checked for a template,
   as a console upload (``/uploads/{id}/start`` then sends it).
 * ``DELETE …/{list_id}``: removes its file and archives it.
@@ -14,10 +14,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 
+from notify_admin_api.console_report_requests import file_chunks
 from notify_admin_api.console_routes import Stores
 from notify_admin_api.routes import run
+from notify_admin_api.store import AdminError
 from notify_common.api_errors import ApiError
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
@@ -48,6 +52,21 @@ async def upload_list(
 @router.get("/services/{service_id}/contact-lists")
 async def lists(service_id: str, console: Stores) -> dict[str, Any]:
     return await run(console.contact_lists.all(service_id))
+
+
+@router.get("/services/{service_id}/contact-lists/{list_id}.csv")
+async def list_file(service_id: str, list_id: str, console: Stores) -> StreamingResponse:
+    try:
+        stream = await console.contact_lists.open(service_id, list_id)
+    except AdminError as exc:
+        raise ApiError(exc.status_code, "AdminError", exc.message) from None
+    except DataError:
+        raise ApiError(400, "AdminError", "Invalid identifier or value") from None
+    return StreamingResponse(
+        file_chunks(stream),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="contact-list.csv"'},
+    )
 
 
 @router.get("/services/{service_id}/contact-lists/{list_id}")

@@ -73,13 +73,14 @@ async def download_report(service_id: str, report_id: str, console: Stores) -> S
     except DataError:
         raise ApiError(400, "AdminError", "Invalid identifier or value") from None
     return StreamingResponse(
-        _chunks(stream),
+        file_chunks(stream),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="notifications.csv"'},
     )
 
 
-async def _chunks(stream: BinaryIO) -> AsyncIterator[bytes]:
+async def file_chunks(stream: BinaryIO) -> AsyncIterator[bytes]:
+    """A blocking stream (an S3 object's) read in a thread, piece by piece, then closed."""
     try:
         while chunk := await asyncio.to_thread(stream.read, CHUNK_BYTES):
             yield chunk

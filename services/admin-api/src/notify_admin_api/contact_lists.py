@@ -20,7 +20,7 @@ import io
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -205,6 +205,11 @@ class ContactLists:
             for j in jobs
         ]
         return found
+
+    async def open(self, service_id: str, list_id: str) -> BinaryIO:
+        """The list's file as it was uploaded (as CSV), to stream; read it from a thread."""
+        row = await self._row(service_id, list_id)
+        return await self.files.open_stream(row.object_key, row.bucket)
 
     async def use(
         self, service_id: str, list_id: str, template_id: str, created_by: str | None

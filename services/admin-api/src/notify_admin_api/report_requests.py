@@ -75,8 +75,8 @@ WHERE id = :id AND claimed_at = :claim AND status = 'in progress'
 RETURNING id
 """)
 SETTLE = text("""
-UPDATE report_requests SET status = :status, failure = :failure, finished_at = CASE WHEN :status = 'failed'
-    THEN now() END
+UPDATE report_requests SET status = CAST(:status AS varchar), failure = :failure,
+    finished_at = CASE WHEN CAST(:status AS varchar) = 'failed' THEN now() END
 WHERE id = :id AND claimed_at = :claim AND status = 'in progress'
 """)
 EXPIRING = text("""
@@ -134,8 +134,11 @@ class ReportFiles(JobFiles):
         self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claim:
+    """A request a builder holds; ``token`` is its latest ``claimed_at``, renewed with every page,
+    which every write of the builder names."""
+
     id: str
     service_id: str
     filters: dict[str, Any]
@@ -145,6 +148,10 @@ class Claim:
 
 class LostClaim(Exception):
     """Another builder took the request over (this one was too slow to show it was alive)."""
+
+
+class Stopping(Exception):
+    """The admin-api is stopping: the request goes back to waiting, for another replica."""
 
 
 class ReportRequests:
@@ -200,6 +207,8 @@ class ReportBuilder:
         self.files = files
         self.keep = keep
         self.stale_after = stale_after
+        # Set when the process stops: the report being built is put back between two pages.
+        self.stopping = asyncio.Event()
 
     async def claim(self) -> Claim | None:
         async with self.engine.begin() as conn:
@@ -213,12 +222,20 @@ class ReportBuilder:
         claim = await self.claim()
         if claim is None:
             return None
+        await self.run(claim)
+        return claim.id
+
+    async def run(self, claim: Claim) -> None:
+        """Build a claimed request, and settle it however that ends."""
         extra = {"service_id": claim.service_id, "report_request_id": claim.id}
         log.info("building report", extra=extra)
         try:
             await self.build(claim)
         except LostClaim:
             log.warning("report taken over by another builder", extra=extra)
+        except Stopping:
+            log.info("report put back: stopping", extra=extra)
+            await self._settle(claim, "pending", None)
         except RetryableError as exc:
             # S3 or the database faltered: leave it for the next claim, from the start.
             log.warning("report paused", extra={**extra, "reason": str(exc)})
@@ -226,7 +243,6 @@ class ReportBuilder:
         except Exception as exc:
             log.exception("report failed", extra=extra)
             await self._settle(claim, "failed", type(exc).__name__)
-        return claim.id
 
     async def _settle(self, claim: Claim, status: str, failure: str | None) -> None:
         async with self.engine.begin() as conn:
@@ -239,12 +255,12 @@ class ReportBuilder:
         query, params = report_query(status, template_type, page=True)
         params = {**params, "service_id": claim.service_id, "as_of": claim.as_of, "limit": PAGE_ROWS}
         row_count = await self._count(claim, status, template_type)
-        token = await self._progress(claim, claim.token, 0, row_count)
+        await self._progress(claim, 0, row_count)
         await self.files.ensure_bucket()
         key = report_key(claim.service_id, claim.id)
         upload_id = await asyncio.to_thread(self.files.start, key)
         try:
-            done, token = await self._write(claim, token, key, upload_id, query, params, row_count)
+            done = await self._write(claim, key, upload_id, query, params)
         except BaseException:
             await asyncio.to_thread(self.files.abort, key, upload_id)
             raise
@@ -253,7 +269,7 @@ class ReportBuilder:
                 STORED,
                 {
                     "id": claim.id,
-                    "claim": token,
+                    "claim": claim.token,
                     "rows_done": done,
                     "bucket": self.files.bucket,
                     "object_key": key,
@@ -267,16 +283,7 @@ class ReportBuilder:
             extra={"service_id": claim.service_id, "report_request_id": claim.id, "rows": done},
         )
 
-    async def _write(
-        self,
-        claim: Claim,
-        token: datetime,
-        key: str,
-        upload_id: str,
-        query: Any,
-        params: dict[str, Any],
-        row_count: int,
-    ) -> tuple[int, datetime]:
+    async def _write(self, claim: Claim, key: str, upload_id: str, query: Any, params: dict[str, Any]) -> int:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(COLUMNS)
@@ -303,10 +310,12 @@ class ReportBuilder:
             if len(rows) < PAGE_ROWS:
                 break
             after = (rows[-1].created_at, str(rows[-1].id))
-            token = await self._progress(claim, token, done, None)
+            await self._progress(claim, done, None)
+            if self.stopping.is_set():
+                raise Stopping
         parts.append(await asyncio.to_thread(self.files.part, key, upload_id, len(parts) + 1, bytes(pending)))
         await asyncio.to_thread(self.files.complete, key, upload_id, parts)
-        return done, token
+        return done
 
     async def _count(self, claim: Claim, status: str, template_type: str | None) -> int:
         query, params = count_query(status, template_type, as_of=True)
@@ -314,17 +323,19 @@ class ReportBuilder:
             found = await conn.scalar(query, {**params, "service_id": claim.service_id, "as_of": claim.as_of})
         return int(found or 0)
 
-    async def _progress(self, claim: Claim, token: datetime, done: int, row_count: int | None) -> datetime:
+    async def _progress(self, claim: Claim, done: int, row_count: int | None) -> None:
+        """Record how far the report has got, renewing the claim (``LostClaim`` if it was lost)."""
         async with self.engine.begin() as conn:
             renewed = (
                 await conn.execute(
-                    PROGRESS, {"id": claim.id, "claim": token, "rows_done": done, "row_count": row_count}
+                    PROGRESS,
+                    {"id": claim.id, "claim": claim.token, "rows_done": done, "row_count": row_count},
                 )
             ).scalar()
         if renewed is None:
             raise LostClaim
         assert isinstance(renewed, datetime)
-        return renewed
+        claim.token = renewed
 
     async def expire(self, now: datetime | None = None) -> int:
         """Delete the files of reports whose download time has passed; how many."""

@@ -8,10 +8,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from notify_admin_console.api import AdminApiError
+from notify_admin_console.downloads import stream_file
 from notify_admin_console.security import member, rule
 from notify_admin_console.spreadsheets import ACCEPT_ATTRIBUTE, SpreadsheetError, to_csv
 from notify_admin_console.web import api, flash, form, page, redirect, user
@@ -83,6 +84,16 @@ async def _list_page(
         templates=usable,
         confirm_delete=confirm_delete,
         error=error,
+    )
+
+
+@router.get("/contact-lists/{list_id}.csv", response_class=StreamingResponse)
+@rule(member())
+async def contact_list_file(request: Request, service_id: str, list_id: str) -> StreamingResponse:
+    found = await api(request).get(_path(service_id, f"/{list_id}"))
+    name = found["original_file_name"].rsplit(".", 1)[0] + ".csv"
+    return await stream_file(
+        request, _path(service_id, f"/{list_id}.csv"), {}, name, "text/csv; charset=utf-8"
     )
 
 
