@@ -20,7 +20,8 @@ export NOTIFY_ADMIN_API_URL="http://127.0.0.1:$(service_port 6028)"
 export NOTIFY_CONSOLE_URL="http://127.0.0.1:$(service_port 6027)"
 # Browsers offer security keys only to a domain: keys work when the console is opened on localhost.
 export NOTIFY_CONSOLE_WEBAUTHN_ORIGIN="http://localhost:$(service_port 6027)"
-# Where links to files sent by email point (document-download's public URL).
+# Where links to files sent by email and the hosted unsubscribe links point (document-download's
+# public URL; the api-gateway redirects /unsubscribe/ there for links sent before they moved).
 export NOTIFY_DOCUMENT_DOWNLOAD_URL="http://127.0.0.1:$(service_port 6029)"
 export NOTIFY_ANALYTICS_URL="http://127.0.0.1:$(service_port 6030)"
 # The provider simulator keeps its messages and the receipts it still owes across make down/up

@@ -330,9 +330,24 @@ def test_http_services_have_services_and_the_public_ones_ingresses() -> None:
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
                 backend = path["backend"]["service"]
-                assert backend["name"] == services[name]["metadata"]["name"]
+                owner = "document-download" if path["path"] == "/unsubscribe" else name
+                assert backend["name"] == services[owner]["metadata"]["name"]
                 assert backend["port"] == {"name": "http"}
         assert services[name]["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_unsubscribe_links_on_the_api_host_reach_document_download() -> None:
+    services = by_component(render("production"), "Service")
+    for case in ("production", "every-other-option"):
+        api = by_component(render(*RENDER_CASES[case]), "Ingress")["api-gateway"]
+        for rule in api["spec"]["rules"]:
+            routes = {
+                p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]
+            }
+            assert routes["/unsubscribe"] == ("Prefix", services["document-download"]["metadata"]["name"])
+    without = render("production", "documentDownload.enabled=false")
+    for rule in by_component(without, "Ingress")["api-gateway"]["spec"]["rules"]:
+        assert "/unsubscribe" not in {p["path"] for p in rule["http"]["paths"]}
 
 
 def test_pods_run_as_non_root_on_a_read_only_filesystem_without_capabilities(values: str) -> None:
@@ -628,13 +643,13 @@ def test_min_insync_replicas_above_the_replication_factor_is_refused() -> None:
 
 
 @pytest.mark.parametrize("case", sorted(RENDER_CASES))
-def test_document_download_gets_only_redis_and_aws_credentials(case: str) -> None:
+def test_document_download_gets_what_unsubscribe_requests_need_and_no_admin_secret(case: str) -> None:
     docs = render(*RENDER_CASES[case])
     deployment = by_component(docs, "Deployment")["document-download"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     secret_env = {name for name, entry in env_of(container).items() if "valueFrom" in entry}
-    assert secret_env <= {"NOTIFY_REDIS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-    assert "NOTIFY_REDIS_URL" in secret_env
+    assert {"NOTIFY_REDIS_URL", "NOTIFY_DATABASE_URL", "NOTIFY_SECRET_KEY"} <= secret_env
+    assert not secret_env & {"NOTIFY_ADMIN_API_TOKEN", "NOTIFY_CONSOLE_SECRET_KEY"}
 
 
 def test_links_to_files_start_at_document_downloads_public_host() -> None:

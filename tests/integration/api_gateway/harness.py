@@ -34,7 +34,7 @@ ADMIN_TOKEN = "integration-admin-token-0123456789"
 ADMIN_URLS: dict[str, str] = {}
 
 
-def _backing_services() -> dict[str, Any]:
+def backing_services() -> dict[str, Any]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     return {
@@ -48,12 +48,12 @@ def _backing_services() -> dict[str, Any]:
 
 
 def admin_settings(**overrides: Any) -> AdminApiSettings:
-    return AdminApiSettings(**{**_backing_services(), "admin_api_token": ADMIN_TOKEN, **overrides})
+    return AdminApiSettings(**{**backing_services(), "admin_api_token": ADMIN_TOKEN, **overrides})
 
 
 def api_settings(**overrides: Any) -> ApiSettings:
     values: dict[str, Any] = {
-        **_backing_services(),
+        **backing_services(),
         "letters_bucket": f"letters-{env.RUN_ID}",
         "config_cache_seconds": 0.0,
     }

@@ -1,63 +1,34 @@
-"""document-download in this process, beside an api-gateway that writes to the same bucket: what
-the files-by-email tests send through and download from."""
+"""document-download in this process, beside an api-gateway that writes to the same bucket and
+publishes to the same topics: what the files-by-email and unsubscribe tests send through and open."""
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import uvicorn
 
 from notify_common.documents import EXPIRES_AT, document_key
 from notify_document_download.app import create_app
 from notify_document_download.settings import DocumentDownloadSettings
-from tests.integration.api_gateway.harness import free_port
+from tests.integration.api_gateway.harness import backing_services, free_port, serving
 from tests.support import env
 
 
-def download_settings(bucket: str, port: int) -> DocumentDownloadSettings:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    return DocumentDownloadSettings(
-        http_port=port,
-        redis_url=env.REDIS_URL,
-        aws_endpoint_url=env.MOTO_URL,
-        documents_bucket=bucket,
-        log_level="WARNING",
-    )
+def download_settings(bucket: str, port: int, **overrides: Any) -> DocumentDownloadSettings:
+    values = {**backing_services(), "http_port": port, "documents_bucket": bucket}
+    return DocumentDownloadSettings(**{**values, **overrides})
 
 
 @contextmanager
-def running_document_download(bucket: str) -> Iterator[str]:
-    """document-download on a free port, serving ``bucket``; yields its URL."""
+def running_document_download(bucket: str, **overrides: Any) -> Iterator[str]:
+    """document-download on a free port, serving ``bucket`` (settings: ``download_settings`` with
+    ``overrides``); yields its URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(download_settings(bucket, port)),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("document-download did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(create_app(download_settings(bucket, port, **overrides)), port, "document-download") as url:
+        yield url
 
 
 def s3() -> Any:

@@ -78,7 +78,7 @@ admin-console: {key: adminConsole, http: true, secrets: [NOTIFY_ADMIN_API_TOKEN,
 analytics: {key: analytics, http: true}
 api-gateway: {key: apiGateway, http: true}
 callbacks: {key: callbacks, http: false}
-document-download: {key: documentDownload, http: true, secrets: [NOTIFY_REDIS_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]}
+document-download: {key: documentDownload, http: true}
 email-sender: {key: emailSender, http: false}
 job-splitter: {key: jobSplitter, http: false}
 letter-sender: {key: letterSender, http: false}

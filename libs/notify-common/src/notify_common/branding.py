@@ -6,10 +6,7 @@ The admin-api keeps the pools and each service's choice (``notify_common.db.tabl
 what a send needs of them travels in ``EmailRequested`` and ``LetterRequested``, so the senders
 never read the admin-api's tables and a change applies to the next send accepted.
 
-Email branding types, as GOV.UK Notify names them: ``govuk`` (the GOV.UK banner alone, the
-default), ``both`` (the GOV.UK banner and the organisation's logo), ``org`` (the organisation's
-logo alone), ``org_banner`` (the organisation's logo and text on a banner of its colour); and
-``none`` here for a service that chose no branding at all.
+The email branding types are ``notify_common.brand_types``'s.
 """
 
 from __future__ import annotations
@@ -17,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-GOVUK = "govuk"
-NONE = "none"
-EMAIL_BRAND_TYPES = ("govuk", "both", "org", "org_banner")
+from notify_common.brand_types import GOVUK
+
 DEFAULT_BUCKET = "notify-branding"
 
 

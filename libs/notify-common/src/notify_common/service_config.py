@@ -17,7 +17,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notify_common.annual_limits import AnnualLimits
-from notify_common.branding import DEFAULT_SEND_BRANDING, NONE, SendBranding
+from notify_common.brand_types import NONE
+from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.db.contracts import (
     config_api_keys,
     config_guest_list,

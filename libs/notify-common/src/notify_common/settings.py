@@ -72,6 +72,9 @@ class CommonSettings(BaseSettings):
     # installation, a deployment sets its own.
     secret_key: SecretStr = SecretStr("")
     api_base_url: str = "http://127.0.0.1:6011"
+    # The public URL of document-download, the platform's public pages: where the links to files
+    # sent by email and the hosted unsubscribe links start.
+    document_download_url: str = "http://127.0.0.1:6029"
     # Where the platform's own HTTP services are; provider adapters derive their URLs from these
     # unless a real provider's URL is configured.
     receipts_url: str = "http://127.0.0.1:6012"

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_admin_api.store import AdminError
-from notify_common.branding import EMAIL_BRAND_TYPES, GOVUK, NONE
+from notify_common.brand_types import EMAIL_BRAND_TYPES, GOVUK, NONE
 from notify_common.db.tables import services
 from notify_common.db.tables_branding import email_branding, letter_branding, service_branding
 

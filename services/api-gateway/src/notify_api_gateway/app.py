@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from redis.asyncio import Redis
 
 from notify_api_gateway import redis_client
@@ -31,7 +32,6 @@ from notify_api_gateway.routes import (
     notifications,
     reads,
     templates,
-    unsubscribe,
 )
 from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
@@ -127,8 +127,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     register_error_handlers(app)
-    for module in (notifications, bulk, reads, templates, inbound, jobs, unsubscribe):
+    for module in (notifications, bulk, reads, templates, inbound, jobs):
         app.include_router(module.router)
+
+    @app.api_route("/unsubscribe/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+    async def unsubscribe_moved(rest: str) -> RedirectResponse:
+        # The hosted unsubscribe pages are document-download's; links in emails sent while they
+        # were served here still reach them (docs/unsubscribe.md). 308 keeps a POST a POST.
+        return RedirectResponse(f"{settings.document_download_url.rstrip('/')}/unsubscribe/{rest}", 308)
+
     app.include_router(legacy_alpha.router)
     app.include_router(legacy_beta.router)
 

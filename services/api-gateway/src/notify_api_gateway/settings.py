@@ -23,7 +23,6 @@ class ApiSettings(JobsSettings):
     # S3 bucket holding files sent by email, encrypted, until they expire; created if missing.
     # document-download serves them, at its public URL: where the links in emails start.
     documents_bucket: str = "notify-documents"
-    document_download_url: str = "http://127.0.0.1:6029"
     # How long configuration (services, keys, templates) is cached in each process.
     config_cache_seconds: float = Field(default=5.0, ge=0)
     # While PostgreSQL cannot be reached, configuration loaded up to this long ago keeps serving

@@ -1,9 +1,11 @@
-"""The document-download application: the composition root. Builds the FastAPI app and, at
-start-up, everything it holds (the documents bucket, Redis for the wrong-address counts).
+"""The document-download application, the platform's public pages: the composition root. Builds
+the FastAPI app and, at start-up, everything it holds (the documents bucket, Redis for the
+wrong-address counts, PostgreSQL and Kafka for unsubscribe requests).
 
-Serves ``/d/{service_id}/{document_id}`` (``pages``), ``/healthz`` and ``/readyz``; ``/metrics`` and
-JSON logs come from ``notify_common.http.serve_http``. It reads only the documents bucket, which the
-api-gateway writes (``notify_common.documents``), and Redis; it has no tables.
+Serves ``/d/{service_id}/{document_id}`` (``pages``), ``/unsubscribe/...`` (``unsubscribe``),
+``/healthz`` and ``/readyz``; ``/metrics`` and JSON logs come from ``notify_common.http.serve_http``.
+It reads the documents bucket, which the api-gateway writes (``notify_common.documents``), Redis,
+and four columns of the ``notifications`` projection; it writes no table.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from redis.asyncio import Redis
 
+from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
 from notify_common.errors import RetryableError
 from notify_common.http_health import add_health_routes
-from notify_document_download import pages
+from notify_common.unsubscribe import UnsubscribeLinks
+from notify_document_download import pages, unsubscribe
 from notify_document_download.attempts import AddressAttempts
+from notify_document_download.layout import unavailable
+from notify_document_download.publisher import UnsubscribePublisher
 from notify_document_download.settings import DocumentDownloadSettings
 from notify_document_download.state import AppState
 
@@ -38,6 +44,11 @@ def build_state(settings: DocumentDownloadSettings) -> AppState:
         ),
         attempts=AddressAttempts(redis),
         redis=redis,
+        engine=create_engine(
+            settings, pool_size=settings.db_pool_size, timeout=settings.database_timeout_seconds
+        ),
+        unsubscribes=UnsubscribePublisher(settings),
+        unsubscribe_links=UnsubscribeLinks(settings.secret_key.get_secret_value()),
     )
 
 
@@ -51,7 +62,9 @@ def create_app(settings: DocumentDownloadSettings) -> FastAPI:
         try:
             yield
         finally:
+            await state.unsubscribes.stop()
             await state.redis.aclose()  # type: ignore[attr-defined]
+            await state.engine.dispose()
             log.info("stopped cleanly")
 
     app = FastAPI(
@@ -62,11 +75,12 @@ def create_app(settings: DocumentDownloadSettings) -> FastAPI:
         openapi_url=None,
     )
     app.include_router(pages.router)
+    app.include_router(unsubscribe.router)
 
     @app.exception_handler(RetryableError)
     async def store_unavailable(request: Request, exc: RetryableError) -> Response:
         log.warning("document store unavailable", extra={"error": str(exc)})
-        return pages.unavailable()
+        return unavailable()
 
     async def unready() -> str | None:
         state: AppState = app.state.document_download

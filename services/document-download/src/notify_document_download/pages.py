@@ -24,36 +24,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from notify_common.documents import Document, DocumentExpired, key_from_token, recipient_digest
 from notify_common.recipients import InvalidRecipientError, validate_email_address
-from notify_document_download.state import AppState
+from notify_document_download.layout import SECURITY_HEADERS, page
+from notify_document_download.state import current
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 4096
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 WRONG_ADDRESS = "This is not the email address the file was sent to. Check it and try again."
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title}</title>
-<style>body{{font-family:Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c}}
-.error{{color:#d4351c;font-weight:bold}} input{{font-size:1.1rem;padding:.3rem;width:100%;max-width:25rem}}
-button{{font-size:1.1rem;margin-top:1rem;padding:.4rem 1rem}}</style></head>
-<body><h1>{title}</h1>{content}</body></html>
-"""
-
-
-def _page(title: str, content: str, status_code: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(
-        PAGE.format(title=html.escape(title), content=content),
-        status_code=status_code,
-        headers={**SECURITY_HEADERS, **(headers or {})},
-    )
 
 
 def _contact(document: Document | None) -> str:
@@ -73,24 +50,8 @@ def _contact(document: Document | None) -> str:
     )
 
 
-def _state(request: Request) -> AppState:
-    state = request.app.state.document_download
-    assert isinstance(state, AppState)
-    return state
-
-
-def unavailable() -> HTMLResponse:
-    """The answer while the documents bucket cannot be reached: try again shortly."""
-    return _page(
-        "Sorry, there is a problem with the service",
-        "<p>Try again in a few minutes, with the same link.</p>",
-        503,
-        {"Retry-After": "30"},
-    )
-
-
 def _not_found() -> HTMLResponse:
-    return _page(
+    return page(
         "File not found",
         "<p>Check the link in your email. If it still does not work, contact the service that sent it.</p>",
         404,
@@ -98,7 +59,7 @@ def _not_found() -> HTMLResponse:
 
 
 def _expired(contact: str) -> HTMLResponse:
-    return _page(
+    return page(
         "This file is no longer available",
         "<p>Files can only be downloaded for a limited time. Contact the service that sent it.</p>" + contact,
         410,
@@ -115,7 +76,7 @@ def _confirm_page(contact: str, error: str | None = None) -> HTMLResponse:
         'spellcheck="false" required><br><button type="submit">Continue</button></form>'
         f"{contact}"
     )
-    return _page("Confirm your email address", form, 400 if error else 200)
+    return page("Confirm your email address", form, 400 if error else 200)
 
 
 def _too_many_attempts(contact: str, retry_after: int) -> HTMLResponse:
@@ -125,7 +86,7 @@ def _too_many_attempts(contact: str, retry_after: int) -> HTMLResponse:
         "<p>The wrong email address was entered too many times, so this file cannot be downloaded "
         f"for now.</p><p>Try again in {wait}, with the email address the file was sent to.</p>{contact}"
     )
-    return _page("Too many attempts", content, 429, {"Retry-After": str(retry_after)})
+    return page("Too many attempts", content, 429, {"Retry-After": str(retry_after)})
 
 
 def _file(document: Document) -> Response:
@@ -144,7 +105,7 @@ async def _open(request: Request, service_id: str, document_id: str) -> tuple[Do
     if key is None or not _is_uuid(service_id) or not _is_uuid(document_id):
         return _not_found()
     try:
-        document = await _state(request).documents.get(service_id, document_id, key)
+        document = await current(request).documents.get(service_id, document_id, key)
     except DocumentExpired as expired:
         return _expired(_contact(expired.document))
     if document is None:
@@ -173,7 +134,7 @@ async def confirm_and_download(service_id: str, document_id: str, request: Reque
     document, key = opened
     if document.confirm_email:
         ids = {"service_id": service_id, "document_id": document_id}
-        attempts = _state(request).attempts
+        attempts = current(request).attempts
         attempt = await attempts.take(service_id, document_id)
         if not attempt.allowed:
             log.info("document locked: too many wrong addresses", extra=ids)

@@ -77,7 +77,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
         simulate_delivery=settings.simulate_delivery(),
         concurrency=settings.email_concurrency,
         unsubscribe=HostedUnsubscribe(
-            UnsubscribeLinks(settings.secret_key.get_secret_value()), settings.api_base_url
+            UnsubscribeLinks(settings.secret_key.get_secret_value()), settings.document_download_url
         ),
         logo_base_url=settings.logo_base_url(),
     )

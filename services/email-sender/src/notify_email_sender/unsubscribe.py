@@ -16,7 +16,7 @@ from notify_common.unsubscribe import UnsubscribeLinks, body_with_link, header_u
 
 @dataclass(frozen=True)
 class HostedUnsubscribe:
-    """Makes the hosted links: ``base_url`` is the public URL of the api-gateway, which serves them."""
+    """Makes the hosted links: ``base_url`` is the public URL of document-download, which serves them."""
 
     links: UnsubscribeLinks
     base_url: str

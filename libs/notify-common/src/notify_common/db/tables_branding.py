@@ -3,7 +3,7 @@
 Configuration data written by the admin-api (``notify_admin_api.branding``): platform admins keep
 a pool of brandings and choose one of each kind per service, as GOV.UK Notify does.
 
-* ``email_branding``: a name, a type (``notify_common.branding.EMAIL_BRAND_TYPES``), an optional
+* ``email_branding``: a name, a type (``notify_common.brand_types.EMAIL_BRAND_TYPES``), an optional
   colour (``#rrggbb``), text shown beside the logo, and the logo's key in the branding bucket.
 * ``letter_branding``: a name and the key of the logo printed top left on the first page.
 * ``service_branding``: a service's choice. No row, or no email branding and ``no_email_branding``

@@ -3,7 +3,7 @@ sends it and the console previews it, laid out as GOV.UK Notify lays out its ema
 the same in email clients: nested tables with
 ``role="presentation"``, every style inline, a width of at most 580 pixels.
 
-By type (``notify_common.branding``): ``govuk`` and ``both`` open with the GOV.UK banner; ``org``
+By type (``notify_common.brand_types``): ``govuk`` and ``both`` open with the GOV.UK banner; ``org``
 and ``both`` show the organisation's logo, with a bar of its colour on the left when it has one;
 ``org_banner`` is a band of its colour (near black without one) with the logo and text; ``none``
 is the body alone. A logo's alternative text is the branding's name, unless text beside it says
@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from notify_common.branding import GOVUK, NONE
+from notify_common.brand_types import GOVUK, NONE
 from notify_common.events import EmailRequested
 
 GOVUK_BLUE = "#1d70b8"
