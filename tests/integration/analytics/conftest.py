@@ -95,8 +95,10 @@ class Worker:
         raise TimeoutError(f"analytics not ready after {timeout}s: see {self.log_path}")
 
     async def counted(self, outcome: str = "counted") -> float:
-        """How many events it has read with ``outcome`` (``notify_analytics_events_total``)."""
-        async with httpx.AsyncClient(timeout=5) as client:
+        """How many events it has read with ``outcome`` (``notify_analytics_events_total``). The
+        timeout is generous: on a loaded machine a worker counting a backlog answers in steps of
+        one counted list each."""
+        async with httpx.AsyncClient(timeout=30) as client:
             text = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
         return sum(
             float(line.rsplit(" ", 1)[1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, cast
 
 from mode.services import WaitResults
@@ -201,3 +202,26 @@ async def test_no_list_is_handed_over_once_the_flow_is_suspended_during_a_handle
     await asyncio.wait_for(consumer.deliver_all(batch(100, topic="counted")), 5)
     assert handler.lists == [list(range(10)), list(range(10, 20))]
     assert consumer._acked["tp0"] == list(range(10))  # the interrupted list is read again later
+
+
+async def test_other_tasks_run_between_the_lists_of_one_fetched_batch() -> None:
+    ran: list[int] = []
+    seen_by_handler: list[int] = []
+
+    async def other_task() -> None:
+        while True:
+            ran.append(1)
+            await asyncio.sleep(0)
+
+    async def handler(messages: list[Message]) -> None:
+        seen_by_handler.append(len(ran))
+
+    consumer = FakeConsumer(app=FakeApp(batch_handlers={"counted": handler}, batch_size=10))
+    other = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    try:
+        await consumer.deliver_all(batch(40, topic="counted"))
+    finally:
+        other.cancel()
+    assert len(seen_by_handler) == 4
+    assert all(later > earlier for earlier, later in pairwise(seen_by_handler))

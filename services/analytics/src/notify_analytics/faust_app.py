@@ -98,6 +98,9 @@ class BatchDrainingConsumer(aiokafka_driver.Consumer):
             await app.producer.buffer.wait_until_ebb()
             await handler(current)
             self._ack_all(current)
+            # Counting does not wait for anything: without this a fetch of a whole backlog would
+            # hold the event loop (HTTP views, timers, commits) until all of it was counted.
+            await asyncio.sleep(0)
         pending.clear()
 
     def _ack_all(self, messages: Iterable[Message]) -> None:

@@ -10,6 +10,7 @@ partition of the events' partition explicitly, since one batch holds several par
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -29,6 +30,8 @@ from notify_common.codec import UnknownSchemaError, default_codec
 from notify_common.kafka import TopicNames
 
 log = logging.getLogger(__name__)
+# Cells published between yields to the event loop.
+PUBLISH_YIELD_EVERY = 500
 
 
 class SourceState:
@@ -135,12 +138,19 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
 
 async def publish_changed(app: faust.App, states: dict[str, SourceState], results: str) -> None:
     """Send the changed cells straight to the producer (faust's own topic buffer would queue them
-    one by one); the producer batches them, and faust flushes it before committing offsets."""
+    one by one); the producer batches them, and faust flushes it before committing offsets.
+    Sending does not wait while the producer has room, so the loop is let go every
+    ``PUBLISH_YIELD_EVERY`` cells: a worker catching up changes most of its cells between two
+    publishes."""
     send = app.producer.send
+    sent = 0
     for state in states.values():
         for partition, part in list(state.partitions.items()):
             changed, part.dirty = part.dirty, set()
             for cell in changed:
+                sent += 1
+                if sent % PUBLISH_YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
                 await send(
                     results,
                     result_key(cell, state.source.name, partition),
