@@ -42,6 +42,7 @@ from notify_common.db.owners import (
     ADMIN_API,
     API_GATEWAY,
     CALLBACKS,
+    DOCUMENT_DOWNLOAD,
     EMAIL_SENDER,
     JOB_SPLITTER,
     LETTER_SENDER,
@@ -410,8 +411,11 @@ CONTRACTS: tuple[ReadContract, ...] = (
     ReadContract(config_service_callbacks, ("service_callback_api",), (CALLBACKS,)),
     ReadContract(config_inbound_numbers, ("inbound_numbers",), (RECEIPTS,)),
     ReadContract(config_service_annual_limits, ("service_annual_limits",), (API_GATEWAY, JOB_SPLITTER)),
-    # What the API and the console answer with, and what a sender asks when a claim is in doubt.
-    ReadContract(projection_notifications, ("notifications",), (API_GATEWAY, ADMIN_API, *_SENDERS)),
+    # What the API and the console answer with, what a sender asks when a claim is in doubt, and
+    # which email a hosted unsubscribe link belongs to.
+    ReadContract(
+        projection_notifications, ("notifications",), (API_GATEWAY, ADMIN_API, DOCUMENT_DOWNLOAD, *_SENDERS)
+    ),
     ReadContract(projection_inbound_sms, ("inbound_sms",), (API_GATEWAY, ADMIN_API)),
     ReadContract(projection_jobs, ("jobs",), (ADMIN_API,)),
     ReadContract(projection_ft_billing, ("ft_billing",), (ADMIN_API,)),

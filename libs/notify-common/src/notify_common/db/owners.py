@@ -66,6 +66,7 @@ def declared_tables() -> dict[str, str]:
 ADMIN_API = "admin-api"
 API_GATEWAY = "api-gateway"
 CALLBACKS = "callbacks"
+DOCUMENT_DOWNLOAD = "document-download"
 JOB_SPLITTER = "job-splitter"
 PROJECTOR = "projector"
 RECEIPTS = "receipts"
