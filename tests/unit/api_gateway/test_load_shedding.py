@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.settings import ApiSettings
-from notify_api_gateway.shedding import LoadShedding
+from notify_common.http_shedding import LoadShedding
 
 BOUND = 3
 

@@ -35,12 +35,12 @@ from notify_api_gateway.routes import (
 )
 from notify_api_gateway.scheduling import HeldSends
 from notify_api_gateway.settings import ApiSettings
-from notify_api_gateway.shedding import LoadShedding
 from notify_common import config_changes, metrics
 from notify_common.annual_limits import warnings_key
 from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
 from notify_common.http_health import add_health_routes, database_unreachable
+from notify_common.http_shedding import LoadShedding
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.letter_pdfs import LetterStore

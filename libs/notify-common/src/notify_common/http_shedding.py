@@ -1,4 +1,4 @@
-"""Load shedding: a bound on the requests one gateway process works on at once.
+"""Load shedding for an HTTP service: a bound on the requests one process works on at once.
 
 Past the platform's capacity, requests that are all accepted for work queue inside the process (on
 the event loop, in the Kafka producer's pending sends and in the connection pools) and every one of
