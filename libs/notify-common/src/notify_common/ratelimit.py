@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import math
 import time
@@ -39,10 +38,10 @@ from redis.exceptions import NoScriptError, RedisError
 from notify_common.annual_limits import (
     WARNINGS_KEY,
     YEAR_TTL_MARGIN_SECONDS,
-    crossed,
     financial_year,
     seconds_until_year_end,
 )
+from notify_common.annual_warnings import AnnualWarnings, reached
 from notify_common.local_limits import LocalLimits
 
 log = logging.getLogger(__name__)
@@ -231,7 +230,7 @@ class Limiter:
         one round trip, one connection checkout and one deadline for many sends. Annual limit
         warnings are left on the list ``warnings_key``."""
         self._redis = redis
-        self._warnings_key = warnings_key
+        self._warnings = AnnualWarnings(redis, warnings_key)
         self._bucket = redis.register_script(_BUCKET_SCRIPT)
         self._daily = redis.register_script(_DAILY_SCRIPT)
         self._admit_script = _Script(_ADMIT_SCRIPT)
@@ -306,14 +305,14 @@ class Limiter:
     def _warn(self, service_id: str, counts: list[tuple[DailyLimit, int]], after: Sequence[Any]) -> None:
         """Leave a warning for each annual threshold these counts reached (rare: at most twice a
         year per channel), without delaying the send."""
-        reached = [
-            (lim, p, int(now))
+        warnings = [
+            w
             for (lim, n), now in zip(counts, after, strict=False)
             if lim.year is not None
-            for p in crossed(int(now) - n, int(now), lim.limit)
+            for w in reached(lim.name, lim.year, lim.limit, n, int(now))
         ]
-        if reached:
-            task = asyncio.ensure_future(self._leave_warnings(service_id, reached))
+        if warnings:
+            task = asyncio.ensure_future(self._warnings.leave(service_id, warnings))
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
 
@@ -321,24 +320,6 @@ class Limiter:
         """Wait for the warnings being left (and the coalesced admissions in flight)."""
         while self._flushes:
             await asyncio.gather(*list(self._flushes), return_exceptions=True)
-
-    async def _leave_warnings(self, service_id: str, reached: list[tuple[DailyLimit, int, int]]) -> None:
-        for lim, percentage, used in reached:
-            assert lim.year is not None
-            flag = f"annual-warned:{{{service_id}}}:{lim.name}:{lim.year}:{percentage}"
-            warning = {
-                "service_id": service_id,
-                "channel": lim.name,
-                "year": lim.year,
-                "percentage": percentage,
-                "limit": lim.limit,
-                "used": used,
-            }
-            try:
-                if await self._redis.set(flag, b"1", nx=True, ex=_ttl("annual:")):
-                    await self._redis.rpush(self._warnings_key, json.dumps(warning).encode())
-            except RedisError as exc:
-                log.warning("annual limit warning not left", extra={"error": type(exc).__name__})
 
     async def take_token(self, service_id: str, key_type: str, rate_limit: int) -> RateDecision:
         rate = rate_limit / 60

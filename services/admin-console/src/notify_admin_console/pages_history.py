@@ -51,8 +51,10 @@ def kind_words(kind: str) -> str:
     changed (``PUT /services/{service_id}/guest-list`` is "Changed: guest list")."""
     if kind in KIND_WORDS:
         return KIND_WORDS[kind]
-    parts = [p for p in kind.split(" ", 1)[-1].split("/") if p and not p.startswith("{")]
-    return "Changed: " + " ".join(parts[1:] or parts).replace("-", " ")
+    path = kind.split(" ", 1)[-1]
+    tail = path.split("{service_id}", 1)[-1]
+    parts = [p for p in tail.split("/") if p and not p.startswith("{")]
+    return "Changed: " + " ".join(parts).replace("-", " ")
 
 
 def _date(value: str | None) -> str | None:
