@@ -13,38 +13,9 @@ from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from tests.integration.api_gateway.harness import Sandbox, api_settings, make_sandbox, running_api
+from tests.support.shapes import NOTIFICATION_KEYS
 
 SEND_KEYS = {"id", "reference", "uri", "template", "scheduled_for", "content"}
-NOTIFICATION_KEYS = {
-    "id",
-    "reference",
-    "email_address",
-    "phone_number",
-    "line_1",
-    "line_2",
-    "line_3",
-    "line_4",
-    "line_5",
-    "line_6",
-    "postcode",
-    "type",
-    "status",
-    "template",
-    "body",
-    "subject",
-    "created_at",
-    "created_by_name",
-    "sent_at",
-    "completed_at",
-    "scheduled_for",
-    "postage",
-    "one_click_unsubscribe_url",
-    "is_cost_data_ready",
-    "cost_in_pounds",
-    "cost_details",
-    # Beyond Notify's shape (docs/languages.md): the template's language the notification was in.
-    "language",
-}
 TEMPLATE_KEYS = {
     "id",
     "type",

@@ -19,11 +19,12 @@ import pytest
 from notify_admin_api.legacy_config import LegacyConfig
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminStore
-from notify_api_gateway.legacy.signing import SignedRequest, create_token
+from notify_api_gateway.legacy.signing import SignedRequest
 from notify_common.db import create_engine
 from notify_common.secrets import SecretBox
 from tests.e2e.conftest import Platform
 from tests.support import env
+from tests.support.beta_tokens import create_token
 
 T = TypeVar("T")
 

@@ -22,6 +22,7 @@ from notify_common.jobs.submit import (
     JobNotCancellable,
     JobNotFound,
     JobRejected,
+    SubmittedJob,
     cancel_job,
     submit_job,
 )
@@ -38,6 +39,37 @@ from tests.integration.job_splitter.support import (
     seed_template,
     sms_csv,
 )
+
+
+async def scheduled_jobs(
+    engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles, count: int = 1
+) -> tuple[str, list[SubmittedJob]]:
+    """A new service and ``count`` jobs of its, scheduled for tomorrow and held as the job-splitter's
+    consumer holds them (the jobs topic applied to its store)."""
+    service_id = await seed_service(engine)
+    template_id = await seed_template(engine, service_id)
+    jobs = [
+        await submit_job(
+            engine=engine,
+            producer=producer,
+            files=files,
+            service_id=service_id,
+            template_id=template_id,
+            csv=sms_csv(2),
+            original_file_name="later.csv",
+            scheduled_for=datetime.now(UTC) + timedelta(days=1),
+        )
+        for _ in range(count)
+    ]
+    await apply_jobs_topic(engine, kafka)
+    return service_id, jobs
+
+
+async def apply_jobs_topic(engine: AsyncEngine, kafka: CommonSettings) -> None:
+    """What the job-splitter's consumer does with the jobs topic."""
+    async with engine.begin() as conn:
+        for event in await read_topic(kafka, topics.JOBS):
+            await apply_event(conn, event)
 
 
 async def test_a_file_with_bad_rows_is_rejected_with_row_errors_and_nothing_is_stored_or_published(
@@ -149,25 +181,8 @@ async def test_a_job_is_scheduled_at_most_7_days_ahead(
 async def test_a_scheduled_job_is_cancelled_once_and_a_started_one_is_not(
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
 ) -> None:
-    service_id = await seed_service(engine)
-    template_id = await seed_template(engine, service_id)
-    jobs = []
-    for _ in range(2):
-        job = await submit_job(
-            engine=engine,
-            producer=producer,
-            files=files,
-            service_id=service_id,
-            template_id=template_id,
-            csv=sms_csv(2),
-            original_file_name="later.csv",
-            scheduled_for=datetime.now(UTC) + timedelta(days=1),
-        )
-        jobs.append(job)
-    # What the job-splitter's consumer does with the topic.
+    service_id, jobs = await scheduled_jobs(engine, kafka, producer, files, count=2)
     async with engine.begin() as conn:
-        for event in await read_topic(kafka, topics.JOBS):
-            await apply_event(conn, event)
         await set_status(conn, jobs[1].job_id, JobStatus.IN_PROGRESS, datetime.now(UTC))
 
     with pytest.raises(JobNotFound):
@@ -188,9 +203,8 @@ async def test_a_scheduled_job_is_cancelled_once_and_a_started_one_is_not(
     assert statuses.count((jobs[0].job_id, JobStatus.CANCELLED)) == 1
     assert (jobs[1].job_id, JobStatus.CANCELLED) not in statuses
     # Replaying the topic into the store does not undo or redo anything.
-    async with engine.begin() as conn:
-        for event in await read_topic(kafka, topics.JOBS):
-            await apply_event(conn, event)
+    await apply_jobs_topic(engine, kafka)
+    async with engine.connect() as conn:
         first, second = await get_job(conn, jobs[0].job_id), await get_job(conn, jobs[1].job_id)
     assert first is not None
     assert second is not None
@@ -200,21 +214,7 @@ async def test_a_scheduled_job_is_cancelled_once_and_a_started_one_is_not(
 async def test_only_the_job_splitter_cancels_a_job_and_a_job_it_started_first_is_refused_as_started(
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
 ) -> None:
-    service_id = await seed_service(engine)
-    template_id = await seed_template(engine, service_id)
-    job = await submit_job(
-        engine=engine,
-        producer=producer,
-        files=files,
-        service_id=service_id,
-        template_id=template_id,
-        csv=sms_csv(2),
-        original_file_name="later.csv",
-        scheduled_for=datetime.now(UTC) + timedelta(days=1),
-    )
-    async with engine.begin() as conn:
-        for event in await read_topic(kafka, topics.JOBS):
-            await apply_event(conn, event)
+    service_id, [job] = await scheduled_jobs(engine, kafka, producer, files)
 
     # With no job-splitter taking the command, nothing is decided: the caller hears so in time.
     with pytest.raises(CancelUnconfirmed):
@@ -246,21 +246,8 @@ async def test_only_the_job_splitter_cancels_a_job_and_a_job_it_started_first_is
 async def test_a_cancel_command_for_another_service_or_key_type_leaves_the_job_scheduled(
     engine: AsyncEngine, kafka: CommonSettings, producer: EventProducer, files: JobFiles
 ) -> None:
-    service_id = await seed_service(engine)
-    template_id = await seed_template(engine, service_id)
-    job = await submit_job(
-        engine=engine,
-        producer=producer,
-        files=files,
-        service_id=service_id,
-        template_id=template_id,
-        csv=sms_csv(2),
-        original_file_name="later.csv",
-        scheduled_for=datetime.now(UTC) + timedelta(days=1),
-    )
+    service_id, [job] = await scheduled_jobs(engine, kafka, producer, files)
     async with engine.begin() as conn:
-        for event in await read_topic(kafka, topics.JOBS):
-            await apply_event(conn, event)
         for command in (
             CancelJob(service_id=str(uuid.uuid4()), job_id=job.job_id),
             CancelJob(service_id=service_id, job_id=job.job_id, key_type="test"),

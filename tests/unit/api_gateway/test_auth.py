@@ -8,13 +8,17 @@ import uuid
 import jwt
 import pytest
 
-from notify_api_gateway.auth import bearer_token, unverified_issuer, verify_with_keys
+from notify_api_gateway.auth import bearer_token, unverified_issuer, verify_token
 from notify_common.api_errors import ApiError
 from notify_common.service_config import ApiKey
 
 SERVICE = str(uuid.uuid4())
 SECRET = str(uuid.uuid4())
 KEY = ApiKey(id=str(uuid.uuid4()), service_id=SERVICE, name="k", key_type="normal", revoked=False)
+
+
+def verify_with_keys(token: str, keys: list[tuple[ApiKey, str]], now: float | None = None) -> ApiKey:
+    return verify_token(token, keys, now)[0]
 
 
 def token(secret: str = SECRET, iss: object = SERVICE, iat: float | None = None, alg: str = "HS256") -> str:

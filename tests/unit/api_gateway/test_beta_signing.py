@@ -14,12 +14,12 @@ import pytest
 from notify_api_gateway.legacy.signing import (
     SignedRequest,
     SigningError,
-    create_token,
     request_signature,
     signature,
     verify,
 )
 from notify_common.service_config import ApiKey
+from tests.support.beta_tokens import create_token
 
 SERVICE_ID = str(uuid.uuid4())
 SECRET = str(uuid.uuid4())

@@ -29,15 +29,36 @@ def bilingual(kind: str) -> Any:
     )
 
 
-def test_a_text_message_in_welsh_is_written_from_the_welsh_variant_and_records_its_language() -> None:
-    t = bilingual("sms")
-    body = {
-        "phone_number": "07700900123",
+def sms_to_ann(t: Any, **extra: Any) -> dict[str, Any]:
+    return {"phone_number": "07700900123", "template_id": t.id, "personalisation": {"name": "Ann"}, **extra}
+
+
+def email_to_ann(t: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "email_address": "a@example.com",
         "template_id": t.id,
         "personalisation": {"name": "Ann"},
-        "language": "cy",
+        **extra,
     }
-    send = prepare_sms(caller(), t, body, ctx())
+
+
+def welsh_then_english(welsh_content: str) -> Any:
+    """A bilingual letter template: its Welsh part, then the English "Dear ((name))"."""
+    return replace(
+        template("letter", content="Dear ((name))", subject="Your licence"),
+        letter_languages="welsh_then_english",
+        letter_welsh_subject="Eich trwydded",
+        letter_welsh_content=welsh_content,
+    )
+
+
+def letter_to_ann(t: Any) -> dict[str, Any]:
+    return {"template_id": t.id, "personalisation": {**ADDRESS, "name": "Ann"}}
+
+
+def test_a_text_message_in_welsh_is_written_from_the_welsh_variant_and_records_its_language() -> None:
+    t = bilingual("sms")
+    send = prepare_sms(caller(), t, sms_to_ann(t, language="cy"), ctx())
     assert isinstance(send.event, SmsRequested)
     assert send.event.body == "Council: Helo Ann"
     assert send.event.language == "cy"
@@ -47,8 +68,7 @@ def test_a_text_message_in_welsh_is_written_from_the_welsh_variant_and_records_i
 
 def test_a_send_without_a_language_gets_the_templates_default_and_records_it() -> None:
     t = bilingual("email")
-    body = {"email_address": "a@example.com", "template_id": t.id, "personalisation": {"name": "Ann"}}
-    send = prepare_email(caller(), t, body, ctx())
+    send = prepare_email(caller(), t, email_to_ann(t), ctx())
     assert isinstance(send.event, EmailRequested)
     assert (send.event.subject, send.event.body, send.event.language) == (
         "Your appointment",
@@ -59,26 +79,14 @@ def test_a_send_without_a_language_gets_the_templates_default_and_records_it() -
 
 def test_an_email_in_welsh_has_the_welsh_subject() -> None:
     t = bilingual("email")
-    body = {
-        "email_address": "a@example.com",
-        "template_id": t.id,
-        "personalisation": {"name": "Ann"},
-        "language": "CY",
-    }
-    send = prepare_email(caller(), t, body, ctx())
+    send = prepare_email(caller(), t, email_to_ann(t, language="CY"), ctx())
     assert isinstance(send.event, EmailRequested)
     assert (send.event.subject, send.event.body, send.event.language) == ("Eich apwyntiad", "Helo Ann", "cy")
 
 
 def test_a_language_the_template_does_not_have_is_a_bad_request() -> None:
     t = bilingual("sms")
-    body = {
-        "phone_number": "07700900123",
-        "template_id": t.id,
-        "personalisation": {"name": "Ann"},
-        "language": "fr",
-    }
-    assert refusal(lambda: prepare_sms(caller(), t, body, ctx())) == (
+    assert refusal(lambda: prepare_sms(caller(), t, sms_to_ann(t, language="fr"), ctx())) == (
         400,
         "BadRequestError",
         "language fr is not available for this template",
@@ -122,49 +130,30 @@ def test_a_well_formed_language_passes_the_schema() -> None:
 
 
 def test_a_bilingual_letter_carries_its_welsh_part_rendered_and_its_english_part() -> None:
-    t = replace(
-        template("letter", content="Dear ((name))", subject="Your licence"),
-        letter_languages="welsh_then_english",
-        letter_welsh_subject="Eich trwydded",
-        letter_welsh_content="Annwyl ((name))",
-    )
-    body = {"template_id": t.id, "personalisation": {**ADDRESS, "name": "Ann"}}
-    send = prepare_letter(caller("test"), t, body, ctx())
+    t = welsh_then_english("Annwyl ((name))")
+    send = prepare_letter(caller("test"), t, letter_to_ann(t), ctx())
     assert isinstance(send.event, LetterRequested)
     assert (send.event.welsh_subject, send.event.welsh_body) == ("Eich trwydded", "Annwyl Ann")
     assert (send.event.subject, send.event.body) == ("Your licence", "Dear Ann")
 
 
 def test_a_bilingual_letter_needs_the_placeholders_of_its_welsh_part_too() -> None:
-    t = replace(
-        template("letter", content="Dear ((name))", subject="Your licence"),
-        letter_languages="welsh_then_english",
-        letter_welsh_subject="Eich trwydded",
-        letter_welsh_content="Annwyl ((enw))",
-    )
-    body = {"template_id": t.id, "personalisation": {**ADDRESS, "name": "Ann"}}
-    assert (
-        refusal(lambda: prepare_letter(caller("test"), t, body, ctx()))[2] == "Missing personalisation: enw"
+    t = welsh_then_english("Annwyl ((enw))")
+    assert refusal(lambda: prepare_letter(caller("test"), t, letter_to_ann(t), ctx()))[2] == (
+        "Missing personalisation: enw"
     )
 
 
 def test_an_english_letter_has_no_welsh_part() -> None:
     t = template("letter", content="Dear ((name))", subject="Your licence")
-    body = {"template_id": t.id, "personalisation": {**ADDRESS, "name": "Ann"}}
-    send = prepare_letter(caller("test"), t, body, ctx())
+    send = prepare_letter(caller("test"), t, letter_to_ann(t), ctx())
     assert isinstance(send.event, LetterRequested)
     assert send.event.welsh_body is None
 
 
 def test_a_notification_and_a_template_read_back_their_languages() -> None:
     t = bilingual("email")
-    body = {
-        "email_address": "a@example.com",
-        "template_id": t.id,
-        "personalisation": {"name": "Ann"},
-        "language": "cy",
-    }
-    send = prepare_email(caller(), t, body, ctx())
+    send = prepare_email(caller(), t, email_to_ann(t, language="cy"), ctx())
     assert notification(send.row, "https://api.test")["language"] == "cy"
     shown = present_template(t)
     assert shown["language"] == "en"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, Row, Table, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notify_common.annual_limits import AnnualLimits
@@ -111,6 +111,14 @@ class Template:
     letter_welsh_content: str | None = None
 
 
+async def _not_archived(
+    conn: AsyncConnection, table: Table, service_id: str, *where: ColumnElement[bool]
+) -> Sequence[Row[Any]]:
+    """The service's rows of ``table`` (one of its sender identities) that are not archived."""
+    query = select(table).where(table.c.service_id == service_id, ~table.c.archived, *where)
+    return (await conn.execute(query)).all()
+
+
 async def load_service_config(
     conn: AsyncConnection, service_id: str, box: SecretBox | None = None
 ) -> ServiceConfig | None:
@@ -126,37 +134,11 @@ async def load_service_config(
     key_rows = (
         await conn.execute(select(config_api_keys).where(config_api_keys.c.service_id == service_id))
     ).all()
-    senders = (
-        await conn.execute(
-            select(config_service_sms_senders).where(
-                and_(
-                    config_service_sms_senders.c.service_id == service_id,
-                    ~config_service_sms_senders.c.archived,
-                )
-            )
-        )
-    ).all()
-    reply_tos = (
-        await conn.execute(
-            select(config_service_email_reply_to).where(
-                and_(
-                    config_service_email_reply_to.c.service_id == service_id,
-                    ~config_service_email_reply_to.c.archived,
-                )
-            )
-        )
-    ).all()
-    contacts = (
-        await conn.execute(
-            select(config_service_letter_contacts).where(
-                and_(
-                    config_service_letter_contacts.c.service_id == service_id,
-                    ~config_service_letter_contacts.c.archived,
-                    config_service_letter_contacts.c.is_default,
-                )
-            )
-        )
-    ).all()
+    senders = await _not_archived(conn, config_service_sms_senders, service_id)
+    reply_tos = await _not_archived(conn, config_service_email_reply_to, service_id)
+    contacts = await _not_archived(
+        conn, config_service_letter_contacts, service_id, config_service_letter_contacts.c.is_default
+    )
     members = (
         await conn.execute(select(config_team_members).where(config_team_members.c.service_id == service_id))
     ).all()

@@ -177,12 +177,26 @@ def _envelope(
     }
 
 
-def _response(
-    template: Template, body: Mapping[str, Any], ctx: SendContext, content: dict[str, Any]
-) -> dict[str, Any]:
-    return {
+@dataclass(frozen=True)
+class Sent:
+    """A send decided: who sent it, from which template and in which language, and its event."""
+
+    caller: Authenticated
+    template: Template
+    body: Mapping[str, Any]
+    ctx: SendContext
+    language: LanguageVariant
+    event: NotificationRequested
+
+
+def _prepared(
+    channel: str, sent: Sent, content: dict[str, Any], row: dict[str, Any], **more: Any
+) -> PreparedSend:
+    """The prepared send: the 201 body with ``content``, and the row GET shows (with ``row``)."""
+    template, ctx = sent.template, sent.ctx
+    response = {
         "id": ctx.notification_id,
-        "reference": body.get("reference"),
+        "reference": sent.body.get("reference"),
         "uri": f"{ctx.url_root}/v2/notifications/{ctx.notification_id}",
         "template": {
             "id": template.id,
@@ -192,35 +206,27 @@ def _response(
         "scheduled_for": fmt(ctx.scheduled_for),
         "content": content,
     }
-
-
-def _row(
-    caller: Authenticated,
-    template: Template,
-    request: Mapping[str, Any],
-    ctx: SendContext,
-    language: LanguageVariant,
-    **kw: Any,
-) -> dict[str, Any]:
-    return {
+    shown = {
         "id": ctx.notification_id,
-        "service_id": caller.service.id,
+        "service_id": sent.caller.service.id,
         "template_id": template.id,
         "template_version": template.version,
-        "key_type": caller.api_key.key_type,
+        "key_type": sent.caller.api_key.key_type,
         "job_id": ctx.job_id,
-        "client_reference": request.get("reference"),
+        "client_reference": sent.body.get("reference"),
         "status": "created",
         "created_at": ctx.created_at,
         "scheduled_for": ctx.scheduled_for,
+        "notification_type": channel,
         "address": None,
         "subject": None,
         "postage": None,
         "billable_units": 0,
         "rate_multiplier": 1,
-        "language": language.language,
-        **kw,
+        "language": sent.language.language,
+        **row,
     }
+    return PreparedSend(ctx.notification_id, channel, sent.event, response, shown, **more)
 
 
 def _chosen(
@@ -281,24 +287,13 @@ def prepare_sms(
         scheduled_for=ctx.scheduled_for,
         language=language.language,
     )
-    return PreparedSend(
-        notification_id=ctx.notification_id,
-        channel="sms",
-        event=event,
-        response=_response(template, body, ctx, {"body": rendered.body, "from_number": sender}),
-        row=_row(
-            caller,
-            template,
-            body,
-            ctx,
-            language,
-            notification_type="sms",
-            recipient=phone.normalised,
-            recipient_as_sent=body["phone_number"],
-            body=rendered.body,
-            billable_units=rendered.fragment_count,
-            rate_multiplier=phone.rate_multiplier,
-        ),
+    row = {"recipient": phone.normalised, "recipient_as_sent": body["phone_number"], "body": rendered.body}
+    row |= {"billable_units": rendered.fragment_count, "rate_multiplier": phone.rate_multiplier}
+    return _prepared(
+        "sms",
+        Sent(caller, template, body, ctx, language, event),
+        {"body": rendered.body, "from_number": sender},
+        row,
         daily_limits=daily_limits(caller, "sms", international=phone.international),
         simulated=simulated,
     )
@@ -361,40 +356,18 @@ def prepare_email(
         **_branding(caller).email_fields(),
         language=language.language,
     )
-    response = _response(
-        template,
-        body,
-        ctx,
-        {
-            "from_email": f"{service.email_from}@{ctx.email_domain}",
-            "body": rendered.body,
-            "subject": rendered.subject,
-            "one_click_unsubscribe_url": unsubscribe,
-        },
-    )
-    response["sanitised_content"] = sanitised
-    return PreparedSend(
-        notification_id=ctx.notification_id,
-        channel="email",
-        event=event,
-        response=response,
-        row=_row(
-            caller,
-            template,
-            body,
-            ctx,
-            language,
-            notification_type="email",
-            recipient=address,
-            recipient_as_sent=body["email_address"],
-            body=rendered.body,
-            subject=rendered.subject,
-            one_click_unsubscribe_url=unsubscribe,
-        ),
+    shown = {"body": rendered.body, "subject": rendered.subject, "one_click_unsubscribe_url": unsubscribe}
+    prepared = _prepared(
+        "email",
+        Sent(caller, template, body, ctx, language, event),
+        {"from_email": f"{service.email_from}@{ctx.email_domain}", **shown},
+        {"recipient": address, "recipient_as_sent": body["email_address"], **shown},
         daily_limits=daily_limits(caller, "email"),
         simulated=simulated,
         documents=documents,
     )
+    prepared.response["sanitised_content"] = sanitised
+    return prepared
 
 
 def _branding(caller: Authenticated) -> SendBranding:
@@ -458,23 +431,11 @@ def prepare_letter(
         welsh_subject=rendered_welsh.subject if rendered_welsh else None,
         welsh_body=rendered_welsh.body if rendered_welsh else None,
     )
-    return PreparedSend(
-        notification_id=ctx.notification_id,
-        channel="letter",
-        event=event,
-        response=_response(template, body, ctx, {"body": rendered.body, "subject": rendered.subject}),
-        row=_row(
-            caller,
-            template,
-            body,
-            ctx,
-            language,
-            notification_type="letter",
-            recipient=None,
-            address=list(address.lines),
-            body=rendered.body,
-            subject=rendered.subject,
-            postage=postage,
-        ),
+    shown = {"body": rendered.body, "subject": rendered.subject}
+    return _prepared(
+        "letter",
+        Sent(caller, template, body, ctx, language, event),
+        shown,
+        {"recipient": None, "address": list(address.lines), "postage": postage, **shown},
         daily_limits=daily_limits(caller, "letter"),
     )

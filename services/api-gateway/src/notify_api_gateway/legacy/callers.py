@@ -18,7 +18,6 @@ from notify_api_gateway.legacy import alpha, beta
 from notify_api_gateway.legacy.signing import SignedRequest, SigningError, verify
 from notify_api_gateway.legacy.store import LegacyStore
 from notify_common.api_errors import ApiError
-from notify_common.service_config import ApiKey
 
 
 async def get_legacy(state: State) -> LegacyStore:
@@ -41,10 +40,7 @@ async def alpha_caller(request: Request, state: AppState, legacy: LegacyStore) -
         raise alpha.AlphaError(403, alpha.INVALID_TOKEN)
     if not (await legacy.switches(token.service_id)).alpha:
         raise alpha.AlphaError(403, alpha.NOT_ENABLED)
-    key = ApiKey(
-        id=token.id, service_id=token.service_id, name=token.name, key_type=token.key_type, revoked=False
-    )
-    return Authenticated(service=config.service, api_key=key, config=config)
+    return Authenticated(service=config.service, api_key=token, config=config)
 
 
 async def beta_caller(request: Request, state: AppState, legacy: LegacyStore, body: bytes) -> Authenticated:

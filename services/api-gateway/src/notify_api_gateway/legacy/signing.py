@@ -53,18 +53,6 @@ class SignedRequest:
     body: bytes
 
 
-def create_token(service_id: str, secret: str, request: SignedRequest, iat: float | None = None) -> str:
-    """A beta token for ``request``: what a beta client does (used by the tests and the docs)."""
-    claims: dict[str, Any] = {
-        "iss": service_id,
-        "iat": int(time.time() if iat is None else iat),
-        "req": request_signature(secret, request.method, request.path),
-    }
-    if request.body:
-        claims["pay"] = signature(secret, request.body)
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
 def _matches(claim: object, expected: str) -> bool:
     return isinstance(claim, str) and hmac.compare_digest(claim.encode(), expected.encode())
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common.db.contracts import config_legacy_alpha_tokens as legacy_alpha_tokens
 from notify_common.db.contracts import config_legacy_api_switches as legacy_api_switches
 from notify_common.db.tables_legacy import legacy_alpha_jobs
+from notify_common.service_config import ApiKey
 
 
 def token_digest(token: str) -> str:
@@ -27,15 +28,6 @@ def token_digest(token: str) -> str:
 class Switches:
     alpha: bool = False
     beta: bool = False
-
-
-@dataclass(frozen=True)
-class AlphaToken:
-    id: str
-    service_id: str
-    name: str
-    key_type: str
-    revoked: bool
 
 
 @dataclass(frozen=True)
@@ -51,7 +43,7 @@ class LegacyStore:
         self.engine = engine
         self._cache_seconds = cache_seconds
         self._switches: dict[str, tuple[float, Switches]] = {}
-        self._tokens: dict[str, tuple[float, AlphaToken | None]] = {}
+        self._tokens: dict[str, tuple[float, ApiKey | None]] = {}
 
     # ---- switches ----------------------------------------------------------------------------
 
@@ -79,8 +71,9 @@ class LegacyStore:
 
     # ---- alpha tokens ------------------------------------------------------------------------
 
-    async def token(self, token: str) -> AlphaToken | None:
-        """The token (revoked or not) whose digest matches, or None."""
+    async def token(self, token: str) -> ApiKey | None:
+        """The token (revoked or not) whose digest matches, as the API key of the type it was issued
+        with that it acts as, or None."""
         digest = token_digest(token)
         hit = self._tokens.get(digest)
         if hit is not None and hit[0] > time.monotonic():
@@ -89,7 +82,7 @@ class LegacyStore:
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         found = (
-            AlphaToken(
+            ApiKey(
                 id=str(row.id),
                 service_id=str(row.service_id),
                 name=row.name,
