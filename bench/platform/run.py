@@ -8,9 +8,9 @@ of a series: request ``i`` is due at ``start + i / rate`` whatever happened befo
 counts from when it was due. After each rate's load the benchmark waits until every accepted
 notification is projected as delivered (or the drain timeout passes), then reports:
 
-* accepted/s and the API's p50/p99/max latency; how many sends were shed (503 with Retry-After:
-  the API at capacity refusing at once) apart from those that failed (any other answer, or none:
-  a connection refused or reset, or no answer within 30 s);
+* accepted/s and the API's p50/p99/max latency, and p50/p99 of the 201 answers alone; how many
+  sends were shed (503 with Retry-After: the API at capacity refusing at once) apart from those that
+  failed (any other answer, or none: a connection refused or reset, or no answer within 30 s);
 * created→sent and created→delivered p50/p99, read from the projection (``notifications``);
 * whether the backlog drained, and how long after the load it took;
 * CPU seconds per notification for every process of the platform (from ``/proc``: user + system
@@ -226,6 +226,8 @@ def make_service(channel: str) -> BenchService:
 @dataclass
 class LoadResult:
     latencies: list[float] = field(default_factory=list)
+    # Of the sends answered 201 alone (shed answers, being immediate, would hide their wait).
+    accepted_latencies: list[float] = field(default_factory=list)
     codes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     # Requests with no answer (code 0), by why: the connection refused or reset, or no answer in time.
     unanswered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -306,6 +308,7 @@ class OpenLoop:
         self.result.codes[status] += 1
         if status == 201:
             self.result.accepted.append(json.loads(body)["id"])
+            self.result.accepted_latencies.append(self.result.latencies[-1])
         self.idle.append(conn)
 
     async def run(self, rate: float, seconds: float) -> LoadResult:
@@ -445,9 +448,10 @@ async def one_rate(
 
 def report(result: RateResult) -> None:
     lat = sorted(result.load.latencies)
+    accepted_lat = sorted(result.load.accepted_latencies)
 
-    def p(q: float) -> float:
-        return 1000 * lat[min(int(len(lat) * q), len(lat) - 1)] if lat else float("nan")
+    def p(q: float, values: list[float] = lat) -> float:
+        return 1000 * values[min(int(len(values) * q), len(values) - 1)] if values else float("nan")
 
     def t(name: str) -> float:
         return result.times.get(name, float("nan"))
@@ -460,7 +464,8 @@ def report(result: RateResult) -> None:
     )
     print(
         f"    shed (503) {result.shed}, failed {result.failed} "
-        f"(no answer: {dict(result.load.unanswered) or 'none'}), {result.load.connections} connections"
+        f"(no answer: {dict(result.load.unanswered) or 'none'}), {result.load.connections} connections; "
+        f"201s alone: p50 {p(0.5, accepted_lat):.1f} ms p99 {p(0.99, accepted_lat):.1f} ms"
     )
     print(
         f"    created→sent p50 {t('sent_p50'):.2f} s p99 {t('sent_p99'):.2f} s; "
@@ -490,6 +495,8 @@ def report(result: RateResult) -> None:
                 "unanswered": dict(result.load.unanswered),
                 "api_p50_ms": round(p(0.5), 1),
                 "api_p99_ms": round(p(0.99), 1),
+                "accepted_p50_ms": round(p(0.5, accepted_lat), 1),
+                "accepted_p99_ms": round(p(0.99, accepted_lat), 1),
                 "sent_p99_s": round(t("sent_p99"), 3),
                 "delivered_p99_s": round(t("delivered_p99"), 3),
                 "drained": result.drained,

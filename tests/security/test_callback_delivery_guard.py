@@ -21,14 +21,15 @@ async def test_an_internal_receiver_is_never_called_and_the_callback_not_retried
     with callback_receiver([]) as receiver:
         session = GuardedSession()
         try:
-            result = await CallbackClient(session, 2.0).post(
-                Destination(receiver.url, "bearer-token-0123", None), "message-1", {"id": "n"}
-            )
+            client = CallbackClient(session, 2.0)
+            destination = Destination(receiver.url, "bearer-token-0123", None)
+            results = [await client.post(destination, f"message-{n}", {"id": "n"}) for n in (1, 2)]
         finally:
             await session.close()
-        assert (result.succeeded, result.retryable) == (False, False)
-        assert result.reason is not None
-        assert "refused destination" in result.reason
+        for result in results:  # every time, not only when the address is first seen
+            assert (result.succeeded, result.retryable) == (False, False)
+            assert result.reason is not None
+            assert "refused destination" in result.reason
         assert receiver.calls == []
 
 

@@ -41,7 +41,7 @@ class ApiSettings(JobsSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # Requests one process works on at once; past it a request is answered 503 with Retry-After at
     # once (load shedding, docs/reliability.md) instead of queueing behind the others.
-    max_requests_in_flight: int = Field(default=64, ge=1)
+    max_requests_in_flight: int = Field(default=128, ge=1)
     bulk_max_rows: int = Field(default=50_000, ge=1)
     # Pounds per letter by postage (JSON, e.g. {"second": 0.6, "first": 0.8}), reported as a
     # letter's cost; letters are not priced until set. The management plane bills with the same.
