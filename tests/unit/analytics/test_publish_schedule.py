@@ -10,17 +10,17 @@ from notify_analytics.worker import PublishSchedule
 
 
 def ticks(schedule: PublishSchedule, behind: list[int], every: float = 10.0) -> list[bool]:
-    return [schedule.due(n * every, lag) for n, lag in enumerate(behind)]
+    return [schedule.due((n + 1) * every, lag) for n, lag in enumerate(behind)]
 
 
 def test_a_worker_keeping_up_publishes_at_every_tick() -> None:
-    assert ticks(PublishSchedule(60.0, 1000), [0, 10, 1000, 0]) == [True] * 4
+    assert ticks(PublishSchedule(60.0, 1000, started=0.0), [0, 10, 1000, 0]) == [True] * 4
 
 
-def test_a_worker_behind_by_more_than_a_batch_publishes_only_every_catch_up_interval() -> None:
-    schedule = PublishSchedule(60.0, 1000)
-    due = ticks(schedule, [50_000] * 8 + [0, 0])
-    assert due == [True, False, False, False, False, False, True, False, True, True]
+def test_a_worker_behind_by_more_than_a_batch_publishes_only_every_catch_up_interval_from_its_start() -> None:
+    schedule = PublishSchedule(60.0, 1000, started=0.0)
+    due = ticks(schedule, [50_000] * 13 + [0, 0])
+    assert due == [*[False] * 5, True, *[False] * 5, True, False, True, True]
 
 
 def test_how_far_behind_counts_the_assigned_partitions_of_the_counted_topics_from_the_last_read() -> None:

@@ -121,7 +121,9 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
 
     results = names.physical(topics.ANALYTICS_WINDOW_STATS)
 
-    schedule = PublishSchedule(settings.analytics_catch_up_publish_seconds, settings.analytics_batch_size)
+    schedule = PublishSchedule(
+        settings.analytics_catch_up_publish_seconds, settings.analytics_batch_size, time.monotonic()
+    )
 
     async def publish() -> None:
         if schedule.due(time.monotonic(), app.behind()):
@@ -141,17 +143,18 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
 
 class PublishSchedule:
     """Whether a publish (every ``NOTIFY_ANALYTICS_PUBLISH_SECONDS``) is due: always, unless the
-    worker is more than a batch behind and published less than ``catch_up_seconds`` ago. A
-    worker catching up changes most of its cells between two publishes, and a publish costs about
-    as much per cell as counting costs per event; what it would publish is partial anyway."""
+    worker is more than a batch behind and published (or started, at ``started``) less than
+    ``catch_up_seconds`` ago. A worker catching up changes most of its cells between two
+    publishes, and a publish costs about as much per cell as counting costs per event; what it
+    would publish is partial anyway."""
 
-    def __init__(self, catch_up_seconds: float, batch_size: int) -> None:
+    def __init__(self, catch_up_seconds: float, batch_size: int, started: float) -> None:
         self.catch_up_seconds = catch_up_seconds
         self.batch_size = batch_size
-        self.last: float | None = None
+        self.last = started
 
     def due(self, now: float, behind: int) -> bool:
-        if behind > self.batch_size and self.last is not None and now - self.last < self.catch_up_seconds:
+        if behind > self.batch_size and now - self.last < self.catch_up_seconds:
             return False
         self.last = now
         return True
