@@ -85,6 +85,7 @@ async def main(notifications: int) -> None:
             log,
             env={
                 "NOTIFY_ANALYTICS_PUBLISH_SECONDS": os.environ.get("NOTIFY_ANALYTICS_PUBLISH_SECONDS", "10"),
+                "NOTIFY_ANALYTICS_CATCH_UP_PUBLISH_SECONDS": "60",
                 "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "30",
             },
         ).start()

@@ -66,6 +66,7 @@ class Worker:
             "NOTIFY_HTTP_PORT": str(self.port),
             "NOTIFY_ENVIRONMENT": "development",
             "NOTIFY_ANALYTICS_PUBLISH_SECONDS": "0.2",
+            "NOTIFY_ANALYTICS_CATCH_UP_PUBLISH_SECONDS": "0.5",
             "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "1",
             "NOTIFY_LOG_LEVEL": "WARNING",
             "NOTIFY_ANALYTICS_SESSION_TIMEOUT_SECONDS": "6",

@@ -19,10 +19,11 @@ through faust's own path. Written against faust-streaming 0.15 (the version pinn
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, cast
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 from faust.sensors.monitor import Monitor
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -37,6 +38,23 @@ YIELD_EVERY = 100
 
 # Handles a list of messages of its topics, in offset order within each partition.
 BatchHandler = Callable[[list[Message]], Awaitable[None]]
+
+
+def messages_behind(
+    end_offsets: Mapping[TP, int],
+    read_offsets: Mapping[TP, int | None],
+    assigned: Iterable[TP],
+    topics: Collection[str],
+) -> int:
+    """How many messages of ``topics`` the ``assigned`` partitions have beyond the last read."""
+    behind = 0
+    for tp in assigned:
+        end = end_offsets.get(tp)
+        if end is None or tp.topic not in topics:
+            continue
+        last = read_offsets.get(tp)
+        behind += max(0, end - (-1 if last is None else last) - 1)
+    return behind
 
 
 class BatchDrainingConsumer(aiokafka_driver.Consumer):
@@ -212,6 +230,17 @@ class AnalyticsApp(faust.App):
         for name in topic.topics:
             self.batch_handlers[name] = handler
         self.topics.add(topic)
+
+    def behind(self) -> int:
+        """How many messages of the batch handlers' topics the partitions this worker holds are
+        known to have beyond those it has read (from the end offsets of its latest fetches)."""
+        consumer = self.consumer
+        try:
+            assigned = consumer.assignment()
+        except ConsumerNotStarted:
+            return 0
+        read = cast(BatchDrainingConsumer, consumer)._read_offset
+        return messages_behind(self.monitor.tp_end_offsets, read, assigned, self.batch_handlers.keys())
 
     def _new_transport(self) -> TransportT:
         return BatchDrainingTransport(self.conf.broker_consumer, self)

@@ -15,8 +15,11 @@ class AnalyticsSettings(CommonSettings):
     # The most events handled as one batch (of those fetched together): one changelog record per
     # partition and batch.
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
-    # How often changed cells are published to notify.analytics.window-stats.
+    # How often changed cells are published to notify.analytics.window-stats; and how often while
+    # the worker is behind by more than a batch (catching up, most of its cells change between
+    # two publishes, and each publish re-sends them all).
     analytics_publish_seconds: float = Field(default=10.0, gt=0)
+    analytics_catch_up_publish_seconds: float = Field(default=60.0, gt=0)
     # How often cell totals are checkpointed and expired delta records deleted.
     analytics_checkpoint_seconds: float = Field(default=30.0, gt=0)
     # Event ids are remembered this long after their event happened: a duplicate within it is

@@ -121,8 +121,13 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
 
     results = names.physical(topics.ANALYTICS_WINDOW_STATS)
 
+    schedule = PublishSchedule(
+        settings.analytics_catch_up_publish_seconds, settings.analytics_batch_size, time.monotonic()
+    )
+
     async def publish() -> None:
-        await publish_changed(app, states, results)
+        if schedule.due(time.monotonic(), app.behind()):
+            await publish_changed(app, states, results)
 
     async def checkpoint() -> None:
         now_ms = int(time.time() * 1000)
@@ -134,6 +139,25 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
     app.timer(settings.analytics_publish_seconds)(publish)
     app.timer(settings.analytics_checkpoint_seconds)(checkpoint)
     return app, states
+
+
+class PublishSchedule:
+    """Whether a publish (every ``NOTIFY_ANALYTICS_PUBLISH_SECONDS``) is due: always, unless the
+    worker is more than a batch behind and published (or started, at ``started``) less than
+    ``catch_up_seconds`` ago. A worker catching up changes most of its cells between two
+    publishes, and a publish costs about as much per cell as counting costs per event; what it
+    would publish is partial anyway."""
+
+    def __init__(self, catch_up_seconds: float, batch_size: int, started: float) -> None:
+        self.catch_up_seconds = catch_up_seconds
+        self.batch_size = batch_size
+        self.last = started
+
+    def due(self, now: float, behind: int) -> bool:
+        if behind > self.batch_size and now - self.last < self.catch_up_seconds:
+            return False
+        self.last = now
+        return True
 
 
 async def publish_changed(app: faust.App, states: dict[str, SourceState], results: str) -> None:
