@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import Platform
 from tests.e2e.console.conftest import Console, axe_check
 from tests.e2e.console.test_templates_and_reports import signed_in
-from tests.support import env
+from tests.support.moto import moto_data
 
 LINK = re.compile(r"Unsubscribe from these emails: (\S+)")
 
@@ -28,9 +28,7 @@ LINK = re.compile(r"Unsubscribe from these emails: (\S+)")
 def handed_to_ses(notification_id: str, timeout: float = 60.0) -> Message:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        answer = httpx.get(f"{env.MOTO_URL}/moto-api/data.json", timeout=30)
-        # moto's dump of every model can fail while other clients change them: ask again.
-        data = answer.json() if answer.status_code == 200 else {"ses": {}}
+        data = moto_data()
         for raw in data["ses"].get("RawMessage", []):
             message = email.message_from_string(raw["raw_data"])
             if notification_id in (message["Message-ID"] or ""):

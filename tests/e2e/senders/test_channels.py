@@ -12,7 +12,7 @@ import pytest
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from tests.e2e.conftest import Platform
-from tests.support import env
+from tests.support.moto import moto_data
 from tests.support.statuses import wait_for_status
 
 
@@ -37,7 +37,7 @@ def test_an_email_is_handed_to_ses_once_with_the_services_name_and_reads_back_de
     )
     notification = wait_for_status(live, sent["id"], "delivered", timeout=60.0)
     assert notification["sent_at"] is not None
-    data = httpx.get(f"{env.MOTO_URL}/moto-api/data.json", timeout=30).json()
+    data = moto_data()
     raws = [email.message_from_string(m["raw_data"]) for m in data["ses"].get("RawMessage", [])]
     ours = [m for m in raws if m["Message-ID"] and sent["id"] in m["Message-ID"]]
     assert len(ours) == 1

@@ -15,7 +15,6 @@ from email.message import EmailMessage, Message
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -35,6 +34,7 @@ from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.providers.smtp import SmtpProvider
 from notify_email_sender.sending import EmailSender
 from tests.support import env
+from tests.support.moto import moto_data
 from tests.support.senders import email_request, read_topic, received
 
 RETRY_TOPIC = topics.retry_topic(topics.GROUP_EMAIL_SENDER)
@@ -78,7 +78,7 @@ def parsed(raw: str) -> EmailMessage:
 
 
 def raw_messages_sent_by_moto(reference: str) -> list[EmailMessage]:
-    data = httpx.get(f"{env.MOTO_URL}/moto-api/data.json").json()
+    data = moto_data()
     raws = data["ses"].get("RawMessage", [])
     return [parsed(m["raw_data"]) for m in raws if m["id"] == reference]
 

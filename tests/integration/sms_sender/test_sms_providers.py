@@ -41,6 +41,7 @@ from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
 from notify_sms_sender.weights import WeightStore
 from tests.support import env
+from tests.support.moto import moto_data
 from tests.support.processes import ServiceProcess
 from tests.support.senders import free_port, read_topic, sms_request
 
@@ -173,7 +174,7 @@ async def test_sns_publishes_the_text_message_in_moto(client: httpx.AsyncClient)
     provider = SnsProvider(sns)
     sms = message(to="447700900456", content=f"SNS check {random.randint(0, 10**9)}")
     reference = await provider.send(sms)
-    data = (await client.get(f"{env.MOTO_URL}/moto-api/data.json", timeout=30)).json()
+    data = moto_data()
     published = [m for m in data["sns"]["SMS"] if m["message_id"] == reference]
     assert [(m["phone_number"], m["message"]) for m in published] == [("+447700900456", sms.content)]
     await provider.close()
