@@ -21,11 +21,10 @@ from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
 from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import beta
-from notify_api_gateway.legacy.beta_pages import page
 from notify_api_gateway.legacy.callers import Legacy, beta_caller
 from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.routes.common import context
-from notify_api_gateway.routes.reads import find_notification
+from notify_api_gateway.routes.reads import find_notification, listing_retention
 from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
 from notify_common.api_errors import ApiError
 
@@ -105,13 +104,12 @@ async def list_notifications(request: Request, state: State, legacy: Legacy) -> 
         given = request.query_params.get("page", "1")
         if not given.isdigit() or not 1 <= int(given) <= MAX_PAGE:
             raise beta.BetaError(400, {"page": ["Not a valid page number."]})
-        config = caller.config
-        retention = max(
-            (config.retention_days.values() if config else []),
-            default=state.settings.default_retention_days,
-        )
-        rows = await page(
-            state.repository.engine, caller.service.id, caller.api_key.key_type, int(given), retention
+        rows = await state.reads.numbered_page(
+            caller.service.id,
+            caller.api_key.key_type,
+            int(given),
+            beta.PAGE_SIZE,
+            listing_retention(state, caller),
         )
         return JSONResponse({"data": [beta.notification(r) for r in rows]})
 
