@@ -345,9 +345,6 @@ def test_unsubscribe_links_on_the_api_host_reach_document_download() -> None:
                 p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]
             }
             assert routes["/unsubscribe"] == ("Prefix", services["document-download"]["metadata"]["name"])
-    without = render("production", "documentDownload.enabled=false")
-    for rule in by_component(without, "Ingress")["api-gateway"]["spec"]["rules"]:
-        assert "/unsubscribe" not in {p["path"] for p in rule["http"]["paths"]}
 
 
 def test_pods_run_as_non_root_on_a_read_only_filesystem_without_capabilities(values: str) -> None:

@@ -98,24 +98,16 @@ UNCONFIRMED = (
 )
 SEND_UNAVAILABLE = "Notifications cannot be accepted right now. Try again later"
 REDIS_UNAVAILABLE = "A service the request needs is unavailable right now. Try again later"
-# What each unavailable dependency is answered with (checked in this order).
-UNAVAILABLE_DEPENDENCIES: tuple[tuple[tuple[type[Exception], ...], str], ...] = (
-    ((UnconfirmedSend,), SEND_UNCONFIRMED),
-    ((PublishTimeout,), UNCONFIRMED),
-    ((KafkaError,), SEND_UNAVAILABLE),
-    ((DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeoutError), DATABASE_UNAVAILABLE),
-    ((RedisError,), REDIS_UNAVAILABLE),
+DATABASE_ERRORS = (DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeoutError)
+# What each unavailable dependency is answered with (checked in this order), and which dependency
+# it is (the label of notify_dependency_unavailable_total).
+UNAVAILABLE_DEPENDENCIES: tuple[tuple[tuple[type[Exception], ...], str, str], ...] = (
+    ((UnconfirmedSend,), SEND_UNCONFIRMED, "kafka"),
+    ((PublishTimeout,), UNCONFIRMED, "kafka"),
+    ((KafkaError,), SEND_UNAVAILABLE, "kafka"),
+    (DATABASE_ERRORS, DATABASE_UNAVAILABLE, "postgres"),
+    ((RedisError,), REDIS_UNAVAILABLE, "redis"),
 )
-
-
-# Which dependency each of those answers is for (the label of notify_dependency_unavailable_total).
-UNAVAILABLE_DEPENDENCY = {
-    SEND_UNCONFIRMED: "kafka",
-    UNCONFIRMED: "kafka",
-    SEND_UNAVAILABLE: "kafka",
-    DATABASE_UNAVAILABLE: "postgres",
-    REDIS_UNAVAILABLE: "redis",
-}
 
 
 def service_unavailable(message: str) -> ApiError:
@@ -124,11 +116,11 @@ def service_unavailable(message: str) -> ApiError:
 
 def unavailable(exc: BaseException) -> ApiError | None:
     """The 503 for ``exc`` if it means a dependency is unavailable, else None."""
-    for kinds, message in UNAVAILABLE_DEPENDENCIES:
+    for kinds, message, dependency in UNAVAILABLE_DEPENDENCIES:
         if isinstance(exc, kinds):
             if message is DATABASE_UNAVAILABLE and not is_unavailable(exc):
                 return None
-            metrics.dependency_unavailable(UNAVAILABLE_DEPENDENCY[message])
+            metrics.dependency_unavailable(dependency)
             return service_unavailable(message)
     return None
 
@@ -180,7 +172,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(DataError, on_data_error)
-    for kinds, _ in UNAVAILABLE_DEPENDENCIES:
+    for kinds, _, _ in UNAVAILABLE_DEPENDENCIES:
         for kind in kinds:
             app.add_exception_handler(kind, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

@@ -37,6 +37,16 @@ def _visible_to(key_type: str) -> ColumnElement[bool]:
     return or_(notifications.c.key_type != "test", notifications.c.key_type.is_(None))
 
 
+def _listable(service_id: str, key_type: str, retention_days: int) -> list[ColumnElement[bool]]:
+    """The service's notifications its key type may list: accepted, within retention, visible."""
+    return [
+        notifications.c.service_id == service_id,
+        notifications.c.created_at.is_not(None),
+        notifications.c.created_at >= datetime.now(UTC) - timedelta(days=retention_days),
+        _visible_to(key_type),
+    ]
+
+
 class NotificationReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -74,12 +84,7 @@ class NotificationReads:
     async def page(
         self, service_id: str, key_type: str, filters: ListFilter, retention_days: int
     ) -> list[dict[str, Any]]:
-        conditions = [
-            notifications.c.service_id == service_id,
-            notifications.c.created_at.is_not(None),
-            notifications.c.created_at >= datetime.now(UTC) - timedelta(days=retention_days),
-            _visible_to(key_type),
-        ]
+        conditions = _listable(service_id, key_type, retention_days)
         if filters.template_types:
             conditions.append(notifications.c.notification_type.in_(filters.template_types))
         if filters.statuses:
@@ -91,6 +96,21 @@ class NotificationReads:
         pivot_conditions = [notifications.c.service_id == service_id, notifications.c.created_at.is_not(None)]
         async with self.engine.connect() as conn:
             return await _newest(conn, notifications, conditions, filters.older_than, pivot_conditions)
+
+    async def numbered_page(
+        self, service_id: str, key_type: str, number: int, size: int, retention_days: int
+    ) -> list[dict[str, Any]]:
+        """Page ``number`` (from 1) of ``size`` notifications, newest first, jobs' included: the
+        beta API's paging."""
+        query = (
+            select(notifications)
+            .where(*_listable(service_id, key_type, retention_days))
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+            .offset((number - 1) * size)
+            .limit(size)
+        )
+        async with self.engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(query)).mappings().all()]
 
     async def received_texts(
         self, service_id: str, older_than: str | None, retention_days: int

@@ -158,16 +158,17 @@ def daily_limits(caller: Authenticated, channel: str, *, international: bool = F
     return limits
 
 
-def _envelope(
-    caller: Authenticated, template: Template, body: Mapping[str, Any], ctx: SendContext
+def envelope(
+    caller: Authenticated, template_id: str, version: int, body: Mapping[str, Any], ctx: SendContext
 ) -> dict[str, Any]:
+    """The fields every requested event of the send has."""
     return {
         "notification_id": ctx.notification_id,
         "service_id": caller.service.id,
         "occurred_at": ctx.created_at,
         "correlation_id": ctx.correlation_id,
-        "template_id": template.id,
-        "template_version": template.version,
+        "template_id": template_id,
+        "template_version": version,
         "key_type": caller.api_key.key_type,
         "api_key_id": caller.api_key.id,
         "job_id": ctx.job_id,
@@ -206,14 +207,37 @@ def _prepared(
         "scheduled_for": fmt(ctx.scheduled_for),
         "content": content,
     }
-    shown = {
+    shown = shown_row(
+        sent.caller,
+        template.id,
+        template.version,
+        sent.body,
+        ctx,
+        channel,
+        language=sent.language.language,
+        **row,
+    )
+    return PreparedSend(ctx.notification_id, channel, sent.event, response, shown, **more)
+
+
+def shown_row(
+    caller: Authenticated,
+    template_id: str,
+    version: int,
+    request: Mapping[str, Any],
+    ctx: SendContext,
+    channel: str,
+    **row: Any,
+) -> dict[str, Any]:
+    """The row GET shows for the send until the projection has it (``row``: what is the channel's)."""
+    return {
         "id": ctx.notification_id,
-        "service_id": sent.caller.service.id,
-        "template_id": template.id,
-        "template_version": template.version,
-        "key_type": sent.caller.api_key.key_type,
+        "service_id": caller.service.id,
+        "template_id": template_id,
+        "template_version": version,
+        "key_type": caller.api_key.key_type,
         "job_id": ctx.job_id,
-        "client_reference": sent.body.get("reference"),
+        "client_reference": request.get("reference"),
         "status": "created",
         "created_at": ctx.created_at,
         "scheduled_for": ctx.scheduled_for,
@@ -223,10 +247,8 @@ def _prepared(
         "postage": None,
         "billable_units": 0,
         "rate_multiplier": 1,
-        "language": sent.language.language,
         **row,
     }
-    return PreparedSend(ctx.notification_id, channel, sent.event, response, shown, **more)
 
 
 def _chosen(
@@ -276,7 +298,7 @@ def prepare_sms(
     if not simulated:
         check_recipient_allowed(caller, "mobile", phone.normalised)
     event = SmsRequested(
-        **_envelope(caller, template, body, ctx),
+        **envelope(caller, template.id, template.version, body, ctx),
         phone_number=phone.normalised,
         international=phone.international,
         sender=sender,
@@ -342,7 +364,7 @@ def prepare_email(
     )
     unsubscribe = body.get("one_click_unsubscribe_url")
     event = EmailRequested(
-        **_envelope(caller, template, body, ctx),
+        **envelope(caller, template.id, template.version, body, ctx),
         email_address=address,
         subject=rendered.subject,
         body=rendered.body,
@@ -419,7 +441,7 @@ def prepare_letter(
         raise validation_error(exc.message) from None
     postage = address.postage_zone if address.international else (template.postage or "second")
     event = LetterRequested(
-        **_envelope(caller, template, body, ctx),
+        **envelope(caller, template.id, template.version, body, ctx),
         address_lines=address.lines,
         postage=postage,
         subject=rendered.subject,

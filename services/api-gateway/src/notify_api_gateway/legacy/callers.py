@@ -1,5 +1,6 @@
 """Who is calling the alpha or the beta API, as the same ``Authenticated`` caller v2 sends take,
-with each generation's errors. Both refuse a service whose switch for that generation is off.
+with each generation's errors (``answered`` puts any error in the generation's shape). Both refuse
+a service whose switch for that generation is off.
 
 * alpha: ``Authorization: Bearer <token>``, a plain token issued by the management plane, looked up by
   its SHA-256 digest; it acts as an API key of the type it was issued with.
@@ -8,12 +9,15 @@ with each generation's errors. Both refuse a service whose switch for that gener
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from notify_api_gateway.auth import Authenticated, bearer_token, unverified_issuer
 from notify_api_gateway.dependencies import AppState, State
+from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import alpha, beta
 from notify_api_gateway.legacy.signing import SignedRequest, SigningError, verify
 from notify_api_gateway.legacy.store import LegacyStore
@@ -62,3 +66,24 @@ async def beta_caller(request: Request, state: AppState, legacy: LegacyStore, bo
     if not (await legacy.switches(service_id)).beta:
         raise beta.BetaError(403, beta.NOT_ENABLED)
     return Authenticated(service=config.service, api_key=key, config=config)
+
+
+async def answered(
+    call: Callable[[], Awaitable[JSONResponse]],
+    own: type[alpha.AlphaError | beta.BetaError],
+    from_api_error: Callable[[ApiError], alpha.AlphaError | beta.BetaError],
+) -> JSONResponse:
+    """``call``'s answer, or its error in the generation's shape: the generation's own as raised,
+    v2's translated, and a dependency that is unavailable as the 503."""
+    try:
+        return await call()
+    except own as exc:
+        error = exc
+    except ApiError as exc:
+        error = from_api_error(exc)
+    except Exception as exc:
+        unavailable_error = unavailable(exc)
+        if unavailable_error is None:
+            raise
+        error = from_api_error(unavailable_error)
+    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from notify_api_gateway.dependencies import Caller, State
+from notify_api_gateway.routes.reads import check_uuid
 from notify_common.api_errors import ApiError, bad_request, not_found
 from notify_common.errors import RetryableError
-from notify_common.jobs.direct import check_uuid as check_is_uuid
 from notify_common.jobs.direct import job_statistics, parse_when
 from notify_common.jobs.store import get_job, job_json
 from notify_common.jobs.submit import JobNotCancellable, JobNotFound, JobRejected, cancel_job, submit_job
@@ -41,17 +41,6 @@ def parse_scheduled_for(value: str | None) -> datetime | None:
         raise bad_request(str(exc)) from None
 
 
-def check_uuid(name: str, value: str) -> None:
-    try:
-        check_is_uuid(name, value)
-    except ValueError as exc:
-        raise ApiError(400, "ValidationError", str(exc)) from None
-
-
-def check_job_id(job_id: str) -> None:
-    check_uuid("job_id", job_id)
-
-
 @router.post("/v2/jobs", status_code=201)
 async def create_job(
     request: Request,
@@ -61,7 +50,7 @@ async def create_job(
     file_name: Annotated[str, Query(max_length=255)] = "upload.csv",
     scheduled_for: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
-    check_uuid("template_id", template_id)
+    check_uuid(template_id, "template_id")
     limits = state.settings.csv_limits()
     when = parse_scheduled_for(scheduled_for)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spooled:
@@ -111,7 +100,7 @@ async def create_job(
 
 @router.get("/v2/jobs/{job_id}")
 async def read_job(job_id: str, state: State, caller: Caller) -> JSONResponse:
-    check_job_id(job_id)
+    check_uuid(job_id, "job_id")
     async with state.repository.engine.connect() as conn:
         job = await get_job(conn, job_id)
         # A job is visible only to the key type that made it (a test key never sees live jobs).
@@ -123,7 +112,7 @@ async def read_job(job_id: str, state: State, caller: Caller) -> JSONResponse:
 
 @router.post("/v2/jobs/{job_id}/cancel")
 async def cancel(job_id: str, request: Request, state: State, caller: Caller) -> JSONResponse:
-    check_job_id(job_id)
+    check_uuid(job_id, "job_id")
     try:
         job = await cancel_job(
             engine=state.repository.engine,

@@ -18,14 +18,12 @@ from fastapi.responses import JSONResponse
 from notify_api_gateway.accept import accept
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import alpha
-from notify_api_gateway.legacy.callers import Legacy, alpha_caller
+from notify_api_gateway.legacy.callers import Legacy, alpha_caller, answered
 from notify_api_gateway.legacy.implicit import implicit_template
 from notify_api_gateway.legacy.store import AlphaJob, LegacyStore
 from notify_api_gateway.routes.common import context
 from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
-from notify_common.api_errors import ApiError
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,19 +39,10 @@ async def post_email(request: Request, state: State, legacy: Legacy) -> JSONResp
 
 
 async def _send(request: Request, state: AppState, legacy: LegacyStore, channel: str) -> JSONResponse:
-    try:
-        caller = await alpha_caller(request, state, legacy)
-        return await _accept(request, state, legacy, caller, channel)
-    except ApiError as exc:
-        error = alpha.from_api_error(exc)
-    except alpha.AlphaError as exc:
-        error = exc
-    except Exception as exc:  # a dependency that is unavailable: the 503, in this API's shape
-        unavailable_error = unavailable(exc)
-        if unavailable_error is None:
-            raise
-        error = alpha.from_api_error(unavailable_error)
-    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
+    async def send() -> JSONResponse:
+        return await _accept(request, state, legacy, await alpha_caller(request, state, legacy), channel)
+
+    return await answered(send, alpha.AlphaError, alpha.from_api_error)
 
 
 async def _accept(

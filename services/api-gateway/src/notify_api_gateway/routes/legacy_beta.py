@@ -19,15 +19,12 @@ from fastapi.responses import JSONResponse
 from notify_api_gateway.accept import accept
 from notify_api_gateway.auth import Authenticated
 from notify_api_gateway.dependencies import AppState, State
-from notify_api_gateway.errors import unavailable
 from notify_api_gateway.legacy import beta
-from notify_api_gateway.legacy.beta_pages import page
-from notify_api_gateway.legacy.callers import Legacy, beta_caller
+from notify_api_gateway.legacy.callers import Legacy, answered, beta_caller
 from notify_api_gateway.legacy.store import LegacyStore
 from notify_api_gateway.routes.common import context
-from notify_api_gateway.routes.reads import find_notification
+from notify_api_gateway.routes.reads import find_notification, listing_retention
 from notify_api_gateway.sending import PreparedSend, prepare_email, prepare_sms
-from notify_common.api_errors import ApiError
 
 router = APIRouter(include_in_schema=False)
 MAX_PAGE = 100_000
@@ -35,20 +32,11 @@ Handler = Callable[[Authenticated, bytes], Awaitable[JSONResponse]]
 
 
 async def _answer(request: Request, state: AppState, legacy: LegacyStore, handle: Handler) -> JSONResponse:
-    try:
+    async def answer() -> JSONResponse:
         raw = await request.body()
-        caller = await beta_caller(request, state, legacy, raw)
-        return await handle(caller, raw)
-    except ApiError as exc:
-        error = beta.from_api_error(exc)
-    except beta.BetaError as exc:
-        error = exc
-    except Exception as exc:  # a dependency that is unavailable: the 503, in this API's shape
-        unavailable_error = unavailable(exc)
-        if unavailable_error is None:
-            raise
-        error = beta.from_api_error(unavailable_error)
-    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
+        return await handle(await beta_caller(request, state, legacy, raw), raw)
+
+    return await answered(answer, beta.BetaError, beta.from_api_error)
 
 
 def _sender(request: Request, state: AppState, channel: str) -> Handler:
@@ -105,13 +93,12 @@ async def list_notifications(request: Request, state: State, legacy: Legacy) -> 
         given = request.query_params.get("page", "1")
         if not given.isdigit() or not 1 <= int(given) <= MAX_PAGE:
             raise beta.BetaError(400, {"page": ["Not a valid page number."]})
-        config = caller.config
-        retention = max(
-            (config.retention_days.values() if config else []),
-            default=state.settings.default_retention_days,
-        )
-        rows = await page(
-            state.repository.engine, caller.service.id, caller.api_key.key_type, int(given), retention
+        rows = await state.reads.numbered_page(
+            caller.service.id,
+            caller.api_key.key_type,
+            int(given),
+            beta.PAGE_SIZE,
+            listing_retention(state, caller),
         )
         return JSONResponse({"data": [beta.notification(r) for r in rows]})
 

@@ -27,9 +27,11 @@ from notify_api_gateway.sending import (
     SendContext,
     check_can_send_letters,
     daily_limits,
+    envelope,
     prepare_email,
     prepare_letter,
     prepare_sms,
+    shown_row,
 )
 from notify_api_gateway.validation import parse_scheduled_for, validate
 from notify_common.api_errors import bad_request
@@ -142,44 +144,27 @@ def _precompiled_send(
 ) -> PreparedSend:
     template_id = precompiled_template_id(caller.service.id)
     event = LetterRequested(
-        notification_id=ctx.notification_id,
-        service_id=caller.service.id,
-        occurred_at=ctx.created_at,
-        correlation_id=ctx.correlation_id,
-        template_id=template_id,
-        template_version=1,
-        key_type=caller.api_key.key_type,
-        api_key_id=caller.api_key.id,
-        client_reference=body["reference"],
+        **envelope(caller, template_id, 1, body, ctx),
         address_lines=(),
         postage=postage,
         subject="Pre-compiled PDF",
         body="",
         precompiled=True,
         pdf_key=key,
-        created_at=ctx.created_at,
         contact_block="",
     )
-    row = {
-        "id": ctx.notification_id,
-        "service_id": caller.service.id,
-        "template_id": template_id,
-        "template_version": 1,
-        "key_type": caller.api_key.key_type,
-        "job_id": None,
-        "notification_type": "letter",
-        "recipient": None,
-        "address": None,
-        "client_reference": body["reference"],
-        "status": "created",
-        "body": "",
-        "subject": "Pre-compiled PDF",
-        "postage": postage,
-        "billable_units": 0,
-        "rate_multiplier": 1,
-        "created_at": ctx.created_at,
-        "scheduled_for": None,
-    }
+    row = shown_row(
+        caller,
+        template_id,
+        1,
+        body,
+        ctx,
+        "letter",
+        recipient=None,
+        body="",
+        subject="Pre-compiled PDF",
+        postage=postage,
+    )
     return PreparedSend(
         notification_id=ctx.notification_id,
         channel="letter",

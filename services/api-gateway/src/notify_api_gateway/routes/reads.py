@@ -35,6 +35,22 @@ def check_uuid(value: str, field: str) -> str:
         raise ApiError(400, "ValidationError", f"{field} is not a valid UUID") from None
 
 
+async def the_notification(state: AppState, caller: Caller, notification_id: str) -> dict[str, Any]:
+    """The caller's notification with the id given in the path; 404 if it has none such."""
+    row = await find_notification(state, caller, check_uuid(notification_id, "notification_id"))
+    if row is None:
+        raise not_found()
+    return row
+
+
+def listing_retention(state: AppState, caller: Caller) -> int:
+    """How many days back a listing goes: the service's longest retention, else the default."""
+    config = caller.config
+    return max(
+        (config.retention_days.values() if config else []), default=state.settings.default_retention_days
+    )
+
+
 async def find_notification(state: AppState, caller: Caller, notification_id: str) -> dict[str, Any] | None:
     service_id, key_type = caller.service.id, caller.api_key.key_type
     row = await state.reads.notification(service_id, notification_id, key_type)
@@ -52,10 +68,7 @@ async def get_notification(
     notification_id: str, request: Request, state: State, caller: Caller
 ) -> JSONResponse:
     """One notification, with its status and cost data."""
-    notification_id = check_uuid(notification_id, "notification_id")
-    row = await find_notification(state, caller, notification_id)
-    if row is None:
-        raise not_found()
+    row = await the_notification(state, caller, notification_id)
     return JSONResponse(notification(row, url_root(state, request), state.settings.billing_letter_prices))
 
 
@@ -72,11 +85,9 @@ async def list_notifications(request: Request, state: State, caller: Caller) -> 
         older_than=query.get("older_than"),
         include_jobs="include_jobs" in query,
     )
-    config = caller.config
-    retention = max(
-        (config.retention_days.values() if config else []), default=state.settings.default_retention_days
+    rows = await state.reads.page(
+        caller.service.id, caller.api_key.key_type, filters, listing_retention(state, caller)
     )
-    rows = await state.reads.page(caller.service.id, caller.api_key.key_type, filters, retention)
     root = url_root(state, request)
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "older_than"]
     current = f"{root}/v2/notifications" + (
@@ -102,10 +113,7 @@ async def list_notifications(request: Request, state: State, caller: Caller) -> 
 )
 async def get_pdf(notification_id: str, state: State, caller: Caller) -> Response:
     """The PDF of a letter, as it is (or will be) printed."""
-    notification_id = check_uuid(notification_id, "notification_id")
-    row = await find_notification(state, caller, notification_id)
-    if row is None:
-        raise not_found()
+    row = await the_notification(state, caller, notification_id)
     if row["notification_type"] != "letter":
         raise bad_request("Notification is not a letter")
     status = row["status"]
@@ -116,7 +124,7 @@ async def get_pdf(notification_id: str, state: State, caller: Caller) -> Respons
     not_ready = ApiError(400, "PDFNotReadyError", "PDF not available yet, try again later")
     if status == statuses.PENDING_VIRUS_CHECK:
         raise not_ready
-    pdf = await state.letters.get(pdf_key(caller.service.id, notification_id))
+    pdf = await state.letters.get(pdf_key(caller.service.id, str(row["id"])))
     if pdf is None:
         raise not_ready
     return Response(pdf, media_type="application/pdf")
