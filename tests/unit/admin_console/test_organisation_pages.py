@@ -73,6 +73,8 @@ class FakeAdmin:
             return ok([{"id": "member", "name": "Test Person", "email_address": "member@example.gov.uk"}])
         if path == f"/admin/console/services/{SERVICE}/billing":
             return ok(bill(2026, [], {"sms_fragment": 0.024, "free_sms_fragments": 20_000, "letter": {}}))
+        if path == f"/admin/services/{SERVICE}/annual-limits":
+            return ok({})  # the usage page shows no limits table without them
         if path == f"/admin/console/services/{SERVICE}/users":
             return ok({"users": [], "invites": []})
         if path.endswith("/usage"):
