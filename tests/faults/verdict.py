@@ -70,7 +70,11 @@ def check_fault_run(
     assert bad == [], bad[:5]
     late = [a for a in load.answers if a.due >= recovered_by]
     assert late, "the load ended before the platform had to have recovered"
-    assert all(a.status == 201 for a in late), load.timeline()
+    # What the late refusals said tells the machine apart from the platform: the api-gateway's load
+    # shedding ("Too many requests are in progress") on a machine too busy for the load, or a
+    # dependency still unavailable.
+    late_refusals = Counter(a.error or f"status {a.status}" for a in late if a.status != 201)
+    assert not late_refusals, f"{load.timeline()}\nrefused from {recovered_by:.0f} s: {dict(late_refusals)}"
     assert final == {"delivered": len(accepted)}, (line, final)
     assert set(accepted) <= set(given), line
     assert twice == [], line
