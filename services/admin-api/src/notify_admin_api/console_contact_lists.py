@@ -16,12 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
 
-from notify_admin_api.console_report_requests import file_chunks
+from notify_admin_api.console_report_requests import csv_download
 from notify_admin_api.console_routes import Stores
 from notify_admin_api.routes import run
-from notify_admin_api.store import AdminError
 from notify_common.api_errors import ApiError
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
@@ -56,17 +54,7 @@ async def lists(service_id: str, console: Stores) -> dict[str, Any]:
 
 @router.get("/services/{service_id}/contact-lists/{list_id}.csv")
 async def list_file(service_id: str, list_id: str, console: Stores) -> StreamingResponse:
-    try:
-        stream = await console.contact_lists.open(service_id, list_id)
-    except AdminError as exc:
-        raise ApiError(exc.status_code, "AdminError", exc.message) from None
-    except DataError:
-        raise ApiError(400, "AdminError", "Invalid identifier or value") from None
-    return StreamingResponse(
-        file_chunks(stream),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="contact-list.csv"'},
-    )
+    return await csv_download(console.contact_lists.open(service_id, list_id), "contact-list.csv")
 
 
 @router.get("/services/{service_id}/contact-lists/{list_id}")

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Query
@@ -24,9 +24,8 @@ from sqlalchemy.exc import DataError
 
 from notify_admin_api.console_routes import Stores
 from notify_admin_api.report_csv import count_query
-from notify_admin_api.routes import run
+from notify_admin_api.routes import answered, run
 from notify_admin_api.state import State
-from notify_admin_api.store import AdminError
 from notify_common.api_errors import ApiError
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
@@ -66,16 +65,16 @@ async def request_report(service_id: str, body: NewReport, console: Stores) -> d
 
 @router.get("/services/{service_id}/report-requests/{report_id}.csv")
 async def download_report(service_id: str, report_id: str, console: Stores) -> StreamingResponse:
-    try:
-        stream = await console.reports.open(service_id, report_id)
-    except AdminError as exc:
-        raise ApiError(exc.status_code, "AdminError", exc.message) from None
-    except DataError:
-        raise ApiError(400, "AdminError", "Invalid identifier or value") from None
+    return await csv_download(console.reports.open(service_id, report_id), "notifications.csv")
+
+
+async def csv_download(opening: Awaitable[BinaryIO], filename: str) -> StreamingResponse:
+    """A stored CSV file (an S3 object ``opening`` opens) streamed as a download called ``filename``."""
+    stream = await answered(opening)
     return StreamingResponse(
         file_chunks(stream),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="notifications.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -8,7 +8,8 @@ Request bodies are pydantic models; answers are ``{"data": ...}``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -54,15 +55,22 @@ Admin = Annotated[AdminStore, Depends(admin_store)]
 router = APIRouter(prefix="/admin", tags=["Admin"])
 
 
-async def run(call: Any) -> dict[str, Any]:
+T = TypeVar("T")
+
+
+async def answered(call: Awaitable[T]) -> T:
+    """What ``call`` gives, with the store's refusals answered as the API's errors."""
     try:
-        result = await call
+        return await call
     except AdminError as exc:
         raise ApiError(exc.status_code, "AdminError", exc.message) from None
     except (DataError, IntegrityError):
         # e.g. an id that is not a UUID, or a row another one depends on
         raise ApiError(400, "AdminError", "Invalid identifier or value") from None
-    return {"data": result}
+
+
+async def run(call: Any) -> dict[str, Any]:
+    return {"data": await answered(call)}
 
 
 class ServiceSettings(BaseModel):
