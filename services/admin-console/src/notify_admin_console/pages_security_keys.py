@@ -60,18 +60,23 @@ async def security_keys(request: Request) -> HTMLResponse:
     return await page(request, "security_keys.html", keys=keys)
 
 
-@router.post("/webauthn/register/options")
-@rule(SIGNED_IN)
-async def register_options(request: Request) -> JSONResponse:
+async def _begin(request: Request, user_id: str, ceremony: str, session_key: str) -> JSONResponse:
+    """Start a ``ceremony`` (registration or authentication) for ``user_id`` at the admin API: the
+    session keeps the ceremony's id and the browser gets its options."""
     try:
         begun = await api(request).post(
-            f"/admin/console/users/{user(request)['id']}/webauthn/registration-options",
-            {"origin": _origin(request)},
+            f"/admin/console/users/{user_id}/webauthn/{ceremony}-options", {"origin": _origin(request)}
         )
     except AdminApiError as exc:
         return _refused(exc)
-    request.session["webauthn_register"] = begun["ceremony"]
+    request.session[session_key] = begun["ceremony"]
     return JSONResponse(begun["options"])
+
+
+@router.post("/webauthn/register/options")
+@rule(SIGNED_IN)
+async def register_options(request: Request) -> JSONResponse:
+    return await _begin(request, str(user(request)["id"]), "registration", "webauthn_register")
 
 
 @router.post("/webauthn/register")
@@ -167,15 +172,7 @@ async def authenticate_options(request: Request) -> JSONResponse:
     person = await pending_person(request)
     if person is None:
         return JSONResponse({"error": "Sign in again", "redirect_url": "/sign-in"}, status_code=401)
-    try:
-        begun = await api(request).post(
-            f"/admin/console/users/{person['id']}/webauthn/authentication-options",
-            {"origin": _origin(request)},
-        )
-    except AdminApiError as exc:
-        return _refused(exc)
-    request.session["webauthn_authenticate"] = begun["ceremony"]
-    return JSONResponse(begun["options"])
+    return await _begin(request, str(person["id"]), "authentication", "webauthn_authenticate")
 
 
 @router.post("/two-factor/security-key")
