@@ -7,7 +7,7 @@ shared module counts against every service that imports it.
 
 Writes are found two ways:
 
-* SQLAlchemy Core on the ``Table`` objects of ``notify_common.db``: ``insert(t)``, ``update(t)``,
+* SQLAlchemy Core on the ``Table`` objects the services declare (``notify_<service>.tables``): ``insert(t)``, ``update(t)``,
   ``delete(t)`` (``postgresql.insert`` too), ``t.insert()``/``t.update()``/``t.delete()``, and
   ``select(t)....with_for_update()`` (a row lock, counted as a write);
 * a claims table handed to the shared sender framework, ``ClaimStore(engine, t)``, which claims
@@ -17,23 +17,31 @@ Writes are found two ways:
   locks of the tables the statement selects from.
 
 Reads are found in ``select(...)`` of those ``Table`` objects, in raw SQL (``FROM t``, ``JOIN t``),
-and in every import of a ``Table`` object from ``notify_common.db`` (a module that imports a table
-reads or writes it; an alias, ``import x as y``, is followed in that module). The read contracts'
+and in every import of a ``Table`` object from a ``tables`` module or ``notify_common.db`` (a module
+that imports a table reads or writes it; an alias, ``import x as y``, is followed in that module). The read contracts'
 views (``notify_common.db.contracts``) count like tables.
 
 Only names of the platform's tables and views count. A write whose table is a variable (``insert(table)``,
 an f-string's ``{table}``) cannot be read statically: it is reported as unresolved, not failed.
 Docstrings are skipped.
+
+Who owns a table is read from where it is declared: every ``Table`` of a service's ``tables``
+module (or of the modules of its ``tables`` package) is that service's (``TABLE_OWNERS``).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import Table
 
 from notify_common.db import contracts, owners
 
@@ -70,7 +78,62 @@ def service_packages() -> dict[str, Path]:
     return found
 
 
-VARIABLES = {**owners.declared_tables(), **{c.view.name: c.view.name for c in contracts.CONTRACTS}}
+def table_modules() -> dict[str, list[ModuleType]]:
+    """Service name → the modules that declare its tables: ``notify_<service>.tables``, or every
+    module of that package."""
+    found: dict[str, list[ModuleType]] = {}
+    for service, package in service_packages().items():
+        if not (package / "tables.py").is_file() and not (package / "tables").is_dir():
+            continue
+        module = importlib.import_module(f"{package.name}.tables")
+        found[service] = [module] + [
+            importlib.import_module(f"{module.__name__}.{info.name}")
+            for info in pkgutil.iter_modules(getattr(module, "__path__", []))
+        ]
+    return found
+
+
+def declarations() -> list[tuple[str, str, str]]:
+    """(service, Python name, table name) of every ``Table`` the services declare."""
+    return sorted(
+        {
+            (service, name, value.name)
+            for service, modules in table_modules().items()
+            for module in modules
+            for name, value in vars(module).items()
+            if isinstance(value, Table)
+        }
+    )
+
+
+def declared_tables() -> dict[str, str]:
+    """Python name of every declared ``Table`` → the table's name."""
+    return {name: table for _, name, table in declarations()}
+
+
+# Each table's owner: the service that declares it (a table declared by two services fails
+# test_table_ownership's first test).
+TABLE_OWNERS: dict[str, str] = {table: service for service, _, table in declarations()}
+
+
+def writers_of(table: str) -> tuple[str, ...]:
+    """The service allowed to write ``table`` (none, for a view)."""
+    return (TABLE_OWNERS[table],) if table in TABLE_OWNERS else ()
+
+
+def owners_of(view: str) -> tuple[str, ...]:
+    """The services that own the tables a read contract shows (they maintain it with their
+    migrations)."""
+    return tuple(dict.fromkeys(TABLE_OWNERS[table] for table in contracts.BY_VIEW[view].shows))
+
+
+def readers_of(view: str) -> tuple[str, ...]:
+    """The services allowed to read a read contract: its declared readers and the owners of what it
+    shows."""
+    return (*owners_of(view), *contracts.BY_VIEW[view].readers)
+
+
+VARIABLES = {**declared_tables(), **{c.view.name: c.view.name for c in contracts.CONTRACTS}}
 # Views count too: a write to one is a write nobody owns; a read of one reads what it shows.
 TABLES = frozenset(VARIABLES.values()) | frozenset(owners.VIEWS)
 
@@ -180,17 +243,22 @@ def _call_accesses(call: ast.Call, names: dict[str, str] = VARIABLES) -> Iterato
 
 
 def _imported_tables(tree: ast.Module) -> tuple[dict[str, str], list[tuple[str, int]]]:
-    """The module's names for the tables and views it imports from ``notify_common.db`` (aliases
-    followed), and each import as (table, line)."""
+    """The module's names for the tables and views it imports from ``notify_common.db`` or a
+    ``tables`` module (aliases followed), and each import as (table, line)."""
     names = dict(VARIABLES)
     imported: list[tuple[str, int]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("notify_common.db"):
+        if isinstance(node, ast.ImportFrom) and _declares_tables(node.module or ""):
             for alias in node.names:
                 if alias.name in VARIABLES:
                     names[alias.asname or alias.name] = VARIABLES[alias.name]
                     imported.append((VARIABLES[alias.name], node.lineno))
     return names, imported
+
+
+def _declares_tables(module: str) -> bool:
+    parts = module.split(".")
+    return module.startswith("notify_common.db") or "tables" in parts[1:]
 
 
 @functools.cache

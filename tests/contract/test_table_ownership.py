@@ -1,7 +1,7 @@
-"""Every table has one owner, the only service that writes it and reads it
-(``notify_common.db.owners``); another service reads what it needs only through a read contract the
-owner publishes, a view declared with its readers (``notify_common.db.contracts``); and no service
-imports another's package. All of it is read statically from the code (``ownership.py``; ``python
+"""Every table has one owner, the only service that writes it and reads it: the service that
+declares it in its ``tables`` module (``notify_common.db.owners``); another service reads what it
+needs only through a read contract the owner publishes, a view declared with its readers
+(``notify_common.db.contracts``); and no service imports another's package. All of it is read statically from the code (``ownership.py``; ``python
 -m tests.contract.ownership`` prints what each service writes and reads).
 
 A write whose table a static reading cannot name is listed below with what it writes, read by hand;
@@ -16,18 +16,25 @@ from collections import defaultdict
 import pytest
 
 from notify_common import topics
-from notify_common.db.contracts import BY_VIEW, CONTRACTS, owners_of, readers_of
-from notify_common.db.owners import TABLE_OWNERS, VIEWS, declared_tables, writers_of
+from notify_common.db.contracts import BY_VIEW, CONTRACTS
+from notify_common.db.owners import VIEWS
 from tests.contract.ownership import (
     COMMON_DIR,
     ROOT,
+    TABLE_OWNERS,
     Access,
     _call_accesses,
+    _imported_tables,
+    declarations,
+    declared_tables,
     file_imports,
+    owners_of,
+    readers_of,
     service_accesses,
     service_files,
     service_packages,
     sql_accesses,
+    writers_of,
 )
 
 PACKAGES = service_packages()
@@ -69,6 +76,10 @@ READS = _reads()
 
 def test_every_declared_table_has_one_owner_and_every_view_shows_declared_tables() -> None:
     declared = set(declared_tables().values())
+    declared_by: dict[str, set[str]] = defaultdict(set)
+    for service, _, table in declarations():
+        declared_by[table].add(service)
+    assert {table: sorted(by) for table, by in declared_by.items() if len(by) > 1} == {}
     assert set(TABLE_OWNERS) == declared
     assert set(TABLE_OWNERS.values()) <= set(PACKAGES)
     assert all(set(shown) <= declared and view not in declared for view, shown in VIEWS.items())
@@ -210,6 +221,33 @@ def test_sqlalchemy_core_writes_locks_and_reads_are_found(code: str, expected: l
         for access in _call_accesses(node)
     ]
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("from notify_projector.tables import notifications", [("notifications", 1)]),
+        ("from notify_admin_api.tables.console import console_users as users", [("console_users", 1)]),
+        ("from notify_common.db.contracts import config_services", [("config_services", 1)]),
+        ("from notify_common import templates", []),
+        ("from notify_admin_api.store import services", []),
+    ],
+)
+def test_an_import_of_a_declared_table_counts_as_a_read(code: str, expected: list[tuple[str, int]]) -> None:
+    assert _imported_tables(ast.parse(code))[1] == expected
+
+
+def test_the_shared_library_declares_no_table() -> None:
+    declaring = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((COMMON_DIR / "notify_common").rglob("*.py"))
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "Table"
+    ]
+    assert declaring == []
 
 
 def test_no_two_modules_of_a_service_share_a_name() -> None:

@@ -14,7 +14,7 @@ from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import create_engine, insert
 
-from notify_common.db.tables_api import inbound_sms
+from notify_projector.tables import inbound_sms
 from tests.e2e.conftest import Platform
 from tests.support import env
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from notify_admin_api.cli import main
-from notify_common.db.tables_api import service_callback_api
+from notify_admin_api.tables.service_settings import service_callback_api
 from notify_common.secrets import SecretBox
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, api_settings
 from tests.support import env

@@ -13,9 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from notify_common.db.tables import notifications
-from notify_common.db.tables_api import service_callback_api
-from notify_common.db.tables_lifecycle import ft_billing
+from notify_admin_api.tables.service_settings import service_callback_api
+from notify_projector.tables import ft_billing, notifications
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_url_of, make_sandbox
 from tests.support import env
 

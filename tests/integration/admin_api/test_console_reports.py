@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import create_engine, insert, select
 
 from notify_admin_api import console_reports, report_csv
-from notify_common.db.tables import api_keys, notifications
-from notify_common.db.tables_api import inbound_sms
-from notify_common.db.tables_console import console_uploads
+from notify_admin_api.tables.configuration import api_keys
+from notify_admin_api.tables.console import console_uploads
+from notify_projector.tables import inbound_sms, notifications
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin
 from tests.support import env
 

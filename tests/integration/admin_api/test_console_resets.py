@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, select, update
 
-from notify_common.db.tables_console import console_password_resets, console_reply_to_verifications
+from notify_admin_api.tables.console import console_password_resets, console_reply_to_verifications
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin_url_of, make_sandbox
 from tests.support import env
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from notify_admin_api.console_accounts import AccountStore
 from notify_admin_api.console_webauthn import WebAuthnStore
 from notify_admin_api.store import AdminError
-from notify_common.db.tables_console import console_users
-from notify_common.db.tables_webauthn import webauthn_credentials
+from notify_admin_api.tables.console import console_users
+from notify_admin_api.tables.webauthn import webauthn_credentials
 from notify_common.secrets import SecretBox
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, admin_url_of
 from tests.support import env

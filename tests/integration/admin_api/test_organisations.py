@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 
 from notify_admin_api.cli import main
-from notify_common.db.tables_lifecycle import ft_billing
+from notify_projector.tables import ft_billing
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, admin, admin_url_of, make_sandbox
 from tests.support import env
 

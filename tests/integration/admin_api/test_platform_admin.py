@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete, insert
 
 from notify_admin_api.platform_admin import financial_year
-from notify_common.db.tables import notifications
-from notify_common.db.tables_lifecycle import NO_JOB, complaints, ft_billing, ft_notification_status
-from notify_common.db.tables_senders import sms_provider_weight_changes, sms_provider_weights
+from notify_projector.tables import NO_JOB, complaints, ft_billing, ft_notification_status, notifications
+from notify_sms_sender.tables import sms_provider_weight_changes, sms_provider_weights
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, admin, admin_url_of
 from tests.support import env
 

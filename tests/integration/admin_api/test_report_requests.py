@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from notify_admin_api import report_requests
 from notify_admin_api.report_requests import Claim, ReportBuilder, ReportFiles
-from notify_common.db.tables import notifications
+from notify_projector.tables import notifications
 from tests.integration.admin_api.test_console_reports import rows
 from tests.integration.api_gateway.harness import ADMIN_TOKEN, Sandbox, admin, admin_settings
 from tests.support import env

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from notify_admin_api.cli import main
-from notify_common.db.tables_legacy import legacy_alpha_tokens
+from notify_admin_api.tables.legacy import legacy_alpha_tokens
 from tests.integration.api_gateway.harness import (
     ADMIN_TOKEN,
     admin,

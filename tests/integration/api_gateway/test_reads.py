@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, insert
 
-from notify_common.db.tables import notifications
-from notify_common.db.tables_api import inbound_sms
+from notify_projector.tables import inbound_sms, notifications
 from tests.integration.api_gateway.harness import Sandbox, admin, admin_url_of
 from tests.support import env
 from tests.support.shapes import NOTIFICATION_KEYS

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.branding_logos import BrandingLogos, check_logo, new_logo_key
 from notify_common import topics
-from notify_common.db.tables_senders import email_send_claims
 from notify_common.events import NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -27,6 +26,7 @@ from notify_common.settings import CommonSettings
 from notify_email_sender.addresses import FromAddresses
 from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.sending import EmailSender
+from notify_email_sender.tables import email_send_claims
 from tests.integration.email_sender.test_email_sender import raw_messages_sent_by_moto, ses_client
 from tests.support import env
 from tests.support.logos import image_logo

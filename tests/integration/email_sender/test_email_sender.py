@@ -23,7 +23,6 @@ from botocore.stub import Stubber
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import email_send_claims
 from notify_common.events import NotificationDelivered, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -33,6 +32,7 @@ from notify_email_sender.providers import EmailProvider
 from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.providers.smtp import SmtpProvider
 from notify_email_sender.sending import EmailSender
+from notify_email_sender.tables import email_send_claims
 from tests.support import env
 from tests.support.moto import moto_data
 from tests.support.senders import email_request, read_topic, received

@@ -14,7 +14,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import email_send_claims
 from notify_common.events import EmailRequested, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -26,6 +25,7 @@ from notify_email_sender.providers import EmailProvider
 from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.providers.smtp import SmtpProvider
 from notify_email_sender.sending import EmailSender
+from notify_email_sender.tables import email_send_claims
 from notify_email_sender.unsubscribe import HostedUnsubscribe
 from tests.integration.email_sender.test_email_sender import Recorder, raw_messages_sent_by_moto, ses_client
 from tests.support.senders import email_request, free_port, read_topic, received

@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_admin_api.tables.configuration import services, team_members, template_versions, templates
 from notify_common import codec, topics
-from notify_common.db.tables import services, team_members, template_versions, templates
 from notify_common.events import Event
 from notify_common.kafka import EventProducer, connection_options
 from notify_common.settings import CommonSettings

@@ -21,10 +21,10 @@ import uvicorn
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_admin_api.tables.configuration import api_keys
 from notify_api_gateway.app import create_app
 from notify_api_gateway.settings import ApiSettings
 from notify_common import topics
-from notify_common.db.tables import api_keys
 from notify_common.jobs.files import JobFiles
 from notify_common.jobs.store import get_job
 from notify_common.kafka import EventProducer

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_admin_api.tables.audit import service_annual_limits
 from notify_common import topics
-from notify_common.db.tables_audit import service_annual_limits
 from notify_common.events import JobProgressed, JobStatus, JobStatusChanged, SmsRequested
 from notify_common.jobs import notification_id_for
 from notify_common.jobs.files import JobFiles

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.branding_logos import BrandingLogos, check_logo, new_logo_key
 from notify_common import topics
-from notify_common.db.tables_senders import letter_send_claims
 from notify_common.events import NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -24,6 +23,7 @@ from notify_letter_sender.logos import LetterLogos
 from notify_letter_sender.pdf import LOGO_BOX_MM
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
+from notify_letter_sender.tables import letter_send_claims
 from tests.integration.letter_sender.test_letter_sender import s3
 from tests.support.logos import image_logo
 from tests.support.senders import letter_request, read_topic, received

@@ -18,7 +18,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import letter_send_claims
 from notify_common.events import NotificationDelivered, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.send_claims import ClaimStore
@@ -28,6 +27,7 @@ from notify_letter_sender.contacts import ContactBlocks
 from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.storage import LetterStore
+from notify_letter_sender.tables import letter_send_claims
 from notify_provider_simulator.printer import Printer
 from tests.support import env
 from tests.support.senders import (

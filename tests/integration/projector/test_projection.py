@@ -13,7 +13,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import statuses
-from notify_common.db.tables import notifications
 from notify_common.events import (
     Channel,
     EmailRequested,
@@ -25,6 +24,7 @@ from notify_common.events import (
     SmsRequested,
 )
 from notify_projector.projection import project
+from notify_projector.tables import notifications
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 

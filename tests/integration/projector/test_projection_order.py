@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import statuses
-from notify_common.db.tables_lifecycle import PROJECTION_TABLES
 from notify_common.events import Event
 from notify_projector.projection import apply
 from notify_projector.shadow import create_shadow, drop_schema, use_schema
+from notify_projector.tables import PROJECTION_TABLES
 from tests.support.streams import lifecycle_stream
 
 
@@ -81,6 +81,6 @@ async def test_a_shuffled_and_duplicated_stream_projects_exactly_like_the_ordere
 
 
 def statuses_column(snapshot: dict[str, list[tuple[object, ...]]]) -> int:
-    from notify_common.db.tables import notifications
+    from notify_projector.tables import notifications
 
     return [c.name for c in notifications.columns].index("status")

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
 from notify_common.db import create_engine
-from notify_common.db.tables_lifecycle import PROJECTION_TABLES
 from notify_common.kafka import EventProducer, Received
 from notify_common.settings import CommonSettings
 from notify_projector.projection import project
 from notify_projector.rebuild import rebuild
+from notify_projector.tables import PROJECTION_TABLES
 from tests.support.lifecycle import eventually, running_consumer
 from tests.support.streams import lifecycle_stream
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import codec
-from notify_common.db.tables_lifecycle import PROJECTION_TABLES
 from notify_projector import bulk
 from notify_projector.shadow import create_shadow, drop_schema
+from notify_projector.tables import PROJECTION_TABLES
 from tests.integration.projector.test_projection_order import project_into, snapshot
 from tests.support.streams import lifecycle_stream
 

@@ -15,13 +15,13 @@ from sqlalchemy import text
 
 from notify_common import topics
 from notify_common.db import create_engine
-from notify_common.db.tables_lifecycle import PROJECTION_TABLES
 from notify_common.kafka import EventProducer, Received, connection_options
 from notify_common.settings import CommonSettings
 from notify_projector.horizon import LONDON, first_full_day
 from notify_projector.periodic import apply_retention
 from notify_projector.projection import project
 from notify_projector.rebuild import rebuild
+from notify_projector.tables import PROJECTION_TABLES
 from tests.integration.projector.test_rebuild import snapshot
 from tests.support.lifecycle import eventually, running_consumer
 from tests.support.streams import lifecycle_stream

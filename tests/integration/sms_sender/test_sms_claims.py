@@ -13,7 +13,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -26,6 +25,7 @@ from notify_sms_sender.delivery_times import DeliveryTimes
 from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import FakeSmsProvider, ProviderTimeoutError, SmsProvider
 from notify_sms_sender.sending import SmsSender
+from notify_sms_sender.tables import sms_send_claims
 from tests.support.senders import holder_died_long_ago, ident, read_topic, received, sms_request
 
 RETRY_TOPIC = topics.retry_topic(topics.GROUP_SMS_SENDER)

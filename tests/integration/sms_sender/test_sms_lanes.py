@@ -16,7 +16,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import RetryableError
 from notify_common.kafka import EventProducer, RetryPolicy, connection_options
 from notify_common.lane_consumer import LaneConsumer
@@ -31,6 +30,7 @@ from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import SmsMessage, SmsProvider
 from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
+from notify_sms_sender.tables import sms_send_claims
 from tests.support.senders import ident, sms_request
 
 BULK = 300

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
-from notify_common.db.tables_senders import sms_send_claims
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import Channel, NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -39,6 +38,7 @@ from notify_sms_sender.providers.research import ResearchModeProvider
 from notify_sms_sender.providers.sns import SnsProvider
 from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
+from notify_sms_sender.tables import sms_send_claims
 from notify_sms_sender.weights import WeightStore
 from tests.support import env
 from tests.support.moto import moto_data

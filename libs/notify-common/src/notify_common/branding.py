@@ -2,7 +2,7 @@
 the api-gateway and the job-splitter, loads it with the rest of the service's configuration:
 ``notify_common.service_config.load_send_branding``).
 
-The admin-api keeps the pools and each service's choice (``notify_common.db.tables_branding``);
+The admin-api keeps the pools and each service's choice (``notify_admin_api.tables.brandings``);
 what a send needs of them travels in ``EmailRequested`` and ``LetterRequested``, so the senders
 never read the admin-api's tables and a change applies to the next send accepted.
 

@@ -1,7 +1,7 @@
 """Claims in PostgreSQL: the durable record that lets a sender call a provider at most once per
 notification however often Kafka redelivers the request (docs/adr/0003). Each sender keeps its
 claims in a table of its own (``sms_send_claims``, ``email_send_claims``, ``letter_send_claims``,
-``notify_common.db.tables_senders``), which it hands to its ``ClaimStore``.
+each sender's ``tables`` module), which it hands to its ``ClaimStore``.
 
 A batch of requests is claimed in one statement. A claim is one of:
 

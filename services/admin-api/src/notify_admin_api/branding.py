@@ -1,4 +1,4 @@
-"""The branding pools and each service's choice (``notify_common.db.tables_branding``): platform
+"""The branding pools and each service's choice (``tables.brandings``): platform
 admins add and change email and letter brandings, and choose one of each per service. Every
 refusal is an ``AdminError``; logos are checked and stored by ``branding_logos``.
 
@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_admin_api.store import AdminError
+from notify_admin_api.tables.brandings import email_branding, letter_branding, service_branding
+from notify_admin_api.tables.configuration import services
 from notify_common.brand_types import EMAIL_BRAND_TYPES, GOVUK, NONE
-from notify_common.db.tables import services
-from notify_common.db.tables_branding import email_branding, letter_branding, service_branding
 
 COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 POOL = "pool"

@@ -29,8 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_admin_api.store import AdminError
-from notify_common.db.tables import services
-from notify_common.db.tables_console import (
+from notify_admin_api.tables.configuration import services
+from notify_admin_api.tables.console import (
     console_password_resets,
     console_user_services,
     console_users,

@@ -3,7 +3,7 @@ token): list a service's folders and where its templates are, create, rename, de
 folder, and move templates and folders into a folder (or back to the top).
 
 A folder never moves into itself or into a folder inside it, and everything moved must belong to
-the service in the path. Tables: ``notify_common.db.tables_folders``.
+the service in the path. Tables: ``tables.folders``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_admin_api.routes import Admin, run
 from notify_admin_api.store import AdminError
+from notify_admin_api.tables.configuration import templates
+from notify_admin_api.tables.folders import template_folder_templates, template_folders
 from notify_admin_api.text_fields import SingleLine
-from notify_common.db.tables import templates
-from notify_common.db.tables_folders import template_folder_templates, template_folders
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])
 NOT_EMPTY = "You must empty this folder before you can delete it"

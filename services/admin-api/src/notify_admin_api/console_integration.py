@@ -28,8 +28,8 @@ from notify_admin_api.routes import Admin, run
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.state import State
 from notify_admin_api.store import CALLBACK_TYPES, AdminError, AdminStore
-from notify_common.db.tables_api import service_callback_api
-from notify_common.db.tables_go_live import go_live_requests
+from notify_admin_api.tables.go_live import go_live_requests
+from notify_admin_api.tables.service_settings import service_callback_api
 from notify_common.pricing import sms_rate_on
 
 router = APIRouter(prefix="/admin/console", tags=["Admin console"])

@@ -14,11 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.console_accounts import REPLY_TO_LIFETIME, REPLY_TO_REFUSED, iso, token_digest
 from notify_admin_api.store import AdminError
-from notify_common.db.tables import services
-from notify_common.db.tables_api import service_email_reply_to
-from notify_common.db.tables_console import (
-    console_reply_to_verifications,
-)
+from notify_admin_api.tables.configuration import services
+from notify_admin_api.tables.console import console_reply_to_verifications
+from notify_admin_api.tables.service_settings import service_email_reply_to
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 
 

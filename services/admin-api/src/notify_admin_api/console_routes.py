@@ -28,9 +28,9 @@ from notify_admin_api.routes import Admin, run
 from notify_admin_api.service_history import change
 from notify_admin_api.state import Console, State
 from notify_admin_api.store import AdminError, AdminStore, combined_key
+from notify_admin_api.tables.configuration import api_keys
 from notify_admin_api.text_fields import SingleLine
 from notify_common.api_errors import ApiError
-from notify_common.db.tables import api_keys
 from notify_common.jobs.direct import parse_when
 from notify_common.jobs.submit import JobNotCancellable, JobNotFound, cancel_job
 from notify_common.secrets import SecretBox

@@ -20,12 +20,8 @@ from notify_admin_api.console_accounts import (
     token_digest,
 )
 from notify_admin_api.store import AdminError
-from notify_common.db.tables import services, team_members
-from notify_common.db.tables_console import (
-    console_invites,
-    console_user_services,
-    console_users,
-)
+from notify_admin_api.tables.configuration import services, team_members
+from notify_admin_api.tables.console import console_invites, console_user_services, console_users
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 
 

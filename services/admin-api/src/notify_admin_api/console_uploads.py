@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.store import AdminError
-from notify_common.db.tables_console import console_uploads
+from notify_admin_api.tables.console import console_uploads
 from notify_common.jobs import CsvFormatError, CsvLimits, RecipientsCsv, validate_csv
 from notify_common.jobs.config import load_current_template, load_service
 from notify_common.jobs.files import JobFiles

@@ -44,8 +44,8 @@ from webauthn.helpers.structs import (
 
 from notify_admin_api.console_accounts import MAX_FAILED_LOGINS, AccountStore, iso
 from notify_admin_api.store import AdminError
-from notify_common.db.tables_console import console_users
-from notify_common.db.tables_webauthn import webauthn_credentials
+from notify_admin_api.tables.console import console_users
+from notify_admin_api.tables.webauthn import webauthn_credentials
 
 WEBAUTHN_AUTH = "webauthn_auth"
 RP_NAME = "Notify"

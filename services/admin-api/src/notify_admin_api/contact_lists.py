@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.console_uploads import ConsoleUploads
 from notify_admin_api.store import AdminError
+from notify_admin_api.tables.lists_and_reports import contact_lists
 from notify_common.api_errors import validation_error
-from notify_common.db.tables_contact_lists import contact_lists
 from notify_common.events import Channel
 from notify_common.jobs import CsvFormatError, CsvLimits, RecipientsCsv, validate_csv
 from notify_common.jobs.config import load_service

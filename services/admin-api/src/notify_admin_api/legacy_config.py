@@ -1,4 +1,4 @@
-"""The configuration of the earlier API generations (``tables_legacy``) that the admin API and
+"""The configuration of the earlier API generations (``tables.legacy``) that the admin API and
 ``notify-admin`` write: the per-service switches that turn the alpha and beta APIs on, and the
 alpha's bearer tokens, kept as SHA-256 digests (the token itself is shown once, when issued). The
 api-gateway's legacy adapters read these rows; this module is the only writer."""
@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.store import KEY_TYPES, AdminError
-from notify_common.db.tables import services
-from notify_common.db.tables_legacy import legacy_alpha_tokens, legacy_api_switches
+from notify_admin_api.tables.configuration import services
+from notify_admin_api.tables.legacy import legacy_alpha_tokens, legacy_api_switches
 
 TOKEN_BYTES = 32
 

@@ -27,8 +27,8 @@ from sqlalchemy import any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_admin_api.service_history import Actor, ServiceHistory, change, record
-from notify_common.db.tables import services
-from notify_common.db.tables_console import console_user_services, console_users
+from notify_admin_api.tables.configuration import services
+from notify_admin_api.tables.console import console_user_services, console_users
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,13 @@ from notify_admin_api.organisation_rules import (
     normalised_domain,
 )
 from notify_admin_api.store import AdminError
-from notify_common.db.tables import services
-from notify_common.db.tables_console import console_users
-from notify_common.db.tables_organisations import organisation_domains, organisation_members, organisations
+from notify_admin_api.tables.configuration import services
+from notify_admin_api.tables.console import console_users
+from notify_admin_api.tables.organisation_records import (
+    organisation_domains,
+    organisation_members,
+    organisations,
+)
 from notify_common.recipients import InvalidRecipientError, validate_email_address
 
 AGREEMENT_TASK = "Accept our data processing and financial agreement"

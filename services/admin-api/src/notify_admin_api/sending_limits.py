@@ -18,8 +18,8 @@ from notify_admin_api.history_notes import note
 from notify_admin_api.routes import Admin, run
 from notify_admin_api.service_history import changes_between
 from notify_admin_api.state import State
+from notify_admin_api.tables.audit import service_annual_limits
 from notify_common.annual_limits import CHANNELS, DEFAULT_ANNUAL_LIMITS, WARNING_PERCENTAGES, financial_year
-from notify_common.db.tables_audit import service_annual_limits
 from notify_common.ratelimit import Limiter
 
 router = APIRouter(prefix="/admin", tags=["Admin"])

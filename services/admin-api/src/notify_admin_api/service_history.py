@@ -26,8 +26,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_admin_api.tables.audit import service_history
 from notify_common import topics
-from notify_common.db.tables_audit import service_history
 from notify_common.events import ServiceHistoryRecorded, new_event_id
 from notify_common.kafka import EventProducer, Received
 

@@ -21,9 +21,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify_admin_api.template_languages import LANGUAGE_FIELDS, LanguageError, checked_languages
-from notify_common.db.tables import api_keys, guest_list, services, team_members, template_versions, templates
-from notify_common.db.tables_api import (
+from notify_admin_api.tables.configuration import (
+    api_keys,
+    guest_list,
+    services,
+    team_members,
+    template_versions,
+    templates,
+)
+from notify_admin_api.tables.service_settings import (
     inbound_numbers,
     service_callback_api,
     service_data_retention,
@@ -31,6 +37,7 @@ from notify_common.db.tables_api import (
     service_letter_contacts,
     service_sms_senders,
 )
+from notify_admin_api.template_languages import LANGUAGE_FIELDS, LanguageError, checked_languages
 from notify_common.outbound import Network, UnsafeDestinationError, check_url
 from notify_common.recipients import InvalidRecipientError, normalise_phone_number, validate_email_address
 from notify_common.secrets import SecretBox

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from notify_api_gateway.tables import scheduled_notifications
 from notify_common.db.contracts import projection_inbound_sms as inbound_sms
 from notify_common.db.contracts import projection_notifications as notifications
-from notify_common.db.tables_api import scheduled_notifications
 from notify_common.statuses import internal_statuses
 
 PAGE_SIZE = 250

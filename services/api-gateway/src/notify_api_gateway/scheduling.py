@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_api_gateway.recent import encode_row
+from notify_api_gateway.tables import scheduled_notifications
 from notify_common import codec
-from notify_common.db.tables_api import scheduled_notifications
 from notify_common.events import NotificationRequested
 
 

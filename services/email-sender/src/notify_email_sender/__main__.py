@@ -8,7 +8,6 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
-from notify_common.db.tables_senders import email_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -21,6 +20,7 @@ from notify_email_sender.providers.ses import SesProvider
 from notify_email_sender.providers.smtp import SmtpProvider
 from notify_email_sender.sending import EmailSender
 from notify_email_sender.settings import EmailSenderSettings
+from notify_email_sender.tables import email_send_claims
 from notify_email_sender.unsubscribe import HostedUnsubscribe
 
 

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import codec
 from notify_common.db.contracts import held_sends as scheduled_notifications
-from notify_common.db.tables_jobs import scheduled_releases
 from notify_common.kafka import EventProducer
+from notify_job_splitter.tables import scheduled_releases
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
-from notify_common.db.tables_senders import letter_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -23,6 +22,7 @@ from notify_letter_sender.responses import PrintResponses
 from notify_letter_sender.sending import LetterSender
 from notify_letter_sender.settings import LetterSenderSettings
 from notify_letter_sender.storage import LetterStore
+from notify_letter_sender.tables import letter_send_claims
 
 
 def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:

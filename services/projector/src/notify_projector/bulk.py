@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common import codec, statuses
 from notify_common.db import create_engine
-from notify_common.db.tables_lifecycle import NO_JOB
 from notify_common.events import (
     EmailRequested,
     Event,
@@ -54,6 +53,7 @@ from notify_projector import sql
 from notify_projector.evolve import NIL_ID
 from notify_projector.projection import apply_jobs, insert_once, once_rows
 from notify_projector.shadow import use_schema
+from notify_projector.tables import NO_JOB
 
 log = logging.getLogger(__name__)
 STAGE = "projection_staging"

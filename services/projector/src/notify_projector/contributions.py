@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from notify_common import statuses as s
-from notify_common.db.tables_lifecycle import NO_JOB
+from notify_projector.tables import NO_JOB
 
 LONDON = ZoneInfo("Europe/London")
 WITHIN = timedelta(seconds=10)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify_common.db.tables_lifecycle import PROJECTION_TABLES
+from notify_projector.tables import PROJECTION_TABLES
 
 LIVE = "public"
 

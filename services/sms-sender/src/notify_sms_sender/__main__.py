@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from notify_common import metrics, topics
 from notify_common.db import create_engine
-from notify_common.db.tables_senders import sms_send_claims
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.runtime import ConsumerApp, Lane, run_consumer
 from notify_common.send_claims import ClaimStore
@@ -24,6 +23,7 @@ from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.research import ResearchModeProvider
 from notify_sms_sender.sending import SmsSender
 from notify_sms_sender.settings import SmsSenderSettings
+from notify_sms_sender.tables import sms_send_claims
 from notify_sms_sender.weights import WeightStore
 
 

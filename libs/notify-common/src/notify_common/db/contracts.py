@@ -1,7 +1,7 @@
 """Read contracts: the only way a service reads data another service owns.
 
 The services share one PostgreSQL cluster, but a table belongs to the one service that writes it
-(``owners.TABLE_OWNERS``). Where another service needs some of that data, the owner publishes a
+(``owners``). Where another service needs some of that data, the owner publishes a
 **read contract**: a PostgreSQL view, created by the owner's migration, that shows only the
 columns its readers need, under a name that says what it is (``config_*`` for the admin-api's
 configuration, ``projection_*`` for the projector's projections of the event log, and so on). The
@@ -10,10 +10,11 @@ a view shows recreates the view in the same migration (PostgreSQL refuses to dro
 column a view depends on).
 
 Each view is declared here, once, as a SQLAlchemy ``Table`` in a ``MetaData`` of its own (views are
-never created from these declarations: the migrations create them), with the services that own
-the tables it shows and the services allowed to read it. ``tests/contract/test_table_ownership.py``
-fails on a read of another service's table, or of a view by a service that is not its declared
-reader; ``tests/integration/common/test_read_contracts.py`` checks every view's columns, in order
+never created from these declarations: the migrations create them), with the tables it shows and
+the services allowed to read it besides the owners of those tables (who maintain it with their
+migrations). ``tests/contract/test_table_ownership.py`` fails on a read of another service's
+table, or of a view by a service that is not its declared reader;
+``tests/integration/common/test_read_contracts.py`` checks every view's columns, in order
 and by type, against the migrated database.
 """
 
@@ -49,7 +50,6 @@ from notify_common.db.owners import (
     PROJECTOR,
     RECEIPTS,
     SMS_SENDER,
-    TABLE_OWNERS,
 )
 
 metadata = MetaData()
@@ -431,14 +431,3 @@ CONTRACTS: tuple[ReadContract, ...] = (
 )
 
 BY_VIEW: dict[str, ReadContract] = {c.view.name: c for c in CONTRACTS}
-
-
-def readers_of(view: str) -> tuple[str, ...]:
-    """The services allowed to read ``view``: its declared readers and the owners of what it shows."""
-    contract = BY_VIEW[view]
-    return (*owners_of(view), *contract.readers)
-
-
-def owners_of(view: str) -> tuple[str, ...]:
-    """The services that own the tables ``view`` shows (they maintain it with their migrations)."""
-    return tuple(dict.fromkeys(TABLE_OWNERS[table] for table in BY_VIEW[view].shows))

@@ -1,4 +1,4 @@
-"""What the legacy adapters read and keep in PostgreSQL (``tables_legacy``): the per-service
+"""What the legacy adapters read and keep in PostgreSQL (``tables``): the per-service
 switches and the alpha's bearer tokens (as SHA-256 digests), both written by the management plane, and the
 alpha's jobs, written here. Switches and token look-ups are cached per process for
 ``cache_seconds``, as the rest of the API's configuration is: a switch turned off or a token
@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from notify_api_gateway.tables import legacy_alpha_jobs
 from notify_common.db.contracts import config_legacy_alpha_tokens as legacy_alpha_tokens
 from notify_common.db.contracts import config_legacy_api_switches as legacy_api_switches
-from notify_common.db.tables_legacy import legacy_alpha_jobs
 from notify_common.service_config import ApiKey
 
 

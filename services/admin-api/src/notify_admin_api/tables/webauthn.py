@@ -1,5 +1,5 @@
 """Security keys (WebAuthn credentials) of console accounts (migration ``0024_webauthn``), sharing
-``tables.metadata``.
+the admin-api's ``tables.metadata``.
 
 Configuration data written by the admin-api (``notify_admin_api.console_webauthn``); the console
 never touches the database.
@@ -16,7 +16,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, Table, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

@@ -1,15 +1,7 @@
-"""Tables the public and admin APIs own, beside the configuration data of ``tables.py``.
-
-* per-service sender identities (SMS sender ids, email reply-to addresses, letter contact blocks),
-  callback URLs with their bearer tokens (encrypted), data retention and inbound numbers: ordinary
-  configuration data, written by the admin API;
-* ``scheduled_notifications``: notifications accepted with ``scheduled_for``, held here (durably)
-  by the api-gateway until the job-splitter publishes them at their time (``scheduled_releases``
-  records that; ``published_at`` here is no longer written).
-
-``inbound_sms`` is written by the projector (received text messages) and only read by the API; it
-is declared on a ``MetaData`` of its own so the projector's module may declare the same table on
-the shared ``metadata`` without a clash. Migration ``0002_api`` creates it if it does not exist.
+"""A service's settings beside its configuration (``configuration``): its sender identities (SMS
+sender ids, email reply-to addresses, letter contact blocks), its callback URLs with their bearer
+tokens (encrypted), its data retention and the inbound numbers. Configuration data, written by the
+admin-api.
 """
 
 from __future__ import annotations
@@ -18,19 +10,17 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
-    Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 service_sms_senders = Table(
     "service_sms_senders",
@@ -100,36 +90,4 @@ service_data_retention = Table(
     Column("notification_type", String(16), nullable=False),
     Column("days_of_retention", Integer, nullable=False),
     UniqueConstraint("service_id", "notification_type"),
-)
-
-scheduled_notifications = Table(
-    "scheduled_notifications",
-    metadata,
-    Column("id", UUID(as_uuid=False), primary_key=True),  # the notification id
-    Column("service_id", UUID(as_uuid=False), nullable=False),
-    Column("key_type", String(16), nullable=False),
-    Column("topic", String(255), nullable=False),  # logical topic name
-    Column("payload", LargeBinary, nullable=False),  # the encoded *Requested event
-    Column("presented", JSONB, nullable=False),  # what GET shows until the projection has it
-    Column("scheduled_for", TS, nullable=False),
-    Column("published_at", TS, nullable=True),
-    Column("created_at", TS, nullable=False, server_default=text("now()")),
-)
-Index(
-    "ix_scheduled_notifications_due",
-    scheduled_notifications.c.scheduled_for,
-    postgresql_where=scheduled_notifications.c.published_at.is_(None),
-)
-
-inbound_sms_metadata = MetaData()
-
-inbound_sms = Table(
-    "inbound_sms",
-    inbound_sms_metadata,
-    Column("id", UUID(as_uuid=False), primary_key=True),
-    Column("service_id", UUID(as_uuid=False), nullable=False),
-    Column("user_number", String(255), nullable=False),
-    Column("notify_number", String(255), nullable=False),
-    Column("content", Text, nullable=False),
-    Column("created_at", TS, nullable=False),
 )

@@ -1,5 +1,5 @@
 """A service's configuration history and its annual sending limits (migration
-``0023_audit_limits``), sharing ``tables.metadata``. Both are the admin-api's.
+``0023_audit_limits``), sharing the admin-api's ``tables.metadata``. Both are the admin-api's.
 
 * ``service_history``: one row per change to a service's configuration (docs/audit-history.md),
   written by the admin-api's own consumer of ``notify.service-history``; ``id`` is the event's id,
@@ -15,7 +15,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

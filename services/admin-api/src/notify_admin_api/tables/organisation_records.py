@@ -1,4 +1,4 @@
-"""Organisations (migration ``0022_organisations``), sharing ``tables.metadata``.
+"""Organisations (migration ``0022_organisations``), sharing the admin-api's ``tables.metadata``.
 
 Configuration data owned by the admin-api (``notify_admin_api.organisations``): the bodies that run
 services, with what decides a new service's place among them and the agreement they accept before
@@ -22,7 +22,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

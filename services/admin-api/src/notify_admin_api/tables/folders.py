@@ -1,5 +1,5 @@
 """Template folders of the admin web console (migration ``0008_template_folders``), sharing
-``tables.metadata``. Configuration data owned by the admin API's ``console_folders`` routes.
+the admin-api's ``tables.metadata``. Configuration data owned by the admin API's ``console_folders`` routes.
 
 * ``template_folders``: a service's folders; ``parent_id`` nests one folder in another (``NULL``
   at the top). A folder is deleted only when nothing is in it.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

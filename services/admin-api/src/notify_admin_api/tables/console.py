@@ -1,5 +1,5 @@
 """Tables of the admin web console's accounts (migrations ``0007_console`` and ``0011_console_resets``),
-sharing ``tables.metadata``.
+sharing the admin-api's ``tables.metadata``.
 
 Configuration data owned by the admin API's console routes (the admin-api's ``notify_admin_api.console_*``);
 the console itself never touches the database.
@@ -24,7 +24,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

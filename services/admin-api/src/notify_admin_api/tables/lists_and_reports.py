@@ -1,5 +1,5 @@
-"""Contact lists and large reports (migration 0025), sharing ``tables.metadata``; both owned by the
-admin-api.
+"""Contact lists and large reports (migration 0025), sharing the admin-api's ``tables.metadata``;
+both owned by the admin-api.
 
 * ``contact_lists``: a checked recipients file kept to be sent to again (docs/contact-lists.md):
   its one recipient column's type (``template_type``: ``email`` or ``sms``), how many rows it has,
@@ -18,7 +18,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, Integer, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 contact_lists = Table(
     "contact_lists",

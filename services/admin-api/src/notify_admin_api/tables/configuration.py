@@ -1,12 +1,6 @@
-"""Every table of the platform, as SQLAlchemy Core. Two kinds live here:
-
-* configuration data (services, API keys, templates and their versions, team members, guest list),
-  owned (written) by the admin-api and read by the api-gateway;
-* projections of the event log (notifications, send claims), owned by the projector and the
-  senders. Projections can be dropped and rebuilt from the topics.
-
-Which service owns (alone writes) each table of every ``tables*`` module is ``owners.TABLE_OWNERS``.
-Migrations in ``migrations/versions`` are written by hand to match.
+"""The configuration of services, as SQLAlchemy Core: services, API keys, templates and their
+versions, team members and the guest list. Written by the admin-api, which alone owns them; the
+data plane reads them through the ``config_*`` read contracts (``notify_common.db.contracts``).
 """
 
 from __future__ import annotations
@@ -14,11 +8,9 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -28,9 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-metadata = MetaData()
-
-TS = DateTime(timezone=True)
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 services = Table(
     "services",
@@ -56,7 +47,7 @@ services = Table(
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     # A URL, email address or phone number for the people the service sends files to (0010).
     Column("contact_link", String(255), nullable=True),
-    # The organisation it belongs to (0022; tables_organisations), if any.
+    # The organisation it belongs to (0022; ``organisation_records``), if any.
     Column("organisation_id", UUID(as_uuid=False), nullable=True, index=True),
 )
 
@@ -150,64 +141,4 @@ guest_list = Table(
     Column("recipient_type", String(16), nullable=False),  # email | mobile
     Column("recipient", String(255), nullable=False),  # normalised
     UniqueConstraint("service_id", "recipient_type", "recipient"),
-)
-
-# ---- projections of the event log -------------------------------------------------------------
-
-# A status event can reach the projector before its notification's request event (they travel on
-# different topics), so every column the request fills is nullable; readers skip rows without
-# ``created_at``, which only the request sets.
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", UUID(as_uuid=False), primary_key=True),
-    Column("service_id", UUID(as_uuid=False), nullable=False),
-    Column("template_id", UUID(as_uuid=False), nullable=True),
-    Column("template_version", Integer, nullable=True),
-    Column("notification_type", String(16), nullable=True),
-    Column("key_type", String(16), nullable=True),
-    Column("api_key_id", UUID(as_uuid=False), nullable=True),
-    Column("job_id", UUID(as_uuid=False), nullable=True),
-    Column("job_row_number", Integer, nullable=True),
-    # Normalised (447700900123, lower-cased email): what searches, guest lists and senders match.
-    Column("recipient", String(255), nullable=True),
-    Column("address", JSONB, nullable=True),
-    Column("client_reference", String(1000), nullable=True),
-    Column("status", String(32), nullable=False),
-    Column("body", Text, nullable=True),
-    Column("subject", Text, nullable=True),
-    Column("postage", String(16), nullable=True),
-    Column("international", Boolean, nullable=False, server_default=text("false")),
-    Column("billable_units", Integer, nullable=False, server_default=text("0")),
-    Column("rate_multiplier", Integer, nullable=False, server_default=text("1")),
-    Column("sent_by", String(64), nullable=True),
-    Column("failure_reason", Text, nullable=True),
-    Column("created_at", TS, nullable=True),
-    Column("sent_at", TS, nullable=True),
-    Column("updated_at", TS, nullable=True),
-    Column("completed_at", TS, nullable=True),
-    # The log position that last changed this row; makes replays and duplicates harmless.
-    Column("last_event_at", TS, nullable=True),
-    # What GET reads back (0012): the recipient as the service gave it (null in rows projected
-    # from older events, where ``recipient`` stands in), the unsubscribe URL and a held send's time.
-    Column("recipient_as_sent", Text, nullable=True),
-    Column("one_click_unsubscribe_url", Text, nullable=True),
-    Column("scheduled_for", TS, nullable=True),
-    # The language of the template's texts the notification was sent in (0021); null in rows
-    # projected from events written before it was recorded.
-    Column("language", String(35), nullable=True),
-)
-Index(
-    "ix_notifications_service_created",
-    notifications.c.service_id,
-    notifications.c.key_type,
-    notifications.c.created_at.desc(),
-)
-Index("ix_notifications_client_reference", notifications.c.service_id, notifications.c.client_reference)
-# The admin-api's reports page through a service's messages by (created_at, id) (migration 0025).
-Index(
-    "ix_notifications_service_created_id",
-    notifications.c.service_id,
-    notifications.c.created_at.desc(),
-    notifications.c.id.desc(),
 )

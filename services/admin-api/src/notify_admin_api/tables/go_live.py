@@ -1,4 +1,4 @@
-"""Requests to go live (migration ``0009_go_live``), sharing ``tables.metadata``.
+"""Requests to go live (migration ``0009_go_live``), sharing the admin-api's ``tables.metadata``.
 
 Configuration data written by the admin API's console routes
 (the admin-api's ``notify_admin_api.console_integration``): a team asks for its trial-mode service to go
@@ -14,7 +14,8 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

@@ -1,4 +1,4 @@
-"""Email and letter branding (migration ``0020_branding``), sharing ``tables.metadata``.
+"""Email and letter branding (migration ``0020_branding``), sharing the admin-api's ``tables.metadata``.
 
 Configuration data written by the admin-api (``notify_admin_api.branding``): platform admins keep
 a pool of brandings and choose one of each kind per service, as GOV.UK Notify does.
@@ -15,7 +15,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 

@@ -1,21 +1,23 @@
-"""Tables of the earlier API generations (docs/legacy-alpha.md, docs/legacy-beta.md), sharing
-``tables.metadata`` (migration ``0006_legacy``). All three are configuration data written by the
-admin API and ``notify-admin``, except ``legacy_alpha_jobs``, which the alpha adapter writes:
+"""The configuration of the earlier API generations (docs/legacy-alpha.md, docs/legacy-beta.md;
+migration ``0006_legacy``), written by the admin API and ``notify-admin``, sharing the admin-api's
+``tables.metadata``:
 
 * ``legacy_api_switches``: per service, whether the alpha and the beta API answer at all; a service
   without a row has both off.
 * ``legacy_alpha_tokens``: the alpha's plain bearer tokens. Only a SHA-256 digest of each token is
   kept (a bearer token is compared, never used as a signing key, so a digest is enough to verify it).
-* ``legacy_alpha_jobs``: the alpha's integer ``jobId`` and the job id (a UUID) its notifications
-  carry in their events. An alpha job has no file; its progress is the ``jobs`` projection's.
+
+The api-gateway's adapters read both through read contracts; the alpha's jobs are the api-gateway's
+own (``notify_api_gateway.tables``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Identity, String, Table, Text, text
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_admin_api.tables import metadata
+from notify_common.db.shapes import TS
 
 ID = UUID(as_uuid=False)
 
@@ -38,14 +40,4 @@ legacy_alpha_tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False, server_default=text("now()")),
     Column("revoked_at", TS, nullable=True),
-)
-
-legacy_alpha_jobs = Table(
-    "legacy_alpha_jobs",
-    metadata,
-    Column("id", BigInteger, Identity(start=1), primary_key=True),
-    Column("job_id", ID, nullable=False, unique=True),
-    Column("service_id", ID, ForeignKey("services.id"), nullable=False, index=True),
-    Column("description", Text, nullable=True),
-    Column("created_at", TS, nullable=False, server_default=text("now()")),
 )

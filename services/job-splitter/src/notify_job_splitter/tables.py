@@ -1,4 +1,4 @@
-"""Tables of CSV jobs, sharing ``tables.metadata``.
+"""The job-splitter's tables, on a ``MetaData`` of its own.
 
 * ``job_splitter_jobs``: the job-splitter's durable store of jobs, built from the ``notify.jobs``
   topic (``JobRequested`` inserts, status events move it forward) plus the splitter's progress
@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_common.db.shapes import TS
+
+metadata = MetaData()
 
 # Statuses a job can still move on from; a job in any other status is done.
 OPEN_JOB_STATUSES = ("scheduled", "pending", "in_progress")

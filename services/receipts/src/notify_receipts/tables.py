@@ -1,4 +1,4 @@
-"""The table owned by the receipts service, sharing ``tables.metadata``.
+"""The receipts service's table, on a ``MetaData`` of its own.
 
 * ``receipt_notifications`` (migration 0016): what each provider was given, learnt from the
   ``NotificationSentToProvider`` events, so that a receipt is published with its service and the
@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from notify_common.db.tables import TS, metadata
+from notify_common.db.shapes import TS
+
+metadata = MetaData()
 
 receipt_notifications = Table(
     "receipt_notifications",
