@@ -10,7 +10,11 @@
 # sms-sender, email-sender, letter-sender, receipts, projector, callbacks, provider-simulator,
 # admin-console). The image holds
 # only that service's distribution (notify-<service>), the shared library and their locked
-# dependencies, installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and
+# dependencies, installed from uv.lock exactly, plus the Avro schemas.
+#
+# SERVICE=migrate builds the image of the database migration (the Helm chart's migration Job:
+# python -m notify_common.db.migrate). Each service ships its own migrations in its package, so
+# that image holds every service's package (uv sync --all-packages), and runs the migration. It runs as uid 10001 and
 # writes nothing outside /tmp, so it runs under a read-only root filesystem.
 #
 # The admin-console image also holds GOV.UK Frontend's CSS, JavaScript, fonts and images and uPlot
@@ -75,10 +79,17 @@ COPY services/ services/
 # --frozen: install exactly what uv.lock says, never re-resolve. --no-editable: the packages are
 # copied into the environment, so /src can be left behind.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    test -d "services/${SERVICE}" || { echo "no such service: services/${SERVICE}" >&2; exit 1; } && \
-    uv sync --frozen --no-dev --no-editable --package "notify-${SERVICE}" && \
-    test -x "/app/.venv/bin/notify-${SERVICE}" && \
-    ln -s "notify-${SERVICE}" /app/.venv/bin/notify-service
+    if [ "${SERVICE}" = "migrate" ]; then \
+      uv sync --frozen --no-dev --no-editable --all-packages && \
+      printf '#!/bin/sh\nexec /app/.venv/bin/python -m notify_common.db.migrate "$@"\n' \
+        > /app/.venv/bin/notify-service && \
+      chmod 755 /app/.venv/bin/notify-service; \
+    else \
+      test -d "services/${SERVICE}" || { echo "no such service: services/${SERVICE}" >&2; exit 1; } && \
+      uv sync --frozen --no-dev --no-editable --package "notify-${SERVICE}" && \
+      test -x "/app/.venv/bin/notify-${SERVICE}" && \
+      ln -s "notify-${SERVICE}" /app/.venv/bin/notify-service; \
+    fi
 
 # The console serves GOV.UK Frontend from its package's static folder, which is git-ignored and so
 # never in the wheel: the assets stage's build goes into the installed package.

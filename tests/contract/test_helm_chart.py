@@ -563,7 +563,7 @@ def test_secrets_never_appear_in_the_config_map(values: str) -> None:
     assert not any("PASSWORD" in key for key in config)
 
 
-def test_the_migration_job_runs_before_install_and_upgrade_with_the_api_image(values: str) -> None:
+def test_the_migration_job_runs_before_install_and_upgrade_with_the_migrate_image(values: str) -> None:
     docs = render(values)
     jobs = of_kind(docs, "Job")
     assert set(jobs) == {"notify-migrate"}
@@ -573,8 +573,10 @@ def test_the_migration_job_runs_before_install_and_upgrade_with_the_api_image(va
     assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["python", "-m", "notify_common.db.migrate"]
+    # The migrate image holds every service's package, so every service's migrations; it is named
+    # and tagged like the services' images.
     api = by_component(docs, "Deployment")["api-gateway"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == api["image"]
+    assert container["image"] == api["image"].replace("-api-gateway:", "-migrate:")
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     # Nothing of the release exists before a pre-install hook: whatever the Job reads from the
     # chart is itself a hook that runs first.

@@ -235,9 +235,6 @@ values.schema.json checks types and shapes; this checks what depends on several 
 {{- if and $v.kafka.strimziTopics.enabled (not $v.kafka.strimziTopics.clusterName) -}}
 {{- fail "kafka.strimziTopics.clusterName is required when kafka.strimziTopics.enabled (the strimzi.io/cluster label)" -}}
 {{- end -}}
-{{- if and $v.migrations.enabled (not $v.apiGateway.enabled) -}}
-{{- fail "migrations run with the api-gateway image: keep apiGateway.enabled, or set migrations.enabled=false and migrate yourself" -}}
-{{- end -}}
 {{- if $v.adminConsole.enabled -}}
 {{- if not (and $v.apiGateway.enabled $v.adminApi.enabled) -}}
 {{- fail "the admin console reaches the platform only through the admin-api and the api-gateway: keep adminApi.enabled and apiGateway.enabled, or set adminConsole.enabled=false" -}}

@@ -2,10 +2,21 @@
 
 Used by the local platform at start, by the tests, and by the Helm chart's pre-install and
 pre-upgrade hook. A PostgreSQL advisory lock stops two migrators racing.
+
+The migrations are one Alembic history spread over several folders: the shared baseline here
+(``migrations/versions``: the first tables and the migrations that change several owners' tables
+at once), and each service's own in its package's ``migrations`` folder (``notify_<service>/
+migrations``), which change only that service's tables. The folders are found among the installed
+packages, by name, without naming any service here: every installed top-level package whose name
+starts with ``notify_`` and that has a ``migrations`` folder of ``*.py`` files. So whatever runs
+the migrations must have every service's package installed (docs/architecture.md, "Tables").
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -19,9 +30,24 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x4E4F5449  # "NOTI"
 
 
+def version_locations() -> list[Path]:
+    """Every folder of the history: the shared baseline's, then each installed service package's
+    ``migrations`` folder, by package name."""
+    found = [MIGRATIONS / "versions"]
+    for name in sorted({m.name for m in pkgutil.iter_modules() if m.ispkg and m.name.startswith("notify_")}):
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec is not None else []:
+            folder = Path(location) / "migrations"
+            if name != "notify_common" and any(folder.glob("*.py")):
+                found.append(folder)
+    return found
+
+
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in version_locations()))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
 

@@ -1,5 +1,5 @@
 """template folders: a service's nested folders and which folder each template is in
-(notify_common.db.tables_folders)
+(notify_admin_api.tables.folders)
 
 Revision ID: 0008_template_folders
 Revises: 0007_console

@@ -1,5 +1,5 @@
 """console: accounts, memberships with permissions, second-factor codes, invitations and CSV
-uploads of the admin web console (notify_common.db.tables_console)
+uploads of the admin web console (notify_admin_api.tables.console)
 
 Revision ID: 0007_console
 Revises: 0001

@@ -1,5 +1,5 @@
 """console resets: links for a forgotten password of a console account, and reply-to email
-addresses waiting for verification (notify_common.db.tables_console)
+addresses waiting for verification (notify_admin_api.tables.console)
 
 Revision ID: 0011_console_resets
 Revises: 0010_contact_link

@@ -1,6 +1,6 @@
 """organisations: the bodies that run services, their email domains and team members, the
 agreement they accept before going live, and each service's organisation
-(notify_common.db.tables_organisations; owned by the admin-api)
+(notify_admin_api.tables.organisation_records; owned by the admin-api)
 
 Revision ID: 0022_organisations
 Revises: 0021_languages

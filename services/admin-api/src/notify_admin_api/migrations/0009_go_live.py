@@ -1,4 +1,4 @@
-"""go live: requests to take a service out of trial mode (notify_common.db.tables_go_live)
+"""go live: requests to take a service out of trial mode (notify_admin_api.tables.go_live)
 
 Revision ID: 0009_go_live
 Revises: 0008_template_folders

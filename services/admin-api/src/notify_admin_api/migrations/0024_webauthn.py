@@ -1,5 +1,5 @@
 """webauthn: security keys of console accounts as a second factor
-(notify_common.db.tables_webauthn)
+(notify_admin_api.tables.webauthn)
 
 Revision ID: 0024_webauthn
 Revises: 0023_audit_limits
