@@ -23,7 +23,7 @@ import uvloop
 from notify_common import garbage
 from notify_common.health import HealthServer
 from notify_common.instrumentation import setup_instrumentation
-from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
+from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy, Skip
 from notify_common.lane_consumer import LaneConsumer
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
@@ -66,6 +66,8 @@ class ConsumerApp:
     # The batch consumer's fetch settings (``BatchConsumer``); lanes have their own.
     fetch_min_bytes: int = 1
     fetch_max_wait_ms: int = 500
+    # Records the batch consumer commits past without decoding them (``BatchConsumer``).
+    skip: Skip | None = None
 
 
 Build = Callable[[CommonSettings, EventProducer], ConsumerApp]
@@ -102,6 +104,7 @@ def consumers(
                 max_records=app.max_records,
                 fetch_min_bytes=app.fetch_min_bytes,
                 fetch_max_wait_ms=app.fetch_max_wait_ms,
+                skip=app.skip,
             )
         ]
     built: dict[str, LaneConsumer] = {}
