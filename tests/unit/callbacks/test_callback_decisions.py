@@ -20,6 +20,7 @@ from notify_callbacks import decide, signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import AttemptResult, CallbackClient, Destination
 from notify_callbacks.handler import CallbackHandler
+from notify_callbacks.settings import CallbacksSettings
 from notify_callbacks.store import Entry, Ledger
 from notify_common.errors import RetryableError
 from notify_common.events import (
@@ -343,3 +344,28 @@ async def test_a_slow_receiver_holds_only_its_own_share_of_the_calls_in_flight()
     client.gate.set()
     await handling
     assert len(client.answered) == 6
+
+
+async def test_by_default_a_hundred_calls_are_in_flight_to_one_receiver_at_once() -> None:
+    settings = CallbacksSettings()
+    store = FakeStore()
+    loaded = Loaded({(WITH, "delivery_status"): Destination(f"https://{GatedClient.SLOW}/cb", "token", None)})
+    client = GatedClient()
+    handler = CallbackHandler(
+        store,
+        CallbackConfig(loaded, refresh_seconds=60),
+        client,
+        FakePublisher(),
+        concurrency=settings.callback_concurrency,
+        per_receiver=settings.callback_concurrency_per_receiver,
+    )
+    batch = [received(delivered(WITH)) for _ in range(150)]
+    handling = asyncio.create_task(handler.handle(batch))
+    for _ in range(1000):
+        if client.in_flight[GatedClient.SLOW] >= 100:
+            break
+        await asyncio.sleep(0)
+    assert client.peak[GatedClient.SLOW] == 100
+    client.gate.set()
+    await handling
+    assert len(client.answered) == 150

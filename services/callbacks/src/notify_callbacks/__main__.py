@@ -28,7 +28,10 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
     engine = create_engine(settings, pool_size=CONNECTIONS)
     # Every connection is checked: callback URLs never reach inside the network (docs/security.md).
-    session = GuardedSession(parse_networks(settings.callback_allowed_networks), connections=100)
+    # A connection for every call in flight: fewer would queue calls inside the session.
+    session = GuardedSession(
+        parse_networks(settings.callback_allowed_networks), connections=settings.callback_concurrency
+    )
     store = CallbackStore(engine, SecretBox(settings.secret_key.get_secret_value()), CONNECTIONS)
     config = CallbackConfig(store.destinations, settings.callback_config_refresh_seconds)
     handler = CallbackHandler(

@@ -71,8 +71,8 @@ class CallbackHandler:
         producer: Publisher,
         *,
         max_attempts: int = 5,
-        concurrency: int = 50,
-        per_receiver: int = 10,
+        concurrency: int = 200,
+        per_receiver: int = 100,
     ) -> None:
         self._store, self._config, self._client, self._producer = store, config, client, producer
         self._max_attempts = max_attempts
