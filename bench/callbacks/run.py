@@ -55,7 +55,7 @@ from notify_common.events import (  # noqa: E402
     SmsRequested,
     facts_of,
 )
-from notify_common.kafka import BatchConsumer, EventProducer, connection_options  # noqa: E402
+from notify_common.kafka import EventProducer, connection_options  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
 from notify_common.runtime import consumers, run_on_uvloop  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
@@ -137,7 +137,6 @@ async def measure(settings: CallbacksSettings, statuses: Sequence[Event]) -> tup
     ends = await end_offsets(settings, partitions)
     app = build(settings, producer)
     (member,) = consumers(settings, app, producer)
-    assert isinstance(member, BatchConsumer)
     cpu, wall = time.process_time(), time.monotonic()
     if app.on_start is not None:
         await app.on_start()

@@ -48,6 +48,8 @@ class Lane:
     # against the fetches, and their cost, its records take.
     fetch_min_bytes: int = 1
     fetch_max_wait_ms: int = 100
+    # Records the lane commits past without decoding them (``BatchConsumer``).
+    skip: Skip | None = None
 
 
 @dataclass
@@ -66,8 +68,6 @@ class ConsumerApp:
     # The batch consumer's fetch settings (``BatchConsumer``); lanes have their own.
     fetch_min_bytes: int = 1
     fetch_max_wait_ms: int = 500
-    # Records the batch consumer commits past without decoding them (``BatchConsumer``).
-    skip: Skip | None = None
 
 
 Build = Callable[[CommonSettings, EventProducer], ConsumerApp]
@@ -104,7 +104,6 @@ def consumers(
                 max_records=app.max_records,
                 fetch_min_bytes=app.fetch_min_bytes,
                 fetch_max_wait_ms=app.fetch_max_wait_ms,
-                skip=app.skip,
             )
         ]
     built: dict[str, LaneConsumer] = {}
@@ -124,6 +123,7 @@ def consumers(
             fetch_min_bytes=lane.fetch_min_bytes,
             fetch_max_wait_ms=lane.fetch_max_wait_ms,
             yield_to=built[lane.yields_to] if lane.yields_to is not None else None,
+            skip=lane.skip,
         )
     return list(built.values())
 

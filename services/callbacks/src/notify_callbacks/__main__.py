@@ -17,7 +17,7 @@ from notify_common import topics
 from notify_common.db import create_engine
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.outbound import parse_networks
-from notify_common.runtime import ConsumerApp, run_consumer
+from notify_common.runtime import ConsumerApp, Lane, run_consumer
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 
@@ -57,10 +57,22 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
         await session.close()
         await engine.dispose()
 
+    # One lane: many batches in flight, so a slow call holds up only its own batch's commit (and
+    # the same notification's later callbacks), not the calls of the batches fetched after it.
+    statuses = Lane(
+        name="callbacks",
+        topics=[*topics.topics_read_by(topics.GROUP_CALLBACKS), topics.retry_topic(topics.GROUP_CALLBACKS)],
+        handler=handler.handle,
+        max_in_flight=2_000,
+        # Records of services without callbacks are passed over undecoded; and larger fetches (up
+        # to half a second for 64 KiB) make the fetches and commits per status event fewer.
+        skip=Sieve(config),
+        fetch_min_bytes=64 * 1024,
+        fetch_max_wait_ms=500,
+    )
     return ConsumerApp(
         group=topics.GROUP_CALLBACKS,
-        topics=topics.topics_read_by(topics.GROUP_CALLBACKS),
-        handler=handler.handle,
+        lanes=[statuses],
         on_start=start,
         on_stop=stop,
         retry=RetryPolicy(
@@ -69,11 +81,6 @@ def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
             max_delay_s=settings.callback_retry_max_seconds,
         ),
         max_records=200,
-        # Records of services without callbacks are passed over undecoded; and larger fetches (up
-        # to half a second for 64 KiB) make the fetches and commits per status event fewer.
-        skip=Sieve(config),
-        fetch_min_bytes=64 * 1024,
-        fetch_max_wait_ms=500,
     )
 
 
