@@ -1,20 +1,25 @@
 """bench/callbacks: CPU of the callbacks service per notification (target: ≤ 50 µs when the
-service has no delivery-status callback).
+service has no delivery-status callback) and per callback.
 
-Two runs against the real Kafka and PostgreSQL, each under a topic prefix and database of its own:
+Two runs against the real Kafka and PostgreSQL (``NOTIFY_KAFKA_BOOTSTRAP_SERVERS`` and
+``NOTIFY_LOCAL_PG_PORT``, as ``deploy/local/env.sh`` sets them), each under a topic prefix and
+database of its own:
 
-* ``none``: N delivered statuses of a service without a callback (another service has one, so the
-  cached configuration is not empty);
-* ``every``: M delivered statuses (carrying the notification's details, as senders and receipts
-  write them) of a service with a delivery-status callback to a local HTTPS receiver answering 200
-  (its own process, not counted; its self-signed certificate is bench/platform's, trusted through
-  ``SSL_CERT_FILE``, and 127.0.0.1 is an allowed callback network).
+* ``none``: N SMS notifications of a service without a callback (another service has one, so the
+  cached configuration is not empty), each a sent and a delivered status carrying the request's
+  details, as the sms-sender and the receipts service write them;
+* ``every``: M delivered statuses (carrying the notification's details) of a service with a
+  delivery-status callback to a local HTTPS receiver answering 200 (its own process, not counted;
+  its self-signed certificate is bench/platform's, trusted through ``SSL_CERT_FILE``, and
+  127.0.0.1 is an allowed callback network).
 
-The statuses are published first; then the callbacks consumer, composed as ``notify-callbacks``
-composes it (``notify_callbacks.__main__.build``), reads them all. The figure is this process's
-CPU time (user + system, every thread) from the consumer's start until every record is handled,
-divided by the records: Kafka fetch, Avro decode, the decision and, in ``every``, the ledger, the
-HTTPS call and the ``CallbackAttempted`` event. The rate is records over the wall time of that span.
+The statuses are published first; then the callbacks consumer, composed and run as
+``notify-callbacks`` runs it (``notify_callbacks.__main__.build``, ``runtime.consumers``, its start
+and stop hooks, on uvloop), reads them all. The figure is this process's CPU time (user + system,
+every thread) from the consumer's start until its committed offsets reach the end of every
+partition, divided by the notifications: Kafka fetch, what is read of each record, the decision
+and, in ``every``, the ledger, the HTTPS call and the ``CallbackAttempted`` event. The rate is
+notifications over the wall time of that span.
 
     .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
 """
