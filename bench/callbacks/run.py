@@ -1,20 +1,25 @@
 """bench/callbacks: CPU of the callbacks service per notification (target: ≤ 50 µs when the
-service has no delivery-status callback).
+service has no delivery-status callback) and per callback.
 
-Two runs against the real Kafka and PostgreSQL, each under a topic prefix and database of its own:
+Two runs against the real Kafka and PostgreSQL (``NOTIFY_KAFKA_BOOTSTRAP_SERVERS`` and
+``NOTIFY_LOCAL_PG_PORT``, as ``deploy/local/env.sh`` sets them), each under a topic prefix and
+database of its own:
 
-* ``none``: N delivered statuses of a service without a callback (another service has one, so the
-  cached configuration is not empty);
-* ``every``: M delivered statuses (carrying the notification's details, as senders and receipts
-  write them) of a service with a delivery-status callback to a local HTTPS receiver answering 200
-  (its own process, not counted; its self-signed certificate is bench/platform's, trusted through
-  ``SSL_CERT_FILE``, and 127.0.0.1 is an allowed callback network).
+* ``none``: N SMS notifications of a service without a callback (another service has one, so the
+  cached configuration is not empty), each a sent and a delivered status carrying the request's
+  details, as the sms-sender and the receipts service write them;
+* ``every``: M delivered statuses (carrying the notification's details) of a service with a
+  delivery-status callback to a local HTTPS receiver answering 200 (its own process, not counted;
+  its self-signed certificate is bench/platform's, trusted through ``SSL_CERT_FILE``, and
+  127.0.0.1 is an allowed callback network).
 
-The statuses are published first; then the callbacks consumer, composed as ``notify-callbacks``
-composes it (``notify_callbacks.__main__.build``), reads them all. The figure is this process's
-CPU time (user + system, every thread) from the consumer's start until every record is handled,
-divided by the records: Kafka fetch, Avro decode, the decision and, in ``every``, the ledger, the
-HTTPS call and the ``CallbackAttempted`` event. The rate is records over the wall time of that span.
+The statuses are published first; then the callbacks consumer, composed and run as
+``notify-callbacks`` runs it (``notify_callbacks.__main__.build``, ``runtime.consumers``, its start
+and stop hooks, on uvloop), reads them all. The figure is this process's CPU time (user + system,
+every thread) from the consumer's start until its committed offsets reach the end of every
+partition, divided by the notifications: Kafka fetch, what is read of each record, the decision
+and, in ``every``, the ledger, the HTTPS call and the ``CallbackAttempted`` event. The rate is
+notifications over the wall time of that span.
 
     .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
 """
@@ -33,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
@@ -46,9 +52,17 @@ from notify_callbacks.__main__ import build  # noqa: E402
 from notify_callbacks.settings import CallbacksSettings  # noqa: E402
 from notify_common import topics  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
-from notify_common.events import NotificationDelivered, SmsRequested, facts_of  # noqa: E402
-from notify_common.kafka import BatchConsumer, EventProducer, Received  # noqa: E402
+from notify_common.events import (  # noqa: E402
+    Channel,
+    Event,
+    NotificationDelivered,
+    NotificationSentToProvider,
+    SmsRequested,
+    facts_of,
+)
+from notify_common.kafka import EventProducer, connection_options  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
+from notify_common.runtime import consumers, run_on_uvloop  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
 
 
@@ -81,11 +95,12 @@ def add_callback(conn: object, settings: CallbacksSettings, service_id: str, url
     )
 
 
-def delivered_with_details(service_id: str, count: int) -> list[NotificationDelivered]:
-    """``count`` delivered statuses of SMS notifications, each carrying its request's details."""
+def delivered_with_details(service_id: str, count: int, *, sent: bool = False) -> list[Event]:
+    """``count`` delivered statuses of SMS notifications, each carrying its request's details; with
+    ``sent``, each after its sent status, as the sms-sender and the receipts service write them."""
     now = datetime.now(UTC)
     template = str(uuid.uuid4())
-    statuses = []
+    statuses: list[Event] = []
     for _ in range(count):
         nid = str(uuid.uuid4())
         request = SmsRequested(
@@ -93,6 +108,13 @@ def delivered_with_details(service_id: str, count: int) -> list[NotificationDeli
             key_type="normal", client_reference="bench", phone_number="447700900123", international=False,
             sender="GOVUK", body="Hi", fragment_count=1, created_at=now,
         )  # fmt: skip
+        if sent:
+            statuses.append(
+                NotificationSentToProvider(
+                    notification_id=nid, service_id=service_id, channel=Channel.SMS, provider="mmg",
+                    sent_at=now + timedelta(seconds=1), **facts_of(request),
+                )
+            )  # fmt: skip
         statuses.append(
             NotificationDelivered(
                 notification_id=nid, service_id=service_id, provider="mmg",
@@ -103,42 +125,51 @@ def delivered_with_details(service_id: str, count: int) -> list[NotificationDeli
     return statuses
 
 
-async def measure(
-    settings: CallbacksSettings, statuses: Sequence[NotificationDelivered]
-) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) for the callbacks consumer to handle ``statuses``."""
+async def measure(settings: CallbacksSettings, statuses: Sequence[Event]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) for the callbacks consumer, composed and run as the service runs
+    it (``runtime.consumers``, its ``on_start`` and ``on_stop``), to handle ``statuses``: until its
+    committed offsets reach the ends of the partitions (records it passes over undecoded never
+    reach the handler, so the handler's count cannot tell)."""
     producer = EventProducer(settings, client_id="bench-callbacks", linger_ms=20)
     await producer.start()
     for i in range(0, len(statuses), 10_000):
         await producer.publish_many((topics.NOTIFICATION_STATUS, s) for s in statuses[i : i + 10_000])
+    status_topic = settings.kafka_topic_prefix + topics.NOTIFICATION_STATUS
+    partitions = [
+        TopicPartition(status_topic, p)
+        for p in range(topics.TOPICS_BY_NAME[topics.NOTIFICATION_STATUS].partitions)
+    ]
+    ends = await end_offsets(settings, partitions)
     app = build(settings, producer)
-    handler = app.handler
-    assert handler is not None
-    handled = 0
-    done = asyncio.Event()
-
-    async def handle(batch: Sequence[Received]) -> None:
-        nonlocal handled
-        await handler(batch)
-        handled += len(batch)
-        if handled >= len(statuses):
-            done.set()
-
-    consumer = BatchConsumer(
-        settings, group=app.group, topics=app.topics, handler=handle, producer=producer, retry=app.retry,
-        max_records=app.max_records,
-    )  # fmt: skip
+    (member,) = consumers(settings, app, producer)
     cpu, wall = time.process_time(), time.monotonic()
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    await asyncio.wait_for(done.wait(), timeout=600)
+    if app.on_start is not None:
+        await app.on_start()
+    await member.start()
+    task = asyncio.create_task(member.run())
+    while True:
+        committed = [await member._consumer.committed(tp) or 0 for tp in partitions]
+        if all(c >= ends[tp] for c, tp in zip(committed, partitions, strict=True)):
+            break
+        await asyncio.sleep(0.1)
     cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-    consumer.request_stop()
+    member.request_stop()
     await task
     if app.on_stop is not None:
         await app.on_stop()
     await producer.stop()
     return cpu, wall
+
+
+async def end_offsets(
+    settings: CallbacksSettings, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    reader = AIOKafkaConsumer(**connection_options(settings))
+    await reader.start()
+    try:
+        return dict(await reader.end_offsets(partitions))
+    finally:
+        await reader.stop()
 
 
 async def received(receiver_url: str) -> int:
@@ -181,18 +212,12 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
         if with_callbacks:
             statuses = delivered_with_details(listening, count)
         else:
-            now = datetime.now(UTC)
-            statuses = [
-                NotificationDelivered(
-                    notification_id=str(uuid.uuid4()), service_id=quiet, provider="ses", delivered_at=now
-                )
-                for _ in range(count)
-            ]
+            statuses = delivered_with_details(quiet, count, sent=True)
         cpu, wall = await measure(settings, statuses)
         called = await received(receiver_url) - before
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"RESULT callbacks {name}: {count} statuses, {called} callbacks, "
+            f"RESULT callbacks {name}: {count} notifications ({len(statuses)} statuses), {called} callbacks, "
             f"{cpu / count * 1e6:,.1f} µs CPU per notification, {count / wall:,.0f}/s (load {load})"
         )
     finally:
@@ -210,8 +235,8 @@ def main(none: int, every: int) -> None:
         [sys.executable, str(Path(__file__).parent / "receiver.py"), str(port), str(CERT), str(KEY)]
     )
     try:
-        asyncio.run(run("none", none, with_callbacks=False, receiver_url=f"https://127.0.0.1:{port}"))
-        asyncio.run(run("every", every, with_callbacks=True, receiver_url=f"https://127.0.0.1:{port}"))
+        run_on_uvloop(run("none", none, with_callbacks=False, receiver_url=f"https://127.0.0.1:{port}"))
+        run_on_uvloop(run("every", every, with_callbacks=True, receiver_url=f"https://127.0.0.1:{port}"))
     finally:
         receiver.terminate()
         receiver.wait()

@@ -20,6 +20,7 @@ from notify_callbacks import decide, signing
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import AttemptResult, CallbackClient, Destination
 from notify_callbacks.handler import CallbackHandler
+from notify_callbacks.settings import CallbacksSettings
 from notify_callbacks.store import Entry, Ledger
 from notify_common.errors import RetryableError
 from notify_common.events import (
@@ -343,3 +344,67 @@ async def test_a_slow_receiver_holds_only_its_own_share_of_the_calls_in_flight()
     client.gate.set()
     await handling
     assert len(client.answered) == 6
+
+
+async def test_by_default_a_hundred_calls_are_in_flight_to_one_receiver_at_once() -> None:
+    settings = CallbacksSettings()
+    store = FakeStore()
+    loaded = Loaded({(WITH, "delivery_status"): Destination(f"https://{GatedClient.SLOW}/cb", "token", None)})
+    client = GatedClient()
+    handler = CallbackHandler(
+        store,
+        CallbackConfig(loaded, refresh_seconds=60),
+        client,
+        FakePublisher(),
+        concurrency=settings.callback_concurrency,
+        per_receiver=settings.callback_concurrency_per_receiver,
+    )
+    batch = [received(delivered(WITH)) for _ in range(150)]
+    handling = asyncio.create_task(handler.handle(batch))
+    for _ in range(1000):
+        if client.in_flight[GatedClient.SLOW] >= 100:
+            break
+        await asyncio.sleep(0)
+    assert client.peak[GatedClient.SLOW] == 100
+    client.gate.set()
+    await handling
+    assert len(client.answered) == 150
+
+
+class HeldClient:
+    """Holds every call whose body has ``held_status`` until ``gate`` is set."""
+
+    def __init__(self, held_status: str) -> None:
+        self.held_status = held_status
+        self.gate = asyncio.Event()
+        self.answered: list[tuple[str, str]] = []
+
+    async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
+        if payload["status"] == self.held_status:
+            await self.gate.wait()
+        self.answered.append((payload["id"], payload["status"]))
+        return AttemptResult(True, False, 200, 1, None)
+
+
+async def test_batches_handled_at_once_keep_one_notifications_callbacks_in_order_and_others_going() -> None:
+    other = str(uuid.uuid4())
+    loaded = Loaded({
+        (WITH, "delivery_status"): DESTINATION, (other, "delivery_status"): DESTINATION,
+    })  # fmt: skip
+    client = HeldClient("sent")
+    store = FakeStore()
+    handler = CallbackHandler(store, CallbackConfig(loaded, refresh_seconds=60), client, FakePublisher())
+    nid = str(uuid.uuid4())
+    sent = NotificationSentToProvider(
+        notification_id=nid, service_id=WITH, channel=Channel.SMS, provider="mmg", sent_at=NOW,
+        international=True, **{k: v for k, v in details(WITH, nid).items() if k != "notification_sent_at"},
+    )  # fmt: skip
+    first = asyncio.create_task(handler.handle([received(sent)]))
+    then = asyncio.create_task(handler.handle([received(delivered(WITH, nid))]))
+    unrelated = delivered(other)
+    meanwhile = asyncio.create_task(handler.handle([received(unrelated)]))
+    await meanwhile
+    assert client.answered == [(unrelated.notification_id, "delivered")]
+    client.gate.set()
+    await asyncio.gather(first, then)
+    assert client.answered[1:] == [(nid, "sent"), (nid, "delivered")]

@@ -237,6 +237,46 @@ class EventCodec:
     def event_type_name(self, data: bytes) -> str:
         return self._reader(data).event_type.schema_name
 
+    def peek(self, data: bytes) -> tuple[type[Event], str]:
+        """The event type and service id of a message, read from its header and the start of its
+        body without decoding the rest: every schema, current or archived, starts with the
+        envelope (``event_id`` string, ``notification_id`` null or string, ``service_id``
+        string), so a consumer can pass over a record by these two alone. Raises like ``decode``
+        (``ValueError``) for bytes that are no message of a known schema."""
+        event_type = self._reader(data).event_type
+        offset = _skip_string(data, HEADER_LENGTH)
+        branch, offset = _long(data, offset)
+        if branch == 1:
+            offset = _skip_string(data, offset)
+        elif branch != 0:
+            raise ValueError("notification_id is neither null nor a string")
+        length, offset = _long(data, offset)
+        end = offset + length
+        if length < 0 or end > len(data):
+            raise ValueError("service_id runs past the message")
+        return event_type, bytes(data[offset:end]).decode()
+
+
+def _long(data: bytes, offset: int) -> tuple[int, int]:
+    """An Avro ``int`` or ``long`` (zig-zag variable-length) at ``offset``, and the offset after it."""
+    value = shift = 0
+    while True:
+        if offset >= len(data) or shift > 63:
+            raise ValueError("a number runs past the message")
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (value >> 1) ^ -(value & 1), offset
+        shift += 7
+
+
+def _skip_string(data: bytes, offset: int) -> int:
+    length, offset = _long(data, offset)
+    if length < 0 or offset + length > len(data):
+        raise ValueError("a string runs past the message")
+    return offset + length
+
 
 @cache
 def default_codec() -> EventCodec:
@@ -263,3 +303,8 @@ def decode_record(data: bytes, *, raw_timestamps: bool = False) -> tuple[type[Ev
 def event_type_name(data: bytes) -> str:
     """The event type (e.g. ``"SmsRequested"``) of a message, from its fingerprint alone."""
     return default_codec().event_type_name(data)
+
+
+def peek(data: bytes) -> tuple[type[Event], str]:
+    """The event type and service id of a message without decoding its body (``EventCodec.peek``)."""
+    return default_codec().peek(data)

@@ -226,6 +226,8 @@ class Received:
 
 
 Handler = Callable[[Sequence[Received]], Awaitable[None]]
+# Answers True for a record its consumer has nothing to do with, before the record is decoded.
+Skip = Callable[[ConsumerRecord[bytes, bytes]], bool]
 
 
 @dataclass(frozen=True)
@@ -287,8 +289,10 @@ class RecordRouter:
         retry: RetryPolicy,
         log_extra: dict[str, str] | None = None,
         only: Mapping[str, Collection[type[Event]]] | None = None,
+        skip: Skip | None = None,
     ) -> None:
         self.names, self.group = names, group
+        self._skip = skip
         # Physical topic -> the event types handed over from it (by schema name); other topics: all.
         self._only = {
             names.physical(t): frozenset(e.schema_name for e in types) for t, types in (only or {}).items()
@@ -327,7 +331,7 @@ class RecordRouter:
                         wait = min(due - time.time(), RETRY_LOOK_AGAIN_S)
                         self._paused_until[tp] = time.monotonic() + wait
                         break
-                if self._only and self._passed_over(record):
+                if (self._only and self._passed_over(record)) or (self._skip and self._skip(record)):
                     ends[tp] = record.offset + 1
                     continue
                 received = await self._decode(record)
@@ -565,7 +569,9 @@ class BatchConsumer:
     batches for the same records.
 
     With ``only`` (logical topic -> event types), records of other types on those topics are
-    committed past without being decoded or handed over."""
+    committed past without being decoded or handed over; so is every record for which ``skip``
+    answers True (it sees the raw record: a consumer that can tell from a few bytes that a record
+    asks nothing of it spares the decoding)."""
 
     def __init__(
         self,
@@ -581,12 +587,13 @@ class BatchConsumer:
         fetch_min_bytes: int = 1,
         fetch_max_wait_ms: int = 500,
         only: Mapping[str, Collection[type[Event]]] | None = None,
+        skip: Skip | None = None,
     ) -> None:
         self.group = group
         self.names = TopicNames(settings.kafka_topic_prefix)
         self._router = RecordRouter(
             self.names, group=group, handler=handler, producer=producer, retry=retry or RetryPolicy(),
-            only=only,
+            only=only, skip=skip,
         )  # fmt: skip
         subscribed = {*topics, self._router.retry_topic}
         self._topics = sorted(self.names.physical(t) for t in subscribed)

@@ -42,6 +42,7 @@ from notify_common.kafka import (
     Received,
     RecordRouter,
     RetryPolicy,
+    Skip,
     TopicNames,
     group_consumer,
 )
@@ -79,12 +80,14 @@ class LaneConsumer:
         fetch_max_wait_ms: int = 100,
         commit_interval_s: float = 0.2,
         yield_to: LaneConsumer | None = None,
+        skip: Skip | None = None,
     ) -> None:
         self.name, self.group = name, group
         self.names = TopicNames(settings.kafka_topic_prefix)
         self._records = RecordRouter(
-            self.names, group=group, handler=handler, producer=producer, retry=retry, log_extra={"lane": name}
-        )
+            self.names, group=group, handler=handler, producer=producer, retry=retry,
+            log_extra={"lane": name}, skip=skip,
+        )  # fmt: skip
         self._max_records, self._max_in_flight = max_records, max_in_flight
         self._poll_timeout_ms, self._commit_interval_s = poll_timeout_ms, commit_interval_s
         self._yield_to = yield_to

@@ -23,7 +23,7 @@ import uvloop
 from notify_common import garbage
 from notify_common.health import HealthServer
 from notify_common.instrumentation import setup_instrumentation
-from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy
+from notify_common.kafka import BatchConsumer, EventProducer, Handler, RetryPolicy, Skip
 from notify_common.lane_consumer import LaneConsumer
 from notify_common.logs import configure_logging
 from notify_common.provision import provision_topics
@@ -48,6 +48,8 @@ class Lane:
     # against the fetches, and their cost, its records take.
     fetch_min_bytes: int = 1
     fetch_max_wait_ms: int = 100
+    # Records the lane commits past without decoding them (``BatchConsumer``).
+    skip: Skip | None = None
 
 
 @dataclass
@@ -121,6 +123,7 @@ def consumers(
             fetch_min_bytes=lane.fetch_min_bytes,
             fetch_max_wait_ms=lane.fetch_max_wait_ms,
             yield_to=built[lane.yields_to] if lane.yields_to is not None else None,
+            skip=lane.skip,
         )
     return list(built.values())
 

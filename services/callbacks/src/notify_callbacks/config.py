@@ -1,10 +1,15 @@
 """The callback configuration of every service, held in memory and reloaded at most once per
 interval, so deciding whether a service wants a callback needs no query per notification. A new or
 changed callback takes effect within one interval. If a reload fails the previous configuration
-stays in use; only a service that has never loaded one waits for the database."""
+stays in use; only a service that has never loaded one waits for the database.
+
+``keep_fresh`` reloads it every half interval in the background, so ``fresh`` holds while the
+database answers: the consumer may then pass over a record of a service without callbacks before
+decoding it (``sieve``), and no batch waits for a reload."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,10 +32,20 @@ class CallbackConfig:
         self._destinations: Mapping[Key, Destination] = {}
         self._loaded_at: float | None = None
 
+    @property
+    def fresh(self) -> bool:
+        """Loaded less than one interval ago (or kept after a failed reload that long ago): what it
+        says holds within the interval a change may take. Never with an interval of 0."""
+        return self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh
+
     async def refresh_if_due(self) -> None:
-        now = self._clock()
-        if self._loaded_at is not None and now - self._loaded_at < self._refresh:
+        if self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh:
             return
+        await self.reload()
+
+    async def reload(self) -> None:
+        """Loads the configuration now; raises ``RetryableError`` only if none was ever loaded."""
+        now = self._clock()
         try:
             destinations = await self._load()
         except RetryableError:
@@ -41,6 +56,16 @@ class CallbackConfig:
             return
         self._destinations = destinations
         self._loaded_at = now
+
+    async def keep_fresh(self) -> None:
+        """Reloads every half interval until cancelled (with an interval of 0, ``refresh_if_due``
+        reloads for every batch and this does nothing)."""
+        while self._refresh > 0:
+            try:
+                await self.reload()
+            except RetryableError:
+                log.warning("callback configuration not loaded yet, trying again")
+            await asyncio.sleep(self._refresh / 2)
 
     def has(self, service_id: str, callback_type: CallbackType) -> bool:
         return (service_id, str(callback_type)) in self._destinations

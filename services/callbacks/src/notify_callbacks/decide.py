@@ -55,6 +55,23 @@ def callback_type(event: Event) -> CallbackType | None:
     return None
 
 
+# The callbacks an event of each type may call for (which one, if any, ``callback_type`` says from
+# the whole event); an event of any other type never calls for one.
+MAY_CALL_FOR: dict[type[Event], tuple[CallbackType, ...]] = {
+    InboundSmsReceived: (CallbackType.INBOUND_SMS,),
+    ComplaintReceived: (CallbackType.COMPLAINT,),
+    NotificationFailed: (CallbackType.RETURNED_LETTER, CallbackType.DELIVERY_STATUS),
+    NotificationDelivered: (CallbackType.DELIVERY_STATUS,),
+    NotificationSentToProvider: (CallbackType.DELIVERY_STATUS,),
+}
+
+
+def may_want(event_type: type[Event], service_id: str, configured: Configured) -> bool:
+    """Whether an event of ``event_type`` of ``service_id`` may call for a callback the service has:
+    False means ``wanted`` is None for every such event, whatever the rest of it says."""
+    return any(configured.has(service_id, kind) for kind in MAY_CALL_FOR.get(event_type, ()))
+
+
 def wanted(event: Event, configured: Configured) -> CallbackType | None:
     """The callback type ``event`` calls for, or None when its service has no such callback."""
     kind = callback_type(event)

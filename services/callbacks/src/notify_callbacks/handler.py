@@ -71,20 +71,45 @@ class CallbackHandler:
         producer: Publisher,
         *,
         max_attempts: int = 5,
-        concurrency: int = 50,
-        per_receiver: int = 10,
+        concurrency: int = 200,
+        per_receiver: int = 100,
     ) -> None:
         self._store, self._config, self._client, self._producer = store, config, client, producer
         self._max_attempts = max_attempts
         self._slots = asyncio.Semaphore(concurrency)
         self._per_receiver = per_receiver
         self._receivers: dict[str, asyncio.Semaphore] = {}
+        # The last batch handed over with each record key (a notification), while it is handled.
+        self._latest: dict[bytes | None, asyncio.Future[None]] = {}
 
     async def handle(self, batch: Sequence[Received]) -> None:
         """Attempts every callback the batch owes (one notification's in order, others
         concurrently), then records them all; raises ``RetryableError`` if one is to be tried
         again, so the consumer retries the records one at a time (the ledger skips what already
-        happened)."""
+        happened).
+
+        Batches may be handled concurrently (the consumer reads on while one is in hand): a batch
+        holding a notification of a batch handed over earlier and not finished waits for it before
+        it reads the ledger, so one notification's callbacks stay in order and its ledger is never
+        read while an earlier attempt is still to be written."""
+        done = asyncio.get_running_loop().create_future()
+        earlier: set[asyncio.Future[None]] = set()
+        for item in batch:  # before any await: batches queue in the order they were handed over
+            previous = self._latest.get(item.key)
+            if previous is not None and previous is not done:
+                earlier.add(previous)
+            self._latest[item.key] = done
+        try:
+            if earlier:
+                await asyncio.wait(earlier)
+            await self._handle(batch)
+        finally:
+            done.set_result(None)
+            for item in batch:
+                if self._latest.get(item.key) is done:
+                    del self._latest[item.key]
+
+    async def _handle(self, batch: Sequence[Received]) -> None:
         await self._config.refresh_if_due()
         owed = self._owed(batch)
         if not owed:

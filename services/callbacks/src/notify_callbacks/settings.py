@@ -18,6 +18,7 @@ class CallbacksSettings(CommonSettings):
     # How often the callback configuration of every service is reloaded: a new, changed or removed
     # callback takes effect within this many seconds.
     callback_config_refresh_seconds: float = Field(default=2.0, ge=0)
-    # Callbacks in flight at once, and at most to one receiving host.
-    callback_concurrency: int = Field(default=50, ge=1)
-    callback_concurrency_per_receiver: int = Field(default=10, ge=1)
+    # Callbacks in flight at once, and at most to one receiving host: a receiver answering in
+    # 100 ms still takes 1,000 callbacks a second, and a slow one holds at most half the slots.
+    callback_concurrency: int = Field(default=200, ge=1)
+    callback_concurrency_per_receiver: int = Field(default=100, ge=1)
