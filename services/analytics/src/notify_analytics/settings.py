@@ -15,6 +15,15 @@ class AnalyticsSettings(CommonSettings):
     # The most events handled as one batch (of those fetched together): one changelog record per
     # partition and batch.
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
+    # A fetch is answered once the broker holds this many bytes for the worker, or after the wait:
+    # a few hundred events a batch under load rather than the one or two that land at once (each
+    # batch costs a fetch, a changelog record per partition and the hand-over's overhead), for
+    # statistics published every NOTIFY_ANALYTICS_PUBLISH_SECONDS anyway.
+    analytics_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
+    analytics_fetch_max_wait_ms: int = Field(default=500, ge=0, le=10_000)
+    # How long the producer gathers changelog and results records before it sends them (faust's
+    # default, 0, sends each batch's changelog records in requests of their own).
+    analytics_producer_linger_seconds: float = Field(default=0.1, ge=0, le=1)
     # How often changed cells are published to notify.analytics.window-stats; and how often while
     # the worker is behind by more than a batch (catching up, most of its cells change between
     # two publishes, and each publish re-sends them all).

@@ -90,6 +90,9 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
         broker_heartbeat_interval=min(3.0, settings.analytics_session_timeout_seconds / 3),
         stream_buffer_maxsize=max(4096, settings.analytics_batch_size * 2),
         batch_size=settings.analytics_batch_size,
+        fetch_min_bytes=settings.analytics_fetch_min_bytes,
+        fetch_max_wait_ms=settings.analytics_fetch_max_wait_ms,
+        producer_linger=settings.analytics_producer_linger_seconds,
     )
     codec = default_codec()
     states: dict[str, SourceState] = {}
