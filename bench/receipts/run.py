@@ -3,7 +3,7 @@
 The receipts service runs as a real process (``notify-receipts``) against the real Kafka and
 PostgreSQL, under a topic prefix and database of its own. At ``--rate`` notifications a second for
 ``--seconds``, this process plays the sms-sender and the provider: it claims each notification
-(``send_claims``), publishes its ``NotificationSentToProvider`` on the status topic, and posts an
+(``sms_send_claims``), publishes its ``NotificationSentToProvider`` on the status topic, and posts an
 MMG delivery receipt after a delay drawn as the provider simulator draws it (100 to 1,000 ms), over
 32 pooled connections. The receipts service learns the send events from the status topic (where
 its own delivered events land too) and answers each receipt once its event is acknowledged.
@@ -52,7 +52,7 @@ from notify_common.provision import provision_topics  # noqa: E402
 from notify_common.settings import CommonSettings  # noqa: E402
 
 CLAIM = text(
-    "INSERT INTO send_claims (notification_id, channel, provider) "
+    "INSERT INTO sms_send_claims (notification_id, channel, provider) "
     "SELECT unnest(CAST(:ids AS uuid[])), 'sms', 'mmg'"
 )
 

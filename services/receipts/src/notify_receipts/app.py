@@ -83,32 +83,6 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"result": "error", "message": message}, status)
 
 
-def sends_consumer(
-    settings: ReceiptsSettings, handler: unchecked.UncheckedHandler, producer: EventProducer
-) -> BatchConsumer:
-    """The consumer of the send events (and of the receipts taken unchecked).
-
-    It asks the broker for 16 KiB or whatever arrived in 100 ms: with Kafka's default of one byte
-    it fetched each status event as it landed (delivered ones too, which it passes over), and each
-    fetch cost a request, a handling (an insert of the send events learnt) and an offset commit.
-    A provider's receipt comes 100 ms or more after the send, and one that overtakes its send
-    event waits for it in memory (``recent.py``), so learning sends up to 100 ms later costs a
-    few such waits."""
-    return BatchConsumer(
-        settings,
-        group=topics.GROUP_RECEIPTS,
-        topics=topics.topics_read_by(topics.GROUP_RECEIPTS),
-        handler=handler.handle,
-        producer=producer,
-        max_records=200,
-        retry=OVERTAKEN_RECEIPTS,
-        fetch_min_bytes=16 * 1024,
-        fetch_max_wait_ms=100,
-        # Of the status topic, only the send events: the others are not even decoded.
-        only={topics.NOTIFICATION_STATUS: [NotificationSentToProvider]},
-    )
-
-
 def served_app(
     settings: ReceiptsSettings, *, certificates: CertificateSource | None = None
 ) -> ProviderRoutes:
@@ -135,7 +109,17 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         handler = unchecked.UncheckedHandler(
             consumer_engine, Lookups(consumer_engine), producer, recent=recent
         )
-        consumer = sends_consumer(settings, handler, producer)
+        consumer = BatchConsumer(
+            settings,
+            group=topics.GROUP_RECEIPTS,
+            topics=topics.topics_read_by(topics.GROUP_RECEIPTS),
+            handler=handler.handle,
+            producer=producer,
+            max_records=200,
+            retry=OVERTAKEN_RECEIPTS,
+            # Of the status topic, only the send events: the others are not even decoded.
+            only={topics.NOTIFICATION_STATUS: [NotificationSentToProvider]},
+        )
         await consumer.start()
         consuming = asyncio.create_task(consumer.run())
         app.state.client = client
