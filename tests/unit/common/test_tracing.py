@@ -272,13 +272,53 @@ def test_with_export_off_a_requests_records_and_log_lines_carry_the_callers_trac
             assert client.post("/v2/notifications/sms", headers=malformed).status_code == 200
     finally:
         tracing.use(None)
-    (first_trace, first_parent), (second_trace, _), (third_trace, _) = (traceparent(h) for h in published)
+    first_trace, first_parent = traceparent(published[0])
     assert first_trace == int(caller_trace, 16)
     assert first_parent != int(caller_span, 16)  # the request's own span, child of the caller's
     assert logged[0]["trace_id"] == caller_trace
-    assert len({first_trace, second_trace, third_trace}) == 3  # no header, or a bad one: a new trace
-    assert logged[1]["trace_id"] == f"{second_trace:032x}"
+    # No header, or a bad one: a new trace, which a record about a notification does not carry
+    # (its trace is named by its id, see the next test).
+    assert published[1:] == [[], []]
+    assert len({caller_trace, logged[1]["trace_id"], logged[2]["trace_id"]}) == 3
     assert exporter.get_finished_spans() == ()
+
+
+def test_with_export_off_a_notification_without_a_callers_trace_is_traced_by_its_id_carrying_nothing() -> (
+    None
+):
+    """A notification whose API request named no trace is in the trace its id's 128 bits name, so
+    every service's log lines about it share a trace id with no ``traceparent`` on its records or
+    on the requests made about it."""
+    tracing.setup_tracing("api-gateway", environ={})
+    event = sms_requested()
+    trace_id = uuid.UUID(event.notification_id).hex
+    app = FastAPI()
+    published: list[list[tuple[str, bytes]]] = []
+    logged: list[dict[str, object]] = []
+
+    @app.post("/v2/notifications/sms")
+    async def send() -> dict[str, str | None]:
+        published.append(tracing.record_headers("sms-requested", event))
+        logged.append(log_line("accepted", notification_id=event.notification_id))
+        return {"id": event.notification_id}
+
+    try:
+        with TestClient(tracing.TracingMiddleware(app)) as client:
+            assert client.post("/v2/notifications/sms").status_code == 200
+        # Another service consumes the record, calls the provider and publishes what happened.
+        span = tracing.consumed("sms-requested", 0, 0, "sms-sender", published[0], event)
+        with tracing.handling(event.notification_id):
+            logged.append(log_line("sending"))
+            with tracing.http_client_span("POST", "provider.example", 443, "/send") as call:
+                call.answered(200)
+        published.append(tracing.record_headers("notification-status", event))
+        tracing.finish(span, event.notification_id)
+    finally:
+        tracing.use(None)
+    assert published == [[], []]
+    assert call.header == b""
+    assert [line["trace_id"] for line in logged] == [trace_id, trace_id]
+    assert all(len(str(line["span_id"])) == 16 for line in logged)
 
 
 def test_with_export_off_an_outgoing_request_carries_the_trace_of_the_record_being_handled() -> None:

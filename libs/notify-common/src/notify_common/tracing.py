@@ -6,12 +6,14 @@ The Kafka producer and the consumer runner (``notify_common.kafka``) call :func:
 and :func:`consumed` for every record, so every service propagates it without code of its own.
 
 Export is off unless configured by the standard environment variables (see
-:func:`exporter_from_env`). Off, no span is recorded, but trace context is still carried, so logs
-carry a trace id that ties lines of one notification together across services. It costs next to
-nothing then: a consumed record or a request only notes where its ``traceparent`` is (a
-:class:`Carried`, kept by notification id or in a context variable of this module, never an
-OpenTelemetry context), and its span's ids are made only when something asks for them (a log
-line, a record published or a request made about it).
+:func:`exporter_from_env`). Off, no span is recorded, but logs still carry a trace id that ties
+lines of one notification together across services: the trace a caller's ``traceparent`` named
+(carried on in the records and requests that follow from it), or else the notification's own, whose
+trace id is the notification id's 128 bits, so every service can name it without being told and
+nothing is carried. It costs next to nothing then: a consumed record or a request only notes where
+its ``traceparent`` is, if it has one (a :class:`Carried`, kept by notification id or in a context
+variable of this module, never an OpenTelemetry context), and its span's ids are made only when
+something asks for them (a log line, a record published or a request made about it).
 
 Spans carry ids only (notification, service, template, job), the channel, the provider, topics and
 route templates: never a recipient, personalisation, a message body or a full URL.
@@ -23,6 +25,7 @@ import collections
 import contextvars
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
@@ -129,30 +132,67 @@ def exporting() -> bool:
 # --- Export off: carried trace context --------------------------------------------------------
 
 
+def trace_id_of(notification_id: Any) -> int | None:
+    """With export off, the trace id of a notification whose trace no caller named: its id's 128
+    bits (None for anything but a UUID)."""
+    if not isinstance(notification_id, str):
+        return None
+    try:
+        return uuid.UUID(notification_id).int or None
+    except ValueError:
+        return None
+
+
 class Carried(NonRecordingSpan):
     """With export off, the span of a consumed record or a request: never recorded, in the trace
     of the ``traceparent`` among ``headers`` (named ``key``: a str in Kafka records, bytes in ASGI
-    scopes; a new trace without one, or with a malformed one). Its ids are made the first time
-    they are asked for, so a record or request whose trace nobody asks about costs one object."""
+    scopes); without one, or with a malformed one, in the trace of ``notification_id`` (see
+    :func:`trace_id_of`) or a new one. Its ids are made the first time they are asked for, so a
+    record or request whose trace nobody asks about costs one object."""
 
     _made: SpanContext | None = None
     _header: bytes | None = None
+    _read = False
+    _parent: tuple[int, TraceFlags] | None = None
 
-    def __init__(self, headers: Sequence[tuple[Any, bytes]] | None, key: str | bytes = TRACEPARENT) -> None:
-        self._headers, self._key = headers, key
+    def __init__(
+        self,
+        headers: Sequence[tuple[Any, bytes]] | None,
+        key: str | bytes = TRACEPARENT,
+        notification_id: Any = None,
+    ) -> None:
+        self._headers, self._key, self._notification_id = headers, key, notification_id
+
+    def named(self) -> bool:
+        """Whether a valid ``traceparent`` named this span's trace (so it is carried on)."""
+        if not self._read:
+            self._parent, self._read = _parse_traceparent(self._headers, self._key), True
+        return self._parent is not None
 
     def get_span_context(self) -> SpanContext:
         made = self._made
         if made is None:
-            parent = _parse_traceparent(self._headers, self._key)
+            parent = self._parent if self.named() else None
             if parent is not None:
                 trace_id, flags = parent
             else:
-                trace_id, flags = _ids.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
+                trace_id = trace_id_of(self._notification_id) or _ids.generate_trace_id()
+                flags = TraceFlags(TraceFlags.DEFAULT)
             made = self._made = self._context = SpanContext(
                 trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags
             )
         return made
+
+    def context_for(self, notification_id: Any) -> SpanContext:
+        """This span's context as work about ``notification_id`` sees it: in that notification's
+        trace unless a ``traceparent`` named this span's."""
+        made = self.get_span_context()
+        if notification_id is None or notification_id == self._notification_id or self.named():
+            return made
+        trace_id = trace_id_of(notification_id)
+        if trace_id is None:
+            return made
+        return SpanContext(trace_id, made.span_id, is_remote=False, trace_flags=made.trace_flags)
 
     def traceparent(self) -> bytes:
         """The ``traceparent`` value naming this span as the parent."""
@@ -198,12 +238,16 @@ def _carried_now(notification_id: Any = None) -> Carried | SpanContext | None:
 
 def _carried_header(notification_id: Any = None) -> bytes | None:
     """With export off, the ``traceparent`` value that work done now carries on (see
-    :func:`_carried_now`)."""
+    :func:`_carried_now`): none for work about a notification whose trace no caller named, since
+    its id names it."""
     now = _carried_now(notification_id)
     if now is None:
         return None
     if isinstance(now, Carried):
-        return now.traceparent()
+        if now.named():
+            return now.traceparent()
+        about = notification_id if notification_id is not None else current_notification.get()
+        return None if trace_id_of(about) is not None else now.traceparent()
     return _format_traceparent(now).encode()
 
 
@@ -281,7 +325,7 @@ def consumed(
         return None
     notification_id = getattr(event, "notification_id", None)
     if not _exporting:
-        carried = Carried(headers)
+        carried = Carried(headers, TRACEPARENT, notification_id)
         if notification_id is not None:
             _remember(_carrying, notification_id, carried)
         return carried
@@ -604,7 +648,7 @@ def log_fields(notification_id: Any) -> dict[str, str]:
     if not _exporting:
         now = _carried_now(nid)
         if now is not None:
-            context = now.get_span_context() if isinstance(now, Carried) else now
+            context = now.context_for(nid) if isinstance(now, Carried) else now
             fields["trace_id"] = format(context.trace_id, "032x")
             fields["span_id"] = format(context.span_id, "016x")
         return fields

@@ -216,7 +216,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             await publish_traced(request, topics.RECEIPTS_UNCHECKED, waiting[0])
         elif waiting:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in waiting)
-        unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
+        if waiting:
+            unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
         if len(ready) == 1:
             await publish_traced(request, topics.NOTIFICATION_STATUS, ready[0])
         elif ready:

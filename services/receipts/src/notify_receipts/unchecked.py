@@ -66,6 +66,8 @@ FORGET_EVERY_S = 3600.0
 RECEIPT, INBOUND_SMS = "receipt", "inbound_sms"
 # A receipt taken (with the database up) because it overtook its notification's send event.
 OVERTAKEN = "overtaken_receipt"
+for _kind in (RECEIPT, INBOUND_SMS, OVERTAKEN):  # every kind's series at zero from the start
+    TAKEN.labels(kind=_kind)
 Receipt = NotificationDelivered | NotificationPending | NotificationFailed
 
 
