@@ -81,8 +81,8 @@ def test_a_deadline_set_in_a_second_event_loop_is_kept_by_that_loop() -> None:
 
 
 async def test_the_codec_is_built_when_the_producer_is_made_not_on_its_first_send() -> None:
-    # Building it parses every schema (about half a second of CPU): at start-up, before the
-    # service freezes what start-up built out of the garbage collector's sight, not on a request.
+    # Building it parses every schema: at start-up, before the service freezes what start-up
+    # built out of the garbage collector's sight, not on a request.
     codec.default_codec.cache_clear()
     EventProducer(CommonSettings(), client_id="unit")
     assert codec.default_codec.cache_info().currsize == 1
