@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from notify_common import topics
+from notify_common import codec, topics
 from notify_common.events import NotificationPending
 from notify_common.kafka import EventProducer, PublishTimeout, _Deadlines
 from notify_common.settings import CommonSettings
@@ -78,3 +78,11 @@ def test_a_deadline_set_in_a_second_event_loop_is_kept_by_that_loop() -> None:
         runner.run(first())
     with asyncio.Runner() as runner:
         runner.run(second())
+
+
+async def test_the_codec_is_built_when_the_producer_is_made_not_on_its_first_send() -> None:
+    # Building it parses every schema: at start-up, before the service freezes what start-up
+    # built out of the garbage collector's sight, not on a request.
+    codec.default_codec.cache_clear()
+    EventProducer(CommonSettings(), client_id="unit")
+    assert codec.default_codec.cache_info().currsize == 1
