@@ -18,6 +18,10 @@ notification is projected as delivered (or the drain timeout passes), then repor
   of the load to the end of the drain, and the generator's own CPU apart;
 * about how many requests each process sent to Kafka per notification over the same span (TCP
   segments to the broker's port, from ``ss``): the broker's CPU follows its request count;
+* per notification over the same span: PostgreSQL's transactions, rows written and WAL bytes,
+  Redis's commands, and the bytes added to Kafka's logs (what sizes the stores, docs/capacity.md);
+* with ``NOTIFY_LOCAL_REPLICAS`` (deploy/local/services.sh) several processes of a service: each
+  counts, and the CPU line sums them per service (``sms-sender x2``) and then shows each apart;
 * with ``--callbacks``: a delivery-status callback to a local HTTPS receiver (its own process, not
   counted) for the benchmark service, and how many callbacks arrived. Callback URLs must be https
   and must not point at private networks, so the platform must have been started with
@@ -51,12 +55,14 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jwt
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 # The platform's state folder, as deploy/local/lib.sh has it (NOTIFY_STATE_DIR moves it, for a
@@ -110,6 +116,25 @@ def platform_processes() -> dict[str, list[int]]:
     return processes
 
 
+def service_of(process: str) -> str:
+    """The service a pid file's name belongs to: ``sms-sender-2`` (its second process, see
+    ``NOTIFY_LOCAL_REPLICAS`` in deploy/local/services.sh) and ``kafka-3`` (a broker of three)
+    are ``sms-sender`` and ``kafka``."""
+    return re.sub(r"-[0-9]+$", "", process)
+
+
+def per_service(per_process: Mapping[str, float]) -> dict[str, float]:
+    """Per-process figures summed per service, every replica counted."""
+    totals: dict[str, float] = defaultdict(float)
+    for process, value in per_process.items():
+        totals[service_of(process)] += value
+    return dict(totals)
+
+
+def processes_per_service(per_process: Mapping[str, float]) -> dict[str, int]:
+    return {service: int(n) for service, n in per_service(dict.fromkeys(per_process, 1)).items()}
+
+
 def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
     totals: dict[str, float] = {}
     for name, pids in processes.items():
@@ -144,6 +169,33 @@ def kafka_segments(processes: dict[str, list[int]]) -> dict[str, int]:
             counts[name] += int(segments.group(1))
         name = None
     return dict(counts)
+
+
+def store_counters() -> dict[str, float]:
+    """What the stores have done so far: PostgreSQL's committed transactions, rows written and WAL
+    bytes (``pg_stat_database``, ``pg_current_wal_lsn``), Redis's commands (``INFO stats``) and the
+    bytes in Kafka's log segments (every ``*.log`` under the state folder's Kafka data, one copy:
+    multiply by the replication factor for a cluster). The difference of two snapshots, divided
+    by the notifications, is what sizes PostgreSQL, Redis and the brokers (docs/capacity.md)."""
+    counters: dict[str, float] = {}
+    with psycopg.connect(database_url()) as conn:
+        row = conn.execute(
+            "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted,"
+            " pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+            " FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    if row is not None:
+        counters["pg_transactions"], counters["pg_rows_written"], counters["pg_wal_bytes"] = map(float, row)
+    port = os.environ.get("NOTIFY_LOCAL_REDIS_PORT", "16379")
+    client = redis.Redis(host="127.0.0.1", port=int(port))
+    try:
+        counters["redis_commands"] = float(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+    counters["kafka_log_bytes"] = float(
+        sum(f.stat().st_size for f in (STATE / "kafka").glob("**/*.log") if f.is_file())
+    )
+    return counters
 
 
 def own_cpu() -> float:
@@ -383,6 +435,7 @@ class RateResult:
     generator_cpu: float
     callbacks: int | None
     kafka_requests: dict[str, int] = field(default_factory=dict)
+    stores: dict[str, float] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -416,6 +469,7 @@ async def one_rate(
     callbacks_before = receiver_count(receiver)
     before, generator_before = cpu_snapshot(processes), own_cpu()
     segments_before = kafka_segments(processes)
+    stores_before = store_counters()
     load = await OpenLoop(api_url, service, channel).run(rate, seconds)
     generator_cpu = own_cpu() - generator_before
     print(f"    load done: {len(load.accepted)} accepted in {load.seconds:.1f} s; draining", flush=True)
@@ -440,10 +494,16 @@ async def one_rate(
         callbacks = (receiver_count(receiver) or 0) - callbacks_before
     after = cpu_snapshot(processes)
     segments = kafka_segments(processes)
+    # PostgreSQL publishes a backend's statistics within a second of its transactions.
+    await asyncio.sleep(1.5)
+    stores_after = store_counters()
+    stores = {name: stores_after[name] - stores_before.get(name, 0.0) for name in stores_after}
     cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
     requests = {name: n - segments_before.get(name, 0) for name, n in segments.items()}
     times = percentiles(load.accepted) if load.accepted else {}
-    return RateResult(rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests)
+    return RateResult(
+        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores
+    )
 
 
 def report(result: RateResult) -> None:
@@ -474,13 +534,40 @@ def report(result: RateResult) -> None:
     )
     if result.callbacks is not None:
         print(f"    callbacks received: {result.callbacks} of {result.accepted}")
-    per = {name: 1000 * seconds / max(result.accepted, 1) for name, seconds in result.cpu.items()}
-    parts = ", ".join(f"{name} {ms:.3f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+    per = {
+        name: 1000 * seconds / max(result.accepted, 1) for name, seconds in per_service(result.cpu).items()
+    }
+    count = processes_per_service(result.cpu)
+
+    def named(name: str) -> str:
+        return f"{name} x{count[name]}" if count[name] > 1 else name
+
+    parts = ", ".join(f"{named(name)} {ms:.3f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
     print(f"    CPU ms per notification: total {result.cpu_ms_per_notification():.3f} ({parts})")
+    shared = sorted(
+        (process, 1000 * seconds / max(result.accepted, 1))
+        for process, seconds in result.cpu.items()
+        if count[service_of(process)] > 1
+    )
+    if shared:
+        print(f"    of which each replica: {', '.join(f'{name} {ms:.3f}' for name, ms in shared)}")
     if result.kafka_requests:
-        sent = {name: n / max(result.accepted, 1) for name, n in result.kafka_requests.items() if n > 0}
+        sent = {
+            name: n / max(result.accepted, 1)
+            for name, n in per_service(result.kafka_requests).items()
+            if n > 0
+        }
         parts = ", ".join(f"{name} {n:.2f}" for name, n in sorted(sent.items(), key=lambda kv: -kv[1]))
         print(f"    Kafka requests per notification (about): total {sum(sent.values()):.2f} ({parts})")
+    if result.stores:
+        n = max(result.accepted, 1)
+        stores = result.stores
+        print(
+            f"    per notification: PostgreSQL {stores['pg_transactions'] / n:.2f} transactions, "
+            f"{stores['pg_rows_written'] / n:.2f} rows written, {stores['pg_wal_bytes'] / n:,.0f} WAL bytes; "
+            f"Redis {stores['redis_commands'] / n:.2f} commands; "
+            f"Kafka {stores['kafka_log_bytes'] / n:,.0f} log bytes (one copy)"
+        )
     generator = 1000 * result.generator_cpu / max(result.accepted, 1)
     print(f"    generator CPU (not counted): {generator:.3f} ms/notification")
     print(
@@ -501,6 +588,10 @@ def report(result: RateResult) -> None:
                 "delivered_p99_s": round(t("delivered_p99"), 3),
                 "drained": result.drained,
                 "cpu_ms_per_notification": round(result.cpu_ms_per_notification(), 3),
+                "cpu_ms_per_service": {name: round(ms, 3) for name, ms in per.items()},
+                "per_notification": {
+                    name: round(value / max(result.accepted, 1), 3) for name, value in result.stores.items()
+                },
                 "callbacks": result.callbacks,
             }
         ),
