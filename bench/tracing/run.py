@@ -117,14 +117,14 @@ def main() -> None:
         "microseconds per record: fastest / median / slowest"
     )
     low, mid, high = per_record(codec_round_trip, args.records, args.repeats)
-    print(f"  {'Avro encode + decode (for scale)':42} {low:7.1f} / {mid:7.1f} / {high:7.1f}")
+    print(f"  {'Avro encode + decode (for scale)':52} {low:7.1f} / {mid:7.1f} / {high:7.1f}")
     for name, enter in modes:
         enter()
         low, mid, high = per_record(produce_and_consume, args.records, args.repeats)
-        print(f"  {'headers + spans, ' + name:42} {low:7.1f} / {mid:7.1f} / {high:7.1f}")
+        print(f"  {'headers + spans, ' + name:52} {low:7.1f} / {mid:7.1f} / {high:7.1f}")
         low, mid, high = per_record(handle_and_publish, args.records, args.repeats)
         print(
-            f"  {'handled, published, handled, ' + name:42} {low:7.1f} / {mid:7.1f} / {high:7.1f}"
+            f"  {'handled, published, handled, ' + name:52} {low:7.1f} / {mid:7.1f} / {high:7.1f}"
             f"  (trace headers {trace_header_bytes()} bytes a record)"
         )
     tracing.use(None)

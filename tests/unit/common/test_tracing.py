@@ -345,6 +345,15 @@ def test_with_export_off_an_outgoing_request_carries_the_trace_of_the_record_bei
         tracing.use(None)
 
 
+@pytest.mark.parametrize(
+    "value", [None, 42, "", "not-a-uuid", "0" * 36, "f" * 36, "00000000-0000-0000-0000-00000000000g"]
+)
+def test_only_a_uuid_names_a_notifications_trace(value: object) -> None:
+    assert tracing.trace_id_of(value) is None
+    notification_id = str(uuid.uuid4())
+    assert tracing.trace_id_of(notification_id) == uuid.UUID(notification_id).int
+
+
 def log_line(message: str, **extra: object) -> dict[str, object]:
     record = logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
     record.__dict__.update(extra)

@@ -25,7 +25,6 @@ import collections
 import contextvars
 import os
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
@@ -134,13 +133,15 @@ def exporting() -> bool:
 
 def trace_id_of(notification_id: Any) -> int | None:
     """With export off, the trace id of a notification whose trace no caller named: its id's 128
-    bits (None for anything but a UUID)."""
-    if not isinstance(notification_id, str):
+    bits (None for anything but a UUID's 36 characters). Read as one hexadecimal number rather
+    than through ``uuid.UUID``, which costs several times as much for the same value."""
+    if not isinstance(notification_id, str) or len(notification_id) != 36:
         return None
     try:
-        return uuid.UUID(notification_id).int or None
+        value = int(notification_id.replace("-", ""), 16)
     except ValueError:
         return None
+    return value if 0 < value < 1 << 128 else None
 
 
 class Carried(NonRecordingSpan):
