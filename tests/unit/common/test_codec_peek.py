@@ -27,7 +27,7 @@ def test_the_type_and_service_of_a_message_with_and_without_a_notification_id() 
         provider="mmg", received_at=NOW,
     )  # fmt: skip
     request = SmsRequested(
-        notification_id="n", service_id="a service id longer than sixty-three characters, two bytes long",
+        notification_id="n", service_id="a service id longer than sixty-three characters: its length takes two bytes",
         template_id="t", template_version=1, key_type="normal", phone_number="447700900123",
         international=False, sender="GOVUK", body="hi", fragment_count=1, created_at=NOW,
     )  # fmt: skip

@@ -259,6 +259,9 @@ class EventCodec:
 
 def _long(data: bytes, offset: int) -> tuple[int, int]:
     """An Avro ``int`` or ``long`` (zig-zag variable-length) at ``offset``, and the offset after it."""
+    if offset < len(data) and data[offset] < 0x80:  # one byte: every length of an id
+        byte = data[offset]
+        return (byte >> 1) ^ -(byte & 1), offset + 1
     value = shift = 0
     while True:
         if offset >= len(data) or shift > 63:
