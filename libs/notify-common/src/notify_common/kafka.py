@@ -205,7 +205,9 @@ class EventProducer:
             )
             for topic, event in items
         ]
-        if futures:
+        if len(futures) == 1:  # a single send (the api-gateway's): no gathering future around it
+            await futures[0]
+        elif futures:
             await asyncio.gather(*futures)
 
     async def send_raw(
