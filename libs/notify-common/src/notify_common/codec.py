@@ -195,14 +195,13 @@ class EventCodec:
 
     def decode(self, data: bytes) -> Event:
         reader = self._reader(data)
-        buffer = io.BytesIO(data)
-        buffer.seek(HEADER_LENGTH)
-        record = cast(dict[str, Any], schemaless_reader(buffer, reader.writer_schema, reader.reader_schema))
-        if buffer.tell() != len(data):
-            raise ValueError(f"{len(data) - buffer.tell()} bytes left over after the message body")
-        for name, convert in reader.conversions:
-            record[name] = convert(record[name])
-        return reader.event_type(**record)
+        record = _body(data, reader)
+        try:
+            for name, convert in reader.conversions:
+                record[name] = convert(record[name])
+            return reader.event_type(**record)
+        except (TypeError, OverflowError) as exc:
+            raise ValueError(f"message body does not make a {reader.event_type.schema_name}") from exc
 
     def decode_record(
         self, data: bytes, *, raw_timestamps: bool = False
@@ -212,12 +211,7 @@ class EventCodec:
         ``raw_timestamps``, microseconds since the Unix epoch as ``int``, which is about twice as
         fast), enums are their symbols (``str``) and arrays are lists. Raises like ``decode``."""
         reader = self._micros_reader(data) if raw_timestamps else self._reader(data)
-        buffer = io.BytesIO(data)
-        buffer.seek(HEADER_LENGTH)
-        record = cast(dict[str, Any], schemaless_reader(buffer, reader.writer_schema, reader.reader_schema))
-        if buffer.tell() != len(data):
-            raise ValueError(f"{len(data) - buffer.tell()} bytes left over after the message body")
-        return reader.event_type, record
+        return reader.event_type, _body(data, reader)
 
     def _micros_reader(self, data: bytes) -> _Reader:
         known = self._micros_readers.get(bytes(data[2:HEADER_LENGTH]))
@@ -279,6 +273,21 @@ def _skip_string(data: bytes, offset: int) -> int:
     if length < 0 or offset + length > len(data):
         raise ValueError("a string runs past the message")
     return offset + length
+
+
+def _body(data: bytes, reader: _Reader) -> dict[str, Any]:
+    """The Avro body of a message as a dict; bytes that are no body of its schema (cut short, an
+    index out of range, bytes left over) are a ``ValueError``, the error consumers dead-letter."""
+    buffer = io.BytesIO(data)
+    buffer.seek(HEADER_LENGTH)
+    try:
+        record = cast(dict[str, Any], schemaless_reader(buffer, reader.writer_schema, reader.reader_schema))
+    except (EOFError, IndexError, OverflowError, TypeError) as exc:
+        name, error = reader.event_type.schema_name, type(exc).__name__
+        raise ValueError(f"message body is not a {name}: {error}") from exc
+    if buffer.tell() != len(data):
+        raise ValueError(f"{len(data) - buffer.tell()} bytes left over after the message body")
+    return record
 
 
 @cache
