@@ -10,12 +10,12 @@
 # sms-sender, email-sender, letter-sender, receipts, projector, callbacks, provider-simulator,
 # admin-console). The image holds
 # only that service's distribution (notify-<service>), the shared library and their locked
-# dependencies, installed from uv.lock exactly, plus the Avro schemas.
+# dependencies, installed from uv.lock exactly, plus the Avro schemas. It runs as uid 10001 and
+# writes nothing outside /tmp, so it runs under a read-only root filesystem.
 #
 # SERVICE=migrate builds the image of the database migration (the Helm chart's migration Job:
 # python -m notify_common.db.migrate). Each service ships its own migrations in its package, so
-# that image holds every service's package (uv sync --all-packages), and runs the migration. It runs as uid 10001 and
-# writes nothing outside /tmp, so it runs under a read-only root filesystem.
+# that image holds every service's package (uv sync --all-packages) and runs the migration.
 #
 # The admin-console image also holds GOV.UK Frontend's CSS, JavaScript, fonts and images and uPlot
 # (the platform health page's charts), built by a Node stage from
