@@ -1,6 +1,7 @@
 """The whole platform (every service as a real process) on free loopback ports of its own, against a
-test run's database and topics. The end-to-end tests start one per package; the fault tests start
-one against a Kafka cluster of their own."""
+test run's database and topics. The end-to-end tests share one (``platform`` of tests/e2e/conftest.py,
+kept for every test under tests/e2e), beside the few modules that need one configured their own
+way; the fault tests start theirs against dependencies of their own."""
 
 from __future__ import annotations
 
