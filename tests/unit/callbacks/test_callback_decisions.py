@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,12 +38,7 @@ from notify_common.events import (
     facts_of,
 )
 from notify_common.kafka import Received
-
-WITH = str(uuid.uuid4())
-WITHOUT = str(uuid.uuid4())
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DESTINATION = Destination("https://receiver.example/cb", "token", None)
-
+from tests.unit.callbacks.support import DESTINATION, NOW, WITH, WITHOUT, Config, Loaded
 
 TEMPLATE = str(uuid.uuid4())
 
@@ -71,21 +65,6 @@ def delivered(service_id: str, nid: str | None = None) -> NotificationDelivered:
 def received(event: Event, attempt: int = 0) -> Received:
     key = (event.notification_id or event.event_id).encode()
     return Received(topic="t", partition=0, offset=0, key=key, event=event, attempt=attempt)
-
-
-class Loaded:
-    """A configuration source: what the API's table holds, counting the loads."""
-
-    def __init__(self, destinations: Mapping[tuple[str, str], Destination]) -> None:
-        self.destinations = dict(destinations)
-        self.loads = 0
-        self.failing = False
-
-    async def __call__(self) -> Mapping[tuple[str, str], Destination]:
-        self.loads += 1
-        if self.failing:
-            raise RetryableError("database unavailable")
-        return dict(self.destinations)
 
 
 class FakeStore:
@@ -132,14 +111,6 @@ async def handler_with(store: FakeStore, loaded: Loaded) -> tuple[CallbackHandle
     client = FakeClient()
     config = CallbackConfig(loaded, refresh_seconds=60)
     return CallbackHandler(store, config, client, FakePublisher()), client
-
-
-class Config:
-    def __init__(self, *pairs: tuple[str, CallbackType]) -> None:
-        self.pairs = set(pairs)
-
-    def has(self, service_id: str, callback_type: CallbackType) -> bool:
-        return (service_id, callback_type) in self.pairs
 
 
 def test_a_final_status_for_a_service_without_a_delivery_status_callback_calls_for_nothing() -> None:

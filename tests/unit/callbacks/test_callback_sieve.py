@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -20,7 +19,6 @@ from notify_callbacks.config import CallbackConfig
 from notify_callbacks.delivery import Destination
 from notify_callbacks.sieve import Sieve
 from notify_common import codec, topics
-from notify_common.errors import RetryableError
 from notify_common.events import (
     CallbackType,
     Channel,
@@ -35,11 +33,7 @@ from notify_common.events import (
 )
 from notify_common.kafka import EventProducer, Received, RecordRouter, RetryPolicy, TopicNames
 from notify_common.settings import CommonSettings
-
-WITH = str(uuid.uuid4())
-WITHOUT = str(uuid.uuid4())
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DESTINATION = Destination("https://receiver.example/cb", "token", None)
+from tests.unit.callbacks.support import DESTINATION, NOW, WITH, WITHOUT, Config, Loaded
 
 
 class Clock:
@@ -48,19 +42,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class Loaded:
-    def __init__(self, destinations: Mapping[tuple[str, str], Destination]) -> None:
-        self.destinations = dict(destinations)
-        self.loads = 0
-        self.failing = False
-
-    async def __call__(self) -> Mapping[tuple[str, str], Destination]:
-        self.loads += 1
-        if self.failing:
-            raise RetryableError("database unavailable")
-        return dict(self.destinations)
 
 
 def record(
@@ -141,14 +122,6 @@ async def test_an_event_passes_only_for_a_service_with_a_callback_of_a_kind_it_m
         assert sieve(record(codec.encode(event))) == (kind not in kinds_that_let_it_through), kind
 
 
-class Configured:
-    def __init__(self, pairs: set[tuple[str, CallbackType]]) -> None:
-        self.pairs = pairs
-
-    def has(self, service_id: str, callback_type: CallbackType) -> bool:
-        return (service_id, callback_type) in self.pairs
-
-
 def test_no_event_that_calls_for_a_callback_is_one_the_sieve_may_pass_over() -> None:
     events: list[Event] = [
         NotificationPending(notification_id="n", service_id=WITH, provider="mmg"),
@@ -168,7 +141,7 @@ def test_no_event_that_calls_for_a_callback_is_one_the_sieve_may_pass_over() -> 
     kinds = list(CallbackType)
     for size in range(len(kinds) + 1):
         for chosen in itertools.combinations(kinds, size):
-            configured = Configured({(WITH, kind) for kind in chosen})
+            configured = Config(*((WITH, kind) for kind in chosen))
             for event in events:
                 if decide.wanted(event, configured) is not None:
                     assert decide.may_want(type(event), WITH, configured), (event, chosen)
