@@ -59,6 +59,7 @@ from tests.support import env  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
+from bench import proc  # noqa: E402
 from notify_admin_api.store import AdminStore  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
@@ -121,8 +122,7 @@ async def make_services(settings: CommonSettings) -> tuple[Service, Service]:
 
 def cpu_seconds(process: ServiceProcess) -> float:
     assert process.process is not None
-    fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return proc.cpu_seconds(process.process.pid)
 
 
 def peak_rss_mb(process: ServiceProcess) -> float:

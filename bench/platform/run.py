@@ -65,10 +65,13 @@ import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench import proc  # noqa: E402
+
 # The platform's state folder, as deploy/local/lib.sh has it (NOTIFY_STATE_DIR moves it, for a
 # second platform on ports of its own beside the developer's).
 STATE = Path(os.environ.get("NOTIFY_STATE_DIR") or ROOT / ".local")
-TICKS = os.sysconf("SC_CLK_TCK")
 CALLBACK_NETWORKS = "127.0.0.1/32"
 FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
 
@@ -79,10 +82,9 @@ FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failu
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of one process, in seconds (0 when it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return proc.cpu_seconds(pid)
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def _children(pid: int) -> list[int]:

@@ -44,6 +44,7 @@ from tests.conftest import _delete_topics  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
+from bench.proc import cpu_seconds  # noqa: E402
 from notify_common import topics  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.events import Channel, NotificationSentToProvider  # noqa: E402
@@ -55,11 +56,6 @@ CLAIM = text(
     "INSERT INTO sms_send_claims (notification_id, channel, provider) "
     "SELECT unnest(CAST(:ids AS uuid[])), 'sms', 'mmg'"
 )
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sent_event(nid: str, service_id: str) -> NotificationSentToProvider:

@@ -34,6 +34,8 @@ from tests.support import env  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
+from bench.proc import cpu_seconds  # noqa: E402
+
 # A receipts endpoint that takes everything at once, in a process of its own.
 RECEIVER = """
 import sys
@@ -45,11 +47,6 @@ app = web.Application()
 app.router.add_post("/{tail:.*}", take)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def hand_over(url: str, messages: int, concurrency: int = 32) -> None:

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -32,13 +33,12 @@ from notify_common import codec
 from notify_common.events import SmsRequested
 from notify_common.kafka import H_EVENT_TYPE
 
-TICKS = os.sysconf("SC_CLK_TCK")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.proc import cpu_seconds  # noqa: E402
+
 TRACEPARENT = ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def event() -> SmsRequested:
