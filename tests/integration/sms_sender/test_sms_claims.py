@@ -6,13 +6,17 @@ technical-failure."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 
+import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify_common import topics
+from notify_common.db import create_engine
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import NotificationFailed, NotificationSentToProvider
 from notify_common.kafka import EventProducer, RetryPolicy
@@ -318,3 +322,32 @@ async def test_test_key_messages_go_to_research_mode_and_never_to_a_provider(
     [sent] = [r.event for r in await read_topic(kafka, topics.NOTIFICATION_STATUS, 1)]
     assert isinstance(sent, NotificationSentToProvider)
     assert sent.provider == "mmg"
+
+
+async def test_claims_without_a_ping_find_a_dropped_connection_by_its_failure_and_go_on_with_a_fresh_one(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The sms-sender's claims engine does not try a connection before each statement (a round trip
+    # saved per claim and settle); a connection the server dropped (a restart) fails its statement
+    # for a retry, is never given back to the pool, and the retry runs on a fresh one.
+    unpinged = create_engine(
+        CommonSettings(database_url=SecretStr(engine.url.render_as_string(False))),
+        pool_size=1,
+        pre_ping=False,
+    )
+    store = ClaimStore(unpinged, sms_send_claims)
+    first, second = sms_request(), sms_request()
+    try:
+        assert (await store.claim({ident(first): "mmg"}))[ident(first)].state == "acquired"
+        async with unpinged.connect() as conn:  # the pool's one idle connection
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
+            with pytest.raises(RetryableError, match="claims database unavailable"):
+                await store.claim({ident(second): "mmg"})
+            assert (await store.claim({ident(second): "mmg"}))[ident(second)].state == "acquired"
+        # The dropped connection was discarded, not handed back to be reset (which fails, logged).
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy")] == []
+    finally:
+        await unpinged.dispose()

@@ -190,6 +190,21 @@ class ClaimStore:
         # round trip per statement (same pool as ``engine``).
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection of the engine's pool, in autocommit, straight at the driver. One whose
+        statement failed for want of the server is never given back: with an engine that does not
+        try connections before handing them out (``create_engine(pre_ping=False)``, a round trip per
+        statement saved), a connection the server dropped is found this way, and the statement is
+        made again on a fresh one when its caller retries."""
+        async with self._autocommit.connect() as conn:
+            try:
+                yield await _psycopg(conn)
+            except _UNAVAILABLE:
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()
+                raise
+
     async def claim(self, proposals: Mapping[str, str | None]) -> dict[str, Claim]:
         """Claim every notification id of ``proposals`` (id → proposed provider) at once."""
         if not proposals:
@@ -204,8 +219,8 @@ class ClaimStore:
         }
 
         async def run() -> dict[str, Claim]:
-            async with self._autocommit.connect() as conn:
-                cursor = (await _psycopg(conn)).cursor(row_factory=dict_row)
+            async with self._connection() as conn:
+                cursor = conn.cursor(row_factory=dict_row)
                 started = time.monotonic()
                 await cursor.execute(self._claim_sql, params)
                 rows = await cursor.fetchall()
@@ -228,8 +243,8 @@ class ClaimStore:
         }
 
         async def run() -> None:
-            async with self._autocommit.connect() as conn:
-                await (await _psycopg(conn)).execute(self._settle_sql, params)
+            async with self._connection() as conn:
+                await conn.execute(self._settle_sql, params)
 
         await _translated(run)
 
@@ -241,8 +256,8 @@ class ClaimStore:
         params = {"ids": [c.notification_id for c in held], "attempts": [c.attempts for c in held]}
 
         async def run() -> None:
-            async with self._autocommit.connect() as conn:
-                await (await _psycopg(conn)).execute(self._renew_sql, params)
+            async with self._connection() as conn:
+                await conn.execute(self._renew_sql, params)
 
         await _translated(run)
 
