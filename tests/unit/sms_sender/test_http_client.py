@@ -9,7 +9,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
@@ -184,3 +184,31 @@ async def test_the_providers_payloads_carry_every_field_escaped(served: tuple[Se
         "reference": ["4a1c-id"],
         "receipt": ["https://r.example/ft"],
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "sender", "international"),
+    [
+        ("Your code is 1234", "GOVUK", False),
+        ('Héllo "you" & £5\nbye + 50% = ½ 🎉', "GOV UK", True),
+        ("a=b&c=d;e/f?g#h~i*j'k(l)m!n", "07700 900123", False),
+        ("", "", True),
+    ],
+)
+async def test_the_firetext_form_is_byte_for_byte_what_urlencode_makes_of_it(
+    served: tuple[Server, str], content: str, sender: str, international: bool
+) -> None:
+    server, url = served
+    message = SmsMessage("4a1c+id/é", "447700900123", content, sender, international)
+    async with HttpClient(limit=1, timeout_s=5) as client:
+        await FiretextProvider(client, url, "k&1", "intl=2", "https://r.example/ft?a=1&b=2").send(message)
+    [body] = server.bodies
+    form = {
+        "apiKey": "intl=2" if international else "k&1",
+        "from": sender,
+        "to": "447700900123",
+        "message": content,
+        "reference": "4a1c+id/é",
+        "receipt": "https://r.example/ft?a=1&b=2",
+    }
+    assert body == urlencode(form).encode()

@@ -4,7 +4,7 @@ International messages use Firetext's separate international API key."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from notify_common.errors import PermanentError
 from notify_sms_sender.providers import SmsMessage
@@ -32,13 +32,13 @@ class FiretextProvider:
         self._tail = "&" + urlencode({"receipt": receipt_url})
 
     async def send(self, message: SmsMessage) -> str:
-        form = {
-            "from": message.sender,
-            "to": message.to,
-            "message": message.content,
-            "reference": message.notification_id,
-        }
-        body = (self._keys[message.international] + urlencode(form) + self._tail).encode()
+        # What urlencode makes of from, to, message and reference (quote_plus of each value, the
+        # keys needing none), without its per-call machinery: a third of the form's cost.
+        body = (
+            f"{self._keys[message.international]}from={quote_plus(message.sender)}"
+            f"&to={quote_plus(message.to)}&message={quote_plus(message.content)}"
+            f"&reference={quote_plus(message.notification_id)}{self._tail}"
+        ).encode()
         answer = await post(self._client, self.name, self._url, body, FORM)
         try:
             code = int(json.loads(answer.body).get("code", 0))
