@@ -77,13 +77,6 @@ def _request_set(name: str) -> str:
     return f"{name} = CASE WHEN p.created_at IS NOT NULL THEN {value} ELSE n.{name} END"
 
 
-# A row for every notification of the batch, so that the next statement can lock them all; a new
-# row's empty status ranks below every real one, and the update below always replaces it.
-INSERT_PLACEHOLDERS = text(
-    "INSERT INTO notifications (id, service_id, status) "
-    "SELECT id, service_id, '' FROM unnest(CAST(:id AS uuid[]), CAST(:service_id AS uuid[])) "
-    "AS u(id, service_id) ON CONFLICT (id) DO NOTHING"
-)
 LOCK_BEFORE = text(
     f"SELECT {', '.join(CONTRIBUTION_COLUMNS)} FROM notifications "
     "WHERE id = ANY(CAST(:id AS uuid[])) ORDER BY id FOR UPDATE"
@@ -103,6 +96,27 @@ UPDATE notifications AS n SET
     last_event_at = GREATEST(n.last_event_at, p.last_event_at)
 FROM (SELECT * FROM {unnest(NOTIFICATION_COLS)}) AS p
 WHERE n.id = p.id
+RETURNING {_RETURNING}
+""")
+
+
+def _insert_value(name: str) -> str:
+    if name == "address":
+        return "CAST(address AS jsonb)"
+    if name == "billable_units":
+        return "GREATEST(0, billable_units)"  # as the update merges it into a new row's 0
+    return name
+
+
+# The batch's notifications that have no row yet, written once as the update would leave them (a
+# patch merged into an empty row is the patch). A row another projector inserted meanwhile is left
+# alone (``ON CONFLICT DO NOTHING`` waits for that transaction), and its id is not returned: the
+# caller then locks it and merges the patch with ``UPDATE_NOTIFICATIONS``.
+INSERT_NOTIFICATIONS = text(f"""
+INSERT INTO notifications AS n ({", ".join(name for name, _ in NOTIFICATION_COLS)})
+SELECT {", ".join(_insert_value(name) for name, _ in NOTIFICATION_COLS)}
+FROM {unnest(NOTIFICATION_COLS)}
+ON CONFLICT (id) DO NOTHING
 RETURNING {_RETURNING}
 """)
 
