@@ -1,18 +1,21 @@
 """What the projection writes: a notification the batch brings for the first time is inserted as
-one whole row (no empty row updated at once), and one another projector inserts meanwhile is
-merged with it, counts included, rather than lost."""
+one whole row (no empty row updated at once), one another projector inserts meanwhile is merged
+with it, counts included, rather than lost, and the rows sent as JSON arrive unchanged."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common import statuses
+from notify_common.events import LetterRequested
 from notify_projector.projection import apply
-from tests.integration.projector.test_projection import lifecycle, row
+from tests.integration.projector.test_projection import T0, lifecycle, row
 
 
 async def notification_writes(conn: AsyncConnection) -> tuple[int, int]:
@@ -92,3 +95,35 @@ async def wait_until_blocked(engine: AsyncEngine, pid: int) -> None:
                 return
             await asyncio.sleep(0.02)
     raise AssertionError("the second projector's insert never waited for the first")
+
+
+async def test_awkward_text_and_times_reach_the_row_exactly_as_the_events_carry_them(
+    engine: AsyncEngine,
+) -> None:
+    # The rows travel to PostgreSQL as one JSON text: quotes, backslashes, control characters,
+    # characters beyond the BMP, offsets other than UTC and microseconds must all arrive unchanged.
+    sms_id, letter_id, sid = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    body = 'Say "hi" \\ to Zoë 🎉\nline two\tand a tab; {not: json}'
+    created = datetime(2026, 11, 1, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    requested, sent, _ = lifecycle(sms_id, sid)
+    requested = dataclasses.replace(
+        requested, body=body, client_reference='it\'s \\\\ "quoted"', created_at=created, language="cy"
+    )
+    lines = ('Flat "A", 1 O\'Neill Road', "Caerdydd \\ Cardiff", "CF10 1AA")
+    letter = LetterRequested(
+        notification_id=letter_id, service_id=sid, occurred_at=T0, template_id=str(uuid.uuid4()),
+        template_version=1, key_type="normal", address_lines=lines, postage="second",
+        subject="Ynglŷn â'ch cais", body="Annwyl \"chi\"", created_at=created,
+    )  # fmt: skip
+    async with engine.begin() as conn:
+        await apply(conn, [requested, sent, letter])
+    sms = await row(engine, sms_id)
+    assert (sms["body"], sms["client_reference"], sms["language"]) == (body, requested.client_reference, "cy")
+    assert sms["created_at"] == created  # microseconds included
+    assert (sms["sent_at"], sms["status"]) == (sent.sent_at, statuses.SENDING)
+    projected = await row(engine, letter_id)
+    assert (projected["address"], projected["subject"], projected["body"]) == (
+        list(lines),
+        letter.subject,
+        letter.body,
+    )

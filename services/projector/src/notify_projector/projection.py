@@ -201,9 +201,7 @@ async def write_notifications(
     new = [r for r in rows if r["id"] not in found]
     after: list[RowMapping] = []
     if new:
-        after += (
-            await conn.execute(sql.INSERT_NOTIFICATIONS, sql.arrays(sql.NOTIFICATION_COLS, new))
-        ).mappings()
+        after += (await conn.execute(sql.INSERT_NOTIFICATIONS, sql.records(new))).mappings()
         inserted = {str(a["id"]) for a in after}
         raced = [r["id"] for r in new if r["id"] not in inserted]
         if raced:
@@ -211,9 +209,7 @@ async def write_notifications(
             found.update(raced)
     existing = [r for r in rows if r["id"] in found]
     if existing:
-        after += (
-            await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.arrays(sql.NOTIFICATION_COLS, existing))
-        ).mappings()
+        after += (await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.records(existing))).mappings()
     return before, after
 
 
