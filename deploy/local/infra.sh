@@ -117,8 +117,12 @@ start_postgres() {
   local log="$LOGS/postgres.log"
   if [[ -L "$STATE/postgres" ]]; then log="$PG_HOME/postgres.log"; ln -sfn "$log" "$LOGS/postgres.log"; fi
   touch "$log"; [[ $EUID -eq 0 ]] && chown postgres "$log"
+  # WAL: a page's first change after a checkpoint writes the whole page into the WAL, so
+  # checkpoints come every 15 minutes rather than every 1 GB of WAL (about 5 minutes at
+  # saturation), and those page images are compressed (lz4: about half their bytes, no CPU
+  # measurable per notification). Commits stay synchronous and fsynced.
   as_service_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$log" -w -t 60 start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c max_connections=200 -c shared_buffers=256MB" >/dev/null
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c max_connections=200 -c shared_buffers=256MB -c wal_compression=lz4 -c max_wal_size=4GB -c checkpoint_timeout=15min" >/dev/null
   head -n 1 "$PG_DATA/postmaster.pid" > "$RUN/postgres.pid"
   "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U notify -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='notify'" | grep -q 1 \
     || "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U notify notify

@@ -1,12 +1,13 @@
 """Folds a batch of lifecycle events into the PostgreSQL views, in one transaction.
 
 Per batch: the events are folded into one patch per notification and per job (``evolve``); the
-touched notification rows are locked and read, patched with one set-based ``UPDATE`` that returns
-the new rows, and the difference of their contributions (``contributions``) is added to the job
-progress counts and the daily facts. Inbound texts, complaints, callback attempts and provider
-references are inserted once. Every step is idempotent and independent of event order, so a batch
-may be replayed, duplicated or reordered and the views still end in the same state; the consumer
-commits its offsets only after this transaction commits.
+touched notification rows that exist are locked and read, patched with one set-based ``UPDATE``
+that returns the new rows, the others are inserted whole (returning them as well), and the
+difference of their contributions (``contributions``) is added to the job progress counts and the
+daily facts. Inbound texts, complaints, callback attempts and provider references are inserted
+once. Every step is idempotent and independent of event order, so a batch may be replayed,
+duplicated or reordered and the views still end in the same state; the consumer commits its
+offsets only after this transaction commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notify_common import metrics
@@ -174,13 +175,7 @@ async def apply(
     notification_patches = fold([notification_patch(e) for e in events])
     if notification_patches:
         rows = [_notification_row(notification_patches[k]) for k in sorted(notification_patches)]
-        await conn.execute(sql.INSERT_PLACEHOLDERS, sql.arrays(sql.NOTIFICATION_COLS[:2], rows))
-        before = (await conn.execute(sql.LOCK_BEFORE, {"id": [r["id"] for r in rows]})).mappings().all()
-        after = (
-            (await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.arrays(sql.NOTIFICATION_COLS, rows)))
-            .mappings()
-            .all()
-        )
+        before, after = await write_notifications(conn, rows)
         await _apply_aggregates(conn, deltas(before, after))
         if delivered is not None:
             delivered += metrics.delivered_durations(before, after, delivered_times(events))
@@ -189,6 +184,33 @@ async def apply(
     patched += await insert_once(conn, once_rows(events))
     patched += await record_requests(conn, events)
     return patched
+
+
+async def write_notifications(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> tuple[list[RowMapping], list[RowMapping]]:
+    """Merge the patch ``rows`` (sorted by id) into the notifications; returns the contribution
+    columns of the touched rows before (existing rows only) and after.
+
+    The rows that exist are locked and read first; the others are inserted whole, so a new
+    notification costs one row version and one entry per index rather than an empty row updated
+    at once. A row a concurrent projector inserted between the two is locked and updated instead.
+    """
+    before = list((await conn.execute(sql.LOCK_BEFORE, {"id": [r["id"] for r in rows]})).mappings())
+    found = {str(b["id"]) for b in before}
+    new = [r for r in rows if r["id"] not in found]
+    after: list[RowMapping] = []
+    if new:
+        after += (await conn.execute(sql.INSERT_NOTIFICATIONS, sql.records(new))).mappings()
+        inserted = {str(a["id"]) for a in after}
+        raced = [r["id"] for r in new if r["id"] not in inserted]
+        if raced:
+            before += (await conn.execute(sql.LOCK_BEFORE, {"id": raced})).mappings()
+            found.update(raced)
+    existing = [r for r in rows if r["id"] in found]
+    if existing:
+        after += (await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.records(existing))).mappings()
+    return before, after
 
 
 async def apply_jobs(conn: AsyncConnection, events: Sequence[Event]) -> int:

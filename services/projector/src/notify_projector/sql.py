@@ -1,4 +1,5 @@
-"""The projector's SQL: one set-based statement per table and batch, fed with arrays (``unnest``).
+"""The projector's SQL: one set-based statement per table and batch, fed with arrays (``unnest``)
+or, for the wide notification rows, one JSON array (``recordset``).
 
 Each statement takes the whole batch at once (a few thousand rows cost one round trip), and the
 merge rules in the ``SET`` clauses are those of ``evolve.py``. Names are unqualified, so the same
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import TextClause, text
 
 from notify_projector.contributions import COLUMNS as CONTRIBUTION_COLUMNS
@@ -30,6 +32,19 @@ def unnest(cols: Cols) -> str:
 def arrays(cols: Cols, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """The bind parameters for ``unnest(cols)``: one list per column."""
     return {name: [row[name] for row in rows] for name, _ in cols}
+
+
+def recordset(cols: Cols, alias: str = "u") -> str:
+    """``json_to_recordset(CAST(:rows AS json)) AS u(a t, ...)``: a batch of rows, sent as one JSON
+    array of objects (``records``). For wide rows this is far cheaper on the client than one array
+    per column, which the driver renders element by element in Python."""
+    return f"json_to_recordset(CAST(:rows AS json)) AS {alias}({', '.join(f'{n} {t}' for n, t in cols)})"
+
+
+def records(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The bind parameter for ``recordset``: the rows as one JSON text (keys beyond the recordset's
+    columns are ignored; times keep their offset and microseconds)."""
+    return {"rows": orjson.dumps(rows).decode()}
 
 
 REQUEST_COLS: Cols = (
@@ -77,13 +92,6 @@ def _request_set(name: str) -> str:
     return f"{name} = CASE WHEN p.created_at IS NOT NULL THEN {value} ELSE n.{name} END"
 
 
-# A row for every notification of the batch, so that the next statement can lock them all; a new
-# row's empty status ranks below every real one, and the update below always replaces it.
-INSERT_PLACEHOLDERS = text(
-    "INSERT INTO notifications (id, service_id, status) "
-    "SELECT id, service_id, '' FROM unnest(CAST(:id AS uuid[]), CAST(:service_id AS uuid[])) "
-    "AS u(id, service_id) ON CONFLICT (id) DO NOTHING"
-)
 LOCK_BEFORE = text(
     f"SELECT {', '.join(CONTRIBUTION_COLUMNS)} FROM notifications "
     "WHERE id = ANY(CAST(:id AS uuid[])) ORDER BY id FOR UPDATE"
@@ -101,8 +109,29 @@ UPDATE notifications AS n SET
     billable_units = GREATEST(n.billable_units, p.billable_units),
     updated_at = GREATEST(n.updated_at, p.updated_at),
     last_event_at = GREATEST(n.last_event_at, p.last_event_at)
-FROM (SELECT * FROM {unnest(NOTIFICATION_COLS)}) AS p
+FROM {recordset(NOTIFICATION_COLS, "p")}
 WHERE n.id = p.id
+RETURNING {_RETURNING}
+""")
+
+
+def _insert_value(name: str) -> str:
+    if name == "address":
+        return "CAST(address AS jsonb)"
+    if name == "billable_units":
+        return "GREATEST(0, billable_units)"  # as the update merges it into a new row's 0
+    return name
+
+
+# The batch's notifications that have no row yet, written once as the update would leave them (a
+# patch merged into an empty row is the patch). A row another projector inserted meanwhile is left
+# alone (``ON CONFLICT DO NOTHING`` waits for that transaction), and its id is not returned: the
+# caller then locks it and merges the patch with ``UPDATE_NOTIFICATIONS``.
+INSERT_NOTIFICATIONS = text(f"""
+INSERT INTO notifications AS n ({", ".join(name for name, _ in NOTIFICATION_COLS)})
+SELECT {", ".join(_insert_value(name) for name, _ in NOTIFICATION_COLS)}
+FROM {recordset(NOTIFICATION_COLS)}
+ON CONFLICT (id) DO NOTHING
 RETURNING {_RETURNING}
 """)
 
