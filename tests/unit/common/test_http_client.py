@@ -164,8 +164,8 @@ async def test_no_answer_in_time_is_a_timeout_and_the_connection_is_not_reused(
 
 
 async def test_waiting_for_a_free_connection_is_not_timed(served: tuple[Server, str]) -> None:
-    # One connection, each answer 0.1 s: the fifth request waits 0.4 s for its turn, longer than
-    # the 0.3 s its answer is given, and is still answered.
+    # One connection, each answer 0.1 s: the twelfth request waits 1.1 s for its turn, longer than
+    # the 1 s its answer is given, and is still answered.
     server, url = served
 
     async def slow(_: bytes) -> bytes:
@@ -173,9 +173,9 @@ async def test_waiting_for_a_free_connection_is_not_timed(served: tuple[Server, 
         return ok()
 
     server.reply = slow
-    async with HttpClient(limit=1, timeout_s=0.3) as client:
-        answers = await asyncio.gather(*(client.post(url, b"x", b"text/plain") for _ in range(5)))
-    assert [a.status for a in answers] == [200] * 5
+    async with HttpClient(limit=1, timeout_s=1.0) as client:
+        answers = await asyncio.gather(*(client.post(url, b"x", b"text/plain") for _ in range(12)))
+    assert [a.status for a in answers] == [200] * 12
     assert server.connections == 1
 
 
