@@ -152,11 +152,11 @@ async def test_no_answer_in_time_is_a_timeout_and_the_connection_is_not_reused(
 
     async def slow_once(body: bytes) -> bytes:
         if body == b"slow":
-            await asyncio.sleep(1)
+            await asyncio.sleep(2)
         return ok()
 
     server.reply = slow_once
-    async with HttpClient(limit=1, timeout_s=0.2) as client:
+    async with HttpClient(limit=1, timeout_s=0.5) as client:
         with pytest.raises(RequestTimeout):
             await client.post(url, b"slow", b"text/plain")
         assert (await client.post(url, b"fast", b"text/plain")).status == 200
