@@ -8,11 +8,13 @@ aiohttp server plays the receipts service.)"""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from prometheus_client import REGISTRY
@@ -40,12 +42,14 @@ class ReceiptsEndpoint:
     delays: list[float] = field(default_factory=list)
     seconds: float = 0.0
     answered: list[int] = field(default_factory=list)
+    # What each post carried: its content type and body.
+    posted: list[tuple[str, bytes]] = field(default_factory=list)
     busy: int = 0
     most_at_once: int = 0
     url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
-        await request.read()
+        self.posted.append((request.content_type, await request.read()))
         self.busy += 1
         self.most_at_once = max(self.most_at_once, self.busy)
         try:
@@ -180,3 +184,20 @@ async def test_a_receipts_service_refusing_connections_for_a_while_gets_every_re
     assert len(endpoint.answered) == 50
     assert simulator.receipts.dropped == 0
     assert all(m.receipt_sent_at is not None for m in simulator.messages.values())
+
+
+async def test_each_receipt_is_posted_in_its_providers_dialect_to_the_url_it_was_given() -> None:
+    endpoint = ReceiptsEndpoint()
+    async with receipts_endpoint(endpoint) as url:
+        simulator = Simulator(settings())
+        mmg = {"status": "3", "CID": "a-1", "substatus": "2", "deliverytime": "2026-12-05 10:00:00"}
+        firetext = {"status": "0", "reference": "b-2", "code": "000", "time": "2026-12-05 10:00:00"}
+        simulator.accept("mmg", "a-1", "447700900123", "Hi", "GOVUK", (url + "?token=t&k=1", mmg, True))
+        await settled(simulator)
+        simulator.accept("firetext", "b-2", "447700900123", "Hi", "GOVUK", (url, firetext, False))
+        await settled(simulator)
+        await simulator.close()
+    (json_type, json_body), (form_type, form_body) = endpoint.posted
+    assert (json_type, json.loads(json_body)) == ("application/json", mmg)
+    assert (form_type, dict(parse_qsl(form_body.decode()))) == ("application/x-www-form-urlencoded", firetext)
+    assert [m.receipt_status for m in simulator.messages.values()] == [200, 200]

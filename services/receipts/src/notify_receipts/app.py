@@ -6,7 +6,8 @@ Endpoints answer 2xx only after the event is acknowledged by Kafka, so a provide
 we could not record. SMS and letter receipts carry our notification id as their reference; SES
 events carry SES's MessageId. Both are resolved through this service's own record of the
 notifications providers were given (``sent.py``, learnt from the send events, the most recent of
-them also held in memory, ``recent.py``; waiting briefly for a send event a receipt overtook; see
+them also held in memory, ``recent.py``, the table read for the others in queries that concurrent
+receipts share, ``gathered.py``; waiting briefly for a send event a receipt overtook; see
 docs/lifecycle.md), and published with the notification's service and details. The receipt routes
 are served without FastAPI's routing (``fastpath.py``).
 
@@ -45,7 +46,9 @@ from notify_common.outbound import parse_networks
 from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
+from notify_receipts.domain import Known
 from notify_receipts.fastpath import ProviderRoutes
+from notify_receipts.gathered import GatheredLookups
 from notify_receipts.lookups import Lookups
 from notify_receipts.recent import RecentSends, learnt_within
 from notify_receipts.settings import ReceiptsSettings
@@ -104,7 +107,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer
-        app.state.lookups = Lookups(engine)
+        app.state.lookups = lookups = Lookups(engine)
+        app.state.gathered = gathered = GatheredLookups(lookups.known)
         app.state.recent = recent = RecentSends(settings.receipts_recent_sends)
         handler = unchecked.UncheckedHandler(
             consumer_engine, Lookups(consumer_engine), producer, recent=recent
@@ -140,6 +144,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
                 await poller
         consumer.request_stop()
         await consuming
+        await gathered.close()
         await producer.stop()
         await client.aclose()
         for each in (engine, consumer_engine, poller_engine):
@@ -184,19 +189,24 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         lookups: Lookups = request.app.state.lookups
         producer: EventProducer = request.app.state.producer
         recent: RecentSends = request.app.state.recent
+        gathered: GatheredLookups = request.app.state.gathered
+
+        async def known_through(notification_ids: list[str]) -> dict[str, Known]:
+            found = await gathered.known(notification_ids)
+            return {nid: k for nid, k in found.items() if k.provider == provider}
+
         ids = [str(e.notification_id) for e in events]
         known = recent.known(ids, provider)
         try:
             if len(known) < len(set(ids)):
-                known |= await lookups.known_through([nid for nid in ids if nid not in known], provider)
+                known |= await known_through([nid for nid in ids if nid not in known])
             overtaken = [nid for nid in ids if nid not in known]
             claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
             if overtaken and claimed:
                 OVERTOOK.inc(len(set(overtaken)))
                 known |= await learnt_within(
-                    recent, overtaken, provider, settings.receipts_sent_wait_seconds,
-                    lambda left: lookups.known_through(left, provider),
-                )  # fmt: skip
+                    recent, overtaken, provider, settings.receipts_sent_wait_seconds, known_through
+                )
         except DependencyUnavailableError:
             await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
