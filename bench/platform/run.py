@@ -21,7 +21,8 @@ notification is projected as delivered (or the drain timeout passes), then repor
 * about how many requests each process sent to Kafka per notification over the same span (TCP
   segments to the broker's port, from ``ss``): the broker's CPU follows its request count;
 * per notification over the same span: PostgreSQL's transactions, rows written and WAL bytes,
-  Redis's commands, and the bytes added to Kafka's logs (what sizes the stores, docs/capacity.md);
+  Redis's commands, and the bytes added to Kafka's logs, in all and by topic (what sizes the
+  stores, docs/capacity.md);
 * with ``NOTIFY_LOCAL_REPLICAS`` (deploy/local/services.sh) several processes of a service: each
   counts, and the CPU line sums them per service (``sms-sender x2``) and then shows each apart;
 * with ``--callbacks``: a delivery-status callback to a local HTTPS receiver (its own process, not
@@ -197,10 +198,21 @@ def store_counters() -> dict[str, float]:
         counters["redis_commands"] = float(client.info("stats")["total_commands_processed"])
     finally:
         client.close()
-    counters["kafka_log_bytes"] = float(
-        sum(f.stat().st_size for f in (STATE / "kafka").glob("**/*.log") if f.is_file())
-    )
+    by_topic = kafka_log_bytes_by_topic(STATE / "kafka")
+    counters["kafka_log_bytes"] = float(sum(by_topic.values()))
+    for topic, size in by_topic.items():
+        counters[f"kafka_log_bytes:{topic}"] = float(size)
     return counters
+
+
+def kafka_log_bytes_by_topic(folder: Path) -> dict[str, int]:
+    """Topic → bytes of its log segments (``<topic>-<partition>/*.log``) under ``folder``, every
+    node's copy: what each topic adds to the brokers' disks."""
+    sizes: dict[str, int] = defaultdict(int)
+    for segment in folder.glob("**/*.log"):
+        if segment.is_file():
+            sizes[re.sub(r"-[0-9]+$", "", segment.parent.name)] += segment.stat().st_size
+    return dict(sizes)
 
 
 def own_cpu() -> float:
@@ -579,6 +591,16 @@ def report(result: RateResult) -> None:
             f"Redis {stores['redis_commands'] / n:.2f} commands; "
             f"Kafka {stores['kafka_log_bytes'] / n:,.0f} log bytes (one copy)"
         )
+        topics = sorted(
+            (
+                (name.split(":", 1)[1], size / n)
+                for name, size in stores.items()
+                if name.startswith("kafka_log_bytes:")
+            ),
+            key=lambda kv: -kv[1],
+        )
+        shown = ", ".join(f"{topic} {size:,.0f}" for topic, size in topics if size >= 1)
+        print(f"    Kafka log bytes per notification by topic: {shown}")
     generator = 1000 * result.generator_cpu / max(result.accepted, 1)
     per_request = 1000 * result.generator_cpu / max(result.load.requests, 1)
     print(
@@ -606,7 +628,9 @@ def report(result: RateResult) -> None:
                 "cpu_ms_per_notification": round(result.cpu_ms_per_notification(), 3),
                 "cpu_ms_per_service": {name: round(ms, 3) for name, ms in per.items()},
                 "per_notification": {
-                    name: round(value / max(result.accepted, 1), 3) for name, value in result.stores.items()
+                    name: round(value / max(result.accepted, 1), 3)
+                    for name, value in result.stores.items()
+                    if value or not name.startswith("kafka_log_bytes:")  # topics that grew
                 },
                 "callbacks": result.callbacks,
                 "generator_cpu_ms_per_request": round(per_request, 3),
