@@ -42,6 +42,7 @@ def test_the_worker_and_its_consumer_thread_run_on_uvloop(
     monkeypatch.setenv("NOTIFY_ANALYTICS_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(entry, "Worker", FakeWorker)
     monkeypatch.setattr(entry, "tune_garbage_collector", lambda: None)
+    monkeypatch.setattr(entry, "configure_logging", lambda *_: None)  # the test process's logging stays
     FakeWorker.loops = []
     assert entry.main() == 0
     assert FakeWorker.loops == [uvloop.Loop]
