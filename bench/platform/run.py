@@ -15,11 +15,14 @@ notification is projected as delivered (or the drain timeout passes), then repor
 * whether the backlog drained, and how long after the load it took;
 * CPU seconds per notification for every process of the platform (from ``/proc``: user + system
   of each service, Kafka, PostgreSQL with all its backends, Redis, moto), counted from the start
-  of the load to the end of the drain, and the generator's own CPU apart;
+  of the load to the end of the drain, and the generator's own CPU apart (it is this process, not
+  counted in the platform's figures; printed per notification, per request and as a share of a
+  core, since it shares the machine's cores with the platform);
 * about how many requests each process sent to Kafka per notification over the same span (TCP
   segments to the broker's port, from ``ss``): the broker's CPU follows its request count;
 * per notification over the same span: PostgreSQL's transactions, rows written and WAL bytes,
-  Redis's commands, and the bytes added to Kafka's logs (what sizes the stores, docs/capacity.md);
+  Redis's commands, and the bytes added to Kafka's logs, in all and by topic (what sizes the
+  stores, docs/capacity.md);
 * with ``NOTIFY_LOCAL_REPLICAS`` (deploy/local/services.sh) several processes of a service: each
   counts, and the CPU line sums them per service (``sms-sender x2``) and then shows each apart;
 * with ``--callbacks``: a delivery-status callback to a local HTTPS receiver (its own process, not
@@ -68,6 +71,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench import proc  # noqa: E402
+from notify_common.runtime import run_on_uvloop  # noqa: E402
 
 # The platform's state folder, as deploy/local/lib.sh has it (NOTIFY_STATE_DIR moves it, for a
 # second platform on ports of its own beside the developer's).
@@ -194,10 +198,21 @@ def store_counters() -> dict[str, float]:
         counters["redis_commands"] = float(client.info("stats")["total_commands_processed"])
     finally:
         client.close()
-    counters["kafka_log_bytes"] = float(
-        sum(f.stat().st_size for f in (STATE / "kafka").glob("**/*.log") if f.is_file())
-    )
+    by_topic = kafka_log_bytes_by_topic(STATE / "kafka")
+    counters["kafka_log_bytes"] = float(sum(by_topic.values()))
+    for topic, size in by_topic.items():
+        counters[f"kafka_log_bytes:{topic}"] = float(size)
     return counters
+
+
+def kafka_log_bytes_by_topic(folder: Path) -> dict[str, int]:
+    """Topic → bytes of its log segments (``<topic>-<partition>/*.log``) under ``folder``, every
+    node's copy: what each topic adds to the brokers' disks."""
+    sizes: dict[str, int] = defaultdict(int)
+    for segment in folder.glob("**/*.log"):
+        if segment.is_file():
+            sizes[re.sub(r"-[0-9]+$", "", segment.parent.name)] += segment.stat().st_size
+    return dict(sizes)
 
 
 def own_cpu() -> float:
@@ -287,12 +302,14 @@ class LoadResult:
     unanswered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     accepted: list[str] = field(default_factory=list)
     connections: int = 0
+    requests: int = 0
     seconds: float = 0.0
 
 
 class OpenLoop:
-    """Raw HTTP/1.1 over keep-alive connections: cheap enough that the generator is not what
-    limits the run (its CPU is reported apart)."""
+    """Raw HTTP/1.1 over keep-alive connections, on uvloop: cheap enough that the generator is not
+    what limits the run (its CPU is reported apart: about 0.1-0.15 ms a request, so a tenth of a
+    core at 1,000/s)."""
 
     def __init__(self, url: str, service: BenchService, channel: str) -> None:
         parts = urlsplit(url)
@@ -346,13 +363,17 @@ class OpenLoop:
         return status, body, (reader, writer)
 
     async def one(self, i: int, due: float) -> None:
+        self.result.requests += 1
         try:
+            # asyncio.timeout, not wait_for: no task of its own around each exchange.
             try:
-                status, body, conn = await asyncio.wait_for(self.exchange(i), 30)
+                async with asyncio.timeout(30):
+                    status, body, conn = await self.exchange(i)
             except (asyncio.IncompleteReadError, ConnectionError):
                 # A keep-alive connection the server had closed: once more on a new one.
                 self.idle = []
-                status, body, conn = await asyncio.wait_for(self.exchange(i), 30)
+                async with asyncio.timeout(30):
+                    status, body, conn = await self.exchange(i)
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             self.result.codes[0] += 1
             self.result.unanswered[type(exc).__name__] += 1
@@ -570,8 +591,23 @@ def report(result: RateResult) -> None:
             f"Redis {stores['redis_commands'] / n:.2f} commands; "
             f"Kafka {stores['kafka_log_bytes'] / n:,.0f} log bytes (one copy)"
         )
+        topics = sorted(
+            (
+                (name.split(":", 1)[1], size / n)
+                for name, size in stores.items()
+                if name.startswith("kafka_log_bytes:")
+            ),
+            key=lambda kv: -kv[1],
+        )
+        shown = ", ".join(f"{topic} {size:,.0f}" for topic, size in topics if size >= 1)
+        print(f"    Kafka log bytes per notification by topic: {shown}")
     generator = 1000 * result.generator_cpu / max(result.accepted, 1)
-    print(f"    generator CPU (not counted): {generator:.3f} ms/notification")
+    per_request = 1000 * result.generator_cpu / max(result.load.requests, 1)
+    print(
+        f"    generator CPU (not counted): {generator:.3f} ms/notification, {per_request:.3f} ms a request "
+        f"({result.load.requests} requests, {result.generator_cpu:.1f} s: "
+        f"{100 * result.generator_cpu / max(result.load.seconds, 1e-9):.0f} % of a core)"
+    )
     print(
         "RESULT "
         + json.dumps(
@@ -592,9 +628,12 @@ def report(result: RateResult) -> None:
                 "cpu_ms_per_notification": round(result.cpu_ms_per_notification(), 3),
                 "cpu_ms_per_service": {name: round(ms, 3) for name, ms in per.items()},
                 "per_notification": {
-                    name: round(value / max(result.accepted, 1), 3) for name, value in result.stores.items()
+                    name: round(value / max(result.accepted, 1), 3)
+                    for name, value in result.stores.items()
+                    if value or not name.startswith("kafka_log_bytes:")  # topics that grew
                 },
                 "callbacks": result.callbacks,
+                "generator_cpu_ms_per_request": round(per_request, 3),
             }
         ),
         flush=True,
@@ -708,12 +747,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.warmup > 0:
             print(f"==> warm-up: {rates[0]}/s for {args.warmup:.0f} s (not reported)", flush=True)
-            asyncio.run(
+            run_on_uvloop(
                 one_rate(api_url, service, args.channel, rates[0], args.warmup, args.drain_timeout, None)
             )
         for rate in rates:
             print(f"==> {rate}/s for {args.seconds:.0f} s", flush=True)
-            result = asyncio.run(
+            result = run_on_uvloop(
                 one_rate(api_url, service, args.channel, rate, args.seconds, args.drain_timeout, receiver_url)
             )
             report(result)

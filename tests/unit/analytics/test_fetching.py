@@ -25,10 +25,10 @@ async def worker_consumer(settings: AnalyticsSettings) -> aiokafka.AIOKafkaConsu
     return made
 
 
-async def test_fetches_wait_for_64_kib_or_half_a_second_by_default(tmp_path: Path) -> None:
+async def test_fetches_wait_for_256_kib_or_a_second_by_default(tmp_path: Path) -> None:
     made = await worker_consumer(AnalyticsSettings(analytics_data_dir=tmp_path))
     await made.stop()
-    assert (made._fetch_min_bytes, made._fetch_max_wait_ms) == (64 * 1024, 500)
+    assert (made._fetch_min_bytes, made._fetch_max_wait_ms) == (256 * 1024, 1000)
 
 
 async def test_what_fetches_wait_for_is_a_setting(tmp_path: Path) -> None:

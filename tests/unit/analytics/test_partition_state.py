@@ -260,3 +260,33 @@ def test_a_restored_state_still_knows_which_notifications_were_sent_with_a_test_
     restored.restore([delta])
     assert restored.apply(sent("e2", T0 + 1_000, "test-1")) is None
     assert counts(restored, "day") == {}
+
+
+def test_a_delta_writes_what_is_known_of_a_notification_without_the_fields_not_known_yet() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0, "n1"))
+    first = state.take_delta()
+    state.apply(sent("e2", T0 + 1_000, "n1"))
+    second = state.take_delta()
+    assert first is not None
+    assert second is not None
+    # channel, created, sent (not yet), expiry: nothing after the last field known
+    assert first[1]["facts"] == {"n1": ["sms", T0, None, T0 + DAY]}
+    assert second[1]["facts"] == {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]}
+
+
+def test_a_notification_restored_from_shortened_facts_knows_all_it_knew() -> None:
+    state = PartitionState(dedupe_ms=DAY)
+    log: list[tuple[str, dict[str, Any]]] = []
+    for event in (
+        requested("e1", T0, "n1"),
+        sent("e2", T0 + 1_000, "n1"),
+        requested("e3", T0, "t1", key_type="test"),
+    ):
+        state.apply(event)
+        delta = state.take_delta()
+        assert delta is not None
+        log.append(delta)
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore(roundtrip(log))
+    assert restored.facts == state.facts

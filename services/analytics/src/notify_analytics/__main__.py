@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 
+import mode.loop
 from faust import Worker
 
 from notify_analytics import metrics
@@ -30,7 +31,16 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
+def use_uvloop() -> None:
+    """Make every event loop of the process a uvloop one: the worker's own and the one faust's
+    consumer thread makes for itself (faust's default is asyncio's, whose socket and callback
+    handling was most of what the worker's loops spent beside counting). faust's way to choose it;
+    it must come before any loop is made."""
+    mode.loop.use("uvloop")
+
+
 def main() -> int:
+    use_uvloop()
     settings = AnalyticsSettings()
     configure_logging("analytics", settings.log_level)
     log.info("starting", extra={"settings": settings.redacted()})

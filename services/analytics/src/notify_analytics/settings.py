@@ -16,11 +16,13 @@ class AnalyticsSettings(CommonSettings):
     # partition and batch.
     analytics_batch_size: int = Field(default=1000, ge=1, le=5000)
     # A fetch is answered once the broker holds this many bytes for the worker, or after the wait:
-    # a few hundred events a batch under load rather than the one or two that land at once (each
-    # batch costs a fetch, a changelog record per partition and the hand-over's overhead), for
-    # statistics published every NOTIFY_ANALYTICS_PUBLISH_SECONDS anyway.
-    analytics_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
-    analytics_fetch_max_wait_ms: int = Field(default=500, ge=0, le=10_000)
+    # several hundred events a batch under load rather than the one or two that land at once
+    # (each batch costs a fetch, a changelog record per partition with every cell it changed, and
+    # the hand-over's overhead), for statistics published every NOTIFY_ANALYTICS_PUBLISH_SECONDS
+    # anyway. 256 KiB is about a quarter of a second of events at 1,000 notifications a second:
+    # against 64 KiB, a fifth less changelog and CPU per event (docs/benchmarks-analytics.md).
+    analytics_fetch_min_bytes: int = Field(default=256 * 1024, ge=1)
+    analytics_fetch_max_wait_ms: int = Field(default=1000, ge=0, le=10_000)
     # How long the producer gathers changelog and results records before it sends them (faust's
     # default, 0, sends each batch's changelog records in requests of their own).
     analytics_producer_linger_seconds: float = Field(default=0.1, ge=0, le=1)

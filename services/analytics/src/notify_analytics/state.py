@@ -83,6 +83,15 @@ class Fact:
             self.test_key,
         ]
 
+    def as_record(self) -> list[Any]:
+        """``as_list`` without the fields after the last one known (a notification's delta records
+                are written as it goes, most before its delivery is known): about 50 bytes a notification, a
+        tenth of the         changelog's bytes at steady traffic. ``Fact(*record)`` reads either back."""
+        fields = self.as_list()
+        while fields and (fields[-1] is None or fields[-1] is False):
+            fields.pop()
+        return fields
+
 
 @dataclass(slots=True)
 class _Batch:
@@ -246,7 +255,7 @@ class PartitionState:
         value = {
             "counts": records,
             "ids": batch.ids,
-            "facts": {n: f.as_list() for n, f in facts.items()},
+            "facts": {n: f.as_record() for n, f in facts.items()},
             "expires": expires,
         }
         return f"{DELTA}|{self.seq:012d}", value
