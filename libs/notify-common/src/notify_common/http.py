@@ -30,6 +30,14 @@ from notify_common.logs import configure_logging
 from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
 from notify_common.tracing import TracingMiddleware
 
+# How long an idle keep-alive connection stays open (uvicorn's default is 5 s). Longer than the
+# 60 s idle timeout of common load balancers (AWS's ALB, nginx's upstream keep-alive), so the
+# balancer, not the service, closes an idle connection and never sends a request down one the
+# service has just closed; and a caller that pauses for a few seconds between bursts (the senders
+# between batches, the provider simulator's receipt posters) finds its connection still open
+# instead of paying a new TCP connection and a reconnect.
+KEEP_ALIVE_SECONDS = 75
+
 
 class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -47,20 +55,26 @@ class _Server(uvicorn.Server):
         yield
 
 
+def server_config(app: Any, grace_seconds: float, **where: Any) -> uvicorn.Config:
+    """uvicorn's configuration for ``app`` as every service serves it: metrics and tracing
+    around it, no access log, the grace period for a stop, idle connections kept alive."""
+    return uvicorn.Config(
+        HttpMetrics(TracingMiddleware(app)),
+        **where,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(grace_seconds),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        lifespan="on",
+    )
+
+
 def serve_http(name: str, app: Any, *, host: str, port: int, log_level: str, grace_seconds: float) -> int:
     from notify_common.runtime import run_on_uvloop
 
     configure_logging(name, log_level)
     setup_instrumentation(name)
-    config = uvicorn.Config(
-        HttpMetrics(TracingMiddleware(app)),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(grace_seconds),
-        lifespan="on",
-    )
+    config = server_config(app, grace_seconds, host=host, port=port)
     run_on_uvloop(_Server(config).serve())
     return 0
 
@@ -120,11 +134,5 @@ def _worker(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    config = uvicorn.Config(
-        HttpMetrics(TracingMiddleware(make_app())),
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(grace_seconds),
-        lifespan="on",
-    )
+    config = server_config(make_app(), grace_seconds)
     run_on_uvloop(_Server(config).serve(sockets=[sock]))

@@ -1,0 +1,23 @@
+"""How every service's HTTP server is configured (``notify_common.http.server_config``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notify_common.http import server_config
+
+
+async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:  # pragma: no cover - never called
+    raise AssertionError("not served in these tests")
+
+
+def test_idle_connections_outlive_a_load_balancers_idle_timeout() -> None:
+    # A balancer in front (ALB, nginx) closes its idle connections after 60 s; the service must not
+    # close first, or the balancer may send a request down a connection the service just closed.
+    assert server_config(_app, 30).timeout_keep_alive > 60
+
+
+def test_the_server_stops_within_the_grace_period_and_logs_no_access_lines() -> None:
+    config = server_config(_app, 30, host="127.0.0.1", port=8080)
+    assert (config.timeout_graceful_shutdown, config.access_log, config.log_config) == (30, False, None)
+    assert (config.host, config.port, config.lifespan) == ("127.0.0.1", 8080, "on")
