@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from notify_api_gateway import redis_client
-from notify_common.ratelimit import DailyLimit, Limiter
+from notify_common.ratelimit import Admission, DailyLimit, Limiter
 from tests.support import env
 
 pytestmark = pytest.mark.asyncio
@@ -69,5 +70,92 @@ async def test_commands_past_the_deadline_time_out_and_the_client_recovers() -> 
             with pytest.raises(RedisTimeoutError):
                 await pipe.execute()
         assert await client.ping()
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+class CountingRedis(redis_client.TimedRedis):
+    """The API's client, counting the pipelines it makes."""
+
+    pipelines = 0
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
+        self.pipelines += 1
+        return super().pipeline(transaction, shard_hint)
+
+
+def _counting_client() -> CountingRedis:
+    client = CountingRedis.from_url(env.REDIS_URL, socket_timeout=None)
+    assert isinstance(client, CountingRedis)
+    return client
+
+
+def _decided(admission: Admission) -> tuple[bool, int, bool, str | None]:
+    exceeded = admission.daily.exceeded
+    return (
+        admission.rate.allowed,
+        admission.rate.retry_after_seconds,
+        admission.daily.allowed,
+        exceeded.name if exceeded is not None else None,
+    )
+
+
+async def test_a_lone_coalesced_admission_goes_to_redis_without_a_pipeline() -> None:
+    client = _counting_client()
+    limiter = Limiter(client, coalesce=True)
+    try:
+        assert await _admit_all(limiter, str(uuid.uuid4()), 1, daily=10) == [True]
+        assert client.pipelines == 0
+        assert await _admit_all(limiter, str(uuid.uuid4()), 4, daily=10) == [True] * 4
+        assert client.pipelines == 1
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_lone_coalesced_admissions_decide_exactly_like_single_ones() -> None:
+    # A rate limit of 6 a minute holds 3 tokens and refills one every 10 s: the sixth admission
+    # below meets an empty bucket whatever the machine's speed; the daily limit refuses the third.
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    together, alone = Limiter(client, coalesce=True), Limiter(client)
+    limits = [(DailyLimit("sms", 2), 1)]
+    try:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        store = [(f"recent:{{{first}}}:n", b"row")]
+        decided_together = [
+            _decided(await together.admit(first, "normal", 6, limits, store=store, store_seconds=60))
+            for _ in range(6)
+        ]
+        decided_alone = [_decided(await alone.admit(second, "normal", 6, limits)) for _ in range(6)]
+        assert decided_together == decided_alone
+        assert [d[0] for d in decided_together] == [True, True, True, False, False, False]
+        assert [d[2] for d in decided_together] == [True, True, False, True, True, True]
+        assert await client.get(f"recent:{{{first}}}:n") == b"row"
+        assert await client.ttl(f"recent:{{{first}}}:n") > 0
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_lone_coalesced_admission_reloads_a_flushed_script() -> None:
+    client = _counting_client()
+    limiter = Limiter(client, coalesce=True)
+    try:
+        assert await _admit_all(limiter, str(uuid.uuid4()), 1, daily=100) == [True]
+        await client.script_flush()
+        assert await _admit_all(limiter, str(uuid.uuid4()), 1, daily=100) == [True]
+        assert client.pipelines == 0
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_lone_coalesced_admissions_keep_the_limits_in_the_process_without_redis() -> None:
+    client = redis_client.connect("redis://127.0.0.1:1/0", timeout=0.5)
+    limiter = Limiter(client, coalesce=True)
+    try:
+        service_id = str(uuid.uuid4())
+        assert [(await _admit_all(limiter, service_id, 1, daily=1))[0] for _ in range(3)] == [
+            True,
+            False,
+            False,
+        ]
     finally:
         await client.aclose()  # type: ignore[attr-defined]
