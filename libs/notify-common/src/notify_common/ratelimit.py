@@ -192,6 +192,20 @@ def annual_limit(channel: str, limit: int, moment: datetime | None = None) -> Da
     return DailyLimit(channel, limit, financial_year(moment))
 
 
+_day_second = -1
+_day = ""
+
+
+def utc_day() -> str:
+    """Today's UTC date (``YYYY-MM-DD``), the daily counters' day, worked out once a second (a day
+    ends on a whole second): each send counts on today's counters."""
+    global _day_second, _day
+    second = int(time.time())
+    if second != _day_second:
+        _day, _day_second = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d"), second
+    return _day
+
+
 def _ttl(key: str) -> int:
     return seconds_until_year_end() + YEAR_TTL_MARGIN_SECONDS if key.startswith("annual:") else DAY_SECONDS
 
@@ -343,7 +357,7 @@ class Limiter:
         """Count sends against daily limits (``(limit, how many)``), all or none."""
         if not counts:
             return DailyDecision(True)
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
         args: list[int] = []
         for (lim, n), key in zip(counts, keys, strict=True):
@@ -378,7 +392,7 @@ class Limiter:
         """``take_token``, then ``count_daily``, then store ``store`` (key, value) for
         ``store_seconds``, atomically and in one round trip; each step only if the one before allowed
         it. Keys to store should carry the ``{service_id}`` hash tag (one cluster slot)."""
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [self.bucket_key(service_id, key_type)]
         keys += [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
         keys += [key for key, _ in store]
@@ -484,7 +498,7 @@ class Limiter:
 
     async def used_today(self, service_id: str, key_type: str, name: str) -> int | None:
         """How many sends ``name`` (sms, email, ...) has counted today; None if Redis cannot say."""
-        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        today = utc_day()
         try:
             raw = await self._redis.get(self.daily_key(service_id, name, key_type, today))
         except RedisError as exc:
@@ -496,7 +510,7 @@ class Limiter:
         self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None
     ) -> None:
         """Undo ``count_daily`` for sends that were not accepted after all."""
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [(self.counter_key(service_id, lim, key_type, today), n) for lim, n in counts]
         if not await self._redis_up():
             self._local.give_back(keys)
