@@ -101,10 +101,12 @@ return result
 """
 
 # A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
-# all or none, as _DAILY_SCRIPT), then values stored with a TTL (the remaining keys). Each step runs
-# only if the one before allowed the send. ARGV: rate, capacity, nd, (n, limit, ttl) per counter,
-# store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based), the
-# counts after counting (one per counter)}.
+# all or none, as _DAILY_SCRIPT decides: each is counted, and if one goes past its limit, those
+# counted are put back and a counter this script created is removed, so a refusal leaves every
+# counter as it found it, without reading each one first), then values stored with a TTL (the
+# remaining keys). Each step runs only if the one before allowed the send. ARGV: rate, capacity,
+# nd, (n, limit, ttl) per counter, store ttl, one value per stored key. Returns {allowed, wait,
+# refused counter (1-based), the counts after counting (one per counter)}.
 _ADMIT_SCRIPT = (
     _BUCKET_LUA
     + """
@@ -112,16 +114,18 @@ if allowed == 0 then
   return {0, tostring(wait), 0}
 end
 local nd = tonumber(ARGV[3])
-for i = 1, nd do
-  local current = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
-  if current + tonumber(ARGV[1 + 3 * i]) > tonumber(ARGV[2 + 3 * i]) then
-    return {1, '0', i}
-  end
-end
 local result = {1, '0', 0}
 for i = 1, nd do
   local n = tonumber(ARGV[1 + 3 * i])
   local now = redis.call('INCRBY', KEYS[1 + i], n)
+  if now > tonumber(ARGV[2 + 3 * i]) then
+    for j = i, 1, -1 do
+      if redis.call('DECRBY', KEYS[1 + j], tonumber(ARGV[1 + 3 * j])) == 0 then
+        redis.call('DEL', KEYS[1 + j])
+      end
+    end
+    return {1, '0', i}
+  end
   if now == n then
     redis.call('EXPIRE', KEYS[1 + i], tonumber(ARGV[3 + 3 * i]))
   end
