@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from notify_common import annual_limits, ratelimit
 from notify_common.annual_limits import (
     AnnualLimits,
     crossed,
@@ -47,3 +48,31 @@ def test_the_defaults_are_gc_notifys_and_the_refusal_uses_its_words() -> None:
     assert (AnnualLimits().sms, AnnualLimits().email) == (100_000, 20_000_000)
     assert over_annual_limit_message("sms", 5) == "Exceeded annual SMS sending limit of 5 messages"
     assert over_annual_limit_message("email", 5) == "Exceeded annual email sending limit of 5 messages"
+
+
+class Clock:
+    """``time`` for the modules under test: ``time()`` is the test's."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.now = moment.timestamp()
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_now_s_year_and_day_follow_the_clock_across_the_end_of_a_year(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock(datetime(2027, 3, 31, 22, 59, 58, 500_000, tzinfo=UTC))  # 23:59:58.5 BST
+    monkeypatch.setattr(annual_limits, "time", clock)
+    monkeypatch.setattr(ratelimit, "time", clock)
+    assert (financial_year(), seconds_until_year_end(), ratelimit.utc_day()) == (2026, 2, "2027-03-31")
+    clock.now += 0.4  # the same second
+    assert (financial_year(), seconds_until_year_end()) == (2026, 2)
+    clock.now += 0.6  # 23:59:59.5
+    assert (financial_year(), seconds_until_year_end()) == (2026, 1)
+    clock.now += 0.5  # midnight on 1 April in London
+    assert financial_year() == 2027
+    assert seconds_until_year_end() == 366 * 86_400  # to 1 April 2028, a leap year away
+    clock.now += 3_600  # midnight UTC
+    assert ratelimit.utc_day() == "2027-04-01"

@@ -9,6 +9,7 @@ year, for the admin-api to tell the team.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -34,8 +35,10 @@ YEAR_TTL_MARGIN_SECONDS = 7 * 86_400
 
 
 def financial_year(moment: datetime | None = None) -> int:
-    """The financial year ``moment`` falls in, named by the calendar year it starts in."""
-    local = (moment or datetime.now(UTC)).astimezone(LONDON)
+    """The financial year ``moment`` (now) falls in, named by the calendar year it starts in."""
+    if moment is None:
+        return _this_second()[0]
+    local = moment.astimezone(LONDON)
     return local.year if local.month >= 4 else local.year - 1
 
 
@@ -45,8 +48,26 @@ def year_end(year: int) -> datetime:
 
 
 def seconds_until_year_end(moment: datetime | None = None) -> int:
-    now = moment or datetime.now(UTC)
-    return max(1, math.ceil((year_end(financial_year(now)) - now).total_seconds()))
+    if moment is None:
+        return _this_second()[1]
+    return max(1, math.ceil((year_end(financial_year(moment)) - moment).total_seconds()))
+
+
+# Now's financial year and seconds until its end, worked out once a second (every send counts on an
+# annual limit): a year ends on a whole second, so every moment of one second has the same year,
+# and the same seconds until its end (rounded up, as above).
+_second = -1
+_now_facts = (0, 0)
+
+
+def _this_second() -> tuple[int, int]:
+    global _second, _now_facts
+    second = int(time.time())
+    if second != _second:
+        moment = datetime.fromtimestamp(second, UTC)
+        _now_facts = (financial_year(moment), seconds_until_year_end(moment))
+        _second = second
+    return _now_facts
 
 
 def threshold(limit: int, percentage: int) -> int:

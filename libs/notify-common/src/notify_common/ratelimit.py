@@ -101,10 +101,12 @@ return result
 """
 
 # A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
-# all or none, as _DAILY_SCRIPT), then values stored with a TTL (the remaining keys). Each step runs
-# only if the one before allowed the send. ARGV: rate, capacity, nd, (n, limit, ttl) per counter,
-# store ttl, one value per stored key. Returns {allowed, wait, refused counter (1-based), the
-# counts after counting (one per counter)}.
+# all or none, as _DAILY_SCRIPT decides: each is counted, and if one goes past its limit, those
+# counted are put back and a counter this script created is removed, so a refusal leaves every
+# counter as it found it, without reading each one first), then values stored with a TTL (the
+# remaining keys). Each step runs only if the one before allowed the send. ARGV: rate, capacity,
+# nd, (n, limit, ttl) per counter, store ttl, one value per stored key. Returns {allowed, wait,
+# refused counter (1-based), the counts after counting (one per counter)}.
 _ADMIT_SCRIPT = (
     _BUCKET_LUA
     + """
@@ -112,16 +114,18 @@ if allowed == 0 then
   return {0, tostring(wait), 0}
 end
 local nd = tonumber(ARGV[3])
-for i = 1, nd do
-  local current = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
-  if current + tonumber(ARGV[1 + 3 * i]) > tonumber(ARGV[2 + 3 * i]) then
-    return {1, '0', i}
-  end
-end
 local result = {1, '0', 0}
 for i = 1, nd do
   local n = tonumber(ARGV[1 + 3 * i])
   local now = redis.call('INCRBY', KEYS[1 + i], n)
+  if now > tonumber(ARGV[2 + 3 * i]) then
+    for j = i, 1, -1 do
+      if redis.call('DECRBY', KEYS[1 + j], tonumber(ARGV[1 + 3 * j])) == 0 then
+        redis.call('DEL', KEYS[1 + j])
+      end
+    end
+    return {1, '0', i}
+  end
   if now == n then
     redis.call('EXPIRE', KEYS[1 + i], tonumber(ARGV[3 + 3 * i]))
   end
@@ -192,6 +196,20 @@ def annual_limit(channel: str, limit: int, moment: datetime | None = None) -> Da
     return DailyLimit(channel, limit, financial_year(moment))
 
 
+_day_second = -1
+_day = ""
+
+
+def utc_day() -> str:
+    """Today's UTC date (``YYYY-MM-DD``), the daily counters' day, worked out once a second (a day
+    ends on a whole second): each send counts on today's counters."""
+    global _day_second, _day
+    second = int(time.time())
+    if second != _day_second:
+        _day, _day_second = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d"), second
+    return _day
+
+
 def _ttl(key: str) -> int:
     return seconds_until_year_end() + YEAR_TTL_MARGIN_SECONDS if key.startswith("annual:") else DAY_SECONDS
 
@@ -227,7 +245,8 @@ class Limiter:
     ) -> None:
         """With ``coalesce``, the ``admit`` calls made by concurrent requests in the same turn of the
         event loop travel to Redis together, as one pipeline (each still its own atomic script):
-        one round trip, one connection checkout and one deadline for many sends. Annual limit
+        one round trip, one connection checkout and one deadline for many sends; one alone in its
+        turn goes as a plain command, which costs less than a pipeline of one. Annual limit
         warnings are left on the list ``warnings_key``."""
         self._redis = redis
         self._warnings = AnnualWarnings(redis, warnings_key)
@@ -342,7 +361,7 @@ class Limiter:
         """Count sends against daily limits (``(limit, how many)``), all or none."""
         if not counts:
             return DailyDecision(True)
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
         args: list[int] = []
         for (lim, n), key in zip(counts, keys, strict=True):
@@ -377,7 +396,7 @@ class Limiter:
         """``take_token``, then ``count_daily``, then store ``store`` (key, value) for
         ``store_seconds``, atomically and in one round trip; each step only if the one before allowed
         it. Keys to store should carry the ``{service_id}`` hash tag (one cluster slot)."""
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [self.bucket_key(service_id, key_type)]
         keys += [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
         keys += [key for key, _ in store]
@@ -447,10 +466,17 @@ class Limiter:
         self, batch: list[tuple[list[str], list[float | int | bytes], asyncio.Future[Any]]]
     ) -> None:
         try:
-            results = await self._pipeline(batch)
-            if any(isinstance(r, NoScriptError) for r in results):
-                self._admit_script.sha = await self._untyped.script_load(self._admit_script.text)
+            if len(batch) == 1:
+                # Alone in its turn of the loop (most sends below saturation): the same EVALSHA as a
+                # plain command, without the pipeline's objects and bookkeeping. A failure reaches
+                # the waiter as the pipeline's would (below).
+                [(keys, args, _)] = batch
+                results = [await self._run(self._admit_script, keys, args)]
+            else:
                 results = await self._pipeline(batch)
+                if any(isinstance(r, NoScriptError) for r in results):
+                    self._admit_script.sha = await self._untyped.script_load(self._admit_script.text)
+                    results = await self._pipeline(batch)
         except BaseException as exc:  # every waiter gets the failure (RedisError: fail open)
             for _, _, future in batch:
                 if not future.done():
@@ -476,7 +502,7 @@ class Limiter:
 
     async def used_today(self, service_id: str, key_type: str, name: str) -> int | None:
         """How many sends ``name`` (sms, email, ...) has counted today; None if Redis cannot say."""
-        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        today = utc_day()
         try:
             raw = await self._redis.get(self.daily_key(service_id, name, key_type, today))
         except RedisError as exc:
@@ -488,7 +514,7 @@ class Limiter:
         self, service_id: str, key_type: str, counts: list[tuple[DailyLimit, int]], day: str | None = None
     ) -> None:
         """Undo ``count_daily`` for sends that were not accepted after all."""
-        today = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        today = day or utc_day()
         keys = [(self.counter_key(service_id, lim, key_type, today), n) for lim, n in counts]
         if not await self._redis_up():
             self._local.give_back(keys)

@@ -2,7 +2,9 @@
 keys, senders, team and guest list, limits and retention; templates), cached in the process.
 
 Configuration is cached for ``config_cache_seconds`` (5 s by default), so the hot path costs no
-query while a revoked key or an edited template still takes effect within seconds; while
+query while a revoked key or an edited template still takes effect within seconds (a service or
+template in use is loaded again in the background shortly before it expires, so no send waits for
+the load); while
 PostgreSQL cannot be reached, configuration loaded less than ``config_stale_seconds`` ago keeps
 being served (``notify_common.db.stale_reads``: sends go on, the event log, not the database,
 records what was accepted). Template versions never change once written, so they are cached for
