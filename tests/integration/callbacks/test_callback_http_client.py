@@ -314,3 +314,12 @@ async def test_each_failure_is_reported_as_an_attempt_retried_or_not(certificate
         "bad url": (False, False, None, "refused destination: url is not a valid url"),
         "bad token": (False, False, None, "invalid request: a header value holds a line break"),
     }
+
+
+async def test_a_connection_answering_one_request_twice_is_not_reused(certificate: tuple[Path, Path]) -> None:
+    async def answer(_: Request) -> bytes:
+        return answered(200) + answered(500)
+
+    async with receiver(certificate, answer) as to, session(certificate) as client:
+        assert [await client.post(to.url(), b"{}", HEADERS, 5) for _ in range(2)] == [200, 200]
+    assert [r.connection for r in to.requests] == [1, 2]

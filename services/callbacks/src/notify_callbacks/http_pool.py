@@ -158,6 +158,8 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._framed, self._length, self._read = False, None, 0
+        if self._waiter is None:  # a second answer to one request: the connection is out of step
+            self._keep = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         lowered = name.lower()
