@@ -1,5 +1,7 @@
 """A callback receiver for bench/callbacks and bench/platform, run as its own process so its CPU is
-not counted: answers every POST with 200 (keep-alive) and a GET with how many POSTs it has had.
+not counted: answers every POST with 200 (keep-alive), a GET with how many POSTs it has had, and a
+GET of ``/connections`` with how many connections it has accepted (each one a TLS handshake: a
+client that keeps its connections alive opens few).
 
     .venv/bin/python bench/callbacks/receiver.py PORT [CERT_PEM KEY_PEM]
 
@@ -17,6 +19,7 @@ import sys
 from aiohttp import web
 
 received = 0
+connections = 0
 
 
 async def callback(request: web.Request) -> web.Response:
@@ -26,8 +29,15 @@ async def callback(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-async def count(_: web.Request) -> web.Response:
-    return web.Response(text=str(received))
+def handshake(*_: object) -> None:
+    """Called by OpenSSL at every TLS handshake (``sni_callback``, with or without a name): one per
+    connection accepted."""
+    global connections
+    connections += 1
+
+
+async def count(request: web.Request) -> web.Response:
+    return web.Response(text=str(connections if request.path == "/connections" else received))
 
 
 def main(argv: list[str]) -> None:
@@ -38,6 +48,7 @@ def main(argv: list[str]) -> None:
     if len(argv) == 4:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(argv[2], argv[3])
+        context.sni_callback = handshake
     web.run_app(app, host="127.0.0.1", port=int(argv[1]), ssl_context=context, access_log=None, print=None)
 
 

@@ -183,6 +183,14 @@ async def received(receiver_url: str) -> int:
     raise RuntimeError("the receiver did not start")
 
 
+async def counts(receiver_url: str) -> tuple[int, int]:
+    """How many callbacks the receiver has had, and over how many connections (TLS handshakes),
+    this request's own included."""
+    async with httpx.AsyncClient(verify=str(CERT)) as client:
+        posts = int((await client.get(receiver_url)).text)
+        return posts, int((await client.get(receiver_url + "/connections")).text)
+
+
 async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) -> None:
     pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
     admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
@@ -208,16 +216,20 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
             add_service(conn, listening)
             add_callback(conn, settings, listening, receiver_url + "/callback")
         sync.dispose()
-        before = await received(receiver_url)
+        await received(receiver_url)
+        before, opened = await counts(receiver_url)
         if with_callbacks:
             statuses = delivered_with_details(listening, count)
         else:
             statuses = delivered_with_details(quiet, count, sent=True)
         cpu, wall = await measure(settings, statuses)
-        called = await received(receiver_url) - before
+        called, connections = await counts(receiver_url)
+        # Less the connection that asked for the counts before.
+        called, opened = called - before, connections - opened - 1
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"RESULT callbacks {name}: {count} notifications ({len(statuses)} statuses), {called} callbacks, "
+            f"RESULT callbacks {name}: {count} notifications ({len(statuses)} statuses), "
+            f"{called} callbacks over {opened} connections, "
             f"{cpu / count * 1e6:,.1f} µs CPU per notification, {count / wall:,.0f}/s (load {load})"
         )
     finally:

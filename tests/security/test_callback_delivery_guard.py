@@ -4,14 +4,13 @@ retried; an allowed network is reached."""
 
 from __future__ import annotations
 
-import socket
+import ipaddress
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from notify_callbacks.delivery import CallbackClient, Destination
 from notify_callbacks.guarded_http import GuardedResolver, GuardedSession
-from notify_common.outbound import UnsafeDestinationError, parse_networks
+from notify_common.outbound import Address, UnsafeDestinationError, parse_networks
 from tests.support.receiver import callback_receiver
 
 LOOPBACK = parse_networks("127.0.0.0/8, ::1/128")
@@ -64,22 +63,16 @@ async def test_a_receiver_in_an_allowed_network_is_called(host: str) -> None:
         assert [c.headers["webhook-id"] for c in receiver.calls] == ["message-1"]
 
 
-class Answers(AbstractResolver):
-    """A resolver that answers every name with the given addresses."""
+class Answers:
+    """A resolver that answers every name with the given addresses, counting the questions."""
 
     def __init__(self, *addresses: str) -> None:
-        self.addresses = addresses
+        self.addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in addresses]
+        self.asked = 0
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(hostname=host, host=a, port=port, family=family, proto=0, flags=0)
-            for a in self.addresses
-        ]
-
-    async def close(self) -> None:
-        return None
+    async def __call__(self, host: str, port: int) -> list[Address]:
+        self.asked += 1
+        return list(self.addresses)
 
 
 @pytest.mark.parametrize(
@@ -89,12 +82,25 @@ class Answers(AbstractResolver):
 async def test_every_resolution_is_refused_when_any_address_in_it_is_internal(
     addresses: tuple[str, ...],
 ) -> None:
+    answers = Answers(*addresses)
+    resolver = GuardedResolver((), answers)
+    for _ in range(2):  # a refusal is not kept: the name is resolved and checked again
+        with pytest.raises(UnsafeDestinationError):
+            await resolver.resolve("receiver.example", 443)
+    assert answers.asked == 2
+
+
+async def test_a_resolution_of_public_addresses_is_used_as_it_is_and_kept_a_while() -> None:
+    now = [0.0]
+    answers = Answers("93.184.216.34", "2606:2800:220:1::1")
+    resolver = GuardedResolver((), answers, clock=lambda: now[0])
+    found = await resolver.resolve("receiver.example", 443)
+    assert [str(a) for a in found] == ["93.184.216.34", "2606:2800:220:1::1"]
+    now[0] = 9.9
+    await resolver.resolve("receiver.example", 443)
+    assert answers.asked == 1
+    now[0] = 10.0  # DNS_CACHE_SECONDS later: resolved (and checked) again
+    answers.addresses = [ipaddress.ip_address("10.0.0.7")]
     with pytest.raises(UnsafeDestinationError):
-        await GuardedResolver((), Answers(*addresses)).resolve("receiver.example", 443)
-
-
-async def test_a_resolution_of_public_addresses_is_used_as_it_is() -> None:
-    answers = await GuardedResolver((), Answers("93.184.216.34", "2606:2800:220:1::1")).resolve(
-        "receiver.example", 443
-    )
-    assert [a["host"] for a in answers] == ["93.184.216.34", "2606:2800:220:1::1"]
+        await resolver.resolve("receiver.example", 443)
+    assert answers.asked == 2

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiohttp import ClientTimeout
 
 from notify_callbacks import decide, signing
 from notify_callbacks.config import CallbackConfig
@@ -245,7 +244,7 @@ class RecordingPoster:
     def __init__(self) -> None:
         self.seen: list[dict[str, str]] = []
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str], deadline: ClientTimeout) -> int:
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], seconds: float) -> int:
         self.seen.append(dict(headers))
         return 200
 

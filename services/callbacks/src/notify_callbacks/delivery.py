@@ -4,13 +4,14 @@ sees only an ``AttemptResult`` (succeeded, worth retrying, or failed for good)."
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 import orjson
 
 from notify_callbacks import signing
+from notify_callbacks.http_pool import HttpError, InvalidHeader, InvalidUrl
 from notify_common import tracing
 from notify_common.outbound import UnsafeDestinationError
 
@@ -41,24 +42,19 @@ def classify(status_code: int) -> tuple[bool, bool]:
 
 
 class Poster(Protocol):
-    """POSTs a body and answers the status (``guarded_http.GuardedSession``)."""
+    """POSTs a JSON body and answers the status (``guarded_http.GuardedSession``)."""
 
-    async def post(
-        self, url: str, body: bytes, headers: dict[str, str], deadline: aiohttp.ClientTimeout
-    ) -> int: ...
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], seconds: float) -> int: ...
 
 
 class CallbackClient:
     def __init__(self, session: Poster, timeout_seconds: float) -> None:
         self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._timeout = timeout_seconds
 
     async def post(self, destination: Destination, message_id: str, payload: dict[str, Any]) -> AttemptResult:
-        body = orjson.dumps(payload)
-        headers = {
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {destination.bearer_token}",
-        }
+        body = orjson.dumps(payload)  # sent as application/json
+        headers = {"Authorization": f"Bearer {destination.bearer_token}"}
         # webhook-id on every callback, signed or not, so any receiver can drop a redelivery.
         headers.update(signing.headers(destination.signing_secret, message_id, int(time.time()), body))
         started = time.monotonic()
@@ -66,24 +62,21 @@ class CallbackClient:
             with tracing.http_client_span_for("POST", destination.url) as span:
                 status = await self._session.post(destination.url, body, headers, self._timeout)
                 span.answered(status)
-        except (UnsafeDestinationError, aiohttp.InvalidURL) as exc:
-            # The URL resolves inside the network (or not at all), or is no URL: never sent, not
-            # retried.
-            return AttemptResult(False, False, None, _since(started), f"refused destination: {_why(exc)}")
+        except (UnsafeDestinationError, InvalidUrl) as exc:
+            # The URL resolves inside the network, or is no URL: never sent, not retried.
+            return AttemptResult(False, False, None, _since(started), f"refused destination: {exc}")
+        except InvalidHeader as exc:
+            # The bearer token cannot be sent: it never could be, so not retried.
+            return AttemptResult(False, False, None, _since(started), f"invalid request: {exc}")
         except TimeoutError:
             return AttemptResult(False, True, None, _since(started), "timeout")
-        except aiohttp.ClientError as exc:
+        except HttpError as exc:
             return AttemptResult(
                 False, True, None, _since(started), f"connection error: {type(exc).__name__}"
             )
         succeeded, retryable = classify(status)
         reason = None if succeeded else f"HTTP {status}"
         return AttemptResult(succeeded, retryable, status, _since(started), reason)
-
-
-def _why(exc: Exception) -> str:
-    # aiohttp's own message would repeat the URL; ours never does.
-    return str(exc) if isinstance(exc, UnsafeDestinationError) else "url is not a valid url"
 
 
 def _since(started: float) -> int:

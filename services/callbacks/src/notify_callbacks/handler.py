@@ -28,6 +28,7 @@ from notify_callbacks import decide
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.decide import Owed
 from notify_callbacks.delivery import AttemptResult, Destination
+from notify_callbacks.slots import Slots
 from notify_callbacks.store import NO_LEDGER, Entry, Ledger
 from notify_common import metrics, topics, tracing
 from notify_common.errors import RetryableError
@@ -76,9 +77,9 @@ class CallbackHandler:
     ) -> None:
         self._store, self._config, self._client, self._producer = store, config, client, producer
         self._max_attempts = max_attempts
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = Slots(concurrency)
         self._per_receiver = per_receiver
-        self._receivers: dict[str, asyncio.Semaphore] = {}
+        self._receivers: dict[str, Slots] = {}
         # The last batch handed over with each record key (a notification), while it is handled.
         self._latest: dict[bytes | None, asyncio.Future[None]] = {}
 
@@ -207,11 +208,11 @@ class CallbackHandler:
             )  # fmt: skip
             yield entry, event
 
-    def _receiver(self, url: str) -> asyncio.Semaphore:
+    def _receiver(self, url: str) -> Slots:
         """At most ``per_receiver`` calls in flight to one host, so a slow receiver holds only its
         own share of the slots and the others' callbacks keep going."""
         host = urlsplit(url).netloc
         slot = self._receivers.get(host)
         if slot is None:
-            slot = self._receivers[host] = asyncio.Semaphore(self._per_receiver)
+            slot = self._receivers[host] = Slots(self._per_receiver)
         return slot

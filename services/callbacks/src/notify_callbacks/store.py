@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,15 +21,18 @@ from notify_common.secrets import SecretBox
 CONFIGS = text(
     "SELECT service_id, callback_type, url, bearer_token, signing_secret FROM config_service_callbacks"
 )
+# A batch's keys and entries go as one JSON parameter each: the driver then sends one string
+# instead of adapting every element of six arrays (half the statements' CPU in this process for a
+# batch of 200). The keys are made an array before the look-up, so it uses the primary key.
 LEDGERS = text(
     "SELECT key, attempts, last_kafka_attempt, outcome FROM callback_deliveries "
-    "WHERE key = ANY(CAST(:keys AS varchar[]))"
+    "WHERE key = ANY(ARRAY(SELECT json_array_elements_text(CAST(:keys AS json))))"
 )
 RECORD = text("""
 INSERT INTO callback_deliveries (key, service_id, callback_type, attempts, last_kafka_attempt, outcome)
-SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:service_ids AS uuid[]),
-    CAST(:callback_types AS varchar[]), CAST(:attempts AS integer[]), CAST(:kafka_attempts AS integer[]),
-    CAST(:outcomes AS varchar[]))
+SELECT key, service_id, callback_type, attempts, kafka_attempt, outcome
+FROM json_to_recordset(CAST(:entries AS json)) AS entry(key varchar, service_id uuid,
+    callback_type varchar, attempts integer, kafka_attempt integer, outcome varchar)
 ON CONFLICT (key) DO UPDATE SET attempts = EXCLUDED.attempts,
     last_kafka_attempt = EXCLUDED.last_kafka_attempt, outcome = EXCLUDED.outcome, updated_at = now()
 """)
@@ -84,21 +88,14 @@ class CallbackStore:
         """The ledger of each of ``keys`` that has one, in one statement."""
         try:
             async with self._connections, self._engine.connect() as conn:
-                rows = (await conn.execute(LEDGERS, {"keys": list(keys)})).all()
+                rows = (await conn.execute(LEDGERS, {"keys": orjson.dumps(list(keys)).decode()})).all()
         except SQLAlchemyError as exc:
             raise RetryableError("database unavailable") from exc
         return {row[0]: Ledger(row[1], row[2], row[3]) for row in rows}
 
     async def record(self, entries: Sequence[Entry]) -> None:
         """Writes the ledger of each entry (keys unique), in one statement."""
-        params = {
-            "keys": [e.key for e in entries],
-            "service_ids": [e.service_id for e in entries],
-            "callback_types": [e.callback_type for e in entries],
-            "attempts": [e.attempts for e in entries],
-            "kafka_attempts": [e.kafka_attempt for e in entries],
-            "outcomes": [e.outcome for e in entries],
-        }
+        params = {"entries": orjson.dumps(list(entries)).decode()}  # each entry an object by field
         try:
             async with self._connections, self._engine.begin() as conn:
                 await conn.execute(RECORD, params)
