@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify_common import topics
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
 from notify_common.events import Channel, NotificationFailed, NotificationSentToProvider
+from notify_common.http_client import HttpClient
 from notify_common.kafka import EventProducer, RetryPolicy
 from notify_common.lane_consumer import LaneConsumer
 from notify_common.send_claims import ClaimStore
@@ -31,7 +32,6 @@ from notify_sms_sender.delivery_times import DeliveryTimes
 from notify_sms_sender.provider_selector import ProviderSelector
 from notify_sms_sender.providers import ProviderTimeoutError, SmsMessage, SmsProvider
 from notify_sms_sender.providers.firetext import FiretextProvider
-from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import session as http_session
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.research import ResearchModeProvider

@@ -1,85 +1,30 @@
 """The shared keep-alive HTTP client (notify_common/http_client.py) against a tiny local HTTP
 server: keeps connections alive and within the limit, reads fixed-length and chunked answers,
-sends what it is given with the caller's User-Agent, times only connecting and the answer, and
-reports each failure as a caller needs to tell them apart (nothing sent / maybe sent)."""
+sends what it is given with the caller's User-Agent, times only connecting and the answer, reports
+each failure as a caller needs to tell them apart (nothing sent / maybe sent), and, when traced,
+makes each request a client span whose trace it carries."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
 
+from notify_common import tracing
 from notify_common.http_client import ConnectFailed, Disconnected, HttpClient, RequestTimeout, Response
-
-Reply = Callable[[bytes], Awaitable[bytes | None]]
-
-
-class Server:
-    """Reads each request (Content-Length bodies) and writes what ``reply`` returns for it;
-    ``None`` closes the connection without an answer."""
-
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
-        self.connections = 0
-        self.heads: list[bytes] = []
-        self.bodies: list[bytes] = []
-        self.active = 0
-        self.most_active = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/receipts?token=t%26k"
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                self.heads.append(head)
-                self.bodies.append(await reader.readexactly(length))
-                self.active += 1
-                self.most_active = max(self.most_active, self.active)
-                try:
-                    answer = await self.reply(self.bodies[-1])
-                finally:
-                    self.active -= 1
-                if answer is None:
-                    writer.close()
-                    return
-                writer.write(answer)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-def ok(body: bytes = b'{"result":"success"}') -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-async def answer_ok(_: bytes) -> bytes:
-    await asyncio.sleep(0.01)
-    return ok()
+from tests.support.scripted_http import Server, answer_ok, header_fields, ok
 
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Server, str]]:
     server = Server(answer_ok)
-    url = await server.start()
+    url = await server.start("/receipts?token=t%26k")
     yield server, url
     await server.stop()
 
@@ -104,9 +49,9 @@ async def test_the_request_line_and_headers_are_the_urls_and_the_callers(
     async with HttpClient(limit=1, timeout_s=5, user_agent="notify-provider-simulator") as client:
         await client.post(url, b'{"CID":"1"}', b"application/json", b"X-Extra: 1\r\n")
     [head] = server.heads
-    lines = head.decode().split("\r\n")
-    assert lines[0] == "POST /receipts?token=t%26k HTTP/1.1"
-    assert {line.partition(": ")[0].lower(): line.partition(": ")[2] for line in lines[1:] if line} == {
+    request_line, fields = header_fields(head)
+    assert request_line == "POST /receipts?token=t%26k HTTP/1.1"
+    assert fields == {
         "host": f"127.0.0.1:{port}",
         "user-agent": "notify-provider-simulator",
         "content-type": "application/json",
@@ -207,3 +152,60 @@ async def test_a_url_that_is_not_http_is_refused_without_echoing_it() -> None:
         with pytest.raises(ValueError, match="not an http") as refused:
             await client.post("ftp://host/x?token=secret", b"x", b"text/plain")
     assert "secret" not in str(refused.value)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    yield exporter
+    tracing.use(None)
+
+
+async def test_a_traced_request_is_a_client_span_whose_trace_it_carries(
+    served: tuple[Server, str], spans: InMemorySpanExporter
+) -> None:
+    server, url = served
+    port = int(url.split(":")[2].split("/")[0])
+    async with HttpClient(limit=1, timeout_s=5, traced=True) as client:
+        assert (await client.post(url, b"x", b"text/plain", b"X-Extra: 1\r\n")).status == 200
+    [span] = spans.get_finished_spans()
+    assert span.kind is SpanKind.CLIENT
+    assert span.attributes is not None
+    assert dict(span.attributes) == {
+        "http.request.method": "POST",
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "url.path": "/receipts",  # never the query: it may carry a token
+        "http.response.status_code": 200,
+    }
+    _, fields = header_fields(server.heads[0])
+    assert span.context is not None
+    assert (
+        fields["traceparent"]
+        == f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-{span.context.trace_flags:02x}"
+    )
+    assert fields["x-extra"] == "1"
+
+
+async def test_a_traced_request_without_an_answer_is_a_failed_span(spans: InMemorySpanExporter) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with HttpClient(limit=1, timeout_s=1, connect_timeout_s=1, traced=True) as client:
+        with pytest.raises(ConnectFailed):
+            await client.post(f"http://127.0.0.1:{port}/x", b"x", b"text/plain")
+    [span] = spans.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+
+
+async def test_an_untraced_request_makes_no_span_and_carries_no_trace(
+    served: tuple[Server, str], spans: InMemorySpanExporter
+) -> None:
+    server, url = served
+    async with HttpClient(limit=1, timeout_s=5) as client:
+        await client.post(url, b"x", b"text/plain")
+    assert spans.get_finished_spans() == ()
+    assert "traceparent" not in header_fields(server.heads[0])[1]

@@ -5,8 +5,10 @@ responses parsed by httptools.
 Why not aiohttp or httpx: where every request has the same shape (a POST with a small body to one
 of a few URLs), their general machinery is most of the caller's CPU (aiohttp about 200 µs a
 request on the project's machine, httpx several times that; this client about 40 µs; see
-docs/benchmarks.md, "The provider simulator"). It makes no spans: a caller that traces its calls
-wraps them itself.
+docs/benchmarks.md, "The provider simulator", and docs/benchmarks-send.md). Made with
+``traced=True`` (the sms-sender's provider calls), each request is a client span
+(``tracing.http_client_span``: from waiting for a connection to the answer) and carries its
+``traceparent`` header; otherwise it makes no spans.
 
 Failures are told apart as a caller that must not repeat a request blindly needs them:
 
@@ -30,6 +32,8 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
+
+from notify_common import tracing
 
 # Parsed URLs kept; callers post to a handful.
 _TARGETS_KEPT = 1024
@@ -60,6 +64,7 @@ class Response:
 @dataclass(frozen=True, slots=True)
 class _Target:
     origin: tuple[str, str, int]  # scheme, host, port
+    path: str  # for a span: the URL's path without its query
     head: bytes  # "POST <path> HTTP/1.1\r\nHost: <host>\r\nUser-Agent: ...\r\n"
 
 
@@ -206,13 +211,20 @@ class _Origin:
 class HttpClient:
     """POSTs over pooled keep-alive connections: at most ``limit`` connections per origin, each
     request answered within ``timeout_s`` of being written (connecting within
-    ``connect_timeout_s``), sent with ``User-Agent: <user_agent>``."""
+    ``connect_timeout_s``), sent with ``User-Agent: <user_agent>``; each a client span if
+    ``traced``."""
 
     def __init__(
-        self, limit: int, timeout_s: float, connect_timeout_s: float = 5.0, *, user_agent: str = "notify"
+        self,
+        limit: int,
+        timeout_s: float,
+        connect_timeout_s: float = 5.0,
+        *,
+        user_agent: str = "notify",
+        traced: bool = False,
     ) -> None:
         self._limit, self._timeout_s, self._connect_timeout_s = limit, timeout_s, connect_timeout_s
-        self._user_agent = user_agent
+        self._user_agent, self._traced = user_agent, traced
         self._origins: dict[tuple[str, str, int], _Origin] = {}
         self._targets: dict[str, _Target] = {}
 
@@ -221,6 +233,14 @@ class HttpClient:
         Raises ``ValueError`` for a URL that is not http(s), else only :class:`HttpClientError`'s
         kinds for a request without a complete answer."""
         target = self._targets.get(url) or self._target(url)
+        if not self._traced:
+            return await self._post(target, body, content_type, headers)
+        with tracing.http_client_span("POST", target.origin[1], target.origin[2], target.path) as span:
+            response = await self._post(target, body, content_type, headers + span.header)
+            span.answered(response.status)
+            return response
+
+    async def _post(self, target: _Target, body: bytes, content_type: bytes, headers: bytes) -> Response:
         origin = self._origins.get(target.origin) or self._origin(target.origin)
         request = b"%sContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s" % (
             target.head,
@@ -254,7 +274,7 @@ class HttpClient:
         default_port = port == (443 if parts.scheme == "https" else 80)
         host = parts.hostname if default_port else f"{parts.hostname}:{port}"
         head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {self._user_agent}\r\n"
-        target = _Target((parts.scheme, parts.hostname, port), head.encode("ascii"))
+        target = _Target((parts.scheme, parts.hostname, port), parts.path or "/", head.encode("ascii"))
         if len(self._targets) >= _TARGETS_KEPT:
             self._targets.clear()  # a caller posting to ever new URLs: parsed again, not hoarded
         self._targets[url] = target

@@ -5,11 +5,11 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
+from notify_common.http_client import HttpClient
 from notify_common.send_recovery import HandoverLookup
 from notify_sms_sender.balancer import parse_weights
 from notify_sms_sender.providers import SmsProvider
 from notify_sms_sender.providers.firetext import FiretextProvider
-from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.mmg import MmgProvider
 from notify_sms_sender.providers.sns import SnsProvider
 from notify_sms_sender.providers.status import SimulatorStatusLookup

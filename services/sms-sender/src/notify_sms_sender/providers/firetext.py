@@ -7,8 +7,8 @@ import json
 from urllib.parse import quote_plus, urlencode
 
 from notify_common.errors import PermanentError
+from notify_common.http_client import HttpClient
 from notify_sms_sender.providers import SmsMessage
-from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import FORM, post
 
 

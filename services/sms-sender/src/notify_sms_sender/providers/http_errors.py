@@ -1,12 +1,13 @@
-"""The HTTP SMS providers' transport: one pooled keep-alive client (http_client.py), and how its
-answers and failures map onto the error tree. (Neither httpx nor aiohttp: on this hot path their
-per-request machinery was most of a sender's CPU; see docs/benchmarks-send.md.)"""
+"""The HTTP SMS providers' transport: one pooled keep-alive client (the shared
+``notify_common.http_client``, sending as ``notify-sms-sender``, each call a client span), and how
+its answers and failures map onto the error tree. (Neither httpx nor aiohttp: on this hot path
+their per-request machinery was most of a sender's CPU; see docs/benchmarks-send.md.)"""
 
 from __future__ import annotations
 
 from notify_common.errors import PermanentError, RetryableError, ThrottledError
+from notify_common.http_client import ConnectFailed, HttpClient, HttpClientError, Response
 from notify_sms_sender.providers import ProviderTimeoutError
-from notify_sms_sender.providers.http_client import ConnectFailed, HttpClient, HttpClientError, Response
 
 JSON = b"application/json"
 FORM = b"application/x-www-form-urlencoded"
@@ -14,7 +15,13 @@ FORM = b"application/x-www-form-urlencoded"
 
 def session(concurrency: int, timeout_s: float, connect_timeout_s: float = 5.0) -> HttpClient:
     """The providers' client: ``concurrency`` connections per provider, answers within ``timeout_s``."""
-    return HttpClient(limit=concurrency, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s)
+    return HttpClient(
+        limit=concurrency,
+        timeout_s=timeout_s,
+        connect_timeout_s=connect_timeout_s,
+        user_agent="notify-sms-sender",
+        traced=True,
+    )
 
 
 Answer = Response

@@ -6,8 +6,8 @@ import base64
 import json
 from json.encoder import encode_basestring
 
+from notify_common.http_client import HttpClient
 from notify_sms_sender.providers import SmsMessage
-from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import JSON, post
 
 # encode_basestring (C) quotes and escapes one string as JSON, keeping non-ASCII as UTF-8.

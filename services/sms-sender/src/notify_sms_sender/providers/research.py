@@ -14,9 +14,9 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from notify_common.http_client import HttpClient
 from notify_common.recipients.simulated import outcome_for_test_key
 from notify_sms_sender.providers import SmsMessage
-from notify_sms_sender.providers.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import FORM, JSON, post
 
 # The receipt each provider would send for each outcome (the inverse of the receipts service's tables).

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 
 from notify_common.errors import RetryableError
-from notify_sms_sender.providers.http_client import HttpClient
+from notify_common.http_client import HttpClient
 from notify_sms_sender.providers.http_errors import JSON
 
 
