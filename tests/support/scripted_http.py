@@ -5,9 +5,21 @@ body, and writes what a scripted ``reply`` returns for it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 Reply = Callable[[bytes], Awaitable[bytes | None]]
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One request's head and its Content-Length body (``IncompleteReadError`` at the end)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    return head, await reader.readexactly(length)
 
 
 class Server:
@@ -21,13 +33,14 @@ class Server:
         self.bodies: list[bytes] = []
         self.active = 0
         self.most_active = 0
+        self.port = 0
         self._server: asyncio.Server | None = None
 
     async def start(self, path: str) -> str:
         """Starts listening; the URL of ``path`` on this server."""
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}{path}"
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}{path}"
 
     async def stop(self) -> None:
         assert self._server is not None
@@ -37,14 +50,9 @@ class Server:
         self.connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
+                head, body = await read_request(reader)
                 self.heads.append(head)
-                self.bodies.append(await reader.readexactly(length))
+                self.bodies.append(body)
                 self.active += 1
                 self.most_active = max(self.most_active, self.active)
                 try:
@@ -60,6 +68,17 @@ class Server:
             pass
         finally:
             writer.close()
+
+
+@asynccontextmanager
+async def serving(reply: Reply, path: str) -> AsyncIterator[tuple[Server, str]]:
+    """A started server answering with ``reply``, and the URL of ``path`` on it."""
+    server = Server(reply)
+    url = await server.start(path)
+    try:
+        yield server, url
+    finally:
+        await server.stop()
 
 
 def ok(body: bytes = b'{"result":"success"}') -> bytes:

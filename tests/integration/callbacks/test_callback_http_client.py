@@ -21,6 +21,7 @@ from notify_callbacks.guarded_http import CertificateRefused, GuardedSession
 from notify_callbacks.http_pool import MAX_READ_BYTES, ConnectFailed, Disconnected, InvalidHeader, InvalidUrl
 from notify_common.outbound import parse_networks
 from tests.support.https_receiver import self_signed_certificate
+from tests.support.scripted_http import read_request
 
 LOOPBACK = parse_networks("127.0.0.0/8, ::1/128")
 HEADERS = {"Authorization": "Bearer token-0123456789"}
@@ -73,13 +74,7 @@ async def receiver(certificate: tuple[Path, Path], answer: Answer = ok) -> Async
         number = found.connections
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                request = Request(head, await reader.readexactly(length), number)
+                request = Request(*await read_request(reader), number)
                 found.requests.append(request)
                 reply = await found.answer(request)
                 if reply is None:

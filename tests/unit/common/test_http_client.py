@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from notify_common import tracing
 from notify_common.http_client import ConnectFailed, Disconnected, HttpClient, RequestTimeout, Response
-from tests.support.scripted_http import Server, answer_ok, header_fields, ok
+from tests.support.scripted_http import Server, answer_ok, header_fields, ok, serving
+from tests.support.spans import recorded_spans
+
+
+def refused_url() -> str:
+    """A URL on a local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/x"
 
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Server, str]]:
-    server = Server(answer_ok)
-    url = await server.start("/receipts?token=t%26k")
-    yield server, url
-    await server.stop()
+    async with serving(answer_ok, "/receipts?token=t%26k") as served:
+        yield served
 
 
 async def test_requests_share_kept_alive_connections_and_stay_within_the_limit(
@@ -45,14 +47,13 @@ async def test_the_request_line_and_headers_are_the_urls_and_the_callers(
     served: tuple[Server, str],
 ) -> None:
     server, url = served
-    port = url.split(":")[2].split("/")[0]
     async with HttpClient(limit=1, timeout_s=5, user_agent="notify-provider-simulator") as client:
         await client.post(url, b'{"CID":"1"}', b"application/json", b"X-Extra: 1\r\n")
     [head] = server.heads
     request_line, fields = header_fields(head)
     assert request_line == "POST /receipts?token=t%26k HTTP/1.1"
     assert fields == {
-        "host": f"127.0.0.1:{port}",
+        "host": f"127.0.0.1:{server.port}",
         "user-agent": "notify-provider-simulator",
         "content-type": "application/json",
         "content-length": "11",
@@ -139,12 +140,9 @@ async def test_a_connection_closed_without_an_answer_is_ambiguous_not_unreachabl
 
 
 async def test_a_refused_connection_means_nothing_was_sent() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     async with HttpClient(limit=1, timeout_s=1, connect_timeout_s=1) as client:
         with pytest.raises(ConnectFailed):
-            await client.post(f"http://127.0.0.1:{port}/x", b"x", b"text/plain")
+            await client.post(refused_url(), b"x", b"text/plain")
 
 
 async def test_a_url_that_is_not_http_is_refused_without_echoing_it() -> None:
@@ -154,30 +152,18 @@ async def test_a_url_that_is_not_http_is_refused_without_echoing_it() -> None:
     assert "secret" not in str(refused.value)
 
 
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    yield exporter
-    tracing.use(None)
-
-
-async def test_a_traced_request_is_a_client_span_whose_trace_it_carries(
-    served: tuple[Server, str], spans: InMemorySpanExporter
-) -> None:
+async def test_a_traced_request_is_a_client_span_whose_trace_it_carries(served: tuple[Server, str]) -> None:
     server, url = served
-    port = int(url.split(":")[2].split("/")[0])
-    async with HttpClient(limit=1, timeout_s=5, traced=True) as client:
-        assert (await client.post(url, b"x", b"text/plain", b"X-Extra: 1\r\n")).status == 200
+    with recorded_spans() as spans:
+        async with HttpClient(limit=1, timeout_s=5, traced=True) as client:
+            assert (await client.post(url, b"x", b"text/plain", b"X-Extra: 1\r\n")).status == 200
     [span] = spans.get_finished_spans()
     assert span.kind is SpanKind.CLIENT
     assert span.attributes is not None
     assert dict(span.attributes) == {
         "http.request.method": "POST",
         "server.address": "127.0.0.1",
-        "server.port": port,
+        "server.port": server.port,
         "url.path": "/receipts",  # never the query: it may carry a token
         "http.response.status_code": 200,
     }
@@ -190,22 +176,19 @@ async def test_a_traced_request_is_a_client_span_whose_trace_it_carries(
     assert fields["x-extra"] == "1"
 
 
-async def test_a_traced_request_without_an_answer_is_a_failed_span(spans: InMemorySpanExporter) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    async with HttpClient(limit=1, timeout_s=1, connect_timeout_s=1, traced=True) as client:
-        with pytest.raises(ConnectFailed):
-            await client.post(f"http://127.0.0.1:{port}/x", b"x", b"text/plain")
+async def test_a_traced_request_without_an_answer_is_a_failed_span() -> None:
+    with recorded_spans() as spans:
+        async with HttpClient(limit=1, timeout_s=1, connect_timeout_s=1, traced=True) as client:
+            with pytest.raises(ConnectFailed):
+                await client.post(refused_url(), b"x", b"text/plain")
     [span] = spans.get_finished_spans()
     assert span.status.status_code is StatusCode.ERROR
 
 
-async def test_an_untraced_request_makes_no_span_and_carries_no_trace(
-    served: tuple[Server, str], spans: InMemorySpanExporter
-) -> None:
+async def test_an_untraced_request_makes_no_span_and_carries_no_trace(served: tuple[Server, str]) -> None:
     server, url = served
-    async with HttpClient(limit=1, timeout_s=5) as client:
-        await client.post(url, b"x", b"text/plain")
+    with recorded_spans() as spans:
+        async with HttpClient(limit=1, timeout_s=5) as client:
+            await client.post(url, b"x", b"text/plain")
     assert spans.get_finished_spans() == ()
     assert "traceparent" not in header_fields(server.heads[0])[1]

@@ -6,21 +6,18 @@ is tested in tests/unit/common/test_http_client.py.)"""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from notify_common import tracing
 from notify_common.http_client import HttpClient
 from notify_sms_sender.providers import SmsMessage
 from notify_sms_sender.providers.firetext import FiretextProvider
 from notify_sms_sender.providers.http_errors import FORM, session
 from notify_sms_sender.providers.mmg import MmgProvider
-from tests.support.scripted_http import Server, header_fields, ok
+from tests.support.scripted_http import Server, header_fields, ok, serving
+from tests.support.spans import recorded_spans
 
 
 async def answer_code_0(_: bytes) -> bytes:
@@ -29,36 +26,24 @@ async def answer_code_0(_: bytes) -> bytes:
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Server, str]]:
-    server = Server(answer_code_0)
-    url = await server.start("/send")
-    yield server, url
-    await server.stop()
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    yield exporter
-    tracing.use(None)
+    async with serving(answer_code_0, "/send") as served:
+        yield served
 
 
 async def test_the_providers_client_sends_as_the_sms_sender_and_traces_each_call(
-    served: tuple[Server, str], spans: InMemorySpanExporter
+    served: tuple[Server, str],
 ) -> None:
     server, url = served
-    port = url.split(":")[2].split("/")[0]
-    async with session(concurrency=1, timeout_s=5) as client:
-        await client.post(url, b"a=1", FORM)
+    with recorded_spans() as spans:
+        async with session(concurrency=1, timeout_s=5) as client:
+            await client.post(url, b"a=1", FORM)
     [head] = server.heads
     request_line, fields = header_fields(head)
     [span] = spans.get_finished_spans()
     assert span.context is not None
     assert request_line == "POST /send HTTP/1.1"
     assert fields == {
-        "host": f"127.0.0.1:{port}",
+        "host": f"127.0.0.1:{server.port}",
         "user-agent": "notify-sms-sender",
         "content-type": "application/x-www-form-urlencoded",
         "content-length": "3",
