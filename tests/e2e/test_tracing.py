@@ -32,6 +32,17 @@ from tests.support.platform import Platform, running_platform
 from tests.support.receiver import Receiver, callback_receiver
 from tests.support.statuses import wait_for_status
 
+# The other services (the email and letter senders, the job-splitter, document download) have no
+# part in a text message's trace.
+TRACED = (
+    "provider-simulator",
+    "receipts",
+    "projector",
+    "sms-sender",
+    "callbacks",
+    "api-gateway",
+    "admin-api",
+)
 PHONE = "07700 900417"
 PERSONAL = ("Zephyrine", "4417-8822", "900417")
 
@@ -114,8 +125,8 @@ def collector() -> Iterator[Collector]:
 def traced(
     database: str, kafka_topics: str, collector: Collector, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    """The platform with OTLP export on, on topics of its own (so another platform of this run
-    cannot take its records)."""
+    """The services a text message and its callback go through, and the admin API, with OTLP
+    export on, on topics of their own (so another platform of this run cannot take their records)."""
     prefix = f"{kafka_topics}traced."
     asyncio.run(
         provision_topics(CommonSettings(kafka_bootstrap_servers=env.KAFKA, kafka_topic_prefix=prefix))
@@ -124,6 +135,7 @@ def traced(
     with running_platform(
         database,
         logs,
+        only=TRACED,
         NOTIFY_KAFKA_TOPIC_PREFIX=prefix,
         NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN,
         NOTIFY_CALLBACK_CONFIG_REFRESH_SECONDS="0",

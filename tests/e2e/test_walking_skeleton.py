@@ -12,6 +12,7 @@ from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from tests.e2e.conftest import Platform
+from tests.support.processes import stop_all
 from tests.support.statuses import wait_for_status
 
 
@@ -97,7 +98,8 @@ def test_another_services_key_cannot_read_a_notification(
 
 
 def test_every_service_stops_cleanly_on_sigterm_and_starts_again(platform: Platform) -> None:
-    codes = {name: service.stop() for name, service in platform.services.items()}
+    names = list(platform.services)
+    codes = dict(zip(names, stop_all([platform.services[n] for n in names]), strict=True))
     assert codes == dict.fromkeys(platform.services, 0)
     # The platform fixture is shared by every end-to-end test: leave it running as found.
     for service in platform.services.values():

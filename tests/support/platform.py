@@ -105,10 +105,14 @@ class Platform:
 
 @contextmanager
 def running_platform(
-    database_url: str, logs: Path, ports: dict[str, int] | None = None, **overrides: str
+    database_url: str,
+    logs: Path,
+    ports: dict[str, int] | None = None,
+    only: tuple[str, ...] = SERVICES,
+    **overrides: str,
 ) -> Iterator[Platform]:
-    """Starts every service (environment: ``env.service_env`` with ``overrides``), creates the demo
-    service and its keys, yields, and kills every service afterwards."""
+    """Starts every service, or those in ``only`` (environment: ``env.service_env`` with
+    ``overrides``), creates the demo service and its keys, yields, and kills them afterwards."""
     ports = ports or dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     extra = {
         # Every service finds the others through these base URLs (see notify_common.settings).
@@ -122,7 +126,9 @@ def running_platform(
         **overrides,
     }
     services = {
-        name: ServiceProcess(name, port, env.service_env(**extra), logs) for name, port in ports.items()
+        name: ServiceProcess(name, port, env.service_env(**extra), logs)
+        for name, port in ports.items()
+        if name in only
     }
     settings = AdminApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
     credentials = asyncio.run(demo(settings))

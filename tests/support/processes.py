@@ -58,9 +58,18 @@ class ServiceProcess:
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, and the exit code; a service that needs SIGKILL fails the caller's check."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
+        self.terminate()
+        return self.exit_code(timeout)
+
+    def terminate(self) -> None:
+        """SIGTERM, once, to a process still running; ``exit_code`` waits for it to end."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def exit_code(self, timeout: float = 30.0) -> int:
+        """The exit code once the process ends, or -9 after SIGKILL if it has not within ``timeout``."""
+        if self.process is None:
+            return 0
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -72,3 +81,12 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def stop_all(services: list[ServiceProcess], timeout: float = 30.0) -> list[int]:
+    """SIGTERM to every process at once, as ``make down`` and a Deployment's rollout stop them, then
+    each exit code in order (-9 for one that needed SIGKILL after ``timeout``): one slow shutdown
+    does not hold up the others' signals."""
+    for service in services:
+        service.terminate()
+    return [service.exit_code(timeout) for service in services]

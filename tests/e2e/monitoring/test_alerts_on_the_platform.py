@@ -3,48 +3,26 @@ run as real processes: every service is scraped as a job named after it, and whe
 stops while texts keep being sent, NotifyServiceDown fires for it (and for no other service), and
 so does the 10-second promise's NotifySendingStalled for text messages (accepted, none handed to a
 provider), seen through Prometheus' HTTP API. The rules are the platform's own with every ``for:``
-shortened to 10 s, so that an alert fires within the test rather than minutes later. The platform runs on topics of its own, beside the
-package's."""
+shortened to 10 s, so that an alert fires within the test rather than minutes later. The platform is
+the package's (``platform`` of tests/e2e/conftest.py): the test starts the sms-sender again, and
+waits until it is ready, before it ends."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from notify_common.provision import provision_topics
-from notify_common.settings import CommonSettings
-from tests.conftest import _delete_topics
 from tests.support.env import ROOT
 from tests.support.local_prometheus import LocalPrometheus, local_prometheus, wait_until
-from tests.support.platform import SERVICES, Platform, free_ports, running_platform
+from tests.support.platform import SERVICES, Platform
 
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture(scope="module")
-def own_topics(settings: CommonSettings) -> Iterator[str]:
-    isolated = settings.model_copy(
-        update={"kafka_topic_prefix": f"{settings.kafka_topic_prefix}prom{uuid.uuid4().hex[:6]}."}
-    )
-    asyncio.run(provision_topics(isolated))
-    yield isolated.kafka_topic_prefix
-    asyncio.run(_delete_topics(isolated))
-
-
-@pytest.fixture(scope="module")
-def platform(database: str, own_topics: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
-    logs = Path(tmp_path_factory.mktemp("monitored-logs"))
-    with running_platform(database, logs, ports, NOTIFY_KAFKA_TOPIC_PREFIX=own_topics) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +70,19 @@ def test_stopping_the_sms_sender_under_sends_raises_service_down_for_it(
 
     client = NotificationsAPIClient(platform.credentials["NOTIFY_API_KEY_LIVE"], base_url=platform.api_url)
     template = platform.credentials["NOTIFY_SMS_TEMPLATE_ID"]
-    assert platform.services["sms-sender"].stop() == 0
+    sms_sender = platform.services["sms-sender"]
+    assert sms_sender.stop() == 0
+    try:
+        texts_sent_while_it_is_down_raise_both_alerts(prometheus, client, template)
+    finally:
+        # The platform is shared by every end-to-end test: leave it running as found.
+        sms_sender.start()
+        sms_sender.wait_ready()
+
+
+def texts_sent_while_it_is_down_raise_both_alerts(
+    prometheus: LocalPrometheus, client: NotificationsAPIClient, template: str
+) -> None:
     for _ in range(20):
         client.send_sms_notification(
             phone_number="07700900123", template_id=template, personalisation={"name": "Ada"}
