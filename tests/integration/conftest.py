@@ -7,6 +7,7 @@ deletion, the unused last prefix's too, before it ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -27,36 +28,59 @@ async def topic_deletions() -> AsyncIterator[list[asyncio.Task[None]]]:
 
 class Prefixes:
     """Prefixes of their own with every declared topic made, one made ahead: ``take`` hands over
-    the one made while the test before ran (or makes one now) and starts making the next."""
+    the one made while the test before ran (or makes one now) and starts making the next.
 
-    def __init__(self, settings: CommonSettings) -> None:
+    The prefix made ahead progresses only while the session's event loop runs (during async tests
+    and fixtures), and its wait for partition leaders is bounded in wall time; so a long stretch of
+    synchronous tests can leave it failed. Then ``take`` makes one at once, and the half-made prefix
+    is deleted with the others."""
+
+    def __init__(self, settings: CommonSettings, deletions: list[asyncio.Task[None]]) -> None:
         self.settings = settings
-        self.ahead: asyncio.Task[CommonSettings] | None = None
+        self.deletions = deletions
+        self.ahead: tuple[CommonSettings, asyncio.Task[list[str]]] | None = None
 
-    async def make(self) -> CommonSettings:
+    def _start(self) -> tuple[CommonSettings, asyncio.Task[list[str]]]:
         isolated = self.settings.model_copy(
             update={"kafka_topic_prefix": f"{self.settings.kafka_topic_prefix}{uuid.uuid4().hex[:6]}."}
         )
-        await provision_topics(isolated)
-        return isolated
+        return isolated, asyncio.create_task(provision_topics(isolated))
 
     async def take(self) -> CommonSettings:
-        ready, self.ahead = self.ahead or asyncio.create_task(self.make()), None
-        isolated = await ready
-        self.ahead = asyncio.create_task(self.make())
+        ahead, self.ahead = self.ahead, None
+        isolated = await self._made(ahead) if ahead is not None else None
+        if isolated is None:
+            fresh, making = self._start()
+            await making
+            isolated = fresh
+        self.ahead = self._start()
+        return isolated
+
+    async def _made(self, ahead: tuple[CommonSettings, asyncio.Task[list[str]]]) -> CommonSettings | None:
+        isolated, making = ahead
+        try:
+            await making
+        except Exception:  # timed out while the loop stood still, or refused: make another
+            self.deletions.append(asyncio.create_task(_delete_topics(isolated)))
+            return None
         return isolated
 
     async def unused(self) -> CommonSettings | None:
-        """The prefix made ahead that no test took, once made."""
+        """The prefix made ahead that no test took, once made (made or not, its topics go)."""
         ahead, self.ahead = self.ahead, None
-        return await ahead if ahead is not None else None
+        if ahead is None:
+            return None
+        isolated, making = ahead
+        with contextlib.suppress(Exception):
+            await making
+        return isolated
 
 
 @pytest.fixture(scope="session")
 async def topic_prefixes(
     settings: CommonSettings, topic_deletions: list[asyncio.Task[None]]
 ) -> AsyncIterator[Prefixes]:
-    prefixes = Prefixes(settings)
+    prefixes = Prefixes(settings, topic_deletions)
     yield prefixes
     left = await prefixes.unused()
     if left is not None:
