@@ -15,11 +15,11 @@ import uuid
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch_database  # noqa: E402
 from notify_callbacks.settings import CallbacksSettings  # noqa: E402
 from notify_callbacks.store import CallbackStore, Entry  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
@@ -57,20 +57,9 @@ async def measure(url: str) -> None:
 
 
 def main() -> None:
-    pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
-    admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
-    database = f"notify_bench_ledger_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        url = admin_url.rsplit("/", 1)[0] + f"/{database}"
+    with scratch_database("notify_bench_ledger") as url:
         upgrade(url)
         run_on_uvloop(measure(url))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

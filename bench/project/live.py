@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.proc import cpu_seconds  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.events import (  # noqa: E402
@@ -92,70 +93,61 @@ def table_writes(conn: Any) -> dict[str, tuple[int, int, int]]:
 
 
 async def main(opts: argparse.Namespace) -> None:
-    pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
-    admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
-    name = f"notify_bench_live_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    stats = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        upgrade(url)
-        settings = CommonSettings(database_url=SecretStr(url), log_level="WARNING")
-        engine = create_async_engine(settings, pool_size=1)
-        ids = (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4()))
-        t0 = datetime.now(UTC) - timedelta(hours=1)
-        events = [lifecycle(i, t0, *ids) for i in range(opts.notifications)]
-        plan = batches(events, opts.per_batch, opts.fold, opts.delivered_after)
-        async with engine.connect() as conn:
-            backend = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-        with stats.connect() as conn:
-            conn.execute(text("SELECT pg_stat_force_next_flush()"))
-            before_tables = table_writes(conn)
-            row = conn.execute(
-                text(
-                    "SELECT xact_commit, pg_current_wal_lsn() FROM pg_stat_database "
-                    "WHERE datname = current_database()"
-                )
-            ).one()
-        xacts, lsn = int(row[0]), str(row[1])
-        pg_cpu, py_cpu, wall = cpu_seconds(backend), time.process_time(), time.monotonic()
-        for batch in plan:
-            await project(engine, batch)
-        py_cpu, wall = time.process_time() - py_cpu, time.monotonic() - wall
-        pg_cpu = cpu_seconds(backend) - pg_cpu
-        await engine.dispose()
-        await asyncio.sleep(1.5)  # table statistics are flushed at most once a second
-        with stats.connect() as conn:
-            after_tables = table_writes(conn)
-            row = conn.execute(
-                text(
-                    "SELECT xact_commit, pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:lsn AS pg_lsn)) "
-                    "FROM pg_stat_database WHERE datname = current_database()"
-                ),
-                {"lsn": lsn},
-            ).one()
-        n = opts.notifications
-        print(
-            f"{n} notifications in {len(plan)} batches ({opts.per_batch} requests each, {opts.fold:.0%} "
-            f"sent in the same batch) in {wall:.1f} s; load average {os.getloadavg()[0]:.1f}"
-        )
-        print(
-            f"RESULT per notification: projector {py_cpu / n * 1e6:.0f} µs CPU, "
-            f"PostgreSQL backend {pg_cpu / n * 1e6:.0f} µs CPU, {(int(row[0]) - xacts) / n:.3f} "
-            f"transactions, {float(row[1]) / n:,.0f} WAL bytes"
-        )
-        for table in sorted(after_tables):
-            old = before_tables.get(table, (0, 0, 0))
-            ins, upd, hot = (a - b for a, b in zip(after_tables[table], old, strict=True))
-            if ins or upd:
-                print(f"  {table:28} inserted {ins / n:.3f} updated {upd / n:.3f} (HOT {hot / n:.3f})")
-    finally:
-        stats.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("notify_bench_live") as url:
+        stats = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            upgrade(url)
+            settings = CommonSettings(database_url=SecretStr(url), log_level="WARNING")
+            engine = create_async_engine(settings, pool_size=1)
+            ids = (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4()))
+            t0 = datetime.now(UTC) - timedelta(hours=1)
+            events = [lifecycle(i, t0, *ids) for i in range(opts.notifications)]
+            plan = batches(events, opts.per_batch, opts.fold, opts.delivered_after)
+            async with engine.connect() as conn:
+                backend = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            with stats.connect() as conn:
+                conn.execute(text("SELECT pg_stat_force_next_flush()"))
+                before_tables = table_writes(conn)
+                row = conn.execute(
+                    text(
+                        "SELECT xact_commit, pg_current_wal_lsn() FROM pg_stat_database "
+                        "WHERE datname = current_database()"
+                    )
+                ).one()
+            xacts, lsn = int(row[0]), str(row[1])
+            pg_cpu, py_cpu, wall = cpu_seconds(backend), time.process_time(), time.monotonic()
+            for batch in plan:
+                await project(engine, batch)
+            py_cpu, wall = time.process_time() - py_cpu, time.monotonic() - wall
+            pg_cpu = cpu_seconds(backend) - pg_cpu
+            await engine.dispose()
+            await asyncio.sleep(1.5)  # table statistics are flushed at most once a second
+            with stats.connect() as conn:
+                after_tables = table_writes(conn)
+                row = conn.execute(
+                    text(
+                        "SELECT xact_commit, pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:lsn AS pg_lsn)) "
+                        "FROM pg_stat_database WHERE datname = current_database()"
+                    ),
+                    {"lsn": lsn},
+                ).one()
+            n = opts.notifications
+            print(
+                f"{n} notifications in {len(plan)} batches ({opts.per_batch} requests each, {opts.fold:.0%} "
+                f"sent in the same batch) in {wall:.1f} s; load average {os.getloadavg()[0]:.1f}"
+            )
+            print(
+                f"RESULT per notification: projector {py_cpu / n * 1e6:.0f} µs CPU, "
+                f"PostgreSQL backend {pg_cpu / n * 1e6:.0f} µs CPU, {(int(row[0]) - xacts) / n:.3f} "
+                f"transactions, {float(row[1]) / n:,.0f} WAL bytes"
+            )
+            for table in sorted(after_tables):
+                old = before_tables.get(table, (0, 0, 0))
+                ins, upd, hot = (a - b for a, b in zip(after_tables[table], old, strict=True))
+                if ins or upd:
+                    print(f"  {table:28} inserted {ins / n:.3f} updated {upd / n:.3f} (HOT {hot / n:.3f})")
+        finally:
+            stats.dispose()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import _delete_topics  # noqa: E402
 from tests.support.streams import lifecycle_stream  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.kafka import EventProducer  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
@@ -35,41 +35,32 @@ from notify_projector.rebuild import rebuild  # noqa: E402
 
 
 async def main(notifications: int) -> None:
-    pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
-    admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
-    name = f"notify_bench_project_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    settings = CommonSettings(
-        kafka_bootstrap_servers=os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
-        kafka_topic_prefix=f"bench-project-{uuid.uuid4().hex[:6]}.",
-        database_url=SecretStr(url),
-        log_level="WARNING",
-    )
-    try:
-        upgrade(url)
-        await provision_topics(settings)
-        stream = lifecycle_stream(notifications, seed=1, t0=datetime.now(UTC) - timedelta(days=1))
-        producer = EventProducer(settings, client_id="bench-project", linger_ms=20)
-        await producer.start()
-        started = time.monotonic()
-        for i in range(0, len(stream.events), 10_000):
-            await producer.publish_many(stream.events[i : i + 10_000])
-        await producer.stop()
-        took = time.monotonic() - started
-        print(f"wrote {len(stream.events)} events for {notifications} notifications in {took:.1f} s")
-        report = await rebuild(settings)  # the command's defaults: batches of 20,000, 2 workers
-        rate = f"{report.events_per_second:,.0f}"
-        phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.phases.items())
-        print(f"phases (s): {phases}")
-        print(f"RESULT rebuild: {report.events} events in {report.seconds:.2f} s = {rate} events/s")
-    finally:
-        await _delete_topics(settings)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("notify_bench_project") as url:
+        settings = CommonSettings(
+            kafka_bootstrap_servers=os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
+            kafka_topic_prefix=f"bench-project-{uuid.uuid4().hex[:6]}.",
+            database_url=SecretStr(url),
+            log_level="WARNING",
+        )
+        try:
+            upgrade(url)
+            await provision_topics(settings)
+            stream = lifecycle_stream(notifications, seed=1, t0=datetime.now(UTC) - timedelta(days=1))
+            producer = EventProducer(settings, client_id="bench-project", linger_ms=20)
+            await producer.start()
+            started = time.monotonic()
+            for i in range(0, len(stream.events), 10_000):
+                await producer.publish_many(stream.events[i : i + 10_000])
+            await producer.stop()
+            took = time.monotonic() - started
+            print(f"wrote {len(stream.events)} events for {notifications} notifications in {took:.1f} s")
+            report = await rebuild(settings)  # the command's defaults: batches of 20,000, 2 workers
+            rate = f"{report.events_per_second:,.0f}"
+            phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in report.phases.items())
+            print(f"phases (s): {phases}")
+            print(f"RESULT rebuild: {report.events} events in {report.seconds:.2f} s = {rate} events/s")
+        finally:
+            await _delete_topics(settings)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
 from bench.proc import cpu_seconds  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from notify_common import topics  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.events import Channel, NotificationSentToProvider  # noqa: E402
@@ -118,83 +119,75 @@ async def load(
 
 
 async def run(rate: int, seconds: int, logs: Path, profile: str | None) -> None:
-    pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
-    admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
-    database = f"notify_bench_receipts_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    db_url = admin_url.rsplit("/", 1)[0] + f"/{database}"
-    kafka = os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
-    settings = CommonSettings(
-        kafka_bootstrap_servers=kafka,
-        kafka_topic_prefix=f"bench-receipts-{uuid.uuid4().hex[:6]}.",
-        database_url=SecretStr(db_url),
-    )
-    token = secrets.token_hex(16)
-    service = ServiceProcess(
-        "receipts",
-        free_port(),
-        {
-            **os.environ,
-            "NOTIFY_ENVIRONMENT": "development",
-            "NOTIFY_SECRET_KEY": secrets.token_hex(32),
-            "NOTIFY_DATABASE_URL": db_url,
-            "NOTIFY_KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "NOTIFY_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
-            "NOTIFY_MMG_RECEIPT_TOKEN": token,
-            "NOTIFY_LOG_LEVEL": "WARNING",
-        },
-        logs,
-    )
-    try:
-        upgrade(db_url)
-        await provision_topics(settings)
-        service.start()
-        service.wait_ready()
-        assert service.process is not None
-        pid = service.process.pid
-        await asyncio.sleep(3)  # the consumer joins its group
-        idle_from, idle_at = cpu_seconds(pid), time.monotonic()
-        await asyncio.sleep(5)
-        idle_per_s = (cpu_seconds(pid) - idle_from) / (time.monotonic() - idle_at)
-        cpu, wall = cpu_seconds(pid), time.monotonic()
-        spy = None
-        if profile:
-            command = [str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking", "--gil", "--rate", "100"]
-            command += ["--format", "raw", "--duration", str(seconds), "-o", profile, "--pid", str(pid)]
-            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
-        total, taken, refused = await load(settings, service.url, db_url, token, rate, seconds)
-        if spy is not None:
-            spy.wait()
-        sync = create_engine(db_url)
-        for _ in range(600):  # every send event learnt
-            with sync.connect() as conn:
-                learnt = conn.execute(text("SELECT count(*) FROM receipt_notifications")).scalar_one()
-            if learnt >= total:
-                break
-            await asyncio.sleep(0.1)
-        sync.dispose()
-        cpu, wall = cpu_seconds(pid) - cpu, time.monotonic() - wall
-        async with aiohttp.ClientSession() as session:
-            unchecked = await metric(
-                session, service.url, r'notify_receipts_unchecked_total\{kind="overtaken'
-            )
-            overtook = await metric(session, service.url, r"notify_receipts_overtaken_total")
-        load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        busy = cpu - idle_per_s * wall
-        print(
-            f"RESULT receipts {rate}/s x {seconds} s: {total} sent, {taken} taken, {refused} refused, "
-            f"{cpu / total * 1e3:.3f} ms CPU per notification ({busy / total * 1e3:.3f} ms without the "
-            f"idle {idle_per_s * 1e3:.0f} ms/s), overtook {overtook:.0f}, unchecked {unchecked:.0f}, "
-            f"wall {wall:.1f} s (load {load_avg})"
+    with scratch_database("notify_bench_receipts") as db_url:
+        kafka = os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+        settings = CommonSettings(
+            kafka_bootstrap_servers=kafka,
+            kafka_topic_prefix=f"bench-receipts-{uuid.uuid4().hex[:6]}.",
+            database_url=SecretStr(db_url),
         )
-    finally:
-        service.stop()
-        await _delete_topics(settings)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+        token = secrets.token_hex(16)
+        service = ServiceProcess(
+            "receipts",
+            free_port(),
+            {
+                **os.environ,
+                "NOTIFY_ENVIRONMENT": "development",
+                "NOTIFY_SECRET_KEY": secrets.token_hex(32),
+                "NOTIFY_DATABASE_URL": db_url,
+                "NOTIFY_KAFKA_BOOTSTRAP_SERVERS": kafka,
+                "NOTIFY_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
+                "NOTIFY_MMG_RECEIPT_TOKEN": token,
+                "NOTIFY_LOG_LEVEL": "WARNING",
+            },
+            logs,
+        )
+        try:
+            upgrade(db_url)
+            await provision_topics(settings)
+            service.start()
+            service.wait_ready()
+            assert service.process is not None
+            pid = service.process.pid
+            await asyncio.sleep(3)  # the consumer joins its group
+            idle_from, idle_at = cpu_seconds(pid), time.monotonic()
+            await asyncio.sleep(5)
+            idle_per_s = (cpu_seconds(pid) - idle_from) / (time.monotonic() - idle_at)
+            cpu, wall = cpu_seconds(pid), time.monotonic()
+            spy = None
+            if profile:
+                command = [str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking", "--gil"]
+                command += ["--rate", "100"]
+                command += ["--format", "raw", "--duration", str(seconds), "-o", profile, "--pid", str(pid)]
+                spy = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+            total, taken, refused = await load(settings, service.url, db_url, token, rate, seconds)
+            if spy is not None:
+                spy.wait()
+            sync = create_engine(db_url)
+            for _ in range(600):  # every send event learnt
+                with sync.connect() as conn:
+                    learnt = conn.execute(text("SELECT count(*) FROM receipt_notifications")).scalar_one()
+                if learnt >= total:
+                    break
+                await asyncio.sleep(0.1)
+            sync.dispose()
+            cpu, wall = cpu_seconds(pid) - cpu, time.monotonic() - wall
+            async with aiohttp.ClientSession() as session:
+                unchecked = await metric(
+                    session, service.url, r'notify_receipts_unchecked_total\{kind="overtaken'
+                )
+                overtook = await metric(session, service.url, r"notify_receipts_overtaken_total")
+            load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            busy = cpu - idle_per_s * wall
+            print(
+                f"RESULT receipts {rate}/s x {seconds} s: {total} sent, {taken} taken, {refused} refused, "
+                f"{cpu / total * 1e3:.3f} ms CPU per notification ({busy / total * 1e3:.3f} ms without the "
+                f"idle {idle_per_s * 1e3:.0f} ms/s), overtook {overtook:.0f}, unchecked {unchecked:.0f}, "
+                f"wall {wall:.1f} s (load {load_avg})"
+            )
+        finally:
+            service.stop()
+            await _delete_topics(settings)
 
 
 def main() -> None:
