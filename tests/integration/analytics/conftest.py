@@ -68,7 +68,9 @@ class Worker:
             "NOTIFY_ANALYTICS_PUBLISH_SECONDS": "0.2",
             "NOTIFY_ANALYTICS_CATCH_UP_PUBLISH_SECONDS": "0.5",
             "NOTIFY_ANALYTICS_CHECKPOINT_SECONDS": "1",
-            "NOTIFY_LOG_LEVEL": "WARNING",
+            # Each worker logs to its own file under the test's tmp_path: at INFO a failure shows
+            # its rebalances, recovery and seeks.
+            "NOTIFY_LOG_LEVEL": "INFO",
             "NOTIFY_ANALYTICS_SESSION_TIMEOUT_SECONDS": "6",
             **self.env,
         }

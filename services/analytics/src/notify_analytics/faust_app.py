@@ -19,6 +19,7 @@ through faust's own path. Written against faust-streaming 0.15 (the version pinn
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, cast
 
@@ -33,6 +34,8 @@ from faust.types.transports import TransportT
 from faust.types.tuples import ack_lock
 from mode import Service
 from mode.utils.futures import notify
+
+log = logging.getLogger(__name__)
 
 # How many messages are delivered between yields to the event loop (faust's own figure).
 YIELD_EVERY = 100
@@ -65,6 +68,32 @@ class GatheringConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     fetches each record as it lands, and every fetch is a request to the broker, a hop between
     the consumer's thread and the worker's loop, a batch handed over and a changelog record per
     partition written); a statistic published every few seconds loses nothing by waiting."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek every assigned partition to its committed offset, and each source partition with
+        none committed (or 0) to its earliest offset, as the reset policy would place it.
+
+        faust seeks the source partitions back to their committed offsets after every recovery
+        and whenever it drops fetched records (a fetch that returns while its flow is stopped, or
+        records of a partition paused while they were being fetched), trusting the seek to make
+        them be read again. aiokafka's ``seek_to_committed`` leaves a partition with no committed
+        offset where it is, past the records dropped, so they were never counted: a worker that
+        took over from one killed before its first commit skipped what it had fetched before its
+        recovery ended. The tables' changelogs are left alone: recovery places those itself."""
+        return cast(Mapping[TP, int], await self.call_thread(self._seek_to_committed_or_earliest))
+
+    async def _seek_to_committed_or_earliest(self) -> Mapping[TP, int]:
+        consumer = self._ensure_consumer()
+        committed: dict[Any, int | None] = await consumer.seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        uncommitted = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs]
+        if uncommitted:
+            log.info(
+                "source partitions with no committed offset read from their earliest",
+                extra={"partitions": len(uncommitted)},
+            )
+            await consumer.seek_to_beginning(*uncommitted)
+        return cast(Mapping[TP, int], committed)
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
