@@ -80,6 +80,7 @@ class _Reader:
     writer_schema: dict[str, Any]
     reader_schema: dict[str, Any] | None  # None when the writer schema is the current one
     conversions: tuple[tuple[str, Callable[[Any], Any]], ...]
+    build: Callable[[dict[str, Any]], Event]
 
 
 def _conversions(event_type: type[Event]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
@@ -89,10 +90,44 @@ def _conversions(event_type: type[Event]) -> tuple[tuple[str, Callable[[Any], An
     for f in fields(event_type):
         hint = hints[f.name]
         if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            result.append((f.name, hint))
+            result.append((f.name, _enum_of(hint)))
         elif getattr(hint, "__origin__", None) is tuple:
             result.append((f.name, tuple))
     return tuple(result)
+
+
+def _enum_of(enum_type: type[enum.Enum]) -> Callable[[Any], Any]:
+    """``enum_type(value)``, by a dict lookup for the members' own values (calling an enum class
+    costs about ten times as much); any other value goes to the class as before."""
+    members = {member.value: member for member in enum_type}
+
+    def convert(value: Any) -> Any:
+        member = members.get(value) if isinstance(value, str) else None
+        return member if member is not None else enum_type(value)
+
+    return convert
+
+
+def _builder(event_type: type[Event], schema: dict[str, Any]) -> Callable[[dict[str, Any]], Event]:
+    """Makes the event from a decoded record of ``schema`` (the current schema of its type).
+
+    When the record's fields are exactly the event's, the event is made by setting its slots
+    directly: what the frozen dataclass's ``__init__`` does with keyword arguments that are all
+    given, at half the cost (the record always holds every field of the schema, so no default is
+    needed). Otherwise the ``__init__`` is called, and its ``TypeError`` is the caller's."""
+    names = tuple(f.name for f in fields(event_type))
+    if set(names) != {f["name"] for f in schema["fields"]} or hasattr(event_type, "__post_init__"):
+        return lambda record: event_type(**record)
+    setters = tuple(getattr(event_type, name).__set__ for name in names)
+    new = object.__new__
+
+    def build(record: dict[str, Any]) -> Event:
+        event = new(event_type)
+        for name, set_ in zip(names, setters, strict=True):
+            set_(event, record[name])
+        return event
+
+    return build
 
 
 def _timestamps(event_type: type[Event]) -> tuple[str, ...]:
@@ -152,7 +187,9 @@ class EventCodec:
                 header, schema, names, attrgetter(*names), _timestamps(event_type)
             )
             conversions = _conversions(event_type)
-            self._readers[header[2:]] = _Reader(event_type, schema, None, conversions)
+            self._readers[header[2:]] = _Reader(
+                event_type, schema, None, conversions, _builder(event_type, schema)
+            )
             self._raw_schemas[header[2:]] = (raw, None)
             current[_short_name(raw)] = (event_type, schema)
             current_raw[_short_name(raw)] = raw
@@ -165,7 +202,8 @@ class EventCodec:
             if _short_name(raw) not in current:
                 raise ValueError(f"{path} archives {raw['name']}, which is no current event")
             event_type, reader_schema = current[_short_name(raw)]
-            self._readers[key] = _Reader(event_type, _parse(raw), reader_schema, _conversions(event_type))
+            conversions, build = _conversions(event_type), _builder(event_type, reader_schema)
+            self._readers[key] = _Reader(event_type, _parse(raw), reader_schema, conversions, build)
             self._raw_schemas[key] = (raw, current_raw[_short_name(raw)])
 
     def fingerprint_of(self, event_type: type[Event]) -> bytes:
@@ -199,7 +237,7 @@ class EventCodec:
         try:
             for name, convert in reader.conversions:
                 record[name] = convert(record[name])
-            return reader.event_type(**record)
+            return reader.build(record)
         except (TypeError, OverflowError) as exc:
             raise ValueError(f"message body does not make a {reader.event_type.schema_name}") from exc
 
@@ -225,6 +263,7 @@ class EventCodec:
             _parse(_without_timestamps(writer)),
             None if current is None else _parse(_without_timestamps(current)),
             reader.conversions,
+            reader.build,
         )
         return self._micros_readers[key]
 

@@ -83,7 +83,18 @@ NOTIFICATION_COLS: Cols = (
     ("updated_at", "timestamptz"),
     ("last_event_at", "timestamptz"),
 )
-_RETURNING = ", ".join(f"n.{c}" for c in CONTRIBUTION_COLUMNS)
+# The ids come back as text: the projection only compares and groups them, as strings, and the
+# driver would make a ``uuid.UUID`` of each (and the projection a string of it again).
+_IDS = frozenset({"id", "service_id", "template_id", "job_id", "api_key_id"})
+
+
+def _contribution_columns(alias: str = "") -> str:
+    return ", ".join(
+        f"CAST({alias}{c} AS text) AS {c}" if c in _IDS else f"{alias}{c}" for c in CONTRIBUTION_COLUMNS
+    )
+
+
+_RETURNING = _contribution_columns("n.")
 _WINS = "notify_status_wins(p.status, p.status_at, n.status, n.status_at)"
 
 
@@ -93,7 +104,7 @@ def _request_set(name: str) -> str:
 
 
 LOCK_BEFORE = text(
-    f"SELECT {', '.join(CONTRIBUTION_COLUMNS)} FROM notifications "
+    f"SELECT {_contribution_columns()} FROM notifications "
     "WHERE id = ANY(CAST(:id AS uuid[])) ORDER BY id FOR UPDATE"
 )
 UPDATE_NOTIFICATIONS = text(f"""

@@ -2,7 +2,7 @@
 rebuilt from the topics by ``notify-projector rebuild`` (docs/lifecycle.md), and the unsubscribe
 requests it records from their events.
 
-* ``notifications``: every notification with its latest status (migrations 0001, 0004, 0012, 0021);
+* ``notifications``: every notification with its latest status (migrations 0001, 0004, 0012, 0021, 0028);
 * ``provider_references``: a provider's own message id (an SES MessageId) to our notification, so a
   receipt that names only the provider's id can be resolved;
 * ``jobs``: CSV jobs with their status and progress counts (Notify's job statuses, with spaces);
@@ -86,19 +86,23 @@ notifications = Table(
     # projected from events written before it was recorded.
     Column("language", String(35), nullable=True),
 )
-Index(
-    "ix_notifications_service_created",
-    notifications.c.service_id,
-    notifications.c.key_type,
-    notifications.c.created_at.desc(),
-)
 Index("ix_notifications_client_reference", notifications.c.service_id, notifications.c.client_reference)
-# The admin-api's reports page through a service's messages by (created_at, id) (migration 0025).
+# A service's notifications newest first, by (created_at, id): the api-gateway's lists and the
+# admin-api's reports (migration 0025).
 Index(
     "ix_notifications_service_created_id",
     notifications.c.service_id,
     notifications.c.created_at.desc(),
     notifications.c.id.desc(),
+)
+# The same for the notifications sent with a test key alone, which the api-gateway lists to a test
+# key (migration 0028); a live notification has no entry.
+Index(
+    "ix_notifications_service_created_test",
+    notifications.c.service_id,
+    notifications.c.created_at.desc(),
+    notifications.c.id.desc(),
+    postgresql_where=notifications.c.key_type == "test",
 )
 
 inbound_sms = Table(
