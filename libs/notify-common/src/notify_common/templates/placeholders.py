@@ -60,6 +60,13 @@ def _placeholders(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(body: str) -> tuple[str, str | None]:
+    # Cached: a template's placeholders are the same for every send and every row of a job.
+    placeholder = Placeholder.from_body(body)
+    return placeholder.key, placeholder.optional_text
+
+
 def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, object]) -> list[str]:
     """Names (as written in the template) that have no value, for "Missing personalisation: a, b"."""
     values = InsensitiveValues(personalisation)
@@ -83,6 +90,10 @@ class InsensitiveValues:
 
     def get(self, name: str) -> object | None:
         return self._values.get(normalise_placeholder(name))
+
+    def get_normalised(self, key: str) -> object | None:
+        """The value of an already normalised name (see ``normalise_placeholder``)."""
+        return self._values.get(key)
 
 
 def is_yes(value: object) -> bool:
@@ -126,12 +137,12 @@ def fill_placeholders(
     values = InsensitiveValues(personalisation)
 
     def replace(match: re.Match[str]) -> str:
-        placeholder = Placeholder.from_body(match.group(1))
-        value = values.get(placeholder.name)
+        key, optional_text = _parsed(match.group(1))
+        value = values.get_normalised(key)
         if value is None:
             return match.group(0)
-        if placeholder.optional_text is not None:
-            return placeholder.optional_text if is_yes(value) else ""
+        if optional_text is not None:
+            return optional_text if is_yes(value) else ""
         items = list_items(value)
         if items is not None:
             return format_list([format_value(item) for item in items])

@@ -65,6 +65,11 @@ UCS2_PER_FRAGMENT = 67
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.:;!?])")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
+# Anything ``normalise_sms_whitespace`` could change: whitespace other than a space or a newline,
+# a space or newline followed by a space, a space before a newline or a punctuation mark, three
+# newlines in a row, or a space or newline at either end. Text without any of these is left as
+# it is, so most messages are checked by one search instead of split into lines and joined again.
+_COULD_NORMALISE = re.compile(r"[^\S \n]|[ \n] | [\n,.:;!?]|\n\n\n|\A[ \n]|[ \n]\Z")
 
 
 def sanitise_sms(text: str) -> str:
@@ -112,15 +117,31 @@ def character_count(text: str) -> int:
 
 def fragment_count(text: str) -> int:
     """How many SMS parts (billable units) a message takes. Pass the sanitised text."""
-    count = character_count(text)
-    if is_gsm(text):
-        return 1 if count <= GSM_SINGLE_FRAGMENT else math.ceil(count / GSM_PER_FRAGMENT)
-    return 1 if count <= UCS2_SINGLE_FRAGMENT else math.ceil(count / UCS2_PER_FRAGMENT)
+    return sms_counts(text)[2]
+
+
+def sms_counts(text: str) -> tuple[bool, int, int]:
+    """Whether (sanitised) ``text`` is GSM, its ``character_count`` and its ``fragment_count``,
+    looking at the text's characters once for all three."""
+    if GSM_CHARACTERS.issuperset(text):
+        count = len(text)
+        if not GSM_EXTENDED_CHARACTERS.isdisjoint(text):
+            count += sum(map(text.count, GSM_EXTENDED_CHARACTERS))
+        return True, count, 1 if count <= GSM_SINGLE_FRAGMENT else math.ceil(count / GSM_PER_FRAGMENT)
+    count = len(text.encode("utf-16-le")) // 2
+    return False, count, 1 if count <= UCS2_SINGLE_FRAGMENT else math.ceil(count / UCS2_PER_FRAGMENT)
+
+
+def could_normalise(text: str) -> bool:
+    """Whether ``normalise_sms_whitespace`` might change ``text`` (False: it certainly does not)."""
+    return _COULD_NORMALISE.search(text) is not None
 
 
 def normalise_sms_whitespace(text: str) -> str:
     """Collapse runs of spaces on each line, drop spaces before punctuation, allow at most one blank
     line in a row, and strip the ends."""
+    if _COULD_NORMALISE.search(text) is None:
+        return text
     without_space_before_punctuation = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     lines = [" ".join(line.split()) for line in without_space_before_punctuation.splitlines()]
     return _THREE_OR_MORE_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
