@@ -65,11 +65,14 @@ UCS2_PER_FRAGMENT = 67
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.:;!?])")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
-# Anything ``normalise_sms_whitespace`` could change: whitespace other than a space or a newline,
-# a space or newline followed by a space, a space before a newline or a punctuation mark, three
-# newlines in a row, or a space or newline at either end. Text without any of these is left as
-# it is, so most messages are checked by one search instead of split into lines and joined again.
-_COULD_NORMALISE = re.compile(r"[^\S \n]|[ \n] | [\n,.:;!?]|\n\n\n|\A[ \n]|[ \n]\Z")
+# What ``normalise_sms_whitespace`` could change: whitespace other than a space or a newline, the
+# pairs below (a space or newline followed by a space, a space before a newline or a punctuation
+# mark, three newlines), or a space or newline at either end. Text without any of these is left as
+# it is, so most messages are checked by a few substring searches in C instead of being split into
+# lines and joined again.
+_OTHER_WHITESPACE = re.compile(r"[^\S \n]")
+_CHANGED_PAIRS = ("  ", "\n ", " \n", " ,", " .", " :", " ;", " !", " ?", "\n\n\n")
+_ENDS = (" ", "\n")
 
 
 def sanitise_sms(text: str) -> str:
@@ -134,13 +137,15 @@ def sms_counts(text: str) -> tuple[bool, int, int]:
 
 def could_normalise(text: str) -> bool:
     """Whether ``normalise_sms_whitespace`` might change ``text`` (False: it certainly does not)."""
-    return _COULD_NORMALISE.search(text) is not None
+    if text[:1] in _ENDS or text[-1:] in _ENDS or _OTHER_WHITESPACE.search(text) is not None:
+        return True
+    return any(pair in text for pair in _CHANGED_PAIRS)
 
 
 def normalise_sms_whitespace(text: str) -> str:
     """Collapse runs of spaces on each line, drop spaces before punctuation, allow at most one blank
     line in a row, and strip the ends."""
-    if _COULD_NORMALISE.search(text) is None:
+    if not could_normalise(text):
         return text
     without_space_before_punctuation = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     lines = [" ".join(line.split()) for line in without_space_before_punctuation.splitlines()]
