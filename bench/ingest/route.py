@@ -31,7 +31,7 @@ from notify_api_gateway.app import create_asgi_app
 from notify_api_gateway.dependencies import AppState
 from notify_api_gateway.recent import RecentNotifications
 from notify_api_gateway.settings import ApiSettings
-from notify_common import codec
+from notify_common import codec, garbage
 from notify_common.http import server_config
 from notify_common.instrumentation import setup_instrumentation
 from notify_common.kafka import EventProducer
@@ -161,6 +161,7 @@ async def run(requests: int, rounds: int) -> list[float]:
         inner = inner.app
     inner.state.notify = fake
     await one_round(app, 1_000, template_id)  # validators built, caches warm
+    garbage.started()  # as the server does once it is up
     return [await one_round(app, requests, template_id) for _ in range(rounds)]
 
 
