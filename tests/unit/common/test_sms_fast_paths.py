@@ -1,6 +1,7 @@
 """The text-message fast paths answer exactly as the full work they skip: normalising whitespace
 returns text it could not change without splitting it into lines, the counts are made in one look
-at the text, and a template's placeholders are parsed once."""
+at the text, a template's placeholders are parsed once, and short personalisation names are
+normalised once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify_common.templates import render_sms
-from notify_common.templates.placeholders import _parsed, fill_placeholders, join_with_and
+from notify_common.templates.placeholders import (
+    _named_keys,
+    _parsed,
+    _remembered_key,
+    fill_placeholders,
+    join_with_and,
+    missing_personalisation,
+)
 from notify_common.templates.sms import (
     GSM_CHARACTERS,
     GSM_EXTENDED_CHARACTERS,
@@ -123,3 +131,16 @@ def test_a_templates_placeholders_are_parsed_once_for_every_send() -> None:
         )
         assert filled == f"{name} Shown {name}"
     assert _parsed.cache_info().misses == 3
+
+
+def test_names_are_normalised_once_and_long_ones_never_remembered() -> None:
+    _named_keys.cache_clear()
+    _remembered_key.cache_clear()
+    long_name = "Long_" + "x" * 100
+    text = f"((First Name)) ((code)) (({long_name}))"
+    for _ in range(3):
+        assert missing_personalisation([text], {"first_name": "Ada", "CODE": None}) == ["code", long_name]
+        assert missing_personalisation([text], {"FIRST-NAME": 1, "co de": 2, long_name.lower(): 3}) == []
+    assert _named_keys.cache_info().misses == 1
+    remembered = _remembered_key.cache_info()
+    assert (remembered.misses, remembered.currsize) == (4, 4)  # first_name, CODE, FIRST-NAME, co de

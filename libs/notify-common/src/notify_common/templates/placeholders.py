@@ -73,20 +73,39 @@ def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, 
     seen: set[str] = set()
     missing: list[str] = []
     for text in texts:
-        for name in _placeholders(text):
-            key = normalise_placeholder(name)
+        for name, key in _named_keys(text):
             if key not in seen:
                 seen.add(key)
-                if values.get(name) is None:
+                if values.get_normalised(key) is None:
                     missing.append(name)
     return missing
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_keys(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached as ``_placeholders`` is: each name as written, with the form it is compared in.
+    return tuple((name, normalise_placeholder(name)) for name in _placeholders(text))
+
+
+# Personalisation names up to this long have their normalised form remembered: a service sends the
+# same few names again and again, and a bounded number of short names bounds the memory held.
+_REMEMBERED_NAME_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_key(name: str) -> str:
+    return normalise_placeholder(name)
+
+
+def _key_of(name: str) -> str:
+    return _remembered_key(name) if len(name) <= _REMEMBERED_NAME_LENGTH else normalise_placeholder(name)
 
 
 class InsensitiveValues:
     """Personalisation looked up by normalised name; a later key wins over an earlier look-alike."""
 
     def __init__(self, personalisation: Mapping[str, object]) -> None:
-        self._values = {normalise_placeholder(key): value for key, value in personalisation.items()}
+        self._values = {_key_of(key): value for key, value in personalisation.items()}
 
     def get(self, name: str) -> object | None:
         return self._values.get(normalise_placeholder(name))
