@@ -4,7 +4,6 @@ Idempotency-Key handling. Accepting sends is ``accept``'s."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from notify_api_gateway.idempotency import IdempotencyKeys, check_key, fingerpri
 from notify_api_gateway.sending import SendContext
 from notify_common import metrics
 from notify_common.api_errors import NUL_REFUSED, ApiError, bad_request, validation_error
+from notify_common.events import random_uuid
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def context(
     state: AppState, request: Request, scheduled_for: datetime | None = None, **kw: Any
 ) -> SendContext:
     return SendContext(
-        notification_id=str(uuid.uuid4()),
+        notification_id=random_uuid(),
         created_at=datetime.now(UTC),
         url_root=url_root(state, request),
         email_domain=state.settings.email_domain,
