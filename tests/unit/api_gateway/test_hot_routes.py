@@ -7,7 +7,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import Message
 
+from notify_api_gateway.dependencies import header
 from notify_api_gateway.errors import rate_limited
 from notify_api_gateway.fastpath import HotRoutes
 
@@ -19,14 +21,14 @@ def _app() -> HotRoutes:
     async def fallback(path: str) -> JSONResponse:
         return JSONResponse({"served_by": "fastapi", "path": path})
 
-    async def ok(request: Request) -> Response:
+    async def ok(request: Request, raw: bytes) -> Response:
         assert request.app is inner
-        return JSONResponse({"echo": (await request.body()).decode()}, status_code=201)
+        return JSONResponse({"echo": raw.decode()}, status_code=201)
 
-    async def refused(request: Request) -> Response:
+    async def refused(request: Request, raw: bytes) -> Response:
         raise rate_limited("normal", 3000, 7)
 
-    async def broken(request: Request) -> Response:
+    async def broken(request: Request, raw: bytes) -> Response:
         raise RuntimeError("personal data must not leak: 07700900123")
 
     hot = HotRoutes(inner)
@@ -81,3 +83,59 @@ async def test_unexpected_errors_are_500_without_the_data(caplog: pytest.LogCapt
 async def test_everything_else_goes_to_the_app(method: str, path: str) -> None:
     response = await _post(_app(), path, method)
     assert response.json() == {"served_by": "fastapi", "path": path.lstrip("/")}
+
+
+async def _call(app: HotRoutes, messages: list[dict[str, object]]) -> list[Message]:
+    """``app`` given a POST to the text route whose body arrives as ``messages``; what it sent."""
+    scope = {"type": "http", "method": "POST", "path": "/v2/notifications/sms", "headers": []}
+    pending = list(messages)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return pending.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.asyncio
+async def test_a_body_in_several_parts_reaches_the_handler_whole() -> None:
+    parts = [b'{"a"', b"", b': "b"}']
+    messages: list[dict[str, object]] = [
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
+    ]
+    start, body = await _call(_app(), messages)
+    assert start["status"] == 201
+    assert body["body"] == b'{"echo":"{\\"a\\": \\"b\\"}"}'
+
+
+@pytest.mark.asyncio
+async def test_a_client_gone_before_the_end_of_its_body_is_answered_as_the_framework_answered_it() -> None:
+    messages: list[dict[str, object]] = [
+        {"type": "http.request", "body": b'{"a"', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    start, body = await _call(_app(), messages)
+    assert start["status"] == 500
+    assert body["body"] == (
+        b'{"status_code":500,"errors":[{"error":"ClientDisconnect","message":"Internal server error"}]}'
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"authorization", b"Bearer a")],
+        [(b"x-request-id", b"first"), (b"idempotency-key", b"k"), (b"x-request-id", b"second")],
+        [(b"x-request-id", "caf\u00e9".encode("latin-1")), (b"authorization", b"")],
+    ],
+)
+@pytest.mark.parametrize("name", ["authorization", "x-request-id", "idempotency-key"])
+def test_a_header_is_read_as_starlette_reads_it(headers: list[tuple[bytes, bytes]], name: str) -> None:
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": headers})
+    assert header(request, name.encode()) == request.headers.get(name)

@@ -112,7 +112,7 @@ async def test_the_api_gateways_hot_send_routes_are_counted_by_their_template() 
 
     inner.include_router(router)
 
-    async def hot_sms(request: Request) -> Response:
+    async def hot_sms(request: Request, raw: bytes) -> Response:
         return JSONResponse({"sent": True}, status_code=201)
 
     hot = HotRoutes(inner)

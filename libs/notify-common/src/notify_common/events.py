@@ -10,15 +10,25 @@ equal to the plain strings. The wire format is ``notify_common.codec``; docs/eve
 from __future__ import annotations
 
 import enum
-import uuid
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+# The RFC 4122 variant's first hexadecimal digit (binary 10xx) for each random one.
+_VARIANT_DIGIT = {f"{d:x}": f"{8 | d & 3:x}" for d in range(16)}
+
+
+def random_uuid() -> str:
+    """``str(uuid.uuid4())``, made from the same 16 bytes of ``os.urandom`` without building a
+    ``UUID`` object on the way (a third of the cost, for an id made with every event)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
+
 
 def new_event_id() -> str:
     """A fresh random event id (UUID4, as a string)."""
-    return str(uuid.uuid4())
+    return random_uuid()
 
 
 def now() -> datetime:

@@ -67,8 +67,18 @@ State = Annotated[AppState, Depends(get_state)]
 verified_tokens = VerifiedTokens()
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """``request.headers.get`` of a lower-case ``name``: the first such header's value, or None.
+    Read from the scope's list, without building Starlette's ``Headers`` and raising and catching
+    a ``KeyError`` for each header a send does not have (Idempotency-Key, X-Request-Id)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 async def authenticate(request: Request, state: State) -> Authenticated:
-    token = bearer_token(request.headers.get("authorization"))
+    token = bearer_token(header(request, b"authorization"))
     known = verified_tokens.get(token)
     service_id = known.service_id if known is not None else unverified_issuer(token)
     config = await state.repository.service_config(service_id)

@@ -4,19 +4,21 @@
 request also passes its middleware stack, route matching over every registered route, dependency
 solving and exception-handler lookup, which together cost more CPU than the send itself (profiled
 with py-spy under ``bench/ingest``). ``HotRoutes`` wraps the FastAPI app and answers exactly those
-two routes itself, calling the same handler code (``routes.notifications.send_message``), with the
-same error envelope for refusals and for anything unexpected; every other request, the lifespan
-and the OpenAPI description are FastAPI's as before.
+two routes itself, calling the same handler code (``routes.notifications``) with the body read
+here straight from the ASGI messages (as Starlette's ``Request.body`` reads it, without its stream
+generator), with the same error envelope for refusals and for anything unexpected; every other
+request, the lifespan and the OpenAPI description are FastAPI's as before.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import orjson
 from fastapi import FastAPI
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from notify_api_gateway.errors import unavailable
@@ -25,6 +27,8 @@ from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)
 JSON = (b"content-type", b"application/json")
+# A hot route's handler: the request, and its body.
+HotHandler = Callable[[Request, bytes], Awaitable[Response]]
 
 
 class HotRoutes:
@@ -43,13 +47,13 @@ class HotRoutes:
             handler = self.routes.get(scope["path"])
             if handler is not None:
                 scope["app"], scope["route"] = self.app, self._route_of.get(scope["path"])
-                await self._serve(handler, Request(scope, receive), send)
+                await self._serve(handler, Request(scope, receive), receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _serve(self, handler: Any, request: Request, send: Send) -> None:
+    async def _serve(self, handler: HotHandler, request: Request, receive: Receive, send: Send) -> None:
         try:
-            response = await handler(request)
+            response = await handler(request, await _body(receive))
             status, body, headers = response.status_code, response.body, response.raw_headers
         except ApiError as exc:
             status, body = exc.status_code, orjson.dumps(exc.body())
@@ -65,6 +69,20 @@ class HotRoutes:
             headers = _headers(body, err.headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _body(receive: Receive) -> bytes:
+    """The request's whole body, read as ``Request.body`` reads it (a client gone before the end
+    of it raises ``ClientDisconnect``)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 def _headers(body: bytes, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:

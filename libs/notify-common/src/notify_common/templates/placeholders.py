@@ -60,29 +60,59 @@ def _placeholders(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(body: str) -> tuple[str, str | None]:
+    # Cached: a template's placeholders are the same for every send and every row of a job.
+    placeholder = Placeholder.from_body(body)
+    return placeholder.key, placeholder.optional_text
+
+
 def missing_personalisation(texts: Sequence[str], personalisation: Mapping[str, object]) -> list[str]:
     """Names (as written in the template) that have no value, for "Missing personalisation: a, b"."""
     values = InsensitiveValues(personalisation)
     seen: set[str] = set()
     missing: list[str] = []
     for text in texts:
-        for name in _placeholders(text):
-            key = normalise_placeholder(name)
+        for name, key in _named_keys(text):
             if key not in seen:
                 seen.add(key)
-                if values.get(name) is None:
+                if values.get_normalised(key) is None:
                     missing.append(name)
     return missing
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_keys(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached as ``_placeholders`` is: each name as written, with the form it is compared in.
+    return tuple((name, normalise_placeholder(name)) for name in _placeholders(text))
+
+
+# Personalisation names up to this long have their normalised form remembered: a service sends the
+# same few names again and again, and a bounded number of short names bounds the memory held.
+_REMEMBERED_NAME_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_key(name: str) -> str:
+    return normalise_placeholder(name)
+
+
+def _key_of(name: str) -> str:
+    return _remembered_key(name) if len(name) <= _REMEMBERED_NAME_LENGTH else normalise_placeholder(name)
 
 
 class InsensitiveValues:
     """Personalisation looked up by normalised name; a later key wins over an earlier look-alike."""
 
     def __init__(self, personalisation: Mapping[str, object]) -> None:
-        self._values = {normalise_placeholder(key): value for key, value in personalisation.items()}
+        self._values = {_key_of(key): value for key, value in personalisation.items()}
 
     def get(self, name: str) -> object | None:
         return self._values.get(normalise_placeholder(name))
+
+    def get_normalised(self, key: str) -> object | None:
+        """The value of an already normalised name (see ``normalise_placeholder``)."""
+        return self._values.get(key)
 
 
 def is_yes(value: object) -> bool:
@@ -126,12 +156,12 @@ def fill_placeholders(
     values = InsensitiveValues(personalisation)
 
     def replace(match: re.Match[str]) -> str:
-        placeholder = Placeholder.from_body(match.group(1))
-        value = values.get(placeholder.name)
+        key, optional_text = _parsed(match.group(1))
+        value = values.get_normalised(key)
         if value is None:
             return match.group(0)
-        if placeholder.optional_text is not None:
-            return placeholder.optional_text if is_yes(value) else ""
+        if optional_text is not None:
+            return optional_text if is_yes(value) else ""
         items = list_items(value)
         if items is not None:
             return format_list([format_value(item) for item in items])

@@ -25,10 +25,9 @@ from notify_common.templates.placeholders import as_markdown_list, fill_placehol
 from notify_common.templates.sms import (
     SMS_CHAR_LIMIT,
     character_count,
-    encoding_of,
-    fragment_count,
     normalise_sms_whitespace,
     sanitise_sms,
+    sms_counts,
 )
 
 EMAIL_BYTE_LIMIT = 2_000_000
@@ -112,12 +111,13 @@ def render_sms(
     body = without_prefix
     if prefix and show_prefix:
         body = normalise_sms_whitespace(sanitise_sms(f"{prefix}: {filled}"))
+    gsm, count, fragments = sms_counts(body)
     rendered = RenderedSms(
         body=body,
-        fragment_count=fragment_count(body),
-        encoding=encoding_of(body),
-        character_count=character_count(body),
-        character_count_without_prefix=character_count(without_prefix),
+        fragment_count=fragments,
+        encoding="GSM" if gsm else "UCS-2",
+        character_count=count,
+        character_count_without_prefix=count if body is without_prefix else character_count(without_prefix),
     )
     if check_limits:
         check_sms_length(rendered)

@@ -65,6 +65,14 @@ UCS2_PER_FRAGMENT = 67
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.:;!?])")
 _THREE_OR_MORE_NEWLINES = re.compile(r"\n{3,}")
+# What ``normalise_sms_whitespace`` could change: whitespace other than a space or a newline, the
+# pairs below (a space or newline followed by a space, a space before a newline or a punctuation
+# mark, three newlines), or a space or newline at either end. Text without any of these is left as
+# it is, so most messages are checked by a few substring searches in C instead of being split into
+# lines and joined again.
+_OTHER_WHITESPACE = re.compile(r"[^\S \n]")
+_CHANGED_PAIRS = ("  ", "\n ", " \n", " ,", " .", " :", " ;", " !", " ?", "\n\n\n")
+_ENDS = (" ", "\n")
 
 
 def sanitise_sms(text: str) -> str:
@@ -112,15 +120,33 @@ def character_count(text: str) -> int:
 
 def fragment_count(text: str) -> int:
     """How many SMS parts (billable units) a message takes. Pass the sanitised text."""
-    count = character_count(text)
-    if is_gsm(text):
-        return 1 if count <= GSM_SINGLE_FRAGMENT else math.ceil(count / GSM_PER_FRAGMENT)
-    return 1 if count <= UCS2_SINGLE_FRAGMENT else math.ceil(count / UCS2_PER_FRAGMENT)
+    return sms_counts(text)[2]
+
+
+def sms_counts(text: str) -> tuple[bool, int, int]:
+    """Whether (sanitised) ``text`` is GSM, its ``character_count`` and its ``fragment_count``,
+    looking at the text's characters once for all three."""
+    if GSM_CHARACTERS.issuperset(text):
+        count = len(text)
+        if not GSM_EXTENDED_CHARACTERS.isdisjoint(text):
+            count += sum(map(text.count, GSM_EXTENDED_CHARACTERS))
+        return True, count, 1 if count <= GSM_SINGLE_FRAGMENT else math.ceil(count / GSM_PER_FRAGMENT)
+    count = len(text.encode("utf-16-le")) // 2
+    return False, count, 1 if count <= UCS2_SINGLE_FRAGMENT else math.ceil(count / UCS2_PER_FRAGMENT)
+
+
+def could_normalise(text: str) -> bool:
+    """Whether ``normalise_sms_whitespace`` might change ``text`` (False: it certainly does not)."""
+    if text[:1] in _ENDS or text[-1:] in _ENDS or _OTHER_WHITESPACE.search(text) is not None:
+        return True
+    return any(pair in text for pair in _CHANGED_PAIRS)
 
 
 def normalise_sms_whitespace(text: str) -> str:
     """Collapse runs of spaces on each line, drop spaces before punctuation, allow at most one blank
     line in a row, and strip the ends."""
+    if not could_normalise(text):
+        return text
     without_space_before_punctuation = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     lines = [" ".join(line.split()) for line in without_space_before_punctuation.splitlines()]
     return _THREE_OR_MORE_NEWLINES.sub("\n\n", "\n".join(lines)).strip()

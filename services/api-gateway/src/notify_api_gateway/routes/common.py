@@ -4,7 +4,6 @@ Idempotency-Key handling. Accepting sends is ``accept``'s."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,12 +15,13 @@ from redis.exceptions import RedisError
 
 from notify_api_gateway.accept import follow_up, written
 from notify_api_gateway.auth import Authenticated
-from notify_api_gateway.dependencies import AppState
+from notify_api_gateway.dependencies import AppState, header
 from notify_api_gateway.errors import UnconfirmedSend
 from notify_api_gateway.idempotency import IdempotencyKeys, check_key, fingerprint, scope
 from notify_api_gateway.sending import SendContext
 from notify_common import metrics
 from notify_common.api_errors import NUL_REFUSED, ApiError, bad_request, validation_error
+from notify_common.events import random_uuid
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ def context(
     state: AppState, request: Request, scheduled_for: datetime | None = None, **kw: Any
 ) -> SendContext:
     return SendContext(
-        notification_id=str(uuid.uuid4()),
+        notification_id=random_uuid(),
         created_at=datetime.now(UTC),
         url_root=url_root(state, request),
         email_domain=state.settings.email_domain,
-        correlation_id=request.headers.get("x-request-id"),
+        correlation_id=header(request, b"x-request-id"),
         scheduled_for=scheduled_for,
         download_root=state.settings.document_download_url,
         **kw,
@@ -85,10 +85,10 @@ async def idempotent(
     run: Callable[[], Awaitable[JSONResponse]],
 ) -> Response:
     """Run ``run`` under the request's Idempotency-Key, if it has one."""
-    header = request.headers.get("idempotency-key")
-    if header is None:
+    given = header(request, b"idempotency-key")
+    if given is None:
         return await run()
-    key = check_key(header)
+    key = check_key(given)
     print_ = fingerprint(request.method, request.url.path, raw)
     keys, service_id = state.idempotency, scope(caller.service.id, caller.api_key.key_type)
     try:
