@@ -6,6 +6,7 @@ the real in-memory ``RecentSends``."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -385,3 +386,42 @@ async def test_a_database_error_is_the_apps_503_either_way() -> None:
         {"result": "error", "message": "temporarily unavailable"},
         "5",
     )
+
+
+class CountingLookups(Lookups):
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims_asked = 0
+
+    async def claimed_by(self, notification_ids: list[str], provider: str) -> bool:
+        self.claims_asked += 1
+        return await super().claimed_by(notification_ids, provider)
+
+
+async def test_a_receipt_whose_send_event_is_learnt_a_moment_later_is_taken_without_asking_for_the_claim() -> (
+    None
+):
+    direct = served_app(settings(receipts_sent_wait_seconds=1.0))
+    publisher, _ = with_fakes(direct.app)
+    lookups = direct.app.state.lookups = CountingLookups()
+    late = str(uuid.uuid4())
+    asyncio.get_running_loop().call_later(
+        0.05, direct.app.state.recent.learnt, [sent(late, "mmg", Channel.SMS)]
+    )
+
+    status, _, _ = await answer(direct, MMG + T, {"json": {"CID": late, "status": "3"}})
+    assert status == 200
+    assert [(topic, kind, service) for topic, kind, _, service in publisher.published] == [
+        ("notify.notification.status", "NotificationDelivered", SERVICE)
+    ]
+    assert lookups.claims_asked == 0
+
+
+async def test_a_receipt_for_a_notification_never_claimed_is_still_refused_after_the_wait() -> None:
+    direct = served_app(settings(receipts_sent_wait_seconds=1.0))
+    publisher, producer = with_fakes(direct.app)
+    lookups = direct.app.state.lookups = CountingLookups()
+
+    status, body, _ = await answer(direct, MMG + T, {"json": {"CID": NEVER_SENT, "status": "3"}})
+    assert (status, json.loads(body)["message"]) == (404, "MMG callback for an unknown reference")
+    assert (publisher.published, producer.published, lookups.claims_asked) == ([], [], 1)

@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 PRINT_PROVIDER = "dvla"
 # A receipt that overtook its send event waits for it through the retry topic: about 8 minutes.
 OVERTAKEN_RECEIPTS = RetryPolicy(max_attempts=12, base_delay_s=1.0, max_delay_s=60.0)
+# Of the wait for an overtaken receipt's send event (``receipts_sent_wait_seconds``), how long it
+# waits for this process to learn it before the sender's claim is looked up.
+FIRST_WAIT_SECONDS = 0.25
 UNRESOLVED = Counter("notify_receipts_unresolved_total", "SES receipts given up on: send event never seen")
 OVERTOOK = Counter(
     "notify_receipts_overtaken_total",
@@ -219,11 +222,21 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             if len(known) < len(set(ids)):
                 known |= await known_through([nid for nid in ids if nid not in known])
             overtaken = [nid for nid in ids if nid not in known]
+            waited = 0.0
+            if overtaken:
+                # A receipt that overtook its send event is nearly always for one this process's
+                # consumer is about to learn: waiting a moment for it spares the query of the
+                # claims (a forged receipt is refused that much later).
+                waited = min(FIRST_WAIT_SECONDS, settings.receipts_sent_wait_seconds)
+                learnt = await recent.wait(overtaken, provider, waited)
+                OVERTOOK.inc(len(learnt))
+                known |= learnt
+                overtaken = [nid for nid in ids if nid not in known]
             claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
             if overtaken and claimed:
                 OVERTOOK.inc(len(set(overtaken)))
                 known |= await learnt_within(
-                    recent, overtaken, provider, settings.receipts_sent_wait_seconds, known_through
+                    recent, overtaken, provider, settings.receipts_sent_wait_seconds - waited, known_through
                 )
         except DependencyUnavailableError:
             await publisher.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
