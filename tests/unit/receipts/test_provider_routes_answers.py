@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from notify_common.errors import DependencyUnavailableError, RetryableError
 from notify_common.events import Channel, Event, NotificationSentToProvider
+from notify_receipts import app as app_module
 from notify_receipts.app import create_app, served_app
 from notify_receipts.domain import Known
 from notify_receipts.gathered import GatheredLookups
@@ -425,3 +426,8 @@ async def test_a_receipt_for_a_notification_never_claimed_is_still_refused_after
     status, body, _ = await answer(direct, MMG + T, {"json": {"CID": NEVER_SENT, "status": "3"}})
     assert (status, json.loads(body)["message"]) == (404, "MMG callback for an unknown reference")
     assert (publisher.published, producer.published, lookups.claims_asked) == ([], [], 1)
+
+
+def test_the_consumer_waits_for_fuller_fetches_no_longer_than_a_receipt_waits_for_its_send_event() -> None:
+    assert app_module.FETCH_MIN_BYTES > 1
+    assert app_module.FETCH_MAX_WAIT_MS / 1000 < app_module.FIRST_WAIT_SECONDS / 2
