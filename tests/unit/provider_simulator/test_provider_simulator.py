@@ -5,14 +5,16 @@ service's."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from notify_provider_simulator.app import create_app
+from notify_provider_simulator.app import _receipt_time, create_app
 from notify_provider_simulator.settings import SimulatorSettings
 from notify_receipts.codes import firetext_outcome, mmg_outcome
 from notify_sms_sender.providers.research import FIRETEXT_RECEIPT, MMG_RECEIPT
@@ -122,3 +124,39 @@ def test_research_mode_receipts_mean_what_the_receipts_service_reads_them_as(out
     assert mmg_outcome(status) == expected
     status, code = FIRETEXT_RECEIPT[outcome]
     assert firetext_outcome(status, code) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"cid": "a", "MSISDN": "447700900123", "msg": "Hi"}',
+        b'{"cid": NaN, "MSISDN": "447700900123", "msg": "Hi"}',
+        b'{"cid": "\\ud800", "MSISDN": "447700900123", "msg": "Hi"}',
+        b'{"cid": 123456789012345678901234567890, "MSISDN": "447700900123", "msg": "Hi"}',
+        '{"cid": "b", "MSISDN": "447700900123", "msg": "Hi"}'.encode("utf-16"),
+        b'{"cid": "c", "cid": "d", "MSISDN": "447700900123", "msg": "Hi"}',
+        b'["cid", "MSISDN", "msg"]',
+        b'{"cid": "e", "MSISDN": "447700900123"}',
+        b'{"cid": "f", "MSISDN": "447700900123", "msg": "Hi"',
+        b"",
+    ],
+)
+def test_an_mmg_send_is_taken_or_refused_as_pythons_json_reads_its_body(
+    simulator: TestClient, body: bytes
+) -> None:
+    expected: dict[str, object]
+    try:
+        parsed = json.loads(body)
+        expected = {"Reference": str(parsed["cid"])}
+        parsed["MSISDN"], parsed["msg"]
+    except (ValueError, KeyError, TypeError):
+        expected = {"Error": 2, "Description": "Invalid request"}
+    response = simulator.post("/mmg", content=body, headers={"Content-Type": "application/json"})
+    assert response.json() == expected
+    assert response.status_code == (200 if "Reference" in expected else 400)
+
+
+def test_a_receipt_gives_the_time_as_the_provider_writes_it() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    written = datetime.strptime(_receipt_time(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert before <= written <= datetime.now(UTC)

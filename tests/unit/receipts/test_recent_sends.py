@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify_common import topics
 from notify_common.events import Channel, NotificationSentToProvider
+from notify_common.kafka import EventProducer, Received
+from notify_receipts import unchecked
+from notify_receipts.lookups import Lookups
 from notify_receipts.recent import RecentSends
 
 
@@ -96,3 +105,28 @@ async def test_a_wait_ends_with_what_was_learnt_when_its_time_is_up() -> None:
     recent.learnt([learnt])
     found = await recent.wait([ident(learnt), ident(never)], "mmg", seconds=0.05)
     assert list(found) == [ident(learnt)]
+
+
+async def test_the_consumer_knows_a_send_in_memory_while_it_writes_it_to_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recent = RecentSends(capacity=10)
+    event = sent("mmg")
+    known_while_written: list[bool] = []
+
+    async def record_sent(engine: Any, events: Sequence[NotificationSentToProvider]) -> None:
+        known_while_written.append(bool(recent.known([ident(event)], "mmg")))
+
+    monkeypatch.setattr(unchecked, "record_sent", record_sent)
+
+    async def forget_old(engine: Any) -> int:
+        return 0
+
+    monkeypatch.setattr(unchecked, "forget_old", forget_old)
+    handler = unchecked.UncheckedHandler(
+        cast(AsyncEngine, None), cast(Lookups, None), cast(EventProducer, None), recent=recent
+    )
+    await handler.handle(
+        [Received(topic=topics.NOTIFICATION_STATUS, partition=0, offset=0, key=None, event=event)]
+    )
+    assert known_while_written == [True]

@@ -17,8 +17,10 @@ import itertools
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,13 @@ class Simulator:
         self.handovers = 0
         self.duplicates_by_provider: dict[str, int] = {}
         self.receipts = ReceiptPoster(settings)
+        # Where each provider posts a receipt for a send that names no receipt URL.
+        self.receipt_urls = {
+            "mmg": with_token(f"{settings.receipts_url}/notifications/sms/mmg", settings.mmg_receipt_token),
+            "firetext": with_token(
+                f"{settings.receipts_url}/notifications/sms/firetext", settings.firetext_receipt_token
+            ),
+        }
 
     def forget(self) -> None:
         self.messages.clear()
@@ -185,6 +194,18 @@ FIRETEXT_QUEUED = b'{"code":0,"description":"SMS successfully queued"}'
 Answer = tuple[int, bytes]
 
 
+_time_text: tuple[int, str] = (-1, "")
+
+
+def _receipt_time() -> str:
+    """The time now as receipts give it (``YYYY-MM-DD HH:MM:SS``, UTC), formatted once a second."""
+    global _time_text
+    second = int(time.time())
+    if _time_text[0] != second:
+        _time_text = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return _time_text[1]
+
+
 def take_mmg(s: Simulator, raw: bytes) -> Answer:
     """An MMG-style JSON send: accepted (or a duplicate dropped), or refused with 400."""
     try:
@@ -197,12 +218,9 @@ def take_mmg(s: Simulator, raw: bytes) -> Answer:
         "status": status,
         "CID": reference,
         "substatus": substatus,
-        "deliverytime": now().strftime("%Y-%m-%d %H:%M:%S"),
+        "deliverytime": _receipt_time(),
     }
-    delurl = str(
-        body.get("delurl")
-        or with_token(f"{s.settings.receipts_url}/notifications/sms/mmg", s.settings.mmg_receipt_token)
-    )
+    delurl = str(body.get("delurl") or s.receipt_urls["mmg"])
     s.accept("mmg", reference, recipient, content, str(body.get("sender", "")), (delurl, receipt, True))
     return 200, b'{"Reference":%s}' % encode_basestring_ascii(reference).encode()
 
@@ -218,14 +236,9 @@ def take_firetext(s: Simulator, raw: bytes) -> Answer:
         "status": status,
         "reference": reference,
         "code": code,
-        "time": now().strftime("%Y-%m-%d %H:%M:%S"),
+        "time": _receipt_time(),
     }
-    url = str(
-        form.get("receipt")
-        or with_token(
-            f"{s.settings.receipts_url}/notifications/sms/firetext", s.settings.firetext_receipt_token
-        )
-    )
+    url = str(form.get("receipt") or s.receipt_urls["firetext"])
     s.accept("firetext", reference, recipient, content, str(form.get("from", "")), (url, receipt, False))
     return 200, FIRETEXT_QUEUED
 

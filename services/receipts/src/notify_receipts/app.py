@@ -8,8 +8,9 @@ events carry SES's MessageId. Both are resolved through this service's own recor
 notifications providers were given (``sent.py``, learnt from the send events, the most recent of
 them also held in memory, ``recent.py``, the table read for the others in queries that concurrent
 receipts share, ``gathered.py``; waiting briefly for a send event a receipt overtook; see
-docs/lifecycle.md), and published with the notification's service and details. The receipt routes
-are served without FastAPI's routing (``fastpath.py``).
+docs/lifecycle.md), and published with the notification's service and details, together with the
+other receipts of the same few milliseconds (``publishing.py``). The provider routes are served
+straight from ASGI, without FastAPI's routing, request and response objects (``fastpath.py``).
 
 An SMS or letter receipt, or an inbound text, is checked against the database within a short bound
 (the provider was given the notification; a service owns the number). When the database cannot
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -47,9 +50,10 @@ from notify_receipts import domain, sns_sms_poller, unchecked
 from notify_receipts.auth import basic_ok, source_ok, token_ok
 from notify_receipts.codes import firetext_outcome, mmg_outcome, print_outcome
 from notify_receipts.domain import Known
-from notify_receipts.fastpath import ProviderRoutes
+from notify_receipts.fastpath import Answer, Handler, Posted, ProviderRoutes, routed
 from notify_receipts.gathered import GatheredLookups
 from notify_receipts.lookups import Lookups
+from notify_receipts.publishing import WindowedPublisher
 from notify_receipts.recent import RecentSends, learnt_within
 from notify_receipts.settings import ReceiptsSettings
 from notify_receipts.sns import CertificateSource, HttpCertificateSource, InvalidSnsMessage, SnsVerifier
@@ -59,6 +63,13 @@ log = logging.getLogger(__name__)
 PRINT_PROVIDER = "dvla"
 # A receipt that overtook its send event waits for it through the retry topic: about 8 minutes.
 OVERTAKEN_RECEIPTS = RetryPolicy(max_attempts=12, base_delay_s=1.0, max_delay_s=60.0)
+# Of the wait for an overtaken receipt's send event (``receipts_sent_wait_seconds``), how long it
+# waits for this process to learn it before the sender's claim is looked up.
+FIRST_WAIT_SECONDS = 0.25
+# The consumer asks the broker for fuller fetches (64 KiB, or what it holds after 50 ms) rather than
+# one fetch per record landed: far fewer fetches, batches, table writes and offset commits per send
+# event, for at most 50 ms more before a send event is learnt, well within a receipt's first wait.
+FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS = 64 * 1024, 50
 UNRESOLVED = Counter("notify_receipts_unresolved_total", "SES receipts given up on: send event never seen")
 OVERTOOK = Counter(
     "notify_receipts_overtaken_total",
@@ -75,15 +86,27 @@ def _valid_id(value: str) -> bool:
     return True
 
 
-async def _form(request: Request) -> dict[str, str]:
+def _form(request: Posted) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (what Firetext posts), last value per name."""
-    return {
-        k: v for k, v in parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    }
+    return {k: v for k, v in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)}
 
 
-def _error(message: str, status: int = 400) -> JSONResponse:
+def _json(content: Any) -> bytes:
+    """``content`` as ``JSONResponse`` renders it."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+@cache  # the messages are a few constants
+def _error(message: str, status: int = 400) -> Answer:
+    return status, _json({"result": "error", "message": message})
+
+
+def _error_response(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"result": "error", "message": message}, status)
+
+
+SUCCESS: Answer = 200, _json({"result": "success"})
+INBOUND_OK: Answer = 200, _json({"status": "ok"})
 
 
 def served_app(
@@ -97,7 +120,8 @@ def served_app(
 def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = EventProducer(settings, client_id="receipts")
+        # No linger: the receipts of a few milliseconds are handed over together (``publishing.py``).
+        producer = EventProducer(settings, client_id="receipts", linger_ms=0)
         polling = settings.sns_receipts_active()
         # Checks in a request wait at most the bound; the consumer's checks may wait longer.
         engine = create_engine(settings, pool_size=4, timeout=settings.receipts_check_wait_seconds)
@@ -107,6 +131,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer
+        app.state.publisher = WindowedPublisher(producer)
         app.state.lookups = lookups = Lookups(engine)
         app.state.gathered = gathered = GatheredLookups(lookups.known)
         app.state.recent = recent = RecentSends(settings.receipts_recent_sends)
@@ -121,6 +146,8 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             producer=producer,
             max_records=200,
             retry=OVERTAKEN_RECEIPTS,
+            fetch_min_bytes=FETCH_MIN_BYTES,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             # Of the status topic, only the send events: the others are not even decoded.
             only={topics.NOTIFICATION_STATUS: [NotificationSentToProvider]},
         )
@@ -172,7 +199,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if configured is None:
             log.warning("no credentials configured: every request refused", extra={"endpoint": provider})
 
-    def refused(request: Request, authenticated: bool) -> JSONResponse | None:
+    def refused(request: Posted, authenticated: bool) -> Answer | None:
         """The answer to a provider request that may not be taken, or None."""
         if not source_ok(request, allowed_sources):
             return _error("source address not allowed", 403)
@@ -180,16 +207,16 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _error("unauthorised", 401)
         return None
 
-    async def taken(request: Request, provider: str, events: list[Event]) -> bool:
+    async def taken(provider: str, events: list[Event]) -> bool:
         """Records the receipts ``events`` if every one is for a notification this provider was
         given, and returns True; returns False (recording nothing) if one is not. Receipts whose
         send event this service has learnt are published with their notification's service and
         details; receipts that overtook it (the sender's claim shows the provider was given the
         notification) are taken unchecked, as are all when the database cannot tell in time."""
-        lookups: Lookups = request.app.state.lookups
-        producer: EventProducer = request.app.state.producer
-        recent: RecentSends = request.app.state.recent
-        gathered: GatheredLookups = request.app.state.gathered
+        lookups: Lookups = app.state.lookups
+        publisher: WindowedPublisher = app.state.publisher
+        recent: RecentSends = app.state.recent
+        gathered: GatheredLookups = app.state.gathered
 
         async def known_through(notification_ids: list[str]) -> dict[str, Known]:
             found = await gathered.known(notification_ids)
@@ -201,14 +228,24 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             if len(known) < len(set(ids)):
                 known |= await known_through([nid for nid in ids if nid not in known])
             overtaken = [nid for nid in ids if nid not in known]
+            waited = 0.0
+            if overtaken:
+                # A receipt that overtook its send event is nearly always for one this process's
+                # consumer is about to learn: waiting a moment for it spares the query of the
+                # claims (a forged receipt is refused that much later).
+                waited = min(FIRST_WAIT_SECONDS, settings.receipts_sent_wait_seconds)
+                learnt = await recent.wait(overtaken, provider, waited)
+                OVERTOOK.inc(len(learnt))
+                known |= learnt
+                overtaken = [nid for nid in ids if nid not in known]
             claimed = not overtaken or await lookups.claimed_by(overtaken, provider)
             if overtaken and claimed:
                 OVERTOOK.inc(len(set(overtaken)))
                 known |= await learnt_within(
-                    recent, overtaken, provider, settings.receipts_sent_wait_seconds, known_through
+                    recent, overtaken, provider, settings.receipts_sent_wait_seconds - waited, known_through
                 )
         except DependencyUnavailableError:
-            await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
+            await publisher.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in events)
             unchecked.TAKEN.labels(kind=unchecked.RECEIPT).inc(len(events))
             metrics.receipts(events)
             log.warning(
@@ -223,42 +260,39 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         ]
         waiting = [e for e in events if e.notification_id not in known]
         if len(waiting) == 1:
-            await publish_traced(request, topics.RECEIPTS_UNCHECKED, waiting[0])
+            await publish_traced(topics.RECEIPTS_UNCHECKED, waiting[0])
         elif waiting:
-            await producer.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in waiting)
+            await publisher.publish_many((topics.RECEIPTS_UNCHECKED, e) for e in waiting)
         if waiting:
             unchecked.TAKEN.labels(kind=unchecked.OVERTAKEN).inc(len(waiting))
         if len(ready) == 1:
-            await publish_traced(request, topics.NOTIFICATION_STATUS, ready[0])
+            await publish_traced(topics.NOTIFICATION_STATUS, ready[0])
         elif ready:
-            await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in ready)
+            await publisher.publish_many((topics.NOTIFICATION_STATUS, e) for e in ready)
         metrics.receipts(events)
         return True
 
-    async def publish_traced(request: Request, topic: str, event: Event) -> None:
+    async def publish_traced(topic: str, event: Event) -> None:
         """Publishes a receipt's event in a span of the notification's own trace (when tracing
         exports and the trace context stored with its send claim can be had at once)."""
-        producer: EventProducer = request.app.state.producer
+        publisher: WindowedPublisher = app.state.publisher
         if not tracing.exporting():  # a span nobody would see
-            await producer.publish(topic, event)
+            await publisher.publish(topic, event)
             return
-        stored = await request.app.state.lookups.traceparent(event.notification_id)
+        stored = await app.state.lookups.traceparent(event.notification_id)
         with tracing.linked_span("receipt", stored, tracing.event_attributes(event)):
-            await producer.publish(topic, event)
+            await publisher.publish(topic, event)
 
-    async def record(request: Request, topic: str, event: Event) -> JSONResponse:
-        await publish_traced(request, topic, event)
+    async def record(topic: str, event: Event) -> JSONResponse:
+        await publish_traced(topic, event)
         metrics.receipts([event])
         return JSONResponse({"result": "success"})
 
-    success = {"result": "success"}
-
-    @app.post("/notifications/sms/mmg")
-    async def mmg(request: Request) -> JSONResponse:
+    async def mmg(request: Posted) -> Answer:
         if (refusal := refused(request, token_ok(request, settings.mmg_receipt_token))) is not None:
             return refusal
         try:
-            body = await request.json()
+            body = json.loads(request.body)
             cid, status = str(body["CID"]), str(body["status"])
         except (ValueError, KeyError, TypeError):
             return _error("MMG callback failed: invalid body")
@@ -267,15 +301,14 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         substatus = body.get("substatus")
         detail = f"mmg status {status}" + (f"/{substatus}" if substatus is not None else "")
         event = domain.receipt_event(cid, "mmg", mmg_outcome(status), detail)
-        if not await taken(request, "mmg", [event]):
+        if not await taken("mmg", [event]):
             return _error("MMG callback for an unknown reference", 404)
-        return JSONResponse(success)
+        return SUCCESS
 
-    @app.post("/notifications/sms/firetext")
-    async def firetext(request: Request) -> JSONResponse:
+    async def firetext(request: Posted) -> Answer:
         if (refusal := refused(request, token_ok(request, settings.firetext_receipt_token))) is not None:
             return refusal
-        form = await _form(request)
+        form = _form(request)
         reference, status = form.get("reference", ""), form.get("status", "")
         if not status or not _valid_id(reference):
             return _error("Firetext callback failed: invalid body")
@@ -283,9 +316,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         outcome = firetext_outcome(status, code)
         detail = f"firetext status {status}" + (f"/{code}" if code else "")
         event = domain.receipt_event(reference, "firetext", outcome, detail)
-        if not await taken(request, "firetext", [event]):
+        if not await taken("firetext", [event]):
             return _error("Firetext callback for an unknown reference", 404)
-        return JSONResponse(success)
+        return SUCCESS
 
     @app.post("/notifications/email/ses")
     async def ses(request: Request) -> Response:
@@ -296,10 +329,10 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             message = await request.app.state.sns.verify(body)
         except (ValueError, InvalidSnsMessage) as exc:
             log.warning("SNS message refused", extra={"error": str(exc)})
-            return _error("invalid SNS message", 403 if isinstance(exc, InvalidSnsMessage) else 400)
+            return _error_response("invalid SNS message", 403 if isinstance(exc, InvalidSnsMessage) else 400)
         allowed = settings.topic_arns()
         if allowed and message.topic_arn not in allowed:
-            return _error("SNS topic not accepted", 403)
+            return _error_response("SNS topic not accepted", 403)
         if message.type == "SubscriptionConfirmation":
             return await _confirm(request, message.subscribe_url)
         if message.type != "Notification":
@@ -307,7 +340,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         try:
             parsed = domain.parse_ses(orjson.loads(message.message))
         except (ValueError, TypeError):
-            return _error("SNS notification is not an SES event")
+            return _error_response("SNS notification is not an SES event")
         if parsed.outcome is None:
             return JSONResponse({"result": "ignored"})
         lookups: Lookups = request.app.state.lookups
@@ -318,7 +351,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
             return _unresolved(parsed)
         event = domain.ses_event(parsed, resolved.notification_id, resolved.service_id)
         assert event is not None
-        return await record(request, topics.NOTIFICATION_STATUS, domain.enriched(event, resolved))
+        return await record(topics.NOTIFICATION_STATUS, domain.enriched(event, resolved))
 
     def _unresolved(parsed: domain.SesEvent) -> Response:
         ids = {"provider_reference": parsed.message_id, "ses_event": parsed.event_type}
@@ -330,26 +363,25 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         log.warning(
             "SES receipt for a message whose send event is not known yet; SNS will redeliver", extra=ids
         )
-        return _error("reference not known yet", 503)
+        return _error_response("reference not known yet", 503)
 
     async def _confirm(request: Request, url: str | None) -> Response:
         verifier: SnsVerifier = request.app.state.sns
         if url is None or not verifier.trusted(url):
-            return _error("untrusted SubscribeURL", 403)
+            return _error_response("untrusted SubscribeURL", 403)
         client: httpx.AsyncClient = request.app.state.client
         try:
             (await client.get(url, timeout=5.0)).raise_for_status()
         except httpx.HTTPError:
-            return _error("subscription could not be confirmed", 502)
+            return _error_response("subscription could not be confirmed", 502)
         log.info("SNS subscription confirmed")
         return JSONResponse({"result": "confirmed"})
 
-    @app.post("/notifications/letter/status")
-    async def letter_status(request: Request) -> JSONResponse:
+    async def letter_status(request: Posted) -> Answer:
         if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
             return refusal
         try:
-            body = await request.json()
+            body = json.loads(request.body)
             data: dict[str, Any] = body["data"]
             job_id, job_status = str(data["jobId"]), str(data["jobStatus"])
         except (ValueError, KeyError, TypeError):
@@ -358,52 +390,49 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if not _valid_id(job_id) or outcome is None:
             return _error("letter callback with invalid reference or status")
         event = domain.receipt_event(job_id, PRINT_PROVIDER, outcome, f"print job {job_status.lower()}")
-        if not await taken(request, PRINT_PROVIDER, [event]):
+        if not await taken(PRINT_PROVIDER, [event]):
             return _error("letter callback for an unknown reference", 404)
-        return JSONResponse(success)
+        return SUCCESS
 
-    @app.post("/notifications/letter/returned")
-    async def letters_returned(request: Request) -> JSONResponse:
+    async def letters_returned(request: Posted) -> Answer:
         if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
             return refusal
         try:
-            references = [str(r) for r in (await request.json())["references"]]
+            references = [str(r) for r in json.loads(request.body)["references"]]
         except (ValueError, KeyError, TypeError):
             return _error("returned letters: invalid body")
         if not references or not all(_valid_id(r) for r in references):
             return _error("returned letters: invalid references")
         events = [domain.receipt_event(r, PRINT_PROVIDER, "returned_letter", "returned") for r in references]
-        if not await taken(request, PRINT_PROVIDER, events):
+        if not await taken(PRINT_PROVIDER, events):
             return _error("returned letters: unknown references", 404)
-        return JSONResponse({**success, "count": len(references)})
+        return 200, _json({"result": "success", "count": len(references)})
 
-    @app.post("/notifications/sms/receive/mmg")
-    async def mmg_inbound(request: Request) -> JSONResponse:
+    async def mmg_inbound(request: Posted) -> Answer:
         authenticated = basic_ok(request, settings.mmg_inbound_username, settings.mmg_inbound_password)
         if (refusal := refused(request, authenticated)) is not None:
             return refusal
         try:
-            text = domain.parse_mmg_inbound(await request.json())
+            text = domain.parse_mmg_inbound(json.loads(request.body))
         except (ValueError, KeyError, TypeError):
             return _error("MMG inbound: invalid body")
-        return await _inbound(request, text)
+        return await _inbound(text)
 
-    @app.post("/notifications/sms/receive/firetext")
-    async def firetext_inbound(request: Request) -> JSONResponse:
+    async def firetext_inbound(request: Posted) -> Answer:
         authenticated = basic_ok(
             request, settings.firetext_inbound_username, settings.firetext_inbound_password
         )
         if (refusal := refused(request, authenticated)) is not None:
             return refusal
         try:
-            text = domain.parse_firetext_inbound(await _form(request))
+            text = domain.parse_firetext_inbound(_form(request))
         except KeyError:
             return _error("Firetext inbound: invalid body")
-        return await _inbound(request, text)
+        return await _inbound(text)
 
-    async def _inbound(request: Request, text: domain.InboundText) -> JSONResponse:
-        lookups: Lookups = request.app.state.lookups
-        producer: EventProducer = request.app.state.producer
+    async def _inbound(text: domain.InboundText) -> Answer:
+        lookups: Lookups = app.state.lookups
+        producer: EventProducer = app.state.producer
         try:
             owner = await lookups.inbound_service(text.notify_number, domain.local_format(text.notify_number))
         except DependencyUnavailableError:
@@ -415,11 +444,11 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
                 "database unavailable: inbound text taken to be checked later",
                 extra={"provider": text.provider, "inbound_sms_id": event.inbound_sms_id},
             )
-            return JSONResponse({"status": "ok"})
+            return INBOUND_OK
         if owner is None:
             # Acknowledged, as in Notify: the provider must not keep retrying a number we don't own.
             log.warning("inbound text for an unknown number dropped", extra={"provider": text.provider})
-            return JSONResponse({"status": "ok"})
+            return INBOUND_OK
         service_id, number = owner
         # As in Notify, a received text's notify_number is the service's inbound number as it is
         # held, not as this provider happened to write it.
@@ -428,14 +457,20 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         log.info(
             "inbound text received", extra={"service_id": service_id, "inbound_sms_id": event.inbound_sms_id}
         )
-        return JSONResponse({"status": "ok"})
+        return INBOUND_OK
 
-    # Served without the framework's routing by ``fastpath.ProviderRoutes`` (same handlers).
-    app.state.direct_routes = {
+    # Served straight from ASGI by ``fastpath.ProviderRoutes``, and as the app's own routes.
+    provider_routes: dict[str, Handler] = {
         "/notifications/sms/mmg": mmg,
         "/notifications/sms/firetext": firetext,
         "/notifications/letter/status": letter_status,
+        "/notifications/letter/returned": letters_returned,
+        "/notifications/sms/receive/mmg": mmg_inbound,
+        "/notifications/sms/receive/firetext": firetext_inbound,
     }
+    for path, handler in provider_routes.items():
+        app.add_api_route(path, routed(handler), methods=["POST"])
+    app.state.direct_routes = provider_routes
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -18,19 +18,19 @@ import hmac
 import ipaddress
 from collections.abc import Sequence
 
-from fastapi import Request
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import SecretStr
 
 from notify_common.outbound import Network
+from notify_receipts.fastpath import Posted
 
 
 def _equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _basic(request: Request) -> tuple[str, str] | None:
-    scheme, value = get_authorization_scheme_param(request.headers.get("Authorization"))
+def _basic(request: Posted) -> tuple[str, str] | None:
+    scheme, value = get_authorization_scheme_param(request.header(b"authorization"))
     if scheme.lower() != "basic":
         return None
     try:
@@ -40,20 +40,20 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def token_ok(request: Request, expected: SecretStr | None) -> bool:
+def token_ok(request: Posted, expected: SecretStr | None) -> bool:
     """The request carries the token, as ``?token=`` or as the basic-auth password; never true
     while no token is configured."""
     if expected is None or not expected.get_secret_value():
         return False
     secret = expected.get_secret_value()
-    given = request.query_params.get("token")
+    given = request.query("token")
     if given is not None:
         return _equal(given, secret)
     basic = _basic(request)
     return basic is not None and _equal(basic[1], secret)
 
 
-def basic_ok(request: Request, username: str | None, password: SecretStr | None) -> bool:
+def basic_ok(request: Posted, username: str | None, password: SecretStr | None) -> bool:
     """The request carries exactly these basic-auth credentials; never true while unset."""
     if not username or password is None or not password.get_secret_value():
         return False
@@ -65,13 +65,12 @@ def basic_ok(request: Request, username: str | None, password: SecretStr | None)
     return user_ok and password_ok
 
 
-def source_ok(request: Request, allowed: Sequence[Network]) -> bool:
+def source_ok(request: Posted, allowed: Sequence[Network]) -> bool:
     """True without an allowlist; otherwise the peer's address must be in it."""
     if not allowed:
         return True
-    host = request.client.host if request.client else ""
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(request.host)
     except ValueError:
         return False
     return any(address in network for network in allowed)

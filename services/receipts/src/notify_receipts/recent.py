@@ -3,7 +3,8 @@
 A provider posts a receipt seconds after it was given the message, so nearly every receipt is for a
 notification whose ``NotificationSentToProvider`` this service's consumer has just recorded in
 ``receipt_notifications`` (``sent.py``). The consumer also keeps the last ``capacity`` of them
-here, after they are committed, so such a receipt is resolved without a database read; any other
+here, as it reads them (before its write to the table), so such a receipt is resolved without a
+database read; any other
 (older, or learnt by another replica, whose consumer reads other partitions) is looked up in the
 table as before. A receipt that overtook its send event waits here to be woken when it is learnt,
 instead of polling the table.
@@ -44,7 +45,7 @@ class RecentSends:
 
     def learnt(self, events: Sequence[NotificationSentToProvider]) -> None:
         """Keeps these send events (the latest of a notification wins; the oldest go beyond the
-        capacity) and wakes the receipts waiting for them. Call once they are recorded."""
+        capacity) and wakes the receipts waiting for them."""
         for event in events:
             if event.notification_id is None:
                 continue

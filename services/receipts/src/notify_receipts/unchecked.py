@@ -91,9 +91,12 @@ class UncheckedHandler:
     async def handle(self, batch: Sequence[Received]) -> None:
         # The status topic's records are only send events: the consumer passes over the others.
         sent = [item.event for item in batch if isinstance(item.event, NotificationSentToProvider)]
-        await record_sent(self._engine, sent)
         if self._recent is not None:
+            # Known in memory at once, not after the write: a receipt that comes meanwhile is
+            # resolved rather than checked against the claims and made to wait. The write still
+            # comes before the offsets are committed, so a restart learns them again.
             self._recent.learnt(sent)
+        await record_sent(self._engine, sent)
         if self._clock() - self._forgotten_at >= FORGET_EVERY_S:
             self._forgotten_at = self._clock()
             await forget_old(self._engine)
