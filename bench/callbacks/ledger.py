@@ -1,9 +1,11 @@
 """bench/callbacks/ledger.py: CPU of this process per ledger read and per ledger write of a batch
 of 200 callbacks (``notify_callbacks.store.CallbackStore.ledgers`` and ``record``), against the
 PostgreSQL of deploy/local (``NOTIFY_LOCAL_PG_PORT``) in a database of its own, on uvloop as the
-service runs. Each figure is the mean of 20 calls, three rounds of fresh keys.
+service runs. Each figure is the mean of 20 calls, three rounds of fresh keys. BATCH (200 unless
+given) is the callbacks per statement; on a platform at a few hundred a second a batch holds
+fewer, so a statement's fixed cost weighs more there.
 
-    .venv/bin/python bench/callbacks/ledger.py
+    .venv/bin/python bench/callbacks/ledger.py [BATCH]
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.runtime import run_on_uvloop  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
 
-BATCH, CALLS = 200, 20
+BATCH = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+CALLS = 20
 
 
 async def measure(url: str) -> None:

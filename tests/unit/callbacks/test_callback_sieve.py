@@ -198,3 +198,49 @@ async def test_the_configuration_is_kept_fresh_in_the_background_through_failed_
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+def sent(
+    service_id: str, *, international: bool, channel: Channel = Channel.SMS
+) -> NotificationSentToProvider:
+    return NotificationSentToProvider(
+        notification_id=str(uuid.uuid4()), service_id=service_id, channel=channel, provider="mmg",
+        sent_at=NOW, international=international, notification_type=str(channel), recipient="07700900123",
+    )  # fmt: skip
+
+
+async def test_a_sent_status_that_is_not_an_international_text_is_passed_over_even_for_a_service_with_callbacks() -> (
+    None
+):
+    sieve, config, *_ = await loaded_sieve({(WITH, "delivery_status"): DESTINATION})
+    for event in (sent(WITH, international=False), sent(WITH, international=False, channel=Channel.EMAIL)):
+        assert decide.wanted(event, config) is None
+        assert sieve(record(codec.encode(event))), event
+    international = sent(WITH, international=True)
+    assert decide.wanted(international, config) is not None
+    assert not sieve(record(codec.encode(international)))
+
+
+async def test_every_encoded_event_that_calls_for_a_callback_is_let_through() -> None:
+    events: list[Event] = [
+        sent(WITH, international=True), sent(WITH, international=False),
+        sent(WITH, international=True, channel=Channel.EMAIL), delivered(WITH),
+        *(NotificationFailed(notification_id="n", service_id=WITH, failure_kind=kind, failed_at=NOW,
+                             notification_type=channel)
+          for kind in FailureKind for channel in ("sms", "email", "letter")),
+        ComplaintReceived(notification_id="n", service_id=WITH, complaint_id="c", complained_at=NOW,
+                          notification_type="email"),
+        InboundSmsReceived(service_id=WITH, inbound_sms_id="i", user_number="1", notify_number="2",
+                           content="x", provider="mmg", received_at=NOW),
+    ]  # fmt: skip
+    for kind in CallbackType:
+        sieve, config, *_ = await loaded_sieve({(WITH, str(kind)): DESTINATION})
+        for event in events:
+            if decide.wanted(event, config) is not None:
+                assert not sieve(record(codec.encode(event))), (kind, event)
+
+
+async def test_a_sent_status_whose_international_flag_cannot_be_read_is_left_to_the_decoder() -> None:
+    sieve, *_ = await loaded_sieve({(WITH, "delivery_status"): DESTINATION})
+    whole = codec.encode(sent(WITH, international=False))
+    assert not sieve(record(whole[: codec.HEADER_LENGTH + 80]))

@@ -17,6 +17,7 @@ import enum
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -176,6 +177,8 @@ class EventCodec:
         # them with timestamps left as longs (built on first use).
         self._raw_schemas: dict[bytes, tuple[dict[str, Any], dict[str, Any] | None]] = {}
         self._micros_readers: dict[bytes, _Reader] = {}
+        # For peek_field: by (fingerprint, field name), how to reach the field (built on first use).
+        self._field_plans: dict[tuple[bytes, str], _FieldPlan | str] = {}
         current: dict[str, tuple[type[Event], dict[str, Any]]] = {}
         current_raw: dict[str, dict[str, Any]] = {}
         for event_type in event_types:
@@ -289,6 +292,147 @@ class EventCodec:
             raise ValueError("service_id runs past the message")
         return event_type, bytes(data[offset:end]).decode()
 
+    def peek_field(self, data: bytes, name: str) -> Any:
+        """The value of the field ``name`` of a message, read by passing over the fields before it
+        instead of decoding the whole body: for a consumer that can tell from one field near the
+        start (a status's ``international``, say) that a record asks nothing of it. The value is
+        the one ``decode`` gives the field, read with the message's own writer schema, current or
+        archived. Only a string, a number, a boolean or a null union of these is read, and only
+        behind fields of such types, enums and timestamps; anything else, a message of a schema
+        without the field, or bytes that are no message, is a ``ValueError``."""
+        self._reader(data)
+        key = (bytes(data[2:HEADER_LENGTH]), name)
+        plan = self._field_plans.get(key)
+        if plan is None:
+            plan = self._field_plans[key] = _field_plan(self._raw_schemas[key[0]][0], name)
+        if isinstance(plan, str):
+            raise ValueError(plan)
+        offset = HEADER_LENGTH
+        for step in plan.before:
+            offset = step(data, offset)[1]
+        return plan.read(data, offset)[0]
+
+
+# How peek_field lays out a value: a primitive's name ("int" and "long" alike), "enum", "timestamp"
+# (a long with a logical type, passed over but not read) or the branches of a union.
+_Kind = str | tuple[Any, ...]
+_READABLE = frozenset({"null", "boolean", "int", "long", "string"})
+_SKIPPABLE = _READABLE | {"float", "double", "bytes", "enum", "timestamp"}
+# Reads (or passes over) one value at an offset: its value (None where it is not read) and the
+# offset after it.
+_Step = Callable[[bytes, int], tuple[Any, int]]
+# The last byte of a variable-length number is the first without its high bit.
+_NUMBER_END = re.compile(rb"[\x00-\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldPlan:
+    before: tuple[_Step, ...]
+    read: _Step
+
+
+def _field_plan(schema: dict[str, Any], name: str) -> _FieldPlan | str:
+    """How to reach field ``name`` of a record ``schema`` (as read from its file), or why not."""
+    enums: set[str] = set()
+    before: list[_Step] = []
+    for field_ in schema["fields"]:
+        kind = _kind(field_["type"], enums)
+        if field_["name"] == name:
+            if kind is None or not _readable(kind):
+                return f"field {name} of {schema['name']} cannot be read without decoding"
+            return _FieldPlan(tuple(before), _step(kind, _READ))
+        if kind is None:
+            return f"field {name} of {schema['name']} lies behind one that cannot be passed over"
+        before.append(_step(kind, _PASS))
+    return f"{schema['name']} has no field {name}"
+
+
+def _kind(schema: Any, enums: set[str]) -> _Kind | None:
+    if isinstance(schema, list):
+        branches = tuple(_kind(branch, enums) for branch in schema)
+        return None if None in branches else branches
+    if isinstance(schema, dict):
+        if schema.get("type") == "enum":
+            enums.update({schema["name"], f"{schema.get('namespace')}.{schema['name']}"})
+            return "enum"
+        if schema.get("logicalType") is not None:
+            return "timestamp" if schema.get("type") in ("int", "long") else None
+        return _kind(schema.get("type"), enums)
+    if schema in _SKIPPABLE:
+        return str(schema)
+    return "enum" if schema in enums else None
+
+
+def _readable(kind: _Kind) -> bool:
+    return all(_readable(k) for k in kind) if isinstance(kind, tuple) else kind in _READABLE
+
+
+def _step(kind: _Kind, steps: dict[str, _Step]) -> _Step:
+    if isinstance(kind, tuple):
+        branches = tuple(_step(k, steps) for k in kind)
+
+        def union(data: bytes, offset: int) -> tuple[Any, int]:
+            branch, offset = _long(data, offset)
+            if not 0 <= branch < len(branches):
+                raise ValueError("a union branch out of range")
+            return branches[branch](data, offset)
+
+        return union
+    return steps[kind]
+
+
+def _number(data: bytes, offset: int) -> tuple[Any, int]:
+    return _long(data, offset)
+
+
+def _passed_number(data: bytes, offset: int) -> tuple[Any, int]:
+    found = _NUMBER_END.search(data, offset, offset + 10)
+    if found is None:
+        raise ValueError("a number runs past the message")
+    return None, found.end()
+
+
+def _text(data: bytes, offset: int) -> tuple[Any, int]:
+    length, offset = _long(data, offset)
+    end = offset + length
+    if length < 0 or end > len(data):
+        raise ValueError("a string runs past the message")
+    return bytes(data[offset:end]).decode(), end
+
+
+def _passed_text(data: bytes, offset: int) -> tuple[Any, int]:
+    return None, _skip_string(data, offset)
+
+
+def _boolean(data: bytes, offset: int) -> tuple[Any, int]:
+    if offset >= len(data):
+        raise ValueError("a boolean runs past the message")
+    return data[offset] != 0, offset + 1
+
+
+def _fixed(size: int) -> _Step:
+    def passed(data: bytes, offset: int) -> tuple[Any, int]:
+        if offset + size > len(data):
+            raise ValueError("a number runs past the message")
+        return None, offset + size
+
+    return passed
+
+
+def _null(data: bytes, offset: int) -> tuple[Any, int]:
+    return None, offset
+
+
+# Reading the field asked for, and passing over the fields before it.
+_READ: dict[str, _Step] = {
+    "null": _null, "boolean": _boolean, "int": _number, "long": _number, "string": _text,
+}  # fmt: skip
+_PASS: dict[str, _Step] = {
+    "null": _null, "boolean": _boolean, "int": _passed_number, "long": _passed_number,
+    "string": _passed_text, "bytes": _passed_text, "enum": _passed_number, "timestamp": _passed_number,
+    "float": _fixed(4), "double": _fixed(8),
+}  # fmt: skip
+
 
 def _long(data: bytes, offset: int) -> tuple[int, int]:
     """An Avro ``int`` or ``long`` (zig-zag variable-length) at ``offset``, and the offset after it."""
@@ -359,3 +503,9 @@ def event_type_name(data: bytes) -> str:
 def peek(data: bytes) -> tuple[type[Event], str]:
     """The event type and service id of a message without decoding its body (``EventCodec.peek``)."""
     return default_codec().peek(data)
+
+
+def peek_field(data: bytes, name: str) -> Any:
+    """One field of a message near the start of its body, without decoding the rest
+    (``EventCodec.peek_field``)."""
+    return default_codec().peek_field(data, name)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import orjson
 import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import Table
@@ -102,11 +103,10 @@ UPDATE {claims} AS c SET
         WHEN v.provider IS NULL THEN TIMESTAMPTZ 'epoch'
         ELSE now()
     END
-FROM unnest(CAST(:ids AS uuid[]), CAST(:outcomes AS text[]), CAST(:providers AS text[]),
-    CAST(:references AS text[]), CAST(:sent_ats AS timestamptz[]), CAST(:failure_kinds AS text[]),
-    CAST(:failure_reasons AS text[]), CAST(:recoveries AS text[]))
-    AS v(id, outcome, provider, reference, sent_at, failure_kind, failure_reason, recovery)
-WHERE c.notification_id = v.id AND c.outcome IS NULL
+FROM json_to_recordset(CAST(:settlements AS json)) AS v(notification_id uuid, outcome text,
+    provider text, reference text, sent_at timestamptz, failure_kind text, failure_reason text,
+    recovery text)
+WHERE c.notification_id = v.notification_id AND c.outcome IS NULL
 """
 
     # Extends the leases of claims still held by the attempt that acquired them (same ``attempts``,
@@ -231,16 +231,10 @@ class ClaimStore:
     async def settle(self, settlements: Sequence[Settlement]) -> None:
         if not settlements:
             return
-        params = {
-            "ids": [s.notification_id for s in settlements],
-            "outcomes": [s.outcome for s in settlements],
-            "providers": [s.provider for s in settlements],
-            "references": [s.reference for s in settlements],
-            "sent_ats": [s.sent_at for s in settlements],
-            "failure_kinds": [s.failure_kind for s in settlements],
-            "failure_reasons": [s.failure_reason for s in settlements],
-            "recoveries": [s.recovery for s in settlements],
-        }
+        # One JSON parameter, each settlement an object by field: the driver sends one string
+        # instead of adapting every element of eight arrays (with the claim, about a quarter less
+        # of the sender's CPU: bench/send/claims.py).
+        params = {"settlements": orjson.dumps(list(settlements)).decode()}
 
         async def run() -> None:
             async with self._connection() as conn:
