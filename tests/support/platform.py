@@ -112,7 +112,8 @@ def running_platform(
     **overrides: str,
 ) -> Iterator[Platform]:
     """Starts every service, or those in ``only`` (environment: ``env.service_env`` with
-    ``overrides``), creates the demo service and its keys, yields, and kills them afterwards."""
+    ``overrides``), creates the demo service and its keys while they start, waits until each is
+    ready, yields, and kills them afterwards."""
     ports = ports or dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     extra = {
         # Every service finds the others through these base URLs (see notify_common.settings).
@@ -131,11 +132,13 @@ def running_platform(
         if name in only
     }
     settings = AdminApiSettings(database_url=database_url, api_base_url=extra["NOTIFY_API_BASE_URL"])
-    credentials = asyncio.run(demo(settings))
-    platform = Platform(services=services, credentials=credentials)
+    platform = Platform(services=services, credentials={})
     try:
         for service in services.values():
             service.start()
+        # Made while the processes start (no service reads the demo service before a request or
+        # an event names it), rather than before: the start-up is mostly each process's imports.
+        platform.credentials.update(asyncio.run(demo(settings)))
         for service in services.values():
             service.wait_ready()
         yield platform

@@ -81,8 +81,8 @@ def group_consumer(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_interval_ms=300_000,
-        session_timeout_ms=10_000,
-        heartbeat_interval_ms=3_000,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=min(3_000, settings.kafka_session_timeout_ms // 3),
         **options,
         **connection_options(settings),
     )

@@ -61,6 +61,11 @@ class CommonSettings(BaseSettings):
     # then means two copies, and one broker can be lost without refusing or losing a write).
     kafka_topic_min_insync_replicas: int = Field(default=1, ge=1)
     kafka_provision_topics: bool = True
+    # How long a consumer group's coordinator waits without a heartbeat before it gives a member's
+    # partitions to the others: a killed process's records wait this long for a replica, or for the
+    # process started in its place. Heartbeats go every third of it (at most every 3 s). The
+    # broker refuses a value outside its group.min/max.session.timeout.ms (6 s to 30 min by default).
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
 
     database_url: SecretStr = SecretStr("postgresql+psycopg://notify@127.0.0.1:15432/notify")
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:16379/0")
