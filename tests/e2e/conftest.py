@@ -22,6 +22,14 @@ def platform(
     database: str, kafka_topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     logs = Path(tmp_path_factory.mktemp("service-logs"))
-    # The admin API (used by the admin console's tests) answers only with this token.
-    with running_platform(database, logs, PORTS, NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN) as running:
+    with running_platform(
+        database,
+        logs,
+        PORTS,
+        # The admin API (used by the admin console's tests) answers only with this token.
+        NOTIFY_ADMIN_API_TOKEN=ADMIN_API_TOKEN,
+        # A process a test kills (the job-splitter mid-job) leaves its partitions to the one started
+        # in its place once its session times out: the broker's shortest, not the 10 s default.
+        NOTIFY_KAFKA_SESSION_TIMEOUT_MS="6000",
+    ) as running:
         yield running

@@ -67,6 +67,9 @@ def services(
         NOTIFY_SMS_CLAIM_LEASE_SECONDS="3",
         NOTIFY_PROVIDER_TIMEOUT_SECONDS="2",
         NOTIFY_SMS_WATCH_RECEIPTS="false",
+        # A killed sender's partitions move to the process started in its place (or to the other
+        # replica) once its session times out: the broker's shortest allowed, not the 10 s default.
+        NOTIFY_KAFKA_SESSION_TIMEOUT_MS="6000",
     )
     processes = {name: ServiceProcess(name, port, service_env, logs) for name, port in PORTS.items()}
     try:
