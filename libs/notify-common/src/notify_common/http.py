@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.types import Receive
 
 from notify_common import garbage
 from notify_common.instrumentation import setup_instrumentation
@@ -136,3 +137,16 @@ def _worker(
     sock.bind((host, port))
     config = server_config(make_app(), grace_seconds)
     run_on_uvloop(_Server(config).serve(sockets=[sock]))
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """A request's whole body from its ASGI messages, or ``None`` when the client went away before
+    the end of it (for the routes that bypass the framework's ``Request``)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

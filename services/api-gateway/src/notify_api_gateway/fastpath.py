@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from notify_api_gateway.errors import unavailable
 from notify_common.api_errors import ApiError
+from notify_common.http import read_body
 from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)
@@ -74,15 +75,10 @@ class HotRoutes:
 async def _body(receive: Receive) -> bytes:
     """The request's whole body, read as ``Request.body`` reads it (a client gone before the end
     of it raises ``ClientDisconnect``)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.request":
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        elif message["type"] == "http.disconnect":
-            raise ClientDisconnect()
+    body = await read_body(receive)
+    if body is None:
+        raise ClientDisconnect()
+    return body
 
 
 def _headers(body: bytes, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:

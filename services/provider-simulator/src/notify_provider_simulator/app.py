@@ -30,6 +30,7 @@ import boto3
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from notify_common.http import read_body
 from notify_common.urls import with_token
 from notify_provider_simulator.outcomes import (
     FIRETEXT_RECEIPT,
@@ -263,15 +264,10 @@ class SendFastPath:
             await self.app(scope, receive, send)
             return
         simulator.send_attempts += 1
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        status, payload = route[1](simulator, b"".join(chunks))
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        status, payload = route[1](simulator, body)
         await send(
             {
                 "type": "http.response.start",

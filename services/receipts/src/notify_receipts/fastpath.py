@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from notify_common.http import read_body
 from notify_common.metrics_http import StaticRoute
 
 log = logging.getLogger(__name__)
@@ -108,16 +109,11 @@ class ProviderRoutes:
         await self.app(scope, receive, send)
 
     async def _serve(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
+        posted = await read_body(receive)
+        if posted is None:
+            return  # the client went away
         try:
-            status, body = await handler(Posted.of(scope, b"".join(chunks)))
+            status, body = await handler(Posted.of(scope, posted))
         except Exception as exc:
             response = await self._failed(Request(scope, receive), exc)
             await response(scope, receive, send)
