@@ -10,9 +10,11 @@ rounds, so two builds can be compared by alternating them on a busy machine.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 
@@ -21,24 +23,18 @@ from notify_api_gateway.schemas import POST_SMS
 from notify_api_gateway.sending import SendContext, prepare_sms
 from notify_api_gateway.validation import validate
 from notify_common import codec
-from notify_common.service_config import ApiKey, Service, ServiceConfig, Template
+from notify_common.service_config import ApiKey, ServiceConfig, Template
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.services import council
 
 SERVICE_ID = str(uuid.uuid4())
 CONTENT = "Hello ((name)), your appointment is on ((day)) at ((time)). Reply STOP to opt out."
 
 
 def caller() -> Authenticated:
-    service = Service(
-        id=SERVICE_ID,
-        name="Council",
-        active=True,
-        restricted=False,
-        email_from="council",
-        prefix_sms=True,
-        sms_sender="GOVUK",
-        permissions=("sms", "email"),
-        rate_limit=3000,
-    )
+    service = council(SERVICE_ID)
     key = ApiKey(id=str(uuid.uuid4()), service_id=SERVICE_ID, name="k", key_type="normal", revoked=False)
     return Authenticated(service=service, api_key=key, config=ServiceConfig(service=service, keys=[]))
 

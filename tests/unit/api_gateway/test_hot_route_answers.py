@@ -24,7 +24,8 @@ from notify_api_gateway.settings import ApiSettings
 from notify_common.kafka import EventProducer
 from notify_common.ratelimit import Admission, DailyDecision, RateDecision
 from notify_common.request_limits import RequestLimits
-from notify_common.service_config import ApiKey, Service, ServiceConfig, Template
+from notify_common.service_config import ApiKey, ServiceConfig, Template
+from tests.support.services import council
 
 SERVICE_ID = str(uuid.uuid4())
 SECRET = str(uuid.uuid4())
@@ -33,17 +34,7 @@ TEMPLATE_ID = str(uuid.uuid4())
 
 class Configs:
     def __init__(self) -> None:
-        service = Service(
-            id=SERVICE_ID,
-            name="Council",
-            active=True,
-            restricted=False,
-            email_from="council",
-            prefix_sms=True,
-            sms_sender="GOVUK",
-            permissions=("sms", "email"),
-            rate_limit=3000,
-        )
+        service = council(SERVICE_ID)
         key = ApiKey(id=str(uuid.uuid4()), service_id=SERVICE_ID, name="k", key_type="normal", revoked=False)
         self.config = ServiceConfig(service=service, keys=[(key, SECRET)])
         self.chosen = Template(

@@ -15,7 +15,8 @@ from notify_common.annual_limits import AnnualLimits
 from notify_common.api_errors import ApiError
 from notify_common.events import EmailRequested, LetterRequested, SmsRequested
 from notify_common.ratelimit import DailyLimit, annual_limit
-from notify_common.service_config import ApiKey, Service, ServiceConfig, Template
+from notify_common.service_config import ApiKey, ServiceConfig, Template
+from tests.support.services import council
 
 SERVICE_ID = str(uuid.uuid4())
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -28,16 +29,10 @@ def caller(
     permissions: tuple[str, ...] = ("sms", "email", "letter"),
     **config: Any,
 ) -> Authenticated:
-    service = Service(
-        id=SERVICE_ID,
-        name="Council",
-        active=True,
+    service = council(
+        SERVICE_ID,
         restricted=restricted,
-        email_from="council",
-        prefix_sms=True,
-        sms_sender="GOVUK",
         permissions=permissions,
-        rate_limit=3000,
         sms_message_limit=10,
         contact_link="https://www.example.gov.uk/contact",
     )
