@@ -1,5 +1,5 @@
-"""The API's Redis client and limiter on the real Redis: admissions made together in one pipeline
-decide exactly as one-by-one admissions would, survive a flushed script cache, keep the limits in
+"""The API's Redis client and limiter on the real Redis: admissions made together in one script call
+decide and count exactly as one-by-one admissions would, survive a flushed script cache, keep the limits in
 the process when Redis is unreachable, and every command is bounded by the client's deadline."""
 
 from __future__ import annotations
@@ -81,9 +81,15 @@ async def test_commands_past_the_deadline_time_out_and_the_client_recovers() -> 
 
 
 class CountingRedis(redis_client.TimedRedis):
-    """The API's client, counting the pipelines it makes."""
+    """The API's client, counting the pipelines it makes and the scripts it calls by themselves."""
 
     pipelines = 0
+    scripts = 0
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        if args[0] == "EVALSHA":
+            self.scripts += 1
+        return await super().execute_command(*args, **options)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
         self.pipelines += 1
@@ -106,14 +112,22 @@ def _decided(admission: Admission) -> tuple[bool, int, bool, str | None]:
     )
 
 
-async def test_a_lone_coalesced_admission_goes_to_redis_without_a_pipeline() -> None:
+async def test_a_turns_admissions_of_one_service_go_to_redis_as_one_script_call() -> None:
     client = _counting_client()
     limiter = Limiter(client, coalesce=True)
     try:
         assert await _admit_all(limiter, str(uuid.uuid4()), 1, daily=10) == [True]
-        assert client.pipelines == 0
         assert await _admit_all(limiter, str(uuid.uuid4()), 4, daily=10) == [True] * 4
-        assert client.pipelines == 1
+        assert (client.pipelines, client.scripts) == (0, 2)
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        limits = [(DailyLimit("sms", 10), 1)]
+        admissions = await asyncio.gather(
+            *(limiter.admit(s, "normal", 60_000, limits) for s in (first, second, first, second))
+        )
+        assert all(a.allowed for a in admissions)
+        assert client.pipelines == 1  # one call for each service's keys, which share a cluster slot
+        for service in (first, second):
+            assert [int(await client.get(k) or 0) for k in await client.keys(f"daily:{{{service}}}:*")] == [2]
     finally:
         await client.aclose()  # type: ignore[attr-defined]
 
@@ -240,3 +254,87 @@ async def test_a_refused_admission_leaves_every_counter_as_it_found_it(own_redis
         assert await client.get(year_key) == b"3"
     finally:
         await client.aclose()  # type: ignore[attr-defined]
+
+
+DAY = "2026-12-05"
+Call = tuple[int, list[tuple[DailyLimit, int]], bool]  # rate limit a minute, counters, stores a row
+
+
+async def _state(client: Any, service: str) -> dict[str, tuple[bytes | None, bool]]:
+    """Every key of ``service`` but its bucket (whose float tokens depend on the clock): its value
+    and whether it expires."""
+    keys = [k for k in await client.keys(f"*{{{service}}}*") if not k.startswith(b"rate:")]
+    return {
+        k.decode().replace(service, "S"): (await client.get(k), await client.ttl(k) > 0) for k in sorted(keys)
+    }
+
+
+async def _admissions(
+    limiter: Limiter, service: str, calls: list[Call], *, together: bool
+) -> list[tuple[bool, int, bool, str | None]]:
+    def admit(i: int, call: Call) -> Any:
+        rate, counts, stores = call
+        store = [(f"recent:{{{service}}}:{i}", b"row %d" % i)] if stores else []
+        return limiter.admit(service, "normal", rate, counts, store=store, store_seconds=60, day=DAY)
+
+    if together:
+        admitted = await asyncio.gather(*(admit(i, call) for i, call in enumerate(calls)))
+    else:
+        admitted = [await admit(i, call) for i, call in enumerate(calls)]
+    return [_decided(a) for a in admitted]
+
+
+async def _compare(calls: list[Call], before: dict[str, int] | None = None) -> list[Any]:
+    """``calls`` admitted in one turn of the loop (one script call) and one by one on another
+    service, from the same counts (``before``: counter key with ``S`` for the service, value):
+    the same decisions and the same keys, values and expiries afterwards."""
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    together, alone = Limiter(client, coalesce=True), Limiter(client)
+    try:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        for service in (first, second):
+            for key, value in (before or {}).items():
+                await client.set(key.replace("S", service), value, ex=1_000)
+        decided = await _admissions(together, first, calls, together=True)
+        assert decided == await _admissions(alone, second, calls, together=False)
+        assert await _state(client, first) == await _state(client, second)
+        return decided
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_turns_admissions_decide_and_count_exactly_as_one_by_one() -> None:
+    day, year = DailyLimit("sms", 3), DailyLimit("sms", 100, 2026)
+    # 6 a minute holds 3 tokens; the day's counter has room for two more.
+    calls: list[Call] = [(6, [(day, 1), (year, 1)], True)] * 5
+    decided = await _compare(calls, {f"daily:{{S}}:sms:{DAY}": 1})
+    assert [d[:3] for d in decided] == [(True, 0, True)] * 2 + [(True, 0, False)] + [(False, 10, True)] * 2
+
+
+async def test_a_refusal_at_a_counters_first_touch_in_a_turn_leaves_it_as_it_found_it() -> None:
+    # The annual counter is full: the first send counts the day, then puts it back, removing the
+    # counter it created; a later send counting the day alone creates it again, with its expiry.
+    day, year = DailyLimit("sms", 5), DailyLimit("sms", 3, 2026)
+    calls: list[Call] = [
+        (6_000, [(day, 1), (year, 1)], True),
+        (6_000, [(day, 1)], True),
+        (6_000, [(day, 1), (year, 1)], True),
+        (6_000, [(day, 1)], False),
+    ]
+    decided = await _compare(calls, {"annual:{S}:sms:2026": 3})
+    assert [d[3] for d in decided] == ["sms", None, "sms", None]
+
+
+async def test_a_refusal_after_a_counters_first_touch_in_a_turn_counts_nothing() -> None:
+    # The day's counter has room for one: the first send counts it in Redis, the second is
+    # refused by the count the script keeps, the third by the annual counter it touches first.
+    day, year = DailyLimit("sms", 3), DailyLimit("sms", 1, 2026)
+    calls: list[Call] = [
+        (6_000, [(day, 1)], True),
+        (6_000, [(day, 1), (year, 1)], True),
+        (6_000, [(year, 1), (day, 1)], True),
+        (6_000, [(year, 1)], True),
+        (6_000, [(year, 1)], True),
+    ]
+    decided = await _compare(calls, {f"daily:{{S}}:sms:{DAY}": 2})
+    assert [d[2] for d in decided] == [True, False, False, True, False]

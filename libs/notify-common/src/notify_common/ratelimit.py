@@ -10,8 +10,8 @@
   financial year, checked and counted with the daily ones, all or none (test keys send nothing and
   count on none). A send that takes a count past 80 % or 90 % of its limit leaves one warning per
   threshold and year on ``WARNINGS_KEY`` for the admin-api to tell the team.
-* ``admit`` does both, and stores the send's read-your-writes row, in one script: one round trip
-  per send on the hot path.
+* ``admit`` does both, and stores the send's read-your-writes row, in one script; with
+  ``coalesce``, one script call decides every send a service made in a turn of the event loop.
 
 Keys carry the service id as a hash tag (``{...}``), so a service's keys live in one cluster slot.
 If Redis cannot be reached (or does not answer within the client's deadline), the process keeps the
@@ -30,7 +30,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
@@ -100,44 +100,127 @@ end
 return result
 """
 
-# A whole send in one round trip: the token (KEYS[1]), then the daily counters (the next ``nd`` keys,
-# all or none, as _DAILY_SCRIPT decides: each is counted, and if one goes past its limit, those
-# counted are put back and a counter this script created is removed, so a refusal leaves every
-# counter as it found it, without reading each one first), then values stored with a TTL (the
-# remaining keys). Each step runs only if the one before allowed the send. ARGV: rate, capacity,
-# nd, (n, limit, ttl) per counter, store ttl, one value per stored key. Returns {allowed, wait,
-# refused counter (1-based), the counts after counting (one per counter)}.
-_ADMIT_SCRIPT = (
-    _BUCKET_LUA
-    + """
-if allowed == 0 then
-  return {0, tostring(wait), 0}
-end
-local nd = tonumber(ARGV[3])
-local result = {1, '0', 0}
-for i = 1, nd do
-  local n = tonumber(ARGV[1 + 3 * i])
-  local now = redis.call('INCRBY', KEYS[1 + i], n)
-  if now > tonumber(ARGV[2 + 3 * i]) then
-    for j = i, 1, -1 do
-      if redis.call('DECRBY', KEYS[1 + j], tonumber(ARGV[1 + 3 * j])) == 0 then
-        redis.call('DEL', KEYS[1 + j])
+# Admissions in one round trip: every send of a batch (all of one service, so every key shares the
+# service's cluster slot), each decided in turn exactly as if it were alone: the token from its
+# bucket, then its daily and annual counters (all or none: if one would go past its limit, none is
+# counted and the send is refused), then its read-your-writes values stored with a TTL; each step
+# only if the one before allowed the send. The server's clock is read once for the batch, each
+# bucket read once and written once at the end; a counter is counted in Redis when the batch first
+# touches it (so Redis is not asked to read it first) and is known in the script after that, the
+# later sends' counts added to it once at the end. A send refused after its counter's first touch
+# puts back what it counted, removing a counter it created, so a refusal leaves every counter as it
+# found it. KEYS: every key the batch names, once each. ARGV: the number of sends, then per send:
+# its bucket (index into KEYS), rate, capacity, the number of counters nd, (key index, n, limit,
+# ttl) per counter, the store TTL, the number of values to store ns, (key index, value) per value.
+# Returns per send {allowed, wait, refused counter (1-based), the counts after (one per counter)}.
+_ADMIT_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local buckets, bucket_order = {}, {}
+local counts = {}
+local added, added_ttl, added_order = {}, {}, {}
+local results = {}
+local p = 2
+for s = 1, tonumber(ARGV[1]) do
+  local b, rate, capacity = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+  local nd = tonumber(ARGV[p + 3])
+  p = p + 4
+  local bucket = buckets[b]
+  if bucket == nil then
+    local state = redis.call('HMGET', KEYS[b], 'tokens', 'ts')
+    bucket = {tonumber(state[1]), tonumber(state[2]), 0}
+    if bucket[1] == nil or bucket[2] == nil then
+      bucket[1], bucket[2] = capacity, now
+    end
+    buckets[b] = bucket
+    bucket_order[#bucket_order + 1] = b
+  end
+  local tokens = math.min(capacity, bucket[1] + math.max(0, now - bucket[2]) * rate)
+  local allowed, wait = 0, 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  else
+    wait = (1 - tokens) / rate
+  end
+  bucket[1], bucket[2], bucket[3] = tokens, now, math.ceil(capacity / rate) + 60
+  if allowed == 0 then
+    results[s] = {0, tostring(wait), 0}
+    p = p + 4 * nd
+    p = p + 2 + 2 * tonumber(ARGV[p + 1])
+  else
+    local refused = 0
+    local taken = {}
+    for i = 1, nd do
+      if refused == 0 then
+        local c, n, limit = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+        local first = counts[c] == nil
+        local after
+        if first then
+          after = redis.call('INCRBY', KEYS[c], n)
+          if after == n then
+            redis.call('EXPIRE', KEYS[c], tonumber(ARGV[p + 3]))
+          end
+        else
+          after = counts[c] + n
+          if added[c] == nil then
+            added[c] = 0
+            added_order[#added_order + 1] = c
+          end
+          added[c] = added[c] + n
+          added_ttl[c] = tonumber(ARGV[p + 3])
+        end
+        counts[c] = after
+        taken[i] = {c, n, first}
+        if after > limit then
+          refused = i
+        end
+      end
+      p = p + 4
+    end
+    if refused == 0 then
+      local result = {1, '0', 0}
+      for i = 1, nd do
+        result[3 + i] = counts[taken[i][1]]
+      end
+      results[s] = result
+    else
+      for i = refused, 1, -1 do
+        local c, n = taken[i][1], taken[i][2]
+        counts[c] = counts[c] - n
+        if taken[i][3] then
+          if redis.call('DECRBY', KEYS[c], n) == 0 then
+            redis.call('DEL', KEYS[c])
+          end
+        else
+          added[c] = added[c] - n
+        end
+      end
+      results[s] = {1, '0', refused}
+    end
+    local store_ttl, ns = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+    p = p + 2
+    if refused == 0 then
+      for i = 0, ns - 1 do
+        redis.call('SET', KEYS[tonumber(ARGV[p + 2 * i])], ARGV[p + 2 * i + 1], 'EX', store_ttl)
       end
     end
-    return {1, '0', i}
+    p = p + 2 * ns
   end
-  if now == n then
-    redis.call('EXPIRE', KEYS[1 + i], tonumber(ARGV[3 + 3 * i]))
+end
+for _, c in ipairs(added_order) do
+  local n = added[c]
+  if n > 0 and redis.call('INCRBY', KEYS[c], n) == n then
+    redis.call('EXPIRE', KEYS[c], added_ttl[c])
   end
-  result[3 + i] = now
 end
-local store_ttl = tonumber(ARGV[4 + 3 * nd])
-for i = 2 + nd, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[3 + 3 * nd + i - nd], 'EX', store_ttl)
+for _, b in ipairs(bucket_order) do
+  local bucket = buckets[b]
+  redis.call('HSET', KEYS[b], 'tokens', tostring(bucket[1]), 'ts', tostring(bucket[2]))
+  redis.call('EXPIRE', KEYS[b], bucket[3])
 end
-return result
+return results
 """
-)
 
 # Adds counts to counters (KEYS), ARGV: (count, ttl) per key.
 _ADD_SCRIPT = """
@@ -239,15 +322,53 @@ class Admission:
         return self.rate.allowed and self.daily.allowed
 
 
+class _Send(NamedTuple):
+    """One send's admission, as ``_ADMIT_SCRIPT`` takes it: its bucket, rate (tokens a second) and
+    capacity, its counters (key, n, limit, TTL), and the values stored for ``store_seconds``."""
+
+    service_id: str
+    bucket: str
+    rate: float
+    capacity: int
+    counters: list[tuple[str, int, int, int]]
+    store_seconds: int
+    store: Sequence[tuple[str, bytes]]
+
+
+def _pack(sends: Sequence[_Send]) -> tuple[list[str], list[float | int | bytes]]:
+    """``_ADMIT_SCRIPT``'s keys and arguments for ``sends``, each key named once (a batch's sends
+    share their bucket and counters: each names them by index, which keeps the command short)."""
+    keys: list[str] = []
+    index: dict[str, int] = {}
+    args: list[float | int | bytes] = [len(sends)]
+    for send in sends:
+        at = index.get(send.bucket)
+        if at is None:
+            keys.append(send.bucket)
+            at = index[send.bucket] = len(keys)
+        args += (at, send.rate, send.capacity, len(send.counters))
+        for key, n, limit, ttl in send.counters:
+            at = index.get(key)
+            if at is None:
+                keys.append(key)
+                at = index[key] = len(keys)
+            args += (at, n, limit, ttl)
+        args += (send.store_seconds, len(send.store))
+        for key, value in send.store:
+            keys.append(key)  # a stored key is the send's own
+            args += (len(keys), value)
+    return keys, args
+
+
 class Limiter:
     def __init__(
         self, redis: Redis[bytes], *, coalesce: bool = False, warnings_key: str = WARNINGS_KEY
     ) -> None:
         """With ``coalesce``, the ``admit`` calls made by concurrent requests in the same turn of the
-        event loop travel to Redis together, as one pipeline (each still its own atomic script):
-        one round trip, one connection checkout and one deadline for many sends; one alone in its
-        turn goes as a plain command, which costs less than a pipeline of one. Annual limit
-        warnings are left on the list ``warnings_key``."""
+        event loop travel to Redis together: one script call for each service's sends (decided in
+        turn, each as if alone), as a plain command when the turn holds one service and as one
+        pipeline when several: one round trip, one connection checkout and one deadline for many
+        sends. Annual limit warnings are left on the list ``warnings_key``."""
         self._redis = redis
         self._warnings = AnnualWarnings(redis, warnings_key)
         self._bucket = redis.register_script(_BUCKET_SCRIPT)
@@ -256,7 +377,7 @@ class Limiter:
         self._untyped: Any = redis  # redis-py's execute_command and script_load carry no types
         self._add = redis.register_script(_ADD_SCRIPT)
         self._coalesce = coalesce
-        self._pending: list[tuple[list[str], list[float | int | bytes], asyncio.Future[Any]]] = []
+        self._pending: list[tuple[_Send, asyncio.Future[Any]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
         self._local = LocalLimits()
         self._redis_down_until = 0.0
@@ -397,22 +518,23 @@ class Limiter:
         ``store_seconds``, atomically and in one round trip; each step only if the one before allowed
         it. Keys to store should carry the ``{service_id}`` hash tag (one cluster slot)."""
         today = day or utc_day()
-        keys = [self.bucket_key(service_id, key_type)]
-        keys += [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
-        keys += [key for key, _ in store]
-        args: list[float | int | bytes] = [rate_limit / 60, bucket_capacity(rate_limit), len(counts)]
-        for (lim, n), key in zip(counts, keys[1:], strict=False):
-            args += [n, lim.limit, _ttl(key)]
-        args.append(store_seconds)
-        args += [value for _, value in store]
-        day_keys = keys[1 : 1 + len(counts)]
+        day_keys = [self.counter_key(service_id, lim, key_type, today) for lim, _ in counts]
+        send = _Send(
+            service_id,
+            self.bucket_key(service_id, key_type),
+            rate_limit / 60,
+            bucket_capacity(rate_limit),
+            [(key, n, lim.limit, _ttl(key)) for key, (lim, n) in zip(day_keys, counts, strict=True)],
+            store_seconds,
+            store,
+        )
         if not await self._redis_up():
             return self._local_admit(service_id, key_type, rate_limit, day_keys, counts)
         try:
             if self._coalesce:
-                result = await self._admit_together(keys, args)
+                result = await self._admit_together(send)
             else:
-                result = await self._run(self._admit_script, keys, args)
+                result = (await self._run(self._admit_script, *_pack([send])))[0]
         except RedisError as exc:
             self._lost_redis(exc, "limits")
             return self._local_admit(service_id, key_type, rate_limit, day_keys, counts)
@@ -449,11 +571,11 @@ class Limiter:
             script.sha = await self._untyped.script_load(script.text)
             return await self._untyped.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
-    def _admit_together(self, keys: list[str], args: list[float | int | bytes]) -> asyncio.Future[Any]:
+    def _admit_together(self, send: _Send) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._pending:
             asyncio.get_running_loop().call_soon(self._start_flush)
-        self._pending.append((keys, args, future))
+        self._pending.append((send, future))
         return future
 
     def _start_flush(self) -> None:
@@ -462,41 +584,43 @@ class Limiter:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _flush(
-        self, batch: list[tuple[list[str], list[float | int | bytes], asyncio.Future[Any]]]
-    ) -> None:
+    async def _flush(self, batch: list[tuple[_Send, asyncio.Future[Any]]]) -> None:
+        # One script call for each service's sends (its keys share one cluster slot): one command,
+        # one reply and one script run in Redis for many sends. The usual turn holds one service
+        # (or one send), so it goes as a plain command, without a pipeline's objects and
+        # bookkeeping; several services go as a pipeline of their calls.
+        groups: dict[str, list[tuple[_Send, asyncio.Future[Any]]]] = {}
+        for entry in batch:
+            groups.setdefault(entry[0].service_id, []).append(entry)
+        commands = [_pack([send for send, _ in group]) for group in groups.values()]
         try:
-            if len(batch) == 1:
-                # Alone in its turn of the loop (most sends below saturation): the same EVALSHA as a
-                # plain command, without the pipeline's objects and bookkeeping. A failure reaches
-                # the waiter as the pipeline's would (below).
-                [(keys, args, _)] = batch
-                results = [await self._run(self._admit_script, keys, args)]
+            if len(commands) == 1:
+                replies = [await self._run(self._admit_script, *commands[0])]
             else:
-                results = await self._pipeline(batch)
-                if any(isinstance(r, NoScriptError) for r in results):
+                replies = await self._pipeline(commands)
+                if any(isinstance(r, NoScriptError) for r in replies):
                     self._admit_script.sha = await self._untyped.script_load(self._admit_script.text)
-                    results = await self._pipeline(batch)
+                    replies = await self._pipeline(commands)
         except BaseException as exc:  # every waiter gets the failure (RedisError: fail open)
-            for _, _, future in batch:
+            for _, future in batch:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RedisError("cancelled"))
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():
+        for group, reply in zip(groups.values(), replies, strict=True):
+            if isinstance(reply, Exception):
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(reply)
                 continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            for (_, future), result in zip(group, reply, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
-    async def _pipeline(
-        self, batch: list[tuple[list[str], list[float | int | bytes], asyncio.Future[Any]]]
-    ) -> list[Any]:
+    async def _pipeline(self, commands: list[tuple[list[str], list[float | int | bytes]]]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
+            for keys, args in commands:
                 pipe.execute_command("EVALSHA", self._admit_script.sha, len(keys), *keys, *args)
             return list(await pipe.execute(raise_on_error=False))
 
