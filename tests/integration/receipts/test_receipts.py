@@ -439,3 +439,50 @@ async def test_sent_notifications_are_forgotten_once_no_service_keeps_them(engin
         )
     assert recent.notification_id in left
     assert old.notification_id not in left
+
+
+async def test_send_events_are_recorded_as_they_were_sent(engine: AsyncEngine) -> None:
+    """Every field of a send event comes back from the table as the event carried it (absent
+    fields as NULL, text that JSON or an array literal would have to escape as it was); of one
+    notification's events the last wins, in one batch and across batches (a resend)."""
+    now = datetime.now(UTC).replace(microsecond=123456)
+    awkward = 'a "quoted", {braced} \\ back\tslash, ünïcode 📱 and NULL'
+    full = NotificationSentToProvider(
+        notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), channel=Channel.SMS,
+        provider="firetext", provider_reference=awkward, sent_at=now, notification_type="sms",
+        client_reference=awkward, recipient="+44 7700 900123", template_id=str(uuid.uuid4()),
+        template_version=7, created_at=now - timedelta(seconds=3), job_row_number=41,
+    )  # fmt: skip
+    bare = NotificationSentToProvider(
+        notification_id=str(uuid.uuid4()), service_id=str(uuid.uuid4()), channel=Channel.EMAIL,
+        provider="ses", sent_at=now,
+    )  # fmt: skip
+    superseded = NotificationSentToProvider(
+        notification_id=full.notification_id, service_id=full.service_id, channel=Channel.SMS,
+        provider="mmg", sent_at=now - timedelta(seconds=1),
+    )  # fmt: skip
+    resent = NotificationSentToProvider(
+        notification_id=bare.notification_id, service_id=bare.service_id, channel=Channel.EMAIL,
+        provider="ses", provider_reference="second", sent_at=now + timedelta(seconds=5),
+    )  # fmt: skip
+    columns = (
+        "service_id", "provider", "provider_reference", "sent_at", "notification_type", "client_reference",
+        "recipient", "template_id", "template_version", "created_at", "job_row_number",
+    )  # fmt: skip
+
+    async def row(nid: str | None) -> dict[str, Any]:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text(f"SELECT {', '.join(columns)} FROM receipt_notifications WHERE notification_id = :id"),  # noqa: S608
+                {"id": nid},
+            )
+            return {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in found.one()._mapping.items()}
+
+    def expected(event: NotificationSentToProvider) -> dict[str, Any]:
+        return {name: getattr(event, name) for name in columns}
+
+    await record_sent(engine, [superseded, full, bare])
+    assert await row(full.notification_id) == expected(full)
+    assert await row(bare.notification_id) == expected(bare)
+    await record_sent(engine, [resent])
+    assert await row(bare.notification_id) == expected(resent)

@@ -126,7 +126,9 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         # Checks in a request wait at most the bound; the consumer's checks may wait longer.
         engine = create_engine(settings, pool_size=4, timeout=settings.receipts_check_wait_seconds)
         consumer_wait = settings.receipts_consumer_wait_seconds
-        consumer_engine = create_engine(settings, pool_size=2, timeout=consumer_wait)
+        # Without a ping per statement: a connection PostgreSQL dropped fails its batch's statement,
+        # and the consumer handles the batch again later on a new one.
+        consumer_engine = create_engine(settings, pool_size=2, timeout=consumer_wait, pre_ping=False)
         poller_engine = create_engine(settings, pool_size=2) if polling else None  # the poller holds one
         client = httpx.AsyncClient()
         await producer.start()

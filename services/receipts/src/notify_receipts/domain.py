@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from hashlib import sha1
 from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -34,8 +35,17 @@ NAMESPACE = uuid.UUID("6f1d2b0e-8c53-4a8e-9d0f-3f4c1e2a7b10")
 LONDON = ZoneInfo("Europe/London")
 
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
+
+
 def stable_id(*parts: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
+    """``str(uuid.uuid5(NAMESPACE, ":".join(parts)))``, made from the hash's bytes directly: one
+    for every receipt, and the ``UUID`` object built and formatted between cost ten times the hash."""
+    digest = bytearray(sha1(_NAMESPACE_BYTES + ":".join(parts).encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def receipt_event(
