@@ -9,13 +9,16 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from notify_provider_simulator.app import _receipt_time, create_app
+from notify_provider_simulator.app import _receipt_time, create_app, form_fields
+from notify_provider_simulator.receipt_posting import encoded
 from notify_provider_simulator.settings import SimulatorSettings
+from notify_provider_simulator.state import OwedReceipt
 from notify_receipts.codes import firetext_outcome, mmg_outcome
 from notify_sms_sender.providers.research import FIRETEXT_RECEIPT, MMG_RECEIPT
 
@@ -160,3 +163,40 @@ def test_a_receipt_gives_the_time_as_the_provider_writes_it() -> None:
     before = datetime.now(UTC).replace(microsecond=0)
     written = datetime.strptime(_receipt_time(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     assert before <= written <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        urlencode(
+            {"apiKey": "k", "to": "447700900123", "message": "Hi £5 & 100% more", "reference": "r-1"}
+        ).encode(),
+        urlencode({"receipt": "http://127.0.0.1:6012/notifications/sms/firetext?token=a+b%"}).encode(),
+        b"message=Hi+%C2%A35&to=+447700900123",
+        "message=£5 raw+and%20quoted&from=GØVUK".encode(),
+        b"message=%zz%4&to=%&from=%E2%82&x=%ff",
+        b"message=\xff\xfeinvalid%C3\xa9%A9\xc3&reference=r",
+        b"&&to=447700900123&&flag&=blank&message=&message=last&a=b=c",
+        b"%6De%73sage=by+name&",
+        b"",
+    ],
+)
+def test_a_form_body_is_read_as_parse_qsl_reads_it(body: bytes) -> None:
+    expected = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    assert form_fields(body) == expected
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+@pytest.mark.parametrize(
+    "reference", ["3fa85f64-5717-4562-b3fc-2c963f66afa6", "ref with spaces & a/slash+plus"]
+)
+def test_a_receipt_is_encoded_as_the_standard_library_encodes_it(as_json: bool, reference: str) -> None:
+    body = {"status": "3", "CID": reference, "substatus": "2", "deliverytime": "2026-12-05 10:00:00"}
+    content, content_type = encoded(OwedReceipt(reference, "http://receipts", body, as_json))
+    if as_json:
+        assert (content, content_type) == (
+            json.dumps(body, separators=(",", ":")).encode(),
+            b"application/json",
+        )
+    else:
+        assert (content, content_type) == (urlencode(body).encode(), b"application/x-www-form-urlencoded")

@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 import boto3
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -207,10 +208,27 @@ def _receipt_time() -> str:
     return _time_text[1]
 
 
+_PLAIN = (str, bool, type(None))
+
+
+def _json(raw: bytes) -> Any:
+    """``raw`` as Python's json reads it. orjson reads the sender's bodies (an object of strings
+    and a boolean) in a fraction of the time, and reads such an object as Python's json does. Any
+    other body is read again by Python's json: orjson refuses some that it takes (NaN, UTF-16,
+    lone surrogates) and reads an integer beyond 64 bits as a float, which it keeps whole."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+    if isinstance(body, dict) and all(isinstance(v, _PLAIN) for v in body.values()):
+        return body
+    return json.loads(raw)
+
+
 def take_mmg(s: Simulator, raw: bytes) -> Answer:
     """An MMG-style JSON send: accepted (or a duplicate dropped), or refused with 400."""
     try:
-        body = json.loads(raw)
+        body = _json(raw)
         reference, recipient, content = str(body["cid"]), str(body["MSISDN"]), str(body["msg"])
     except (ValueError, KeyError, TypeError):
         return 400, b'{"Error":2,"Description":"Invalid request"}'
@@ -226,10 +244,33 @@ def take_mmg(s: Simulator, raw: bytes) -> Answer:
     return 200, b'{"Reference":%s}' % encode_basestring_ascii(reference).encode()
 
 
+def _unquoted(text: str) -> str:
+    """``unquote_plus(text)``, sparing its per-call work where it changes nothing or where the
+    text is all ASCII (every body the sender writes): then unquote is exactly this."""
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote_to_bytes(text).decode("utf-8", "replace")
+    return unquote_plus(text)
+
+
+def form_fields(raw: bytes) -> dict[str, str]:
+    """A urlencoded body's fields, the last of each name, as
+    ``dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))`` reads them in
+    about half its time (parse_qsl's general machinery was half of taking a Firetext send)."""
+    fields: dict[str, str] = {}
+    for field in raw.decode("utf-8", "replace").split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            fields[_unquoted(name)] = _unquoted(value)
+    return fields
+
+
 def take_firetext(s: Simulator, raw: bytes) -> Answer:
     """A Firetext-style form send (parsed by hand: a urlencoded body needs no multipart library)."""
-    form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    reference, recipient, content = (str(form.get(k, "")) for k in ("reference", "to", "message"))
+    form = form_fields(raw)
+    reference, recipient, content = form.get("reference", ""), form.get("to", ""), form.get("message", "")
     if not (reference and recipient and content):
         return 400, b'{"code":1,"description":"Invalid request"}'
     status, code = FIRETEXT_RECEIPT[outcome_for(recipient)]
@@ -239,8 +280,8 @@ def take_firetext(s: Simulator, raw: bytes) -> Answer:
         "code": code,
         "time": _receipt_time(),
     }
-    url = str(form.get("receipt") or s.receipt_urls["firetext"])
-    s.accept("firetext", reference, recipient, content, str(form.get("from", "")), (url, receipt, False))
+    url = form.get("receipt") or s.receipt_urls["firetext"]
+    s.accept("firetext", reference, recipient, content, form.get("from", ""), (url, receipt, False))
     return 200, FIRETEXT_QUEUED
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import json
 import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
+
+import orjson
 
 from notify_common.http_client import HttpClient, HttpClientError
 from notify_provider_simulator.metrics import RECEIPTS_OWED, receipt_outcome
@@ -66,10 +67,13 @@ JSON, FORM = b"application/json", b"application/x-www-form-urlencoded"
 
 
 def encoded(receipt: OwedReceipt) -> tuple[bytes, bytes]:
-    """A receipt's body and content type as its provider posts it: MMG's JSON, Firetext's form."""
+    """A receipt's body and content type as its provider posts it: MMG's JSON, Firetext's form
+    (what ``urlencode`` makes of it, without its per-call machinery; orjson likewise: together
+    most of a receipt's own encoding cost)."""
     if receipt.as_json:
-        return json.dumps(receipt.body, separators=(",", ":")).encode(), JSON
-    return urlencode(receipt.body).encode("ascii"), FORM
+        return orjson.dumps(receipt.body), JSON
+    form = "&".join(f"{quote_plus(name)}={quote_plus(value)}" for name, value in receipt.body.items())
+    return form.encode("ascii"), FORM
 
 
 class ReceiptPoster:

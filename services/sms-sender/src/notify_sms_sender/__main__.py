@@ -114,9 +114,10 @@ def lanes(settings: SmsSenderSettings, sender: SmsSender) -> list[Lane]:
             [topics.SMS_REQUESTED, topics.retry_topic(topics.GROUP_SMS_SENDER)],
             sender.lane(settings.sms_concurrency),
             max_in_flight=settings.sms_max_in_flight,
-            # Under load a fetch waits for 16 KiB of requests (a few dozen) rather than answering
-            # each one that lands; never more than 100 ms, well within created-to-sent's second.
-            fetch_min_bytes=16 * 1024,
+            # Under load a fetch waits for a batch of requests (settings.sms_fetch_min_bytes) rather
+            # than answering each one that lands; never more than 100 ms, well within
+            # created-to-sent's second.
+            fetch_min_bytes=settings.sms_fetch_min_bytes,
             fetch_max_wait_ms=100,
         ),
         Lane(
