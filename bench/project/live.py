@@ -11,6 +11,7 @@ notification: the projector's CPU (``time.process_time``), the PostgreSQL backen
 bytes, into a fresh database of its own on ``NOTIFY_LOCAL_PG_PORT``.
 
     .venv/bin/python bench/project/live.py [--notifications 30000] [--per-batch 150] [--fold 0.8]
+        [--schema-sql "ALTER TABLE notifications SET (fillfactor = 80)"]
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ async def main(opts: argparse.Namespace) -> None:
         stats = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             upgrade(url)
+            if opts.schema_sql:  # a variant of the schema to compare (indexes, storage options)
+                with stats.begin() as conn:
+                    conn.exec_driver_sql(opts.schema_sql)
             settings = CommonSettings(database_url=SecretStr(url), log_level="WARNING")
             engine = create_async_engine(settings, pool_size=1)
             ids = (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4()))
@@ -156,4 +160,5 @@ if __name__ == "__main__":
     parser.add_argument("--per-batch", type=int, default=150)
     parser.add_argument("--fold", type=float, default=0.8)
     parser.add_argument("--delivered-after", type=int, default=6)
+    parser.add_argument("--schema-sql", default="", help="SQL run after the migrations, before the load")
     asyncio.run(main(parser.parse_args()))

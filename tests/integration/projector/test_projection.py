@@ -98,6 +98,29 @@ async def test_any_order_of_the_lifecycle_ends_delivered_with_every_column(
     assert projected["sent_by"] == "mmg"
 
 
+async def test_a_row_a_status_event_writes_first_has_the_defaults_then_its_request_fills_it(
+    engine: AsyncEngine,
+) -> None:
+    nid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    requested, sent, _ = lifecycle(nid, sid)
+    requested = dataclasses.replace(requested, international=True, rate_multiplier=2)
+    await project(engine, [sent])  # its patch's null columns are not sent at all
+    first = await row(engine, nid)
+    assert (first["status"], first["sent_by"], first["billable_units"]) == (statuses.SENDING, "mmg", 1)
+    assert (first["international"], first["rate_multiplier"]) == (False, 1)
+    assert (first["created_at"], first["recipient"], first["template_id"], first["failure_reason"]) == (
+        None, None, None, None,
+    )  # fmt: skip
+    await project(engine, [requested])
+    filled = await row(engine, nid)
+    assert (filled["international"], filled["rate_multiplier"]) == (True, 2)
+    assert (filled["recipient"], filled["created_at"], filled["status"]) == (
+        "447700900123",
+        T0,
+        statuses.SENDING,
+    )
+
+
 async def test_replaying_the_whole_lifecycle_twice_in_one_batch_changes_nothing(engine: AsyncEngine) -> None:
     nid = str(uuid.uuid4())
     events = lifecycle(nid, str(uuid.uuid4()))

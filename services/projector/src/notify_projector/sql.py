@@ -43,7 +43,8 @@ def recordset(cols: Cols, alias: str = "u") -> str:
 
 def records(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The bind parameter for ``recordset``: the rows as one JSON text (keys beyond the recordset's
-    columns are ignored; times keep their offset and microseconds)."""
+    columns are ignored, a column without a key is null; times keep their offset and
+    microseconds)."""
     return {"rows": orjson.dumps(rows).decode()}
 
 
@@ -126,11 +127,16 @@ RETURNING {_RETURNING}
 """)
 
 
+_INSERT_DEFAULTS = {"international": "false", "rate_multiplier": "1"}
+
+
 def _insert_value(name: str) -> str:
     if name == "address":
         return "CAST(address AS jsonb)"
     if name == "billable_units":
         return "GREATEST(0, billable_units)"  # as the update merges it into a new row's 0
+    if name in _INSERT_DEFAULTS:  # a row inserted before its request has none of its columns
+        return f"COALESCE({name}, {_INSERT_DEFAULTS[name]})"
     return name
 
 
