@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,22 @@ def _valid_id(value: str) -> bool:
 def _form(request: Posted) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (what Firetext posts), last value per name."""
     return {k: v for k, v in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)}
+
+
+# orjson reads an integer of 19 digits or more that does not fit 64 bits as a float.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads(body)``: orjson parses what providers post in a thirtieth of the time; what it
+    refuses or reads otherwise (another encoding than UTF-8, NaN, integers past 64 bits, lone
+    surrogates) the standard library parses, or not, as before, so every answer stays as it was."""
+    if _LONG_NUMBER.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
 
 
 def _json(content: Any) -> bytes:
@@ -294,7 +311,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if (refusal := refused(request, token_ok(request, settings.mmg_receipt_token))) is not None:
             return refusal
         try:
-            body = json.loads(request.body)
+            body = _loads(request.body)
             cid, status = str(body["CID"]), str(body["status"])
         except (ValueError, KeyError, TypeError):
             return _error("MMG callback failed: invalid body")
@@ -383,7 +400,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
             return refusal
         try:
-            body = json.loads(request.body)
+            body = _loads(request.body)
             data: dict[str, Any] = body["data"]
             job_id, job_status = str(data["jobId"]), str(data["jobStatus"])
         except (ValueError, KeyError, TypeError):
@@ -400,7 +417,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if (refusal := refused(request, token_ok(request, settings.letter_callback_token))) is not None:
             return refusal
         try:
-            references = [str(r) for r in json.loads(request.body)["references"]]
+            references = [str(r) for r in _loads(request.body)["references"]]
         except (ValueError, KeyError, TypeError):
             return _error("returned letters: invalid body")
         if not references or not all(_valid_id(r) for r in references):
@@ -415,7 +432,7 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         if (refusal := refused(request, authenticated)) is not None:
             return refusal
         try:
-            text = domain.parse_mmg_inbound(json.loads(request.body))
+            text = domain.parse_mmg_inbound(_loads(request.body))
         except (ValueError, KeyError, TypeError):
             return _error("MMG inbound: invalid body")
         return await _inbound(text)
