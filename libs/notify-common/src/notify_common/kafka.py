@@ -675,6 +675,7 @@ class BatchConsumer:
 
     async def run(self) -> None:
         """Poll, handle and commit until asked to stop; then commit and leave the group."""
+        self._committed_at = time.monotonic()  # the first interval runs from the start
         try:
             while not self._stopping.is_set():
                 self._router.resume_due_partitions(self._consumer)
