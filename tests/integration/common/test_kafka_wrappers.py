@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from notify_common import codec, topics
 from notify_common.errors import PermanentError, RetryableError
@@ -48,6 +49,8 @@ async def consume_until(
     retry: RetryPolicy | None = None,
     timeout: float = 30,
     only: Mapping[str, Collection[type[Event]]] | None = None,
+    commit_interval_ms: int = 0,
+    while_running: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     consumer = BatchConsumer(
         settings,
@@ -58,6 +61,7 @@ async def consume_until(
         retry=retry,
         poll_timeout_ms=100,
         only=only,
+        commit_interval_ms=commit_interval_ms,
     )
     await consumer.start()
     task = asyncio.create_task(consumer.run())
@@ -65,6 +69,8 @@ async def consume_until(
         async with asyncio.timeout(timeout):
             while not done():
                 await asyncio.sleep(0.05)
+            if while_running is not None:
+                await while_running()
     finally:
         consumer.request_stop()
         await task
@@ -112,6 +118,50 @@ async def test_events_are_handled_in_batches_and_committed_offsets_are_not_read_
         again.extend(batch)
 
     await consume_until(kafka, producer, handle_again, lambda: len(again) >= 1)
+    await asyncio.sleep(0.5)
+    assert [r.event for r in again] == [later]
+
+
+async def committed_offsets(settings: CommonSettings) -> int:
+    """The offsets the group has committed on the status topic, summed over its partitions."""
+    physical = settings.kafka_topic_prefix + topics.NOTIFICATION_STATUS
+    admin = AIOKafkaAdminClient(**connection_options(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.kafka_topic_prefix + GROUP)
+    finally:
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == physical)
+
+
+async def test_with_a_commit_interval_handled_offsets_are_committed_by_then_or_at_stop(
+    kafka: CommonSettings, producer: EventProducer
+) -> None:
+    events = [pending(i) for i in range(30)]
+    await producer.publish_many((topics.NOTIFICATION_STATUS, e) for e in events)
+    seen: list[Received] = []
+    while_running: list[int] = []
+
+    async def handle(batch: Sequence[Received]) -> None:
+        seen.extend(batch)
+
+    async def look() -> None:
+        while_running.append(await committed_offsets(kafka))
+
+    # An interval far longer than the test: the handled batches are committed only at the stop.
+    await consume_until(kafka, producer, handle, lambda: len(seen) >= 30, commit_interval_ms=3_600_000,
+                        while_running=look)  # fmt: skip
+    assert while_running == [0]
+    assert await committed_offsets(kafka) == 30
+
+    later = pending(99)
+    await producer.publish(topics.NOTIFICATION_STATUS, later)
+    again: list[Received] = []
+
+    async def handle_again(batch: Sequence[Received]) -> None:
+        again.extend(batch)
+
+    await consume_until(kafka, producer, handle_again, lambda: len(again) >= 1, commit_interval_ms=3_600_000)
     await asyncio.sleep(0.5)
     assert [r.event for r in again] == [later]
 

@@ -145,16 +145,49 @@ def _release(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+class _Window:
+    """The producer's linger, for the whole producer rather than aiokafka's per partition.
+
+    aiokafka lingers each partition's batch from that batch's first record and, when one batch is
+    due, sends only the batches that are due: the others, begun a moment later on other partitions,
+    wait for that request's answer (it keeps one request in flight per broker) and leave in a
+    request of their own. Events keyed by notification spread over every partition, so at a few
+    hundred events a second most produce requests carried one or two records. Here the first
+    publish opens a window of ``seconds``, every publish while it is open waits for it to close, and
+    then all hand their events to the producer in the same turn of the event loop, before its
+    sender runs (it lingers 0 ms), so they leave in one request. No event waits longer than
+    ``seconds`` before it is handed over, as with the linger it replaces."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._open: asyncio.Event | None = None
+
+    async def wait(self) -> None:
+        window = self._open
+        if window is None:
+            window = self._open = asyncio.Event()
+            asyncio.get_running_loop().call_later(self._seconds, self._close, window)
+        # An Event, not a shared future: a caller cancelled while it waits leaves the others be.
+        await window.wait()
+
+    def _close(self, window: asyncio.Event) -> None:
+        if self._open is window:
+            self._open = None
+        window.set()
+
+
 class EventProducer:
-    """Publishes events durably: idempotent producer, acks=all, short linger for batching."""
+    """Publishes events durably: idempotent producer, acks=all, a short linger (``_Window``) for
+    batching."""
 
     def __init__(self, settings: CommonSettings, client_id: str, *, linger_ms: int = 5) -> None:
         self.names = TopicNames(settings.kafka_topic_prefix)
+        self._window = _Window(linger_ms / 1000) if linger_ms > 0 else None
         self._producer = AIOKafkaProducer(
             client_id=client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=linger_ms,
+            linger_ms=0,
             max_batch_size=256 * 1024,
             request_timeout_ms=30_000,
             **connection_options(settings),
@@ -196,6 +229,9 @@ class EventProducer:
         task.result()
 
     async def _publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
+        if self._window is not None:
+            items = list(items)  # a generator's events are read now, not after the window
+            await self._window.wait()
         futures = [
             await self._producer.send(
                 self.names.physical(topic),
@@ -574,6 +610,12 @@ class BatchConsumer:
     few hundred milliseconds of delay do not matter asks for more and handles far fewer, larger
     batches for the same records.
 
+    With ``commit_interval_ms``, the offsets of the batches handled are committed at most that often
+    (and when the member stops) rather than after each batch: each commit is a request the broker
+    writes to its offsets log, and a member that handles many small batches a second spends as many
+    on commits as on fetches. Only handled records are ever committed; what a crash or a rebalance
+    leaves uncommitted is read again, which handlers are built for (at least once).
+
     With ``only`` (logical topic -> event types), records of other types on those topics are
     committed past without being decoded or handed over; so is every record for which ``skip``
     answers True (it sees the raw record: a consumer that can tell from a few bytes that a record
@@ -592,10 +634,14 @@ class BatchConsumer:
         poll_timeout_ms: int = 200,
         fetch_min_bytes: int = 1,
         fetch_max_wait_ms: int = 500,
+        commit_interval_ms: int = 0,
         only: Mapping[str, Collection[type[Event]]] | None = None,
         skip: Skip | None = None,
     ) -> None:
         self.group = group
+        self._commit_interval_s = commit_interval_ms / 1000
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed_at = 0.0
         self.names = TopicNames(settings.kafka_topic_prefix)
         self._router = RecordRouter(
             self.names, group=group, handler=handler, producer=producer, retry=retry or RetryPolicy(),
@@ -629,6 +675,7 @@ class BatchConsumer:
 
     async def run(self) -> None:
         """Poll, handle and commit until asked to stop; then commit and leave the group."""
+        self._committed_at = time.monotonic()  # the first interval runs from the start
         try:
             while not self._stopping.is_set():
                 self._router.resume_due_partitions(self._consumer)
@@ -639,8 +686,14 @@ class BatchConsumer:
                 await self._router.metrics.report_lag(self._consumer)
                 if batches:
                     await self._handle_batches(batches)
+                if self._uncommitted and self._commit_due():
+                    await self._commit()
         finally:
-            await self._consumer.stop()
+            try:
+                if self._uncommitted:
+                    await self._commit()
+            finally:
+                await self._consumer.stop()
 
     async def _handle_batches(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -649,11 +702,24 @@ class BatchConsumer:
         left = await self._router.handle(ready) if ready else []
         if left:
             commit.update(self._router.hold_back(self._consumer, left))
-        if commit:
-            try:
-                await self._consumer.commit(commit)
-            except KafkaError as exc:
-                # Kafka itself unavailable (or a rebalance under way): these records are read
-                # again, by this member or the next; handlers are idempotent.
-                log.warning("offset commit failed", extra={"group": self.group, "error": type(exc).__name__})
+        self._uncommitted.update(commit)
         self.handled += len(ready) - len(left)
+
+    def _commit_due(self) -> bool:
+        return time.monotonic() - self._committed_at >= self._commit_interval_s
+
+    async def _commit(self) -> None:
+        # A partition given up in a rebalance since is no longer this member's to commit (aiokafka
+        # refuses the whole commit then); its next owner reads from its last commit.
+        assigned = self._consumer.assignment()
+        commit = {tp: offset for tp, offset in self._uncommitted.items() if tp in assigned}
+        self._uncommitted = {}
+        self._committed_at = time.monotonic()
+        if not commit:
+            return
+        try:
+            await self._consumer.commit(commit)
+        except KafkaError as exc:
+            # Kafka itself unavailable (or a rebalance under way): these records are read
+            # again, by this member or the next; handlers are idempotent.
+            log.warning("offset commit failed", extra={"group": self.group, "error": type(exc).__name__})
