@@ -169,3 +169,29 @@ def test_a_long_beyond_64_bits_is_refused_as_fastavro_refuses_it() -> None:
 
     with pytest.raises(OverflowError):
         codec.encode(dataclasses.replace(event, template_version=2**63))
+
+
+def test_a_timestamp_of_eight_bytes_or_any_other_length_is_the_number_long_reads() -> None:
+    rng = random.Random(20261205)
+    numbers = [0, -1, 1, 2**55 - 1, -(2**55), 2**55, -(2**55) - 1, 2**63 - 1, -(2**63)]
+    numbers += [rng.randint(-(2**63), 2**63 - 1) >> rng.randint(0, 63) for _ in range(50_000)]
+    for number in numbers:
+        written = codec._zigzag(number)
+        for data in (written, b"ab" + written + b"\x05", b"ab" + written + b"\x85"):
+            start = 0 if data is written else 2
+            assert (
+                codec._timestamp_micros(data, start)
+                == codec._long(data, start)
+                == (number, start + len(written))
+            )
+    for data in (b"\xff" * 7, b"\xff" * 7 + b"\x7f", b"\x80" * 7 + b"\x00", b"\xff" * 11):
+        expected: object
+        try:
+            expected = codec._long(data, 0)
+        except ValueError:
+            expected = ValueError
+        try:
+            got: object = codec._timestamp_micros(data, 0)
+        except ValueError:
+            got = ValueError
+        assert got == expected, data

@@ -696,8 +696,23 @@ def _put_nullable(put: _Put) -> _Put:
     return nullable
 
 
+def _timestamp_micros(data: bytes, offset: int) -> tuple[int, int]:
+    """``_long`` for a timestamp: the microseconds of every instant from late 1978 to 3111 are written
+    in 8 bytes, which are read here as one integer whose 7-bit groups are then closed up by
+    shifts and masks, at half the cost of a loop over the bytes; any other length is ``_long``'s."""
+    end = offset + 8
+    number = int.from_bytes(data[offset:end], "little")
+    if number & 0x8080808080808080 != 0x0080808080808080 or end > len(data):
+        return _long(data, offset)
+    number &= 0x7F7F7F7F7F7F7F7F
+    number = (number & 0x007F007F007F007F) | ((number >> 1) & 0x3F803F803F803F80)
+    number = (number & 0x00003FFF00003FFF) | ((number >> 2) & 0x0FFFC0000FFFC000)
+    number = (number & 0x0FFFFFFF) | ((number >> 4) & 0x00FFFFFFF0000000)
+    return (number >> 1) ^ -(number & 1), end
+
+
 def _read_timestamp(data: bytes, offset: int) -> tuple[Any, int]:
-    micros, offset = _long(data, offset)
+    micros, offset = _timestamp_micros(data, offset)
     return _EPOCH + timedelta(microseconds=micros), offset
 
 
@@ -790,7 +805,7 @@ def _read_boolean(data: bytes, offset: int) -> tuple[Any, int]:
 
 
 def _read_raw_timestamp(data: bytes, offset: int) -> tuple[Any, int]:
-    return _long(data, offset)
+    return _timestamp_micros(data, offset)
 
 
 class _Unsupported(Exception):
