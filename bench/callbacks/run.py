@@ -22,12 +22,16 @@ and, in ``every``, the ledger, the HTTPS call and the ``CallbackAttempted`` even
 notifications over the wall time of that span. The receiver's own CPU over the same span is
 printed too, per callback it answered: on this machine it shares the cores with the platform.
 
-    .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
+    [BENCH_LOG_LEVEL=INFO] .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
+
+The service logs nothing below WARNING unless ``BENCH_LOG_LEVEL`` says otherwise: then its JSON
+lines are formatted and written as the service writes them, to ``/dev/null`` instead of stdout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -62,6 +66,7 @@ from notify_common.events import (  # noqa: E402
     facts_of,
 )
 from notify_common.kafka import EventProducer, connection_options  # noqa: E402
+from notify_common.logs import configure_logging  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
 from notify_common.runtime import consumers, run_on_uvloop  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
@@ -210,7 +215,8 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str, re
         kafka_bootstrap_servers=os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
         kafka_topic_prefix=f"bench-callbacks-{uuid.uuid4().hex[:6]}.",
         database_url=SecretStr(url),
-        log_level="WARNING",
+        # The service runs at INFO (the default); WARNING leaves out what it logs for each callback.
+        log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         callback_allowed_networks="127.0.0.1/32",
     )
     try:
@@ -250,6 +256,12 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str, re
 
 
 def main(none: int, every: int) -> None:
+    level = os.environ.get("BENCH_LOG_LEVEL")
+    if level:
+        configure_logging("callbacks", level)
+        handler = logging.getLogger().handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open until the process ends
     port = free_port()
     callback_certificate()
     os.environ["SSL_CERT_FILE"] = str(CERT)  # the callbacks service's client trusts the receiver

@@ -1,0 +1,82 @@
+"""What the callbacks service does for every callback, done more cheaply with the same result: the
+``webhook-id`` is ``uuid5`` of the callback's key, the times in a body are ``strftime``'s, and an
+attempt is logged at INFO only when it did not succeed (a succeeded one at DEBUG)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from notify_callbacks import decide, payloads
+from notify_callbacks.config import CallbackConfig
+from notify_callbacks.handler import CallbackHandler
+from notify_common.errors import RetryableError
+from tests.unit.callbacks.support import DESTINATION, WITH, Loaded
+from tests.unit.callbacks.test_callback_decisions import (
+    FakeClient,
+    FakePublisher,
+    FakeStore,
+    delivered,
+    received,
+)
+
+
+def test_the_webhook_id_is_uuid5_of_the_key_in_the_callbacks_namespace() -> None:
+    rng = random.Random(20261205)
+    names = ["", "delivery_status:n:final", "inbound_sms:é日本😀", "x" * 1_000]
+    names += [f"delivery_status:{uuid.UUID(int=rng.getrandbits(128))}:sent" for _ in range(2_000)]
+    for name in names:
+        assert decide.uuid5_hex(name) == uuid.uuid5(decide.NAMESPACE, name).hex
+    owed = decide.Owed("delivery_status:n:final", WITH, decide.CallbackType.DELIVERY_STATUS, {})
+    assert owed.message_id == "msg_" + uuid.uuid5(decide.NAMESPACE, "delivery_status:n:final").hex
+
+
+def test_a_time_in_a_callback_body_is_written_as_strftime_writes_it() -> None:
+    rng = random.Random(20261205)
+    first, last = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    span = (last - first) // timedelta(microseconds=1)
+    values = [first, last, datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1000, 1, 1, tzinfo=UTC)]
+    values += [datetime(2026, 12, 5, 12, 0, tzinfo=UTC), datetime(2026, 12, 5, 12, 0, 0, 1)]
+    values += [datetime(2026, 12, 5, 12, 0, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))]
+    values += [first + timedelta(microseconds=rng.randrange(span)) for _ in range(5_000)]
+    values += [v.replace(microsecond=0) for v in values[-100:]]
+    for value in values:
+        assert payloads.fmt(value) == value.strftime(payloads.DATETIME_FORMAT), value
+    assert payloads.fmt(None) is None
+
+
+async def _attempt(
+    status: int, caplog: pytest.LogCaptureFixture, level: int, max_attempts: int = 5
+) -> list[logging.LogRecord]:
+    config = CallbackConfig(Loaded({(WITH, "delivery_status"): DESTINATION}), refresh_seconds=60)
+    client = FakeClient(status=status)
+    handler = CallbackHandler(FakeStore(), config, client, FakePublisher(), max_attempts=max_attempts)
+    caplog.clear()
+    with caplog.at_level(level, logger="notify_callbacks.handler"):
+        try:
+            await handler.handle([received(delivered(WITH))])
+        except RetryableError:
+            assert status != 200
+    assert len(client.posted) == 1
+    return [r for r in caplog.records if r.getMessage() == "callback attempted"]
+
+
+async def test_a_succeeded_attempt_is_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
+    assert await _attempt(200, caplog, logging.INFO) == []
+    (line,) = await _attempt(200, caplog, logging.DEBUG)
+    assert line.levelno == logging.DEBUG
+    assert line.__dict__["outcome"] == "succeeded"
+
+
+@pytest.mark.parametrize(("max_attempts", "outcome"), [(5, "retrying"), (1, "failed")])
+async def test_an_attempt_that_did_not_succeed_is_logged_at_info(
+    max_attempts: int, outcome: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    (line,) = await _attempt(503, caplog, logging.INFO, max_attempts)
+    assert line.levelno == logging.INFO
+    assert line.__dict__["outcome"] == outcome
+    assert line.__dict__["status_code"] == 503
