@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.progress import Progress
 
@@ -52,16 +54,17 @@ def cpu_per_event(events: list[Event]) -> dict[str, float]:
         return codec.decode_record(data, raw_timestamps=True)
 
     result = {}
-    for name, operation, items in (
+    operations: list[tuple[str, Callable[[Any], object], Sequence[object]]] = [
         ("encode", codec.encode, events),
         ("decode", codec.decode, encoded),
         ("decode_record(raw_timestamps)", decode_raw, encoded),
-    ):
+    ]
+    for name, operation, items in operations:
         best = float("inf")
         for _ in range(5):
             start = time.thread_time()
             for item in items:
-                operation(item)  # type: ignore[operator]
+                operation(item)
             best = min(best, time.thread_time() - start)
         result[name] = best / len(items) * 1e6
     return result

@@ -15,6 +15,7 @@ from notify_callbacks import decide, payloads
 from notify_callbacks.config import CallbackConfig
 from notify_callbacks.handler import CallbackHandler
 from notify_common.errors import RetryableError
+from notify_common.events import CallbackType
 from tests.unit.callbacks.support import DESTINATION, WITH, Loaded
 from tests.unit.callbacks.test_callback_decisions import (
     FakeClient,
@@ -31,7 +32,7 @@ def test_the_webhook_id_is_uuid5_of_the_key_in_the_callbacks_namespace() -> None
     names += [f"delivery_status:{uuid.UUID(int=rng.getrandbits(128))}:sent" for _ in range(2_000)]
     for name in names:
         assert decide.uuid5_hex(name) == uuid.uuid5(decide.NAMESPACE, name).hex
-    owed = decide.Owed("delivery_status:n:final", WITH, decide.CallbackType.DELIVERY_STATUS, {})
+    owed = decide.Owed("delivery_status:n:final", WITH, CallbackType.DELIVERY_STATUS, {})
     assert owed.message_id == "msg_" + uuid.uuid5(decide.NAMESPACE, "delivery_status:n:final").hex
 
 

@@ -165,6 +165,7 @@ def test_a_long_beyond_64_bits_is_refused_as_fastavro_refuses_it() -> None:
     raw = _raw(SmsRequested)
     record = {f["name"]: _value(f["type"], {}, random.Random(4)) for f in raw["fields"]}
     event = _event(SmsRequested, _fastavro_record(raw, _fastavro_message(raw, record)))
+    assert isinstance(event, SmsRequested)
     codec.encode(dataclasses.replace(event, template_version=2**63 - 1))
 
     with pytest.raises(OverflowError):
