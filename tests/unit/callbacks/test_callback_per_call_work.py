@@ -1,29 +1,15 @@
 """What the callbacks service does for every callback, done more cheaply with the same result: the
-``webhook-id`` is ``uuid5`` of the callback's key, the times in a body are ``strftime``'s, and an
-attempt is logged at INFO only when it did not succeed (a succeeded one at DEBUG)."""
+``webhook-id`` is ``uuid5`` of the callback's key and the times in a body are ``strftime``'s."""
 
 from __future__ import annotations
 
-import logging
 import random
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
-
 from notify_callbacks import decide, payloads
-from notify_callbacks.config import CallbackConfig
-from notify_callbacks.handler import CallbackHandler
-from notify_common.errors import RetryableError
 from notify_common.events import CallbackType
-from tests.unit.callbacks.support import DESTINATION, WITH, Loaded
-from tests.unit.callbacks.test_callback_decisions import (
-    FakeClient,
-    FakePublisher,
-    FakeStore,
-    delivered,
-    received,
-)
+from tests.unit.callbacks.support import WITH
 
 
 def test_the_webhook_id_is_uuid5_of_the_key_in_the_callbacks_namespace() -> None:
@@ -48,36 +34,3 @@ def test_a_time_in_a_callback_body_is_written_as_strftime_writes_it() -> None:
     for value in values:
         assert payloads.fmt(value) == value.strftime(payloads.DATETIME_FORMAT), value
     assert payloads.fmt(None) is None
-
-
-async def _attempt(
-    status: int, caplog: pytest.LogCaptureFixture, level: int, max_attempts: int = 5
-) -> list[logging.LogRecord]:
-    config = CallbackConfig(Loaded({(WITH, "delivery_status"): DESTINATION}), refresh_seconds=60)
-    client = FakeClient(status=status)
-    handler = CallbackHandler(FakeStore(), config, client, FakePublisher(), max_attempts=max_attempts)
-    caplog.clear()
-    with caplog.at_level(level, logger="notify_callbacks.handler"):
-        try:
-            await handler.handle([received(delivered(WITH))])
-        except RetryableError:
-            assert status != 200
-    assert len(client.posted) == 1
-    return [r for r in caplog.records if r.getMessage() == "callback attempted"]
-
-
-async def test_a_succeeded_attempt_is_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
-    assert await _attempt(200, caplog, logging.INFO) == []
-    (line,) = await _attempt(200, caplog, logging.DEBUG)
-    assert line.levelno == logging.DEBUG
-    assert line.__dict__["outcome"] == "succeeded"
-
-
-@pytest.mark.parametrize(("max_attempts", "outcome"), [(5, "retrying"), (1, "failed")])
-async def test_an_attempt_that_did_not_succeed_is_logged_at_info(
-    max_attempts: int, outcome: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    (line,) = await _attempt(503, caplog, logging.INFO, max_attempts)
-    assert line.levelno == logging.INFO
-    assert line.__dict__["outcome"] == outcome
-    assert line.__dict__["status_code"] == 503

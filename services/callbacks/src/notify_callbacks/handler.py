@@ -169,20 +169,12 @@ class CallbackHandler:
         return CallbackOutcome.FAILED
 
     def _settle_outcomes(self, attempted: list[tuple[_Due, AttemptResult]]) -> bool:
-        """Counts each attempt and logs each one that did not succeed; whether any is to be retried.
-
-        A succeeded attempt is logged only at DEBUG: at INFO a line for every callback was the
-        largest single cost of the service after the call itself (Python's logging and a write
-        per line), and what it said is on the attempt's ``CallbackAttempted`` event and in the
-        attempts counter."""
+        """Counts and logs each attempt; whether any is to be retried."""
         retrying = False
-        debug = log.isEnabledFor(logging.DEBUG)
         for due, result in attempted:
             outcome = self._outcome(due, result)
             retrying = retrying or outcome == CallbackOutcome.RETRYING
             metrics.callback_attempted(str(due.owed.callback_type), str(outcome))
-            if outcome == CallbackOutcome.SUCCEEDED and not debug:
-                continue
             ids = {
                 "service_id": due.owed.service_id,
                 "notification_id": due.owed.notification_id,
@@ -192,11 +184,7 @@ class CallbackHandler:
                 "outcome": str(outcome),
                 "status_code": result.status_code,
             }
-            log.log(
-                logging.DEBUG if outcome == CallbackOutcome.SUCCEEDED else logging.INFO,
-                "callback attempted",
-                extra=ids,
-            )
+            log.info("callback attempted", extra=ids)
         return retrying
 
     def _entries(
