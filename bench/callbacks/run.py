@@ -19,14 +19,19 @@ and stop hooks, on uvloop), reads them all. The figure is this process's CPU tim
 every thread) from the consumer's start until its committed offsets reach the end of every
 partition, divided by the notifications: Kafka fetch, what is read of each record, the decision
 and, in ``every``, the ledger, the HTTPS call and the ``CallbackAttempted`` event. The rate is
-notifications over the wall time of that span.
+notifications over the wall time of that span. The receiver's own CPU over the same span is
+printed too, per callback it answered: on this machine it shares the cores with the platform.
 
-    .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
+    [BENCH_LOG_LEVEL=INFO] .venv/bin/python bench/callbacks/run.py [N, default 20000] [M, default 2000]
+
+The service logs nothing below WARNING unless ``BENCH_LOG_LEVEL`` says otherwise: then its JSON
+lines are formatted and written as the service writes them, to ``/dev/null`` instead of stdout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -61,6 +66,7 @@ from notify_common.events import (  # noqa: E402
     facts_of,
 )
 from notify_common.kafka import EventProducer, connection_options  # noqa: E402
+from notify_common.logs import configure_logging  # noqa: E402
 from notify_common.provision import provision_topics  # noqa: E402
 from notify_common.runtime import consumers, run_on_uvloop  # noqa: E402
 from notify_common.secrets import SecretBox  # noqa: E402
@@ -191,7 +197,13 @@ async def counts(receiver_url: str) -> tuple[int, int]:
         return posts, int((await client.get(receiver_url + "/connections")).text)
 
 
-async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) -> None:
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user and system) process ``pid`` has used, from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(name: str, count: int, with_callbacks: bool, receiver_url: str, receiver_pid: int) -> None:
     pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
     admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
     database = f"notify_bench_callbacks_{uuid.uuid4().hex[:6]}"
@@ -203,7 +215,8 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
         kafka_bootstrap_servers=os.environ.get("NOTIFY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
         kafka_topic_prefix=f"bench-callbacks-{uuid.uuid4().hex[:6]}.",
         database_url=SecretStr(url),
-        log_level="WARNING",
+        # The service runs at INFO (the default); WARNING leaves out what it logs for each callback.
+        log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         callback_allowed_networks="127.0.0.1/32",
     )
     try:
@@ -222,7 +235,9 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
             statuses = delivered_with_details(listening, count)
         else:
             statuses = delivered_with_details(quiet, count, sent=True)
+        receiver_cpu = process_cpu(receiver_pid)
         cpu, wall = await measure(settings, statuses)
+        receiver_cpu = process_cpu(receiver_pid) - receiver_cpu
         called, connections = await counts(receiver_url)
         # Less the connection that asked for the counts before.
         called, opened = called - before, connections - opened - 1
@@ -231,6 +246,7 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
             f"RESULT callbacks {name}: {count} notifications ({len(statuses)} statuses), "
             f"{called} callbacks over {opened} connections, "
             f"{cpu / count * 1e6:,.1f} µs CPU per notification, {count / wall:,.0f}/s (load {load})"
+            + (f"; receiver {receiver_cpu / called * 1e6:,.1f} µs CPU per callback" if called else "")
         )
     finally:
         await _delete_topics(settings)
@@ -240,6 +256,12 @@ async def run(name: str, count: int, with_callbacks: bool, receiver_url: str) ->
 
 
 def main(none: int, every: int) -> None:
+    level = os.environ.get("BENCH_LOG_LEVEL")
+    if level:
+        configure_logging("callbacks", level)
+        handler = logging.getLogger().handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open until the process ends
     port = free_port()
     callback_certificate()
     os.environ["SSL_CERT_FILE"] = str(CERT)  # the callbacks service's client trusts the receiver
@@ -247,8 +269,9 @@ def main(none: int, every: int) -> None:
         [sys.executable, str(Path(__file__).parent / "receiver.py"), str(port), str(CERT), str(KEY)]
     )
     try:
-        run_on_uvloop(run("none", none, with_callbacks=False, receiver_url=f"https://127.0.0.1:{port}"))
-        run_on_uvloop(run("every", every, with_callbacks=True, receiver_url=f"https://127.0.0.1:{port}"))
+        url = f"https://127.0.0.1:{port}"
+        run_on_uvloop(run("none", none, with_callbacks=False, receiver_url=url, receiver_pid=receiver.pid))
+        run_on_uvloop(run("every", every, with_callbacks=True, receiver_url=url, receiver_pid=receiver.pid))
     finally:
         receiver.terminate()
         receiver.wait()

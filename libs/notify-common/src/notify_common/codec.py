@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from operator import attrgetter
 from pathlib import Path
@@ -71,6 +71,8 @@ class _Writer:
     names: tuple[str, ...]
     values: Callable[[Event], Any]
     timestamps: tuple[str, ...]
+    # The schema's own encoder (see _compile), or None where fastavro writes the body.
+    fields: tuple[_Put, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class _Reader:
     reader_schema: dict[str, Any] | None  # None when the writer schema is the current one
     conversions: tuple[tuple[str, Callable[[Any], Any]], ...]
     build: Callable[[dict[str, Any]], Event]
+    # The schema's own decoder (see _compile), or None where fastavro reads the body.
+    fields: tuple[tuple[str, _Step], ...] | None = None
+    # How decode sets each slot of the event from the schema's own decoder, field by field in the
+    # schema's order (see _slots), or None where it builds the event from the decoded record.
+    slots: tuple[tuple[Callable[[Any, Any], None], _Step], ...] | None = None
 
 
 def _conversions(event_type: type[Event]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
@@ -186,12 +193,24 @@ class EventCodec:
             schema = _parse(raw)
             names = tuple(f.name for f in fields(event_type))
             header = MAGIC + schema_fingerprint(raw)
+            compiled = _compile(raw, event_type.__name__)
             self._writers[event_type] = _Writer(
-                header, schema, names, attrgetter(*names), _timestamps(event_type)
+                header,
+                schema,
+                names,
+                attrgetter(*names),
+                _timestamps(event_type),
+                None if compiled is None else compiled[0],
             )
             conversions = _conversions(event_type)
             self._readers[header[2:]] = _Reader(
-                event_type, schema, None, conversions, _builder(event_type, schema)
+                event_type,
+                schema,
+                None,
+                conversions,
+                _builder(event_type, schema),
+                None if compiled is None else compiled[1],
+                None if compiled is None else _slots(event_type, compiled[1], conversions),
             )
             self._raw_schemas[header[2:]] = (raw, None)
             current[_short_name(raw)] = (event_type, schema)
@@ -217,6 +236,11 @@ class EventCodec:
         writer = self._writers.get(type(event))
         if writer is None:
             raise TypeError(f"{type(event).__name__} is not an event type of this codec")
+        if writer.fields is not None:
+            out = bytearray(writer.header)
+            for put, value in zip(writer.fields, writer.values(event), strict=True):
+                put(out, value)
+            return bytes(out)
         for name in writer.timestamps:
             value = getattr(event, name)
             if value is not None and value.tzinfo is None:
@@ -236,6 +260,8 @@ class EventCodec:
 
     def decode(self, data: bytes) -> Event:
         reader = self._reader(data)
+        if reader.slots is not None:
+            return _event(data, reader, reader.slots)
         record = _body(data, reader)
         try:
             for name, convert in reader.conversions:
@@ -261,12 +287,16 @@ class EventCodec:
         reader = self._reader(data)
         key = bytes(data[2:HEADER_LENGTH])
         writer, current = self._raw_schemas[key]
+        compiled = (
+            None if current is not None else _compile(writer, reader.event_type.__name__, raw_timestamps=True)
+        )
         self._micros_readers[key] = _Reader(
             reader.event_type,
             _parse(_without_timestamps(writer)),
             None if current is None else _parse(_without_timestamps(current)),
             reader.conversions,
             reader.build,
+            None if compiled is None else compiled[1],
         )
         return self._micros_readers[key]
 
@@ -458,9 +488,72 @@ def _skip_string(data: bytes, offset: int) -> int:
     return offset + length
 
 
+def _slots(
+    event_type: type[Event],
+    reads: tuple[tuple[str, _Step], ...],
+    conversions: tuple[tuple[str, Callable[[Any], Any]], ...],
+) -> tuple[tuple[Callable[[Any, Any], None], _Step], ...] | None:
+    """For each field of the schema, the event's slot and how to read its value, converted as
+    decode converts it; None where _builder would call the ``__init__`` instead."""
+    names = {f.name for f in fields(event_type)}
+    if names != {name for name, _ in reads} or hasattr(event_type, "__post_init__"):
+        return None
+    converters = dict(conversions)
+    return tuple(
+        (
+            getattr(event_type, name).__set__,
+            _converted(read, converters[name]) if name in converters else read,
+        )
+        for name, read in reads
+    )
+
+
+def _converted(read: _Step, convert: Callable[[Any], Any]) -> _Step:
+    def converted(data: bytes, offset: int) -> tuple[Any, int]:
+        value, offset = read(data, offset)
+        return convert(value), offset
+
+    return converted
+
+
+def _event(
+    data: bytes, reader: _Reader, slots: tuple[tuple[Callable[[Any, Any], None], _Step], ...]
+) -> Event:
+    """decode with the schema's own decoder: the event made as _builder makes it from the record
+    _body reads, without the record, and refused with the same errors."""
+    if type(data) is not bytes:
+        data = bytes(data)
+    event = object.__new__(reader.event_type)
+    offset = HEADER_LENGTH
+    try:
+        for set_, read in slots:
+            value, offset = read(data, offset)
+            set_(event, value)
+    except (ValueError, IndexError, OverflowError, TypeError) as exc:
+        name, error = reader.event_type.schema_name, type(exc).__name__
+        raise ValueError(f"message body is not a {name}: {error}") from exc
+    if offset != len(data):
+        raise ValueError(f"{len(data) - offset} bytes left over after the message body")
+    return event
+
+
 def _body(data: bytes, reader: _Reader) -> dict[str, Any]:
     """The Avro body of a message as a dict; bytes that are no body of its schema (cut short, an
     index out of range, bytes left over) are a ``ValueError``, the error consumers dead-letter."""
+    if reader.fields is not None:
+        if type(data) is not bytes:  # the readers slice and decode bytes
+            data = bytes(data)
+        record = {}
+        offset = HEADER_LENGTH
+        try:
+            for name, read in reader.fields:
+                record[name], offset = read(data, offset)
+        except (ValueError, IndexError, OverflowError, TypeError) as exc:
+            name, error = reader.event_type.schema_name, type(exc).__name__
+            raise ValueError(f"message body is not a {name}: {error}") from exc
+        if offset != len(data):
+            raise ValueError(f"{len(data) - offset} bytes left over after the message body")
+        return record
     buffer = io.BytesIO(data)
     buffer.seek(HEADER_LENGTH)
     try:
@@ -509,3 +602,269 @@ def peek_field(data: bytes, name: str) -> Any:
     """One field of a message near the start of its body, without decoding the rest
     (``EventCodec.peek_field``)."""
     return default_codec().peek_field(data, name)
+
+
+# The schemas' own encoders and decoders. fastavro walks a parsed schema for every message, which
+# costs more than the body itself for records of strings, numbers and nullable fields; these are
+# built once per schema from the few Avro types the events use, and write and read the bytes
+# fastavro does (tests compare them over every schema). A schema with any other type, and every
+# archived schema (read by resolving it to the current one), is left to fastavro.
+
+# Writes one value onto the message.
+_Put = Callable[[bytearray, Any], None]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+# The zig-zag encodings of the numbers that fit in one byte, by number + 64.
+_ONE_BYTE = tuple(bytes(((n << 1) ^ (n >> 63),)) for n in range(-64, 64))
+
+
+def _zigzag(value: int) -> bytes:
+    """An Avro ``long``: zig-zag, then 7 bits a byte, low first."""
+    if -64 <= value < 64:
+        return _ONE_BYTE[value + 64]
+    if not _LONG_MIN <= value <= _LONG_MAX:
+        raise OverflowError(f"{value} does not fit in an Avro long")
+    number = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while number > 0x7F:
+        out.append((number & 0x7F) | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+
+def _put_long(out: bytearray, value: Any) -> None:
+    out += _zigzag(value)
+
+
+def _put_string(out: bytearray, value: Any) -> None:
+    data = value.encode()
+    out += _zigzag(len(data))
+    out += data
+
+
+def _put_boolean(out: bytearray, value: Any) -> None:
+    out.append(1 if value else 0)
+
+
+def _put_timestamp(event_name: str, field_name: str) -> _Put:
+    def put(out: bytearray, value: Any) -> None:
+        if not isinstance(value, datetime):
+            out += _zigzag(value)
+            return
+        if value.tzinfo is None:
+            raise ValueError(f"{event_name}.{field_name} must be timezone-aware")
+        delta = value - _EPOCH
+        out += _zigzag((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+    return put
+
+
+def _put_enum(symbols: list[str]) -> _Put:
+    index = {symbol: _zigzag(i) for i, symbol in enumerate(symbols)}
+
+    def put(out: bytearray, value: Any) -> None:
+        found = index.get(value)
+        if found is None:
+            raise ValueError(f"{value!r} is not a symbol of {symbols}")
+        out += found
+
+    return put
+
+
+def _put_array(items: _Put) -> _Put:
+    def put(out: bytearray, value: Any) -> None:
+        if value:
+            out += _zigzag(len(value))
+            for item in value:
+                items(out, item)
+        out.append(0)
+
+    return put
+
+
+def _put_nullable(put: _Put) -> _Put:
+    """A union of null (first) and one other type."""
+
+    def nullable(out: bytearray, value: Any) -> None:
+        if value is None:
+            out.append(0)
+        else:
+            out.append(2)
+            put(out, value)
+
+    return nullable
+
+
+def _timestamp_micros(data: bytes, offset: int) -> tuple[int, int]:
+    """``_long`` for a timestamp: the microseconds of every instant from late 1978 to 3111 are written
+    in 8 bytes, which are read here as one integer whose 7-bit groups are then closed up by
+    shifts and masks, at half the cost of a loop over the bytes; any other length is ``_long``'s."""
+    end = offset + 8
+    number = int.from_bytes(data[offset:end], "little")
+    if number & 0x8080808080808080 != 0x0080808080808080 or end > len(data):
+        return _long(data, offset)
+    number &= 0x7F7F7F7F7F7F7F7F
+    number = (number & 0x007F007F007F007F) | ((number >> 1) & 0x3F803F803F803F80)
+    number = (number & 0x00003FFF00003FFF) | ((number >> 2) & 0x0FFFC0000FFFC000)
+    number = (number & 0x0FFFFFFF) | ((number >> 4) & 0x00FFFFFFF0000000)
+    return (number >> 1) ^ -(number & 1), end
+
+
+def _read_timestamp(data: bytes, offset: int) -> tuple[Any, int]:
+    micros, offset = _timestamp_micros(data, offset)
+    return _EPOCH + timedelta(microseconds=micros), offset
+
+
+def _read_enum(symbols: list[str]) -> _Step:
+    def read(data: bytes, offset: int) -> tuple[Any, int]:
+        index, offset = _long(data, offset)
+        if not 0 <= index < len(symbols):
+            raise ValueError("an enum index out of range")
+        return symbols[index], offset
+
+    return read
+
+
+def _read_array(items: _Step) -> _Step:
+    def read(data: bytes, offset: int) -> tuple[Any, int]:
+        result: list[Any] = []
+        while True:
+            count, offset = _long(data, offset)
+            if count == 0:
+                return result, offset
+            if count < 0:  # a block that gives its size in bytes too
+                count = -count
+                offset = _long(data, offset)[1]
+            if count > len(data) - offset:  # every item takes a byte at least
+                raise ValueError("an array runs past the message")
+            for _ in range(count):
+                item, offset = items(data, offset)
+                result.append(item)
+
+    return read
+
+
+def _read_nullable(read: _Step) -> _Step:
+    def nullable(data: bytes, offset: int) -> tuple[Any, int]:
+        if offset >= len(data):
+            raise ValueError("a union runs past the message")
+        branch = data[offset]
+        if branch == 0:
+            return None, offset + 1
+        if branch == 2:
+            return read(data, offset + 1)
+        branch, offset = _long(data, offset)  # a longer encoding of the same two numbers
+        if branch == 0:
+            return None, offset
+        if branch == 1:
+            return read(data, offset)
+        raise ValueError("a union branch out of range")
+
+    return nullable
+
+
+def _read_string(data: bytes, offset: int) -> tuple[Any, int]:
+    # _text with the one-byte length of every id and most texts read here, not by a call.
+    length = data[offset]
+    if length < 0x80:
+        length = (length >> 1) ^ -(length & 1)
+        offset += 1
+    else:
+        length, offset = _long(data, offset)
+    end = offset + length
+    if length < 0 or end > len(data):
+        raise ValueError("a string runs past the message")
+    return data[offset:end].decode(), end
+
+
+def _read_nullable_string(data: bytes, offset: int) -> tuple[Any, int]:
+    # _read_nullable(_read_string) in one call: the most common field of all.
+    branch = data[offset]
+    if branch == 0:
+        return None, offset + 1
+    if branch != 2:
+        return _read_nullable(_read_string)(data, offset)
+    length = data[offset + 1]
+    if length < 0x80:
+        length = (length >> 1) ^ -(length & 1)
+        offset += 2
+    else:
+        length, offset = _long(data, offset + 1)
+    end = offset + length
+    if length < 0 or end > len(data):
+        raise ValueError("a string runs past the message")
+    return data[offset:end].decode(), end
+
+
+def _read_boolean(data: bytes, offset: int) -> tuple[Any, int]:
+    # fastavro reads any byte but 0 as true.
+    if offset >= len(data):
+        raise ValueError("a boolean runs past the message")
+    return data[offset] != 0, offset + 1
+
+
+def _read_raw_timestamp(data: bytes, offset: int) -> tuple[Any, int]:
+    return _timestamp_micros(data, offset)
+
+
+class _Unsupported(Exception):
+    """A type the schema's own encoder and decoder do not handle: fastavro does."""
+
+
+def _compiled(
+    schema: Any, enums: dict[str, list[str]], event_name: str, field_name: str, raw_timestamps: bool
+) -> tuple[_Put, _Step]:
+    """How to write and read one value of ``schema`` (as read from its file)."""
+    if isinstance(schema, list):
+        if len(schema) != 2 or schema[0] != "null" or schema[1] == "null":
+            raise _Unsupported(f"union {schema}")
+        put, read = _compiled(schema[1], enums, event_name, field_name, raw_timestamps)
+        return _put_nullable(put), _read_nullable_string if read is _read_string else _read_nullable(read)
+    if isinstance(schema, dict):
+        kind, logical = schema.get("type"), schema.get("logicalType")
+        if logical == "timestamp-micros" and kind == "long":
+            read = _read_raw_timestamp if raw_timestamps else _read_timestamp
+            return _put_timestamp(event_name, field_name), read
+        if logical is not None:
+            raise _Unsupported(f"logical type {logical}")
+        if kind == "enum":
+            symbols = list(schema["symbols"])
+            namespace = schema.get("namespace")
+            enums[schema["name"]] = symbols
+            if namespace:
+                enums[f"{namespace}.{schema['name']}"] = symbols
+            return _put_enum(symbols), _read_enum(symbols)
+        if kind == "array":
+            put, read = _compiled(schema["items"], enums, event_name, field_name, raw_timestamps)
+            return _put_array(put), _read_array(read)
+        if isinstance(kind, str) and kind not in ("record", "map", "fixed", "error"):
+            return _compiled(kind, enums, event_name, field_name, raw_timestamps)
+        raise _Unsupported(f"type {kind}")
+    if schema in ("int", "long"):
+        return _put_long, _number
+    if schema == "string":
+        return _put_string, _read_string
+    if schema == "boolean":
+        return _put_boolean, _read_boolean
+    if isinstance(schema, str) and schema in enums:
+        return _put_enum(enums[schema]), _read_enum(enums[schema])
+    raise _Unsupported(f"type {schema}")
+
+
+def _compile(
+    schema: dict[str, Any], event_name: str, *, raw_timestamps: bool = False
+) -> tuple[tuple[_Put, ...], tuple[tuple[str, _Step], ...]] | None:
+    """The encoder and decoder of each field of a record ``schema`` (as read from its file), or
+    None if a type in it is one they do not handle."""
+    enums: dict[str, list[str]] = {}
+    puts: list[_Put] = []
+    reads: list[tuple[str, _Step]] = []
+    try:
+        for field_ in schema["fields"]:
+            put, read = _compiled(field_["type"], enums, event_name, field_["name"], raw_timestamps)
+            puts.append(put)
+            reads.append((field_["name"], read))
+    except _Unsupported:
+        return None
+    return tuple(puts), tuple(reads)
