@@ -3,7 +3,7 @@ straight after the 201 finds it (status ``created``) even while the projector la
 
 The row is written before the event is published, so it exists by the time the client learns the
 id; GET prefers the projection, which is always at least as far along. On the send path it is
-written by the limiter's one script per send (``entries`` gives it the keys and values); keys carry
+written by the limiter's admission script (``entries`` gives it the keys and values); keys carry
 the service id as a hash tag so they share that script's cluster slot.
 """
 
