@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,7 +24,12 @@ from tests.conftest import _delete_topics
 async def topic_deletions() -> AsyncIterator[list[asyncio.Task[None]]]:
     pending: list[asyncio.Task[None]] = []
     yield pending
-    await asyncio.gather(*pending)
+    # Deleting a finished test's topics is housekeeping, not behaviour under test: a deletion the
+    # broker did not answer in time (the fault tests restart it; a slow machine) leaves topics in a
+    # test broker, and is reported as a warning rather than as an error of the last test.
+    for outcome in await asyncio.gather(*pending, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            warnings.warn(f"test topics not deleted: {type(outcome).__name__}", stacklevel=1)
 
 
 class Prefixes:
