@@ -145,7 +145,7 @@ def _release(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class _Window:
+class PublishWindow:
     """The producer's linger, for the whole producer rather than aiokafka's per partition.
 
     aiokafka lingers each partition's batch from that batch's first record and, when one batch is
@@ -177,12 +177,12 @@ class _Window:
 
 
 class EventProducer:
-    """Publishes events durably: idempotent producer, acks=all, a short linger (``_Window``) for
+    """Publishes events durably: idempotent producer, acks=all, a short linger (``PublishWindow``) for
     batching."""
 
     def __init__(self, settings: CommonSettings, client_id: str, *, linger_ms: int = 5) -> None:
         self.names = TopicNames(settings.kafka_topic_prefix)
-        self._window = _Window(linger_ms / 1000) if linger_ms > 0 else None
+        self._window = PublishWindow(linger_ms / 1000) if linger_ms > 0 else None
         self._producer = AIOKafkaProducer(
             client_id=client_id,
             enable_idempotence=True,

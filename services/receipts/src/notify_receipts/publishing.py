@@ -17,11 +17,10 @@ acknowledgement alone: one whose publish fails is answered as before, and the ot
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from notify_common.events import Event
-from notify_common.kafka import EventProducer
+from notify_common.kafka import EventProducer, PublishWindow
 
 # How long a window stays open: what the producer's linger was.
 WINDOW_SECONDS = 0.005
@@ -30,32 +29,18 @@ WINDOW_SECONDS = 0.005
 class WindowedPublisher:
     def __init__(self, producer: EventProducer, window_seconds: float = WINDOW_SECONDS) -> None:
         self._producer = producer
-        self._window_seconds = window_seconds
-        self._open: asyncio.Event | None = None
+        self._window = PublishWindow(window_seconds) if window_seconds > 0 else None
 
     async def publish(self, topic: str, event: Event) -> None:
         """Publishes ``event`` with the others of its window; returns once it is acknowledged."""
-        await self._window()
+        if self._window is not None:
+            await self._window.wait()
         await self._producer.publish(topic, event)
 
     async def publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
         """Publishes these events with the others of their window; returns once every one is
         acknowledged."""
         events = list(items)
-        await self._window()
+        if self._window is not None:
+            await self._window.wait()
         await self._producer.publish_many(events)
-
-    async def _window(self) -> None:
-        if self._window_seconds <= 0:
-            return
-        window = self._open
-        if window is None:
-            window = self._open = asyncio.Event()
-            asyncio.get_running_loop().call_later(self._window_seconds, self._close, window)
-        # An Event, not a shared future: a caller cancelled while it waits leaves the others be.
-        await window.wait()
-
-    def _close(self, window: asyncio.Event) -> None:
-        if self._open is window:
-            self._open = None
-        window.set()
