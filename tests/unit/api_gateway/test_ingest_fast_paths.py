@@ -68,6 +68,62 @@ def test_the_compiled_schema_checks_agree_with_jsonschema(
     assert validation._fast(schema).is_valid(body) is not _slow_errors(body, schema)
 
 
+FORMAT_VALUES: list[object] = [
+    TEMPLATE,
+    TEMPLATE.upper(),
+    "{" + TEMPLATE + "}",
+    "urn:uuid:" + TEMPLATE,
+    TEMPLATE.replace("-", ""),
+    TEMPLATE + "0",
+    TEMPLATE[:-1] + "g",
+    TEMPLATE + "\n",
+    "not-a-uuid",
+    "",
+    "07700900123",
+    "+447700900123",
+    "01632960001",
+    "a@example.gov.uk",
+    "not an email",
+    "first",
+    "fourth",
+    "cy",
+    "en-GB",
+    "xx-!!",
+    "2001-01-01",
+    "http://x",
+    7,
+    None,
+    [],
+]
+
+
+@pytest.mark.parametrize("value", FORMAT_VALUES)
+def test_each_format_the_compiled_schemas_call_answers_as_the_format_checker(value: object) -> None:
+    # The compiled schemas call each format's check directly, not through ``conforms``.
+    assert set(validation._FORMATS) == set(validation.format_checker.checkers)
+    for name, conforms in validation._FORMATS.items():
+        assert conforms(value) is validation.format_checker.conforms(value, name), name
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        (TEMPLATE, True),
+        (TEMPLATE.upper(), True),
+        ("{" + TEMPLATE + "}", True),
+        ("urn:uuid:" + TEMPLATE, True),
+        (TEMPLATE.replace("-", ""), True),
+        (TEMPLATE + "0", False),
+        (TEMPLATE[:-1] + "g", False),
+        (TEMPLATE + "\n", False),
+        ("not-a-uuid", False),
+    ],
+)
+def test_a_template_id_is_a_uuid_in_every_form_uuid_takes_and_no_other(value: str, valid: bool) -> None:
+    assert validation.format_checker.conforms(value, "validate_uuid") is valid
+    assert validation._fast(POST_SMS).is_valid({"phone_number": "07700900123", "template_id": value}) is valid
+
+
 @pytest.mark.parametrize(
     "number",
     [
