@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -19,11 +20,37 @@ from typing import Any, ClassVar
 _VARIANT_DIGIT = {f"{d:x}": f"{8 | d & 3:x}" for d in range(16)}
 
 
+# Ids are made this many at a time, from one ``os.urandom`` call: a system call per id was most of
+# an id's cost on a virtual machine, and the api-gateway makes two per send.
+_IDS_AT_ONCE = 256
+_ids: Iterator[str] = iter(())
+
+
+def _more_ids() -> Iterator[str]:
+    h, v = os.urandom(16 * _IDS_AT_ONCE).hex(), _VARIANT_DIGIT
+    each = [h[i : i + 32] for i in range(0, len(h), 32)]
+    return iter([f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{v[x[16]]}{x[17:20]}-{x[20:]}" for x in each])
+
+
 def random_uuid() -> str:
-    """``str(uuid.uuid4())``, made from the same 16 bytes of ``os.urandom`` without building a
-    ``UUID`` object on the way (a third of the cost, for an id made with every event)."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
+    """``str(uuid.uuid4())``, made from 16 bytes of ``os.urandom`` as it makes them, without building
+    a ``UUID`` object on the way, and drawn from ids made together (``_IDS_AT_ONCE``). Taking the
+    next of a list's iterator is one step under the GIL, so threads never draw the same id."""
+    global _ids
+    made = next(_ids, None)
+    if made is None:
+        _ids = _more_ids()
+        made = next(_ids)
+    return made
+
+
+def _forget_ids() -> None:
+    # A forked child must not hand out the ids its parent still holds.
+    global _ids
+    _ids = iter(())
+
+
+os.register_at_fork(after_in_child=_forget_ids)
 
 
 def new_event_id() -> str:
