@@ -25,7 +25,9 @@ from notify_common.templates.sms import (
     GSM_CHARACTERS,
     GSM_EXTENDED_CHARACTERS,
     could_normalise,
+    is_clean_sms,
     normalise_sms_whitespace,
+    sanitise_sms,
     sms_counts,
 )
 
@@ -119,6 +121,46 @@ def test_a_rendered_text_counts_as_its_body_does(content: str, prefix: str | Non
     )
     without = render_sms(f"Hi ((name)) {content}", {"name": "Ada"}, check_limits=False)
     assert rendered.character_count_without_prefix == counted_in_full(without.body)[1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    texts,
+    st.sampled_from(["Council", "A  council ", "Cyngor ŵ", "Council\n", " Council", "Café", "Council,"]),
+)
+def test_a_prefixed_text_is_sanitised_and_normalised_as_both_its_texts_in_full(
+    content: str, prefix: str
+) -> None:
+    try:
+        rendered = render_sms(f"Hi ((name)){content}", {"name": "Ada"}, prefix=prefix, check_limits=False)
+    except ValueError:
+        return
+    filled = f"Hi Ada{content}"
+    assert rendered.body == normalised_in_full(sanitise_sms(f"{prefix}: {filled}"))
+    assert (
+        rendered.character_count_without_prefix
+        == counted_in_full(normalised_in_full(sanitise_sms(filled)))[1]
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(texts)
+def test_a_text_known_clean_is_left_as_it_is_by_sanitising_and_normalising(text: str) -> None:
+    if is_clean_sms(text):
+        assert normalised_in_full(sanitise_sms(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("Council: Hi Ada", True),
+        ("Council: Hi Ada ", False),
+        ("Council:  Hi", False),
+        ("Council: Hi\u200b", False),
+    ],
+)
+def test_an_ordinary_message_is_known_clean(text: str, clean: bool) -> None:
+    assert is_clean_sms(text) is clean
 
 
 def test_a_templates_placeholders_are_parsed_once_for_every_send() -> None:

@@ -25,6 +25,7 @@ from notify_common.templates.placeholders import as_markdown_list, fill_placehol
 from notify_common.templates.sms import (
     SMS_CHAR_LIMIT,
     character_count,
+    is_clean_sms,
     normalise_sms_whitespace,
     sanitise_sms,
     sms_counts,
@@ -107,10 +108,17 @@ def render_sms(
     Pass ``check_limits=False`` for previews, then ``check_sms_length`` when needed.
     """
     filled = fill_placeholders(body_template, personalisation, format_list=join_with_and)
-    without_prefix = normalise_sms_whitespace(sanitise_sms(filled))
-    body = without_prefix
     if prefix and show_prefix:
-        body = normalise_sms_whitespace(sanitise_sms(f"{prefix}: {filled}"))
+        body = f"{prefix}: {filled}"
+        if is_clean_sms(body):
+            # Nothing in the prefixed text is changed, so nothing in the text after the prefix is
+            # (its characters, pairs and end are the prefixed text's; its start follows ": ").
+            without_prefix = filled
+        else:
+            without_prefix = normalise_sms_whitespace(sanitise_sms(filled))
+            body = normalise_sms_whitespace(sanitise_sms(body))
+    else:
+        body = without_prefix = normalise_sms_whitespace(sanitise_sms(filled))
     gsm, count, fragments = sms_counts(body)
     rendered = RenderedSms(
         body=body,

@@ -142,6 +142,12 @@ def could_normalise(text: str) -> bool:
     return any(pair in text for pair in _CHANGED_PAIRS)
 
 
+def is_clean_sms(text: str) -> bool:
+    """Whether ``normalise_sms_whitespace(sanitise_sms(text))`` is ``text`` as it is (False: it may
+    not be)."""
+    return ALLOWED_CHARACTERS.issuperset(text) and not could_normalise(text)
+
+
 def normalise_sms_whitespace(text: str) -> str:
     """Collapse runs of spaces on each line, drop spaces before punctuation, allow at most one blank
     line in a row, and strip the ends."""
