@@ -3,11 +3,12 @@ count reaching 80 % and 90 % of a limit is a warning each."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
-from notify_common import annual_limits, ratelimit
+from notify_common import annual_limits, annual_warnings, ratelimit
 from notify_common.annual_limits import (
     AnnualLimits,
     crossed,
@@ -76,3 +77,35 @@ def test_now_s_year_and_day_follow_the_clock_across_the_end_of_a_year(
     assert seconds_until_year_end() == 366 * 86_400  # to 1 April 2028, a leap year away
     clock.now += 3_600  # midnight UTC
     assert ratelimit.utc_day() == "2027-04-01"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7, 10, 11, 100, 101, 999, 25_000_000])
+def test_an_admission_leaves_the_warnings_each_of_its_annual_counts_reached(limit: int) -> None:
+    """``Limiter._warn`` (every accepted send) compares the count with the limit's thresholds before
+    asking ``reached``: it must leave exactly what ``reached`` finds, and nothing for daily counts."""
+    left: list[object] = []
+
+    class Warnings:
+        async def leave(self, service_id: str, warnings: list[object]) -> None:
+            left.extend(warnings)
+
+    class Redis:
+        def register_script(self, text: str) -> None:
+            return None
+
+    async def admit_all() -> None:
+        limiter = ratelimit.Limiter(Redis())  # type: ignore[arg-type]
+        limiter._warnings = Warnings()  # type: ignore[assignment]
+        annual = ratelimit.DailyLimit("sms", limit, 2026)
+        daily = ratelimit.DailyLimit("sms", limit)
+        near_thresholds = [
+            t + d for p in (80, 90) for t in [annual_limits.threshold(limit, p)] for d in range(-6, 7)
+        ]
+        for n in (1, 2, 5):
+            for after in sorted({*range(limit + 6), *near_thresholds}) if limit < 1000 else near_thresholds:
+                left.clear()
+                limiter._warn("s", [(daily, n), (annual, n)], [after, after])
+                await limiter.settled()
+                assert left == annual_warnings.reached("sms", 2026, limit, n, after), (n, after)
+
+    asyncio.run(admit_all())

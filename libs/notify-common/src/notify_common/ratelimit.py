@@ -23,6 +23,7 @@ Redis's counters once Redis answers.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
@@ -36,12 +37,14 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from notify_common.annual_limits import (
+    WARNING_PERCENTAGES,
     WARNINGS_KEY,
     YEAR_TTL_MARGIN_SECONDS,
     financial_year,
     seconds_until_year_end,
+    threshold,
 )
-from notify_common.annual_warnings import AnnualWarnings, reached
+from notify_common.annual_warnings import AnnualWarnings, Reached, reached
 from notify_common.local_limits import LocalLimits
 
 log = logging.getLogger(__name__)
@@ -234,8 +237,14 @@ return 0
 """
 
 
+@functools.lru_cache(maxsize=4096)
 def bucket_capacity(rate_limit: int) -> int:
     return min(math.ceil(rate_limit / 3) + 1, MAX_BURST)
+
+
+@functools.lru_cache(maxsize=4096)
+def _thresholds(limit: int) -> tuple[int, ...]:
+    return tuple(threshold(limit, p) for p in WARNING_PERCENTAGES)
 
 
 @dataclass
@@ -445,12 +454,13 @@ class Limiter:
     def _warn(self, service_id: str, counts: list[tuple[DailyLimit, int]], after: Sequence[Any]) -> None:
         """Leave a warning for each annual threshold these counts reached (rare: at most twice a
         year per channel), without delaying the send."""
-        warnings = [
-            w
-            for (lim, n), now in zip(counts, after, strict=False)
-            if lim.year is not None
-            for w in reached(lim.name, lim.year, lim.limit, n, int(now))
-        ]
+        warnings: list[Reached] = []
+        for (lim, n), now in zip(counts, after, strict=False):
+            if lim.year is not None:
+                # Every send asks: compared with the limit's thresholds, worked out once per limit.
+                count = int(now)
+                if any(count - n < at <= count for at in _thresholds(lim.limit)):
+                    warnings += reached(lim.name, lim.year, lim.limit, n, count)
         if warnings:
             task = asyncio.ensure_future(self._warnings.leave(service_id, warnings))
             self._flushes.add(task)
