@@ -313,3 +313,34 @@ def test_a_scheduled_letter_carries_its_time_on_the_event() -> None:
     )
     assert isinstance(send.event, LetterRequested)
     assert send.event.scheduled_for == when
+
+
+@pytest.mark.parametrize("key_type", ["normal", "team", "test"])
+@pytest.mark.parametrize("restricted", [True, False])
+@pytest.mark.parametrize(
+    ("channel", "international"), [("sms", False), ("sms", True), ("email", False), ("letter", False)]
+)
+def test_the_limits_a_send_counts_on_follow_the_services_limits_as_they_change(
+    key_type: str, restricted: bool, channel: str, international: bool
+) -> None:
+    # The limits are made once for the same values (every send asks), never kept past a change.
+    for limit in (10, 11, 10):
+        service = dataclasses.replace(
+            caller().service,
+            restricted=restricted,
+            sms_message_limit=limit,
+            email_message_limit=limit + 1,
+            letter_message_limit=limit + 2,
+            international_sms_message_limit=limit + 3,
+            annual_limits=AnnualLimits(sms=limit * 100, email=limit * 101, letter=limit * 102),
+        )
+        sender = dataclasses.replace(caller(key_type), service=service)
+        if key_type == "test" and restricted:
+            daily = {"sms": 250_000, "email": 250_000, "letter": 20_000, "international_sms": 100}
+        else:
+            daily = {"sms": limit, "email": limit + 1, "letter": limit + 2, "international_sms": limit + 3}
+        names = [channel, "international_sms"] if international else [channel]
+        expected = [DailyLimit(name, daily[name]) for name in names]
+        if key_type != "test":
+            expected.append(annual_limit(channel, service.annual_limits.of(channel)))
+        assert daily_limits(sender, channel, international=international) == expected

@@ -6,6 +6,7 @@ limits to count. Pure: no I/O, so every rule is unit-tested without a database o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,12 +17,13 @@ from notify_api_gateway.errors import qr_code_too_long
 from notify_api_gateway.presenters import fmt, template_uri
 from notify_api_gateway.sanitise import sanitise_personalisation
 from notify_common import topics
+from notify_common.annual_limits import financial_year
 from notify_common.api_errors import ApiError, bad_request, forbidden, validation_error
 from notify_common.branding import DEFAULT_SEND_BRANDING, SendBranding
 from notify_common.documents import DocumentLink, DocumentToStore, new_link
 from notify_common.events import EmailRequested, LetterRequested, NotificationRequested, SmsRequested
 from notify_common.file_uploads import FileUpload, file_uploads, is_file, pending_documents
-from notify_common.ratelimit import DailyLimit, annual_limit
+from notify_common.ratelimit import DailyLimit
 from notify_common.recipients import (
     SIMULATED_EMAIL_ADDRESSES,
     SIMULATED_SMS_NUMBERS,
@@ -142,20 +144,27 @@ def check_recipient_allowed(caller: Authenticated, recipient_type: str, normalis
 
 
 def daily_limits(caller: Authenticated, channel: str, *, international: bool = False) -> list[DailyLimit]:
-    service = caller.service
-    configured = {
-        "sms": service.sms_message_limit,
-        "email": service.email_message_limit,
-        "letter": service.letter_message_limit,
-        "international_sms": service.international_sms_message_limit,
-    }
-    if caller.api_key.key_type == "test" and service.restricted:
-        configured = dict(LIVE_DEFAULT_LIMITS)
-    names = [channel, "international_sms"] if international else [channel]
-    limits = [DailyLimit(name, configured[name]) for name in names]
-    if caller.api_key.key_type != "test":  # test keys send nothing, so count on no annual limit
-        limits.append(annual_limit(channel, service.annual_limits.of(channel)))
-    return limits
+    service, key_type = caller.service, caller.api_key.key_type
+    live_defaults = key_type == "test" and service.restricted
+    names = (channel, "international_sms") if international else (channel,)
+    counted = tuple(
+        (name, LIVE_DEFAULT_LIMITS[name] if live_defaults else getattr(service, f"{name}_message_limit"))
+        for name in names
+    )
+    # Test keys send nothing, so count on no annual limit.
+    annual = None if key_type == "test" else (channel, service.annual_limits.of(channel), financial_year())
+    return list(_limits(counted, annual))
+
+
+@functools.lru_cache(maxsize=4096)
+def _limits(
+    counted: tuple[tuple[str, int], ...], annual: tuple[str, int, int] | None
+) -> tuple[DailyLimit, ...]:
+    # Every send asks; the same few limits (frozen) serve every send of a service.
+    limits = [DailyLimit(name, limit) for name, limit in counted]
+    if annual is not None:
+        limits.append(DailyLimit(*annual))
+    return tuple(limits)
 
 
 def envelope(
