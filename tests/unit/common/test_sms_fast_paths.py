@@ -14,11 +14,17 @@ from hypothesis import strategies as st
 
 from notify_common.templates import render_sms
 from notify_common.templates.placeholders import (
+    _PLANNED_TEXT_LENGTH,
+    PLACEHOLDER_PATTERN,
+    InsensitiveValues,
     _named_keys,
     _parsed,
+    _plan,
     _remembered_key,
     fill_placeholders,
+    is_yes,
     join_with_and,
+    list_items,
     missing_personalisation,
 )
 from notify_common.templates.sms import (
@@ -163,8 +169,61 @@ def test_an_ordinary_message_is_known_clean(text: str, clean: bool) -> None:
     assert is_clean_sms(text) is clean
 
 
+def filled_in_full(text: str, personalisation: dict[str, object]) -> str:
+    """What filling always did: a regular expression's substitution, each placeholder parsed."""
+    values = InsensitiveValues(personalisation)
+
+    def replace(match: re.Match[str]) -> str:
+        key, optional_text = _parsed(match.group(1))
+        value = values.get_normalised(key)
+        if value is None:
+            return match.group(0)
+        if optional_text is not None:
+            return optional_text if is_yes(value) else ""
+        items = list_items(value)
+        if items is not None:
+            return join_with_and([f"<{item}>" for item in items])
+        return f"<{value}>"
+
+    return PLACEHOLDER_PATTERN.sub(replace, text)
+
+
+PIECES = [
+    "((a))",
+    "((A ))",
+    "((b??shown))",
+    "((c))",
+    "(((a)))",
+    "((a)",
+    "(( ))",
+    "()",
+    "(",
+    ")",
+    "x",
+    " ",
+    "\\1",
+]
+VALUES = st.dictionaries(
+    st.sampled_from(["a", "b", "B", "c", "d"]),
+    st.one_of(
+        st.none(), st.sampled_from(["yes", "no", "", "\\g<0>", 3]), st.lists(st.sampled_from(["x", None, ""]))
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12), VALUES, st.booleans())
+def test_a_template_is_filled_as_the_substitution_fills_it(
+    pieces: list[str], values: dict[str, object], long: bool
+) -> None:
+    text = "".join(pieces) + ("." * _PLANNED_TEXT_LENGTH if long else "")
+    filled = fill_placeholders(text, values, format_list=join_with_and, format_value=lambda v: f"<{v}>")
+    assert filled == filled_in_full(text, values)
+
+
 def test_a_templates_placeholders_are_parsed_once_for_every_send() -> None:
     _parsed.cache_clear()
+    _plan.cache_clear()
     for name in ("Ada", "Bea", "Cy"):
         filled = fill_placeholders(
             "((First Name)) ((show??Shown)) ((first_name))",
@@ -173,6 +232,7 @@ def test_a_templates_placeholders_are_parsed_once_for_every_send() -> None:
         )
         assert filled == f"{name} Shown {name}"
     assert _parsed.cache_info().misses == 3
+    assert _plan.cache_info().misses == 1
 
 
 def test_names_are_normalised_once_and_long_ones_never_remembered() -> None:

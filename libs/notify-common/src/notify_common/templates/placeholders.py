@@ -155,11 +155,10 @@ def fill_placeholders(
     """
     values = InsensitiveValues(personalisation)
 
-    def replace(match: re.Match[str]) -> str:
-        key, optional_text = _parsed(match.group(1))
+    def replace(written: str, key: str, optional_text: str | None) -> str:
         value = values.get_normalised(key)
         if value is None:
-            return match.group(0)
+            return written
         if optional_text is not None:
             return optional_text if is_yes(value) else ""
         items = list_items(value)
@@ -167,4 +166,31 @@ def fill_placeholders(
             return format_list([format_value(item) for item in items])
         return format_value(str(value))
 
-    return PLACEHOLDER_PATTERN.sub(replace, text)
+    if len(text) > _PLANNED_TEXT_LENGTH:
+        return PLACEHOLDER_PATTERN.sub(lambda m: replace(m.group(0), *_parsed(m.group(1))), text)
+    literals, holes = _plan(text)
+    parts = [literals[0]]
+    for (written, key, optional_text), literal in zip(holes, literals[1:], strict=True):
+        parts += (replace(written, key, optional_text), literal)
+    return "".join(parts)
+
+
+# Texts up to this long (every template's own text, in practice) have their plan remembered: the
+# same few templates are filled for send after send, and a bounded size bounds the memory held.
+_PLANNED_TEXT_LENGTH = 20_000
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str, str | None], ...]]:
+    """``text`` cut at its placeholders, as ``PLACEHOLDER_PATTERN.sub`` finds them: the text around
+    them (one more than there are placeholders), and each as written, with its key and optional
+    text."""
+    literals: list[str] = []
+    holes: list[tuple[str, str, str | None]] = []
+    at = 0
+    for match in PLACEHOLDER_PATTERN.finditer(text):
+        literals.append(text[at : match.start()])
+        holes.append((match.group(0), *_parsed(match.group(1))))
+        at = match.end()
+    literals.append(text[at:])
+    return tuple(literals), tuple(holes)
