@@ -200,3 +200,15 @@ def test_a_receipt_is_encoded_as_the_standard_library_encodes_it(as_json: bool, 
         )
     else:
         assert (content, content_type) == (urlencode(body).encode(), b"application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "A_z.0~-9", "~tilde_dot.dash-", "3FA85F64", "ünïcode 📱", "tab\tnew\nline", "100%=sure?#",
+     "a+b c", "2026-12-05 10:00:00", "café", "\x00", "-" * 300],
+)  # fmt: skip
+def test_a_form_receipt_is_encoded_as_urlencode_encodes_it_every_time(value: str) -> None:
+    body = {"status": value, "reference": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "code": "000", value: value}
+    for _ in range(2):  # the second time through what the first remembered
+        content, _ = encoded(OwedReceipt("r", "http://receipts", body, False))
+        assert content == urlencode(body).encode()

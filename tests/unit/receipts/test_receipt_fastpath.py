@@ -84,7 +84,8 @@ async def test_other_requests_go_through_the_app() -> None:
 @pytest.mark.parametrize(
     "query_string",
     [b"", b"token=abc", b"token=a&token=b", b"other=1", b"%74oken=x", b"token", b"token=&x=1", b"token=a+b%2Fc",
-     b"tok\xe9n=1&token=\xe9", b"a=1;token=2", b"token=1&Token=2"],
+     b"tok\xe9n=1&token=\xe9", b"a=1;token=2", b"token=1&Token=2", b"token=a=b", b"&&token=x&", b"=x&token=",
+     b"token&token=2&token", b"x=%&token=1", b"token=%zz"],
 )  # fmt: skip
 def test_a_posted_query_parameter_is_what_starlettes_query_params_give(query_string: bytes) -> None:
     scope = {"type": "http", "query_string": query_string, "headers": []}

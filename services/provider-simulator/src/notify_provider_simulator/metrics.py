@@ -4,6 +4,9 @@ outcomes, never a reference or a recipient."""
 
 from __future__ import annotations
 
+import weakref
+from typing import Protocol
+
 from prometheus_client import Counter, Gauge
 
 RECEIPT_POSTS = Counter(
@@ -12,6 +15,27 @@ RECEIPT_POSTS = Counter(
     ["outcome"],
 )
 RECEIPTS_OWED = Gauge("notify_simulator_receipts_owed", "Receipts not yet taken by the receipts service")
+
+
+class _Owing(Protocol):
+    @property
+    def owed(self) -> int: ...
+
+
+# The gauge is read from the posters when it is scraped, rather than moved up and down (a lock taken
+# and released) twice for every receipt.
+_POSTERS: weakref.WeakSet[_Owing] = weakref.WeakSet()
+RECEIPTS_OWED.set_function(lambda: float(sum(poster.owed for poster in list(_POSTERS))))
+
+
+def count_owed(poster: _Owing, counted: bool = True) -> None:
+    """Counts what ``poster`` owes in the gauge (or, with ``counted=False``, no longer)."""
+    if counted:
+        _POSTERS.add(poster)
+    else:
+        _POSTERS.discard(poster)
+
+
 _OUTCOMES = {outcome: RECEIPT_POSTS.labels(outcome) for outcome in ("posted", "retried", "dropped")}
 
 

@@ -85,7 +85,14 @@ OVERTOOK = Counter(
 )
 
 
+# The form every reference the platform gives a provider has (``str(uuid)``): taken without
+# building a ``UUID``; anything else is asked of ``uuid.UUID``, which also takes other spellings.
+_CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _valid_id(value: str) -> bool:
+    if _CANONICAL_ID.fullmatch(value) is not None:
+        return True
     try:
         uuid.UUID(value)
     except ValueError:

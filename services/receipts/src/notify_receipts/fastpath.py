@@ -58,7 +58,17 @@ class Posted:
         if not self.query_string:
             return None
         found = None
-        for key, value in parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True):
+        text = self.query_string.decode("latin-1")
+        if "%" not in text and "+" not in text:
+            # Nothing to unquote (a provider's ``?token=...``): the fields as parse_qsl splits them,
+            # without its per-field unquoting machinery.
+            for field in text.split("&"):
+                if field:
+                    key, _, value = field.partition("=")
+                    if key == name:
+                        found = value
+            return found
+        for key, value in parse_qsl(text, keep_blank_values=True):
             if key == name:
                 found = value
         return found
