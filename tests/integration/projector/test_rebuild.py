@@ -37,6 +37,15 @@ async def index_names(engine: AsyncEngine) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in (await conn.execute(query)).all()]
 
 
+async def storage_options(engine: AsyncEngine) -> list[tuple[str, object]]:
+    async with engine.connect() as conn:
+        query = text(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1"
+        )
+        return [(r[0], r[1]) for r in (await conn.execute(query)).all()]
+
+
 async def test_a_rebuild_from_the_topics_matches_the_live_views_row_for_row_while_reads_continue(
     own_database: CommonSettings, producer: EventProducer
 ) -> None:
@@ -54,6 +63,7 @@ async def test_a_rebuild_from_the_topics_matches_the_live_views_row_for_row_whil
     ) as live:
         await eventually(lambda: live.handled >= len(stream.events), timeout=120)
         before, indexes = await snapshot(engine), await index_names(engine)
+        options = await storage_options(engine)
         known = next(e.notification_id for _, e in stream.events if e.notification_id is not None)
 
         reads, failures = 0, []
@@ -86,6 +96,19 @@ async def test_a_rebuild_from_the_topics_matches_the_live_views_row_for_row_whil
         assert after[table] == before[table], table
     assert len(after["notifications"]) == 10_000
     assert await index_names(engine) == indexes
+    assert ("notifications", ["fillfactor=70"]) in options
+    assert await storage_options(engine) == options
+    # Some of the stream's messages are still in flight: the rebuilt set is theirs, as the live one.
+    async with engine.connect() as conn:
+        flying = await conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE f.id IS NULL), count(*) FROM notifications n "
+                "LEFT JOIN notifications_in_flight f ON f.id = n.id "
+                "WHERE n.status IN ('sending', 'pending') AND n.notification_type IN ('sms', 'email')"
+            )
+        )
+        missing, in_flight = flying.one()
+    assert (missing, in_flight > 0, len(after["notifications_in_flight"])) == (0, True, in_flight)
     async with engine.connect() as conn:
         schemas = (
             await conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'projection_%'"))

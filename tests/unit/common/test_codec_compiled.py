@@ -196,3 +196,19 @@ def test_a_timestamp_of_eight_bytes_or_any_other_length_is_the_number_long_reads
         except ValueError:
             got = ValueError
         assert got == expected, data
+
+
+def test_a_timestamp_reads_as_the_epoch_plus_its_microseconds_on_both_sides_of_the_float_bound() -> None:
+    rng = random.Random(20261206)
+    bound = codec._FLOAT_EXACT_MICROS
+    micros = [0, 1, 999_999, 1_000_000, 1_000_001, bound - 1, bound, bound + 1, -1, FIRST_MICROS, LAST_MICROS]
+    micros += [rng.randrange(0, bound) for _ in range(100_000)]
+    # the ends and the halves of a few seconds, where a rounding would show first
+    ends = (0, 1, 2, 499_999, 500_000, 500_001, 999_998, 999_999)
+    micros += [second * 1_000_000 + us for second in (1, 1_764_990_000, 3_999_999_999) for us in ends]
+    micros += [rng.randint(FIRST_MICROS, LAST_MICROS) for _ in range(10_000)]
+    for number in micros:
+        written = b"ab" + codec._zigzag(number)
+        value, end = codec._read_timestamp(written, 2)
+        assert (value, end) == (EPOCH + timedelta(microseconds=number), len(written)), number
+        assert value.tzinfo is UTC

@@ -12,7 +12,8 @@ contributions) is not needed. Instead:
 2. ``merge`` folds the staging tables into ``notifications`` with one ``INSERT … SELECT``: the
    merge rules of ``evolve.py`` as aggregates (earliest ``sent_at``, largest ``billable_units``,
    …) and ``DISTINCT ON`` for the winning status (highest rank; among final statuses the earliest,
-   then the smaller name; otherwise the first seen, as the live projector keeps the stored one).
+   then the smaller name; otherwise the first seen, as the live projector keeps the stored one),
+   then lists the notifications left in flight in ``notifications_in_flight``.
 3. ``aggregate`` computes the job counts and the three daily fact tables once from the merged
    ``notifications`` with ``GROUP BY`` (the rules of ``contributions.py``); from then on the
    shadow tables are exactly what the live projector keeps, and the catch-up uses ``apply``.
@@ -437,6 +438,7 @@ async def merge(conn: AsyncConnection, schema: str) -> None:
     await conn.execute(text("SET LOCAL synchronous_commit TO off"))
     await conn.execute(text("SET LOCAL work_mem TO '256MB'"))
     await conn.execute(MERGE_NOTIFICATIONS)
+    await conn.execute(sql.FILL_IN_FLIGHT)
     for statement in AGGREGATE:
         await conn.execute(statement)
     await drop_staging(conn)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from notify_common import topics
 from notify_common.events import FailureKind, NotificationFailed, now
 from notify_common.kafka import EventProducer
+from notify_projector import sql
 from notify_projector.projection import PROJECTION_LOCK
 from notify_projector.settings import ProjectorSettings
 
@@ -40,13 +41,16 @@ TIMEOUT_LOCK = 0x544D4F55  # "TMOU"
 RETENTION_LOCK = 0x52455445  # "RETE"
 NAMESPACE = uuid.UUID("9a4c1f3e-2d7b-4e8a-b6c5-0f1e2d3c4b5a")
 
-STUCK = text("""
-SELECT id, service_id, sent_by, sent_at, notification_type, client_reference,
-    COALESCE(recipient_as_sent, recipient) AS recipient, template_id, template_version, created_at,
-    job_row_number
-FROM notifications
-WHERE status IN ('sending', 'pending') AND notification_type IN ('sms', 'email') AND sent_at < :cutoff
-ORDER BY sent_at LIMIT :limit
+# The notifications in flight are found through their own small table (the projector keeps it with
+# each batch), not an index of ``notifications``; the conditions are checked on the row itself.
+STUCK = text(f"""
+SELECT n.id, n.service_id, n.sent_by, n.sent_at, n.notification_type, n.client_reference,
+    COALESCE(n.recipient_as_sent, n.recipient) AS recipient, n.template_id, n.template_version,
+    n.created_at, n.job_row_number
+FROM notifications_in_flight f JOIN notifications n ON n.id = f.id
+WHERE n.status IN {sql.IN_FLIGHT_SQL} AND n.notification_type IN {sql.TIMED_TYPES_SQL}
+    AND n.sent_at < :cutoff
+ORDER BY n.sent_at LIMIT :limit
 """)
 
 _CUTOFF = (
@@ -63,6 +67,7 @@ WITH gone AS (
         LIMIT :batch)
     RETURNING id)
 , refs AS (DELETE FROM provider_references WHERE notification_id IN (SELECT id FROM gone))
+, flying AS (DELETE FROM notifications_in_flight WHERE id IN (SELECT id FROM gone))
 SELECT count(*) FROM gone
 """)
 PURGE_INBOUND = text(f"""

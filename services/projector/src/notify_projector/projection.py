@@ -220,7 +220,24 @@ async def write_notifications(
     existing = [r for r in rows if r["id"] in found]
     if existing:
         after += (await conn.execute(sql.UPDATE_NOTIFICATIONS, sql.records(existing))).mappings()
+    landed, flying = in_flight_moves(before, after)
+    if landed or flying:
+        await conn.execute(sql.MOVE_IN_FLIGHT, {"landed": landed, "flying": flying})
     return before, after
+
+
+def _in_flight(row: Mapping[Any, Any]) -> bool:
+    return row["status"] in sql.IN_FLIGHT and row["notification_type"] in sql.TIMED_TYPES
+
+
+def in_flight_moves(
+    before: Sequence[Mapping[Any, Any]], after: Sequence[Mapping[Any, Any]]
+) -> tuple[list[str], list[str]]:
+    """The ids that left the in-flight set in this batch and those that joined it (sorted), from
+    the touched rows before (existing rows only) and after."""
+    was = {str(b["id"]) for b in before if _in_flight(b)}
+    now = {str(a["id"]) for a in after if _in_flight(a)}
+    return sorted(was - now), sorted(now - was)
 
 
 async def apply_jobs(conn: AsyncConnection, events: Sequence[Event]) -> int:

@@ -1,8 +1,8 @@
 """Shadow copies of the projection tables in a schema of their own, and the swap that puts them live.
 
-A shadow table has the live table's columns, defaults and indexes, with the same index and
-constraint names (they live in another schema), so after the swap the schema is exactly what the
-migrations made. The projection's statements use unqualified names, so ``search_path`` alone
+A shadow table has the live table's columns, defaults, storage parameters and indexes, with the
+same index and constraint names (they live in another schema), so after the swap the schema is
+exactly what the migrations made. The projection's statements use unqualified names, so ``search_path`` alone
 decides whether they write the live tables or the shadow ones.
 """
 
@@ -59,9 +59,29 @@ async def create_shadow(conn: AsyncConnection, schema: str, *, secondary_indexes
                 "INCLUDING GENERATED INCLUDING STORAGE)"
             )
         )
+        options = await _storage_options(conn, table)
+        if options:
+            await conn.execute(text(f"ALTER TABLE {s}.{table} SET ({', '.join(options)})"))
         for name, definition, pkey in await _indexes(conn, table):
             if pkey is not None or secondary_indexes:
                 await _copy_index(conn, s, table, name, definition, pkey)
+
+
+async def _storage_options(conn: AsyncConnection, table: str) -> list[str]:
+    """A live table's storage parameters (``fillfactor=75``), which ``LIKE`` does not copy."""
+    found = await conn.execute(
+        text(
+            "SELECT unnest(c.reloptions) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relname = :table"
+        ),
+        {"schema": LIVE, "table": table},
+    )
+    options = [str(r[0]) for r in found]
+    for option in options:
+        name, _, value = option.partition("=")
+        if not (_ident(name) and value.replace(".", "").replace("_", "").isalnum()):
+            raise ValueError(f"unexpected storage parameter: {option!r}")
+    return options
 
 
 async def create_secondary_indexes(conn: AsyncConnection, schema: str) -> None:

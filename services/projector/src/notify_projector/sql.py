@@ -17,10 +17,16 @@ from typing import Any
 import orjson
 from sqlalchemy import TextClause, text
 
+from notify_common import statuses
 from notify_projector.contributions import COLUMNS as CONTRIBUTION_COLUMNS
 
 Cols = Sequence[tuple[str, str]]
 NIL = "'00000000-0000-0000-0000-000000000000'::uuid"
+# A notification in flight: sent, not yet settled, by a channel whose sends time out after 72 hours.
+IN_FLIGHT = frozenset({statuses.SENDING, statuses.PENDING})
+TIMED_TYPES = frozenset({"sms", "email"})
+IN_FLIGHT_SQL = "(" + ", ".join(f"'{v}'" for v in sorted(IN_FLIGHT)) + ")"
+TIMED_TYPES_SQL = "(" + ", ".join(f"'{v}'" for v in sorted(TIMED_TYPES)) + ")"
 
 
 def unnest(cols: Cols) -> str:
@@ -151,6 +157,23 @@ FROM {recordset(NOTIFICATION_COLS)}
 ON CONFLICT (id) DO NOTHING
 RETURNING {_RETURNING}
 """)
+
+# The batch's changes to the in-flight set: ids that left it, ids that joined it. The rows are
+# locked in ``notifications`` by then, so two projectors never race on one id, and a joining id
+# already present is skipped by ``NOT EXISTS`` rather than ``ON CONFLICT``, whose speculative
+# insertion writes a second WAL record for every row.
+MOVE_IN_FLIGHT = text("""
+WITH landed AS (DELETE FROM notifications_in_flight WHERE id = ANY(CAST(:landed AS uuid[])))
+INSERT INTO notifications_in_flight (id)
+SELECT u.id FROM unnest(CAST(:flying AS uuid[])) AS u(id)
+WHERE NOT EXISTS (SELECT 1 FROM notifications_in_flight f WHERE f.id = u.id)
+""")
+# The in-flight set of notifications as they stand (the rebuild's bulk load, migration 0029).
+FILL_IN_FLIGHT = text(
+    "INSERT INTO notifications_in_flight (id) SELECT id FROM notifications "
+    f"WHERE status IN {IN_FLIGHT_SQL} AND notification_type IN {TIMED_TYPES_SQL} "
+    "ON CONFLICT (id) DO NOTHING"
+)
 
 JOB_COLS: Cols = (
     ("id", "uuid"),

@@ -3,6 +3,9 @@ rebuilt from the topics by ``notify-projector rebuild`` (docs/lifecycle.md), and
 requests it records from their events.
 
 * ``notifications``: every notification with its latest status (migrations 0001, 0004, 0012, 0021, 0028);
+* ``notifications_in_flight`` (0029): the id of every email and text message whose status is
+  ``sending`` or ``pending``, written in the same statements' transaction as its row, so the 72-hour
+  timeout finds the few in flight without an index on ``notifications`` that reads the status;
 * ``provider_references``: a provider's own message id (an SES MessageId) to our notification, so a
   receipt that names only the provider's id can be resolved;
 * ``jobs``: CSV jobs with their status and progress counts (Notify's job statuses, with spaces);
@@ -103,6 +106,15 @@ Index(
     notifications.c.created_at.desc(),
     notifications.c.id.desc(),
     postgresql_where=notifications.c.key_type == "test",
+)
+
+# The email and text messages in flight (status sending or pending), which the timeout task reads.
+# An index of ``notifications`` that told them apart would have to read ``status``, and then no
+# status update could be HOT (each would write a new entry in every index of the table).
+notifications_in_flight = Table(
+    "notifications_in_flight",
+    metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
 )
 
 inbound_sms = Table(
@@ -239,6 +251,7 @@ Index(
 # The projections, in the order the rebuild creates and swaps them.
 PROJECTION_TABLES: tuple[str, ...] = (
     "notifications",
+    "notifications_in_flight",
     "provider_references",
     "jobs",
     "inbound_sms",
