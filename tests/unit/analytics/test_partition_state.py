@@ -220,6 +220,33 @@ def test_a_batch_writes_each_cell_once_with_all_its_events_and_a_count_alone_whe
     assert len(cells) == 6  # a minute, an hour and a day cell for each status
 
 
+def test_a_batch_over_several_minutes_adds_them_up_in_its_hour_and_day_with_their_times() -> None:
+    # Events are counted per minute and added to their hour and day when the batch ends.
+    state = PartitionState(dedupe_ms=DAY)
+    for i in range(3):
+        state.apply(requested(f"r{i}", T0 + i * 60_000, f"n{i}"))
+        state.apply(sent(f"s{i}", T0 + i * 60_000 + 1_000 * (i + 1), f"n{i}"))
+    state.apply(sent("s9", T0 + 90_000, "n9"))  # its request read later, in another batch
+    delta = state.take_delta()
+    assert delta is not None
+    cells = {WindowKey.decode(k): WindowStats.from_list(v) for k, v in delta[1]["counts"].items()}
+    hour = WindowKey("hour", window_start("hour", T0), "s1", "sms", "mmg", "sending")
+    assert cells[hour].count == 4
+    assert cells[hour].created_to_sent.as_list()[:2] == [3, 6_000]
+    assert cells[hour].created_to_sent.buckets[:4] == [1, 1, 1, 0]  # at most 1 s, 2 s, 5 s: 1, 2 and 3 s
+    assert cells[hour._replace(granularity="day", start_ms=window_start("day", T0))] == cells[hour]
+    minutes = sorted(k.start_ms for k in cells if k.granularity == "minute" and k.status == "sending")
+    assert minutes == [T0, T0 + 60_000, T0 + 120_000]
+    state.apply(requested("r9", T0 + 89_000, "n9"))
+    second = state.take_delta()
+    assert second is not None
+    late = {WindowKey.decode(k): WindowStats.from_list(v) for k, v in second[1]["counts"].items()}
+    # The step is timed in the sending's own minute (T0 + 90 s), and in its hour and day.
+    assert late[hour].created_to_sent.as_list()[:2] == [1, 1_000]
+    assert late[hour._replace(granularity="minute", start_ms=T0 + 60_000)].created_to_sent.count == 1
+    assert state.totals[hour].created_to_sent.as_list()[:2] == [4, 7_000]
+
+
 def test_delta_records_with_every_cell_in_full_still_restore() -> None:
     cell = WindowKey("minute", window_start("minute", T0), "s1", "sms", "none", "created")
     full = WindowStats(count=3)

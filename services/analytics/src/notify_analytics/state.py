@@ -93,23 +93,54 @@ class Fact:
         return fields
 
 
+# A cell of one minute, before ``take_delta`` adds it to its hour and day too: (window start,
+# service, channel, provider, status). Hours and days are whole minutes, so each minute's counts
+# and times add up to theirs; an event is counted once here instead of once per granularity.
+_Minute = tuple[int, str, str, str, str]
+MINUTE_MS = 60_000
+if any(size % MINUTE_MS for _, size in GRANULARITY_SIZES):
+    raise ValueError("every window must be made of whole minutes")
+
+
 @dataclass(slots=True)
 class _Batch:
-    """What the events of the batch being read added: counts per cell, step times per cell (only
-    for cells timed in it), event ids, and the notifications it learnt of."""
+    """What the events of the batch being read added: counts per minute cell, step times per
+    minute cell (only for cells timed in it), event ids, and the notifications it learnt of."""
 
-    counts: dict[WindowKey, int] = field(default_factory=dict)
-    created_to_sent: dict[WindowKey, Durations] = field(default_factory=dict)
-    sent_to_delivered: dict[WindowKey, Durations] = field(default_factory=dict)
+    counts: dict[_Minute, int] = field(default_factory=dict)
+    created_to_sent: dict[_Minute, Durations] = field(default_factory=dict)
+    sent_to_delivered: dict[_Minute, Durations] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     facts: set[str] = field(default_factory=set)
 
 
-def _timed(cells: dict[WindowKey, Durations], key: WindowKey, ms: int) -> None:
+def _timed(cells: dict[_Minute, Durations], key: _Minute, ms: int) -> None:
     durations = cells.get(key)
     if durations is None:
         durations = cells[key] = Durations()
     durations.add(ms)
+
+
+def _counts_by_window(minutes: dict[_Minute, int]) -> dict[WindowKey, int]:
+    counts: dict[WindowKey, int] = {}
+    for (start, service_id, channel, provider, status), count in minutes.items():
+        for granularity, size in GRANULARITY_SIZES:
+            key = WindowKey(granularity, start - start % size, service_id, channel, provider, status)
+            counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def _durations_by_window(minutes: dict[_Minute, Durations]) -> dict[WindowKey, Durations]:
+    cells: dict[WindowKey, Durations] = {}
+    for (start, service_id, channel, provider, status), durations in minutes.items():
+        for granularity, size in GRANULARITY_SIZES:
+            key = WindowKey(granularity, start - start % size, service_id, channel, provider, status)
+            found = cells.get(key)
+            if found is None:
+                cells[key] = Durations(durations.count, durations.total_ms, list(durations.buckets))
+            else:
+                found.merge(durations)
+    return cells
 
 
 class PartitionState:
@@ -182,16 +213,13 @@ class PartitionState:
             if known.sent_ms is not None:
                 sent_to_delivered = done - known.sent_ms
             known.delivered_ms, known.delivered_at_ms, known.delivered_provider = done, occurred, provider
+        key = (occurred - occurred % MINUTE_MS, obs.service_id, channel, provider, status)
         counts = batch.counts
-        for granularity, size in GRANULARITY_SIZES:
-            key = WindowKey(
-                granularity, occurred - occurred % size, obs.service_id, channel, provider, status
-            )
-            counts[key] = counts.get(key, 0) + 1
-            if created_to_sent is not None:
-                _timed(batch.created_to_sent, key, created_to_sent)
-            if sent_to_delivered is not None:
-                _timed(batch.sent_to_delivered, key, sent_to_delivered)
+        counts[key] = counts.get(key, 0) + 1
+        if created_to_sent is not None:
+            _timed(batch.created_to_sent, key, created_to_sent)
+        if sent_to_delivered is not None:
+            _timed(batch.sent_to_delivered, key, sent_to_delivered)
         return True
 
     def _time(self, service_id: str, channel: str, known: Fact, status: str, ms: int) -> None:
@@ -204,12 +232,7 @@ class PartitionState:
         if at is None:
             return
         timed = self._batch.created_to_sent if status == "sending" else self._batch.sent_to_delivered
-        for granularity, size in GRANULARITY_SIZES:
-            _timed(
-                timed,
-                WindowKey(granularity, at - at % size, service_id, channel, provider or NONE, status),
-                ms,
-            )
+        _timed(timed, (at - at % MINUTE_MS, service_id, channel, provider or NONE, status), ms)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -222,9 +245,11 @@ class PartitionState:
         self._batch = _Batch()
         self.seq += 1
         totals = self.totals
-        created_to_sent, sent_to_delivered = batch.created_to_sent, batch.sent_to_delivered
+        counts = _counts_by_window(batch.counts)
+        created_to_sent = _durations_by_window(batch.created_to_sent)
+        sent_to_delivered = _durations_by_window(batch.sent_to_delivered)
         records: dict[str, list[int]] = {}
-        for key, count in batch.counts.items():
+        for key, count in counts.items():
             stats = totals.get(key)
             if stats is None:
                 stats = totals[key] = WindowStats(count)
@@ -242,11 +267,11 @@ class PartitionState:
             if second is not None:
                 stats.sent_to_delivered.merge(second)
             records[key.encode()] = [
-                batch.counts.get(key, 0),
+                counts.get(key, 0),
                 *(_UNTIMED if first is None else first.as_list()),
                 *(_UNTIMED if second is None else second.as_list()),
             ]
-        changed = batch.counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
+        changed = counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
         self.dirty |= changed
         self._since_checkpoint |= changed
         facts = {n: self.facts[n] for n in batch.facts if n in self.facts}
