@@ -297,9 +297,60 @@ def test_a_delta_writes_what_is_known_of_a_notification_without_the_fields_not_k
     second = state.take_delta()
     assert first is not None
     assert second is not None
-    # channel, created, sent (not yet), expiry: nothing after the last field known
-    assert first[1]["facts"] == {"n1": ["sms", T0, None, T0 + DAY]}
-    assert second[1]["facts"] == {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]}
+    # channel and created (from the batch's base): nothing after the last field known
+    assert first[1]["base"] == T0
+    assert first[1]["notifications"] == {"n1": ["sms", 0]}
+    assert first[1]["event_ids"] == ["e1"]
+    assert first[1]["expires"] == T0 + DAY
+    # channel, created, sent, where the sending was counted (its time and provider)
+    assert second[1]["base"] == T0 + 1_000
+    assert second[1]["notifications"] == {"n1": ["sms", -1_000, 0, 0, "mmg"]}
+    assert second[1]["expires"] == T0 + 1_000 + DAY
+
+
+def test_a_state_restored_from_deltas_written_before_their_shorter_format_knows_all_they_held() -> None:
+    """A worker restarted on a changelog written by an older worker: ``ids`` with an expiry each,
+    and ``facts`` as ``Fact`` lists, expiry included."""
+    first = {
+        "counts": {},
+        "ids": {"e1": T0 + DAY, "e2": T0 + 1_000 + DAY},
+        "facts": {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]},
+        "expires": T0 + 1_000 + DAY,
+    }
+    second = {
+        "counts": {},
+        "ids": {"e3": T0 + DAY},
+        "facts": {"t1": ["sms", T0, None, T0 + DAY, None, None, None, None, None, True]},
+        "expires": T0 + DAY,
+    }
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore(roundtrip([("d|000000000001", first), ("d|000000000002", second)]))
+    assert restored.seen == {"e1": T0 + DAY, "e2": T0 + 1_000 + DAY, "e3": T0 + DAY}
+    assert restored.apply(requested("e1", T0, "n1")) is False
+    assert restored.apply(sent("e4", T0 + 2_000, "t1")) is None  # a test key's
+    restored.apply(delivered("d1", T0 + 1_500, "n1"))
+    cell = WindowKey("day", window_start("day", T0), "s1", "sms", "mmg", "delivered")
+    assert totals(restored)[cell].sent_to_delivered.total_ms == 500
+    assert restored.seq == 3  # the deltas it wrote next follow the old ones
+
+
+def test_restored_ids_and_facts_expire_with_their_delta() -> None:
+    state = PartitionState(dedupe_ms=60_000)
+    state.apply(requested("e1", T0, "n1"))
+    state.apply(sent("e2", T0 + 5_000, "n1"))
+    state.apply(requested("e3", T0 + 1_000, "n2"))
+    delta = state.take_delta()
+    assert delta is not None
+    restored = PartitionState(dedupe_ms=60_000)
+    restored.restore(roundtrip([delta]))
+    # Each is remembered until the batch's latest event expires: at least its own horizon.
+    assert restored.seen == dict.fromkeys(("e1", "e2", "e3"), T0 + 65_000)
+    assert {n: f.expires_ms for n, f in restored.facts.items()} == {"n1": T0 + 65_000, "n2": T0 + 65_000}
+    restored.checkpoint()
+    assert restored.expired(T0 + 65_000) == []
+    assert restored.apply(requested("e3", T0 + 1_000, "n2")) is False
+    assert restored.expired(T0 + 65_001) == [f"d|{1:012d}"]
+    assert restored.seen == {}
 
 
 def test_a_notification_restored_from_shortened_facts_knows_all_it_knew() -> None:

@@ -85,12 +85,56 @@ class Fact:
 
     def as_record(self) -> list[Any]:
         """``as_list`` without the fields after the last one known (a notification's delta records
-                are written as it goes, most before its delivery is known): about 50 bytes a notification, a
-        tenth of the         changelog's bytes at steady traffic. ``Fact(*record)`` reads either back."""
+        are written as it goes, most before its delivery is known). ``Fact(*record)`` reads either
+        back. The format of the deltas written before ``as_row``: still read."""
         fields = self.as_list()
         while fields and (fields[-1] is None or fields[-1] is False):
             fields.pop()
         return fields
+
+    def as_row(self, base_ms: int) -> list[Any]:
+        """What a delta writes of the notification: the fields but the expiry (the delta's own
+        stands for it), its times as milliseconds from ``base_ms`` (a few digits instead of
+        thirteen), and none after the last one known. ``Fact.from_row`` reads it back."""
+        fields = [
+            self.channel,
+            None if self.created_ms is None else self.created_ms - base_ms,
+            None if self.sent_ms is None else self.sent_ms - base_ms,
+            None if self.sent_at_ms is None else self.sent_at_ms - base_ms,
+            self.provider,
+            None if self.delivered_ms is None else self.delivered_ms - base_ms,
+            None if self.delivered_at_ms is None else self.delivered_at_ms - base_ms,
+            self.delivered_provider,
+            self.test_key,
+        ]
+        while fields and (fields[-1] is None or fields[-1] is False):
+            fields.pop()
+        return fields
+
+    @classmethod
+    def from_row(cls, row: list[Any], base_ms: int, expires_ms: int) -> Fact:
+        fields = [*row, *([None] * (_ROW_LENGTH - len(row)))]
+        for index in _ROW_TIMES:
+            if fields[index] is not None:
+                fields[index] += base_ms
+        channel, created, sent, sent_at, provider, delivered, delivered_at, delivered_provider = fields[:8]
+        return cls(
+            channel,
+            created,
+            sent,
+            expires_ms,
+            sent_at,
+            provider,
+            delivered,
+            delivered_at,
+            delivered_provider,
+            bool(fields[8]),
+        )
+
+
+# The positions of the times in ``Fact.as_row``, and its length in full.
+_ROW_TIMES = (1, 2, 3, 5, 6)
+_ROW_LENGTH = 9
 
 
 # A cell of one minute, before ``take_delta`` adds it to its hour and day too: (window start,
@@ -110,8 +154,11 @@ class _Batch:
     counts: dict[_Minute, int] = field(default_factory=dict)
     created_to_sent: dict[_Minute, Durations] = field(default_factory=dict)
     sent_to_delivered: dict[_Minute, Durations] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
-    facts: set[str] = field(default_factory=set)
+    ids: list[str] = field(default_factory=list)
+    facts: dict[str, Fact] = field(default_factory=dict)
+    # The latest expiry of its events, and the time its facts' times are written from.
+    expires: int = 0
+    base: int | None = None
 
 
 def _timed(cells: dict[_Minute, Durations], key: _Minute, ms: int) -> None:
@@ -179,13 +226,17 @@ class PartitionState:
         expires = occurred + self.dedupe_ms
         self.seen[event_id] = expires
         batch = self._batch
-        batch.ids[event_id] = expires
+        batch.ids.append(event_id)
+        if expires > batch.expires:
+            batch.expires = expires
+        if batch.base is None:
+            batch.base = occurred
         known = self.facts.get(obs.notification_id)
         if known is None:
             known = self.facts[obs.notification_id] = Fact(expires_ms=expires)
         elif expires > known.expires_ms:
             known.expires_ms = expires
-        batch.facts.add(obs.notification_id)
+        batch.facts[obs.notification_id] = known
         if obs.test_key:
             known.test_key = True
         if known.test_key:
@@ -274,13 +325,17 @@ class PartitionState:
         changed = counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
         self.dirty |= changed
         self._since_checkpoint |= changed
-        facts = {n: self.facts[n] for n in batch.facts if n in self.facts}
-        expires = max([*batch.ids.values(), *(f.expires_ms for f in facts.values())])
+        facts = batch.facts
+        expires = max(batch.expires, max(f.expires_ms for f in facts.values()))
         self._deltas[self.seq] = expires
+        base = batch.base or 0
+        # The expiry of the batch's latest event stands for each of its ids and facts: one kept
+        # a little longer than its own is still forgotten within the batch's span of event time.
         value = {
             "counts": records,
-            "ids": batch.ids,
-            "facts": {n: f.as_record() for n, f in facts.items()},
+            "event_ids": batch.ids,
+            "base": base,
+            "notifications": {n: f.as_row(base) for n, f in facts.items()},
             "expires": expires,
         }
         return f"{DELTA}|{self.seq:012d}", value
@@ -331,10 +386,20 @@ class PartitionState:
                     self.totals.setdefault(cell, WindowStats()).merge(WindowStats.from_list(stats))
                     self._since_checkpoint.add(cell)
                     self.dirty.add(cell)
-            self.seen.update(value["ids"])
-            for notification_id, fact in value["facts"].items():
-                self._learn_restored(notification_id, Fact(*fact))
-            self._deltas[seq] = int(value["expires"])
+            expires = int(value["expires"])
+            if "event_ids" in value:
+                seen = self.seen
+                for event_id in value["event_ids"]:
+                    if seen.get(event_id, 0) < expires:
+                        seen[event_id] = expires
+                base = int(value["base"])
+                for notification_id, row in value["notifications"].items():
+                    self._learn_restored(notification_id, Fact.from_row(row, base, expires))
+            else:  # written before deltas had one expiry for all their ids and facts
+                self.seen.update(value["ids"])
+                for notification_id, fact in value["facts"].items():
+                    self._learn_restored(notification_id, Fact(*fact))
+            self._deltas[seq] = expires
             self.seq = max(self.seq, seq)
 
     def _learn_restored(self, notification_id: str, fact: Fact) -> None:
