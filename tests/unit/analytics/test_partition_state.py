@@ -220,6 +220,33 @@ def test_a_batch_writes_each_cell_once_with_all_its_events_and_a_count_alone_whe
     assert len(cells) == 6  # a minute, an hour and a day cell for each status
 
 
+def test_a_batch_over_several_minutes_adds_them_up_in_its_hour_and_day_with_their_times() -> None:
+    # Events are counted per minute and added to their hour and day when the batch ends.
+    state = PartitionState(dedupe_ms=DAY)
+    for i in range(3):
+        state.apply(requested(f"r{i}", T0 + i * 60_000, f"n{i}"))
+        state.apply(sent(f"s{i}", T0 + i * 60_000 + 1_000 * (i + 1), f"n{i}"))
+    state.apply(sent("s9", T0 + 90_000, "n9"))  # its request read later, in another batch
+    delta = state.take_delta()
+    assert delta is not None
+    cells = {WindowKey.decode(k): WindowStats.from_list(v) for k, v in delta[1]["counts"].items()}
+    hour = WindowKey("hour", window_start("hour", T0), "s1", "sms", "mmg", "sending")
+    assert cells[hour].count == 4
+    assert cells[hour].created_to_sent.as_list()[:2] == [3, 6_000]
+    assert cells[hour].created_to_sent.buckets[:4] == [1, 1, 1, 0]  # at most 1 s, 2 s, 5 s: 1, 2 and 3 s
+    assert cells[hour._replace(granularity="day", start_ms=window_start("day", T0))] == cells[hour]
+    minutes = sorted(k.start_ms for k in cells if k.granularity == "minute" and k.status == "sending")
+    assert minutes == [T0, T0 + 60_000, T0 + 120_000]
+    state.apply(requested("r9", T0 + 89_000, "n9"))
+    second = state.take_delta()
+    assert second is not None
+    late = {WindowKey.decode(k): WindowStats.from_list(v) for k, v in second[1]["counts"].items()}
+    # The step is timed in the sending's own minute (T0 + 90 s), and in its hour and day.
+    assert late[hour].created_to_sent.as_list()[:2] == [1, 1_000]
+    assert late[hour._replace(granularity="minute", start_ms=T0 + 60_000)].created_to_sent.count == 1
+    assert state.totals[hour].created_to_sent.as_list()[:2] == [4, 7_000]
+
+
 def test_delta_records_with_every_cell_in_full_still_restore() -> None:
     cell = WindowKey("minute", window_start("minute", T0), "s1", "sms", "none", "created")
     full = WindowStats(count=3)
@@ -270,9 +297,60 @@ def test_a_delta_writes_what_is_known_of_a_notification_without_the_fields_not_k
     second = state.take_delta()
     assert first is not None
     assert second is not None
-    # channel, created, sent (not yet), expiry: nothing after the last field known
-    assert first[1]["facts"] == {"n1": ["sms", T0, None, T0 + DAY]}
-    assert second[1]["facts"] == {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]}
+    # channel and created (from the batch's base): nothing after the last field known
+    assert first[1]["base"] == T0
+    assert first[1]["notifications"] == {"n1": ["sms", 0]}
+    assert first[1]["event_ids"] == ["e1"]
+    assert first[1]["expires"] == T0 + DAY
+    # channel, created, sent, where the sending was counted (its time and provider)
+    assert second[1]["base"] == T0 + 1_000
+    assert second[1]["notifications"] == {"n1": ["sms", -1_000, 0, 0, "mmg"]}
+    assert second[1]["expires"] == T0 + 1_000 + DAY
+
+
+def test_a_state_restored_from_deltas_written_before_their_shorter_format_knows_all_they_held() -> None:
+    """A worker restarted on a changelog written by an older worker: ``ids`` with an expiry each,
+    and ``facts`` as ``Fact`` lists, expiry included."""
+    first = {
+        "counts": {},
+        "ids": {"e1": T0 + DAY, "e2": T0 + 1_000 + DAY},
+        "facts": {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]},
+        "expires": T0 + 1_000 + DAY,
+    }
+    second = {
+        "counts": {},
+        "ids": {"e3": T0 + DAY},
+        "facts": {"t1": ["sms", T0, None, T0 + DAY, None, None, None, None, None, True]},
+        "expires": T0 + DAY,
+    }
+    restored = PartitionState(dedupe_ms=DAY)
+    restored.restore(roundtrip([("d|000000000001", first), ("d|000000000002", second)]))
+    assert restored.seen == {"e1": T0 + DAY, "e2": T0 + 1_000 + DAY, "e3": T0 + DAY}
+    assert restored.apply(requested("e1", T0, "n1")) is False
+    assert restored.apply(sent("e4", T0 + 2_000, "t1")) is None  # a test key's
+    restored.apply(delivered("d1", T0 + 1_500, "n1"))
+    cell = WindowKey("day", window_start("day", T0), "s1", "sms", "mmg", "delivered")
+    assert totals(restored)[cell].sent_to_delivered.total_ms == 500
+    assert restored.seq == 3  # the deltas it wrote next follow the old ones
+
+
+def test_restored_ids_and_facts_expire_with_their_delta() -> None:
+    state = PartitionState(dedupe_ms=60_000)
+    state.apply(requested("e1", T0, "n1"))
+    state.apply(sent("e2", T0 + 5_000, "n1"))
+    state.apply(requested("e3", T0 + 1_000, "n2"))
+    delta = state.take_delta()
+    assert delta is not None
+    restored = PartitionState(dedupe_ms=60_000)
+    restored.restore(roundtrip([delta]))
+    # Each is remembered until the batch's latest event expires: at least its own horizon.
+    assert restored.seen == dict.fromkeys(("e1", "e2", "e3"), T0 + 65_000)
+    assert {n: f.expires_ms for n, f in restored.facts.items()} == {"n1": T0 + 65_000, "n2": T0 + 65_000}
+    restored.checkpoint()
+    assert restored.expired(T0 + 65_000) == []
+    assert restored.apply(requested("e3", T0 + 1_000, "n2")) is False
+    assert restored.expired(T0 + 65_001) == [f"d|{1:012d}"]
+    assert restored.seen == {}
 
 
 def test_a_notification_restored_from_shortened_facts_knows_all_it_knew() -> None:

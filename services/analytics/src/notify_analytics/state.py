@@ -85,31 +85,109 @@ class Fact:
 
     def as_record(self) -> list[Any]:
         """``as_list`` without the fields after the last one known (a notification's delta records
-                are written as it goes, most before its delivery is known): about 50 bytes a notification, a
-        tenth of the         changelog's bytes at steady traffic. ``Fact(*record)`` reads either back."""
+        are written as it goes, most before its delivery is known). ``Fact(*record)`` reads either
+        back. The format of the deltas written before ``as_row``: still read."""
         fields = self.as_list()
         while fields and (fields[-1] is None or fields[-1] is False):
             fields.pop()
         return fields
 
+    def as_row(self, base_ms: int) -> list[Any]:
+        """What a delta writes of the notification: the fields but the expiry (the delta's own
+        stands for it), its times as milliseconds from ``base_ms`` (a few digits instead of
+        thirteen), and none after the last one known. ``Fact.from_row`` reads it back."""
+        fields = [
+            self.channel,
+            None if self.created_ms is None else self.created_ms - base_ms,
+            None if self.sent_ms is None else self.sent_ms - base_ms,
+            None if self.sent_at_ms is None else self.sent_at_ms - base_ms,
+            self.provider,
+            None if self.delivered_ms is None else self.delivered_ms - base_ms,
+            None if self.delivered_at_ms is None else self.delivered_at_ms - base_ms,
+            self.delivered_provider,
+            self.test_key,
+        ]
+        while fields and (fields[-1] is None or fields[-1] is False):
+            fields.pop()
+        return fields
+
+    @classmethod
+    def from_row(cls, row: list[Any], base_ms: int, expires_ms: int) -> Fact:
+        fields = [*row, *([None] * (_ROW_LENGTH - len(row)))]
+        for index in _ROW_TIMES:
+            if fields[index] is not None:
+                fields[index] += base_ms
+        channel, created, sent, sent_at, provider, delivered, delivered_at, delivered_provider = fields[:8]
+        return cls(
+            channel,
+            created,
+            sent,
+            expires_ms,
+            sent_at,
+            provider,
+            delivered,
+            delivered_at,
+            delivered_provider,
+            bool(fields[8]),
+        )
+
+
+# The positions of the times in ``Fact.as_row``, and its length in full.
+_ROW_TIMES = (1, 2, 3, 5, 6)
+_ROW_LENGTH = 9
+
+
+# A cell of one minute, before ``take_delta`` adds it to its hour and day too: (window start,
+# service, channel, provider, status). Hours and days are whole minutes, so each minute's counts
+# and times add up to theirs; an event is counted once here instead of once per granularity.
+_Minute = tuple[int, str, str, str, str]
+MINUTE_MS = 60_000
+if any(size % MINUTE_MS for _, size in GRANULARITY_SIZES):
+    raise ValueError("every window must be made of whole minutes")
+
 
 @dataclass(slots=True)
 class _Batch:
-    """What the events of the batch being read added: counts per cell, step times per cell (only
-    for cells timed in it), event ids, and the notifications it learnt of."""
+    """What the events of the batch being read added: counts per minute cell, step times per
+    minute cell (only for cells timed in it), event ids, and the notifications it learnt of."""
 
-    counts: dict[WindowKey, int] = field(default_factory=dict)
-    created_to_sent: dict[WindowKey, Durations] = field(default_factory=dict)
-    sent_to_delivered: dict[WindowKey, Durations] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
-    facts: set[str] = field(default_factory=set)
+    counts: dict[_Minute, int] = field(default_factory=dict)
+    created_to_sent: dict[_Minute, Durations] = field(default_factory=dict)
+    sent_to_delivered: dict[_Minute, Durations] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    facts: dict[str, Fact] = field(default_factory=dict)
+    # The latest expiry of its events, and the time its facts' times are written from.
+    expires: int = 0
+    base: int | None = None
 
 
-def _timed(cells: dict[WindowKey, Durations], key: WindowKey, ms: int) -> None:
+def _timed(cells: dict[_Minute, Durations], key: _Minute, ms: int) -> None:
     durations = cells.get(key)
     if durations is None:
         durations = cells[key] = Durations()
     durations.add(ms)
+
+
+def _counts_by_window(minutes: dict[_Minute, int]) -> dict[WindowKey, int]:
+    counts: dict[WindowKey, int] = {}
+    for (start, service_id, channel, provider, status), count in minutes.items():
+        for granularity, size in GRANULARITY_SIZES:
+            key = WindowKey(granularity, start - start % size, service_id, channel, provider, status)
+            counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def _durations_by_window(minutes: dict[_Minute, Durations]) -> dict[WindowKey, Durations]:
+    cells: dict[WindowKey, Durations] = {}
+    for (start, service_id, channel, provider, status), durations in minutes.items():
+        for granularity, size in GRANULARITY_SIZES:
+            key = WindowKey(granularity, start - start % size, service_id, channel, provider, status)
+            found = cells.get(key)
+            if found is None:
+                cells[key] = Durations(durations.count, durations.total_ms, list(durations.buckets))
+            else:
+                found.merge(durations)
+    return cells
 
 
 class PartitionState:
@@ -148,13 +226,17 @@ class PartitionState:
         expires = occurred + self.dedupe_ms
         self.seen[event_id] = expires
         batch = self._batch
-        batch.ids[event_id] = expires
+        batch.ids.append(event_id)
+        if expires > batch.expires:
+            batch.expires = expires
+        if batch.base is None:
+            batch.base = occurred
         known = self.facts.get(obs.notification_id)
         if known is None:
             known = self.facts[obs.notification_id] = Fact(expires_ms=expires)
         elif expires > known.expires_ms:
             known.expires_ms = expires
-        batch.facts.add(obs.notification_id)
+        batch.facts[obs.notification_id] = known
         if obs.test_key:
             known.test_key = True
         if known.test_key:
@@ -182,16 +264,13 @@ class PartitionState:
             if known.sent_ms is not None:
                 sent_to_delivered = done - known.sent_ms
             known.delivered_ms, known.delivered_at_ms, known.delivered_provider = done, occurred, provider
+        key = (occurred - occurred % MINUTE_MS, obs.service_id, channel, provider, status)
         counts = batch.counts
-        for granularity, size in GRANULARITY_SIZES:
-            key = WindowKey(
-                granularity, occurred - occurred % size, obs.service_id, channel, provider, status
-            )
-            counts[key] = counts.get(key, 0) + 1
-            if created_to_sent is not None:
-                _timed(batch.created_to_sent, key, created_to_sent)
-            if sent_to_delivered is not None:
-                _timed(batch.sent_to_delivered, key, sent_to_delivered)
+        counts[key] = counts.get(key, 0) + 1
+        if created_to_sent is not None:
+            _timed(batch.created_to_sent, key, created_to_sent)
+        if sent_to_delivered is not None:
+            _timed(batch.sent_to_delivered, key, sent_to_delivered)
         return True
 
     def _time(self, service_id: str, channel: str, known: Fact, status: str, ms: int) -> None:
@@ -204,12 +283,7 @@ class PartitionState:
         if at is None:
             return
         timed = self._batch.created_to_sent if status == "sending" else self._batch.sent_to_delivered
-        for granularity, size in GRANULARITY_SIZES:
-            _timed(
-                timed,
-                WindowKey(granularity, at - at % size, service_id, channel, provider or NONE, status),
-                ms,
-            )
+        _timed(timed, (at - at % MINUTE_MS, service_id, channel, provider or NONE, status), ms)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -222,9 +296,11 @@ class PartitionState:
         self._batch = _Batch()
         self.seq += 1
         totals = self.totals
-        created_to_sent, sent_to_delivered = batch.created_to_sent, batch.sent_to_delivered
+        counts = _counts_by_window(batch.counts)
+        created_to_sent = _durations_by_window(batch.created_to_sent)
+        sent_to_delivered = _durations_by_window(batch.sent_to_delivered)
         records: dict[str, list[int]] = {}
-        for key, count in batch.counts.items():
+        for key, count in counts.items():
             stats = totals.get(key)
             if stats is None:
                 stats = totals[key] = WindowStats(count)
@@ -242,20 +318,24 @@ class PartitionState:
             if second is not None:
                 stats.sent_to_delivered.merge(second)
             records[key.encode()] = [
-                batch.counts.get(key, 0),
+                counts.get(key, 0),
                 *(_UNTIMED if first is None else first.as_list()),
                 *(_UNTIMED if second is None else second.as_list()),
             ]
-        changed = batch.counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
+        changed = counts.keys() | created_to_sent.keys() | sent_to_delivered.keys()
         self.dirty |= changed
         self._since_checkpoint |= changed
-        facts = {n: self.facts[n] for n in batch.facts if n in self.facts}
-        expires = max([*batch.ids.values(), *(f.expires_ms for f in facts.values())])
+        facts = batch.facts
+        expires = max(batch.expires, max(f.expires_ms for f in facts.values()))
         self._deltas[self.seq] = expires
+        base = batch.base or 0
+        # The expiry of the batch's latest event stands for each of its ids and facts: one kept
+        # a little longer than its own is still forgotten within the batch's span of event time.
         value = {
             "counts": records,
-            "ids": batch.ids,
-            "facts": {n: f.as_record() for n, f in facts.items()},
+            "event_ids": batch.ids,
+            "base": base,
+            "notifications": {n: f.as_row(base) for n, f in facts.items()},
             "expires": expires,
         }
         return f"{DELTA}|{self.seq:012d}", value
@@ -306,10 +386,20 @@ class PartitionState:
                     self.totals.setdefault(cell, WindowStats()).merge(WindowStats.from_list(stats))
                     self._since_checkpoint.add(cell)
                     self.dirty.add(cell)
-            self.seen.update(value["ids"])
-            for notification_id, fact in value["facts"].items():
-                self._learn_restored(notification_id, Fact(*fact))
-            self._deltas[seq] = int(value["expires"])
+            expires = int(value["expires"])
+            if "event_ids" in value:
+                seen = self.seen
+                for event_id in value["event_ids"]:
+                    if seen.get(event_id, 0) < expires:
+                        seen[event_id] = expires
+                base = int(value["base"])
+                for notification_id, row in value["notifications"].items():
+                    self._learn_restored(notification_id, Fact.from_row(row, base, expires))
+            else:  # written before deltas had one expiry for all their ids and facts
+                self.seen.update(value["ids"])
+                for notification_id, fact in value["facts"].items():
+                    self._learn_restored(notification_id, Fact(*fact))
+            self._deltas[seq] = expires
             self.seq = max(self.seq, seq)
 
     def _learn_restored(self, notification_id: str, fact: Fact) -> None:

@@ -21,6 +21,7 @@ from faust.types import TP, Message, TableT
 from notify_analytics import metrics
 from notify_analytics.faust_app import AnalyticsApp, BatchHandler
 from notify_analytics.observe import observe
+from notify_analytics.projection import ProjectionReader
 from notify_analytics.results import encode_result, result_key
 from notify_analytics.settings import AnalyticsSettings
 from notify_analytics.sources import SOURCES, Source
@@ -204,6 +205,7 @@ def _counter(state: SourceState, codec: Any) -> BatchHandler:
     source = state.source.name
     partitions = state.partitions
     decode_record = codec.decode_record
+    project = ProjectionReader(codec.schemas_dir).read
 
     async def count(messages: list[Message]) -> None:
         touched: set[int] = set()
@@ -214,11 +216,14 @@ def _counter(state: SourceState, codec: Any) -> BatchHandler:
             if part is None:
                 part = partitions[partition] = PartitionState(state.dedupe_ms)
             try:
-                event_type, record = decode_record(message.value, raw_timestamps=True)
+                projected = project(message.value)
+                if projected is None:  # an event of a schema analytics does not count
+                    event_type, record = decode_record(message.value, raw_timestamps=True)
+                    projected = event_type.schema_name, record
             except (UnknownSchemaError, ValueError, EOFError, TypeError):
                 undecodable += 1
                 continue
-            obs = observe(event_type.schema_name, record)
+            obs = observe(*projected)
             if obs is None:
                 ignored += 1
                 continue
