@@ -31,5 +31,8 @@ def platform(
         # A process a test kills (the job-splitter mid-job) leaves its partitions to the one started
         # in its place once its session times out: the broker's shortest, not the 10 s default.
         NOTIFY_KAFKA_SESSION_TIMEOUT_MS="6000",
+        # A callback a test has just configured is loaded within half a second rather than the
+        # default 2 s, so tests wait that much less before sending.
+        NOTIFY_CALLBACK_CONFIG_REFRESH_SECONDS="0.5",
     ) as running:
         yield running

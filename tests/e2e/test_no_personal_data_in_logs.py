@@ -155,7 +155,7 @@ def test_no_recipient_personalisation_or_content_reaches_any_services_logs(
         {"number": INBOUND_NUMBER, "provider": "firetext", "service_id": service_id},
     )
     client = NotificationsAPIClient(admin.key(service_id), base_url=platform.api_url)
-    time.sleep(2.5)  # the callbacks service reloads callback configuration every 2 seconds
+    time.sleep(1.0)  # the e2e platform's callbacks service reloads callback configuration every 0.5 s
 
     sms = client.send_sms_notification(
         phone_number=SMS_PHONE,

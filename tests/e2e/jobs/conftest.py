@@ -92,7 +92,7 @@ class Jobs:
             got = await self.received(job_id, rows)
             if len(got) >= rows:
                 return got
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
         raise AssertionError(f"the simulator received {len(got)} of {rows} rows of job {job_id}")
 
 
