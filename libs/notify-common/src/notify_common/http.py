@@ -69,6 +69,9 @@ def server_config(app: Any, grace_seconds: float, **where: Any) -> uvicorn.Confi
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         lifespan="on",
         http=OneWriteHttpToolsProtocol,
+        # No ``server: uvicorn`` on every answer: it tells a caller nothing it needs, names the
+        # software to an attacker, and costs each response a header and its checks.
+        server_header=False,
     )
 
 
