@@ -26,6 +26,7 @@ import uvicorn
 from starlette.types import Receive
 
 from notify_common import garbage
+from notify_common.http_protocol import OneWriteHttpToolsProtocol
 from notify_common.instrumentation import setup_instrumentation
 from notify_common.logs import configure_logging
 from notify_common.metrics_http import MULTIPROCESS_DIR, HttpMetrics
@@ -67,6 +68,10 @@ def server_config(app: Any, grace_seconds: float, **where: Any) -> uvicorn.Confi
         timeout_graceful_shutdown=int(grace_seconds),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         lifespan="on",
+        http=OneWriteHttpToolsProtocol,
+        # No ``server: uvicorn`` on every answer: it tells a caller nothing it needs, names the
+        # software to an attacker, and costs each response a header and its checks.
+        server_header=False,
     )
 
 
