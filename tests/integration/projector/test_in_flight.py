@@ -23,8 +23,15 @@ from notify_common.db.migrate import alembic_config, upgrade
 from notify_common.events import NotificationFailed
 from notify_common.kafka import EventProducer
 from notify_common.settings import CommonSettings
-from notify_projector.periodic import apply_retention, time_out_stuck, timeout_event
+from notify_projector.periodic import (
+    PeriodicTasks,
+    apply_retention,
+    refill_in_flight,
+    time_out_stuck,
+    timeout_event,
+)
 from notify_projector.projection import project
+from notify_projector.settings import ProjectorSettings
 from tests.integration.projector.test_periodic import delivered, email, rows, sent, sms
 from tests.support import env
 from tests.support.lifecycle import add_service
@@ -82,6 +89,42 @@ async def test_a_timeout_run_after_a_restart_finds_the_messages_stuck_before_it(
         assert await time_out_stuck(second, producer, DAY) == 1
     finally:
         await second.dispose()
+
+
+async def test_sends_a_projector_without_the_set_projected_are_added_before_the_first_timeout_run(
+    own_database: CommonSettings, producer: EventProducer
+) -> None:
+    service, long_ago = str(uuid.uuid4()), datetime.now(UTC) - timedelta(hours=80)
+    stuck, done = sms(service, long_ago), sms(service, long_ago)
+    engine = create_engine(own_database, pool_size=2)
+    try:
+        await project(engine, [stuck, sent(stuck, long_ago), done, sent(done, long_ago)])
+        await project(engine, [delivered(done, long_ago)])
+        async with engine.begin() as conn:  # as a projector of the version before the set left it
+            await conn.execute(text("DELETE FROM notifications_in_flight"))
+        assert await time_out_stuck(engine, producer, DAY) == 0
+
+        assert await refill_in_flight(engine) == 1
+        assert await in_flight(engine) == [(stuck.notification_id,)]
+        assert await refill_in_flight(engine) == 0  # nothing missing any more
+
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM notifications_in_flight"))
+        settings = ProjectorSettings.model_construct(
+            **{**own_database.model_dump(), "timeout_interval_seconds": 3600.0}
+        )
+        tasks = PeriodicTasks(engine, producer, settings)
+        await tasks.start()  # the first timeout run refills the set, then finds the stuck send
+        try:
+            for _ in range(100):
+                if await in_flight(engine):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await tasks.stop()
+        assert await in_flight(engine) == [(stuck.notification_id,)]
+    finally:
+        await engine.dispose()
 
 
 async def test_a_send_projected_long_after_it_happened_still_times_out(

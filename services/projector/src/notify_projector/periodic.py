@@ -129,6 +129,18 @@ async def time_out_stuck(
         await asyncio.sleep(1)  # let the projector apply them before looking again
 
 
+async def refill_in_flight(engine: AsyncEngine) -> int:
+    """Adds to the in-flight set every email and text still sending or pending that is missing
+    from it; returns how many. A projector of a version before the set (during a rolling upgrade,
+    or after a rollback) projects sends without adding them, and the timeout would never find
+    them; each process runs this before its first timeout run. It cannot break a batch: a message
+    it sees in flight was already in flight when a batch locks it, so no batch adds it too, and
+    one a batch takes out of flight meanwhile is only passed over by the timeout (which checks the
+    row's status) until retention deletes it. A scan of ``notifications``, once per process."""
+    async with engine.begin() as conn:
+        return int((await conn.execute(sql.FILL_IN_FLIGHT)).rowcount or 0)
+
+
 async def purge(conn: AsyncConnection, default_days: int, batch: int) -> int:
     """One batch of retention deletes in the caller's transaction; returns notifications deleted."""
     params = {"default_days": default_days, "batch": batch}
@@ -162,10 +174,20 @@ class PeriodicTasks:
         def retention() -> Awaitable[int]:
             return apply_retention(self._engine, s.retention_default_days, s.retention_batch_size)
 
+        refilled = False
+
+        async def timeouts() -> int:
+            nonlocal refilled
+            if not refilled:
+                added = await refill_in_flight(self._engine)
+                refilled = True
+                if added:
+                    log.warning("in-flight set refilled", extra={"count": added})
+            return await time_out_stuck(self._engine, self._producer, after)
+
         self._tasks = [
             asyncio.create_task(
-                self._every(s.timeout_interval_seconds, TIMEOUT_LOCK, "timeouts",
-                            lambda: time_out_stuck(self._engine, self._producer, after))
+                self._every(s.timeout_interval_seconds, TIMEOUT_LOCK, "timeouts", timeouts)
             ),
             asyncio.create_task(
                 self._every(s.retention_interval_seconds, RETENTION_LOCK, "retention",
