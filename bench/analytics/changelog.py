@@ -64,9 +64,11 @@ def traffic(rate: float, seconds: float, seed: int = 7) -> list[tuple[int, int, 
     return events
 
 
-def measure(events: list[tuple[int, int, Observation]], window_ms: int) -> tuple[int, int, float]:
+def measure(
+    events: list[tuple[int, int, Observation]], window_ms: int, short_deltas: bool
+) -> tuple[int, int, float]:
     """Records written, their bytes, and CPU seconds, for batches of ``window_ms`` of events."""
-    states = [PartitionState(DAY_MS) for _ in range(PARTITIONS)]
+    states = [PartitionState(DAY_MS, short_deltas) for _ in range(PARTITIONS)]
     records = size = 0
     began = time.process_time()
     batch_end = events[0][0] + window_ms
@@ -97,12 +99,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="notifications a second")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--windows", default="0.06,0.25,0.5,1", help="seconds each batch gathers")
+    parser.add_argument(
+        "--short-deltas",
+        action="store_true",
+        help="write deltas in the shorter format (NOTIFY_ANALYTICS_SHORT_CHANGELOG=true)",
+    )
     args = parser.parse_args()
     events = traffic(args.rate, args.seconds)
     notifications = len(events) // 3
     print(f"{notifications} notifications at {args.rate:.0f}/s, {len(events)} events")
     for window in (float(w) for w in args.windows.split(",")):
-        runs = [measure(events, int(window * 1000)) for _ in range(3)]
+        runs = [measure(events, int(window * 1000), args.short_deltas) for _ in range(3)]
         records, size, _ = runs[0]
         cpu = sorted(r[2] for r in runs)[1]
         print(

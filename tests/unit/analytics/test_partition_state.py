@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from notify_analytics.observe import Observation, observe
 from notify_analytics.state import PartitionState
 from notify_analytics.windows import WindowKey, WindowStats, window_start
@@ -139,8 +141,9 @@ def roundtrip(records: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict
     return list(latest.items())
 
 
-def test_a_state_restored_from_its_records_equals_the_state_that_wrote_them() -> None:
-    state = PartitionState(dedupe_ms=DAY)
+@pytest.mark.parametrize("short_deltas", [False, True])
+def test_a_state_restored_from_its_records_equals_the_state_that_wrote_them(short_deltas: bool) -> None:
+    state = PartitionState(dedupe_ms=DAY, short_deltas=short_deltas)
     log: list[tuple[str, dict[str, Any]]] = []
     for i in range(30):
         state.apply(requested(f"r{i}", T0 + i * 1_000, f"n{i}"))
@@ -289,8 +292,21 @@ def test_a_restored_state_still_knows_which_notifications_were_sent_with_a_test_
     assert counts(restored, "day") == {}
 
 
-def test_a_delta_writes_what_is_known_of_a_notification_without_the_fields_not_known_yet() -> None:
+def test_deltas_keep_the_format_every_worker_reads_unless_the_shorter_one_is_asked_for() -> None:
+    """A worker before the shorter format reads only ``ids`` and ``facts``: a rolling upgrade or a
+    rollback must not leave it a changelog it cannot restore."""
     state = PartitionState(dedupe_ms=DAY)
+    state.apply(requested("e1", T0, "n1"))
+    state.apply(sent("e2", T0 + 1_000, "n1"))
+    delta = state.take_delta()
+    assert delta is not None
+    assert set(delta[1]) == {"counts", "ids", "facts", "expires"}
+    assert delta[1]["ids"] == {"e1": T0 + 1_000 + DAY, "e2": T0 + 1_000 + DAY}
+    assert delta[1]["facts"] == {"n1": ["sms", T0, T0 + 1_000, T0 + 1_000 + DAY, T0 + 1_000, "mmg"]}
+
+
+def test_a_delta_writes_what_is_known_of_a_notification_without_the_fields_not_known_yet() -> None:
+    state = PartitionState(dedupe_ms=DAY, short_deltas=True)
     state.apply(requested("e1", T0, "n1"))
     first = state.take_delta()
     state.apply(sent("e2", T0 + 1_000, "n1"))
@@ -335,7 +351,7 @@ def test_a_state_restored_from_deltas_written_before_their_shorter_format_knows_
 
 
 def test_restored_ids_and_facts_expire_with_their_delta() -> None:
-    state = PartitionState(dedupe_ms=60_000)
+    state = PartitionState(dedupe_ms=60_000, short_deltas=True)
     state.apply(requested("e1", T0, "n1"))
     state.apply(sent("e2", T0 + 5_000, "n1"))
     state.apply(requested("e3", T0 + 1_000, "n2"))

@@ -196,8 +196,12 @@ class PartitionState:
     Events are counted into a batch (``apply``) and the batch into the totals when it ends
     (``take_delta``), so each cell is updated once per batch however many of its events it held."""
 
-    def __init__(self, dedupe_ms: int) -> None:
+    def __init__(self, dedupe_ms: int, short_deltas: bool = False) -> None:
         self.dedupe_ms = dedupe_ms
+        # Deltas in the shorter format (``event_ids``, ``notifications``), which workers before it
+        # cannot read; off, deltas keep the format every version reads (``ids``, ``facts``), so a
+        # rolling upgrade or a rollback never meets a record it cannot restore.
+        self.short_deltas = short_deltas
         self.totals: dict[WindowKey, WindowStats] = {}
         self.seen: dict[str, int] = {}
         self.facts: dict[str, Fact] = {}
@@ -331,13 +335,22 @@ class PartitionState:
         base = batch.base or 0
         # The expiry of the batch's latest event stands for each of its ids and facts: one kept
         # a little longer than its own is still forgotten within the batch's span of event time.
-        value = {
-            "counts": records,
-            "event_ids": batch.ids,
-            "base": base,
-            "notifications": {n: f.as_row(base) for n, f in facts.items()},
-            "expires": expires,
-        }
+        value: dict[str, Any]
+        if self.short_deltas:
+            value = {
+                "counts": records,
+                "event_ids": batch.ids,
+                "base": base,
+                "notifications": {n: f.as_row(base) for n, f in facts.items()},
+                "expires": expires,
+            }
+        else:
+            value = {
+                "counts": records,
+                "ids": dict.fromkeys(batch.ids, expires),
+                "facts": {n: f.as_record() for n, f in facts.items()},
+                "expires": expires,
+            }
         return f"{DELTA}|{self.seq:012d}", value
 
     def checkpoint(self) -> list[tuple[str, dict[str, Any]]]:

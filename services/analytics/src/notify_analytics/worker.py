@@ -38,10 +38,13 @@ PUBLISH_YIELD_EVERY = 500
 class SourceState:
     """The state of every partition of one source this worker holds."""
 
-    def __init__(self, source: Source, table: TableT[str, Any], dedupe_ms: int) -> None:
+    def __init__(
+        self, source: Source, table: TableT[str, Any], dedupe_ms: int, short_deltas: bool = False
+    ) -> None:
         self.source = source
         self.table = table
         self.dedupe_ms = dedupe_ms
+        self.short_deltas = short_deltas
         self.partitions: dict[int, PartitionState] = {}
         self.restored = False
 
@@ -50,7 +53,7 @@ class SourceState:
             if partition not in active:
                 del self.partitions[partition]
         for partition in active - set(self.partitions):
-            state = PartitionState(self.dedupe_ms)
+            state = PartitionState(self.dedupe_ms, self.short_deltas)
             prefix = f"{partition}|"
             state.restore(
                 (key[len(prefix) :], value)
@@ -112,7 +115,9 @@ def build_app(settings: AnalyticsSettings) -> tuple[faust.App, dict[str, SourceS
             partitions=source.partitions,
             changelog_topic=changelog,
         )
-        state = SourceState(source, table, settings.analytics_dedupe_seconds * 1000)
+        state = SourceState(
+            source, table, settings.analytics_dedupe_seconds * 1000, settings.analytics_short_changelog
+        )
         states[source.name] = state
         _add_recovery(table, state)
         channel = app.topic(
@@ -214,7 +219,7 @@ def _counter(state: SourceState, codec: Any) -> BatchHandler:
             partition = message.partition
             part = partitions.get(partition)
             if part is None:
-                part = partitions[partition] = PartitionState(state.dedupe_ms)
+                part = partitions[partition] = PartitionState(state.dedupe_ms, state.short_deltas)
             try:
                 projected = project(message.value)
                 if projected is None:  # an event of a schema analytics does not count
