@@ -15,12 +15,13 @@ import uuid
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.callbacks.run import add_callback, add_service  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from notify_callbacks.__main__ import CONNECTIONS  # noqa: E402
 from notify_callbacks.settings import CallbacksSettings  # noqa: E402
 from notify_callbacks.store import CallbackStore  # noqa: E402
@@ -45,15 +46,8 @@ async def reloads(settings: CallbacksSettings, count: int) -> float:
 
 
 def main(services: int, count: int) -> None:
-    pg_port = os.environ.get("NOTIFY_LOCAL_PG_PORT", "15432")
-    admin_url = f"postgresql+psycopg://notify@127.0.0.1:{pg_port}/postgres"
-    database = f"notify_bench_callbacks_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{database}"
-    settings = CallbacksSettings(database_url=SecretStr(url))
-    try:
+    with scratch_database("notify_bench_callbacks") as url:
+        settings = CallbacksSettings(database_url=SecretStr(url))
         upgrade(url)
         sync = create_engine(url)
         with sync.begin() as conn:
@@ -65,10 +59,6 @@ def main(services: int, count: int) -> None:
         spent = run_on_uvloop(reloads(settings, count))
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"RESULT config reload: {services} callbacks, {spent * 1e6:,.0f} µs CPU a reload (load {load})")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
