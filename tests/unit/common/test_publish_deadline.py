@@ -1,6 +1,8 @@
 """The producer's bounded wait for Kafka's acknowledgement (``publish_many(ack_within=...)``): a
 send acknowledged in time returns, one that is not raises ``PublishTimeout`` at once after the
-bound, and its outcome still ends when Kafka answers after all."""
+bound, and its outcome still ends when Kafka answers after all. After such a timeout, sends with a
+deadline are refused at once (``KafkaUnavailable``, nothing handed to the producer) but for one
+probe at a time, until Kafka acknowledges again."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 
 from notify_common import codec, topics
 from notify_common.events import NotificationPending
-from notify_common.kafka import EventProducer, PublishTimeout, _Deadlines
+from notify_common.kafka import EventProducer, KafkaUnavailable, PublishTimeout, _Breaker, _Deadlines
 from notify_common.settings import CommonSettings
 
 EVENT = NotificationPending(notification_id="n-1", service_id="s-1", provider="mmg")
@@ -32,10 +34,20 @@ class Broker:
         return ack
 
 
-def producer(broker: Broker) -> EventProducer:
+def producer(broker: Broker, *, probe_every_s: float = 1.0) -> EventProducer:
     made = EventProducer(CommonSettings(), client_id="unit")
     made._producer = broker
+    made._breaker = _Breaker(probe_every_s=probe_every_s)
     return made
+
+
+SEND = [(topics.NOTIFICATION_STATUS, EVENT)]
+
+
+async def timed_out(made: EventProducer) -> PublishTimeout:
+    with pytest.raises(PublishTimeout) as raised:
+        await made.publish_many(SEND, ack_within=0.05)
+    return raised.value
 
 
 async def test_a_send_acknowledged_in_time_returns() -> None:
@@ -86,3 +98,77 @@ async def test_the_codec_is_built_when_the_producer_is_made_not_on_its_first_sen
     codec.default_codec.cache_clear()
     EventProducer(CommonSettings(), client_id="unit")
     assert codec.default_codec.cache_info().currsize == 1
+
+
+async def test_after_a_send_goes_unacknowledged_the_next_is_refused_at_once_and_not_handed_over() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=60)
+    await timed_out(made)
+    assert len(broker.acks) == 1
+    with pytest.raises(KafkaUnavailable):
+        await asyncio.wait_for(made.publish_many(SEND, ack_within=5.0), timeout=0.5)
+    assert len(broker.acks) == 1
+
+
+async def test_the_late_acknowledgement_of_a_timed_out_send_lets_sends_through_again() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=60)
+    late = await timed_out(made)
+    broker.acks[0].set_result(None)
+    await asyncio.wait_for(late.outcome, timeout=5)
+    broker.acknowledge = True
+    await made.publish_many(SEND, ack_within=5.0)
+    assert len(broker.acks) == 2
+
+
+async def test_a_late_failure_keeps_sends_refused() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=60)
+    late = await timed_out(made)
+    broker.acks[0].set_exception(RuntimeError("expired"))
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(late.outcome, timeout=5)
+    with pytest.raises(KafkaUnavailable):
+        await made.publish_many(SEND, ack_within=5.0)
+
+
+async def test_one_probe_at_a_time_goes_ahead_and_its_acknowledgement_closes_the_breaker() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=0.05)
+    await timed_out(made)
+    await asyncio.sleep(0.1)
+    # The probe is handed over and waits; a send beside it is refused at once.
+    probe = asyncio.ensure_future(made.publish_many(SEND, ack_within=5.0))
+    await asyncio.sleep(0.01)
+    assert len(broker.acks) == 2
+    with pytest.raises(KafkaUnavailable):
+        await made.publish_many(SEND, ack_within=5.0)
+    broker.acks[1].set_result(None)
+    await asyncio.wait_for(probe, timeout=5)
+    broker.acknowledge = True
+    await made.publish_many(SEND, ack_within=5.0)
+    assert len(broker.acks) == 3
+
+
+async def test_a_probe_that_times_out_is_followed_by_another_after_the_interval() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=0.05)
+    await timed_out(made)
+    await asyncio.sleep(0.1)
+    await timed_out(made)  # the probe, unacknowledged
+    with pytest.raises(KafkaUnavailable):
+        await made.publish_many(SEND, ack_within=5.0)
+    await asyncio.sleep(0.1)
+    broker.acknowledge = True
+    await made.publish_many(SEND, ack_within=5.0)
+    await made.publish_many(SEND, ack_within=5.0)
+    assert len(broker.acks) == 4
+
+
+async def test_sends_without_a_deadline_are_never_refused() -> None:
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=60)
+    await timed_out(made)
+    broker.acknowledge = True
+    await made.publish_many(SEND)
+    assert len(broker.acks) == 2

@@ -111,6 +111,58 @@ class PublishTimeout(Exception):
         self.outcome = outcome
 
 
+class KafkaUnavailable(KafkaError):
+    """A publish with a deadline refused before anything of it was handed to the producer, because
+    Kafka is taken to be unavailable (see ``_Breaker``): none of its events is written."""
+
+    def __init__(self) -> None:
+        super().__init__("Kafka is unavailable: a recent send went unacknowledged")
+
+
+class _Breaker:
+    """Kafka taken to be unavailable from a publish with a deadline that went unacknowledged, until
+    a publish is acknowledged again.
+
+    Without it, every request while the broker is down waits out its whole deadline (5 s in the
+    API) before its 503, and hands its events to the producer, which holds them and writes them if
+    the broker is back within its request timeout: refusals that are sent after all. While it is
+    open a publish with a deadline is refused at once (``KafkaUnavailable``), except the probe: one
+    at a time, ``probe_every_s`` after the last one ended, goes ahead with its deadline to find out
+    whether Kafka is back. Any acknowledgement closes it: the probe's, or a late one of a publish that had
+    timed out."""
+
+    def __init__(self, probe_every_s: float = 1.0) -> None:
+        self._probe_every_s = probe_every_s
+        self.open = False
+        self._probing = False
+        self._next_probe = 0.0
+
+    def admit(self, now: float) -> bool | None:
+        """None if the publish may go ahead as usual, True if it goes ahead as the probe, False if
+        it is to be refused."""
+        if not self.open:
+            return None
+        if self._probing or now < self._next_probe:
+            return False
+        self._probing = True
+        return True
+
+    def probe_ended(self, now: float) -> None:
+        self._probing = False
+        self._next_probe = now + self._probe_every_s
+
+    def acknowledged(self) -> None:
+        if self.open:
+            log.info("kafka acknowledges sends again: publishing resumes")
+        self.open = False
+
+    def unacknowledged(self, now: float) -> None:
+        if not self.open:
+            log.warning("kafka did not acknowledge a send in time: sends are refused until it does")
+            self.open = True
+            self._next_probe = now + self._probe_every_s
+
+
 class _Deadlines:
     """Futures that resolve once their time is up, by at most ``slot_s`` late: one timer per slot
     of ``slot_s`` seconds for every waiter falling in it. ``asyncio.wait`` with a timeout (a task
@@ -193,6 +245,7 @@ class EventProducer:
             **connection_options(settings),
         )
         self._deadlines = _Deadlines()
+        self._breaker = _Breaker()
         # Built here, while the service starts, rather than by its first event: parsing every schema
         # (about 40 ms of CPU) then delays no request, and what start-up builds is frozen out of the
         # garbage collector's sight (``garbage.started``). Consumers decode with the same codec.
@@ -212,10 +265,23 @@ class EventProducer:
         self, items: Iterable[tuple[str, Event]], *, ack_within: float | None = None
     ) -> None:
         """Send many events at once (they batch) and wait for every acknowledgement; with
-        ``ack_within``, for at most that many seconds, then ``PublishTimeout`` (see there)."""
+        ``ack_within``, for at most that many seconds, then ``PublishTimeout`` (see there), and
+        ``KafkaUnavailable`` at once while a publish with a deadline has gone unacknowledged and
+        none has been acknowledged since (``_Breaker``)."""
         if ack_within is None:
             await self._publish_many(items)
             return
+        breaker = self._breaker
+        probe = breaker.admit(asyncio.get_running_loop().time())
+        if probe is False:
+            raise KafkaUnavailable()
+        try:
+            await self._publish_within(items, ack_within)
+        finally:
+            if probe:
+                breaker.probe_ended(asyncio.get_running_loop().time())
+
+    async def _publish_within(self, items: Iterable[tuple[str, Event]], ack_within: float) -> None:
         task = asyncio.ensure_future(self._publish_many(list(items)))
         waiter = self._deadlines.waiter(ack_within)
         task.add_done_callback(lambda _: _release(waiter))
@@ -225,8 +291,16 @@ class EventProducer:
             task.cancel()
             raise
         if not task.done():
+            self._breaker.unacknowledged(asyncio.get_running_loop().time())
+            task.add_done_callback(self._late)
             raise PublishTimeout(task)
         task.result()
+        self._breaker.acknowledged()
+
+    def _late(self, task: asyncio.Future[None]) -> None:
+        """A publish that timed out ended: acknowledged after all, Kafka is back."""
+        if not task.cancelled() and task.exception() is None:
+            self._breaker.acknowledged()
 
     async def _publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
         if self._window is not None:
