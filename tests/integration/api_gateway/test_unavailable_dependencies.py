@@ -178,7 +178,10 @@ def test_a_send_kafka_does_not_acknowledge_is_answered_503_and_its_retry_is_sent
     # Kafka is now taken to be unavailable: the next send is refused at once, and not handed over.
     keyless, elapsed = _sms(sandbox)
     _assert_unavailable(keyless, elapsed)
-    assert keyless.json()["errors"][0]["message"] == "Notifications cannot be accepted right now. Try again later"
+    assert (
+        keyless.json()["errors"][0]["message"]
+        == "Notifications cannot be accepted right now. Try again later"
+    )
     proxies.kafka.resume()
     # The unacknowledged send may still be written: the key answers 409 until that is known,
     # then the send's own 201 (written) or a fresh send (not written); never a second notification.
