@@ -172,3 +172,17 @@ async def test_sends_without_a_deadline_are_never_refused() -> None:
     broker.acknowledge = True
     await made.publish_many(SEND)
     assert len(broker.acks) == 2
+
+
+async def test_a_send_timing_out_while_others_begun_before_it_are_acknowledged_refuses_nothing() -> None:
+    # One broker of several lost: the partitions it led wait for new leaders, the others answer.
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=60)
+    stalled = asyncio.ensure_future(made.publish_many(SEND, ack_within=0.2))
+    await asyncio.sleep(0.01)
+    broker.acknowledge = True
+    await made.publish_many(SEND, ack_within=5.0)
+    with pytest.raises(PublishTimeout):
+        await stalled
+    await made.publish_many(SEND, ack_within=5.0)
+    assert len(broker.acks) == 3

@@ -120,8 +120,10 @@ class KafkaUnavailable(KafkaError):
 
 
 class _Breaker:
-    """Kafka taken to be unavailable from a publish with a deadline that went unacknowledged, until
-    a publish is acknowledged again.
+    """Kafka taken to be unavailable from a publish with a deadline that went unacknowledged while
+    no publish was acknowledged (since it began), until a publish is acknowledged again. One broker
+    of several lost leaves the others acknowledging: that is not taken for Kafka down, and sends to
+    the partitions it led wait for their new leaders as before.
 
     Without it, every request while the broker is down waits out its whole deadline (5 s in the
     API) before its 503, and hands its events to the producer, which holds them and writes them if
@@ -136,6 +138,7 @@ class _Breaker:
         self.open = False
         self._probing = False
         self._next_probe = 0.0
+        self._last_ack = -math.inf
 
     def admit(self, now: float) -> bool | None:
         """None if the publish may go ahead as usual, True if it goes ahead as the probe, False if
@@ -151,13 +154,15 @@ class _Breaker:
         self._probing = False
         self._next_probe = now + self._probe_every_s
 
-    def acknowledged(self) -> None:
+    def acknowledged(self, now: float) -> None:
+        self._last_ack = now
         if self.open:
             log.info("kafka acknowledges sends again: publishing resumes")
         self.open = False
 
-    def unacknowledged(self, now: float) -> None:
-        if not self.open:
+    def unacknowledged(self, started: float, now: float) -> None:
+        """A publish begun at ``started`` went unacknowledged until ``now``."""
+        if not self.open and self._last_ack < started:
             log.warning("kafka did not acknowledge a send in time: sends are refused until it does")
             self.open = True
             self._next_probe = now + self._probe_every_s
@@ -282,6 +287,8 @@ class EventProducer:
                 breaker.probe_ended(asyncio.get_running_loop().time())
 
     async def _publish_within(self, items: Iterable[tuple[str, Event]], ack_within: float) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         task = asyncio.ensure_future(self._publish_many(list(items)))
         waiter = self._deadlines.waiter(ack_within)
         task.add_done_callback(lambda _: _release(waiter))
@@ -291,16 +298,16 @@ class EventProducer:
             task.cancel()
             raise
         if not task.done():
-            self._breaker.unacknowledged(asyncio.get_running_loop().time())
+            self._breaker.unacknowledged(started, loop.time())
             task.add_done_callback(self._late)
             raise PublishTimeout(task)
         task.result()
-        self._breaker.acknowledged()
+        self._breaker.acknowledged(loop.time())
 
     def _late(self, task: asyncio.Future[None]) -> None:
         """A publish that timed out ended: acknowledged after all, Kafka is back."""
         if not task.cancelled() and task.exception() is None:
-            self._breaker.acknowledged()
+            self._breaker.acknowledged(asyncio.get_running_loop().time())
 
     async def _publish_many(self, items: Iterable[tuple[str, Event]]) -> None:
         if self._window is not None:
