@@ -132,33 +132,41 @@ async def test_a_late_failure_keeps_sends_refused() -> None:
         await made.publish_many(SEND, ack_within=5.0)
 
 
-async def test_one_probe_at_a_time_goes_ahead_and_its_acknowledgement_closes_the_breaker() -> None:
+async def test_one_probe_an_interval_goes_ahead_and_an_acknowledgement_closes_the_breaker() -> None:
     broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=0.05)
+    made = producer(broker, probe_every_s=0.1)
     await timed_out(made)
-    await asyncio.sleep(0.1)
-    # The probe is handed over and waits; a send beside it is refused at once.
-    probe = asyncio.ensure_future(made.publish_many(SEND, ack_within=5.0))
+    await asyncio.sleep(0.15)
+    # A probe is handed over and waits; a send just after it is refused at once.
+    first = asyncio.ensure_future(made.publish_many(SEND, ack_within=5.0))
     await asyncio.sleep(0.01)
     assert len(broker.acks) == 2
     with pytest.raises(KafkaUnavailable):
         await made.publish_many(SEND, ack_within=5.0)
-    broker.acks[1].set_result(None)
-    await asyncio.wait_for(probe, timeout=5)
+    # An interval later another probe goes ahead beside the first, still waiting.
+    await asyncio.sleep(0.15)
+    second = asyncio.ensure_future(made.publish_many(SEND, ack_within=5.0))
+    await asyncio.sleep(0.01)
+    assert len(broker.acks) == 3
+    assert not first.done()
+    broker.acks[2].set_result(None)
+    await asyncio.wait_for(second, timeout=5)
     broker.acknowledge = True
     await made.publish_many(SEND, ack_within=5.0)
-    assert len(broker.acks) == 3
+    assert len(broker.acks) == 4
+    broker.acks[1].set_result(None)
+    await asyncio.wait_for(first, timeout=5)
 
 
-async def test_a_probe_that_times_out_is_followed_by_another_after_the_interval() -> None:
+async def test_probes_that_time_out_keep_the_breaker_open() -> None:
     broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=0.05)
+    made = producer(broker, probe_every_s=0.5)
     await timed_out(made)
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.6)
     await timed_out(made)  # the probe, unacknowledged
     with pytest.raises(KafkaUnavailable):
         await made.publish_many(SEND, ack_within=5.0)
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.6)
     broker.acknowledge = True
     await made.publish_many(SEND, ack_within=5.0)
     await made.publish_many(SEND, ack_within=5.0)

@@ -128,31 +128,26 @@ class _Breaker:
     Without it, every request while the broker is down waits out its whole deadline (5 s in the
     API) before its 503, and hands its events to the producer, which holds them and writes them if
     the broker is back within its request timeout: refusals that are sent after all. While it is
-    open a publish with a deadline is refused at once (``KafkaUnavailable``), except the probe: one
-    at a time, ``probe_every_s`` after the last one ended, goes ahead with its deadline to find out
-    whether Kafka is back. Any acknowledgement closes it: the probe's, or a late one of a publish that had
-    timed out."""
+    open a publish with a deadline is refused at once (``KafkaUnavailable``), except the probes: one
+    every ``probe_every_s`` goes ahead with its deadline, to find out whether Kafka is back (several
+    may be waiting at once: each goes to the partition of its own key, and one whose leader answers
+    is enough). Any acknowledgement closes it: a probe's, or a late one of a publish that had timed
+    out."""
 
-    def __init__(self, probe_every_s: float = 1.0) -> None:
+    def __init__(self, probe_every_s: float = 0.2) -> None:
         self._probe_every_s = probe_every_s
         self.open = False
-        self._probing = False
         self._next_probe = 0.0
         self._last_ack = -math.inf
 
-    def admit(self, now: float) -> bool | None:
-        """None if the publish may go ahead as usual, True if it goes ahead as the probe, False if
-        it is to be refused."""
+    def admit(self, now: float) -> bool:
+        """Whether a publish may go ahead (as usual, or as a probe)."""
         if not self.open:
-            return None
-        if self._probing or now < self._next_probe:
+            return True
+        if now < self._next_probe:
             return False
-        self._probing = True
-        return True
-
-    def probe_ended(self, now: float) -> None:
-        self._probing = False
         self._next_probe = now + self._probe_every_s
+        return True
 
     def acknowledged(self, now: float) -> None:
         self._last_ack = now
@@ -276,15 +271,9 @@ class EventProducer:
         if ack_within is None:
             await self._publish_many(items)
             return
-        breaker = self._breaker
-        probe = breaker.admit(asyncio.get_running_loop().time())
-        if probe is False:
+        if not self._breaker.admit(asyncio.get_running_loop().time()):
             raise KafkaUnavailable()
-        try:
-            await self._publish_within(items, ack_within)
-        finally:
-            if probe:
-                breaker.probe_ended(asyncio.get_running_loop().time())
+        await self._publish_within(items, ack_within)
 
     async def _publish_within(self, items: Iterable[tuple[str, Event]], ack_within: float) -> None:
         loop = asyncio.get_running_loop()
