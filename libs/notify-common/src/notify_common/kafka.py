@@ -111,7 +111,7 @@ class PublishTimeout(Exception):
         self.outcome = outcome
 
 
-class KafkaUnavailable(KafkaError):
+class KafkaUnavailable(KafkaError):  # type: ignore[misc]  # aiokafka has no type hints
     """A publish with a deadline refused before anything of it was handed to the producer, because
     Kafka is taken to be unavailable (see ``_Breaker``): none of its events is written."""
 
