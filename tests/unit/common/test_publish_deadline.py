@@ -1,8 +1,8 @@
 """The producer's bounded wait for Kafka's acknowledgement (``publish_many(ack_within=...)``): a
 send acknowledged in time returns, one that is not raises ``PublishTimeout`` at once after the
 bound, and its outcome still ends when Kafka answers after all. After such a timeout, sends with a
-deadline are refused at once (``KafkaUnavailable``, nothing handed to the producer) but for one
-probe at a time, until Kafka acknowledges again."""
+deadline are refused at once (``KafkaUnavailable``, nothing handed to the producer) but for a
+probe every interval, until Kafka acknowledges again."""
 
 from __future__ import annotations
 
@@ -50,16 +50,23 @@ async def timed_out(made: EventProducer) -> PublishTimeout:
     return raised.value
 
 
+async def opened(probe_every_s: float) -> tuple[Broker, EventProducer, PublishTimeout]:
+    """A producer whose first send went unacknowledged, and so refuses sends with a deadline."""
+    broker = Broker(acknowledge=False)
+    made = producer(broker, probe_every_s=probe_every_s)
+    return broker, made, await timed_out(made)
+
+
 async def test_a_send_acknowledged_in_time_returns() -> None:
     broker = Broker(acknowledge=True)
-    await producer(broker).publish_many([(topics.NOTIFICATION_STATUS, EVENT)], ack_within=5.0)
+    await producer(broker).publish_many(SEND, ack_within=5.0)
     assert len(broker.acks) == 1
 
 
 async def test_a_send_not_acknowledged_in_time_raises_and_its_outcome_ends_with_the_late_ack() -> None:
     broker = Broker(acknowledge=False)
     with pytest.raises(PublishTimeout) as raised:
-        await producer(broker).publish_many([(topics.NOTIFICATION_STATUS, EVENT)], ack_within=0.05)
+        await producer(broker).publish_many(SEND, ack_within=0.05)
     assert not raised.value.outcome.done()
     broker.acks[0].set_result(None)
     await asyncio.wait_for(raised.value.outcome, timeout=5)
@@ -68,8 +75,8 @@ async def test_a_send_not_acknowledged_in_time_raises_and_its_outcome_ends_with_
 async def test_sends_waiting_at_once_each_get_their_own_answer() -> None:
     slow, quick = Broker(acknowledge=False), Broker(acknowledge=True)
     outcomes = await asyncio.gather(
-        producer(slow).publish_many([(topics.NOTIFICATION_STATUS, EVENT)], ack_within=0.05),
-        producer(quick).publish_many([(topics.NOTIFICATION_STATUS, EVENT)], ack_within=0.05),
+        producer(slow).publish_many(SEND, ack_within=0.05),
+        producer(quick).publish_many(SEND, ack_within=0.05),
         return_exceptions=True,
     )
     assert isinstance(outcomes[0], PublishTimeout)
@@ -101,9 +108,7 @@ async def test_the_codec_is_built_when_the_producer_is_made_not_on_its_first_sen
 
 
 async def test_after_a_send_goes_unacknowledged_the_next_is_refused_at_once_and_not_handed_over() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=60)
-    await timed_out(made)
+    broker, made, _ = await opened(probe_every_s=60)
     assert len(broker.acks) == 1
     with pytest.raises(KafkaUnavailable):
         await asyncio.wait_for(made.publish_many(SEND, ack_within=5.0), timeout=0.5)
@@ -111,9 +116,7 @@ async def test_after_a_send_goes_unacknowledged_the_next_is_refused_at_once_and_
 
 
 async def test_the_late_acknowledgement_of_a_timed_out_send_lets_sends_through_again() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=60)
-    late = await timed_out(made)
+    broker, made, late = await opened(probe_every_s=60)
     broker.acks[0].set_result(None)
     await asyncio.wait_for(late.outcome, timeout=5)
     broker.acknowledge = True
@@ -122,9 +125,7 @@ async def test_the_late_acknowledgement_of_a_timed_out_send_lets_sends_through_a
 
 
 async def test_a_late_failure_keeps_sends_refused() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=60)
-    late = await timed_out(made)
+    broker, made, late = await opened(probe_every_s=60)
     broker.acks[0].set_exception(RuntimeError("expired"))
     with pytest.raises(RuntimeError):
         await asyncio.wait_for(late.outcome, timeout=5)
@@ -133,9 +134,7 @@ async def test_a_late_failure_keeps_sends_refused() -> None:
 
 
 async def test_one_probe_an_interval_goes_ahead_and_an_acknowledgement_closes_the_breaker() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=0.1)
-    await timed_out(made)
+    broker, made, _ = await opened(probe_every_s=0.1)
     await asyncio.sleep(0.15)
     # A probe is handed over and waits; a send just after it is refused at once.
     first = asyncio.ensure_future(made.publish_many(SEND, ack_within=5.0))
@@ -159,9 +158,7 @@ async def test_one_probe_an_interval_goes_ahead_and_an_acknowledgement_closes_th
 
 
 async def test_probes_that_time_out_keep_the_breaker_open() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=0.5)
-    await timed_out(made)
+    broker, made, _ = await opened(probe_every_s=0.5)
     await asyncio.sleep(0.6)
     await timed_out(made)  # the probe, unacknowledged
     with pytest.raises(KafkaUnavailable):
@@ -174,9 +171,7 @@ async def test_probes_that_time_out_keep_the_breaker_open() -> None:
 
 
 async def test_sends_without_a_deadline_are_never_refused() -> None:
-    broker = Broker(acknowledge=False)
-    made = producer(broker, probe_every_s=60)
-    await timed_out(made)
+    broker, made, _ = await opened(probe_every_s=60)
     broker.acknowledge = True
     await made.publish_many(SEND)
     assert len(broker.acks) == 2
