@@ -13,3 +13,21 @@ def cpu_seconds(pid: int) -> float:
     gone)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def sleeps(pid: int) -> int:
+    """How many times the threads of process ``pid`` now running have gone to sleep waiting (their
+    voluntary context switches, ``/proc/<pid>/task/*/status``; ``FileNotFoundError`` once it is
+    gone). Each sleep is later a wake-up: on a machine where a wake-up is a costly switch between
+    processes, their count per notification says where batching would save CPU."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+                break
+    return total

@@ -18,6 +18,9 @@ notification is projected as delivered (or the drain timeout passes), then repor
   of the load to the end of the drain, and the generator's own CPU apart (it is this process, not
   counted in the platform's figures; printed per notification, per request and as a share of a
   core, since it shares the machine's cores with the platform);
+* how often each process's threads slept waiting per notification (voluntary context switches):
+  each sleep is a wake-up later, and on this machine a wake-up that passes work between two processes
+  costs tens of microseconds of CPU, so this says where batching saves the most;
 * about how many requests each process sent to Kafka per notification over the same span (TCP
   segments to the broker's port, from ``ss``): the broker's CPU follows its request count;
 * per notification over the same span: PostgreSQL's transactions, rows written and WAL bytes,
@@ -147,6 +150,23 @@ def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
         # Backends come and go: count the postmaster's children as they are now.
         live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
         totals[name] = sum(_cpu_seconds(pid) for pid in live)
+    return totals
+
+
+def _sleeps(pid: int) -> int:
+    try:
+        return proc.sleeps(pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def sleeps_snapshot(processes: dict[str, list[int]]) -> dict[str, int]:
+    """Name → how often the process's threads have slept waiting (``proc.sleeps``), PostgreSQL with
+    its backends as they are now (a backend gone between two snapshots takes its count with it)."""
+    totals: dict[str, int] = {}
+    for name, pids in processes.items():
+        live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
+        totals[name] = sum(_sleeps(pid) for pid in live)
     return totals
 
 
@@ -459,6 +479,7 @@ class RateResult:
     callbacks: int | None
     kafka_requests: dict[str, int] = field(default_factory=dict)
     stores: dict[str, float] = field(default_factory=dict)
+    sleeps: dict[str, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -492,6 +513,7 @@ async def one_rate(
     callbacks_before = receiver_count(receiver)
     before, generator_before = cpu_snapshot(processes), own_cpu()
     segments_before = kafka_segments(processes)
+    sleeps_before = sleeps_snapshot(processes)
     stores_before = store_counters()
     load = await OpenLoop(api_url, service, channel).run(rate, seconds)
     generator_cpu = own_cpu() - generator_before
@@ -517,6 +539,7 @@ async def one_rate(
         callbacks = (receiver_count(receiver) or 0) - callbacks_before
     after = cpu_snapshot(processes)
     segments = kafka_segments(processes)
+    sleeps_after = sleeps_snapshot(processes)
     # PostgreSQL publishes a backend's statistics within a second of its transactions.
     await asyncio.sleep(1.5)
     stores_after = store_counters()
@@ -524,8 +547,9 @@ async def one_rate(
     cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
     requests = {name: n - segments_before.get(name, 0) for name, n in segments.items()}
     times = percentiles(load.accepted) if load.accepted else {}
+    slept = {name: max(n - sleeps_before.get(name, 0), 0) for name, n in sleeps_after.items()}
     return RateResult(
-        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores
+        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores, slept
     )
 
 
@@ -582,6 +606,13 @@ def report(result: RateResult) -> None:
         }
         parts = ", ".join(f"{name} {n:.2f}" for name, n in sorted(sent.items(), key=lambda kv: -kv[1]))
         print(f"    Kafka requests per notification (about): total {sum(sent.values()):.2f} ({parts})")
+    if result.sleeps:
+        slept = {name: k / max(result.accepted, 1) for name, k in per_service(result.sleeps).items() if k}
+        parts = ", ".join(f"{name} {k:.2f}" for name, k in sorted(slept.items(), key=lambda kv: -kv[1])[:10])
+        print(
+            f"    sleeps (voluntary context switches) per notification: "
+            f"total {sum(slept.values()):.2f} ({parts})"
+        )
     if result.stores:
         n = max(result.accepted, 1)
         stores = result.stores
@@ -631,6 +662,10 @@ def report(result: RateResult) -> None:
                     name: round(value / max(result.accepted, 1), 3)
                     for name, value in result.stores.items()
                     if value or not name.startswith("kafka_log_bytes:")  # topics that grew
+                },
+                "sleeps_per_service": {
+                    name: round(k / max(result.accepted, 1), 2)
+                    for name, k in per_service(result.sleeps).items()
                 },
                 "callbacks": result.callbacks,
                 "generator_cpu_ms_per_request": round(per_request, 3),

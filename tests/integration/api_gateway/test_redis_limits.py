@@ -1,6 +1,7 @@
 """The API's Redis client and limiter on the real Redis: admissions made together in one script call
-decide and count exactly as one-by-one admissions would, survive a flushed script cache, keep the limits in
-the process when Redis is unreachable, and every command is bounded by the client's deadline."""
+decide and count exactly as one-by-one admissions would, also when a window gathers them from several
+turns of the event loop, survive a flushed script cache, keep the limits in the process when Redis is
+unreachable, and every command is bounded by the client's deadline."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from notify_api_gateway import redis_client
+from notify_common import ratelimit
 from notify_common.ratelimit import Admission, DailyLimit, Limiter
 from tests.support import env
 
@@ -42,6 +44,56 @@ async def test_coalesced_admissions_count_exactly_like_single_ones() -> None:
         assert sum(allowed_together) == sum(allowed_alone) == 25
         day_keys = await client.keys(f"daily:{{{first}}}:sms:*")
         assert [int(await client.get(k) or 0) for k in day_keys] == [25]
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+def _count_round_trips(limiter: Limiter, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many sends each script call to Redis carried (one entry a call)."""
+    calls: list[int] = []
+    real = limiter._run
+
+    async def counted(script: Any, keys: list[str], args: Any) -> Any:
+        reply = await real(script, keys, args)
+        calls.append(len(reply))
+        return reply
+
+    monkeypatch.setattr(limiter, "_run", counted)
+    return calls
+
+
+async def test_a_window_takes_admissions_of_several_turns_in_one_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    limiter = Limiter(client, coalesce=True, window=1.0)
+    calls = _count_round_trips(limiter, monkeypatch)
+    service = str(uuid.uuid4())
+
+    async def later(delay: float) -> bool:
+        await asyncio.sleep(delay)
+        return (await _admit_all(limiter, service, 1, daily=4))[0]
+
+    try:
+        started = time.monotonic()
+        allowed = await asyncio.gather(*(later(i * 0.01) for i in range(6)))
+        # Decided in arrival order, each as if alone: the daily limit of 4 refuses the last two.
+        assert allowed == [True, True, True, True, False, False]
+        assert calls == [6]
+        assert time.monotonic() - started >= 0.9  # the first waited out the window
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_full_batch_leaves_without_waiting_out_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "ADMIT_BATCH_MAX", 3)
+    client = redis_client.connect(env.REDIS_URL, timeout=2)
+    limiter = Limiter(client, coalesce=True, window=60.0)
+    calls = _count_round_trips(limiter, monkeypatch)
+    try:
+        allowed = await asyncio.wait_for(_admit_all(limiter, str(uuid.uuid4()), 3, daily=10), timeout=10)
+        assert allowed == [True, True, True]
+        assert calls == [3]
     finally:
         await client.aclose()  # type: ignore[attr-defined]
 

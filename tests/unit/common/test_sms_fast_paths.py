@@ -41,7 +41,11 @@ from notify_common.templates.sms import (
 # whitespace, the punctuation a space is dropped before, GSM extension characters, a Welsh
 # diacritic (UCS-2) and a character outside the Basic Multilingual Plane.
 TRICKY = " \n\r\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2028\u2029\u3000,.:;!?ab^€ŵ😀"
-texts = st.text(alphabet=st.sampled_from(TRICKY), max_size=40) | st.text(max_size=40)
+# Free text around the tests' own ((name)) placeholder: with no "((" of its own, so that it holds no
+# placeholder (hypothesis once drew "((NAME))", which is filled like ((name))).
+texts = (st.text(alphabet=st.sampled_from(TRICKY), max_size=40) | st.text(max_size=40)).filter(
+    lambda text: "((" not in text
+)
 
 
 def normalised_in_full(text: str) -> str:

@@ -53,6 +53,9 @@ DAY_SECONDS = 86_400
 MAX_BURST = 1000
 # After Redis failed, how long the limits are kept locally before Redis is asked again.
 OUTAGE_RETRY_SECONDS = 1.0
+# The most sends one coalesced admission takes to Redis (one script run: Redis serves nothing else
+# while it runs); a batch this size leaves without waiting out the window.
+ADMIT_BATCH_MAX = 256
 
 # The token bucket, as Lua shared by the scripts below: takes a token from KEYS[1] if it can, leaving
 # ``allowed`` (1 or 0) and ``wait`` (seconds until a token is due) set.
@@ -371,13 +374,21 @@ def _pack(sends: Sequence[_Send]) -> tuple[list[str], list[float | int | bytes]]
 
 class Limiter:
     def __init__(
-        self, redis: Redis[bytes], *, coalesce: bool = False, warnings_key: str = WARNINGS_KEY
+        self,
+        redis: Redis[bytes],
+        *,
+        coalesce: bool = False,
+        window: float = 0.0,
+        warnings_key: str = WARNINGS_KEY,
     ) -> None:
         """With ``coalesce``, the ``admit`` calls made by concurrent requests in the same turn of the
         event loop travel to Redis together: one script call for each service's sends (decided in
         turn, each as if alone), as a plain command when the turn holds one service and as one
         pipeline when several: one round trip, one connection checkout and one deadline for many
-        sends. Annual limit warnings are left on the list ``warnings_key``."""
+        sends. With a ``window`` (seconds) as well, the first admission waits that long for others
+        to join it, and a batch that reaches ``ADMIT_BATCH_MAX`` sends leaves at once: at a thousand
+        sends a second requests seldom share a turn of the loop, and every round trip wakes Redis
+        and this process once each. Annual limit warnings are left on the list ``warnings_key``."""
         self._redis = redis
         self._warnings = AnnualWarnings(redis, warnings_key)
         self._bucket = redis.register_script(_BUCKET_SCRIPT)
@@ -386,7 +397,9 @@ class Limiter:
         self._untyped: Any = redis  # redis-py's execute_command and script_load carry no types
         self._add = redis.register_script(_ADD_SCRIPT)
         self._coalesce = coalesce
+        self._window = window
         self._pending: list[tuple[_Send, asyncio.Future[Any]]] = []
+        self._flush_timer: asyncio.Handle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
         self._local = LocalLimits()
         self._redis_down_until = 0.0
@@ -582,14 +595,25 @@ class Limiter:
             return await self._untyped.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
     def _admit_together(self, send: _Send) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self._start_flush)
+            if self._window > 0:
+                self._flush_timer = loop.call_later(self._window, self._start_flush)
+            else:
+                self._flush_timer = loop.call_soon(self._start_flush)
         self._pending.append((send, future))
+        if len(self._pending) >= ADMIT_BATCH_MAX:
+            self._start_flush()
         return future
 
     def _start_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
         batch, self._pending = self._pending, []
+        if not batch:
+            return
         task = asyncio.create_task(self._flush(batch))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
