@@ -23,6 +23,14 @@ def test_the_server_stops_within_the_grace_period_and_logs_no_access_lines() -> 
     assert (config.host, config.port, config.lifespan) == ("127.0.0.1", 8080, "on")
 
 
+def test_forwarded_headers_do_not_rewrite_a_requests_client_or_scheme() -> None:
+    # Nothing reads either; uvicorn's rewriting parsed every loopback request's client address.
+    config = server_config(_app, 30, host="127.0.0.1", port=8080)
+    config.load()
+    assert config.proxy_headers is False
+    assert "ProxyHeadersMiddleware" not in type(config.loaded_app).__name__
+
+
 def messages(*items: dict[str, Any]) -> Any:
     queue = list(items)
 

@@ -69,6 +69,10 @@ def server_config(app: Any, grace_seconds: float, **where: Any) -> uvicorn.Confi
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         lifespan="on",
         http=OneWriteHttpToolsProtocol,
+        # No X-Forwarded-* rewriting of each request's client and scheme: nothing here reads either
+        # (links are built from configured roots, never from a request), and uvicorn's middleware
+        # for it parsed the client's address on every request from loopback, its default trust.
+        proxy_headers=False,
         # No ``server: uvicorn`` on every answer: it tells a caller nothing it needs, names the
         # software to an attacker, and costs each response a header and its checks.
         server_header=False,
