@@ -39,6 +39,7 @@ from notify_common.consumer_metrics import ConsumerMetrics
 from notify_common.errors import DependencyUnavailableError
 from notify_common.events import Event
 from notify_common.failures import FailureClass, classify_failure
+from notify_common.partitioner import KeyPartitioner
 from notify_common.settings import CommonSettings
 from notify_common.topics import dead_letter_topic, retry_topic
 from notify_common.tracing import record_headers
@@ -241,6 +242,7 @@ class EventProducer:
             acks="all",
             linger_ms=0,
             max_batch_size=256 * 1024,
+            partitioner=KeyPartitioner(),
             request_timeout_ms=30_000,
             **connection_options(settings),
         )
