@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notify_analytics.observe import Observation, observe
 from notify_analytics.state import PartitionState
@@ -384,3 +386,37 @@ def test_a_notification_restored_from_shortened_facts_knows_all_it_knew() -> Non
     restored = PartitionState(dedupe_ms=DAY)
     restored.restore(roundtrip(log))
     assert restored.facts == state.facts
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            # an event of notification n<k> (requested, sent or delivered), occurring ms after T0
+            st.tuples(st.just("event"), st.integers(0, 5), st.integers(0, 2), st.integers(0, 120_000)),
+            # a checkpoint at ms after T0 + the horizon, then the expiry at that time
+            st.tuples(st.just("expire"), st.integers(0, 130_000)),
+        ),
+        max_size=60,
+    )
+)
+def test_expiry_forgets_exactly_the_ids_and_facts_past_their_time(steps: list[tuple[Any, ...]]) -> None:
+    """However events and expiries interleave (events out of order, a notification's facts kept
+    longer by its later events), each expiry forgets exactly the ids and facts whose expiry has
+    passed, as a walk of every one of them would, and nothing else."""
+    horizon = 60_000
+    state = PartitionState(horizon)
+    made = (requested, sent, delivered)
+    for number, step in enumerate(steps):
+        if step[0] == "event":
+            _, notification, kind, at = step
+            state.apply(made[kind](f"e{number}", T0 + at, notification_id=f"n{notification}"))
+            continue
+        now = T0 + horizon + step[1]
+        state.checkpoint()
+        seen, facts = dict(state.seen), {n: f.expires_ms for n, f in state.facts.items()}
+        state.expired(now)
+        assert state.seen == {e: t for e, t in seen.items() if t >= now}
+        assert {n: f.expires_ms for n, f in state.facts.items()} == {
+            n: t for n, t in facts.items() if t >= now
+        }

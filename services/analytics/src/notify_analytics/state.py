@@ -16,7 +16,8 @@ are deleted once those have expired (the dedupe horizon after their events happe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +191,67 @@ def _durations_by_window(minutes: dict[_Minute, Durations]) -> dict[WindowKey, D
     return cells
 
 
+class _Expiries:
+    """When the keys of a dict expire, by second, so that the expired ones are found without a walk
+    of every key: a partition keeps a day of event ids (the dedupe horizon), which at a thousand
+    notifications a second is millions of them, and each checkpoint walked them all.
+
+    Every expiry a key is given is noted (``due``); ``forget`` then looks only at the seconds that
+    have passed and deletes a key whose expiry, as it stands now, has passed too. A key given a
+    later expiry since stays, and is looked at again when that one is due."""
+
+    def __init__(self) -> None:
+        self._due: dict[int, list[str]] = {}
+        self._seconds: list[int] = []  # a heap of the keys of ``_due``
+
+    def due(self, key: str, expires_ms: int) -> None:
+        second = expires_ms // 1000
+        keys = self._due.get(second)
+        if keys is None:
+            self._due[second] = [key]
+            heapq.heappush(self._seconds, second)
+        else:
+            keys.append(key)
+
+    def forget(self, now_ms: int, table: dict[str, Any], expiry: Callable[[Any], int]) -> None:
+        """Delete from ``table`` every key whose expiry (``expiry`` of its value) is before
+        ``now_ms``, as a walk of the whole table would."""
+        limit = now_ms // 1000
+        later: list[tuple[int, list[str]]] = []
+        while self._seconds and self._seconds[0] <= limit:
+            second = heapq.heappop(self._seconds)
+            kept = []
+            for key in self._due.pop(second):
+                value = table.get(key)
+                if value is None:
+                    continue  # forgotten already
+                expires = expiry(value)
+                if expires // 1000 != second:
+                    continue  # given a later expiry since: noted under that one's second
+                if expires < now_ms:
+                    del table[key]
+                else:
+                    kept.append(key)  # due later in this very second
+            if kept:
+                later.append((second, kept))
+        for second, kept in later:
+            self._due[second] = kept
+            heapq.heappush(self._seconds, second)
+
+    def rebuild(self, table: dict[str, Any], expiry: Callable[[Any], int]) -> None:
+        self._due, self._seconds = {}, []
+        for key, value in table.items():
+            self.due(key, expiry(value))
+
+
+def _seen_expiry(expires: int) -> int:
+    return expires
+
+
+def _fact_expiry(fact: Fact) -> int:
+    return fact.expires_ms
+
+
 class PartitionState:
     """Windows, seen ids and notification facts of one partition of one source.
 
@@ -205,6 +267,8 @@ class PartitionState:
         self.totals: dict[WindowKey, WindowStats] = {}
         self.seen: dict[str, int] = {}
         self.facts: dict[str, Fact] = {}
+        self._seen_due = _Expiries()
+        self._facts_due = _Expiries()
         self.seq = 0
         self._batch = _Batch()
         self._covers: dict[WindowKey, int] = {}
@@ -229,6 +293,7 @@ class PartitionState:
         occurred = obs.occurred_ms
         expires = occurred + self.dedupe_ms
         self.seen[event_id] = expires
+        self._seen_due.due(event_id, expires)
         batch = self._batch
         batch.ids.append(event_id)
         if expires > batch.expires:
@@ -238,8 +303,10 @@ class PartitionState:
         known = self.facts.get(obs.notification_id)
         if known is None:
             known = self.facts[obs.notification_id] = Fact(expires_ms=expires)
+            self._facts_due.due(obs.notification_id, expires)
         elif expires > known.expires_ms:
             known.expires_ms = expires
+            self._facts_due.due(obs.notification_id, expires)
         batch.facts[obs.notification_id] = known
         if obs.test_key:
             known.test_key = True
@@ -374,8 +441,8 @@ class PartitionState:
         gone = [s for s, expires in self._deltas.items() if s <= self._checkpointed and expires < now_ms]
         for seq in gone:
             del self._deltas[seq]
-        self.seen = {i: e for i, e in self.seen.items() if e >= now_ms}
-        self.facts = {n: f for n, f in self.facts.items() if f.expires_ms >= now_ms}
+        self._seen_due.forget(now_ms, self.seen, _seen_expiry)
+        self._facts_due.forget(now_ms, self.facts, _fact_expiry)
         return [f"{DELTA}|{seq:012d}" for seq in gone]
 
     # -- reading back -----------------------------------------------------------------------------
@@ -414,6 +481,8 @@ class PartitionState:
                     self._learn_restored(notification_id, Fact(*fact))
             self._deltas[seq] = expires
             self.seq = max(self.seq, seq)
+        self._seen_due.rebuild(self.seen, _seen_expiry)
+        self._facts_due.rebuild(self.facts, _fact_expiry)
 
     def _learn_restored(self, notification_id: str, fact: Fact) -> None:
         known = self.facts.get(notification_id)
