@@ -68,17 +68,13 @@ def build_state(settings: ApiSettings) -> tuple[AppState, Redis[bytes]]:
         settings.redis_url.get_secret_value(), timeout=settings.redis_timeout_seconds
     )
     box = SecretBox(settings.secret_key.get_secret_value())
+    warnings = warnings_key(settings.kafka_topic_prefix)
     state = AppState(
         settings=settings,
         repository=Repository(engine, box, settings.config_cache_seconds, settings.config_stale_seconds),
         producer=producer,
         reads=NotificationReads(engine),
-        limiter=Limiter(
-            redis,
-            coalesce=True,
-            window=settings.limits_window_ms / 1000,
-            warnings_key=warnings_key(settings.kafka_topic_prefix),
-        ),
+        limiter=Limiter(redis, coalesce=True, window=settings.limits_window_ms / 1000, warnings_key=warnings),
         recent=RecentNotifications(redis, settings.recent_notification_seconds),
         idempotency=IdempotencyKeys(redis, settings.idempotency_seconds),
         held=HeldSends(engine),

@@ -33,8 +33,7 @@ class ApiSettings(JobsSettings):
     kafka_ack_timeout_seconds: float = Field(default=5.0, gt=0)
     database_timeout_seconds: float = Field(default=2.5, gt=0)
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
-    # How long a send's admission (rate and daily limits, in Redis) waits for others to go with it
-    # in one round trip (docs/limits.md); 0 sends each turn of the event loop's at once.
+    # How long a send's admission waits for others to share its Redis round trip (docs/limits.md).
     limits_window_ms: float = Field(default=2.0, ge=0, le=50)
     # How long an accepted notification is served from Redis while the projection catches up.
     recent_notification_seconds: int = Field(default=600, ge=1)

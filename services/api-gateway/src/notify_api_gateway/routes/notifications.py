@@ -111,22 +111,21 @@ async def post_email(request: Request) -> Response:
     return await _send(request, state, await authenticate(request, state), POST_EMAIL, "email")
 
 
-async def hot_sms(request: Request, raw: bytes) -> Response:
-    """``post_sms`` for ``fastpath.HotRoutes``, given the body it has read."""
-    state = await get_state(request)
-    return await _send(request, state, await authenticate(request, state), POST_SMS, "sms", raw)
+def _hot(schema: dict[str, Any], channel: str) -> Callable[[Request, bytes], Awaitable[Response]]:
+    async def hot(request: Request, raw: bytes) -> Response:
+        state = await get_state(request)
+        return await _send(request, state, await authenticate(request, state), schema, channel, raw)
 
-
-async def hot_email(request: Request, raw: bytes) -> Response:
-    """``post_email`` for ``fastpath.HotRoutes``, given the body it has read."""
-    state = await get_state(request)
-    return await _send(request, state, await authenticate(request, state), POST_EMAIL, "email", raw)
+    return hot
 
 
 def hot_routes() -> dict[str, Callable[[Request, bytes], Awaitable[Response]]]:
     """The routes ``fastpath.HotRoutes`` serves without the framework's routing: the same checks
     and handler code as ``post_sms`` and ``post_email``, given the body already read."""
-    return {"/v2/notifications/sms": hot_sms, "/v2/notifications/email": hot_email}
+    return {
+        "/v2/notifications/sms": _hot(POST_SMS, "sms"),
+        "/v2/notifications/email": _hot(POST_EMAIL, "email"),
+    }
 
 
 @router.post(
