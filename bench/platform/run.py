@@ -144,13 +144,14 @@ def processes_per_service(per_process: Mapping[str, float]) -> dict[str, int]:
     return {service: int(n) for service, n in per_service(dict.fromkeys(per_process, 1)).items()}
 
 
+def _live(name: str, pids: list[int]) -> list[int]:
+    """The pids to count of a process: PostgreSQL's backends come and go, so the postmaster's
+    children as they are now."""
+    return [pids[0], *_children(pids[0])] if name == "postgres" else pids
+
+
 def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for name, pids in processes.items():
-        # Backends come and go: count the postmaster's children as they are now.
-        live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
-        totals[name] = sum(_cpu_seconds(pid) for pid in live)
-    return totals
+    return {name: sum(_cpu_seconds(pid) for pid in _live(name, pids)) for name, pids in processes.items()}
 
 
 def _sleeps(pid: int) -> int:
@@ -163,11 +164,7 @@ def _sleeps(pid: int) -> int:
 def sleeps_snapshot(processes: dict[str, list[int]]) -> dict[str, int]:
     """Name → how often the process's threads have slept waiting (``proc.sleeps``), PostgreSQL with
     its backends as they are now (a backend gone between two snapshots takes its count with it)."""
-    totals: dict[str, int] = {}
-    for name, pids in processes.items():
-        live = [pids[0], *_children(pids[0])] if name == "postgres" else pids
-        totals[name] = sum(_sleeps(pid) for pid in live)
-    return totals
+    return {name: sum(_sleeps(pid) for pid in _live(name, pids)) for name, pids in processes.items()}
 
 
 def kafka_segments(processes: dict[str, list[int]]) -> dict[str, int]:
