@@ -612,8 +612,6 @@ class Limiter:
             self._flush_timer.cancel()
             self._flush_timer = None
         batch, self._pending = self._pending, []
-        if not batch:
-            return
         task = asyncio.create_task(self._flush(batch))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
