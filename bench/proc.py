@@ -31,3 +31,20 @@ def sleeps(pid: int) -> int:
                 total += int(line.split()[1])
                 break
     return total
+
+
+def jit_seconds(pid: int) -> float:
+    """User + system CPU so far of the JVM ``pid``'s JIT compiler threads (named ``C1
+    CompilerThread…`` and ``C2 CompilerThread…``; ``FileNotFoundError`` once it is gone): the part
+    of a JVM's CPU that is warming up rather than working, which falls away once its hot code is
+    compiled."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if not (task / "comm").read_text().startswith(("C1 CompilerThre", "C2 CompilerThre")):
+                continue
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total

@@ -35,11 +35,16 @@ notification is projected as delivered (or the drain timeout passes), then repor
   self-signed certificate (``.local/bench/callback-cert.pem``): the benchmark's own ``make up``
   does this, but services already running keep the environment they were started with.
 
+Kafka's CPU is also given apart for its JIT compiler threads: a broker started minutes before still
+spends much of its CPU compiling its hot code, which a long-running one does not. With
+``--at-rest SECONDS`` the benchmark first measures every process's CPU with no load, in ms a second:
+what a deployment that sends nothing pays for its polling, heartbeats and scrapes.
+
 It ends by naming the highest rate at which every send was accepted (none shed, none failed),
 created→sent p99 stayed under 1 s and every accepted notification was delivered.
 
     .venv/bin/python bench/platform/run.py [--rates 250,500,1000] [--seconds 30] [--channel sms]
-        [--callbacks] [--drain-timeout 120] [--no-up] [--warmup 60]
+        [--callbacks] [--drain-timeout 120] [--no-up] [--warmup 60] [--at-rest 30]
 
 Only loopback is used; the run stops by itself. The platform stays up afterwards (``make down``).
 The ``NOTIFY_STATE_DIR`` and ``NOTIFY_LOCAL_*`` variables of ``deploy/local/lib.sh`` are honoured,
@@ -154,6 +159,19 @@ def _live(name: str, pids: list[int]) -> list[int]:
 
 def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(_cpu_seconds(pid) for pid in _live(name, pids)) for name, pids in processes.items()}
+
+
+def jit_snapshot(processes: dict[str, list[int]]) -> float:
+    """CPU seconds so far of the Kafka brokers' JIT compiler threads (``proc.jit_seconds``)."""
+    total = 0.0
+    for name, pids in processes.items():
+        if service_of(name) == "kafka":
+            for pid in pids:
+                try:
+                    total += proc.jit_seconds(pid)
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+    return total
 
 
 def _sleeps(pid: int) -> int:
@@ -582,6 +600,8 @@ class RateResult:
     kafka_requests: dict[str, int] = field(default_factory=dict)
     stores: dict[str, float] = field(default_factory=dict)
     sleeps: dict[str, int] = field(default_factory=dict)
+    # Of Kafka's CPU, its JIT compiler threads' (counted in ``cpu`` too).
+    kafka_jit: float = 0.0
 
     @property
     def accepted(self) -> int:
@@ -614,6 +634,7 @@ async def one_rate(
     processes = platform_processes()
     callbacks_before = receiver_count(receiver)
     before, generator_before = cpu_snapshot(processes), own_cpu()
+    jit_before = jit_snapshot(processes)
     segments_before = kafka_segments(processes)
     sleeps_before = sleeps_snapshot(processes)
     stores_before = store_counters()
@@ -640,6 +661,7 @@ async def one_rate(
             await asyncio.sleep(1)
         callbacks = (receiver_count(receiver) or 0) - callbacks_before
     after = cpu_snapshot(processes)
+    jit = jit_snapshot(processes) - jit_before
     segments = kafka_segments(processes)
     sleeps_after = sleeps_snapshot(processes)
     # PostgreSQL publishes a backend's statistics within a second of its transactions.
@@ -651,7 +673,7 @@ async def one_rate(
     times = percentiles(load.accepted) if load.accepted else {}
     slept = {name: max(n - sleeps_before.get(name, 0), 0) for name, n in sleeps_after.items()}
     return RateResult(
-        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores, slept
+        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores, slept, jit
     )
 
 
@@ -693,6 +715,12 @@ def report(result: RateResult) -> None:
 
     parts = ", ".join(f"{named(name)} {ms:.3f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
     print(f"    CPU ms per notification: total {result.cpu_ms_per_notification():.3f} ({parts})")
+    if "kafka" in per:
+        jit = 1000 * result.kafka_jit / max(result.accepted, 1)
+        print(
+            f"    of Kafka's {per['kafka']:.3f}, its JIT compiler threads' {jit:.3f} (a broker started "
+            "minutes before is still compiling; this falls away once its hot code is compiled)"
+        )
     shared = sorted(
         (process, 1000 * seconds / max(result.accepted, 1))
         for process, seconds in result.cpu.items()
@@ -769,6 +797,7 @@ def report(result: RateResult) -> None:
                     name: round(k / max(result.accepted, 1), 2)
                     for name, k in per_service(result.sleeps).items()
                 },
+                "kafka_jit_ms_per_notification": round(1000 * result.kafka_jit / max(result.accepted, 1), 3),
                 "callbacks": result.callbacks,
                 "generator_cpu_ms_per_request": round(per_request, 3),
             }
@@ -821,6 +850,22 @@ def start_receiver() -> tuple[subprocess.Popen[bytes], str, str]:
     return process, f"https://127.0.0.1:{port}/callback", f"https://127.0.0.1:{port}/"
 
 
+def at_rest(seconds: float) -> dict[str, float]:
+    """Prints (and returns) each service's CPU over ``seconds`` with no load, in ms a second."""
+    print(f"==> at rest for {seconds:.0f} s", flush=True)
+    processes = platform_processes()
+    before, jit_before = cpu_snapshot(processes), jit_snapshot(processes)
+    time.sleep(seconds)
+    after, jit = cpu_snapshot(processes), jit_snapshot(processes) - jit_before
+    cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
+    per = {name: 1000 * value / seconds for name, value in per_service(cpu).items()}
+    parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(per.items(), key=lambda kv: -kv[1]))
+    print(f"    CPU ms a second at rest: total {sum(per.values()):.1f} ({parts})")
+    print(f"    of Kafka's, its JIT compiler threads' {1000 * jit / seconds:.1f}")
+    print("AT_REST " + json.dumps({name: round(ms, 1) for name, ms in per.items()}), flush=True)
+    return per
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rates", default="250,500,1000,1500,2000", help="sends a second, comma-separated")
@@ -841,6 +886,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="seconds of load at the first rate before the measured ones, not reported (a Kafka "
         "just started spends much of its CPU compiling its hot code for the first minutes)",
+    )
+    parser.add_argument(
+        "--at-rest",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first measure the platform's CPU at rest (no load) for this long: what every process "
+        "costs a deployment that sends nothing, in ms of CPU a second",
     )
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
@@ -880,6 +933,8 @@ def main(argv: list[str] | None = None) -> int:
         # The callbacks service reads callback configuration from a cache refreshed every few seconds.
         time.sleep(5)
     print(f"==> processes measured: {', '.join(sorted(platform_processes()))}", flush=True)
+    if args.at_rest > 0:
+        at_rest(args.at_rest)
     results: list[RateResult] = []
     try:
         if args.warmup > 0:
