@@ -8,11 +8,16 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat_seconds(stat: Path) -> float:
+    """User + system CPU in seconds from a ``/proc`` ``stat`` file (a process's or a thread's)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of process ``pid`` so far, in seconds (``FileNotFoundError`` once it is
     gone)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _stat_seconds(Path(f"/proc/{pid}/stat"))
 
 
 def sleeps(pid: int) -> int:
@@ -41,10 +46,8 @@ def jit_seconds(pid: int) -> float:
     total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            if not (task / "comm").read_text().startswith(("C1 CompilerThre", "C2 CompilerThre")):
-                continue
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            if (task / "comm").read_text().startswith(("C1 CompilerThre", "C2 CompilerThre")):
+                total += _stat_seconds(task / "stat")
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
     return total
