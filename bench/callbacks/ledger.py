@@ -41,7 +41,7 @@ async def measure(url: str) -> None:
     try:
         for _ in range(3):
             keys = [f"delivery_status:{uuid.uuid4()}:final" for _ in range(BATCH)]
-            entries = [Entry(key, service, "delivery_status", 1, 0, "succeeded") for key in keys]
+            entries = [Entry(key, service, "delivery_status", 1, 0, "succeeded", 200, 30) for key in keys]
             started = time.process_time()
             for _ in range(CALLS):
                 await store.record(entries)

@@ -1,5 +1,6 @@
 """The callbacks ledger (``CallbackStore.ledgers`` and ``record``) against PostgreSQL: a batch's
-entries written in one statement are read back in one, each as written, whatever its key holds;
+entries written in one statement are read back in one, each as written (its last attempt's status
+and duration too), whatever its key holds;
 a later entry for the same key replaces the earlier; a key never written has no ledger; a
 connection the server dropped fails one statement as an unavailable database, not more."""
 
@@ -27,12 +28,14 @@ async def test_a_batchs_entries_are_read_back_as_written_and_a_later_entry_repla
     nid = str(uuid.uuid4())
     odd = 'complaint:a,b "c" \\d\' {e} [f] ü ✓'  # separators, quotes, escapes, braces, non-ASCII
     first = [
-        Entry(f"delivery_status:{nid}:sent", service, "delivery_status", 1, 0, "succeeded"),
-        Entry(f"delivery_status:{nid}:final", service, "delivery_status", 2, 1, "retrying"),
-        Entry(odd, service, "complaint", 5, 4, "failed"),
+        Entry(f"delivery_status:{nid}:sent", service, "delivery_status", 1, 0, "succeeded", 200, 12),
+        Entry(f"delivery_status:{nid}:final", service, "delivery_status", 2, 1, "retrying", 503, 40),
+        Entry(odd, service, "complaint", 5, 4, "failed", None, 5000),
     ]
     await store.record(first)
-    await store.record([Entry(f"delivery_status:{nid}:final", service, "delivery_status", 3, 2, "succeeded")])
+    await store.record(
+        [Entry(f"delivery_status:{nid}:final", service, "delivery_status", 3, 2, "succeeded", 204, 9)]
+    )
     never = f"delivery_status:{uuid.uuid4()}:final"
     found = await store.ledgers([e.key for e in first] + [never])
     assert found == {
@@ -41,6 +44,16 @@ async def test_a_batchs_entries_are_read_back_as_written_and_a_later_entry_repla
         odd: Ledger(5, 4, "failed"),
     }
     assert await store.ledgers([]) == {}
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT key, status_code, duration_ms FROM callback_deliveries WHERE key = ANY(:keys)"),
+            {"keys": [e.key for e in first]},
+        )
+        assert {row.key: (row.status_code, row.duration_ms) for row in rows} == {
+            f"delivery_status:{nid}:sent": (200, 12),
+            f"delivery_status:{nid}:final": (204, 9),  # the last attempt's
+            odd: (None, 5000),  # no answer came back
+        }
 
 
 async def test_a_connection_the_server_dropped_fails_its_statement_as_unavailable_and_is_not_used_again(
@@ -52,7 +65,7 @@ async def test_a_connection_the_server_dropped_fails_its_statement_as_unavailabl
     store = CallbackStore(ledger_engine, None)  # type: ignore[arg-type]  # no configuration is read here
     try:
         key = f"delivery_status:{uuid.uuid4()}:final"
-        await store.record([Entry(key, service, "delivery_status", 1, 0, "succeeded")])
+        await store.record([Entry(key, service, "delivery_status", 1, 0, "succeeded", 200, 3)])
         async with ledger_engine.connect() as conn:
             pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         async with engine.connect() as conn:

@@ -73,6 +73,7 @@ class FakeStore:
         self.calls: list[str] = []
         self.ledger: dict[str, Ledger] = {}
         self.recorded: list[tuple[str, str]] = []
+        self.entries: list[Entry] = []
 
     async def ledgers(self, keys: Sequence[str]) -> dict[str, Ledger]:
         self.calls.append("ledgers")
@@ -83,6 +84,7 @@ class FakeStore:
         for e in entries:
             self.ledger[e.key] = Ledger(e.attempts, e.kafka_attempt, e.outcome)
             self.recorded.append((e.key, e.outcome))
+            self.entries.append(e)
 
 
 class FakeClient:
@@ -95,7 +97,7 @@ class FakeClient:
         self.posted.append((destination, message_id))
         self.bodies.append(payload)
         ok = self.status == 200
-        return AttemptResult(ok, not ok, self.status, 1, None if ok else f"HTTP {self.status}")
+        return AttemptResult(ok, not ok, self.status, 17, None if ok else f"HTTP {self.status}")
 
 
 class FakePublisher:
@@ -198,6 +200,44 @@ async def test_a_failed_attempt_is_recorded_then_not_repeated_in_the_same_round_
     await handler.handle([received(event, attempt=1)])  # back from the retry topic
     assert [(e.attempt, str(e.outcome)) for e in publisher.events if isinstance(e, CallbackAttempted)] == [
         (1, "retrying"), (2, "succeeded"),
+    ]  # fmt: skip
+
+
+async def test_a_first_attempt_that_succeeded_is_kept_in_the_ledger_with_its_status_and_duration_not_as_an_event() -> (
+    None
+):
+    store = FakeStore()
+    publisher = FakePublisher()
+    config = CallbackConfig(Loaded({(WITH, "delivery_status"): DESTINATION}), refresh_seconds=60)
+    handler = CallbackHandler(store, config, FakeClient(), publisher)
+    nid = str(uuid.uuid4())
+    await handler.handle([received(delivered(WITH, nid))])
+    assert publisher.events == []
+    assert [(e.key, e.attempts, e.outcome, e.status_code, e.duration_ms) for e in store.entries] == [
+        (f"delivery_status:{nid}:final", 1, "succeeded", 200, 17),
+    ]  # fmt: skip
+
+
+async def test_every_attempt_of_a_callback_that_did_not_succeed_at_once_is_an_event_and_in_the_ledger() -> (
+    None
+):
+    store = FakeStore()
+    client = FakeClient(status=500)
+    publisher = FakePublisher()
+    config = CallbackConfig(Loaded({(WITH, "delivery_status"): DESTINATION}), refresh_seconds=60)
+    handler = CallbackHandler(store, config, client, publisher, max_attempts=3)
+    event = delivered(WITH)
+    for round_ in range(2):
+        with pytest.raises(RetryableError):
+            await handler.handle([received(event, attempt=round_)])
+    client.status = 404
+    await handler.handle([received(event, attempt=2)])
+    assert [(e.attempt, str(e.outcome), e.status_code, e.duration_ms) for e in publisher.events
+            if isinstance(e, CallbackAttempted)] == [
+        (1, "retrying", 500, 17), (2, "retrying", 500, 17), (3, "failed", 404, 17),
+    ]  # fmt: skip
+    assert [(e.attempts, e.outcome, e.status_code) for e in store.entries] == [
+        (1, "retrying", 500), (2, "retrying", 500), (3, "failed", 404),
     ]  # fmt: skip
 
 

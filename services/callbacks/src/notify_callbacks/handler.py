@@ -11,7 +11,14 @@ another) makes this safe under Kafka's at-least-once delivery: a callback alread
 given up) is not attempted again, and a record re-run in the same round (the consumer retries a
 failed batch one record at a time) does not count as a new attempt. A delivery status is owed once
 for ``sent`` and once for the first final status, so late or duplicated receipts cause no second
-callback. Every attempt is recorded as a ``CallbackAttempted`` event.
+callback.
+
+Every attempt is written to the ledger with its outcome, HTTP status and duration, logged, and
+counted. An attempt is also published as a ``CallbackAttempted`` event (the projector keeps those
+in ``callback_attempts``) unless it is a first attempt that succeeded: that is most callbacks, and
+its event told nothing its ledger row does not (docs/lifecycle.md, "Callbacks"). So the history
+of attempts holds every callback that did not go through at once: each failure, each retry, and
+the success or the giving up that ended them.
 """
 
 from __future__ import annotations
@@ -133,7 +140,9 @@ class CallbackHandler:
             again = self._settle_outcomes(attempted) or again
             entries = list(self._entries(attempted))
             await self._store.record([entry for entry, _ in entries])
-            await self._producer.publish_many((topics.CALLBACK_OUTCOMES, event) for _, event in entries)
+            events = [(topics.CALLBACK_OUTCOMES, event) for _, event in entries if event is not None]
+            if events:
+                await self._producer.publish_many(events)
         if again:
             raise RetryableError("a callback is to be tried again")
 
@@ -198,7 +207,9 @@ class CallbackHandler:
 
     def _entries(
         self, attempted: list[tuple[_Due, AttemptResult]]
-    ) -> Iterable[tuple[Entry, CallbackAttempted]]:
+    ) -> Iterable[tuple[Entry, CallbackAttempted | None]]:
+        """Each attempt's ledger entry, and its event unless it is a first attempt that
+        succeeded."""
         for due, result in attempted:
             owed, outcome = due.owed, self._outcome(due, result)
             entry = Entry(
@@ -208,7 +219,12 @@ class CallbackHandler:
                 due.attempt,
                 due.item.attempt,
                 str(outcome),
+                result.status_code,
+                result.duration_ms,
             )
+            if due.attempt == 1 and outcome == CallbackOutcome.SUCCEEDED:
+                yield entry, None
+                continue
             event = CallbackAttempted(
                 notification_id=owed.notification_id, service_id=owed.service_id,
                 correlation_id=due.item.event.correlation_id, callback_type=owed.callback_type,

@@ -33,12 +33,15 @@ LEDGERS = (
     "WHERE key = ANY(ARRAY(SELECT json_array_elements_text(CAST(%(keys)s AS json))))"
 )
 RECORD = """
-INSERT INTO callback_deliveries (key, service_id, callback_type, attempts, last_kafka_attempt, outcome)
-SELECT key, service_id, callback_type, attempts, kafka_attempt, outcome
+INSERT INTO callback_deliveries (key, service_id, callback_type, attempts, last_kafka_attempt, outcome,
+    status_code, duration_ms)
+SELECT key, service_id, callback_type, attempts, kafka_attempt, outcome, status_code, duration_ms
 FROM json_to_recordset(CAST(%(entries)s AS json)) AS entry(key varchar, service_id uuid,
-    callback_type varchar, attempts integer, kafka_attempt integer, outcome varchar)
+    callback_type varchar, attempts integer, kafka_attempt integer, outcome varchar,
+    status_code integer, duration_ms integer)
 ON CONFLICT (key) DO UPDATE SET attempts = EXCLUDED.attempts,
-    last_kafka_attempt = EXCLUDED.last_kafka_attempt, outcome = EXCLUDED.outcome, updated_at = now()
+    last_kafka_attempt = EXCLUDED.last_kafka_attempt, outcome = EXCLUDED.outcome,
+    status_code = EXCLUDED.status_code, duration_ms = EXCLUDED.duration_ms, updated_at = now()
 """
 _UNAVAILABLE = (SQLAlchemyError, psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
@@ -55,7 +58,8 @@ NO_LEDGER = Ledger(0, -1, None)
 
 @dataclass(frozen=True)
 class Entry:
-    """A callback's ledger after an attempt."""
+    """A callback's ledger after an attempt: its last attempt's HTTP status (None when none came
+    back) and duration too."""
 
     key: str
     service_id: str
@@ -63,6 +67,8 @@ class Entry:
     attempts: int
     kafka_attempt: int
     outcome: str
+    status_code: int | None
+    duration_ms: int
 
 
 class CallbackStore:

@@ -1,6 +1,6 @@
 """The callbacks service's table, on a ``MetaData`` of its own: ``callback_deliveries`` (migration
-0004), one row per callback owed to a service, so a callback is attempted at most five times and
-sent once.
+0004; its last attempt's status and duration since 0030), one row per callback owed to a service,
+so a callback is attempted at most five times and sent once.
 """
 
 from __future__ import annotations
@@ -23,5 +23,7 @@ callback_deliveries = Table(
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_kafka_attempt", Integer, nullable=False, server_default=text("-1")),
     Column("outcome", String(16), nullable=True),
+    Column("status_code", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
     Column("updated_at", TS, nullable=False, server_default=text("now()")),
 )
