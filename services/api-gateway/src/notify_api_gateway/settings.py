@@ -34,7 +34,7 @@ class ApiSettings(JobsSettings):
     database_timeout_seconds: float = Field(default=2.5, gt=0)
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
     # How long a send's admission waits for others to share its Redis round trip (docs/limits.md).
-    limits_window_ms: float = Field(default=2.0, ge=0, le=50)
+    limits_window_ms: float = Field(default=5.0, ge=0, le=50)
     # How long an accepted notification is served from Redis while the projection catches up.
     recent_notification_seconds: int = Field(default=600, ge=1)
     idempotency_seconds: int = Field(default=86_400, ge=60)
