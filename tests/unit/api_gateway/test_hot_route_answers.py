@@ -80,7 +80,7 @@ def apps() -> tuple[Any, Any]:
     """The gateway as served (hot routes) and its FastAPI app behind the same limits."""
     settings = ApiSettings(max_body_bytes=2048)
     producer = EventProducer(settings, client_id="test")
-    producer._producer = cast(Any, Acknowledged())
+    producer._records = cast(Any, Acknowledged())
     unused = cast(Any, None)
     state = AppState(
         settings=settings,

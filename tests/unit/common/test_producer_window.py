@@ -43,7 +43,7 @@ class Sender:
 
 def producer(sender: Sender, linger_ms: int) -> EventProducer:
     made = EventProducer(CommonSettings(), client_id="unit", linger_ms=linger_ms)
-    made._producer = sender
+    made._records = sender
     return made
 
 

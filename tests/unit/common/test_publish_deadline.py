@@ -36,7 +36,7 @@ class Broker:
 
 def producer(broker: Broker, *, probe_every_s: float = 1.0) -> EventProducer:
     made = EventProducer(CommonSettings(), client_id="unit")
-    made._producer = broker
+    made._records = broker
     made._breaker = _Breaker(probe_every_s=probe_every_s)
     return made
 

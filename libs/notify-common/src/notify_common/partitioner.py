@@ -1,51 +1,33 @@
-"""The partition of a keyed record, as every Kafka client places it, in fewer steps.
+"""The partition of a keyed record, as every Kafka client places it, at a fraction of the cost.
 
 Kafka's clients place a keyed record on partition ``(murmur2(key) & 0x7fffffff) % partitions``
 (MurmurHash2, seed ``0x9747b28c``, as the Java client's ``Utils.murmur2``), so a notification's
 events land on the same partition whichever client or service wrote them, and keep their order
-there. aiokafka's partitioner computes it a byte at a time with a mask after every step: about
-5 µs for a notification id, paid by every event a service publishes. This one reads the key four
-bytes at a time (``struct``) and masks only where a product can pass 32 bits: the same partition for
-every key (``tests/unit/common/test_partitioner.py`` compares both), in about half the time (2.5
-against 4.9 µs for a notification id).
+there. aiokafka's partitioner computes the hash in Python a byte at a time: about 5 µs for a
+notification id, paid by every event a service publishes. The ``murmurhash2`` package computes the
+same MurmurHash2 in native code, in about 0.2 µs: the same partition for every key
+(``tests/unit/common/test_partitioner.py`` compares it with aiokafka's and with the Java client's
+values).
 """
 
 from __future__ import annotations
 
 import random
-import struct
 from collections.abc import Sequence
-from functools import lru_cache
+
+from murmurhash2 import murmurhash2
 
 SEED = 0x9747B28C
-M = 0x5BD1E995
-MASK = 0xFFFFFFFF
-
-
-@lru_cache(maxsize=64)
-def _words(count: int) -> struct.Struct:
-    return struct.Struct(f"<{count}I")
 
 
 def murmur2(data: bytes) -> int:
     """MurmurHash2 of ``data`` as Kafka's clients compute it (an unsigned 32-bit value)."""
-    length = len(data)
-    h = (SEED ^ length) & MASK
-    whole = length & ~3
-    for k in _words(length >> 2).unpack_from(data):
-        k = (k * M) & MASK
-        k = ((k ^ (k >> 24)) * M) & MASK
-        h = ((h * M) & MASK) ^ k
-    extra = length & 3
-    if extra:
-        if extra == 3:
-            h ^= data[whole + 2] << 16
-        if extra >= 2:
-            h ^= data[whole + 1] << 8
-        h = ((h ^ data[whole]) * M) & MASK
-    h ^= h >> 13
-    h = (h * M) & MASK
-    return h ^ (h >> 15)
+    return murmurhash2(data, SEED)
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition of a record keyed ``key`` in a topic of ``partitions`` partitions."""
+    return (murmurhash2(key, SEED) & 0x7FFFFFFF) % partitions
 
 
 class KeyPartitioner:
@@ -55,4 +37,4 @@ class KeyPartitioner:
     def __call__(self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
         if key is None:
             return random.choice(available or all_partitions)
-        return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+        return all_partitions[partition_of(key, len(all_partitions))]
