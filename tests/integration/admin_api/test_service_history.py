@@ -193,9 +193,18 @@ def test_a_change_made_with_notify_admin_is_in_the_history_as_the_command_line(
     combined = capsys.readouterr().out.strip()
     argv = ["set-limits", "--service-id", sandbox.service_id, "--sms-message-limit", "77"]
     assert main(argv) == 0
+    argv = ["set-annual-limits", "--service-id", sandbox.service_id, "--sms-annual-limit", "250001"]
+    assert main(argv) == 0
     page = history_of(admin_url_of(sandbox.url), sandbox.service_id, 1, user="notify-admin")
     entries = {e["kind"]: e for e in page["history"]}
-    assert set(entries) == {"notify-admin create-api-key", "notify-admin set-limits"}
+    assert set(entries) == {
+        "notify-admin create-api-key", "notify-admin set-limits", "notify-admin set-annual-limits",
+    }  # fmt: skip
+    annual = call(admin_url_of(sandbox.url), "GET", f"/services/{sandbox.service_id}/annual-limits")
+    assert [annual["channels"][c]["annual_limit"] for c in ("sms", "email")] == [250001, 20_000_000]
+    assert {"field": "sms_annual_limit", "before": None, "after": 250001} in (
+        entries["notify-admin set-annual-limits"]["changes"]
+    )
     assert {e["actor_type"] for e in entries.values()} == {"cli"}
     created = {c["field"]: c["after"] for c in entries["notify-admin create-api-key"]["changes"]}
     assert created == {"name": "cli key", "type": "team", "secret": "changed"}

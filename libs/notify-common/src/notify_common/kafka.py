@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -229,6 +229,14 @@ class PublishWindow:
         window.set()
 
 
+class _Sends(Protocol):
+    """Where ``EventProducer`` hands each keyed record; the unit tests' stand-in brokers are these."""
+
+    async def send(
+        self, topic: str, *, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]: ...
+
+
 class _Records:
     """Hands keyed records to an aiokafka producer as its ``send`` does for a producer with no
     serializers and no transaction, in fewer steps: straight to the producer's accumulator, on the
@@ -284,7 +292,7 @@ class EventProducer:
             request_timeout_ms=int(REQUEST_TIMEOUT_S * 1000),
             **connection_options(settings),
         )
-        self._records = _Records(self._producer)
+        self._records: _Sends = _Records(self._producer)
         self._deadlines = _Deadlines()
         self._breaker = _Breaker()
         # Built here, while the service starts, rather than by its first event: parsing every schema

@@ -21,9 +21,11 @@ from rich.console import Console
 
 from notify_admin_api import organisation_cli
 from notify_admin_api.legacy_config import IssuedToken, LegacyConfig
+from notify_admin_api.sending_limits import AnnualLimitsStore
 from notify_admin_api.service_history import Actor, ServiceHistory, change, record
 from notify_admin_api.settings import AdminApiSettings
 from notify_admin_api.store import AdminError, AdminStore, CreatedKey, new_signing_secret
+from notify_common.annual_limits import CHANNELS
 from notify_common.confirm import confirm
 from notify_common.db import create_engine
 from notify_common.jobs.direct import DirectJobs
@@ -117,7 +119,8 @@ def with_history(
 # recipient or a template's text (those are "changed").
 _HISTORY_ARGS = (
     "name", "email_from", "live", "trial", "permissions", "rate_limit", "sms_message_limit",
-    "email_message_limit", "letter_message_limit", "international_sms_message_limit", "link", "clear",
+    "email_message_limit", "letter_message_limit", "international_sms_message_limit", "sms_annual_limit",
+    "email_annual_limit", "letter_annual_limit", "link", "clear",
     "days", "type", "kind", "default", "url", "postage", "subject", "number", "provider", "alpha", "beta",
 )  # fmt: skip
 _CHANGED_ARGS = ("content", "bearer_token", "email", "mobile", "value")
@@ -158,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("rate-limit", "sms-message-limit", "email-message-limit", "letter-message-limit"):
         p.add_argument(f"--{name}", type=int)
     p.add_argument("--international-sms-message-limit", type=int)
+    p = sub.add_parser("set-annual-limits", help="annual sending limits of a service, per channel")
+    p.add_argument("--service-id", required=True)
+    for channel in CHANNELS:
+        p.add_argument(f"--{channel}-annual-limit", type=int)
     p = sub.add_parser(
         "set-contact-link",
         help="how people sent files can contact the service (a URL, email address or phone number)",
@@ -300,6 +307,11 @@ def _command(args: argparse.Namespace) -> Callable[[AdminStore], Awaitable[Any]]
         changes = {n: getattr(args, n) for n in (*names, "international_sms_message_limit")}
         return lambda a: a.update_service(
             args.service_id, {k: v for k, v in changes.items() if v is not None}
+        )
+    if c == "set-annual-limits":
+        annual = {ch: getattr(args, f"{ch}_annual_limit") for ch in CHANNELS}
+        return lambda a: AnnualLimitsStore(a.engine).set_limits(
+            args.service_id, {ch: n for ch, n in annual.items() if n is not None}
         )
     if c == "set-contact-link":
         return lambda a: a.update_service(

@@ -34,7 +34,9 @@ class AnnualLimitChanges(BaseModel):
 
 
 class AnnualLimitsStore:
-    def __init__(self, engine: AsyncEngine, redis: Redis) -> None:  # type: ignore[type-arg]
+    """Without ``redis`` (the command line's), what a year has used is not known."""
+
+    def __init__(self, engine: AsyncEngine, redis: Redis | None = None) -> None:  # type: ignore[type-arg]
         self.engine = engine
         self.redis = redis
 
@@ -64,6 +66,8 @@ class AnnualLimitsStore:
 
     async def used(self, service_id: str, year: int) -> dict[str, int | None]:
         """This year's count per channel; None for each when Redis cannot say."""
+        if self.redis is None:
+            return dict.fromkeys(CHANNELS)
         keys = [Limiter.annual_key(service_id, c, year) for c in CHANNELS]
         try:
             values = await self.redis.mget(keys)
