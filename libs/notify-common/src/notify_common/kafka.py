@@ -243,9 +243,10 @@ class _Records:
     partition every Kafka client gives the key, through a ``TopicPartition`` made once for each.
     ``send`` also checked the serializers and the transaction, asked for the topic's metadata,
     listed the topic's partitions twice, hashed the key in Python and made a ``TopicPartition``
-    for each record: about a sixth of a published event's CPU (bench/produce). A topic whose
-    metadata the producer does not hold yet is waited for, as ``send`` does; a record finding its
-    partition's batch full waits for the sender to take it, as with ``send`` (it is the same call).
+    for each record: about a sixth of a published event's CPU (bench/kafka/produce_cpu.py). A
+    topic whose metadata the producer does not hold yet is waited for, as ``send`` does; a record
+    finding its partition's batch full waits for the sender to take it, as with ``send`` (it is the
+    same call).
     The accumulator and the client's metadata are aiokafka's own attributes: the version is pinned
     in uv.lock, and every integration and end-to-end test publishes through here."""
 
