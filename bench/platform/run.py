@@ -81,6 +81,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench import proc  # noqa: E402
+from notify_common.annual_limits import CHANNELS  # noqa: E402
 from notify_common.runtime import run_on_uvloop  # noqa: E402
 
 # The platform's state folder, as deploy/local/lib.sh has it (NOTIFY_STATE_DIR moves it, for a
@@ -310,7 +311,7 @@ def make_service(channel: str) -> BenchService:
     )
     # A saturated run with its warm-up sends more than a service's default annual allowance of texts
     # (100,000): past it the API answers 429 and the run measures refusals.
-    annual = [x for c in ("sms", "email", "letter") for x in (f"--{c}-annual-limit", "1000000000")]
+    annual = [x for c in CHANNELS for x in (f"--{c}-annual-limit", "1000000000")]
     admin("set-annual-limits", "--service-id", service_id, *annual)
     key = admin("create-api-key", "--service-id", service_id, "--name", "bench", "--type", "normal")
     content = "Benchmark message ((n))"

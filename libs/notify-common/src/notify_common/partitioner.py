@@ -27,7 +27,7 @@ def murmur2(data: bytes) -> int:
 
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition of a record keyed ``key`` in a topic of ``partitions`` partitions."""
-    return (murmurhash2(key, SEED) & 0x7FFFFFFF) % partitions
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class KeyPartitioner:
