@@ -29,6 +29,7 @@ from typing import Any, cast, get_type_hints
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
+from notify_common import codec_generated
 from notify_common.events import EVENT_TYPES, Event
 
 MAGIC = b"\xc3\x01"
@@ -73,6 +74,8 @@ class _Writer:
     timestamps: tuple[str, ...]
     # The schema's own encoder (see _compile), or None where fastavro writes the body.
     fields: tuple[_Put, ...] | None
+    # The same encoder as one function (codec_generated), or None where there is no such encoder.
+    generated: Callable[[Event], bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,8 @@ class _Reader:
     # How decode sets each slot of the event from the schema's own decoder, field by field in the
     # schema's order (see _slots), or None where it builds the event from the decoded record.
     slots: tuple[tuple[Callable[[Any, Any], None], _Step], ...] | None = None
+    # What decode makes with the slots, as one function (codec_generated), or None without slots.
+    generated: Callable[[bytes], Event] | None = None
 
 
 def _conversions(event_type: type[Event]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
@@ -194,6 +199,7 @@ class EventCodec:
             names = tuple(f.name for f in fields(event_type))
             header = MAGIC + schema_fingerprint(raw)
             compiled = _compile(raw, event_type.__name__)
+            helpers = _generated_helpers()
             self._writers[event_type] = _Writer(
                 header,
                 schema,
@@ -201,8 +207,12 @@ class EventCodec:
                 attrgetter(*names),
                 _timestamps(event_type),
                 None if compiled is None else compiled[0],
+                None
+                if compiled is None
+                else codec_generated.encoder(event_type, raw, compiled[0], helpers, header),
             )
             conversions = _conversions(event_type)
+            slots = None if compiled is None else _slots(event_type, compiled[1], conversions)
             self._readers[header[2:]] = _Reader(
                 event_type,
                 schema,
@@ -210,7 +220,17 @@ class EventCodec:
                 conversions,
                 _builder(event_type, schema),
                 None if compiled is None else compiled[1],
-                None if compiled is None else _slots(event_type, compiled[1], conversions),
+                slots,
+                None
+                if compiled is None or slots is None
+                else codec_generated.decoder(
+                    event_type,
+                    raw,
+                    [read for _, read in compiled[1]],
+                    dict(conversions),
+                    helpers,
+                    HEADER_LENGTH,
+                ),
             )
             self._raw_schemas[header[2:]] = (raw, None)
             current[_short_name(raw)] = (event_type, schema)
@@ -236,6 +256,8 @@ class EventCodec:
         writer = self._writers.get(type(event))
         if writer is None:
             raise TypeError(f"{type(event).__name__} is not an event type of this codec")
+        if writer.generated is not None:
+            return writer.generated(event)
         if writer.fields is not None:
             out = bytearray(writer.header)
             for put, value in zip(writer.fields, writer.values(event), strict=True):
@@ -260,6 +282,8 @@ class EventCodec:
 
     def decode(self, data: bytes) -> Event:
         reader = self._reader(data)
+        if reader.generated is not None:
+            return reader.generated(data)
         if reader.slots is not None:
             return _event(data, reader, reader.slots)
         record = _body(data, reader)
@@ -816,6 +840,15 @@ def _read_boolean(data: bytes, offset: int) -> tuple[Any, int]:
 
 def _read_raw_timestamp(data: bytes, offset: int) -> tuple[Any, int]:
     return _timestamp_micros(data, offset)
+
+
+def _generated_helpers() -> dict[str, Any]:
+    """What the functions of codec_generated call: the codec's own pieces."""
+    return {
+        "_long": _long, "_micros": _timestamp_micros, "_from_seconds": _from_seconds, "UTC": UTC,
+        "_FLOAT_EXACT": _FLOAT_EXACT_MICROS, "_EPOCH": _EPOCH, "_timedelta": timedelta,
+        "_zigzag": _zigzag, "_ONE_BYTE": _ONE_BYTE, "_datetime": datetime, "_put_timestamp": _put_timestamp,
+    }  # fmt: skip
 
 
 class _Unsupported(Exception):
