@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -373,7 +373,7 @@ class EventProducer:
         await fut
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Received:
     """One consumed record, decoded, with where it came from."""
 
@@ -385,6 +385,29 @@ class Received:
     attempt: int = 0
     raw: ConsumerRecord[bytes, bytes] | None = field(default=None, compare=False, repr=False)
     span: Span | None = field(default=None, compare=False, repr=False)
+
+
+_RECEIVED_SLOTS = tuple(getattr(Received, f.name).__set__ for f in fields(Received))
+
+
+def _received(
+    topic: str, partition: int, offset: int, key: bytes | None, event: Event, attempt: int,
+    raw: ConsumerRecord[bytes, bytes], span: Span | None,
+) -> Received:  # fmt: skip
+    """``Received(...)`` with every field given, made by setting its slots: a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``, which cost more than four times
+    as much, and every record a consumer reads is made into one."""
+    item = object.__new__(Received)
+    set_topic, set_partition, set_offset, set_key, set_event, set_attempt, set_raw, set_span = _RECEIVED_SLOTS
+    set_topic(item, topic)
+    set_partition(item, partition)
+    set_offset(item, offset)
+    set_key(item, key)
+    set_event(item, event)
+    set_attempt(item, attempt)
+    set_raw(item, raw)
+    set_span(item, span)
+    return item
 
 
 Handler = Callable[[Sequence[Received]], Awaitable[None]]
@@ -466,6 +489,7 @@ class RecordRouter:
         self._paused_until: dict[TopicPartition, float] = {}
         self._unavailable_failures = 0
         self.metrics = ConsumerMetrics(group, names)
+        self._logical: dict[str, str] = {}  # physical topic -> logical, as records name them
 
     async def decode_batches(
         self,
@@ -496,9 +520,10 @@ class RecordRouter:
                 if (self._only and self._passed_over(record)) or (self._skip and self._skip(record)):
                     ends[tp] = record.offset + 1
                     continue
-                received = await self._decode(record)
-                if received is not None:
-                    ready.append(received)
+                try:
+                    ready.append(self._received(record))
+                except ValueError as exc:
+                    await self._dead_letter(record, exc)
                 ends[tp] = record.offset + 1
         return ready, ends
 
@@ -542,38 +567,41 @@ class RecordRouter:
         """A partition given up in a rebalance is no longer ours to resume."""
         self._paused_until.pop(tp, None)
 
-    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Received | None:
-        try:
-            event = codec.decode(record.value or b"")
-        except ValueError as exc:
-            log.error(
-                "undecodable record sent to dead-letter topic",
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "error": type(exc).__name__,
-                },
-            )
-            headers = [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())]
-            if _header(record, H_ORIGINAL_TOPIC) is None:
-                headers.append((H_ORIGINAL_TOPIC, self.names.logical(record.topic).encode()))
-            await self._producer.send_raw(self.dlq_topic, record.value, record.key, headers)
-            self.metrics.dead_lettered(_header(record, H_ORIGINAL_TOPIC) or self.names.logical(record.topic))
-            return None
-        original = _header(record, H_ORIGINAL_TOPIC) if record.headers else None
-        attempt = _header(record, H_ATTEMPT) if record.headers else None
-        topic = original or self.names.logical(record.topic)
-        return Received(
-            topic=topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            event=event,
-            attempt=int(attempt or 0),
-            raw=record,
-            span=tracing.consumed(topic, record.partition, record.offset, self.group, record.headers, event),
+    def _received(self, record: ConsumerRecord[bytes, bytes]) -> Received:
+        """``record`` decoded; a ``ValueError`` if it does not decode. Every record a consumer
+        reads passes here, so it is made without a coroutine, and its headers are looked through
+        once (a retried record names its first topic and its attempt there)."""
+        event = codec.decode(record.value or b"")
+        original = attempt = None
+        for name, value in record.headers or ():
+            if name == H_ORIGINAL_TOPIC and original is None:
+                original = bytes(value).decode()
+            elif name == H_ATTEMPT and attempt is None:
+                attempt = bytes(value).decode()
+        topic = original or self._logical.get(record.topic) or self._learn_logical(record.topic)
+        partition, offset = record.partition, record.offset
+        span = tracing.consumed(topic, partition, offset, self.group, record.headers, event)
+        return _received(topic, partition, offset, record.key, event, int(attempt or 0), record, span)
+
+    def _learn_logical(self, physical: str) -> str:
+        logical = self._logical[physical] = self.names.logical(physical)
+        return logical
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: ValueError) -> None:
+        log.error(
+            "undecodable record sent to dead-letter topic",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": type(exc).__name__,
+            },
         )
+        headers = [*(record.headers or ()), (H_ERROR, type(exc).__name__.encode())]
+        if _header(record, H_ORIGINAL_TOPIC) is None:
+            headers.append((H_ORIGINAL_TOPIC, self.names.logical(record.topic).encode()))
+        await self._producer.send_raw(self.dlq_topic, record.value, record.key, headers)
+        self.metrics.dead_lettered(_header(record, H_ORIGINAL_TOPIC) or self.names.logical(record.topic))
 
     async def handle(self, ready: list[Received]) -> list[Received]:
         """Hand ``ready`` to the handler; if it fails, each record alone, routing each failure.
