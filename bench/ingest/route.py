@@ -63,7 +63,8 @@ class Admitted:
 
 
 class Acknowledged:
-    """aiokafka's producer as ``EventProducer`` calls it, every record acknowledged at once."""
+    """Where ``EventProducer`` hands its records (``kafka._Sends``), every record acknowledged at
+    once."""
 
     async def send(self, topic: str, **record: Any) -> asyncio.Future[None]:
         done = asyncio.get_running_loop().create_future()
@@ -77,7 +78,7 @@ def state(settings: ApiSettings) -> tuple[AppState, str]:
     config = ServiceConfig(service=who.service, keys=[(key, SECRET)])
     chosen = template()
     producer = EventProducer(settings, client_id="bench")
-    producer._producer = cast(Any, Acknowledged())
+    producer._records = Acknowledged()
     recent = RecentNotifications(cast(Any, None), settings.recent_notification_seconds)
     unused = cast(Any, None)  # nothing a text message with no Idempotency-Key touches
     fake = AppState(
