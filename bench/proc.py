@@ -1,8 +1,9 @@
-"""What the benchmarks read about a process from ``/proc``."""
+"""What the benchmarks read about a process from ``/proc``, and how fast the machine runs Python."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -51,3 +52,20 @@ def jit_seconds(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total
+
+
+def machine_probe_ms(passes: int = 3) -> float:
+    """CPU milliseconds the calling thread takes for a fixed piece of pure-Python work, the best of
+    ``passes``: how fast the machine runs Python at the moment (lower is faster). On a virtual
+    machine whose host is shared, the same work has taken from under 300 to over 500 ms within
+    ten minutes, and every process's CPU per operation moves with it; a figure taken beside each
+    measurement says which runs can be compared. Measure while the platform is idle: under load it
+    also counts the platform's own contention for the cores."""
+    best = float("inf")
+    for _ in range(passes):
+        started = time.thread_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        best = min(best, time.thread_time() - started)
+    return round(best * 1000, 1)

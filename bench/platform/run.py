@@ -607,6 +607,8 @@ class RateResult:
     sleeps: dict[str, int] = field(default_factory=dict)
     # Of Kafka's CPU, its JIT compiler threads' (counted in ``cpu`` too).
     kafka_jit: float = 0.0
+    # proc.machine_probe_ms with the platform idle, before the load and after the drain.
+    probe_ms: tuple[float, float] = (0.0, 0.0)
 
     @property
     def accepted(self) -> int:
@@ -640,6 +642,7 @@ async def one_rate(
     receiver: str | None,
 ) -> RateResult:
     processes = platform_processes()
+    probe_before = proc.machine_probe_ms()
     callbacks_before = receiver_count(receiver)
     before, generator_before = cpu_snapshot(processes), own_cpu()
     jit_before = jit_snapshot(processes)
@@ -675,14 +678,16 @@ async def one_rate(
     # PostgreSQL publishes a backend's statistics within a second of its transactions.
     await asyncio.sleep(1.5)
     stores_after = store_counters()
+    probe = (probe_before, proc.machine_probe_ms())
     stores = {name: stores_after[name] - stores_before.get(name, 0.0) for name in stores_after}
     cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
     requests = {name: n - segments_before.get(name, 0) for name, n in segments.items()}
     times = percentiles(load.accepted) if load.accepted else {}
     slept = {name: max(n - sleeps_before.get(name, 0), 0) for name, n in sleeps_after.items()}
     return RateResult(
-        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores, slept, jit
-    )
+        rate, load, drained, drain_seconds, times, cpu, generator_cpu, callbacks, requests, stores, slept,
+        jit, probe,
+    )  # fmt: skip
 
 
 def report(result: RateResult) -> None:
@@ -778,6 +783,10 @@ def report(result: RateResult) -> None:
         f"{100 * result.generator_cpu / max(result.load.seconds, 1e-9):.0f} % of a core)"
     )
     print(
+        f"    machine speed: a fixed Python workload took {result.probe_ms[0]:.0f} ms of CPU before the load"
+        f" and {result.probe_ms[1]:.0f} ms after the drain (lower is faster: compare lines of like speeds)"
+    )
+    print(
         "RESULT "
         + json.dumps(
             {
@@ -808,6 +817,7 @@ def report(result: RateResult) -> None:
                 "kafka_jit_ms_per_notification": round(result.kafka_jit_ms_per_notification(), 3),
                 "callbacks": result.callbacks,
                 "generator_cpu_ms_per_request": round(per_request, 3),
+                "machine_probe_ms": list(result.probe_ms),
             }
         ),
         flush=True,
