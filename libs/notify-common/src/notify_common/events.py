@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from notify_common.fast_init import fast_init
+
 # The RFC 4122 variant's first hexadecimal digit (binary 10xx) for each random one.
 _VARIANT_DIGIT = {f"{d:x}": f"{8 | d & 3:x}" for d in range(16)}
 
@@ -494,3 +496,11 @@ def facts_of(request: NotificationRequested) -> dict[str, Any]:
 def facts_carried(event: Event) -> dict[str, Any]:
     """The facts ``event`` carries (all None in events written before they were added)."""
     return {name: getattr(event, name, None) for name in NOTIFICATION_FACTS}
+
+
+# Every event class is made through notify_common.fast_init's __init__: several events are made for
+# each notification on its way, and a frozen dataclass's own __init__ was most of making one. (The
+# classes named in this module: ``Event.__subclasses__()`` also lists the classes that
+# ``dataclass(slots=True)`` made again with slots, until they are collected.)
+for _event_class in [v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Event)]:
+    fast_init(_event_class)

@@ -36,6 +36,7 @@ from notify_common.events import (
     NotificationSentToProvider,
     SmsRequested,
 )
+from notify_common.fast_init import fast_init
 
 NIL_ID = "00000000-0000-0000-0000-000000000000"
 T = TypeVar("T")
@@ -71,6 +72,7 @@ def wins(new: str, new_at: datetime | None, cur: str, cur_at: datetime | None, r
     return (new_at, new) < (cur_at, cur)
 
 
+@fast_init  # one or more for every event projected
 @dataclass(frozen=True, slots=True)
 class NotificationPatch:
     id: str
@@ -237,6 +239,7 @@ def job_wins(new: str, new_at: datetime | None, cur: str, cur_at: datetime | Non
     return (new_at, new) < (cur_at, cur)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class JobPatch:
     id: str
