@@ -207,8 +207,10 @@ class EventCodec:
                 attrgetter(*names),
                 _timestamps(event_type),
                 None if compiled is None else compiled[0],
+                # Generated where the event's fields are the schema's, in its order: what the step
+                # writers, given the event's fields in order, write (else they stay in use).
                 None
-                if compiled is None
+                if compiled is None or names != tuple(f["name"] for f in raw["fields"])
                 else codec_generated.encoder(event_type, raw, compiled[0], helpers, header),
             )
             conversions = _conversions(event_type)
