@@ -6,14 +6,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from typing import Any, cast
 
 import psycopg
 import pytest
+from aiokafka import ConsumerRecord, TopicPartition
 
-from notify_common import topics
+from notify_common import codec, topics
 from notify_common.errors import DependencyUnavailableError, PermanentError, RetryableError
 from notify_common.events import NotificationPending
-from notify_common.kafka import EventProducer, Handler, Received, RecordRouter, RetryPolicy, TopicNames
+from notify_common.kafka import (
+    H_ATTEMPT,
+    H_ERROR,
+    H_ORIGINAL_TOPIC,
+    EventProducer,
+    Handler,
+    Received,
+    RecordRouter,
+    RetryPolicy,
+    TopicNames,
+)
 from notify_common.settings import CommonSettings
 
 
@@ -137,3 +149,57 @@ async def test_waiting_in_place_ends_when_the_dependency_is_back_and_on_stop() -
 )
 def test_pauses_double_up_to_their_cap(failures: int, pause: float) -> None:
     assert RetryPolicy().unavailable_delay(failures) == pause
+
+
+def _record(value: bytes, offset: int, headers: list[tuple[str, bytes]]) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topics.NOTIFICATION_STATUS, 0, offset, 0, 0, b"k", value, None, 1, len(value), headers
+    )  # fmt: skip
+
+
+async def test_decoded_records_carry_their_logical_topic_or_the_first_topic_and_attempt_of_a_retry() -> None:
+    event = item(0).event
+    plain = _record(codec.encode(event), 7, [("traceparent", b"00-x")])
+    retried = _record(
+        codec.encode(event), 8, [(H_ORIGINAL_TOPIC, b"notify.sms.requested"), (H_ATTEMPT, b"3")]
+    )
+    tp = TopicPartition(topics.NOTIFICATION_STATUS, 0)
+
+    ready, ends = await router(_nothing, RecordingProducer()).decode_batches(
+        cast(Any, None), {tp: [plain, retried]}
+    )
+
+    assert [(r.topic, r.offset, r.attempt, r.event) for r in ready] == [
+        (topics.NOTIFICATION_STATUS, 7, 0, event),
+        ("notify.sms.requested", 8, 3, event),
+    ]
+    assert ends == {tp: 9}
+
+
+@pytest.mark.parametrize(
+    ("value", "headers", "error"),
+    [
+        (b"not avro at all", [], "UnknownSchemaError"),
+        # A retried record whose attempt header is no number: refused like an undecodable one,
+        # rather than stopping the consumer.
+        (None, [(H_ATTEMPT, b"three")], "ValueError"),
+    ],
+)
+async def test_a_record_that_cannot_be_read_goes_to_the_dead_letter_topic_and_is_passed(
+    value: bytes | None, headers: list[tuple[str, bytes]], error: str
+) -> None:
+    producer = RecordingProducer()
+    tp = TopicPartition(topics.NOTIFICATION_STATUS, 0)
+    record = _record(value if value is not None else codec.encode(item(0).event), 4, headers)
+
+    ready, ends = await router(_nothing, producer).decode_batches(cast(Any, None), {tp: [record]})
+
+    assert ready == []
+    assert ends == {tp: 5}
+    assert [topic for topic, _ in producer.sent] == [topics.dead_letter_topic(topics.GROUP_PROJECTOR)]
+    assert producer.sent[0][1][H_ORIGINAL_TOPIC] == topics.NOTIFICATION_STATUS
+    assert producer.sent[0][1][H_ERROR] == error
+
+
+async def _nothing(records: Sequence[Received]) -> None:
+    return None
