@@ -193,13 +193,13 @@ class EventCodec:
         self._field_plans: dict[tuple[bytes, str], _FieldPlan | str] = {}
         current: dict[str, tuple[type[Event], dict[str, Any]]] = {}
         current_raw: dict[str, dict[str, Any]] = {}
+        helpers = _generated_helpers()
         for event_type in event_types:
             raw = _load(schemas_dir / f"{event_type.schema_name}.avsc")
             schema = _parse(raw)
             names = tuple(f.name for f in fields(event_type))
             header = MAGIC + schema_fingerprint(raw)
             compiled = _compile(raw, event_type.__name__)
-            helpers = _generated_helpers()
             self._writers[event_type] = _Writer(
                 header,
                 schema,

@@ -150,7 +150,8 @@ def decoder(
             body.append(f"{value} = _convert{i}({value})")
         namespace[f"_set{i}"] = getattr(event_type, field["name"]).__set__
         sets.append(f"_set{i}(event, {value})")
-    source = "\n".join(
+    return _defined(
+        "decode",
         [
             "def decode(data):",
             "    if type(data) is not bytes:",
@@ -166,11 +167,10 @@ def decoder(
             "    event = _new(_type)",
             *_indent(sets, 1),
             "    return event",
-        ]
+        ],
+        f"<codec decoder of {name}>",
+        namespace,
     )
-    exec(compile(source, f"<codec decoder of {name}>", "exec"), namespace)  # noqa: S102 - our own source
-    made: Callable[[bytes], Any] = namespace["decode"]
-    return made
 
 
 def _write_lines(what: str, value: str, i: int) -> list[str]:
@@ -179,7 +179,7 @@ def _write_lines(what: str, value: str, i: int) -> list[str]:
         return [
             f"b = {value}.encode()",
             "n = len(b)",
-            "out += _LENGTHS[n] if n < 64 else _zigzag(n)",
+            "out += _ONE_BYTE[n + 64] if n < 64 else _zigzag(n)",
             "out += b",
         ]
     if what == _LONG:
@@ -206,11 +206,7 @@ def encoder(
     """``event -> bytes`` for ``event_type`` with ``schema``: the bytes ``puts`` (the codec's
     writer of each field) write after ``header``, with the same errors."""
     name = event_type.schema_name  # type: ignore[attr-defined]
-    namespace: dict[str, Any] = {
-        **helpers,
-        "_header": header,
-        "_LENGTHS": tuple(bytes((n << 1,)) for n in range(64)),
-    }
+    namespace: dict[str, Any] = {**helpers, "_header": header}
     body: list[str] = []
     for i, field in enumerate(schema["fields"]):
         nullable, what = kind(field["type"])
@@ -230,14 +226,17 @@ def encoder(
             body += _indent(written, 1)
         else:
             body += written
-    source = "\n".join(
-        [
-            "def encode(event):",
-            "    out = bytearray(_header)",
-            *_indent(body, 1),
-            "    return bytes(out)",
-        ]
+    return _defined(
+        "encode",
+        ["def encode(event):", "    out = bytearray(_header)", *_indent(body, 1), "    return bytes(out)"],
+        f"<codec encoder of {name}>",
+        namespace,
     )
-    exec(compile(source, f"<codec encoder of {name}>", "exec"), namespace)  # noqa: S102 - our own source
-    made: Callable[[Any], bytes] = namespace["encode"]
+
+
+def _defined(name: str, lines: list[str], label: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """The function ``name`` that ``lines`` define, compiled under ``label`` (which tracebacks show)
+    with ``namespace`` as its globals."""
+    exec(compile("\n".join(lines), label, "exec"), namespace)  # noqa: S102 - our own source
+    made: Callable[..., Any] = namespace[name]
     return made
