@@ -60,7 +60,9 @@ from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
 from bench import proc  # noqa: E402
+from notify_admin_api.sending_limits import AnnualLimitsStore  # noqa: E402
 from notify_admin_api.store import AdminStore  # noqa: E402
+from notify_common.annual_limits import CHANNELS  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.jobs import notification_id_for  # noqa: E402
@@ -110,6 +112,8 @@ async def make_services(settings: CommonSettings) -> tuple[Service, Service]:
                 sms_message_limit=UNLIMITED,
                 international_sms_message_limit=UNLIMITED,
             )
+            # A 1,000,000-row job is more than a service's default annual allowance of texts.
+            await AnnualLimitsStore(store.engine).set_limits(service_id, dict.fromkeys(CHANNELS, UNLIMITED))
             key = await store.create_api_key(service_id, "bench", "normal")
             template_id = await store.create_template(
                 service_id, name=name, template_type="sms", content=content, created_by="bench@example.com"
