@@ -784,7 +784,8 @@ def report(result: RateResult) -> None:
     )
     print(
         f"    machine speed: a fixed Python workload took {result.probe_ms[0]:.0f} ms of CPU before the load"
-        f" and {result.probe_ms[1]:.0f} ms after the drain (lower is faster: compare lines of like speeds)"
+        f" and {result.probe_ms[1]:.0f} ms after the drain (lower is faster; it misses"
+        " some slowness: compare the provider simulator's CPU too)"
     )
     print(
         "RESULT "
