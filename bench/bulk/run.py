@@ -60,9 +60,8 @@ from tests.support.processes import ServiceProcess  # noqa: E402
 from tests.support.senders import free_port  # noqa: E402
 
 from bench import proc  # noqa: E402
-from notify_admin_api.sending_limits import AnnualLimitsStore  # noqa: E402
+from bench.services import unlimited_service  # noqa: E402
 from notify_admin_api.store import AdminStore  # noqa: E402
-from notify_common.annual_limits import CHANNELS  # noqa: E402
 from notify_common.db import create_engine as create_async_engine  # noqa: E402
 from notify_common.db.migrate import upgrade  # noqa: E402
 from notify_common.jobs import notification_id_for  # noqa: E402
@@ -72,7 +71,6 @@ from notify_common.secrets import SecretBox  # noqa: E402
 from notify_common.settings import CommonSettings  # noqa: E402
 from notify_job_splitter.cli import Api  # noqa: E402
 
-UNLIMITED = 2_000_000_000
 # Statuses a row of the job ends in (every bench number is delivered; the others would be a fault).
 FINAL = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
 BULK_TEMPLATE = "Hello ((name)), your appointment is on ((date)). Reply STOP to opt out."
@@ -104,16 +102,9 @@ async def make_services(settings: CommonSettings) -> tuple[Service, Service]:
     made = []
     try:
         for name, content in (("bulk", BULK_TEMPLATE), ("single", SINGLE_TEMPLATE)):
-            service_id = await store.create_service(
-                f"bench {name} {uuid.uuid4().hex[:6]}",
-                live=True,
-                email_from=f"bench.{name}",
-                rate_limit=UNLIMITED,
-                sms_message_limit=UNLIMITED,
-                international_sms_message_limit=UNLIMITED,
+            service_id = await unlimited_service(
+                store, f"bench {name} {uuid.uuid4().hex[:6]}", email_from=f"bench.{name}"
             )
-            # A 1,000,000-row job is more than a service's default annual allowance of texts.
-            await AnnualLimitsStore(store.engine).set_limits(service_id, dict.fromkeys(CHANNELS, UNLIMITED))
             key = await store.create_api_key(service_id, "bench", "normal")
             template_id = await store.create_template(
                 service_id, name=name, template_type="sms", content=content, created_by="bench@example.com"

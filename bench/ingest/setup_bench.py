@@ -13,15 +13,15 @@ from pathlib import Path
 import jwt
 from sqlalchemy import create_engine, text
 
-from notify_admin_api.sending_limits import AnnualLimitsStore
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.services import unlimited_service
 from notify_admin_api.store import AdminStore
-from notify_common.annual_limits import CHANNELS
 from notify_common.db import create_engine as create_async_engine
 from notify_common.db.migrate import upgrade
 from notify_common.secrets import SecretBox
 from notify_common.settings import CommonSettings
 
-UNLIMITED = 2_000_000_000
 BULK_ROWS = 20_000
 
 
@@ -29,18 +29,7 @@ async def make_service(settings: CommonSettings) -> tuple[str, str, str]:
     box = SecretBox(settings.secret_key.get_secret_value())
     store = AdminStore(create_async_engine(settings, pool_size=1), box)
     try:
-        service_id = await store.create_service(
-            f"bench-{int(time.time())}",
-            live=True,
-            email_from="bench",
-            rate_limit=UNLIMITED,
-            sms_message_limit=UNLIMITED,
-            email_message_limit=UNLIMITED,
-            international_sms_message_limit=UNLIMITED,
-        )
-        # A run sends more than a service's default annual allowance of texts (100,000): past it
-        # the API answers 429 and the run would measure refusals.
-        await AnnualLimitsStore(store.engine).set_limits(service_id, dict.fromkeys(CHANNELS, UNLIMITED))
+        service_id = await unlimited_service(store, f"bench-{int(time.time())}", email_from="bench")
         key = await store.create_api_key(service_id, "bench", "normal")
         template_id = await store.create_template(
             service_id, name="bench", template_type="sms", content="Your code is ((code))"
