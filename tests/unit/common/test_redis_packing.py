@@ -13,7 +13,7 @@ from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocket
 from redis.exceptions import DataError
 
 from notify_common.ratelimit import _pack, _Send
-from notify_common.redis_packing import packed_in_c
+from notify_common.redis_packing import packed_in_c, redis_from_url
 
 
 def python_packed(*args: Any) -> bytes:
@@ -102,4 +102,14 @@ def test_the_api_gateways_client_packs_in_c() -> None:
     made = client.connection_pool.make_connection()
     assert type(made).pack_command is not Connection.pack_command
     command = admission(5)
+    assert b"".join(made.pack_command(*command)) == python_packed(*command)
+
+
+def test_redis_from_url_packs_in_c_and_keeps_the_options() -> None:
+    client = redis_from_url("redis://127.0.0.1:1/3", socket_timeout=0.5, socket_connect_timeout=0.25)
+    made = client.connection_pool.make_connection()
+    assert isinstance(made, Connection)
+    assert type(made).pack_command is not Connection.pack_command
+    assert (made.db, made.socket_timeout, made.socket_connect_timeout) == (3, 0.5, 0.25)
+    command = admission(12)
     assert b"".join(made.pack_command(*command)) == python_packed(*command)

@@ -47,3 +47,9 @@ def packed_in_c(client: ClientT) -> ClientT:
         pool = client.connection_pool
         pool.connection_class = _packing(pool.connection_class)
     return client
+
+
+def redis_from_url(url: str, **options: Any) -> Redis[bytes]:
+    """``Redis.from_url(url, **options)``, its commands packed by hiredis."""
+    client: Redis[bytes] = Redis.from_url(url, **options)
+    return packed_in_c(client)

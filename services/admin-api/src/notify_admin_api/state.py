@@ -30,6 +30,7 @@ from notify_common.db import create_engine
 from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer
 from notify_common.outbound import parse_networks
+from notify_common.redis_packing import redis_from_url
 from notify_common.secrets import SecretBox
 
 
@@ -112,7 +113,7 @@ def build_state(settings: AdminApiSettings) -> AdminState:
             keep=timedelta(hours=settings.report_keep_hours),
             stale_after=timedelta(seconds=settings.report_stale_seconds),
         ),
-        redis=Redis.from_url(
+        redis=redis_from_url(
             settings.redis_url.get_secret_value(), socket_timeout=settings.redis_timeout_seconds
         ),
         history=ServiceHistory(engine, producer),

@@ -16,12 +16,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from redis.asyncio import Redis
 
 from notify_common.db import create_engine
 from notify_common.documents import DocumentStore
 from notify_common.errors import RetryableError
 from notify_common.http_health import add_health_routes
+from notify_common.redis_packing import redis_from_url
 from notify_common.unsubscribe import UnsubscribeLinks
 from notify_document_download import pages, unsubscribe
 from notify_document_download.attempts import AddressAttempts
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: DocumentDownloadSettings) -> AppState:
-    redis: Redis[bytes] = Redis.from_url(
+    redis = redis_from_url(
         settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
     )
     return AppState(

@@ -15,7 +15,6 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +26,7 @@ from notify_common.jobs.files import JobFiles
 from notify_common.kafka import EventProducer, Received
 from notify_common.ratelimit import Limiter
 from notify_common.recipients.phone import keep_phone_patterns_compiled
+from notify_common.redis_packing import redis_from_url
 from notify_common.runtime import ConsumerApp, run_consumer
 from notify_common.settings import CommonSettings
 from notify_job_splitter.scheduled_sends import ScheduledSends
@@ -42,7 +42,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     keep_phone_patterns_compiled()  # every row's number is parsed
     # One connection per job being split holds its lock; a few more for the consumer and polls.
     engine = create_engine(settings, pool_size=settings.split_max_concurrent_jobs + 3)
-    redis: Redis[bytes] = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = redis_from_url(settings.redis_url.get_secret_value())
     stopping = asyncio.Event()
     limiter = Limiter(redis, warnings_key=warnings_key(settings.kafka_topic_prefix))
     split = JobSplit(settings, producer, JobFiles(settings, settings.jobs_bucket), limiter, stopping)
