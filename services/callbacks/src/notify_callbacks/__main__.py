@@ -26,7 +26,7 @@ CONNECTIONS = 10
 
 def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, CallbacksSettings)
-    engine = create_engine(settings, pool_size=CONNECTIONS)
+    engine = create_engine(settings, pool_size=CONNECTIONS, custom_plans=True)
     # Every connection is checked: callback URLs never reach inside the network (docs/security.md).
     # A connection for every call in flight: fewer would queue calls inside the session.
     session = GuardedSession(

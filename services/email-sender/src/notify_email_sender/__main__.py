@@ -56,7 +56,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, EmailSenderSettings)
     settings = common
     metrics.start_sender_series("email")
-    engine = create_engine(settings, pool_size=4)
+    engine = create_engine(settings, pool_size=4, custom_plans=True)
     provider = build_provider(settings)
     policy = RetryPolicy(
         max_attempts=settings.email_max_attempts,

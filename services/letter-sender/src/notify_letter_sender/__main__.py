@@ -29,7 +29,7 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, LetterSenderSettings)
     settings = common
     metrics.start_sender_series("letter")
-    engine = create_engine(settings, pool_size=4)
+    engine = create_engine(settings, pool_size=4, custom_plans=True)
     s3 = boto3.client(
         "s3",
         region_name=settings.aws_region,

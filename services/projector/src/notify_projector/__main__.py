@@ -23,7 +23,7 @@ from notify_projector.settings import ProjectorSettings
 
 def build(settings: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(settings, ProjectorSettings)
-    engine = create_engine(settings, pool_size=3)
+    engine = create_engine(settings, pool_size=3, custom_plans=True)
     periodic = PeriodicTasks(engine, producer, settings)
 
     async def handle(batch: Sequence[Received]) -> None:

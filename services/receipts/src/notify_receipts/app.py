@@ -154,12 +154,17 @@ def create_app(settings: ReceiptsSettings, *, certificates: CertificateSource | 
         producer = EventProducer(settings, client_id="receipts", linger_ms=0)
         polling = settings.sns_receipts_active()
         # Checks in a request wait at most the bound; the consumer's checks may wait longer.
-        engine = create_engine(settings, pool_size=4, timeout=settings.receipts_check_wait_seconds)
+        engine = create_engine(
+            settings, pool_size=4, timeout=settings.receipts_check_wait_seconds, custom_plans=True
+        )
         consumer_wait = settings.receipts_consumer_wait_seconds
         # Without a ping per statement: a connection PostgreSQL dropped fails its batch's statement,
         # and the consumer handles the batch again later on a new one.
-        consumer_engine = create_engine(settings, pool_size=2, timeout=consumer_wait, pre_ping=False)
-        poller_engine = create_engine(settings, pool_size=2) if polling else None  # the poller holds one
+        consumer_engine = create_engine(
+            settings, pool_size=2, timeout=consumer_wait, pre_ping=False, custom_plans=True
+        )
+        # The poller holds one connection.
+        poller_engine = create_engine(settings, pool_size=2, custom_plans=True) if polling else None
         client = httpx.AsyncClient()
         await producer.start()
         app.state.producer = producer

@@ -31,11 +31,11 @@ def build(common: CommonSettings, producer: EventProducer) -> ConsumerApp:
     assert isinstance(common, SmsSenderSettings)
     settings = common
     metrics.start_sender_series("sms")
-    engine = create_engine(settings, pool_size=2)
+    engine = create_engine(settings, pool_size=2, custom_plans=True)
     # The claims' own pool, whose connections are not tried before each statement: two statements
     # a batch (claim, settle) each spare a round trip; a connection the server dropped fails its
     # statement, which is made again on a fresh one (send_claims.ClaimStore).
-    claims_engine = create_engine(settings, pool_size=4, pre_ping=False)
+    claims_engine = create_engine(settings, pool_size=4, pre_ping=False, custom_plans=True)
     # One pool of connections per provider, enough for both lanes' calls at once.
     client = http_session(
         settings.sms_concurrency + settings.sms_bulk_concurrency, settings.provider_timeout_seconds
