@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-from psycopg import sql
 import pytest
+from psycopg import sql
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -62,7 +62,8 @@ async def _plan_after_growth(engine: AsyncEngine, table: str) -> tuple[str, int]
         raw = await _driver(conn)
         for _ in range(20):  # prepared by psycopg after 5; a generic plan considered after 5 more
             await raw.execute(query, {"keys": keys})
-        await raw.execute(f"INSERT INTO {table} SELECT md5(g::text) FROM generate_series(1, {ROWS}) g")
+        grow = sql.SQL("INSERT INTO {} SELECT md5(g::text) FROM generate_series(1, {}) g")
+        await raw.execute(grow.format(sql.Identifier(table), sql.Literal(ROWS)))
         await raw.execute(query, {"keys": keys})
         row = await (
             await raw.execute(
