@@ -9,10 +9,17 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat_seconds(stat: Path) -> float:
-    """User + system CPU in seconds from a ``/proc`` ``stat`` file (a process's or a thread's)."""
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+# A ``stat`` file's fields after the command name: utime and stime, then cutime and cstime (the
+# children the process has waited for).
+OWN = (11, 12)
+WITH_CHILDREN = (11, 12, 13, 14)
+
+
+def _stat_seconds(stat: Path, fields: tuple[int, ...] = OWN) -> float:
+    """CPU in seconds from a ``/proc`` ``stat`` file (a process's or a thread's), the sum of
+    ``fields``: user + system by default."""
+    values = stat.read_text().rsplit(")", 1)[1].split()
+    return sum(int(values[i]) for i in fields) / TICKS
 
 
 def cpu_seconds(pid: int) -> float:
@@ -20,8 +27,7 @@ def cpu_seconds(pid: int) -> float:
     forked and waited for (``FileNotFoundError`` once it is gone). Redis writes its snapshots and
     rewrites its append-only file in a child it forks, each a copy of the whole dataset: that work
     is Redis's, and the machine's, although no process of the platform's pid files does it."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+    return _stat_seconds(Path(f"/proc/{pid}/stat"), WITH_CHILDREN)
 
 
 def sleeps(pid: int) -> int:
