@@ -108,10 +108,14 @@ async def test_without_custom_plans_the_plan_made_for_the_empty_table_is_kept(
     assert "Seq Scan" in plan
 
 
-async def test_options_the_database_url_gives_are_kept(database: str) -> None:
+@pytest.mark.parametrize("timeout", [None, 5.0], ids=["unbounded", "bounded"])
+async def test_options_the_database_url_gives_are_kept(database: str, timeout: float | None) -> None:
+    # Bounded (as the receipts service's engines are), the engine adds libpq's connect_timeout too.
     separator = "&" if "?" in database else "?"
     url = f"{database}{separator}options={quote('-c statement_timeout=12345')}"
-    engine = create_engine(CommonSettings(database_url=SecretStr(url)), pool_size=1, custom_plans=True)
+    engine = create_engine(
+        CommonSettings(database_url=SecretStr(url)), pool_size=1, timeout=timeout, custom_plans=True
+    )
     try:
         async with engine.connect() as conn:
             raw = await _driver(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -43,23 +44,12 @@ def create_engine(
     microseconds, a batch's, not a row's."""
     url = settings.database_url.get_secret_value()
     connect_args: dict[str, object] = {"options": _options(url, CUSTOM_PLANS)} if custom_plans else {}
+    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": pre_ping}
     if timeout is None:
-        return create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=pre_ping,
-            connect_args=connect_args,
-        )
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=pre_ping,
-        pool_timeout=timeout,
-        # libpq counts whole seconds and takes at least 2.
-        connect_args={**connect_args, "connect_timeout": max(2, math.ceil(timeout))},
-    )
+        return create_async_engine(url, **pool, connect_args=connect_args)
+    # libpq counts whole seconds and takes at least 2.
+    connect_args["connect_timeout"] = max(2, math.ceil(timeout))
+    engine = create_async_engine(url, **pool, pool_timeout=timeout, connect_args=connect_args)
     return BoundedEngine(engine.sync_engine)
 
 
