@@ -20,7 +20,7 @@ from notify_api_gateway import redis_client
 from notify_common.ratelimit import DailyLimit, Limiter
 from tests.support.env import ROOT
 
-PERSISTENCE_OPTIONS = {"--save", "--appendonly", "--appendfsync"}
+PERSISTENCE_OPTIONS = {"--save", "--appendonly", "--appendfsync", "--auto-aof-rewrite-percentage"}
 
 
 def infra_redis_persistence() -> list[str]:
